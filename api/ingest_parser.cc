@@ -1,0 +1,465 @@
+#include "api/ingest_parser.h"
+
+#include <simdjson.h>
+
+#include <cmath>
+#include <cstring>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
+#include "common/strings.h"
+#include "common/status_macros.h"
+#include "engine/status_util.h"
+
+namespace timestore::api {
+namespace {
+
+using simdjson::ondemand::json_type;
+
+std::string_view JsonTypeName(json_type t) {
+  switch (t) {
+    case json_type::array:
+      return "array";
+    case json_type::object:
+      return "object";
+    case json_type::number:
+      return "number";
+    case json_type::string:
+      return "string";
+    case json_type::boolean:
+      return "boolean";
+    case json_type::null:
+      return "null";
+  }
+  return "value";
+}
+
+absl::Status BadJson(std::string_view what, int64_t record, bool ndjson) {
+  std::string where = record < 0 ? std::string()
+                      : ndjson   ? StrCat(" on line ", record + 1)
+                                 : StrCat(" in record ", record);
+  return MakeError(absl::StatusCode::kInvalidArgument, "invalid_json",
+                   StrCat("malformed JSON", where, ": ", what),
+                   record < 0 ? "" : ErrorDetails(record, "", "", "", ndjson));
+}
+
+absl::Status BadSchema(std::string_view message) {
+  return MakeError(absl::StatusCode::kInvalidArgument, "invalid_schema", message);
+}
+
+// Accumulates rows column by column.
+class RecordParser {
+ public:
+  RecordParser(const IngestParseOptions& opts, std::string time_column)
+      : opts_(opts), ndjson_(opts.format == BodyFormat::kNdjson), time_column_(time_column) {}
+
+  // Adds a known field (current or declared schema).
+  void AddField(const Field& f) {
+    if (index_.contains(f.name)) return;
+    index_.emplace(f.name, static_cast<int>(fields_.size()));
+    fields_.push_back(f);
+    builders_.emplace_back(f.type);
+    touched_.push_back(0);
+  }
+
+  absl::Status ParseRecord(simdjson::ondemand::object obj, int64_t record) {
+    size_t position = 0;
+    for (auto field_result : obj) {
+      simdjson::ondemand::field field;
+      if (auto e = std::move(field_result).get(field)) return BadJson(simdjson::error_message(e), record, ndjson_);
+      std::string_view key;
+      if (field.unescaped_key().get(key)) return BadJson("bad object key", record, ndjson_);
+      simdjson::ondemand::value value = field.value();
+      json_type type;
+      if (value.type().get(type)) return BadJson("bad value", record, ndjson_);
+
+      // Records of one batch nearly always list their keys in the same order:
+      // try the slot seen at this position last time before hashing the key.
+      int slot = -1;
+      if (position < order_cache_.size() && fields_[order_cache_[position]].name == key) {
+        slot = order_cache_[position];
+      } else if (auto it = index_.find(key); it != index_.end()) {
+        slot = it->second;
+      }
+      if (slot < 0) {
+        // A new key: infer its type from the value (null infers nothing yet).
+        ColumnType inferred;
+        if (type == json_type::number) {
+          inferred = ColumnType::kDouble;
+        } else if (type == json_type::string) {
+          inferred = key == time_column_ ? ColumnType::kTimestamp : ColumnType::kString;
+        } else if (type == json_type::boolean) {
+          inferred = ColumnType::kBoolean;
+        } else if (type == json_type::null) {
+          continue;
+        } else {
+          return Invalid(record, key, "a number, string, boolean or null",
+                         JsonTypeName(type));
+        }
+        if (key == time_column_) inferred = ColumnType::kTimestamp;
+        RETURN_IF_ERROR(ValidateColumnName(key));
+        slot = static_cast<int>(fields_.size());
+        index_.emplace(std::string(key), slot);
+        fields_.push_back(Field{std::string(key), inferred});
+        builders_.emplace_back(inferred);
+        builders_.back().PadNullsTo(rows_);
+        touched_.push_back(0);
+      }
+      if (position >= order_cache_.size()) order_cache_.resize(position + 1);
+      order_cache_[position++] = slot;
+      ColumnBuilder& b = builders_[slot];
+      if (b.size() != rows_) {
+        return MakeError(absl::StatusCode::kInvalidArgument, "invalid_value",
+                         StrCat(Where(record), " has the key \"", key, "\" twice"),
+                         ErrorDetails(record, key, "", "", ndjson_));
+      }
+      RETURN_IF_ERROR(ParseValue(value, type, b, record, slot));
+    }
+    ++rows_;
+    for (auto& b : builders_) {
+      if (b.size() < rows_) b.PadNullsTo(rows_);
+    }
+    if (!time_seen_) {
+      return MakeError(
+          absl::StatusCode::kInvalidArgument, "invalid_value",
+          StrCat(Where(record), " lacks the time column \"", time_column_, "\""),
+          ErrorDetails(record, time_column_, "timestamp", "missing", ndjson_));
+    }
+    time_seen_ = false;
+    return absl::OkStatus();
+  }
+
+  absl::StatusOr<IngestRequest> Finish(bool schema_declared) {
+    IngestRequest req;
+    req.slug = opts_.slug;
+    req.time_column = time_column_;
+    req.rows = rows_;
+    req.schema_declared = schema_declared;
+    req.fields.reserve(fields_.size());
+    for (size_t i = 0; i < fields_.size(); ++i) {
+      // Columns of the current schema that the batch never mentions stay out.
+      if (from_current_.contains(fields_[i].name) && builders_[i].size() > 0 &&
+          AllNullBuilder(i)) {
+        continue;
+      }
+      req.fields.push_back(fields_[i]);
+      req.columns.push_back(builders_[i].Finish());
+    }
+    return req;
+  }
+
+  void MarkCurrent(const std::string& name) { from_current_.insert(name); }
+  int time_slot() const { return index_.at(time_column_); }
+  uint32_t rows() const { return rows_; }
+
+ private:
+  std::string Where(int64_t record) const {
+    return ndjson_ ? StrCat("line ", record + 1) : StrCat("record ", record);
+  }
+
+  bool AllNullBuilder(size_t i) { return touched_[i] == 0; }
+
+  absl::Status Invalid(int64_t record, std::string_view column, std::string_view expected,
+                       std::string_view got) {
+    return MakeError(absl::StatusCode::kInvalidArgument, "invalid_value",
+                     StrCat(Where(record), ", column \"", column, "\": expected ", expected,
+                                  ", got ", got),
+                     ErrorDetails(record, column, expected, got, ndjson_));
+  }
+
+  absl::Status ParseValue(simdjson::ondemand::value& v, json_type type, ColumnBuilder& b,
+                          int64_t record, int slot) {
+    const std::string& column = fields_[slot].name;
+    const bool is_time = column == time_column_;
+    if (type == json_type::null) {
+      if (is_time) return Invalid(record, column, "a timestamp (the time column cannot be null)", "null");
+      b.AppendNull();
+      return absl::OkStatus();
+    }
+    touched_[slot] = 1;
+    switch (b.type()) {
+      case ColumnType::kDouble: {
+        if (type != json_type::number) return Invalid(record, column, "double", JsonTypeName(type));
+        double d;
+        if (v.get_double().get(d)) return Invalid(record, column, "double", "an unrepresentable number");
+        b.AppendDouble(d);
+        return absl::OkStatus();
+      }
+      case ColumnType::kInteger: {
+        if (type != json_type::number) return Invalid(record, column, "integer", JsonTypeName(type));
+        int64_t i;
+        if (!v.get_int64().get(i)) {
+          b.AppendInt(i);
+          return absl::OkStatus();
+        }
+        double d;
+        if (v.get_double().get(d) || std::floor(d) != d || d < -9.223372036854775808e18 ||
+            d >= 9.223372036854775808e18) {
+          std::string_view raw = v.raw_json_token();
+          return Invalid(record, column, "integer (whole number within int64)",
+                         StrCat("number ", raw.substr(0, 40)));
+        }
+        b.AppendInt(static_cast<int64_t>(d));
+        return absl::OkStatus();
+      }
+      case ColumnType::kString: {
+        if (type != json_type::string) return Invalid(record, column, "string", JsonTypeName(type));
+        std::string_view s;
+        if (v.get_string().get(s)) return Invalid(record, column, "string", "invalid string");
+        b.AppendString(s);
+        return absl::OkStatus();
+      }
+      case ColumnType::kBoolean: {
+        if (type != json_type::boolean) return Invalid(record, column, "boolean", JsonTypeName(type));
+        bool x;
+        if (v.get_bool().get(x)) return Invalid(record, column, "boolean", "invalid literal");
+        b.AppendBool(x);
+        return absl::OkStatus();
+      }
+      case ColumnType::kTimestamp: {
+        int64_t ns;
+        if (type == json_type::string) {
+          std::string_view s;
+          if (v.get_string().get(s)) return Invalid(record, column, "timestamp", "invalid string");
+          auto parsed = ParseRfc3339(s);
+          if (!parsed.ok()) {
+            return Invalid(record, column, "an RFC 3339 timestamp",
+                           StrCat("\"", s.substr(0, 64), "\" (", parsed.status().message(), ")"));
+          }
+          ns = *parsed;
+        } else if (type == json_type::number) {
+          int64_t i;
+          if (v.get_int64().get(i)) {
+            return Invalid(record, column,
+                           "an integer timestamp in the unit of `precision`",
+                           StrCat("number ", v.raw_json_token().substr(0, 40)));
+          }
+          auto scaled = ScaleToNanos(i, opts_.precision);
+          if (!scaled.ok()) return Invalid(record, column, "a timestamp between 1677 and 2262", StrCat(i));
+          ns = *scaled;
+        } else {
+          return Invalid(record, column, "a timestamp (RFC 3339 string or integer)",
+                         JsonTypeName(type));
+        }
+        if (is_time) time_seen_ = true;
+        b.AppendInt(ns);
+        return absl::OkStatus();
+      }
+    }
+    return absl::OkStatus();
+  }
+
+  const IngestParseOptions& opts_;
+  const bool ndjson_;
+  const std::string time_column_;
+  std::vector<Field> fields_;
+  std::vector<ColumnBuilder> builders_;
+  StringMap<int> index_;
+  absl::flat_hash_set<std::string> from_current_;
+  std::vector<uint8_t> touched_;  // per slot: a non-null value was seen
+  std::vector<int> order_cache_;  // key position in a record -> slot
+  uint32_t rows_ = 0;
+  bool time_seen_ = false;
+};
+
+simdjson::ondemand::parser& ThreadParser() {
+  static thread_local simdjson::ondemand::parser parser;
+  return parser;
+}
+
+absl::StatusOr<std::vector<Field>> ParseDeclaredSchema(simdjson::ondemand::value schema_value) {
+  std::vector<Field> out;
+  simdjson::ondemand::object schema;
+  if (schema_value.get_object().get(schema)) return BadSchema("\"schema\" must be an object");
+  simdjson::ondemand::array fields;
+  if (schema.find_field_unordered("fields").get_array().get(fields))
+    return BadSchema("\"schema.fields\" must be an array of {\"name\", \"type\"}");
+  int64_t i = 0;
+  for (auto f : fields) {
+    simdjson::ondemand::object fo;
+    std::string_view name, type;
+    if (f.get_object().get(fo) || fo.find_field_unordered("name").get_string().get(name)) {
+      return BadSchema(StrCat("schema.fields[", i, "] needs a string \"name\""));
+    }
+    std::string name_copy(name);
+    if (fo.find_field_unordered("type").get_string().get(type)) {
+      return BadSchema(StrCat("schema.fields[", i, "] (\"", name_copy,
+                                    "\") needs a string \"type\""));
+    }
+    auto t = ParseColumnType(type);
+    if (!t) {
+      return MakeError(absl::StatusCode::kInvalidArgument, "invalid_schema",
+                       StrCat("schema.fields[", i, "] (\"", name_copy, "\") has unknown type \"",
+                                    type, "\"; expected timestamp, double, integer, string or boolean"),
+                       ErrorDetails(-1, name_copy, "timestamp|double|integer|string|boolean", type));
+    }
+    RETURN_IF_ERROR(ValidateColumnName(name_copy));
+    for (const auto& prev : out) {
+      if (prev.name == name_copy)
+        return BadSchema(StrCat("schema declares column \"", name_copy, "\" twice"));
+    }
+    out.push_back(Field{std::move(name_copy), *t});
+    ++i;
+  }
+  return out;
+}
+
+absl::Status CheckTimeField(const std::vector<Field>& fields, const std::string& time_column) {
+  for (const auto& f : fields) {
+    if (f.name == time_column && f.type != ColumnType::kTimestamp) {
+      return MakeError(absl::StatusCode::kInvalidArgument, "invalid_schema",
+                       StrCat("the time column \"", time_column,
+                                    "\" must have type timestamp, not ", ColumnTypeName(f.type)),
+                       ErrorDetails(-1, time_column, "timestamp", ColumnTypeName(f.type)));
+    }
+  }
+  return absl::OkStatus();
+}
+
+// Seeds the parser with the current schema and the declared fields; a
+// declared type that differs from the stored one is a 422 schema conflict.
+absl::Status SeedFields(RecordParser* p, const IngestParseOptions& opts,
+                        const std::vector<Field>& declared, const std::string& time_column) {
+  RETURN_IF_ERROR(CheckTimeField(declared, time_column));
+  if (opts.current != nullptr) {
+    RETURN_IF_ERROR(MergeFields(*opts.current, declared).status());
+    for (const auto& f : opts.current->fields) {
+      p->AddField(f);
+      p->MarkCurrent(f.name);
+    }
+  }
+  p->AddField(Field{time_column, ColumnType::kTimestamp});
+  for (const auto& f : declared) p->AddField(f);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<IngestRequest> ParseJson(std::string* body, const IngestParseOptions& opts) {
+  auto& parser = ThreadParser();
+  simdjson::padded_string_view view(body->data(), body->size(), body->capacity());
+  simdjson::ondemand::document doc;
+  if (auto err = parser.iterate(view).get(doc)) return BadJson(simdjson::error_message(err), -1, false);
+  simdjson::ondemand::object root;
+  if (doc.get_object().get(root))
+    return BadJson("the body must be a JSON object with \"records\" (or send application/x-ndjson)", -1, false);
+
+  std::vector<Field> declared;
+  bool schema_declared = false;
+  {
+    simdjson::ondemand::value schema_value;
+    auto err = root.find_field_unordered("schema").get(schema_value);
+    if (!err) {
+      bool is_null = false;
+      if (schema_value.is_null().get(is_null) || !is_null) {
+        ASSIGN_OR_RETURN(declared, ParseDeclaredSchema(schema_value));
+        schema_declared = true;
+      }
+    } else if (err != simdjson::NO_SUCH_FIELD) {
+      return BadJson(simdjson::error_message(err), -1, false);
+    }
+  }
+  std::string time_column = opts.current ? opts.current->time_column : "timestamp";
+  {
+    simdjson::ondemand::value tc;
+    auto err = root.find_field_unordered("timestampColumn").get(tc);
+    if (!err) {
+      std::string_view s;
+      if (tc.get_string().get(s) || s.empty())
+        return MakeError(absl::StatusCode::kInvalidArgument, "invalid_request",
+                         "\"timestampColumn\" must be a non-empty string");
+      time_column = std::string(s);
+      RETURN_IF_ERROR(ValidateColumnName(time_column));
+    } else if (err != simdjson::NO_SUCH_FIELD) {
+      return BadJson(simdjson::error_message(err), -1, false);
+    }
+  }
+  RecordParser p(opts, time_column);
+  RETURN_IF_ERROR(SeedFields(&p, opts, declared, time_column));
+
+  simdjson::ondemand::array records;
+  auto err = root.find_field_unordered("records").get_array().get(records);
+  if (err == simdjson::NO_SUCH_FIELD) {
+    return MakeError(absl::StatusCode::kInvalidArgument, "invalid_request",
+                     "the body needs a \"records\" array");
+  }
+  if (err) {
+    return MakeError(absl::StatusCode::kInvalidArgument, "invalid_request",
+                     "\"records\" must be an array of objects");
+  }
+  int64_t index = 0;
+  for (auto rec : records) {
+    simdjson::ondemand::object obj;
+    if (auto e = rec.get_object().get(obj)) {
+      if (e == simdjson::INCORRECT_TYPE) {
+        return MakeError(absl::StatusCode::kInvalidArgument, "invalid_value",
+                         StrCat("record ", index, " is not a JSON object"),
+                         ErrorDetails(index, "", "object", ""));
+      }
+      return BadJson(simdjson::error_message(e), index, false);
+    }
+    RETURN_IF_ERROR(p.ParseRecord(obj, index));
+    ++index;
+  }
+  return p.Finish(schema_declared);
+}
+
+absl::StatusOr<IngestRequest> ParseNdjson(std::string* body, const IngestParseOptions& opts) {
+  auto& parser = ThreadParser();
+  std::string time_column = opts.current ? opts.current->time_column : "timestamp";
+  RecordParser p(opts, time_column);
+  RETURN_IF_ERROR(SeedFields(&p, opts, {}, time_column));
+  const char* data = body->data();
+  const size_t size = body->size();
+  const size_t capacity = body->capacity();
+  size_t pos = 0;
+  int64_t line = 0;
+  while (pos < size) {
+    const char* nl = static_cast<const char*>(std::memchr(data + pos, '\n', size - pos));
+    size_t end = nl ? static_cast<size_t>(nl - data) : size;
+    std::string_view text(data + pos, end - pos);
+    size_t next = end + 1;
+    // Skip blank lines (and a lone \r of CRLF endings).
+    bool blank = true;
+    for (char c : text) {
+      if (c != ' ' && c != '\t' && c != '\r') {
+        blank = false;
+        break;
+      }
+    }
+    if (!blank) {
+      // The rest of the buffer (and its padding) follows the line, which is the
+      // padding simdjson needs to read past its end.
+      simdjson::padded_string_view view(data + pos, text.size(), capacity - pos);
+      simdjson::ondemand::document doc;
+      if (auto e = parser.iterate(view).get(doc)) return BadJson(simdjson::error_message(e), line, true);
+      simdjson::ondemand::object obj;
+      if (auto e = doc.get_object().get(obj)) {
+        return MakeError(absl::StatusCode::kInvalidArgument, "invalid_json",
+                         StrCat("line ", line + 1, " is not a JSON object (",
+                                      simdjson::error_message(e), ")"),
+                         ErrorDetails(line, "", "object", "", true));
+      }
+      RETURN_IF_ERROR(p.ParseRecord(obj, line));
+      // After the whole object, a readable location means more tokens follow.
+      const char* trailing = nullptr;
+      if (!doc.current_location().get(trailing)) {
+        return BadJson("unexpected content after the object (one record per line)", line, true);
+      }
+    }
+    ++line;
+    pos = next;
+  }
+  return p.Finish(false);
+}
+
+}  // namespace
+
+absl::StatusOr<IngestRequest> ParseIngestBody(std::string* body,
+                                              const IngestParseOptions& options) {
+  if (body->capacity() < body->size() + simdjson::SIMDJSON_PADDING) {
+    body->reserve(body->size() + simdjson::SIMDJSON_PADDING);
+  }
+  return options.format == BodyFormat::kNdjson ? ParseNdjson(body, options)
+                                                : ParseJson(body, options);
+}
+
+}  // namespace timestore::api

@@ -1,0 +1,336 @@
+#include "api/query_parser.h"
+
+#include <simdjson.h>
+
+#include <cmath>
+
+#include "common/strings.h"
+#include "common/status_macros.h"
+#include "engine/status_util.h"
+
+namespace timestore::api {
+namespace {
+
+using simdjson::dom::element;
+using simdjson::dom::element_type;
+using simdjson::dom::object;
+
+absl::Status Bad(std::string_view message, std::string_view field = "") {
+  std::string details;
+  if (!field.empty()) details = StrCat("{\"field\":\"", field, "\"}");
+  return MakeError(absl::StatusCode::kInvalidArgument, "invalid_query", message, details);
+}
+
+absl::Status CheckKeys(const object& o, std::string_view where,
+                       std::initializer_list<std::string_view> allowed) {
+  for (auto [key, value] : o) {
+    bool ok = false;
+    for (auto a : allowed) ok |= key == a;
+    if (!ok) {
+      std::string list;
+      for (auto a : allowed) StrAppend(&list, list.empty() ? "" : ", ", a);
+      return Bad(StrCat("unknown key \"", key, "\" in ", where, " (allowed: ", list, ")"),
+                 key);
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<int64_t> ParseTime(element e, std::string_view field, Precision precision) {
+  if (e.is_string()) {
+    auto t = ParseRfc3339(std::string_view(e.get_string().value_unsafe()));
+    if (!t.ok()) return Bad(StrCat(field, ": ", t.status().message()), field);
+    return *t;
+  }
+  if (e.is_int64()) {
+    auto t = ScaleToNanos(e.get_int64().value_unsafe(), precision);
+    if (!t.ok()) return Bad(StrCat(field, ": ", t.status().message()), field);
+    return *t;
+  }
+  return Bad(StrCat(field,
+                          " must be an RFC 3339 string or an integer in the unit of `precision`"),
+             field);
+}
+
+absl::StatusOr<std::string> GetString(element e, std::string_view field) {
+  std::string_view s;
+  if (e.get(s)) return Bad(StrCat(field, " must be a string"), field);
+  return std::string(s);
+}
+
+absl::StatusOr<Literal> ParseLiteral(element e, std::string_view field) {
+  Literal l;
+  switch (e.type()) {
+    case element_type::NULL_VALUE:
+      l.kind = Literal::Kind::kNull;
+      break;
+    case element_type::BOOL:
+      l.kind = Literal::Kind::kBool;
+      l.b = e.get_bool().value_unsafe();
+      break;
+    case element_type::INT64:
+      l.kind = Literal::Kind::kInt;
+      l.i = e.get_int64().value_unsafe();
+      break;
+    case element_type::UINT64:
+      l.kind = Literal::Kind::kDouble;
+      l.d = static_cast<double>(e.get_uint64().value_unsafe());
+      break;
+    case element_type::DOUBLE:
+      l.kind = Literal::Kind::kDouble;
+      l.d = e.get_double().value_unsafe();
+      break;
+    case element_type::STRING:
+      l.kind = Literal::Kind::kString;
+      l.s = std::string(e.get_string().value_unsafe());
+      break;
+    default:
+      return Bad(StrCat(field, " must be a number, string, boolean or null"), field);
+  }
+  return l;
+}
+
+absl::StatusOr<std::vector<std::string>> GetStringArray(element e, std::string_view field) {
+  simdjson::dom::array a;
+  if (e.get(a)) return Bad(StrCat(field, " must be an array of column names"), field);
+  std::vector<std::string> out;
+  for (element x : a) {
+    ASSIGN_OR_RETURN(std::string s, GetString(x, field));
+    out.push_back(std::move(s));
+  }
+  return out;
+}
+
+absl::StatusOr<FilterOp> ParseOp(std::string_view op) {
+  if (op == "eq") return FilterOp::kEq;
+  if (op == "neq") return FilterOp::kNeq;
+  if (op == "lt") return FilterOp::kLt;
+  if (op == "lte") return FilterOp::kLte;
+  if (op == "gt") return FilterOp::kGt;
+  if (op == "gte") return FilterOp::kGte;
+  if (op == "in") return FilterOp::kIn;
+  if (op == "is_null") return FilterOp::kIsNull;
+  if (op == "is_not_null") return FilterOp::kIsNotNull;
+  return Bad(StrCat("unknown filter op \"", op,
+                          "\" (expected eq, neq, lt, lte, gt, gte, in, is_null, is_not_null)"),
+             "op");
+}
+
+absl::StatusOr<AggFn> ParseFn(std::string_view fn) {
+  if (fn == "avg") return AggFn::kAvg;
+  if (fn == "min") return AggFn::kMin;
+  if (fn == "max") return AggFn::kMax;
+  if (fn == "sum") return AggFn::kSum;
+  if (fn == "count") return AggFn::kCount;
+  if (fn == "count_distinct") return AggFn::kCountDistinct;
+  if (fn == "median") return AggFn::kMedian;
+  if (fn == "percentile") return AggFn::kPercentile;
+  if (fn == "first") return AggFn::kFirst;
+  if (fn == "last") return AggFn::kLast;
+  return Bad(StrCat("unknown aggregation fn \"", fn,
+                          "\" (expected avg, min, max, sum, count, count_distinct, median, "
+                          "percentile, first, last)"),
+             "fn");
+}
+
+absl::StatusOr<int64_t> UnitNanos(std::string_view unit) {
+  constexpr int64_t kMs = 1'000'000;
+  if (unit == "millisecond") return kMs;
+  if (unit == "second") return 1000 * kMs;
+  if (unit == "minute") return 60'000 * kMs;
+  if (unit == "hour") return 3'600'000 * kMs;
+  if (unit == "day") return 86'400'000 * kMs;
+  if (unit == "week") return 7 * 86'400'000 * kMs;
+  return Bad(StrCat("unknown intervalUnit \"", unit,
+                          "\" (expected millisecond, second, minute, hour, day, week)"),
+             "intervalUnit");
+}
+
+absl::StatusOr<Downsample> ParseDownsample(element e) {
+  object o;
+  if (e.get(o)) return Bad("downsample must be an object", "downsample");
+  RETURN_IF_ERROR(
+      CheckKeys(o, "downsample", {"intervalUnit", "intervalSize", "groupBy", "aggregations"}));
+  Downsample ds;
+  element unit;
+  if (!o["intervalUnit"].get(unit) && !unit.is_null()) {
+    ASSIGN_OR_RETURN(std::string u, GetString(unit, "downsample.intervalUnit"));
+    ASSIGN_OR_RETURN(int64_t unit_ns, UnitNanos(u));
+    int64_t size = 1;
+    element size_e;
+    if (!o["intervalSize"].get(size_e)) {
+      if (size_e.get(size) || size < 1) {
+        return Bad("downsample.intervalSize must be a positive integer", "intervalSize");
+      }
+    }
+    if (__builtin_mul_overflow(unit_ns, size, &ds.interval_ns)) {
+      return Bad("downsample interval is too large", "intervalSize");
+    }
+    ds.has_interval = true;
+  } else if (!o["intervalSize"].error()) {
+    return Bad("downsample.intervalSize needs downsample.intervalUnit", "intervalSize");
+  }
+  element group_by;
+  if (!o["groupBy"].get(group_by)) {
+    ASSIGN_OR_RETURN(ds.group_by, GetStringArray(group_by, "downsample.groupBy"));
+  }
+  simdjson::dom::array aggs;
+  if (o["aggregations"].get(aggs)) {
+    return Bad("downsample.aggregations must be an array of {\"fn\", \"column\", ...}",
+               "aggregations");
+  }
+  size_t i = 0;
+  for (element a : aggs) {
+    object ao;
+    std::string where = StrCat("downsample.aggregations[", i, "]");
+    if (a.get(ao)) return Bad(StrCat(where, " must be an object"), "aggregations");
+    RETURN_IF_ERROR(CheckKeys(ao, where, {"fn", "column", "percentile", "alias"}));
+    Aggregation agg;
+    element fn;
+    if (ao["fn"].get(fn)) return Bad(StrCat(where, " needs \"fn\""), "fn");
+    ASSIGN_OR_RETURN(std::string fn_name, GetString(fn, StrCat(where, ".fn")));
+    ASSIGN_OR_RETURN(agg.fn, ParseFn(fn_name));
+    element col;
+    if (!ao["column"].get(col) && !col.is_null()) {
+      ASSIGN_OR_RETURN(agg.column, GetString(col, StrCat(where, ".column")));
+    }
+    element pct;
+    if (!ao["percentile"].get(pct)) {
+      if (agg.fn != AggFn::kPercentile)
+        return Bad(StrCat(where, ": \"percentile\" only goes with fn percentile"),
+                   "percentile");
+      double p;
+      if (pct.is_int64()) {
+        p = static_cast<double>(pct.get_int64().value_unsafe());
+      } else if (pct.get(p)) {
+        return Bad(StrCat(where, ".percentile must be a number in [0, 1]"), "percentile");
+      }
+      agg.percentile = p;
+    } else if (agg.fn == AggFn::kPercentile) {
+      return Bad(StrCat(where, ": fn percentile needs \"percentile\" in [0, 1]"),
+                 "percentile");
+    }
+    if (agg.fn == AggFn::kPercentile && !(agg.percentile >= 0 && agg.percentile <= 1)) {
+      return Bad(StrCat(where, ".percentile must be in [0, 1]"), "percentile");
+    }
+    element alias;
+    if (!ao["alias"].get(alias) && !alias.is_null()) {
+      ASSIGN_OR_RETURN(agg.alias, GetString(alias, StrCat(where, ".alias")));
+      if (agg.alias.empty()) return Bad(StrCat(where, ".alias must not be empty"), "alias");
+    }
+    ds.aggregations.push_back(std::move(agg));
+    ++i;
+  }
+  return ds;
+}
+
+}  // namespace
+
+absl::StatusOr<QuerySpec> ParseQueryBody(std::string_view body, Precision precision,
+                                         uint64_t max_limit) {
+  simdjson::dom::parser parser;
+  element root;
+  if (auto err = parser.parse(body.data(), body.size()).get(root)) {
+    return MakeError(absl::StatusCode::kInvalidArgument, "invalid_json",
+                     StrCat("malformed JSON query: ", simdjson::error_message(err)));
+  }
+  object o;
+  if (root.get(o)) return Bad("the query must be a JSON object");
+  RETURN_IF_ERROR(CheckKeys(o, "the query",
+                            {"timeRange", "columns", "filters", "downsample", "order", "limit",
+                             "timestampFormat"}));
+  QuerySpec spec;
+  spec.precision = precision;
+  object range;
+  if (o["timeRange"].get(range)) {
+    return Bad("timeRange is required: {\"start\": ..., \"end\": ...}", "timeRange");
+  }
+  RETURN_IF_ERROR(CheckKeys(range, "timeRange", {"start", "end"}));
+  element start, end;
+  if (range["start"].get(start) || range["end"].get(end)) {
+    return Bad("timeRange needs both start and end", "timeRange");
+  }
+  ASSIGN_OR_RETURN(spec.start, ParseTime(start, "timeRange.start", precision));
+  ASSIGN_OR_RETURN(spec.end, ParseTime(end, "timeRange.end", precision));
+
+  element columns;
+  if (!o["columns"].get(columns) && !columns.is_null()) {
+    ASSIGN_OR_RETURN(spec.columns, GetStringArray(columns, "columns"));
+  }
+  element filters;
+  if (!o["filters"].get(filters) && !filters.is_null()) {
+    simdjson::dom::array fa;
+    if (filters.get(fa)) return Bad("filters must be an array", "filters");
+    size_t i = 0;
+    for (element fe : fa) {
+      std::string where = StrCat("filters[", i++, "]");
+      object fo;
+      if (fe.get(fo)) return Bad(StrCat(where, " must be an object"), "filters");
+      RETURN_IF_ERROR(CheckKeys(fo, where, {"column", "op", "value"}));
+      Filter f;
+      element col, op;
+      if (fo["column"].get(col) || fo["op"].get(op)) {
+        return Bad(StrCat(where, " needs \"column\" and \"op\""), "filters");
+      }
+      ASSIGN_OR_RETURN(f.column, GetString(col, StrCat(where, ".column")));
+      ASSIGN_OR_RETURN(std::string op_name, GetString(op, StrCat(where, ".op")));
+      ASSIGN_OR_RETURN(f.op, ParseOp(op_name));
+      element value;
+      bool has_value = !fo["value"].get(value);
+      if (f.op == FilterOp::kIsNull || f.op == FilterOp::kIsNotNull) {
+        // No value needed; one given is ignored.
+      } else if (!has_value) {
+        return Bad(StrCat(where, " (", op_name, ") needs a \"value\""), "value");
+      } else if (f.op == FilterOp::kIn) {
+        simdjson::dom::array va;
+        if (value.get(va)) return Bad(StrCat(where, ": op \"in\" needs an array value"), "value");
+        for (element v : va) {
+          ASSIGN_OR_RETURN(Literal l, ParseLiteral(v, StrCat(where, ".value")));
+          f.values.push_back(std::move(l));
+        }
+      } else {
+        ASSIGN_OR_RETURN(Literal l, ParseLiteral(value, StrCat(where, ".value")));
+        f.values.push_back(std::move(l));
+      }
+      spec.filters.push_back(std::move(f));
+    }
+  }
+  element ds;
+  if (!o["downsample"].get(ds) && !ds.is_null()) {
+    ASSIGN_OR_RETURN(spec.downsample, ParseDownsample(ds));
+  }
+  element order;
+  if (!o["order"].get(order) && !order.is_null()) {
+    ASSIGN_OR_RETURN(std::string s, GetString(order, "order"));
+    if (s == "desc") {
+      spec.descending = true;
+    } else if (s != "asc") {
+      return Bad("order must be \"asc\" or \"desc\"", "order");
+    }
+  }
+  element limit;
+  if (!o["limit"].get(limit) && !limit.is_null()) {
+    int64_t n;
+    if (limit.get(n) || n < 0) return Bad("limit must be a non-negative integer", "limit");
+    if (static_cast<uint64_t>(n) > max_limit) {
+      return MakeError(absl::StatusCode::kInvalidArgument, "invalid_query",
+                       StrCat("limit ", n, " exceeds the maximum ", max_limit,
+                                    " (TIMESTORE_QUERY_MAX_LIMIT)"),
+                       StrCat("{\"field\":\"limit\",\"maximum\":", max_limit, "}"));
+    }
+    spec.limit = static_cast<uint64_t>(n);
+  }
+  spec.limit = std::min<uint64_t>(spec.limit, max_limit);
+  element tf;
+  if (!o["timestampFormat"].get(tf) && !tf.is_null()) {
+    ASSIGN_OR_RETURN(std::string s, GetString(tf, "timestampFormat"));
+    if (s == "epoch_ns") {
+      spec.epoch_ns = true;
+    } else if (s != "rfc3339") {
+      return Bad("timestampFormat must be \"rfc3339\" or \"epoch_ns\"", "timestampFormat");
+    }
+  }
+  return spec;
+}
+
+}  // namespace timestore::api

@@ -1,0 +1,368 @@
+#include "api/service.h"
+
+#include <boost/asio/post.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <thread>
+
+#include "common/strings.h"
+#include "api/ingest_parser.h"
+#include "api/query_parser.h"
+#include "api/result_writer.h"
+#include "common/checksum.h"
+#include "common/json_writer.h"
+#include "engine/status_util.h"
+#include "spdlog/spdlog.h"
+
+namespace timestore::api {
+namespace {
+
+constexpr size_t kMaxIdempotencyKey = 255;
+
+HttpResponse Json(int status, std::string body) {
+  HttpResponse r;
+  r.status = status;
+  r.body = std::move(body);
+  return r;
+}
+
+HttpResponse Error(int status, std::string_view code, std::string_view message,
+                   std::string_view details = "") {
+  return Json(status, ErrorBody(code, message, details));
+}
+
+HttpResponse NotReady() {
+  HttpResponse r = Error(503, "not_ready",
+                         "the server is recovering its write-ahead log; retry shortly");
+  r.headers.emplace_back("Retry-After", "1");
+  return r;
+}
+
+// Query-string parameter `name`, undecoded (our parameters need no escapes).
+std::optional<std::string_view> QueryParam(std::string_view query, std::string_view name) {
+  while (!query.empty()) {
+    size_t amp = query.find('&');
+    std::string_view part = query.substr(0, amp);
+    query = amp == std::string_view::npos ? std::string_view() : query.substr(amp + 1);
+    size_t eq = part.find('=');
+    if (part.substr(0, eq) == name) {
+      return eq == std::string_view::npos ? std::string_view() : part.substr(eq + 1);
+    }
+  }
+  return std::nullopt;
+}
+
+absl::StatusOr<Precision> GetPrecision(std::string_view query) {
+  auto p = QueryParam(query, "precision");
+  if (!p) return Precision::kMilliseconds;
+  auto parsed = ParsePrecision(*p);
+  if (!parsed) {
+    return MakeError(absl::StatusCode::kInvalidArgument, "invalid_request",
+                     StrCat("precision \"", *p, "\" is not one of ns, us, ms, s"),
+                     "{\"field\":\"precision\"}");
+  }
+  return *parsed;
+}
+
+// A missing scope is 403 naming it; an empty requirement lets everyone in.
+std::optional<HttpResponse> CheckScope(const HttpRequest& req, const std::string& needed) {
+  if (needed.empty()) return std::nullopt;
+  std::string_view scopes = req.Header("x-iam-scopes");
+  while (!scopes.empty()) {
+    size_t comma = scopes.find(',');
+    if (StripWhitespace(scopes.substr(0, comma)) == needed) return std::nullopt;
+    scopes = comma == std::string_view::npos ? std::string_view() : scopes.substr(comma + 1);
+  }
+  std::string details;
+  JsonWriter(&details).BeginObject().Key("requiredScope").String(needed).EndObject();
+  return Error(403, "forbidden",
+               StrCat("this route needs the scope \"", needed,
+                            "\" in the x-iam-scopes header"),
+               details);
+}
+
+std::string IngestAnswerJson(const IngestResult& r) {
+  std::string out;
+  JsonWriter w(&out);
+  w.BeginObject();
+  w.Key("dataset").String(r.dataset);
+  w.Key("rowsIngested").Uint(r.rows);
+  w.Key("schemaVersion").Uint(r.schema_version);
+  w.Key("watermark");
+  if (r.watermark) {
+    w.String(FormatRfc3339(*r.watermark));
+  } else {
+    w.Null();
+  }
+  w.Key("duplicate").Bool(r.duplicate);
+  w.EndObject();
+  return out;
+}
+
+uint64_t ReadRssBytes() {
+  FILE* f = std::fopen("/proc/self/statm", "r");
+  if (f == nullptr) return 0;
+  unsigned long size = 0, resident = 0;
+  int n = std::fscanf(f, "%lu %lu", &size, &resident);
+  std::fclose(f);
+  return n == 2 ? resident * 4096ull : 0;
+}
+
+}  // namespace
+
+HttpResponse StatusToResponse(const absl::Status& status) {
+  int http = 500;
+  std::string_view code = "internal";
+  bool retry = false;
+  switch (status.code()) {
+    case absl::StatusCode::kInvalidArgument:
+    case absl::StatusCode::kOutOfRange:
+      http = 400;
+      code = "invalid_request";
+      break;
+    case absl::StatusCode::kNotFound:
+      http = 404;
+      code = "not_found";
+      break;
+    case absl::StatusCode::kAlreadyExists:
+      http = 409;
+      code = "conflict";
+      break;
+    case absl::StatusCode::kFailedPrecondition:
+      http = 422;
+      code = "schema_conflict";
+      break;
+    case absl::StatusCode::kResourceExhausted:
+      http = 503;
+      code = "backpressure";
+      retry = true;
+      break;
+    case absl::StatusCode::kUnavailable:
+      http = 503;
+      code = "unavailable";
+      retry = true;
+      break;
+    case absl::StatusCode::kPermissionDenied:
+      http = 403;
+      code = "forbidden";
+      break;
+    default:
+      break;
+  }
+  std::string code_owned;
+  if (auto c = status.GetPayload(ToAbsl(kErrorCodePayload))) {
+    code_owned = std::string(*c);
+    code = code_owned;
+  }
+  std::string details;
+  if (auto d = status.GetPayload(ToAbsl(kErrorDetailsPayload))) details = std::string(*d);
+  if (http == 500) spdlog::error("internal error: {}", ToStd(status.message()));
+  HttpResponse r = Error(http, code, ToStd(status.message()), details);
+  if (retry) r.headers.emplace_back("Retry-After", "1");
+  return r;
+}
+
+struct Service::Pool {
+  explicit Pool(int threads) : pool(static_cast<size_t>(threads)) {}
+  boost::asio::thread_pool pool;
+};
+
+Service::Service(ServiceOptions options) : options_(std::move(options)) {
+  int threads = options_.query_threads > 0
+                    ? options_.query_threads
+                    : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  pool_ = std::make_unique<Pool>(threads);
+}
+
+Service::~Service() { Shutdown(); }
+
+void Service::Shutdown() {
+  if (pool_ != nullptr) pool_->pool.join();
+}
+
+void Service::Handle(HttpRequest&& req, Responder respond) {
+  const auto t0 = std::chrono::steady_clock::now();
+  Route route = Route::kOther;
+  std::string_view path = req.path;
+  // Wraps the responder to record metrics once per request.
+  auto finish = [this, t0, &route](Responder& inner) {
+    Route r = route;
+    return [this, t0, r, inner = std::move(inner)](HttpResponse resp) mutable {
+      metrics_.RecordRequest(
+          r, resp.status,
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+      inner(std::move(resp));
+    };
+  };
+  auto method_not_allowed = [&](std::string_view allow) {
+    HttpResponse r = Error(405, "method_not_allowed",
+                           StrCat(req.method, " is not allowed on ", path, "; use ", allow));
+    r.headers.emplace_back("Allow", std::string(allow));
+    return r;
+  };
+
+  if (path == "/health" || path == "/ready" || path == "/metrics" || path == "/status") {
+    route = path == "/health"    ? Route::kHealth
+            : path == "/ready"   ? Route::kReady
+            : path == "/metrics" ? Route::kMetrics
+                                 : Route::kStatus;
+    Responder done = finish(respond);
+    if (req.method != "GET") return done(method_not_allowed("GET"));
+    Engine* engine = engine_.load(std::memory_order_acquire);
+    switch (route) {
+      case Route::kHealth:
+        return done(Json(200, "{\"status\":\"ok\"}"));
+      case Route::kReady:
+        return done(engine ? Json(200, "{\"status\":\"ready\"}") : NotReady());
+      case Route::kMetrics: {
+        HttpResponse r;
+        r.content_type = std::string(kPrometheusContentType);
+        r.body = metrics_.Render(engine);
+        return done(std::move(r));
+      }
+      default:
+        return done(HandleStatus(engine));
+    }
+  }
+
+  std::string_view rest = path;
+  if (ConsumePrefix(&rest, "/datasets/")) {
+    size_t slash = rest.find('/');
+    std::string_view slug = rest.substr(0, slash);
+    std::string_view action = slash == std::string_view::npos ? "" : rest.substr(slash);
+    if (action == "/ingest" || action == "/query") {
+      route = action == "/ingest" ? Route::kIngest : Route::kQuery;
+      Responder done = finish(respond);
+      if (req.method != "POST") return done(method_not_allowed("POST"));
+      if (!IsValidSlug(slug)) {
+        return done(Error(400, "invalid_slug",
+                          StrCat("dataset slug \"", slug.substr(0, 80),
+                                       "\" must match [a-z0-9][a-z0-9_-]{0,63}")));
+      }
+      std::string slug_owned(slug);
+      if (route == Route::kIngest) return HandleIngest(std::move(req), slug_owned, std::move(done));
+      return HandleQuery(std::move(req), slug_owned, std::move(done));
+    }
+  }
+  Responder done = finish(respond);
+  done(Error(404, "route_not_found", StrCat("no route ", req.method, " ", path)));
+}
+
+void Service::HandleIngest(HttpRequest&& req, std::string slug, Responder respond) {
+  if (auto denied = CheckScope(req, options_.require_write_scope)) return respond(*denied);
+  Engine* engine = engine_.load(std::memory_order_acquire);
+  if (engine == nullptr) return respond(NotReady());
+
+  IngestParseOptions opts;
+  opts.slug = slug;
+  std::string_view ctype = req.Header("content-type");
+  ctype = ctype.substr(0, ctype.find(';'));
+  ctype = StripWhitespace(ctype);
+  if (ctype == "application/x-ndjson" || ctype == "application/ndjson" ||
+      ctype == "application/jsonl") {
+    opts.format = BodyFormat::kNdjson;
+  }
+  // Any other Content-Type (or none, or curl's default form type) is read as
+  // JSON: the body says what it is, and refusing it helps nobody.
+  auto precision = GetPrecision(req.query);
+  if (!precision.ok()) return respond(StatusToResponse(precision.status()));
+  opts.precision = *precision;
+
+  std::string key(req.Header("idempotency-key"));
+  uint64_t hash = 0;
+  if (!key.empty()) {
+    if (key.size() > kMaxIdempotencyKey) {
+      return respond(Error(400, "invalid_request",
+                           StrCat("Idempotency-Key is ", key.size(),
+                                        " characters; at most 255 are allowed")));
+    }
+    std::string keyed = StrCat(req.query, std::string_view("\0", 1));
+    hash = Checksum64(keyed) ^ (Checksum64(req.body) * 0x9E3779B97F4A7C15ull);
+    auto dup = engine->CheckIdempotency(slug, key, hash);
+    if (!dup.ok()) return respond(StatusToResponse(dup.status()));
+    if (dup->has_value()) return respond(Json(200, IngestAnswerJson(**dup)));
+  }
+
+  SchemaPtr current = engine->GetSchema(slug);
+  opts.current = current.get();
+  const uint64_t body_bytes = req.body.size();
+  auto parsed = ParseIngestBody(&req.body, opts);
+  if (!parsed.ok()) return respond(StatusToResponse(parsed.status()));
+  parsed->idempotency_key = std::move(key);
+  parsed->request_hash = hash;
+  engine->Ingest(std::move(*parsed), [this, body_bytes, respond = std::move(respond)](
+                                         absl::StatusOr<IngestResult> result) {
+    if (!result.ok()) return respond(StatusToResponse(result.status()));
+    if (!result->duplicate) metrics_.AddIngest(result->rows, body_bytes);
+    respond(Json(200, IngestAnswerJson(*result)));
+  });
+}
+
+void Service::HandleQuery(HttpRequest&& req, std::string slug, Responder respond) {
+  if (auto denied = CheckScope(req, options_.require_scope)) return respond(*denied);
+  Engine* engine = engine_.load(std::memory_order_acquire);
+  if (engine == nullptr) return respond(NotReady());
+  // Queries run on their own pool so a long scan never holds an I/O thread.
+  boost::asio::post(pool_->pool, [this, engine, req = std::move(req), slug = std::move(slug),
+                                  respond = std::move(respond)]() mutable {
+    auto precision = GetPrecision(req.query);
+    if (!precision.ok()) return respond(StatusToResponse(precision.status()));
+    auto spec = ParseQueryBody(req.body, *precision, options_.query_max_limit);
+    if (!spec.ok()) return respond(StatusToResponse(spec.status()));
+    bool epoch_ns = spec->epoch_ns;
+    auto result = engine->Query(slug, std::move(*spec));
+    if (!result.ok()) return respond(StatusToResponse(result.status()));
+    metrics_.AddQueryRows(result->stats.rows_scanned, result->rows);
+    ResultFormat format = FormatFromAccept(req.Header("accept"));
+    HttpResponse r;
+    r.content_type = std::string(ContentType(format));
+    WriteResult(*result, slug, epoch_ns, format, &r.body);
+    respond(std::move(r));
+  });
+}
+
+HttpResponse Service::HandleStatus(Engine* engine) {
+  std::string out;
+  JsonWriter w(&out);
+  w.BeginObject();
+  w.Key("version").String(options_.version);
+  w.Key("uptimeSeconds")
+      .Double(std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count());
+  w.Key("ready").Bool(engine != nullptr);
+  if (engine != nullptr) {
+    Engine::Stats s = engine->GetStats();
+    w.Key("datasets").BeginObject();
+    w.Key("count").Uint(s.datasets);
+    w.Key("items").BeginArray();
+    for (const auto& ds : engine->ListDatasets()) {
+      w.BeginObject();
+      w.Key("id").String(DatasetIdString(ds->id()));
+      w.Key("slug").String(ds->slug());
+      w.Key("hotRows").Uint(ds->mem().rows());
+      w.EndObject();
+    }
+    w.EndArray();
+    w.EndObject();
+    w.Key("memory").BeginObject();
+    w.Key("residentBytes").Uint(ReadRssBytes());
+    w.Key("memtableBytes").Uint(s.memtable_bytes);
+    w.EndObject();
+    w.Key("storage").BeginObject();
+    w.Key("hotBytes").Uint(s.memtable_bytes + s.wal_bytes_on_disk);
+    w.Key("coldBytes").Uint(0);
+    w.Key("walBytes").Uint(s.wal_bytes_on_disk);
+    w.EndObject();
+    w.Key("rowsIngested").Uint(s.rows_ingested);
+    const RecoveryReport& rec = engine->recovery();
+    w.Key("recovery").BeginObject();
+    w.Key("walFiles").Uint(rec.wal_files);
+    w.Key("records").Uint(rec.records);
+    w.Key("rows").Uint(rec.rows);
+    w.Key("droppedBytes").Uint(rec.dropped_bytes);
+    w.Key("seconds").Double(rec.seconds);
+    w.EndObject();
+  }
+  w.EndObject();
+  return Json(200, std::move(out));
+}
+
+}  // namespace timestore::api

@@ -1,0 +1,58 @@
+// The HTTP API of API.md: routing, scopes, readiness, and the handlers that
+// turn requests into engine calls and engine answers into JSON. One place maps
+// engine errors to HTTP statuses (StatusToResponse).
+//
+// Thread-safe.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <memory>
+#include <string>
+
+#include "absl/status/status.h"
+#include "api/http_server.h"
+#include "api/metrics.h"
+#include "engine/engine.h"
+
+namespace timestore::api {
+
+struct ServiceOptions {
+  uint64_t query_max_limit = 1'000'000;
+  std::string require_scope;        // gates queries (and admin when admin_scope is empty)
+  std::string require_write_scope;  // gates ingest
+  std::string admin_scope;          // gates /admin
+  std::string version = "0.0.0";
+  int query_threads = 0;  // 0 = hardware concurrency
+};
+
+// Maps an engine/parser status to the JSON error response of API.md.
+HttpResponse StatusToResponse(const absl::Status& status);
+
+class Service {
+ public:
+  explicit Service(ServiceOptions options);
+  ~Service();
+
+  // Called once recovery has finished; until then data routes answer 503.
+  void SetEngine(Engine* engine) { engine_.store(engine, std::memory_order_release); }
+  void Handle(HttpRequest&& request, Responder respond);
+  // Waits for queued queries to finish.
+  void Shutdown();
+
+  Metrics& metrics() { return metrics_; }
+
+ private:
+  void HandleIngest(HttpRequest&& req, std::string slug, Responder respond);
+  void HandleQuery(HttpRequest&& req, std::string slug, Responder respond);
+  HttpResponse HandleStatus(Engine* engine);
+
+  ServiceOptions options_;
+  std::atomic<Engine*> engine_{nullptr};
+  Metrics metrics_;
+  const std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
+  struct Pool;
+  std::unique_ptr<Pool> pool_;
+};
+
+}  // namespace timestore::api

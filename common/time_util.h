@@ -1,0 +1,42 @@
+// Timestamps are signed 64-bit nanoseconds since the Unix epoch (UTC).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "absl/status/statusor.h"
+
+namespace timestore {
+
+enum class Precision { kNanoseconds, kMicroseconds, kMilliseconds, kSeconds };
+
+// Parses "ns" | "us" | "ms" | "s".
+std::optional<Precision> ParsePrecision(std::string_view s);
+// Nanoseconds per unit of `p`.
+int64_t PrecisionNanos(Precision p);
+// Scales an integer in unit `p` to nanoseconds; fails on int64 overflow.
+absl::StatusOr<int64_t> ScaleToNanos(int64_t value, Precision p);
+
+// Parses RFC 3339 ("2024-05-01T12:00:00Z", "2024-05-01t12:00:00.123456789+02:00"):
+// at most 9 fractional digits, `T`/`Z` in either case, offsets within ±23:59.
+// The error message says what was wrong; the caller adds record and column.
+absl::StatusOr<int64_t> ParseRfc3339(std::string_view s);
+
+// Formats as RFC 3339 UTC with the fraction trimmed of trailing zeros.
+// Appends to `out`; at most 35 characters are written.
+void AppendRfc3339(int64_t nanos, std::string* out);
+std::string FormatRfc3339(int64_t nanos);
+
+// Floor division that rounds toward negative infinity (bucket starts before 1970).
+inline int64_t FloorDiv(int64_t a, int64_t b) {
+  int64_t q = a / b;
+  if ((a % b != 0) && ((a < 0) != (b < 0))) --q;
+  return q;
+}
+
+// Current wall-clock time in nanoseconds since the epoch.
+int64_t NowNanos();
+
+}  // namespace timestore

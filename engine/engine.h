@@ -1,0 +1,200 @@
+// The storage engine: datasets, their schemas (manifest), the write-ahead log
+// and the in-memory segments, recovery at start-up, and the query entry point.
+//
+// Ingest path: the caller parses a request into columns (IngestRequest); the
+// engine merges its fields into the dataset schema (a manifest edit when it
+// grows), checks back-pressure and idempotency, encodes one WAL record and
+// hands it to the group-commit writer. Once the record is durable the writer
+// thread applies the rows to the MemSegment (in WAL order) and answers. A query
+// issued after the answer therefore sees the rows.
+//
+// Thread-safe.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <shared_mutex>
+#include <string>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
+#include "common/strings.h"
+#include "absl/status/statusor.h"
+#include "common/env.h"
+#include "engine/manifest.h"
+#include "engine/mem_segment.h"
+#include "engine/query.h"
+#include "engine/schema.h"
+#include "engine/wal_payload.h"
+#include "wal/log_reader.h"
+#include "wal/wal_writer.h"
+
+namespace timestore {
+
+struct EngineOptions {
+  std::string root = "./data";
+  wal::SyncMode wal_sync = wal::SyncMode::kAlways;
+  int wal_sync_interval_ms = 100;
+  uint64_t wal_max_file_bytes = 64ull << 20;
+  // Ingest answers 503 while the in-memory segments hold more than this.
+  uint64_t memtable_max_bytes = 2ull << 30;
+  int64_t partition_interval_ns = 86'400'000'000'000;  // 1 day
+  int64_t idempotency_ttl_ns = 86'400'000'000'000;     // keys remembered at least 24 h
+  // kTornTailOnly refuses to start on mid-file WAL corruption; kTruncate drops
+  // everything from the first bad record on (operator override).
+  wal::TailPolicy wal_recovery = wal::TailPolicy::kTornTailOnly;
+};
+
+// One ingest request, already parsed into columns.
+struct IngestRequest {
+  std::string slug;
+  // Fields of the batch with their types (declared or inferred), parallel to
+  // `columns`. Declared fields may have no column (all null).
+  std::vector<Field> fields;
+  std::vector<ColumnVector> columns;
+  bool schema_declared = false;  // an explicit schema creates an empty dataset
+  std::string time_column;       // the batch's time column name
+  uint32_t rows = 0;
+  std::string idempotency_key;  // empty: none
+  uint64_t request_hash = 0;    // of body + query string, for idempotency
+};
+
+struct IngestResult {
+  std::string dataset;
+  uint64_t rows = 0;
+  uint32_t schema_version = 0;
+  std::optional<int64_t> watermark;
+  bool duplicate = false;
+};
+
+struct RecoveryReport {
+  uint64_t wal_files = 0;
+  uint64_t records = 0;
+  uint64_t rows = 0;
+  uint64_t dropped_bytes = 0;
+  std::string dropped_detail;  // file, offset and reason of a dropped torn tail
+  double seconds = 0;
+};
+
+class Dataset {
+ public:
+  Dataset(uint64_t id, std::string slug, SchemaPtr schema, int64_t created_ns,
+          int64_t partition_interval_ns)
+      : id_(id),
+        slug_(std::move(slug)),
+        created_ns_(created_ns),
+        partition_interval_ns_(partition_interval_ns),
+        schema_(std::move(schema)) {}
+
+  uint64_t id() const { return id_; }
+  const std::string& slug() const { return slug_; }
+  int64_t created_ns() const { return created_ns_; }
+  int64_t partition_interval_ns() const { return partition_interval_ns_; }
+  SchemaPtr schema() const {
+    std::lock_guard<std::mutex> l(mu_);
+    return schema_;
+  }
+  const MemSegment& mem() const { return mem_; }
+  // Largest timestamp applied (visible to queries), if any row is.
+  std::optional<int64_t> watermark() const {
+    int64_t w = applied_max_ts_.load(std::memory_order_acquire);
+    if (w == kNoTimestamp) return std::nullopt;
+    return w;
+  }
+
+ private:
+  friend class Engine;
+  static constexpr int64_t kNoTimestamp = std::numeric_limits<int64_t>::min();
+
+  struct IdempotencyEntry {
+    uint64_t request_hash = 0;
+    int64_t created_ns = 0;
+    bool pending = false;  // in the WAL queue, not yet answered
+    IngestAnswer answer;
+  };
+
+  const uint64_t id_;
+  const std::string slug_;
+  const int64_t created_ns_;
+  const int64_t partition_interval_ns_;
+
+  mutable std::mutex mu_;
+  SchemaPtr schema_ ABSL_GUARDED_BY(mu_);
+  int64_t reserved_max_ts_ ABSL_GUARDED_BY(mu_) = kNoTimestamp;
+  StringMap<IdempotencyEntry> idempotency_ ABSL_GUARDED_BY(mu_);
+
+  MemSegment mem_;
+  std::atomic<int64_t> applied_max_ts_{kNoTimestamp};
+};
+
+class Engine {
+ public:
+  // Opens (creating if needed) the storage root and recovers: manifest, then a
+  // replay of the write-ahead log. Blocks until recovery has finished.
+  static absl::StatusOr<std::unique_ptr<Engine>> Open(Env* env, EngineOptions options);
+  ~Engine();
+
+  const RecoveryReport& recovery() const { return recovery_; }
+
+  // The dataset's current schema, or null when the dataset does not exist.
+  SchemaPtr GetSchema(std::string_view slug) const;
+  std::shared_ptr<Dataset> GetDataset(std::string_view slug) const;
+  std::vector<std::shared_ptr<Dataset>> ListDatasets() const;
+
+  // A repeat of a remembered Idempotency-Key: its first answer (duplicate =
+  // true), 409 when the body differs, nullopt when the key is unknown.
+  absl::StatusOr<std::optional<IngestResult>> CheckIdempotency(std::string_view slug,
+                                                               const std::string& key,
+                                                               uint64_t request_hash);
+
+  // Stores the rows durably, then calls `done` (on the WAL writer thread, or
+  // at once on error). All-or-nothing: on error nothing is stored.
+  using IngestCallback = std::function<void(absl::StatusOr<IngestResult>)>;
+  void Ingest(IngestRequest request, IngestCallback done);
+
+  // Runs a query over everything acknowledged before the call.
+  absl::StatusOr<QueryResult> Query(std::string_view slug, QuerySpec spec);
+
+  // Makes everything written so far durable; stops the WAL writer. Idempotent.
+  void Close();
+
+  struct Stats {
+    uint64_t datasets = 0;
+    uint64_t memtable_bytes = 0;
+    uint64_t memtable_rows = 0;
+    uint64_t wal_bytes_on_disk = 0;
+    wal::WalWriter::Stats wal;
+    uint64_t rows_ingested = 0;
+  };
+  Stats GetStats() const;
+
+ private:
+  Engine(Env* env, EngineOptions options) : env_(env), options_(std::move(options)) {}
+  absl::Status Recover();
+  absl::StatusOr<std::shared_ptr<Dataset>> CreateDataset(const std::string& slug,
+                                                         const Schema& schema);
+  void Apply(Dataset* ds, const BatchRecord& record);
+
+  Env* const env_;
+  const EngineOptions options_;
+  std::unique_ptr<Manifest> manifest_;
+  std::unique_ptr<wal::WalWriter> wal_;
+  RecoveryReport recovery_;
+
+  mutable std::shared_mutex datasets_mu_;
+  std::map<std::string, std::shared_ptr<Dataset>, std::less<>> by_slug_
+      ABSL_GUARDED_BY(datasets_mu_);
+  std::map<uint64_t, std::shared_ptr<Dataset>> by_id_ ABSL_GUARDED_BY(datasets_mu_);
+  std::mutex create_mu_;  // serialises dataset creation
+
+  std::atomic<uint64_t> inflight_bytes_{0};
+  std::atomic<uint64_t> rows_ingested_{0};
+};
+
+}  // namespace timestore

@@ -1,0 +1,178 @@
+#include "engine/manifest.h"
+
+#include <simdjson.h>
+
+#include "common/strings.h"
+#include "absl/strings/str_format.h"
+#include "common/json_writer.h"
+#include "common/status_macros.h"
+#include "wal/log_reader.h"
+
+namespace timestore {
+namespace {
+
+std::string ManifestFileName(uint64_t n) { return absl::StrFormat("MANIFEST-%06d", n); }
+
+absl::Status Corrupt(std::string_view why) {
+  return absl::DataLossError(StrCat("malformed manifest edit: ", why));
+}
+
+}  // namespace
+
+std::string DatasetIdString(uint64_t id) { return absl::StrFormat("%016x", id); }
+
+std::string EncodeManifestEdit(const ManifestEdit& e) {
+  std::string out;
+  JsonWriter w(&out);
+  w.BeginObject();
+  switch (e.op) {
+    case ManifestEdit::Op::kCreateDataset:
+      w.Key("op").String("create_dataset");
+      w.Key("id").String(DatasetIdString(e.dataset_id));
+      w.Key("slug").String(e.slug);
+      w.Key("timeColumn").String(e.time_column);
+      w.Key("createdAt").Int(e.created_ns);
+      w.Key("partitionInterval").Int(e.partition_interval_ns);
+      break;
+    case ManifestEdit::Op::kSetSchema:
+      w.Key("op").String("set_schema");
+      w.Key("id").String(DatasetIdString(e.dataset_id));
+      w.Key("version").Uint(e.version);
+      w.Key("fields").BeginArray();
+      for (const Field& f : e.fields) {
+        w.BeginObject().Key("name").String(f.name).Key("type").String(ColumnTypeName(f.type));
+        w.EndObject();
+      }
+      w.EndArray();
+      break;
+  }
+  w.EndObject();
+  return out;
+}
+
+absl::StatusOr<ManifestEdit> DecodeManifestEdit(std::string_view json) {
+  simdjson::dom::parser parser;
+  simdjson::dom::element root;
+  if (parser.parse(json.data(), json.size()).get(root)) return Corrupt("not JSON");
+  std::string_view op, id;
+  if (root["op"].get(op) || root["id"].get(id)) return Corrupt("missing op or id");
+  ManifestEdit e;
+  if (!ParseInt(id, &e.dataset_id, 16)) return Corrupt("bad dataset id");
+  if (op == "create_dataset") {
+    e.op = ManifestEdit::Op::kCreateDataset;
+    std::string_view slug, tc;
+    if (root["slug"].get(slug) || root["timeColumn"].get(tc) ||
+        root["createdAt"].get(e.created_ns) ||
+        root["partitionInterval"].get(e.partition_interval_ns))
+      return Corrupt("create_dataset lacks a field");
+    e.slug = std::string(slug);
+    e.time_column = std::string(tc);
+  } else if (op == "set_schema") {
+    e.op = ManifestEdit::Op::kSetSchema;
+    uint64_t version;
+    simdjson::dom::array fields;
+    if (root["version"].get(version) || root["fields"].get(fields))
+      return Corrupt("set_schema lacks a field");
+    e.version = static_cast<uint32_t>(version);
+    for (simdjson::dom::element f : fields) {
+      std::string_view name, type;
+      if (f["name"].get(name) || f["type"].get(type)) return Corrupt("bad field");
+      auto t = ParseColumnType(type);
+      if (!t) return Corrupt(StrCat("unknown column type ", type));
+      e.fields.push_back(Field{std::string(name), *t});
+    }
+  } else {
+    return Corrupt(StrCat("unknown op ", op));
+  }
+  return e;
+}
+
+absl::Status Manifest::Apply(const ManifestEdit& e) {
+  switch (e.op) {
+    case ManifestEdit::Op::kCreateDataset: {
+      DatasetMeta m;
+      m.id = e.dataset_id;
+      m.slug = e.slug;
+      m.created_ns = e.created_ns;
+      m.partition_interval_ns = e.partition_interval_ns;
+      m.schema.time_column = e.time_column;
+      datasets_[e.dataset_id] = std::move(m);
+      return absl::OkStatus();
+    }
+    case ManifestEdit::Op::kSetSchema: {
+      auto it = datasets_.find(e.dataset_id);
+      if (it == datasets_.end()) return Corrupt("set_schema for an unknown dataset");
+      it->second.schema.version = e.version;
+      it->second.schema.fields = e.fields;
+      return absl::OkStatus();
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::unique_ptr<Manifest>> Manifest::Open(Env* env, const std::string& root) {
+  RETURN_IF_ERROR(env->CreateDirs(root));
+  std::unique_ptr<Manifest> m(new Manifest(env, root));
+  std::string current_path = JoinPath(root, "CURRENT");
+  uint64_t number = 0;
+  std::string old_file;
+  if (env->FileExists(current_path)) {
+    ASSIGN_OR_RETURN(std::string current, env->ReadFile(current_path));
+    std::string_view name = StripWhitespace(current);
+    if (!ConsumePrefix(&name, "MANIFEST-") || !ParseInt(name, &number)) {
+      return absl::DataLossError(
+          StrCat(current_path, ": does not name a manifest file: \"", current, "\""));
+    }
+    old_file = JoinPath(root, ManifestFileName(number));
+    ASSIGN_OR_RETURN(wal::LogFile log, wal::ReadLog(env, old_file, wal::kManifestMagic,
+                                                    wal::TailPolicy::kTornTailOnly));
+    for (const wal::LogRecord& r : log.records) {
+      if (r.type != wal::RecordType::kManifestEdit) continue;
+      auto edit = DecodeManifestEdit(r.payload);
+      if (!edit.ok()) {
+        return absl::DataLossError(StrCat(old_file, " at offset ", r.offset, ": ",
+                                                edit.status().message()));
+      }
+      RETURN_IF_ERROR(m->Apply(*edit));
+    }
+  }
+  RETURN_IF_ERROR(m->WriteSnapshot(number + 1));
+  if (!old_file.empty()) (void)env->RemoveFile(old_file);
+  return m;
+}
+
+absl::Status Manifest::WriteSnapshot(uint64_t number) {
+  std::string name = ManifestFileName(number);
+  std::string path = JoinPath(root_, name);
+  ASSIGN_OR_RETURN(auto log, wal::LogWriter::Create(env_, path, wal::kManifestMagic));
+  for (const auto& [id, meta] : datasets_) {
+    ManifestEdit create{ManifestEdit::Op::kCreateDataset, id};
+    create.slug = meta.slug;
+    create.time_column = meta.schema.time_column;
+    create.created_ns = meta.created_ns;
+    create.partition_interval_ns = meta.partition_interval_ns;
+    RETURN_IF_ERROR(
+        log->AddRecord(wal::RecordType::kManifestEdit, next_seq_++, EncodeManifestEdit(create)));
+    ManifestEdit schema{ManifestEdit::Op::kSetSchema, id};
+    schema.version = meta.schema.version;
+    schema.fields = meta.schema.fields;
+    RETURN_IF_ERROR(
+        log->AddRecord(wal::RecordType::kManifestEdit, next_seq_++, EncodeManifestEdit(schema)));
+  }
+  RETURN_IF_ERROR(log->Sync());
+  RETURN_IF_ERROR(env_->SyncDir(root_));
+  RETURN_IF_ERROR(WriteFileAtomically(env_, JoinPath(root_, "CURRENT"), name + "\n"));
+  std::lock_guard<std::mutex> l(mu_);
+  log_ = std::move(log);
+  return absl::OkStatus();
+}
+
+absl::Status Manifest::LogEdit(const ManifestEdit& edit) {
+  std::lock_guard<std::mutex> l(mu_);
+  RETURN_IF_ERROR(log_->AddRecord(wal::RecordType::kManifestEdit, next_seq_++,
+                                  EncodeManifestEdit(edit)));
+  RETURN_IF_ERROR(log_->Sync());
+  return Apply(edit);
+}
+
+}  // namespace timestore

@@ -1,0 +1,86 @@
+// The engine-wide manifest: an append-only log of catalog edits (datasets,
+// schemas, settings; segments from the segment layer on) in the framing of
+// wal/wal_format.h with record type kManifestEdit, one JSON object per edit.
+//
+//   <root>/CURRENT            names the live manifest file ("MANIFEST-000007\n")
+//   <root>/MANIFEST-NNNNNN    the log
+//
+// Edits (payload JSON):
+//   {"op":"create_dataset","id":"<16 hex>","slug":"cpu","timeColumn":"timestamp",
+//    "createdAt":<ns>,"partitionInterval":<ns>}
+//   {"op":"set_schema","id":"<16 hex>","version":2,
+//    "fields":[{"name":"timestamp","type":"timestamp"},...]}
+//
+// At open the log is replayed, then rewritten as a fresh file holding one edit
+// per live fact (write new file, fsync, swap CURRENT by write-temp + fsync +
+// rename, fsync the directory, then delete the old file), so it never grows
+// without bound. Every later edit is appended and fsynced before it counts.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/statusor.h"
+#include "common/env.h"
+#include "engine/schema.h"
+#include "wal/log_writer.h"
+
+namespace timestore {
+
+struct DatasetMeta {
+  uint64_t id = 0;
+  std::string slug;
+  int64_t created_ns = 0;
+  int64_t partition_interval_ns = 0;
+  Schema schema;  // latest version; schema.time_column is fixed at creation
+};
+
+struct ManifestEdit {
+  enum class Op { kCreateDataset, kSetSchema };
+  ManifestEdit() = default;
+  ManifestEdit(Op o, uint64_t id) : op(o), dataset_id(id) {}
+  Op op = Op::kCreateDataset;
+  uint64_t dataset_id = 0;
+  // kCreateDataset
+  std::string slug;
+  std::string time_column;
+  int64_t created_ns = 0;
+  int64_t partition_interval_ns = 0;
+  // kSetSchema
+  uint32_t version = 0;
+  std::vector<Field> fields;
+};
+
+std::string EncodeManifestEdit(const ManifestEdit& edit);
+absl::StatusOr<ManifestEdit> DecodeManifestEdit(std::string_view json);
+std::string DatasetIdString(uint64_t id);
+
+// Thread-safe.
+class Manifest {
+ public:
+  static absl::StatusOr<std::unique_ptr<Manifest>> Open(Env* env, const std::string& root);
+
+  // The state as loaded; read once at start-up, before any LogEdit.
+  const std::map<uint64_t, DatasetMeta>& datasets() const { return datasets_; }
+
+  // Appends the edit and fsyncs it; returns only once it is durable.
+  absl::Status LogEdit(const ManifestEdit& edit);
+
+ private:
+  Manifest(Env* env, std::string root) : env_(env), root_(std::move(root)) {}
+  absl::Status Apply(const ManifestEdit& edit);
+  absl::Status WriteSnapshot(uint64_t number);
+
+  Env* const env_;
+  const std::string root_;
+  std::mutex mu_;
+  std::map<uint64_t, DatasetMeta> datasets_;  // mutated only at open and under mu_
+  std::unique_ptr<wal::LogWriter> log_ ABSL_GUARDED_BY(mu_);
+  uint64_t next_seq_ = 1;
+};
+
+}  // namespace timestore

@@ -1,0 +1,111 @@
+// A parsed query (API.md "Query") and its result. The HTTP layer turns JSON
+// into a QuerySpec; the executor (query_executor.h) validates it against the
+// dataset's schema and runs it over chunks from any tier.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/time_util.h"
+#include "engine/chunk.h"
+#include "segment/column.h"
+
+namespace timestore {
+
+// A JSON literal from a filter, converted to the column's type by the executor.
+struct Literal {
+  enum class Kind { kNull, kBool, kInt, kDouble, kString };
+  Kind kind = Kind::kNull;
+  bool b = false;
+  int64_t i = 0;
+  double d = 0;
+  std::string s;
+};
+
+enum class FilterOp { kEq, kNeq, kLt, kLte, kGt, kGte, kIn, kIsNull, kIsNotNull };
+
+struct Filter {
+  std::string column;
+  FilterOp op = FilterOp::kEq;
+  std::vector<Literal> values;  // one for comparisons, any number for kIn, none for null tests
+  int index = -1;               // filled by the executor
+};
+
+enum class AggFn {
+  kAvg,
+  kMin,
+  kMax,
+  kSum,
+  kCount,
+  kCountDistinct,
+  kMedian,
+  kPercentile,
+  kFirst,
+  kLast
+};
+
+struct Aggregation {
+  AggFn fn = AggFn::kCount;
+  std::string column;  // empty: count of rows
+  double percentile = 0.5;
+  std::string alias;  // defaulted to fn_column by the parser
+};
+
+struct Downsample {
+  bool has_interval = false;
+  int64_t interval_ns = 0;
+  std::vector<std::string> group_by;
+  std::vector<Aggregation> aggregations;
+};
+
+struct QuerySpec {
+  int64_t start = 0;  // inclusive, ns
+  int64_t end = 0;    // exclusive, ns
+  std::optional<std::vector<std::string>> columns;
+  std::vector<Filter> filters;
+  std::optional<Downsample> downsample;
+  bool descending = false;
+  uint64_t limit = 10000;
+  bool epoch_ns = false;
+  Precision precision = Precision::kMilliseconds;  // for integer literals of timestamp columns
+};
+
+struct QueryStats {
+  uint64_t partitions_scanned = 0;
+  uint64_t segments_scanned = 0;
+  uint64_t segments_pruned = 0;
+  uint64_t hot_chunks_scanned = 0;
+  uint64_t hot_chunks_pruned = 0;
+  uint64_t rows_scanned = 0;
+  uint64_t bytes_read = 0;
+  uint64_t remote_bytes_read = 0;
+  double elapsed_ms = 0;
+};
+
+// One output column. Booleans are stored in `ints` (0/1); strings are views
+// into the chunks or `owned_strings` held by the QueryResult.
+struct ResultColumn {
+  std::string name;
+  ColumnType type;
+  std::vector<uint8_t> valid;  // one per row, 1 = value
+  std::vector<int64_t> ints;
+  std::vector<double> doubles;
+  std::vector<std::string_view> strings;
+};
+
+struct QueryResult {
+  bool downsampled = false;
+  std::vector<ResultColumn> columns;
+  size_t rows = 0;
+  QueryStats stats;
+  std::optional<int64_t> watermark;
+  uint64_t hot_rows = 0;
+  // Keeps the memory behind string views alive.
+  std::vector<ChunkPtr> keepalive;
+  std::deque<std::string> owned_strings;
+};
+
+}  // namespace timestore

@@ -1,0 +1,85 @@
+// Column types and the in-memory column representation shared by ingest
+// batches, in-memory segments, decoded segment blocks and query results.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "common/strings.h"
+
+namespace timestore {
+
+// on disk (WAL, manifest, segment files): never renumber
+enum class ColumnType : uint8_t {
+  kTimestamp = 1,  // int64 nanoseconds since the epoch
+  kDouble = 2,
+  kInteger = 3,  // int64
+  kString = 4,   // UTF-8, dictionary-encoded in memory
+  kBoolean = 5,
+};
+
+std::string_view ColumnTypeName(ColumnType t);
+std::optional<ColumnType> ParseColumnType(std::string_view name);
+bool IsValidColumnType(uint8_t raw);
+
+// One column of `size()` values. Exactly one value array is used, by type:
+//   kTimestamp, kInteger -> ints;  kDouble -> doubles;  kBoolean -> bools (0/1);
+//   kString -> ids into dict (dictionary encoding; dict entries are distinct).
+// Validity: `valid` empty means no nulls; otherwise one byte per row, 1 = value.
+// An all-null column may have empty value arrays (`all_null`).
+// Null slots hold 0 / id 0 in the value arrays when those are present.
+struct ColumnVector {
+  ColumnType type = ColumnType::kDouble;
+  uint32_t length = 0;
+  bool all_null = false;
+  std::vector<uint8_t> valid;
+  std::vector<int64_t> ints;
+  std::vector<double> doubles;
+  std::vector<uint8_t> bools;
+  std::vector<uint32_t> ids;
+  std::vector<std::string> dict;
+
+  size_t size() const { return length; }
+  bool IsNull(size_t i) const { return all_null || (!valid.empty() && valid[i] == 0); }
+  bool HasNulls() const { return all_null || !valid.empty(); }
+  size_t NullCount() const;
+  // Approximate heap bytes held.
+  size_t MemoryBytes() const;
+
+  static ColumnVector AllNull(ColumnType type, uint32_t length);
+};
+
+// Appends values one row at a time, building the dictionary for strings.
+// Not thread-safe.
+class ColumnBuilder {
+ public:
+  explicit ColumnBuilder(ColumnType type) { col_.type = type; }
+
+  ColumnType type() const { return col_.type; }
+  uint32_t size() const { return col_.length; }
+
+  void AppendNull();
+  void AppendInt(int64_t v);
+  void AppendDouble(double v);
+  void AppendBool(bool v);
+  void AppendString(std::string_view v);
+  // Appends nulls until size() == n.
+  void PadNullsTo(uint32_t n) {
+    while (col_.length < n) AppendNull();
+  }
+  // Appends row `i` of `src` (same type).
+  void AppendFrom(const ColumnVector& src, size_t i);
+
+  ColumnVector Finish();
+
+ private:
+  void MarkValid();
+  ColumnVector col_;
+  StringMap<uint32_t> dict_index_;
+};
+
+}  // namespace timestore

@@ -1,0 +1,297 @@
+// The timestore binary. Every subcommand is a thin shell over the libraries.
+//   timestore serve      run the server (TIMESTORE_* variables or --flags)
+//   timestore wal-dump   print the records of write-ahead log files
+#include <signal.h>
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <csignal>
+#include <cstdio>
+#include <iostream>
+#include <mutex>
+#include <thread>
+
+#include "CLI/CLI.hpp"
+#include <cctype>
+#include "common/strings.h"
+#include "api/http_server.h"
+#include "api/service.h"
+#include "common/env.h"
+#include "common/time_util.h"
+#include "engine/engine.h"
+#include "engine/manifest.h"
+#include "engine/wal_payload.h"
+#include "spdlog/spdlog.h"
+#include "wal/log_reader.h"
+#include "wal/wal_writer.h"
+
+#ifndef TIMESTORE_VERSION
+#define TIMESTORE_VERSION "dev"
+#endif
+
+namespace timestore {
+namespace {
+
+// "64MiB", "1GiB", "1048576" -> bytes.
+bool ParseBytes(std::string s, uint64_t* out) {
+  for (char& ch : s) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  uint64_t mult = 1;
+  auto strip = [&](std::string_view suffix, uint64_t m) {
+    if (s.size() > suffix.size() && s.substr(s.size() - suffix.size()) == suffix) {
+      s.resize(s.size() - suffix.size());
+      mult = m;
+      return true;
+    }
+    return false;
+  };
+  strip("kib", 1ull << 10) || strip("mib", 1ull << 20) || strip("gib", 1ull << 30) ||
+      strip("kb", 1000) || strip("mb", 1000000) || strip("gb", 1000000000) || strip("b", 1);
+  uint64_t v;
+  if (!ParseInt(s, &v)) return false;
+  *out = v * mult;
+  return true;
+}
+
+// "1d", "6h", "30m", "10s", "500ms", or seconds -> nanoseconds.
+bool ParseDuration(std::string s, int64_t* out) {
+  int64_t mult = 1'000'000'000;
+  auto strip = [&](std::string_view suffix, int64_t m) {
+    if (s.size() > suffix.size() && s.substr(s.size() - suffix.size()) == suffix) {
+      s.resize(s.size() - suffix.size());
+      mult = m;
+      return true;
+    }
+    return false;
+  };
+  strip("ms", 1'000'000) || strip("s", 1'000'000'000) || strip("m", 60'000'000'000) ||
+      strip("h", 3'600'000'000'000) || strip("d", 86'400'000'000'000) ||
+      strip("w", 604'800'000'000'000);
+  int64_t v;
+  if (!ParseInt(s, &v) || v <= 0) return false;
+  *out = v * mult;
+  return true;
+}
+
+std::atomic<int> g_signal{0};
+
+struct ServeConfig {
+  std::string host = "127.0.0.1";
+  int port = 4100;
+  std::string storage_root = "./data";
+  std::string log_level = "info";
+  std::string wal_sync = "always";
+  int wal_sync_interval_ms = 100;
+  std::string wal_max_file_bytes = "64MiB";
+  std::string wal_recovery = "strict";
+  std::string memtable_max_bytes = "2GiB";
+  std::string max_body_bytes = "64MiB";
+  std::string partition_interval = "1d";
+  uint64_t query_max_limit = 1'000'000;
+  int http_threads = 0;
+  std::string require_scope, write_scope, admin_scope;
+  std::string port_file;
+};
+
+int Serve(const ServeConfig& c) {
+  spdlog::set_level(spdlog::level::from_str(c.log_level));
+  EngineOptions eo;
+  eo.root = c.storage_root;
+  if (c.wal_sync == "always") {
+    eo.wal_sync = wal::SyncMode::kAlways;
+  } else if (c.wal_sync == "batch") {
+    eo.wal_sync = wal::SyncMode::kBatch;
+  } else if (c.wal_sync == "none") {
+    eo.wal_sync = wal::SyncMode::kNone;
+  } else {
+    std::cerr << "TIMESTORE_WAL_SYNC must be always, batch or none\n";
+    return 2;
+  }
+  eo.wal_sync_interval_ms = c.wal_sync_interval_ms;
+  if (!ParseBytes(c.wal_max_file_bytes, &eo.wal_max_file_bytes) ||
+      !ParseBytes(c.memtable_max_bytes, &eo.memtable_max_bytes)) {
+    std::cerr << "byte sizes are numbers with an optional KiB/MiB/GiB suffix\n";
+    return 2;
+  }
+  if (!ParseDuration(c.partition_interval, &eo.partition_interval_ns)) {
+    std::cerr << "TIMESTORE_PARTITION_INTERVAL must be a duration such as 1d or 6h\n";
+    return 2;
+  }
+  if (c.wal_recovery == "truncate") {
+    eo.wal_recovery = wal::TailPolicy::kTruncate;
+  } else if (c.wal_recovery != "strict") {
+    std::cerr << "TIMESTORE_WAL_RECOVERY must be strict or truncate\n";
+    return 2;
+  }
+
+  api::ServiceOptions so;
+  so.query_max_limit = c.query_max_limit;
+  so.require_scope = c.require_scope;
+  so.require_write_scope = c.write_scope;
+  so.admin_scope = c.admin_scope.empty() ? c.require_scope : c.admin_scope;
+  so.version = TIMESTORE_VERSION;
+  api::Service service(so);
+
+  api::HttpServerOptions ho;
+  ho.host = c.host;
+  ho.port = static_cast<uint16_t>(c.port);
+  ho.threads = c.http_threads;
+  if (!ParseBytes(c.max_body_bytes, &ho.max_body_bytes)) {
+    std::cerr << "TIMESTORE_MAX_BODY_BYTES must be a byte size\n";
+    return 2;
+  }
+  api::HttpServer server(ho, [&service](api::HttpRequest&& req, api::Responder respond) {
+    service.Handle(std::move(req), std::move(respond));
+  });
+
+  // Signals are handled by one thread with sigwait; block them everywhere first.
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+
+  if (auto s = server.Start(); !s.ok()) {
+    spdlog::critical("cannot listen on {}:{}: {}", c.host, c.port, ToStd(s.message()));
+    return 1;
+  }
+  spdlog::info("timestore {} listening on {}:{} (storage {})", TIMESTORE_VERSION, c.host,
+               server.port(), c.storage_root);
+  if (!c.port_file.empty()) {
+    std::string tmp = c.port_file + ".tmp";
+    if (FILE* f = std::fopen(tmp.c_str(), "w")) {
+      std::fprintf(f, "%u\n", server.port());
+      std::fclose(f);
+      std::rename(tmp.c_str(), c.port_file.c_str());
+    }
+  }
+
+  // Recovery runs while /health answers and /ready says 503.
+  std::unique_ptr<Engine> engine;
+  std::atomic<bool> failed{false};
+  std::thread recovery([&] {
+    auto opened = Engine::Open(Env::Default(), eo);
+    if (!opened.ok()) {
+      spdlog::critical("recovery failed: {}", ToStd(opened.status().message()));
+      failed = true;
+      kill(getpid(), SIGTERM);
+      return;
+    }
+    engine = std::move(*opened);
+    const RecoveryReport& r = engine->recovery();
+    spdlog::info("ready: replayed {} WAL records ({} rows) from {} files in {:.3f} s{}",
+                 r.records, r.rows, r.wal_files, r.seconds,
+                 r.dropped_bytes ? StrCat("; dropped torn tail: ", r.dropped_detail) : "");
+    service.SetEngine(engine.get());
+  });
+
+  int sig = 0;
+  sigwait(&set, &sig);
+  recovery.join();
+  spdlog::info("signal {}: shutting down", sig);
+  // Stop accepting, let in-flight requests finish (ingests wait for their
+  // fsync), then make the log durable and exit.
+  server.Stop(10'000);
+  service.Shutdown();
+  if (engine != nullptr) engine->Close();
+  spdlog::info("stopped");
+  return failed ? 1 : 0;
+}
+
+int WalDump(const std::vector<std::string>& paths, bool rows) {
+  int rc = 0;
+  for (const auto& path : paths) {
+    auto log = wal::ReadLog(Env::Default(), path, wal::kWalMagic, wal::TailPolicy::kTruncate);
+    if (!log.ok()) {
+      std::cerr << log.status().message() << "\n";
+      rc = 1;
+      continue;
+    }
+    std::cout << path << ": " << log->records.size() << " records, " << log->valid_bytes
+              << " valid bytes\n";
+    for (const auto& r : log->records) {
+      std::cout << "  seq " << r.seq << " offset " << r.offset << " type "
+                << static_cast<int>(r.type) << " bytes " << r.payload.size();
+      if (r.type == wal::RecordType::kRowBatch) {
+        auto b = DecodeBatchRecord(r.payload);
+        if (!b.ok()) {
+          std::cout << " UNDECODABLE: " << b.status().message();
+          rc = 1;
+        } else {
+          std::cout << " dataset " << DatasetIdString(b->dataset_id) << " schema v"
+                    << b->schema_version << " rows " << b->chunk->rows;
+          if (b->chunk->rows)
+            std::cout << " time " << FormatRfc3339(b->chunk->min_ts) << " .. "
+                      << FormatRfc3339(b->chunk->max_ts);
+          if (b->idempotency) std::cout << " idempotency-key \"" << b->idempotency->key << "\"";
+        }
+      }
+      std::cout << "\n";
+    }
+    if (log->dropped_bytes) {
+      std::cout << "  DAMAGED: " << log->dropped_bytes << " bytes unreadable: " << log->drop_reason
+                << "\n";
+      rc = 1;
+    }
+  }
+  (void)rows;
+  return rc;
+}
+
+}  // namespace
+}  // namespace timestore
+
+int main(int argc, char** argv) {
+  using timestore::ServeConfig;
+  CLI::App app{"Timestore: a time-series warehouse"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", TIMESTORE_VERSION);
+
+  ServeConfig c;
+  auto* serve = app.add_subcommand("serve", "Run the HTTP server");
+  serve->add_option("--host", c.host, "Listen address")->envname("TIMESTORE_HOST");
+  serve->add_option("--port", c.port, "Listen port (0 = any free port)")->envname("TIMESTORE_PORT");
+  serve->add_option("--storage-root", c.storage_root, "Storage directory")
+      ->envname("TIMESTORE_STORAGE_ROOT");
+  serve->add_option("--log-level", c.log_level, "trace|debug|info|warn|error")
+      ->envname("TIMESTORE_LOG_LEVEL");
+  serve->add_option("--wal-sync", c.wal_sync, "always|batch|none")->envname("TIMESTORE_WAL_SYNC");
+  serve->add_option("--wal-sync-interval-ms", c.wal_sync_interval_ms, "fsync period in batch mode")
+      ->envname("TIMESTORE_WAL_SYNC_INTERVAL_MS");
+  serve->add_option("--wal-max-file-bytes", c.wal_max_file_bytes, "WAL file rotation size")
+      ->envname("TIMESTORE_WAL_MAX_FILE_BYTES");
+  serve->add_option("--wal-recovery", c.wal_recovery,
+                    "strict (refuse mid-file corruption) | truncate (drop from the bad record)")
+      ->envname("TIMESTORE_WAL_RECOVERY");
+  serve->add_option("--memtable-max-bytes", c.memtable_max_bytes,
+                    "In-memory segment budget; ingest answers 503 beyond it")
+      ->envname("TIMESTORE_MEMTABLE_MAX_BYTES");
+  serve->add_option("--max-body-bytes", c.max_body_bytes, "Largest request body (413 beyond)")
+      ->envname("TIMESTORE_MAX_BODY_BYTES");
+  serve->add_option("--partition-interval", c.partition_interval,
+                    "Default partition interval of new datasets")
+      ->envname("TIMESTORE_PARTITION_INTERVAL");
+  serve->add_option("--query-max-limit", c.query_max_limit, "Largest query limit")
+      ->envname("TIMESTORE_QUERY_MAX_LIMIT");
+  serve->add_option("--http-threads", c.http_threads, "HTTP I/O threads (0 = cores)")
+      ->envname("TIMESTORE_HTTP_THREADS");
+  serve->add_option("--require-scope", c.require_scope, "Scope needed for queries")
+      ->envname("TIMESTORE_REQUIRE_SCOPE");
+  serve->add_option("--require-write-scope", c.write_scope, "Scope needed for ingest")
+      ->envname("TIMESTORE_REQUIRE_WRITE_SCOPE");
+  serve->add_option("--admin-scope", c.admin_scope, "Scope needed for /admin")
+      ->envname("TIMESTORE_ADMIN_SCOPE");
+  serve->add_option("--port-file", c.port_file, "Write the bound port to this file (for tests)");
+
+  std::vector<std::string> wal_paths;
+  auto* dump = app.add_subcommand("wal-dump", "Print the records of write-ahead log files");
+  dump->add_option("files", wal_paths, "WAL files")->required();
+
+  CLI11_PARSE(app, argc, argv);
+  if (c.write_scope.empty()) {
+    if (const char* w = std::getenv("TIMESTORE_WRITE_SCOPE")) c.write_scope = w;
+  }
+  if (*serve) return timestore::Serve(c);
+  if (*dump) return timestore::WalDump(wal_paths, true);
+  return 0;
+}

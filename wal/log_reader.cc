@@ -1,0 +1,106 @@
+#include "wal/log_reader.h"
+
+#include "absl/status/status.h"
+#include "common/strings.h"
+#include "common/checksum.h"
+#include "common/coding.h"
+#include "common/status_macros.h"
+
+namespace timestore::wal {
+namespace {
+
+bool AllZero(std::string_view s) {
+  for (char c : s)
+    if (c != 0) return false;
+  return true;
+}
+
+}  // namespace
+
+absl::StatusOr<LogFile> ParseLog(std::string path, std::string contents, uint32_t magic,
+                                 TailPolicy policy) {
+  LogFile out;
+  out.path = std::move(path);
+  out.contents = std::move(contents);
+  std::string_view data = out.contents;
+  if (data.size() < kFileHeaderSize) {
+    // A file cut short while its header was written holds no records.
+    if (policy != TailPolicy::kStrict) {
+      out.dropped_bytes = data.size();
+      out.drop_reason = "file header incomplete";
+      return out;
+    }
+    return absl::DataLossError(StrCat(out.path, ": file is ", data.size(),
+                                            " bytes, shorter than the log file header"));
+  }
+  uint32_t got_magic = DecodeFixed32(data.data());
+  uint32_t version = DecodeFixed32(data.data() + 4);
+  if (got_magic != magic) {
+    return absl::DataLossError(
+        StrCat(out.path, ": bad magic at offset 0 (not a Timestore log of this kind)"));
+  }
+  if (version != kLogFormatVersion) {
+    return absl::FailedPreconditionError(StrCat(
+        out.path, ": log format version ", version, " is not supported (expected ",
+        kLogFormatVersion, ")"));
+  }
+
+  uint64_t pos = kFileHeaderSize;
+  uint64_t last_seq = 0;
+  while (pos < data.size()) {
+    std::string_view rest = data.substr(pos);
+    std::string problem;
+    bool torn = false;
+    if (rest.size() < kRecordHeaderSize) {
+      problem = "incomplete record header";
+      torn = true;
+    } else {
+      uint64_t sum = DecodeFixed64(rest.data());
+      uint32_t len = DecodeFixed32(rest.data() + 8);
+      auto type = static_cast<RecordType>(static_cast<uint8_t>(rest[12]));
+      uint64_t seq = DecodeFixed64(rest.data() + 13);
+      if (AllZero(rest.substr(0, kRecordHeaderSize))) {
+        problem = "zero-filled bytes where a record header was expected";
+        torn = AllZero(rest);
+      } else if (len > kMaxPayloadBytes) {
+        problem = StrCat("record length ", len, " exceeds the maximum");
+      } else if (kRecordHeaderSize + uint64_t{len} > rest.size()) {
+        problem = StrCat("record of ", len, " bytes extends past the end of the file");
+        torn = true;
+      } else if (Checksum64(rest.data() + 8, kRecordHeaderSize - 8 + len) != sum) {
+        problem = "checksum mismatch";
+        // The damaged record is the very last thing in the file: a torn write.
+        torn = kRecordHeaderSize + uint64_t{len} == rest.size();
+      } else if (type == RecordType::kInvalid) {
+        problem = "record type 0";
+      } else if (seq <= last_seq && !out.records.empty()) {
+        problem = StrCat("sequence number ", seq, " does not follow ", last_seq);
+      } else {
+        out.records.push_back(
+            LogRecord{type, seq, pos, rest.substr(kRecordHeaderSize, len)});
+        last_seq = seq;
+        pos += kRecordHeaderSize + len;
+        continue;
+      }
+    }
+    // A damaged record at `pos`.
+    if (policy == TailPolicy::kTruncate || (policy == TailPolicy::kTornTailOnly && torn)) {
+      out.dropped_bytes = data.size() - pos;
+      out.drop_reason = StrCat(problem, " at offset ", pos);
+      break;
+    }
+    return absl::DataLossError(StrCat(
+        out.path, ": corrupt record at offset ", pos, ": ", problem, " (", data.size() - pos,
+        " bytes from there on cannot be read)"));
+  }
+  out.valid_bytes = data.size() - out.dropped_bytes;
+  return out;
+}
+
+absl::StatusOr<LogFile> ReadLog(Env* env, const std::string& path, uint32_t magic,
+                                TailPolicy policy) {
+  ASSIGN_OR_RETURN(std::string contents, env->ReadFile(path));
+  return ParseLog(path, std::move(contents), magic, policy);
+}
+
+}  // namespace timestore::wal

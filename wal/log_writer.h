@@ -1,0 +1,40 @@
+// Frames records (wal_format.h) into one log file. Not thread-safe.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "common/env.h"
+#include "wal/wal_format.h"
+
+namespace timestore::wal {
+
+// Appends the framed record to `dst` (for batching several records into one write).
+void AppendFramedRecord(std::string* dst, RecordType type, uint64_t seq, std::string_view payload);
+std::string EncodeFileHeader(uint32_t magic);
+
+class LogWriter {
+ public:
+  // Creates `path` (truncating) and writes the file header (not yet synced).
+  static absl::StatusOr<std::unique_ptr<LogWriter>> Create(Env* env, const std::string& path,
+                                                           uint32_t magic);
+
+  absl::Status AddRecord(RecordType type, uint64_t seq, std::string_view payload);
+  // Appends bytes already framed with AppendFramedRecord.
+  absl::Status AppendFramed(std::string_view framed) { return file_->Append(framed); }
+  absl::Status Sync() { return file_->Sync(); }
+  absl::Status Close() { return file_->Close(); }
+  uint64_t size() const { return file_->Size(); }
+  const std::string& path() const { return file_->path(); }
+
+ private:
+  explicit LogWriter(std::unique_ptr<WritableFile> file) : file_(std::move(file)) {}
+  std::unique_ptr<WritableFile> file_;
+  std::string scratch_;
+};
+
+}  // namespace timestore::wal

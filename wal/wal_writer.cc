@@ -1,0 +1,207 @@
+#include "wal/wal_writer.h"
+
+#include <cstdio>
+#include <future>
+#include <vector>
+
+#include "common/strings.h"
+#include "absl/strings/str_format.h"
+#include "common/status_macros.h"
+
+namespace timestore::wal {
+
+std::string WalFileName(uint64_t number) { return absl::StrFormat("%06d.wal", number); }
+
+uint64_t ParseWalFileName(std::string_view name) {
+  if (name.size() < 5 || name.substr(name.size() - 4) != ".wal") return 0;
+  uint64_t n = 0;
+  for (char c : name.substr(0, name.size() - 4)) {
+    if (c < '0' || c > '9') return 0;
+    n = n * 10 + static_cast<uint64_t>(c - '0');
+  }
+  return n;
+}
+
+WalWriter::WalWriter(Env* env, WalOptions options, uint64_t file_number, uint64_t last_seq)
+    : env_(env),
+      options_(std::move(options)),
+      file_number_(file_number),
+      last_seq_(last_seq),
+      last_sync_(std::chrono::steady_clock::now()) {}
+
+absl::StatusOr<std::unique_ptr<WalWriter>> WalWriter::Open(Env* env, WalOptions options,
+                                                           uint64_t file_number,
+                                                           uint64_t last_seq) {
+  RETURN_IF_ERROR(env->CreateDirs(options.dir));
+  std::unique_ptr<WalWriter> w(new WalWriter(env, std::move(options), file_number, last_seq));
+  RETURN_IF_ERROR(w->OpenFile(file_number));
+  w->thread_ = std::thread([p = w.get()] { p->Run(); });
+  return w;
+}
+
+WalWriter::~WalWriter() { Close(); }
+
+absl::Status WalWriter::OpenFile(uint64_t number) {
+  std::string path = JoinPath(options_.dir, WalFileName(number));
+  ASSIGN_OR_RETURN(file_, LogWriter::Create(env_, path, kWalMagic));
+  // The header and the directory entry must be durable before any record
+  // acknowledged in this file relies on them.
+  RETURN_IF_ERROR(file_->Sync());
+  RETURN_IF_ERROR(env_->SyncDir(options_.dir));
+  file_number_ = number;
+  stat_file_number_.store(number, std::memory_order_relaxed);
+  return absl::OkStatus();
+}
+
+void WalWriter::Append(RecordType type, std::string payload, Callback done) {
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    if (!closing_) {
+      pending_.push_back(Entry{type, std::move(payload), std::move(done)});
+      cv_.notify_one();
+      return;
+    }
+  }
+  done(absl::UnavailableError("the write-ahead log is closed"), 0);
+}
+
+absl::Status WalWriter::Sync() {
+  std::promise<absl::Status> p;
+  auto f = p.get_future();
+  Append(RecordType::kInvalid, {}, [&p](const absl::Status& s, uint64_t) { p.set_value(s); });
+  return f.get();
+}
+
+void WalWriter::Close() {
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    if (closing_) {
+      // Already closing or closed; fall through to join if needed.
+    }
+    closing_ = true;
+    cv_.notify_one();
+  }
+  if (thread_.joinable()) thread_.join();
+}
+
+WalWriter::Stats WalWriter::stats() const {
+  Stats s;
+  s.records = stat_records_.load(std::memory_order_relaxed);
+  s.groups = stat_groups_.load(std::memory_order_relaxed);
+  s.fsyncs = stat_fsyncs_.load(std::memory_order_relaxed);
+  s.bytes_written = stat_bytes_.load(std::memory_order_relaxed);
+  s.current_file_number = stat_file_number_.load(std::memory_order_relaxed);
+  return s;
+}
+
+absl::Status WalWriter::WriteGroup(const std::string& framed, bool force_sync) {
+  if (!poisoned_.ok()) return poisoned_;
+  if (!framed.empty()) {
+    if (file_->size() >= options_.max_file_bytes) {
+      // Rotation: the old file is complete and durable before the new one starts.
+      absl::Status s = file_->Sync();
+      if (s.ok()) s = file_->Close();
+      if (!s.ok()) {
+        poisoned_ = s;
+        return s;
+      }
+      stat_fsyncs_.fetch_add(1, std::memory_order_relaxed);
+      RETURN_IF_ERROR(OpenFile(file_number_ + 1));
+    }
+    uint64_t good_size = file_->size();
+    absl::Status s = file_->AppendFramed(framed);
+    if (!s.ok()) {
+      // Cut the partial group off so the file ends on a complete record, then
+      // continue in a fresh file; replay accepts an older file that ends cleanly.
+      std::string path = file_->path();
+      (void)file_->Close();
+      absl::Status t = env_->TruncateFile(path, good_size);
+      if (t.ok()) t = OpenFile(file_number_ + 1);
+      if (!t.ok()) {
+        poisoned_ = absl::InternalError(StrCat(
+            "write-ahead log unusable after a failed write (", s.message(),
+            ") and failed recovery (", t.message(), "); restart the server"));
+      }
+      return s;
+    }
+    stat_bytes_.fetch_add(framed.size(), std::memory_order_relaxed);
+    unsynced_ = true;
+  }
+  bool sync = force_sync || options_.sync_mode == SyncMode::kAlways;
+  if (sync && unsynced_) {
+    absl::Status s = file_->Sync();
+    stat_fsyncs_.fetch_add(1, std::memory_order_relaxed);
+    if (!s.ok()) {
+      poisoned_ = absl::InternalError(StrCat(
+          "write-ahead log fsync failed (", s.message(),
+          "); no further writes are accepted: restart the server to replay the log"));
+      return poisoned_;
+    }
+    unsynced_ = false;
+    last_sync_ = std::chrono::steady_clock::now();
+  }
+  return absl::OkStatus();
+}
+
+void WalWriter::Run() {
+  std::vector<Entry> group;
+  std::vector<uint64_t> seqs;
+  std::string framed;
+  const auto interval = std::chrono::milliseconds(std::max(1, options_.sync_interval_ms));
+  while (true) {
+    bool closing;
+    {
+      std::unique_lock<std::mutex> l(mu_);
+      if (options_.sync_mode == SyncMode::kBatch && unsynced_) {
+        cv_.wait_until(l, last_sync_ + interval,
+                       [this] { return !pending_.empty() || closing_; });
+      } else {
+        cv_.wait(l, [this] { return !pending_.empty() || closing_; });
+      }
+      closing = closing_;
+      size_t bytes = 0;
+      while (!pending_.empty() && (group.empty() || bytes < options_.max_group_bytes)) {
+        bytes += pending_.front().payload.size();
+        group.push_back(std::move(pending_.front()));
+        pending_.pop_front();
+      }
+    }
+
+    framed.clear();
+    seqs.clear();
+    bool force_sync = closing;
+    uint64_t seq = last_seq_;
+    for (Entry& e : group) {
+      if (e.type == RecordType::kInvalid) {
+        force_sync = true;
+        seqs.push_back(0);
+        continue;
+      }
+      seqs.push_back(++seq);
+      AppendFramedRecord(&framed, e.type, seq, e.payload);
+    }
+    bool due = options_.sync_mode == SyncMode::kBatch && unsynced_ &&
+               std::chrono::steady_clock::now() - last_sync_ >= interval;
+    absl::Status s;
+    if (!group.empty() || due || closing) {
+      s = WriteGroup(framed, force_sync || due);
+      if (s.ok()) {
+        last_seq_ = seq;
+      }
+    }
+    if (!group.empty()) {
+      stat_groups_.fetch_add(1, std::memory_order_relaxed);
+      stat_records_.fetch_add(group.size(), std::memory_order_relaxed);
+    }
+    for (size_t i = 0; i < group.size(); ++i) group[i].done(s, s.ok() ? seqs[i] : 0);
+    group.clear();
+
+    if (closing) {
+      std::lock_guard<std::mutex> l(mu_);
+      if (pending_.empty()) break;
+    }
+  }
+  if (file_ != nullptr) (void)file_->Close();
+}
+
+}  // namespace timestore::wal
