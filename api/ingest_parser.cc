@@ -296,7 +296,9 @@ absl::StatusOr<std::vector<Field>> ParseDeclaredSchema(simdjson::ondemand::value
     RETURN_IF_ERROR(ValidateColumnName(name_copy));
     for (const auto& prev : out) {
       if (prev.name == name_copy)
-        return BadSchema(StrCat("schema declares column \"", name_copy, "\" twice"));
+        return MakeError(absl::StatusCode::kInvalidArgument, "invalid_schema",
+                         StrCat("schema declares column \"", name_copy, "\" twice"),
+                         ErrorDetails(-1, name_copy, "", ""));
     }
     out.push_back(Field{std::move(name_copy), *t});
     ++i;
@@ -339,8 +341,13 @@ absl::StatusOr<IngestRequest> ParseJson(std::string* body, const IngestParseOpti
   simdjson::ondemand::document doc;
   if (auto err = parser.iterate(view).get(doc)) return BadJson(simdjson::error_message(err), -1, false);
   simdjson::ondemand::object root;
-  if (doc.get_object().get(root))
-    return BadJson("the body must be a JSON object with \"records\" (or send application/x-ndjson)", -1, false);
+  if (auto err = doc.get_object().get(root)) {
+    return BadJson(err == simdjson::INCORRECT_TYPE
+                       ? "the body must be a JSON object with \"records\" (or send "
+                         "application/x-ndjson)"
+                       : simdjson::error_message(err),
+                   -1, false);
+  }
 
   std::vector<Field> declared;
   bool schema_declared = false;
@@ -398,6 +405,14 @@ absl::StatusOr<IngestRequest> ParseJson(std::string* body, const IngestParseOpti
     }
     RETURN_IF_ERROR(p.ParseRecord(obj, index));
     ++index;
+  }
+  // On-Demand reads only what it needs: skip the rest of the root object and
+  // require nothing after it, or `{...} {...}` would be accepted.
+  std::string_view rest;
+  if (auto e = root.raw_json().get(rest)) return BadJson(simdjson::error_message(e), -1, false);
+  const char* trailing = nullptr;
+  if (!doc.current_location().get(trailing)) {
+    return BadJson("unexpected content after the JSON object", -1, false);
   }
   return p.Finish(schema_declared);
 }

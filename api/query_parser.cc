@@ -310,15 +310,17 @@ absl::StatusOr<QuerySpec> ParseQueryBody(std::string_view body, Precision precis
   }
   element limit;
   if (!o["limit"].get(limit) && !limit.is_null()) {
-    int64_t n;
-    if (limit.get(n) || n < 0) return Bad("limit must be a non-negative integer", "limit");
-    if (static_cast<uint64_t>(n) > max_limit) {
+    // get<uint64_t> also takes integers above INT64_MAX: they are too large
+    // like any other, and the answer must name the maximum.
+    uint64_t n;
+    if (limit.get(n)) return Bad("limit must be a non-negative integer", "limit");
+    if (n > max_limit) {
       return MakeError(absl::StatusCode::kInvalidArgument, "invalid_query",
                        StrCat("limit ", n, " exceeds the maximum ", max_limit,
                                     " (TIMESTORE_QUERY_MAX_LIMIT)"),
                        StrCat("{\"field\":\"limit\",\"maximum\":", max_limit, "}"));
     }
-    spec.limit = static_cast<uint64_t>(n);
+    spec.limit = n;
   }
   spec.limit = std::min<uint64_t>(spec.limit, max_limit);
   element tf;

@@ -350,7 +350,12 @@ absl::Status FaultInjectionEnv::RenameFile(const std::string& from, const std::s
   return absl::OkStatus();
 }
 absl::Status FaultInjectionEnv::TruncateFile(const std::string& path, uint64_t size) {
-  return base_->TruncateFile(path, size);
+  RETURN_IF_ERROR(base_->TruncateFile(path, size));
+  // Bytes cut off cannot come back: DropUnsyncedData must not zero-extend the file.
+  std::lock_guard<std::mutex> l(state_->mu);
+  auto it = state_->synced_size.find(path);
+  if (it != state_->synced_size.end()) it->second = std::min(it->second, size);
+  return absl::OkStatus();
 }
 absl::Status FaultInjectionEnv::SyncDir(const std::string& dir) {
   {

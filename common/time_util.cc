@@ -145,6 +145,12 @@ absl::StatusOr<int64_t> ParseRfc3339(std::string_view s) {
   int64_t days = DaysFromCivil(year, static_cast<unsigned>(month), static_cast<unsigned>(day));
   // Seconds fit easily in int64 for years 0000-9999; nanoseconds may not.
   int64_t secs = days * 86400 + hour * 3600 + minute * 60 + second - offset_seconds;
+  // Before 1970 borrow a second first: in the earliest second of the range secs * 1e9
+  // alone underflows although the sum fits (INT64_MIN is 1677-09-21T00:12:43.145224192Z).
+  if (secs < 0 && frac > 0) {
+    ++secs;
+    frac -= kNanosPerSecond;
+  }
   int64_t nanos;
   if (__builtin_mul_overflow(secs, kNanosPerSecond, &nanos) ||
       __builtin_add_overflow(nanos, frac, &nanos)) {

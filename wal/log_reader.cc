@@ -15,6 +15,19 @@ bool AllZero(std::string_view s) {
   return true;
 }
 
+// True when an intact record (type set, checksum good) starts anywhere after
+// `pos`. A torn append only ever loses the end of the file, so damage followed
+// by an intact record is corruption, whatever the damaged header claims.
+bool IntactRecordAfter(std::string_view data, uint64_t pos) {
+  for (uint64_t q = pos + 1; q + kRecordHeaderSize <= data.size(); ++q) {
+    const char* h = data.data() + q;
+    uint32_t len = DecodeFixed32(h + 8);
+    if (h[12] == 0 || len > data.size() - q - kRecordHeaderSize) continue;
+    if (Checksum64(h + 8, kRecordHeaderSize - 8 + len) == DecodeFixed64(h)) return true;
+  }
+  return false;
+}
+
 }  // namespace
 
 absl::StatusOr<LogFile> ParseLog(std::string path, std::string contents, uint32_t magic,
@@ -59,22 +72,24 @@ absl::StatusOr<LogFile> ParseLog(std::string path, std::string contents, uint32_
       uint32_t len = DecodeFixed32(rest.data() + 8);
       auto type = static_cast<RecordType>(static_cast<uint8_t>(rest[12]));
       uint64_t seq = DecodeFixed64(rest.data() + 13);
+      // Damaged bytes are a torn write when no intact record follows them
+      // (checked below). Judging by the damaged length alone would let a flipped
+      // length that points past the end hide every acknowledged record after it.
+      torn = true;
       if (AllZero(rest.substr(0, kRecordHeaderSize))) {
         problem = "zero-filled bytes where a record header was expected";
-        torn = AllZero(rest);
       } else if (len > kMaxPayloadBytes) {
         problem = StrCat("record length ", len, " exceeds the maximum");
       } else if (kRecordHeaderSize + uint64_t{len} > rest.size()) {
         problem = StrCat("record of ", len, " bytes extends past the end of the file");
-        torn = true;
       } else if (Checksum64(rest.data() + 8, kRecordHeaderSize - 8 + len) != sum) {
         problem = "checksum mismatch";
-        // The damaged record is the very last thing in the file: a torn write.
-        torn = kRecordHeaderSize + uint64_t{len} == rest.size();
       } else if (type == RecordType::kInvalid) {
         problem = "record type 0";
+        torn = false;  // intact bytes with wrong contents were written that way
       } else if (seq <= last_seq && !out.records.empty()) {
         problem = StrCat("sequence number ", seq, " does not follow ", last_seq);
+        torn = false;
       } else {
         out.records.push_back(
             LogRecord{type, seq, pos, rest.substr(kRecordHeaderSize, len)});
@@ -84,6 +99,7 @@ absl::StatusOr<LogFile> ParseLog(std::string path, std::string contents, uint32_
       }
     }
     // A damaged record at `pos`.
+    if (torn && policy == TailPolicy::kTornTailOnly) torn = !IntactRecordAfter(data, pos);
     if (policy == TailPolicy::kTruncate || (policy == TailPolicy::kTornTailOnly && torn)) {
       out.dropped_bytes = data.size() - pos;
       out.drop_reason = StrCat(problem, " at offset ", pos);

@@ -20,9 +20,10 @@
 // ingest request is one record.
 //
 // Recovery (LogReader): reading stops at the first record that is incomplete
-// or fails its checksum. In the newest file, when nothing but zero bytes or an
-// incomplete record follows, that is a torn tail: it is dropped and reported.
-// Anywhere else it is corruption, reported as DataLoss naming file and offset.
+// or fails its checksum. In the newest file, when no intact record follows the
+// damaged one (only zero bytes, an incomplete record or garbage), that is a torn
+// tail: it is dropped and reported. Anywhere else it is corruption, reported as
+// DataLoss naming file and offset.
 #pragma once
 
 #include <cstdint>

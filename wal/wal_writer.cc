@@ -42,12 +42,23 @@ absl::StatusOr<std::unique_ptr<WalWriter>> WalWriter::Open(Env* env, WalOptions 
 WalWriter::~WalWriter() { Close(); }
 
 absl::Status WalWriter::OpenFile(uint64_t number) {
+  file_.reset();
   std::string path = JoinPath(options_.dir, WalFileName(number));
-  ASSIGN_OR_RETURN(file_, LogWriter::Create(env_, path, kWalMagic));
+  const bool existed = env_->FileExists(path);
+  auto file = LogWriter::Create(env_, path, kWalMagic);
+  absl::Status s = file.status();
   // The header and the directory entry must be durable before any record
   // acknowledged in this file relies on them.
-  RETURN_IF_ERROR(file_->Sync());
-  RETURN_IF_ERROR(env_->SyncDir(options_.dir));
+  if (s.ok()) s = (*file)->Sync();
+  if (s.ok()) s = env_->SyncDir(options_.dir);
+  if (!s.ok()) {
+    // Leave no headerless file behind: once a newer file exists, recovery reads
+    // this one strictly. The next group retries with the same number.
+    if (file.ok()) (void)(*file)->Close();
+    if (!existed && env_->FileExists(path)) (void)env_->RemoveFile(path);
+    return s;
+  }
+  file_ = std::move(*file);
   file_number_ = number;
   stat_file_number_.store(number, std::memory_order_relaxed);
   return absl::OkStatus();
@@ -97,7 +108,7 @@ WalWriter::Stats WalWriter::stats() const {
 absl::Status WalWriter::WriteGroup(const std::string& framed, bool force_sync) {
   if (!poisoned_.ok()) return poisoned_;
   if (!framed.empty()) {
-    if (file_->size() >= options_.max_file_bytes) {
+    if (file_ != nullptr && file_->size() >= options_.max_file_bytes) {
       // Rotation: the old file is complete and durable before the new one starts.
       absl::Status s = file_->Sync();
       if (s.ok()) s = file_->Close();
@@ -106,21 +117,23 @@ absl::Status WalWriter::WriteGroup(const std::string& framed, bool force_sync) {
         return s;
       }
       stat_fsyncs_.fetch_add(1, std::memory_order_relaxed);
-      RETURN_IF_ERROR(OpenFile(file_number_ + 1));
+      file_.reset();
     }
+    if (file_ == nullptr) RETURN_IF_ERROR(OpenFile(file_number_ + 1));
     uint64_t good_size = file_->size();
     absl::Status s = file_->AppendFramed(framed);
     if (!s.ok()) {
-      // Cut the partial group off so the file ends on a complete record, then
-      // continue in a fresh file; replay accepts an older file that ends cleanly.
+      // Cut the partial group off so the file ends on a complete record; the
+      // next group starts a fresh file (opened lazily, since the disk may
+      // still be failing). Replay accepts an older file that ends cleanly.
       std::string path = file_->path();
       (void)file_->Close();
+      file_.reset();
       absl::Status t = env_->TruncateFile(path, good_size);
-      if (t.ok()) t = OpenFile(file_number_ + 1);
       if (!t.ok()) {
-        poisoned_ = absl::InternalError(StrCat(
-            "write-ahead log unusable after a failed write (", s.message(),
-            ") and failed recovery (", t.message(), "); restart the server"));
+        poisoned_ = absl::InternalError(
+            StrCat("write-ahead log unusable after a failed write (", s.message(),
+                   ") and a failed truncation (", t.message(), "); restart the server"));
       }
       return s;
     }
@@ -128,13 +141,13 @@ absl::Status WalWriter::WriteGroup(const std::string& framed, bool force_sync) {
     unsynced_ = true;
   }
   bool sync = force_sync || options_.sync_mode == SyncMode::kAlways;
-  if (sync && unsynced_) {
+  if (sync && unsynced_ && file_ != nullptr) {
     absl::Status s = file_->Sync();
     stat_fsyncs_.fetch_add(1, std::memory_order_relaxed);
     if (!s.ok()) {
-      poisoned_ = absl::InternalError(StrCat(
-          "write-ahead log fsync failed (", s.message(),
-          "); no further writes are accepted: restart the server to replay the log"));
+      poisoned_ = absl::InternalError(
+          StrCat("write-ahead log fsync failed (", s.message(),
+                 "); no further writes are accepted: restart the server to replay the log"));
       return poisoned_;
     }
     unsynced_ = false;

@@ -1,0 +1,66 @@
+// Runs the real `timestore serve` binary on a free loopback port for
+// end-to-end tests, and talks HTTP/1.1 to it with a small blocking client.
+#pragma once
+
+#include <sys/types.h>
+
+#include <map>
+#include <string>
+#include <vector>
+
+namespace timestore::testing {
+
+struct HttpResult {
+  int status = 0;  // 0: the connection failed
+  std::string body;
+  std::map<std::string, std::string> headers;  // lower-case names
+};
+
+// One keep-alive connection. Not thread-safe: one per thread.
+class HttpClient {
+ public:
+  explicit HttpClient(int port) : port_(port) {}
+  ~HttpClient();
+  HttpResult Request(const std::string& method, const std::string& target,
+                     const std::string& body = "",
+                     const std::vector<std::pair<std::string, std::string>>& headers = {});
+  HttpResult Post(const std::string& target, const std::string& body,
+                  const std::vector<std::pair<std::string, std::string>>& headers = {}) {
+    return Request("POST", target, body, headers);
+  }
+  HttpResult Get(const std::string& target) { return Request("GET", target); }
+
+ private:
+  bool Connect();
+  void Close();
+  int port_;
+  int fd_ = -1;
+  std::string buf_;
+};
+
+class TestServer {
+ public:
+  // `root` is the storage root; `env` adds TIMESTORE_* variables.
+  TestServer(std::string root, std::map<std::string, std::string> env = {});
+  ~TestServer();
+
+  // Starts the process and waits until /ready answers 200. Returns false on failure.
+  bool Start();
+  // Sends `signal` and waits for the process to exit; returns its wait status.
+  int Stop(int signal);
+  int port() const { return port_; }
+  pid_t pid() const { return pid_; }
+  const std::string& log_path() const { return log_; }
+
+ private:
+  std::string root_;
+  std::map<std::string, std::string> env_;
+  std::string log_;
+  pid_t pid_ = -1;
+  int port_ = 0;
+};
+
+// A fresh temporary directory, removed by the caller.
+std::string MakeTempDir();
+
+}  // namespace timestore::testing
