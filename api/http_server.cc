@@ -24,6 +24,9 @@
 namespace timestore::api {
 namespace {
 
+constexpr size_t kBodyPadding = 64;  // simdjson::SIMDJSON_PADDING
+
+
 namespace beast = boost::beast;
 namespace http = beast::http;
 namespace net = boost::asio;
@@ -299,6 +302,11 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void ReadBody() {
+    // Room for the JSON parser's padding up front, so the body is never copied
+    // to grow it (the ingest parser needs 64 readable bytes past the end).
+    if (auto len = parser_->content_length(); len && *len <= core_->options.max_body_bytes) {
+      parser_->get().body().reserve(static_cast<size_t>(*len) + kBodyPadding);
+    }
     stream_->expires_after(std::chrono::milliseconds(core_->options.body_timeout_ms));
     http::async_read(*stream_, buffer_, *parser_,
                      [self = shared_from_this()](error_code ec, size_t) {

@@ -60,6 +60,7 @@ class RecordParser {
     fields_.push_back(f);
     builders_.emplace_back(f.type);
     touched_.push_back(0);
+    raw_ok_.push_back(RawComparable(f.name));
   }
 
   absl::Status ParseRecord(simdjson::ondemand::object obj, int64_t record) {
@@ -67,20 +68,26 @@ class RecordParser {
     for (auto field_result : obj) {
       simdjson::ondemand::field field;
       if (auto e = std::move(field_result).get(field)) return BadJson(simdjson::error_message(e), record, ndjson_);
+      // Records of one batch nearly always list their keys in the same order:
+      // compare the raw key bytes with the column seen at this position last
+      // time, and only unescape and hash the key when that fails.
+      int slot = -1;
       std::string_view key;
-      if (field.unescaped_key().get(key)) return BadJson("bad object key", record, ndjson_);
+      if (position < order_cache_.size()) {
+        int cand = order_cache_[position];
+        if (raw_ok_[cand] && field.key().unsafe_is_equal(fields_[cand].name)) {
+          slot = cand;
+          key = fields_[cand].name;
+        }
+      }
+      if (slot < 0) {
+        if (field.unescaped_key().get(key)) return BadJson("bad object key", record, ndjson_);
+        if (auto it = index_.find(key); it != index_.end()) slot = it->second;
+      }
       simdjson::ondemand::value value = field.value();
       json_type type;
       if (value.type().get(type)) return BadJson("bad value", record, ndjson_);
 
-      // Records of one batch nearly always list their keys in the same order:
-      // try the slot seen at this position last time before hashing the key.
-      int slot = -1;
-      if (position < order_cache_.size() && fields_[order_cache_[position]].name == key) {
-        slot = order_cache_[position];
-      } else if (auto it = index_.find(key); it != index_.end()) {
-        slot = it->second;
-      }
       if (slot < 0) {
         // A new key: infer its type from the value (null infers nothing yet).
         ColumnType inferred;
@@ -104,6 +111,7 @@ class RecordParser {
         builders_.emplace_back(inferred);
         builders_.back().PadNullsTo(rows_);
         touched_.push_back(0);
+        raw_ok_.push_back(RawComparable(fields_.back().name));
       }
       if (position >= order_cache_.size()) order_cache_.resize(position + 1);
       order_cache_[position++] = slot;
@@ -157,6 +165,14 @@ class RecordParser {
     return ndjson_ ? StrCat("line ", record + 1) : StrCat("record ", record);
   }
 
+  // A name with a quote, backslash or control byte is written escaped in JSON,
+  // so its raw bytes never equal the name: match it through unescaping.
+  static bool RawComparable(std::string_view name) {
+    for (char c : name)
+      if (c == '"' || c == '\\' || static_cast<unsigned char>(c) < 0x20) return false;
+    return true;
+  }
+
   bool AllNullBuilder(size_t i) { return touched_[i] == 0; }
 
   absl::Status Invalid(int64_t record, std::string_view column, std::string_view expected,
@@ -204,6 +220,15 @@ class RecordParser {
       }
       case ColumnType::kString: {
         if (type != json_type::string) return Invalid(record, column, "string", JsonTypeName(type));
+        // A string without escapes is its raw bytes between the quotes: take
+        // them in place instead of unescaping into the parser's buffer.
+        std::string_view tok = v.raw_json_token();
+        size_t close = tok.rfind('"');
+        if (close > 0 && close != std::string_view::npos &&
+            std::memchr(tok.data(), '\\', close) == nullptr) {
+          b.AppendString(tok.substr(1, close - 1));
+          return absl::OkStatus();
+        }
         std::string_view s;
         if (v.get_string().get(s)) return Invalid(record, column, "string", "invalid string");
         b.AppendString(s);
@@ -258,6 +283,7 @@ class RecordParser {
   absl::flat_hash_set<std::string> from_current_;
   std::vector<uint8_t> touched_;  // per slot: a non-null value was seen
   std::vector<int> order_cache_;  // key position in a record -> slot
+  std::vector<uint8_t> raw_ok_;   // per slot: the name can be matched on raw JSON bytes
   uint32_t rows_ = 0;
   bool time_seen_ = false;
 };

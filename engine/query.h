@@ -51,7 +51,7 @@ struct Aggregation {
   AggFn fn = AggFn::kCount;
   std::string column;  // empty: count of rows
   double percentile = 0.5;
-  std::string alias;  // defaulted to fn_column by the parser
+  std::string alias;  // defaulted to fn_column by ValidateQuery
 };
 
 struct Downsample {

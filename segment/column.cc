@@ -97,14 +97,20 @@ void ColumnBuilder::AppendBool(bool v) {
 
 void ColumnBuilder::AppendString(std::string_view v) {
   MarkValid();
-  auto it = dict_index_.find(v);
   uint32_t id;
-  if (it != dict_index_.end()) {
-    id = it->second;
+  if (has_last_ && v == col_.dict[last_id_]) {
+    id = last_id_;
   } else {
-    id = static_cast<uint32_t>(col_.dict.size());
-    col_.dict.emplace_back(v);
-    dict_index_.emplace(std::string(v), id);
+    auto it = dict_index_.find(v);
+    if (it != dict_index_.end()) {
+      id = it->second;
+    } else {
+      id = static_cast<uint32_t>(col_.dict.size());
+      col_.dict.emplace_back(v);
+      dict_index_.emplace(std::string(v), id);
+    }
+    last_id_ = id;
+    has_last_ = true;
   }
   col_.ids.push_back(id);
   ++col_.length;
@@ -142,6 +148,7 @@ ColumnVector ColumnBuilder::Finish() {
   col_ = ColumnVector();
   col_.type = out.type;
   dict_index_.clear();
+  has_last_ = false;
   return out;
 }
 

@@ -80,6 +80,8 @@ class ColumnBuilder {
   void MarkValid();
   ColumnVector col_;
   StringMap<uint32_t> dict_index_;
+  uint32_t last_id_ = 0;  // id of the previous value: runs of one value skip the hash
+  bool has_last_ = false;
 };
 
 }  // namespace timestore

@@ -204,7 +204,10 @@ void WalWriter::Run() {
     }
     if (!group.empty()) {
       stat_groups_.fetch_add(1, std::memory_order_relaxed);
-      stat_records_.fetch_add(group.size(), std::memory_order_relaxed);
+      // Sync() barriers are not records.
+      uint64_t records = 0;
+      for (const Entry& e : group) records += e.type != RecordType::kInvalid;
+      stat_records_.fetch_add(records, std::memory_order_relaxed);
     }
     for (size_t i = 0; i < group.size(); ++i) group[i].done(s, s.ok() ? seqs[i] : 0);
     group.clear();
