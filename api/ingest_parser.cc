@@ -4,6 +4,7 @@
 
 #include <cmath>
 #include <cstring>
+#include <optional>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
@@ -293,42 +294,70 @@ simdjson::ondemand::parser& ThreadParser() {
   return parser;
 }
 
+// Object members are always read in order: simdjson 3.0's unordered lookup
+// assumes well-formed input when it wraps around an object, which a hostile
+// body is not (found by fuzz/ingest_fuzz.cc).
 absl::StatusOr<std::vector<Field>> ParseDeclaredSchema(simdjson::ondemand::value schema_value) {
   std::vector<Field> out;
   simdjson::ondemand::object schema;
   if (schema_value.get_object().get(schema)) return BadSchema("\"schema\" must be an object");
-  simdjson::ondemand::array fields;
-  if (schema.find_field_unordered("fields").get_array().get(fields))
-    return BadSchema("\"schema.fields\" must be an array of {\"name\", \"type\"}");
-  int64_t i = 0;
-  for (auto f : fields) {
-    simdjson::ondemand::object fo;
-    std::string_view name, type;
-    if (f.get_object().get(fo) || fo.find_field_unordered("name").get_string().get(name)) {
-      return BadSchema(StrCat("schema.fields[", i, "] needs a string \"name\""));
+  bool have_fields = false;
+  for (auto member : schema) {
+    simdjson::ondemand::field m;
+    std::string_view key;
+    if (std::move(member).get(m) || m.unescaped_key().get(key))
+      return BadJson("malformed \"schema\" object", -1, false);
+    if (key != "fields") continue;
+    have_fields = true;
+    simdjson::ondemand::array fields;
+    if (m.value().get_array().get(fields))
+      return BadSchema("\"schema.fields\" must be an array of {\"name\", \"type\"}");
+    int64_t i = 0;
+    for (auto f : fields) {
+      simdjson::ondemand::object fo;
+      if (f.get_object().get(fo)) {
+        return BadSchema(StrCat("schema.fields[", i, "] must be an object {\"name\", \"type\"}"));
+      }
+      std::string name_copy, type_copy;
+      bool has_name = false, has_type = false;
+      for (auto attr : fo) {
+        simdjson::ondemand::field a;
+        std::string_view akey, aval;
+        if (std::move(attr).get(a) || a.unescaped_key().get(akey))
+          return BadJson(StrCat("malformed schema.fields[", i, "]"), -1, false);
+        if (akey == "name" || akey == "type") {
+          if (a.value().get_string().get(aval)) {
+            return BadSchema(StrCat("schema.fields[", i, "].", akey, " must be a string"));
+          }
+          (akey == "name" ? name_copy : type_copy) = std::string(aval);
+          (akey == "name" ? has_name : has_type) = true;
+        }
+      }
+      if (!has_name) return BadSchema(StrCat("schema.fields[", i, "] needs a string \"name\""));
+      if (!has_type) {
+        return BadSchema(StrCat("schema.fields[", i, "] (\"", name_copy,
+                                "\") needs a string \"type\""));
+      }
+      auto t = ParseColumnType(type_copy);
+      if (!t) {
+        return MakeError(
+            absl::StatusCode::kInvalidArgument, "invalid_schema",
+            StrCat("schema.fields[", i, "] (\"", name_copy, "\") has unknown type \"", type_copy,
+                   "\"; expected timestamp, double, integer, string or boolean"),
+            ErrorDetails(-1, name_copy, "timestamp|double|integer|string|boolean", type_copy));
+      }
+      RETURN_IF_ERROR(ValidateColumnName(name_copy));
+      for (const auto& prev : out) {
+        if (prev.name == name_copy)
+          return MakeError(absl::StatusCode::kInvalidArgument, "invalid_schema",
+                           StrCat("schema declares column \"", name_copy, "\" twice"),
+                           ErrorDetails(-1, name_copy, "", ""));
+      }
+      out.push_back(Field{std::move(name_copy), *t});
+      ++i;
     }
-    std::string name_copy(name);
-    if (fo.find_field_unordered("type").get_string().get(type)) {
-      return BadSchema(StrCat("schema.fields[", i, "] (\"", name_copy,
-                                    "\") needs a string \"type\""));
-    }
-    auto t = ParseColumnType(type);
-    if (!t) {
-      return MakeError(absl::StatusCode::kInvalidArgument, "invalid_schema",
-                       StrCat("schema.fields[", i, "] (\"", name_copy, "\") has unknown type \"",
-                                    type, "\"; expected timestamp, double, integer, string or boolean"),
-                       ErrorDetails(-1, name_copy, "timestamp|double|integer|string|boolean", type));
-    }
-    RETURN_IF_ERROR(ValidateColumnName(name_copy));
-    for (const auto& prev : out) {
-      if (prev.name == name_copy)
-        return MakeError(absl::StatusCode::kInvalidArgument, "invalid_schema",
-                         StrCat("schema declares column \"", name_copy, "\" twice"),
-                         ErrorDetails(-1, name_copy, "", ""));
-    }
-    out.push_back(Field{std::move(name_copy), *t});
-    ++i;
   }
+  if (!have_fields) return BadSchema("\"schema.fields\" must be an array of {\"name\", \"type\"}");
   return out;
 }
 
@@ -361,7 +390,49 @@ absl::Status SeedFields(RecordParser* p, const IngestParseOptions& opts,
   return absl::OkStatus();
 }
 
-absl::StatusOr<IngestRequest> ParseJson(std::string* body, const IngestParseOptions& opts) {
+// The parts of a JSON body that say how to read its records.
+struct BodyHeader {
+  std::vector<Field> declared;
+  bool schema_declared = false;
+  std::string time_column;
+  bool operator==(const BodyHeader&) const = default;
+};
+
+absl::Status ParseHeaderMember(std::string_view key, simdjson::ondemand::value value,
+                               BodyHeader* h) {
+  if (key == "schema") {
+    bool is_null = false;
+    if (!value.is_null().get(is_null) && is_null) {
+      h->declared.clear();
+      h->schema_declared = false;
+      return absl::OkStatus();
+    }
+    ASSIGN_OR_RETURN(h->declared, ParseDeclaredSchema(value));
+    h->schema_declared = true;
+    return absl::OkStatus();
+  }
+  std::string_view s;
+  if (value.get_string().get(s) || s.empty()) {
+    return MakeError(absl::StatusCode::kInvalidArgument, "invalid_request",
+                     "\"timestampColumn\" must be a non-empty string");
+  }
+  h->time_column = std::string(s);
+  return ValidateColumnName(h->time_column);
+}
+
+absl::Status NoRecords() {
+  return MakeError(absl::StatusCode::kInvalidArgument, "invalid_request",
+                   "the body needs a \"records\" array");
+}
+
+// One in-order pass over the body. With `header_known`, the header members are
+// skipped and `h` is used as given; otherwise they are read into `h` as they
+// come and `records` is parsed with what is known at that point.
+// `*header_after_records` tells the caller that a header member followed the
+// records, so they must be read again with the full header.
+absl::StatusOr<IngestRequest> ParseJsonPass(std::string* body, const IngestParseOptions& opts,
+                                            BodyHeader* h, bool header_known,
+                                            bool* header_after_records, bool parse_records) {
   auto& parser = ThreadParser();
   simdjson::padded_string_view view(body->data(), body->size(), body->capacity());
   simdjson::ondemand::document doc;
@@ -374,73 +445,79 @@ absl::StatusOr<IngestRequest> ParseJson(std::string* body, const IngestParseOpti
                        : simdjson::error_message(err),
                    -1, false);
   }
-
-  std::vector<Field> declared;
-  bool schema_declared = false;
-  {
-    simdjson::ondemand::value schema_value;
-    auto err = root.find_field_unordered("schema").get(schema_value);
-    if (!err) {
-      bool is_null = false;
-      if (schema_value.is_null().get(is_null) || !is_null) {
-        ASSIGN_OR_RETURN(declared, ParseDeclaredSchema(schema_value));
-        schema_declared = true;
+  std::optional<RecordParser> p;
+  bool records_seen = false;
+  for (auto member : root) {
+    simdjson::ondemand::field m;
+    std::string_view key;
+    if (auto e = std::move(member).get(m)) return BadJson(simdjson::error_message(e), -1, false);
+    if (auto e = m.unescaped_key().get(key)) return BadJson(simdjson::error_message(e), -1, false);
+    if (key == "schema" || key == "timestampColumn") {
+      if (header_known) continue;
+      RETURN_IF_ERROR(ParseHeaderMember(key, m.value(), h));
+      if (records_seen) *header_after_records = true;
+      continue;
+    }
+    if (key != "records") continue;  // unknown members are ignored
+    if (records_seen) {
+      return MakeError(absl::StatusCode::kInvalidArgument, "invalid_request",
+                       "the body has more than one \"records\" member");
+    }
+    records_seen = true;
+    if (!parse_records) continue;
+    simdjson::ondemand::array records;
+    if (m.value().get_array().get(records)) {
+      return MakeError(absl::StatusCode::kInvalidArgument, "invalid_request",
+                       "\"records\" must be an array of objects");
+    }
+    p.emplace(opts, h->time_column);
+    RETURN_IF_ERROR(SeedFields(&*p, opts, h->declared, h->time_column));
+    int64_t index = 0;
+    for (auto rec : records) {
+      simdjson::ondemand::object obj;
+      if (auto e = rec.get_object().get(obj)) {
+        if (e == simdjson::INCORRECT_TYPE) {
+          return MakeError(absl::StatusCode::kInvalidArgument, "invalid_value",
+                           StrCat("record ", index, " is not a JSON object"),
+                           ErrorDetails(index, "", "object", ""));
+        }
+        return BadJson(simdjson::error_message(e), index, false);
       }
-    } else if (err != simdjson::NO_SUCH_FIELD) {
-      return BadJson(simdjson::error_message(err), -1, false);
+      RETURN_IF_ERROR(p->ParseRecord(obj, index));
+      ++index;
     }
   }
-  std::string time_column = opts.current ? opts.current->time_column : "timestamp";
-  {
-    simdjson::ondemand::value tc;
-    auto err = root.find_field_unordered("timestampColumn").get(tc);
-    if (!err) {
-      std::string_view s;
-      if (tc.get_string().get(s) || s.empty())
-        return MakeError(absl::StatusCode::kInvalidArgument, "invalid_request",
-                         "\"timestampColumn\" must be a non-empty string");
-      time_column = std::string(s);
-      RETURN_IF_ERROR(ValidateColumnName(time_column));
-    } else if (err != simdjson::NO_SUCH_FIELD) {
-      return BadJson(simdjson::error_message(err), -1, false);
-    }
-  }
-  RecordParser p(opts, time_column);
-  RETURN_IF_ERROR(SeedFields(&p, opts, declared, time_column));
-
-  simdjson::ondemand::array records;
-  auto err = root.find_field_unordered("records").get_array().get(records);
-  if (err == simdjson::NO_SUCH_FIELD) {
-    return MakeError(absl::StatusCode::kInvalidArgument, "invalid_request",
-                     "the body needs a \"records\" array");
-  }
-  if (err) {
-    return MakeError(absl::StatusCode::kInvalidArgument, "invalid_request",
-                     "\"records\" must be an array of objects");
-  }
-  int64_t index = 0;
-  for (auto rec : records) {
-    simdjson::ondemand::object obj;
-    if (auto e = rec.get_object().get(obj)) {
-      if (e == simdjson::INCORRECT_TYPE) {
-        return MakeError(absl::StatusCode::kInvalidArgument, "invalid_value",
-                         StrCat("record ", index, " is not a JSON object"),
-                         ErrorDetails(index, "", "object", ""));
-      }
-      return BadJson(simdjson::error_message(e), index, false);
-    }
-    RETURN_IF_ERROR(p.ParseRecord(obj, index));
-    ++index;
-  }
-  // On-Demand reads only what it needs: skip the rest of the root object and
-  // require nothing after it, or `{...} {...}` would be accepted.
-  std::string_view rest;
-  if (auto e = root.raw_json().get(rest)) return BadJson(simdjson::error_message(e), -1, false);
+  if (!records_seen) return NoRecords();
+  // Nothing may follow the root object, or `{...} {...}` would be accepted.
   const char* trailing = nullptr;
   if (!doc.current_location().get(trailing)) {
     return BadJson("unexpected content after the JSON object", -1, false);
   }
-  return p.Finish(schema_declared);
+  if (!parse_records) return IngestRequest{};
+  return p->Finish(h->schema_declared);
+}
+
+absl::StatusOr<IngestRequest> ParseJson(std::string* body, const IngestParseOptions& opts) {
+  BodyHeader h;
+  h.time_column = opts.current ? opts.current->time_column : "timestamp";
+  const BodyHeader defaults = h;
+  bool late_header = false;
+  auto first = ParseJsonPass(body, opts, &h, /*header_known=*/false, &late_header,
+                             /*parse_records=*/true);
+  if (first.ok() && !late_header) return first;
+  if (!first.ok()) {
+    // The records were read with the header known so far. If a schema or
+    // timestampColumn follows them, the error may be an artefact: read just
+    // the header, and read the records again if it differs.
+    BodyHeader full = defaults;
+    bool unused = false;
+    auto header_only =
+        ParseJsonPass(body, opts, &full, /*header_known=*/false, &unused, /*parse_records=*/false);
+    if (!header_only.ok() || full == h) return first.status();
+    h = std::move(full);
+  }
+  bool unused = false;
+  return ParseJsonPass(body, opts, &h, /*header_known=*/true, &unused, /*parse_records=*/true);
 }
 
 absl::StatusOr<IngestRequest> ParseNdjson(std::string* body, const IngestParseOptions& opts) {

@@ -1,5 +1,7 @@
 #include "api/result_writer.h"
 
+#include <cmath>
+
 #include "common/json_writer.h"
 #include "common/time_util.h"
 
@@ -68,7 +70,9 @@ void AppendCsvField(std::string_view s, std::string* out) {
 }  // namespace
 
 ResultFormat FormatFromAccept(std::string_view accept) {
-  if (accept.find("application/x-ndjson") != std::string_view::npos) return ResultFormat::kNdjson;
+  if (accept.find("application/x-ndjson") != std::string_view::npos ||
+      accept.find("application/ndjson") != std::string_view::npos)
+    return ResultFormat::kNdjson;
   if (accept.find("text/csv") != std::string_view::npos) return ResultFormat::kCsv;
   return ResultFormat::kJson;
 }
@@ -118,6 +122,10 @@ void WriteResult(const QueryResult& r, std::string_view dataset, bool epoch_ns,
           AppendCsvField(c.strings[i], out);
         } else if (c.type == ColumnType::kTimestamp && !epoch_ns) {
           AppendRfc3339(c.ints[i], out);
+        } else if (c.type == ColumnType::kDouble && !std::isfinite(c.doubles[i])) {
+          // CSV has no null/number distinction to lose: spell them out.
+          double d = c.doubles[i];
+          out->append(d != d ? "nan" : d > 0 ? "inf" : "-inf");
         } else {
           WriteJsonValue(c, i, epoch_ns, out);
         }

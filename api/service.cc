@@ -113,6 +113,24 @@ HttpResponse StatusToResponse(const absl::Status& status) {
   int http = 500;
   std::string_view code = "internal";
   bool retry = false;
+  auto tagged = status.GetPayload(ToAbsl(kErrorCodePayload));
+  if (!tagged) {
+    // An error nobody tagged for the client (a file system error, a corrupt
+    // file) is the server's problem, whatever its absl code says: ENOENT is
+    // not "dataset not found" and EACCES is not "missing scope".
+    HttpResponse r;
+    if (status.code() == absl::StatusCode::kResourceExhausted) {
+      r = Error(503, "storage_full", ToStd(status.message()));
+      r.headers.emplace_back("Retry-After", "5");
+    } else if (status.code() == absl::StatusCode::kUnavailable) {
+      r = Error(503, "unavailable", ToStd(status.message()));
+      r.headers.emplace_back("Retry-After", "1");
+    } else {
+      spdlog::error("internal error: {}", ToStd(status.message()));
+      r = Error(500, "internal", ToStd(status.message()));
+    }
+    return r;
+  }
   switch (status.code()) {
     case absl::StatusCode::kInvalidArgument:
     case absl::StatusCode::kOutOfRange:
@@ -148,11 +166,8 @@ HttpResponse StatusToResponse(const absl::Status& status) {
     default:
       break;
   }
-  std::string code_owned;
-  if (auto c = status.GetPayload(ToAbsl(kErrorCodePayload))) {
-    code_owned = std::string(*c);
-    code = code_owned;
-  }
+  std::string code_owned = std::string(*tagged);
+  code = code_owned;
   std::string details;
   if (auto d = status.GetPayload(ToAbsl(kErrorDetailsPayload))) details = std::string(*d);
   if (http == 500) spdlog::error("internal error: {}", ToStd(status.message()));
@@ -207,6 +222,10 @@ void Service::Handle(HttpRequest&& req, Responder respond) {
                                  : Route::kStatus;
     Responder done = finish(respond);
     if (req.method != "GET") return done(method_not_allowed("GET"));
+    // /status lists datasets: it is an operator's route.
+    if (route == Route::kStatus) {
+      if (auto denied = CheckScope(req, options_.admin_scope)) return done(*denied);
+    }
     Engine* engine = engine_.load(std::memory_order_acquire);
     switch (route) {
       case Route::kHealth:
@@ -258,7 +277,7 @@ void Service::HandleIngest(HttpRequest&& req, std::string slug, Responder respon
   ctype = ctype.substr(0, ctype.find(';'));
   ctype = StripWhitespace(ctype);
   if (ctype == "application/x-ndjson" || ctype == "application/ndjson" ||
-      ctype == "application/jsonl") {
+      ctype == "application/jsonl" || ctype == "application/x-jsonlines") {
     opts.format = BodyFormat::kNdjson;
   }
   // Any other Content-Type (or none, or curl's default form type) is read as

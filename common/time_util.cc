@@ -163,7 +163,9 @@ absl::StatusOr<int64_t> ParseRfc3339(std::string_view s) {
 
 void AppendRfc3339(int64_t nanos, std::string* out) {
   int64_t secs = FloorDiv(nanos, kNanosPerSecond);
-  int64_t frac = nanos - secs * kNanosPerSecond;
+  // From the remainder: secs * 1e9 overflows for the earliest second of the range.
+  int64_t frac = nanos % kNanosPerSecond;
+  if (frac < 0) frac += kNanosPerSecond;
   int64_t days = FloorDiv(secs, 86400);
   int64_t sod = secs - days * 86400;
   int64_t y;

@@ -220,6 +220,20 @@ absl::StatusOr<std::optional<IngestResult>> Engine::CheckIdempotency(std::string
 }
 
 void Engine::Ingest(IngestRequest req, IngestCallback done) {
+  // Back-pressure first, so a refused request changes nothing (no new
+  // dataset, no new columns): bounded memory, never unbounded growth.
+  if (req.rows > 0) {
+    uint64_t batch_bytes = 0;
+    for (const auto& c : req.columns) batch_bytes += c.MemoryBytes();
+    uint64_t mem = inflight_bytes_.load(std::memory_order_relaxed);
+    for (const auto& d : ListDatasets()) mem += d->mem().memory_bytes();
+    if (mem + batch_bytes > options_.memtable_max_bytes) {
+      return done(MakeError(absl::StatusCode::kResourceExhausted, "backpressure",
+                            StrCat("in-memory segments hold ", mem,
+                                   " bytes, at the limit TIMESTORE_MEMTABLE_MAX_BYTES=",
+                                   options_.memtable_max_bytes, "; retry later")));
+    }
+  }
   std::shared_ptr<Dataset> ds = GetDataset(req.slug);
   if (ds == nullptr) {
     if (req.rows == 0 && !req.schema_declared) {
@@ -290,16 +304,6 @@ void Engine::Ingest(IngestRequest req, IngestCallback done) {
   }
   chunk->ComputeStats();
 
-  // Back-pressure: bounded memory, never unbounded growth.
-  uint64_t mem = inflight_bytes_.load(std::memory_order_relaxed);
-  for (const auto& d : ListDatasets()) mem += d->mem().memory_bytes();
-  if (req.rows > 0 && mem + chunk->memory_bytes > options_.memtable_max_bytes) {
-    return done(MakeError(absl::StatusCode::kResourceExhausted, "backpressure",
-                          StrCat("in-memory segments hold ", mem,
-                                       " bytes, at the limit TIMESTORE_MEMTABLE_MAX_BYTES=",
-                                       options_.memtable_max_bytes, "; retry later")));
-  }
-
   IngestAnswer answer;
   answer.rows = req.rows;
   answer.schema_version = schema->version;
@@ -361,7 +365,16 @@ void Engine::Apply(Dataset* ds, const BatchRecord& record) {
     const IdempotencyInfo& i = *record.idempotency;
     ds->idempotency_[i.key] =
         Dataset::IdempotencyEntry{i.request_hash, i.created_ns, false, i.answer};
+    MaybeSweepIdempotency(ds, NowNanos());
   }
+}
+
+void Engine::MaybeSweepIdempotency(Dataset* ds, int64_t now) {
+  if (++ds->idempotency_inserts_ < std::max<size_t>(1024, ds->idempotency_.size())) return;
+  ds->idempotency_inserts_ = 0;
+  absl::erase_if(ds->idempotency_, [&](const auto& kv) {
+    return !kv.second.pending && now - kv.second.created_ns > options_.idempotency_ttl_ns;
+  });
 }
 
 absl::StatusOr<QueryResult> Engine::Query(std::string_view slug, QuerySpec spec) {

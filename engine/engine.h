@@ -128,6 +128,8 @@ class Dataset {
   SchemaPtr schema_ ABSL_GUARDED_BY(mu_);
   int64_t reserved_max_ts_ ABSL_GUARDED_BY(mu_) = kNoTimestamp;
   StringMap<IdempotencyEntry> idempotency_ ABSL_GUARDED_BY(mu_);
+  // Inserts since the last sweep of expired keys (amortised O(1) per insert).
+  size_t idempotency_inserts_ ABSL_GUARDED_BY(mu_) = 0;
 
   MemSegment mem_;
   std::atomic<int64_t> applied_max_ts_{kNoTimestamp};
@@ -180,6 +182,8 @@ class Engine {
   absl::StatusOr<std::shared_ptr<Dataset>> CreateDataset(const std::string& slug,
                                                          const Schema& schema);
   void Apply(Dataset* ds, const BatchRecord& record);
+  // Drops remembered keys older than the TTL once enough inserts accumulated.
+  void MaybeSweepIdempotency(Dataset* ds, int64_t now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(ds->mu_);
 
   Env* const env_;
   const EngineOptions options_;

@@ -137,7 +137,14 @@ absl::StatusOr<std::unique_ptr<Manifest>> Manifest::Open(Env* env, const std::st
     }
   }
   RETURN_IF_ERROR(m->WriteSnapshot(number + 1));
-  if (!old_file.empty()) (void)env->RemoveFile(old_file);
+  // The new snapshot is live: every other manifest file (the one it replaces,
+  // or leftovers of a crash between a swap and its cleanup) is garbage.
+  const std::string live = ManifestFileName(number + 1);
+  ASSIGN_OR_RETURN(std::vector<std::string> names, env->ListDir(root));
+  for (const auto& name : names) {
+    if (name.rfind("MANIFEST-", 0) == 0 && name != live) (void)env->RemoveFile(JoinPath(root, name));
+  }
+  (void)old_file;
   return m;
 }
 

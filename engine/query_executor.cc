@@ -147,10 +147,11 @@ absl::StatusOr<CompiledFilter> CompileFilter(const Filter& f, const Schema& sche
   cf.op = f.op;
   if (f.op == FilterOp::kIsNull || f.op == FilterOp::kIsNotNull) return cf;
   for (const Literal& lit : f.values) {
+    // Comparing with null is false (API.md): such a value matches nothing.
+    // is_null / is_not_null are the way to test for nulls.
     if (lit.kind == Literal::Kind::kNull) {
-      return Invalid(StrCat("filter on column \"", f.column,
-                                  "\" compares with null; use is_null or is_not_null"),
-                     f.column);
+      if (f.op != FilterOp::kIn) cf.never = true;
+      continue;
     }
     switch (cf.type) {
       case ColumnType::kDouble:

@@ -36,10 +36,10 @@ void EncodeColumn(std::string* dst, uint32_t index, const ColumnVector& c, uint3
   switch (c.type) {
     case ColumnType::kTimestamp:
     case ColumnType::kInteger:
-      dst->append(reinterpret_cast<const char*>(c.ints.data()), rows * 8);
+      if (rows) dst->append(reinterpret_cast<const char*>(c.ints.data()), rows * 8);
       break;
     case ColumnType::kDouble:
-      dst->append(reinterpret_cast<const char*>(c.doubles.data()), rows * 8);
+      if (rows) dst->append(reinterpret_cast<const char*>(c.doubles.data()), rows * 8);
       break;
     case ColumnType::kBoolean:
       PutBitmap(dst, c.bools, rows);
@@ -139,12 +139,12 @@ absl::StatusOr<BatchRecord> DecodeBatchRecord(std::string_view payload) {
       case ColumnType::kInteger:
         if (!d.GetBytes(static_cast<size_t>(rows) * 8, &raw)) return Corrupt("truncated values");
         c.ints.resize(rows);
-        std::memcpy(c.ints.data(), raw.data(), raw.size());
+        if (rows > 0) std::memcpy(c.ints.data(), raw.data(), raw.size());  // data() may be null
         break;
       case ColumnType::kDouble:
         if (!d.GetBytes(static_cast<size_t>(rows) * 8, &raw)) return Corrupt("truncated values");
         c.doubles.resize(rows);
-        std::memcpy(c.doubles.data(), raw.data(), raw.size());
+        if (rows > 0) std::memcpy(c.doubles.data(), raw.data(), raw.size());
         break;
       case ColumnType::kBoolean:
         if (!GetBitmap(&d, rows, &c.bools)) return Corrupt("truncated booleans");

@@ -232,6 +232,23 @@ TEST_F(EngineTest, FailedWalWriteStoresNothingAndRecovers) {
   EXPECT_EQ(CountRows("cpu"), 20u);
 }
 
+TEST_F(EngineTest, ManifestIsRewrittenAndStrayFilesRemoved) {
+  Open();
+  ASSERT_TRUE(Ingest(Batch("cpu", 5)).ok());
+  ASSERT_TRUE(Ingest(Batch("mem", 5)).ok());
+  engine_.reset();
+  // A leftover of a crash between a CURRENT swap and the cleanup.
+  ASSERT_TRUE(WriteFileAtomically(Env::Default(), root_ + "/MANIFEST-000099", "junk").ok());
+  Open();
+  EXPECT_FALSE(std::filesystem::exists(root_ + "/MANIFEST-000099"));
+  int manifests = 0;
+  for (const auto& e : std::filesystem::directory_iterator(root_))
+    manifests += e.path().filename().string().rfind("MANIFEST-", 0) == 0;
+  EXPECT_EQ(manifests, 1);
+  EXPECT_EQ(engine_->ListDatasets().size(), 2u);
+  EXPECT_EQ(CountRows("mem"), 5u);
+}
+
 TEST_F(EngineTest, UnknownDatasetQueryIsNotFound) {
   Open();
   QuerySpec q;
