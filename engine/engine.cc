@@ -126,8 +126,19 @@ absl::Status Engine::Recover() {
       spdlog::warn("WAL recovery dropped {} bytes of {} ({}); those requests were never "
                    "acknowledged",
                    log->dropped_bytes, path, log->drop_reason);
-      // Cut the tail so this file reads cleanly once it is no longer the newest.
-      RETURN_IF_ERROR(env_->TruncateFile(path, log->valid_bytes));
+      if (log->valid_bytes < wal::kFileHeaderSize) {
+        // Cut inside its own header (a crash while the file was created): it
+        // holds nothing, and as an older file it would no longer read cleanly.
+        RETURN_IF_ERROR(env_->RemoveFile(path));
+        RETURN_IF_ERROR(env_->SyncDir(wal_dir));
+      } else {
+        // Cut the tail, durably, so this file reads cleanly once it is no
+        // longer the newest.
+        RETURN_IF_ERROR(env_->TruncateFile(path, log->valid_bytes));
+        ASSIGN_OR_RETURN(auto f, env_->NewAppendableFile(path));
+        RETURN_IF_ERROR(f->Sync());
+        RETURN_IF_ERROR(f->Close());
+      }
     }
   }
   wal::WalOptions wo;

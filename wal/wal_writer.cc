@@ -130,11 +130,22 @@ absl::Status WalWriter::WriteGroup(const std::string& framed, bool force_sync) {
       (void)file_->Close();
       file_.reset();
       absl::Status t = env_->TruncateFile(path, good_size);
+      if (t.ok()) {
+        // fsync the cut file: the cut itself, and (kBatch, kNone) records already
+        // acknowledged in it, must be durable before a later Sync() reports
+        // success, which only syncs the next file.
+        auto f = env_->NewAppendableFile(path);
+        t = f.status();
+        if (t.ok()) t = (*f)->Sync();
+        if (t.ok()) t = (*f)->Close();
+      }
       if (!t.ok()) {
         poisoned_ = absl::InternalError(
             StrCat("write-ahead log unusable after a failed write (", s.message(),
                    ") and a failed truncation (", t.message(), "); restart the server"));
+        return s;
       }
+      unsynced_ = false;
       return s;
     }
     stat_bytes_.fetch_add(framed.size(), std::memory_order_relaxed);

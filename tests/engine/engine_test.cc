@@ -249,6 +249,23 @@ TEST_F(EngineTest, ManifestIsRewrittenAndStrayFilesRemoved) {
   EXPECT_EQ(CountRows("mem"), 5u);
 }
 
+// A crash while a new WAL file was being created can leave it shorter than
+// its header. The first restart must remove it, or the second restart reads it
+// strictly as an older file and refuses to start.
+TEST_F(EngineTest, WalFileCutInsideItsHeaderSurvivesTwoRestarts) {
+  Open();
+  ASSERT_TRUE(Ingest(Batch("cpu", 10)).ok());
+  engine_.reset();
+  // Recovery opened 000002.wal; fake a crash that left only part of its header.
+  ASSERT_TRUE(WriteFileAtomically(Env::Default(), WalFile(3), "TSWL\x01").ok());
+  Open();
+  EXPECT_EQ(CountRows("cpu"), 10u);
+  EXPECT_FALSE(std::filesystem::exists(WalFile(3)));
+  ASSERT_TRUE(Ingest(Batch("cpu", 5, 5000)).ok());
+  Open();
+  EXPECT_EQ(CountRows("cpu"), 15u);
+}
+
 TEST_F(EngineTest, UnknownDatasetQueryIsNotFound) {
   Open();
   QuerySpec q;
