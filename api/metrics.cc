@@ -98,6 +98,11 @@ std::string Metrics::Render(const Engine* engine) const {
           s.memtable_bytes);
     Gauge(&out, "timestore_memtable_rows", "Rows held by in-memory segments.", s.memtable_rows);
     Gauge(&out, "timestore_datasets", "Datasets.", s.datasets);
+    Gauge(&out, "timestore_segments", "Sealed segment files.", s.segments);
+    Gauge(&out, "timestore_segment_bytes", "Bytes of sealed segment files.", s.segment_bytes);
+    Gauge(&out, "timestore_wal_files", "Write-ahead log files on disk.", s.wal_files);
+    Counter(&out, "timestore_seals_total", "In-memory segments sealed into segment files.",
+            s.seals);
   }
   Gauge(&out, "timestore_ready", "1 once recovery has finished.", engine != nullptr ? 1 : 0);
   return out;

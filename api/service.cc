@@ -2,6 +2,7 @@
 
 #include <boost/asio/post.hpp>
 #include <boost/asio/thread_pool.hpp>
+#include <map>
 #include <thread>
 
 #include "common/strings.h"
@@ -262,8 +263,101 @@ void Service::Handle(HttpRequest&& req, Responder respond) {
       return HandleQuery(std::move(req), slug_owned, std::move(done));
     }
   }
+  if (path.rfind("/admin/", 0) == 0) {
+    route = Route::kOther;
+    Responder done = finish(respond);
+    return HandleAdmin(std::move(req), std::move(done));
+  }
   Responder done = finish(respond);
   done(Error(404, "route_not_found", StrCat("no route ", req.method, " ", path)));
+}
+
+void Service::HandleAdmin(HttpRequest&& req, Responder respond) {
+  std::string_view rest = req.path;
+  ConsumePrefix(&rest, "/admin/datasets/");
+  size_t slash = rest.find('/');
+  std::string id(rest.substr(0, slash));
+  std::string action(slash == std::string_view::npos ? "" : rest.substr(slash));
+  const bool known = req.path.rfind("/admin/datasets/", 0) == 0 && !id.empty() &&
+                     (action == "/flush" || action == "/manifest");
+  if (!known) {
+    return respond(Error(404, "route_not_found", StrCat("no route ", req.method, " ", req.path)));
+  }
+  const std::string_view method = action == "/flush" ? "POST" : "GET";
+  if (req.method != method) {
+    HttpResponse r = Error(405, "method_not_allowed",
+                           StrCat(req.method, " is not allowed on ", req.path, "; use ", method));
+    r.headers.emplace_back("Allow", std::string(method));
+    return respond(r);
+  }
+  if (auto denied = CheckScope(req, options_.admin_scope)) return respond(*denied);
+  Engine* engine = engine_.load(std::memory_order_acquire);
+  if (engine == nullptr) return respond(NotReady());
+  auto ds = engine->FindDataset(id);
+  if (ds == nullptr) {
+    return respond(Error(404, "dataset_not_found", StrCat("dataset \"", id, "\" does not exist")));
+  }
+  if (action == "/manifest") {
+    std::string out;
+    JsonWriter w(&out);
+    w.BeginObject();
+    w.Key("dataset").String(ds->slug());
+    w.Key("id").String(DatasetIdString(ds->id()));
+    w.Key("schemaVersion").Uint(ds->schema()->version);
+    w.Key("hotRows").Uint(ds->hot_rows());
+    std::map<int64_t, std::vector<SegmentPtr>> parts;
+    for (const auto& seg : ds->segments()) parts[seg->record.partition_start].push_back(seg);
+    const int64_t interval = ds->partition_interval_ns();
+    w.Key("partitions").BeginArray();
+    for (const auto& [start, segs] : parts) {
+      w.BeginObject();
+      w.Key("start").String(FormatRfc3339(start));
+      w.Key("end").String(FormatRfc3339(start + interval));
+      w.Key("segments").BeginArray();
+      for (const auto& seg : segs) {
+        w.BeginObject();
+        w.Key("id").String(DatasetIdString(seg->record.id));
+        w.Key("rows").Uint(seg->record.rows);
+        w.Key("bytes").Uint(seg->record.bytes);
+        w.Key("minTime").String(FormatRfc3339(seg->record.min_ts));
+        w.Key("maxTime").String(FormatRfc3339(seg->record.max_ts));
+        w.Key("level").Uint(seg->record.level);
+        w.Key("tier").String("local");
+        w.EndObject();
+      }
+      w.EndArray();
+      w.EndObject();
+    }
+    w.EndArray();
+    w.EndObject();
+    return respond(Json(200, std::move(out)));
+  }
+  // Sealing writes files: off the I/O threads.
+  std::string slug = ds->slug();
+  boost::asio::post(pool_->pool, [engine, slug, respond = std::move(respond)]() mutable {
+    auto r = engine->Flush(slug);
+    if (!r.ok()) return respond(StatusToResponse(r.status()));
+    std::string out;
+    JsonWriter w(&out);
+    w.BeginObject();
+    w.Key("dataset").String(slug);
+    w.Key("rowsSealed").Uint(r->rows);
+    w.Key("sealedThroughSeq").Uint(r->sealed_through_seq);
+    w.Key("walFilesDeleted").Int(r->wal_files_deleted);
+    w.Key("seconds").Double(r->seconds);
+    w.Key("segments").BeginArray();
+    for (const auto& s : r->segments) {
+      w.BeginObject();
+      w.Key("id").String(DatasetIdString(s.id));
+      w.Key("partitionStart").String(FormatRfc3339(s.partition_start));
+      w.Key("rows").Uint(s.rows);
+      w.Key("bytes").Uint(s.bytes);
+      w.EndObject();
+    }
+    w.EndArray();
+    w.EndObject();
+    respond(Json(200, std::move(out)));
+  });
 }
 
 void Service::HandleIngest(HttpRequest&& req, std::string slug, Responder respond) {
@@ -356,7 +450,8 @@ HttpResponse Service::HandleStatus(Engine* engine) {
       w.BeginObject();
       w.Key("id").String(DatasetIdString(ds->id()));
       w.Key("slug").String(ds->slug());
-      w.Key("hotRows").Uint(ds->mem().rows());
+      w.Key("hotRows").Uint(ds->hot_rows());
+      w.Key("segments").Uint(ds->segments().size());
       w.EndObject();
     }
     w.EndArray();
@@ -366,7 +461,9 @@ HttpResponse Service::HandleStatus(Engine* engine) {
     w.Key("memtableBytes").Uint(s.memtable_bytes);
     w.EndObject();
     w.Key("storage").BeginObject();
-    w.Key("hotBytes").Uint(s.memtable_bytes + s.wal_bytes_on_disk);
+    w.Key("segments").Uint(s.segments);
+    w.Key("segmentBytes").Uint(s.segment_bytes);
+    w.Key("hotBytes").Uint(s.memtable_bytes + s.wal_bytes_on_disk + s.segment_bytes);
     w.Key("coldBytes").Uint(0);
     w.Key("walBytes").Uint(s.wal_bytes_on_disk);
     w.EndObject();

@@ -46,6 +46,7 @@ class Service {
   void HandleIngest(HttpRequest&& req, std::string slug, Responder respond);
   void HandleQuery(HttpRequest&& req, std::string slug, Responder respond);
   HttpResponse HandleStatus(Engine* engine);
+  void HandleAdmin(HttpRequest&& req, Responder respond);
 
   ServiceOptions options_;
   std::atomic<Engine*> engine_{nullptr};

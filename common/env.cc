@@ -81,8 +81,55 @@ class PosixWritableFile : public WritableFile {
   uint64_t size_;
 };
 
+class PosixRandomAccessFile : public RandomAccessFile {
+ public:
+  PosixRandomAccessFile(std::string path, int fd, uint64_t size)
+      : path_(std::move(path)), fd_(fd), size_(size) {}
+  ~PosixRandomAccessFile() override { ::close(fd_); }
+
+  absl::Status ReadAt(uint64_t offset, size_t length, std::string* out) const override {
+    out->resize(length);
+    size_t done = 0;
+    while (done < length) {
+      ssize_t n = ::pread(fd_, out->data() + done, length - done,
+                          static_cast<off_t>(offset + done));
+      if (n < 0) {
+        if (errno == EINTR) continue;
+        return PosixError("pread", path_, errno);
+      }
+      if (n == 0) {
+        return absl::DataLossError(StrCat(path_, ": read of ", length, " bytes at offset ",
+                                          offset, " ended after ", done, " bytes"));
+      }
+      done += static_cast<size_t>(n);
+    }
+    return absl::OkStatus();
+  }
+  uint64_t Size() const override { return size_; }
+  const std::string& path() const override { return path_; }
+
+ private:
+  std::string path_;
+  int fd_;
+  uint64_t size_;
+};
+
 class PosixEnv : public Env {
  public:
+  absl::StatusOr<std::unique_ptr<RandomAccessFile>> NewRandomAccessFile(
+      const std::string& path) override {
+    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return PosixError("open", path, errno);
+    struct stat st;
+    if (::fstat(fd, &st) != 0) {
+      int err = errno;
+      ::close(fd);
+      return PosixError("fstat", path, err);
+    }
+    return std::unique_ptr<RandomAccessFile>(
+        new PosixRandomAccessFile(path, fd, static_cast<uint64_t>(st.st_size)));
+  }
+
   absl::StatusOr<std::unique_ptr<WritableFile>> NewWritableFile(const std::string& path) override {
     int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (fd < 0) return PosixError("open", path, errno);
@@ -188,6 +235,11 @@ class PosixEnv : public Env {
 };
 
 }  // namespace
+
+absl::Status RandomAccessFile::ReadMany(std::span<ReadRequest> requests) const {
+  for (auto& r : requests) RETURN_IF_ERROR(ReadAt(r.offset, r.length, r.out));
+  return absl::OkStatus();
+}
 
 Env* Env::Default() {
   static Env* env = new PosixEnv();
@@ -321,6 +373,10 @@ absl::StatusOr<std::unique_ptr<WritableFile>> FaultInjectionEnv::NewAppendableFi
 }
 absl::StatusOr<std::string> FaultInjectionEnv::ReadFile(const std::string& path) {
   return base_->ReadFile(path);
+}
+absl::StatusOr<std::unique_ptr<RandomAccessFile>> FaultInjectionEnv::NewRandomAccessFile(
+    const std::string& path) {
+  return base_->NewRandomAccessFile(path);
 }
 absl::StatusOr<uint64_t> FaultInjectionEnv::FileSize(const std::string& path) {
   return base_->FileSize(path);

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -27,6 +28,24 @@ class WritableFile {
   virtual const std::string& path() const = 0;
 };
 
+// A file read at arbitrary offsets. Thread-safe (positional reads).
+class RandomAccessFile {
+ public:
+  struct ReadRequest {
+    uint64_t offset = 0;
+    size_t length = 0;
+    std::string* out = nullptr;  // resized to the bytes read
+  };
+  virtual ~RandomAccessFile() = default;
+  // Reads exactly `length` bytes at `offset`; a short read is DataLoss naming
+  // the file and offset.
+  virtual absl::Status ReadAt(uint64_t offset, size_t length, std::string* out) const = 0;
+  // Reads several ranges; implementations may submit them together (io_uring).
+  virtual absl::Status ReadMany(std::span<ReadRequest> requests) const;
+  virtual uint64_t Size() const = 0;
+  virtual const std::string& path() const = 0;
+};
+
 class Env {
  public:
   virtual ~Env() = default;
@@ -41,6 +60,10 @@ class Env {
   virtual absl::StatusOr<std::unique_ptr<WritableFile>> NewAppendableFile(
       const std::string& path) = 0;
   virtual absl::StatusOr<std::string> ReadFile(const std::string& path) = 0;
+  virtual absl::StatusOr<std::unique_ptr<RandomAccessFile>> NewRandomAccessFile(
+      const std::string& path) = 0;
+  // Which I/O engine this Env uses ("posix", "io_uring"), for logs and /status.
+  virtual std::string_view Name() const { return "posix"; }
   virtual absl::StatusOr<uint64_t> FileSize(const std::string& path) = 0;
   virtual bool FileExists(const std::string& path) = 0;
   // Names (not paths) of the entries of `dir`, sorted.
@@ -82,6 +105,8 @@ class FaultInjectionEnv : public Env {
   absl::StatusOr<std::unique_ptr<WritableFile>> NewAppendableFile(
       const std::string& path) override;
   absl::StatusOr<std::string> ReadFile(const std::string& path) override;
+  absl::StatusOr<std::unique_ptr<RandomAccessFile>> NewRandomAccessFile(
+      const std::string& path) override;
   absl::StatusOr<uint64_t> FileSize(const std::string& path) override;
   bool FileExists(const std::string& path) override;
   absl::StatusOr<std::vector<std::string>> ListDir(const std::string& dir) override;

@@ -1,7 +1,10 @@
 #include "engine/engine.h"
 
 #include <chrono>
+#include <map>
 #include <random>
+
+#include "absl/container/flat_hash_set.h"
 
 #include "common/strings.h"
 #include "common/status_macros.h"
@@ -25,24 +28,105 @@ absl::Status NotFound(std::string_view slug) {
 absl::StatusOr<std::unique_ptr<Engine>> Engine::Open(Env* env, EngineOptions options) {
   std::unique_ptr<Engine> e(new Engine(env, std::move(options)));
   RETURN_IF_ERROR(e->Recover());
+  if (e->options_.background_sealing) e->sealer_ = std::thread([p = e.get()] { p->SealerLoop(); });
   return e;
 }
 
 Engine::~Engine() { Close(); }
 
 void Engine::Close() {
+  {
+    std::lock_guard<std::mutex> l(sealer_mu_);
+    sealer_stop_ = true;
+    sealer_cv_.notify_all();
+  }
+  if (sealer_.joinable()) sealer_.join();
   if (wal_ != nullptr) wal_->Close();
+}
+
+uint64_t Dataset::hot_rows() const {
+  std::lock_guard<std::mutex> l(version_mu_);
+  return active_->rows() + (frozen_ ? frozen_->rows() : 0);
+}
+
+uint64_t Dataset::hot_bytes() const {
+  std::lock_guard<std::mutex> l(version_mu_);
+  return active_->memory_bytes() + (frozen_ ? frozen_->memory_bytes() : 0);
+}
+
+std::string Engine::SegmentPath(uint64_t dataset_id, int64_t partition_start,
+                                uint64_t segment_id) const {
+  return JoinPath(JoinPath(JoinPath(JoinPath(options_.root, "datasets"),
+                                    DatasetIdString(dataset_id)),
+                           StrCat(partition_start)),
+                  StrCat(DatasetIdString(segment_id), ".tseg"));
+}
+
+// Opens exactly the segments the manifest lists; a listed file that is missing
+// or damaged stops start-up (DataLoss naming it). Files nobody lists are the
+// leftovers of a seal that crashed before its manifest edit: reported, removed.
+absl::Status Engine::OpenSegments(Dataset* ds, const DatasetMeta& meta) {
+  std::vector<SegmentPtr> segs;
+  absl::flat_hash_set<std::string> listed;
+  for (const SegmentRecord& r : meta.segments) {
+    auto h = std::make_shared<SegmentHandle>();
+    h->record = r;
+    h->path = SegmentPath(meta.id, r.partition_start, r.id);
+    auto reader = segment::SegmentReader::Open(env_, h->path);
+    if (!reader.ok()) {
+      return absl::DataLossError(StrCat("dataset ", meta.slug, ": segment listed in the manifest ",
+                                        "cannot be opened: ", reader.status().message()));
+    }
+    h->reader = *std::move(reader);
+    listed.insert(h->path);
+    segs.push_back(std::move(h));
+  }
+  const std::string dir = JoinPath(JoinPath(options_.root, "datasets"), DatasetIdString(meta.id));
+  if (env_->FileExists(dir)) {
+    ASSIGN_OR_RETURN(std::vector<std::string> parts, env_->ListDir(dir));
+    for (const auto& part : parts) {
+      auto files = env_->ListDir(JoinPath(dir, part));
+      if (!files.ok()) continue;
+      for (const auto& f : *files) {
+        std::string path = JoinPath(JoinPath(dir, part), f);
+        if (listed.contains(path)) continue;
+        spdlog::warn("stray file {} is not in the manifest (a seal interrupted before its "
+                     "manifest edit); removing it",
+                     path);
+        (void)env_->RemoveFile(path);
+      }
+    }
+  }
+  std::lock_guard<std::mutex> l(ds->version_mu_);
+  ds->segments_ = std::move(segs);
+  ds->sealed_through_seq_ = meta.sealed_through_seq;
+  return absl::OkStatus();
 }
 
 absl::Status Engine::Recover() {
   auto t0 = std::chrono::steady_clock::now();
   RETURN_IF_ERROR(env_->CreateDirs(options_.root));
-  ASSIGN_OR_RETURN(manifest_, Manifest::Open(env_, options_.root));
+  ASSIGN_OR_RETURN(manifest_, Manifest::Open(env_, options_.root, options_.idempotency_ttl_ns));
   {
-    std::unique_lock<std::shared_mutex> l(datasets_mu_);
+    const int64_t now = NowNanos();
     for (const auto& [id, meta] : manifest_->datasets()) {
       auto ds = std::make_shared<Dataset>(id, meta.slug, std::make_shared<Schema>(meta.schema),
                                           meta.created_ns, meta.partition_interval_ns);
+      RETURN_IF_ERROR(OpenSegments(ds.get(), meta));
+      {
+        std::lock_guard<std::mutex> l(ds->mu_);
+        for (const IdempotencyInfo& k : meta.keys) {
+          if (now - k.created_ns > options_.idempotency_ttl_ns) continue;
+          Dataset::IdempotencyEntry e{k.request_hash, k.created_ns, false, k.answer, 0, true};
+          ds->idempotency_[k.key] = e;
+        }
+        for (const SegmentRecord& r : meta.segments) {
+          if (r.rows > 0) ds->reserved_max_ts_ = std::max(ds->reserved_max_ts_, r.max_ts);
+        }
+        int64_t wm = ds->reserved_max_ts_;
+        ds->applied_max_ts_.store(wm, std::memory_order_release);
+      }
+      std::unique_lock<std::shared_mutex> l(datasets_mu_);
       by_slug_[meta.slug] = ds;
       by_id_[id] = ds;
     }
@@ -57,6 +141,7 @@ absl::Status Engine::Recover() {
   }
   std::sort(numbers.begin(), numbers.end());
   uint64_t last_seq = 0;
+  std::map<uint64_t, uint64_t> file_last_seq;
   const int64_t now = NowNanos();
   for (size_t i = 0; i < numbers.size(); ++i) {
     const bool last = i + 1 == numbers.size();
@@ -73,6 +158,7 @@ absl::Status Engine::Recover() {
           "TIMESTORE_WAL_RECOVERY=truncate (or --wal-recovery=truncate)."));
     }
     ++recovery_.wal_files;
+    file_last_seq[numbers[i]] = log->records.empty() ? 0 : log->records.back().seq;
     for (const wal::LogRecord& r : log->records) {
       last_seq = std::max(last_seq, r.seq);
       if (r.type != wal::RecordType::kRowBatch) continue;
@@ -91,6 +177,11 @@ absl::Status Engine::Recover() {
         spdlog::warn("WAL {} offset {}: rows for unknown dataset {} skipped", path, r.offset,
                      DatasetIdString(rec->dataset_id));
         continue;
+      }
+      {
+        // Already in a segment: sealed before the crash.
+        std::lock_guard<std::mutex> l(ds->version_mu_);
+        if (r.seq <= ds->sealed_through_seq_) continue;
       }
       SchemaPtr schema = ds->schema();
       const Chunk& c = *rec->chunk;
@@ -116,7 +207,7 @@ absl::Status Engine::Recover() {
         std::lock_guard<std::mutex> l(ds->mu_);
         ds->reserved_max_ts_ = std::max(ds->reserved_max_ts_, c.rows ? c.max_ts : ds->reserved_max_ts_);
       }
-      Apply(ds.get(), *rec);
+      Apply(ds.get(), *rec, r.seq);
       ++recovery_.records;
       recovery_.rows += c.rows;
     }
@@ -131,6 +222,7 @@ absl::Status Engine::Recover() {
         // holds nothing, and as an older file it would no longer read cleanly.
         RETURN_IF_ERROR(env_->RemoveFile(path));
         RETURN_IF_ERROR(env_->SyncDir(wal_dir));
+        file_last_seq.erase(numbers[i]);
       } else {
         // Cut the tail, durably, so this file reads cleanly once it is no
         // longer the newest.
@@ -147,7 +239,15 @@ absl::Status Engine::Recover() {
   wo.sync_interval_ms = options_.wal_sync_interval_ms;
   wo.max_file_bytes = options_.wal_max_file_bytes;
   uint64_t next_file = numbers.empty() ? 1 : numbers.back() + 1;
-  ASSIGN_OR_RETURN(wal_, wal::WalWriter::Open(env_, wo, next_file, last_seq));
+  // Sequence numbers continue after the highest ever used, including records
+  // whose WAL files were already deleted after sealing.
+  for (const auto& ds : ListDatasets()) {
+    std::lock_guard<std::mutex> l(ds->version_mu_);
+    last_seq = std::max(last_seq, ds->sealed_through_seq_);
+  }
+  applied_seq_.store(last_seq, std::memory_order_release);
+  ASSIGN_OR_RETURN(wal_, wal::WalWriter::Open(env_, wo, next_file, last_seq,
+                                              std::move(file_last_seq)));
   recovery_.seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return absl::OkStatus();
@@ -162,6 +262,15 @@ std::shared_ptr<Dataset> Engine::GetDataset(std::string_view slug) const {
   std::shared_lock<std::shared_mutex> l(datasets_mu_);
   auto it = by_slug_.find(slug);
   return it == by_slug_.end() ? nullptr : it->second;
+}
+
+std::shared_ptr<Dataset> Engine::FindDataset(std::string_view id_or_slug) const {
+  uint64_t id = 0;
+  if (id_or_slug.size() == 16 && ParseInt(id_or_slug, &id, 16)) {
+    std::shared_lock<std::shared_mutex> l(datasets_mu_);
+    if (auto it = by_id_.find(id); it != by_id_.end()) return it->second;
+  }
+  return GetDataset(id_or_slug);
 }
 
 std::vector<std::shared_ptr<Dataset>> Engine::ListDatasets() const {
@@ -237,8 +346,9 @@ void Engine::Ingest(IngestRequest req, IngestCallback done) {
     uint64_t batch_bytes = 0;
     for (const auto& c : req.columns) batch_bytes += c.MemoryBytes();
     uint64_t mem = inflight_bytes_.load(std::memory_order_relaxed);
-    for (const auto& d : ListDatasets()) mem += d->mem().memory_bytes();
+    for (const auto& d : ListDatasets()) mem += d->hot_bytes();
     if (mem + batch_bytes > options_.memtable_max_bytes) {
+      sealer_cv_.notify_all();  // make room
       return done(MakeError(absl::StatusCode::kResourceExhausted, "backpressure",
                             StrCat("in-memory segments hold ", mem,
                                    " bytes, at the limit TIMESTORE_MEMTABLE_MAX_BYTES=",
@@ -336,7 +446,8 @@ void Engine::Ingest(IngestRequest req, IngestCallback done) {
     record.idempotency =
         IdempotencyInfo{req.idempotency_key, req.request_hash, NowNanos(), answer};
     auto& e = ds->idempotency_[req.idempotency_key];
-    e = Dataset::IdempotencyEntry{req.request_hash, record.idempotency->created_ns, true, answer};
+    e = Dataset::IdempotencyEntry{req.request_hash, record.idempotency->created_ns, true, answer,
+                                  0, false};
   }
   std::string payload = EncodeBatchRecord(record);
   const uint64_t bytes = chunk->memory_bytes;
@@ -345,7 +456,7 @@ void Engine::Ingest(IngestRequest req, IngestCallback done) {
   std::string slug = req.slug;
   wal_->Append(wal::RecordType::kRowBatch, std::move(payload),
                [this, ds, shared_record, answer, bytes, slug, done = std::move(done)](
-                   const absl::Status& s, uint64_t) {
+                   const absl::Status& s, uint64_t seq) {
                  inflight_bytes_.fetch_sub(bytes, std::memory_order_relaxed);
                  if (!s.ok()) {
                    if (shared_record->idempotency) {
@@ -355,16 +466,23 @@ void Engine::Ingest(IngestRequest req, IngestCallback done) {
                    done(s);
                    return;
                  }
-                 Apply(ds.get(), *shared_record);
+                 Apply(ds.get(), *shared_record, seq);
+                 applied_seq_.store(seq, std::memory_order_release);
                  done(IngestResult{slug, answer.rows, answer.schema_version, answer.watermark,
                                    false});
                });
 }
 
-void Engine::Apply(Dataset* ds, const BatchRecord& record) {
+void Engine::Apply(Dataset* ds, const BatchRecord& record, uint64_t seq) {
   const Chunk& c = *record.chunk;
+  std::shared_ptr<MemSegment> active;
+  {
+    std::lock_guard<std::mutex> l(ds->version_mu_);
+    active = ds->active_;
+  }
+  active->NoteSeq(seq);
   if (c.rows > 0) {
-    ds->mem_.Append(record.chunk, *ds->schema());
+    active->Append(record.chunk, *ds->schema(), seq);
     int64_t cur = ds->applied_max_ts_.load(std::memory_order_relaxed);
     while (c.max_ts > cur &&
            !ds->applied_max_ts_.compare_exchange_weak(cur, c.max_ts, std::memory_order_release)) {
@@ -375,7 +493,7 @@ void Engine::Apply(Dataset* ds, const BatchRecord& record) {
     std::lock_guard<std::mutex> l(ds->mu_);
     const IdempotencyInfo& i = *record.idempotency;
     ds->idempotency_[i.key] =
-        Dataset::IdempotencyEntry{i.request_hash, i.created_ns, false, i.answer};
+        Dataset::IdempotencyEntry{i.request_hash, i.created_ns, false, i.answer, seq, false};
     MaybeSweepIdempotency(ds, NowNanos());
   }
 }
@@ -388,26 +506,426 @@ void Engine::MaybeSweepIdempotency(Dataset* ds, int64_t now) {
   });
 }
 
+namespace {
+
+// Whether a block whose zone map is `b` may hold a row passing `f`. Only
+// comparisons that are false for null and NaN prune; anything uncertain keeps
+// the block.
+bool BlockMayMatch(const Filter& f, ColumnType type, const segment::BlockInfo& b,
+                   Precision precision) {
+  if (f.op == FilterOp::kIsNull) return b.null_count > 0;
+  if (b.null_count == b.rows) return false;  // every comparison with null is false
+  if (f.op == FilterOp::kIsNotNull || f.op == FilterOp::kNeq || !b.has_minmax) return true;
+  auto may = [&](auto lo, auto hi, auto v) {
+    switch (f.op) {
+      case FilterOp::kEq:
+      case FilterOp::kIn:
+        return v >= lo && v <= hi;
+      case FilterOp::kLt:
+        return lo < v;
+      case FilterOp::kLte:
+        return lo <= v;
+      case FilterOp::kGt:
+        return hi > v;
+      case FilterOp::kGte:
+        return hi >= v;
+      default:
+        return true;
+    }
+  };
+  for (const Literal& l : f.values) {
+    bool m = true;
+    switch (type) {
+      case ColumnType::kDouble:
+        if (l.kind == Literal::Kind::kInt) {
+          m = may(b.min_double, b.max_double, static_cast<double>(l.i));
+        } else if (l.kind == Literal::Kind::kDouble) {
+          m = may(b.min_double, b.max_double, l.d);
+        }
+        break;
+      case ColumnType::kInteger:
+        if (l.kind == Literal::Kind::kInt) {
+          m = may(b.min_int, b.max_int, l.i);
+        } else if (l.kind == Literal::Kind::kDouble) {
+          m = may(static_cast<long double>(b.min_int), static_cast<long double>(b.max_int),
+                  static_cast<long double>(l.d));
+        }
+        break;
+      case ColumnType::kTimestamp:
+        if (l.kind == Literal::Kind::kString) {
+          if (auto ts = ParseRfc3339(l.s); ts.ok()) m = may(b.min_int, b.max_int, *ts);
+        } else if (l.kind == Literal::Kind::kInt) {
+          if (auto ts = ScaleToNanos(l.i, precision); ts.ok()) m = may(b.min_int, b.max_int, *ts);
+        }
+        break;
+      case ColumnType::kString:
+        if (l.kind == Literal::Kind::kString) {
+          m = may(std::string_view(b.min_string), std::string_view(b.max_string),
+                  std::string_view(l.s));
+        }
+        break;
+      case ColumnType::kBoolean:
+        if (l.kind == Literal::Kind::kBool) m = may(b.min_int, b.max_int, int64_t{l.b ? 1 : 0});
+        break;
+    }
+    if (l.kind == Literal::Kind::kNull) m = f.op == FilterOp::kIn ? false : false;
+    if (m) return true;
+    if (f.op != FilterOp::kIn) return false;
+  }
+  return f.op != FilterOp::kIn;  // an empty in-list matches nothing
+}
+
+// The dataset columns a query reads.
+std::vector<bool> NeededColumns(const QuerySpec& spec, const Schema& schema) {
+  std::vector<bool> need(schema.fields.size(), false);
+  auto mark = [&](const std::string& name) {
+    int i = schema.IndexOf(name);
+    if (i >= 0) need[i] = true;
+  };
+  mark(schema.time_column);
+  for (const auto& f : spec.filters) mark(f.column);
+  if (spec.downsample) {
+    for (const auto& g : spec.downsample->group_by) mark(g);
+    for (const auto& a : spec.downsample->aggregations) mark(a.column);
+  } else if (spec.columns) {
+    for (const auto& c : *spec.columns) mark(c);
+  } else {
+    need.assign(need.size(), true);
+  }
+  return need;
+}
+
+}  // namespace
+
 absl::StatusOr<QueryResult> Engine::Query(std::string_view slug, QuerySpec spec) {
   auto ds = GetDataset(slug);
   if (ds == nullptr) return NotFound(slug);
   SchemaPtr schema = ds->schema();
   RETURN_IF_ERROR(ValidateQuery(&spec, *schema));
-  std::vector<ChunkPtr> chunks = ds->mem().Snapshot();
+  // One consistent snapshot: segments, then the segment being sealed, then
+  // the active rows. A seal swaps frozen rows for segments under the same lock.
+  std::vector<SegmentPtr> segments;
+  std::vector<ChunkPtr> hot;
+  uint64_t hot_rows = 0;
+  {
+    std::lock_guard<std::mutex> l(ds->version_mu_);
+    segments = ds->segments_;
+    if (ds->frozen_) {
+      hot = ds->frozen_->Snapshot();
+      hot_rows += ds->frozen_->rows();
+    }
+    auto active = ds->active_->Snapshot();
+    hot.insert(hot.end(), active.begin(), active.end());
+    hot_rows += ds->active_->rows();
+  }
+  const std::vector<bool> need = NeededColumns(spec, *schema);
+  std::vector<ChunkPtr> chunks;
+  QueryStats seg_stats;
+  absl::flat_hash_set<int64_t> partitions;
+  for (const SegmentPtr& seg : segments) {
+    const segment::SegmentMeta& meta = seg->reader->meta();
+    if (meta.rows == 0 || meta.max_ts < spec.start || meta.min_ts >= spec.end) {
+      ++seg_stats.segments_pruned;
+      continue;
+    }
+    // Dataset column -> segment column (by name; a column added after the
+    // segment was written, or whose type differs, reads as null).
+    std::vector<int> seg_col(schema->fields.size(), -1);
+    std::vector<int> read_cols;
+    std::vector<int> read_targets;
+    for (size_t i = 0; i < schema->fields.size(); ++i) {
+      int sc = meta.ColumnIndex(schema->fields[i].name);
+      if (sc >= 0 && meta.columns[sc].type != schema->fields[i].type) sc = -1;
+      seg_col[i] = sc;
+      if (need[i] && sc >= 0) {
+        read_cols.push_back(sc);
+        read_targets.push_back(static_cast<int>(i));
+      }
+    }
+    const auto& time_blocks = meta.columns[meta.time_column].blocks;
+    std::vector<size_t> blocks;
+    for (size_t b = 0; b < time_blocks.size(); ++b) {
+      const auto& tb = time_blocks[b];
+      if (tb.max_int < spec.start || tb.min_int >= spec.end) continue;
+      bool keep = true;
+      for (const auto& f : spec.filters) {
+        int sc = seg_col[f.index];
+        if (sc < 0) {
+          // Absent from this segment: every value is null.
+          keep = f.op == FilterOp::kIsNull;
+        } else {
+          keep = BlockMayMatch(f, meta.columns[sc].type, meta.columns[sc].blocks[b],
+                               spec.precision);
+        }
+        if (!keep) break;
+      }
+      if (keep) blocks.push_back(b);
+    }
+    if (blocks.empty()) {
+      ++seg_stats.segments_pruned;
+      continue;
+    }
+    ++seg_stats.segments_scanned;
+    partitions.insert(meta.partition_start);
+    ASSIGN_OR_RETURN(auto decoded, seg->reader->ReadBlocks(blocks, read_cols, &seg_stats.bytes_read));
+    for (size_t k = 0; k < blocks.size(); ++k) {
+      auto chunk = std::make_shared<Chunk>();
+      chunk->rows = time_blocks[blocks[k]].rows;
+      chunk->time_index = schema->time_index();
+      chunk->columns.resize(schema->fields.size());
+      std::vector<bool> filled(schema->fields.size(), false);
+      for (size_t j = 0; j < read_cols.size(); ++j) {
+        chunk->columns[read_targets[j]] = std::move(decoded[k][j]);
+        filled[read_targets[j]] = true;
+      }
+      for (size_t i = 0; i < filled.size(); ++i) {
+        if (!filled[i]) chunk->columns[i] = ColumnVector::AllNull(schema->fields[i].type, chunk->rows);
+      }
+      chunk->min_ts = time_blocks[blocks[k]].min_int;
+      chunk->max_ts = time_blocks[blocks[k]].max_int;
+      chunks.push_back(std::move(chunk));
+    }
+  }
+  const size_t segment_chunks = chunks.size();
+  chunks.insert(chunks.end(), hot.begin(), hot.end());
   ASSIGN_OR_RETURN(QueryResult result, ExecuteQuery(spec, *schema, chunks));
+  // The executor counted every chunk; the segment blocks are reported apart.
+  result.stats.hot_chunks_scanned -= std::min<uint64_t>(result.stats.hot_chunks_scanned, segment_chunks);
+  result.stats.segments_scanned = seg_stats.segments_scanned;
+  result.stats.segments_pruned = seg_stats.segments_pruned;
+  result.stats.partitions_scanned = partitions.size();
+  result.stats.bytes_read = seg_stats.bytes_read;
   result.watermark = ds->watermark();
-  result.hot_rows = ds->mem().rows();
+  result.hot_rows = hot_rows;
   return result;
+}
+
+absl::StatusOr<FlushResult> Engine::Flush(std::string_view slug) {
+  auto ds = GetDataset(slug);
+  if (ds == nullptr) return NotFound(slug);
+  return Seal(ds.get());
+}
+
+absl::StatusOr<FlushResult> Engine::Seal(Dataset* ds) {
+  std::lock_guard<std::mutex> seal_lock(ds->seal_mu_);
+  auto t0 = std::chrono::steady_clock::now();
+  FlushResult result;
+  // Freeze: new rows go to a fresh active segment from here on. A frozen
+  // segment left by a failed seal is retried first.
+  std::shared_ptr<MemSegment> frozen;
+  {
+    std::lock_guard<std::mutex> l(ds->version_mu_);
+    if (!ds->frozen_) {
+      if (ds->active_->first_seq() == 0) return result;  // nothing applied
+      ds->frozen_ = ds->active_;
+      ds->active_ = std::make_shared<MemSegment>();
+    }
+    frozen = ds->frozen_;
+  }
+  const uint64_t sealed_seq = frozen->last_seq();
+  SchemaPtr schema = ds->schema();
+  std::vector<ChunkPtr> chunks = frozen->Snapshot();
+
+  // Split by partition, then order each partition by segmentBy, then time;
+  // the sort is stable, so rows equal in both keep their ingest order.
+  const int64_t interval = ds->partition_interval_ns() > 0 ? ds->partition_interval_ns()
+                                                            : options_.partition_interval_ns;
+  struct RowRef {
+    uint32_t chunk;
+    uint32_t row;
+  };
+  std::map<int64_t, std::vector<RowRef>> parts;
+  for (uint32_t ci = 0; ci < chunks.size(); ++ci) {
+    const int64_t* ts = chunks[ci]->timestamps();
+    for (uint32_t r = 0; r < chunks[ci]->rows; ++r) {
+      parts[FloorDiv(ts[r], interval) * interval].push_back({ci, r});
+    }
+  }
+  const int time_index = schema->time_index();
+  std::vector<int> sort_cols;
+  for (const auto& name : ds->segment_by()) {
+    int i = schema->IndexOf(name);
+    if (i >= 0 && i != time_index) sort_cols.push_back(i);
+  }
+  ManifestEdit edit(ManifestEdit::Op::kAddSegments, ds->id());
+  edit.sealed_through_seq = sealed_seq;
+  std::vector<SegmentPtr> handles;
+  for (auto& [start, rows] : parts) {
+    auto value_less = [&](const RowRef& a, const RowRef& b, int col) -> int {
+      const ColumnVector* ca = chunks[a.chunk]->column(col);
+      const ColumnVector* cb = chunks[b.chunk]->column(col);
+      bool na = ca == nullptr || ca->IsNull(a.row), nb = cb == nullptr || cb->IsNull(b.row);
+      if (na || nb) return na == nb ? 0 : (na ? 1 : -1);  // nulls last
+      switch (ca->type) {
+        case ColumnType::kString: {
+          int c = ca->dict[ca->ids[a.row]].compare(cb->dict[cb->ids[b.row]]);
+          return c < 0 ? -1 : c > 0;
+        }
+        case ColumnType::kDouble: {
+          double x = ca->doubles[a.row], y = cb->doubles[b.row];
+          return DoubleLess(x, y) ? -1 : DoubleLess(y, x);
+        }
+        case ColumnType::kBoolean:
+          return ca->bools[a.row] < cb->bools[b.row] ? -1 : ca->bools[a.row] > cb->bools[b.row];
+        default:
+          return ca->ints[a.row] < cb->ints[b.row] ? -1 : ca->ints[a.row] > cb->ints[b.row];
+      }
+    };
+    std::stable_sort(rows.begin(), rows.end(), [&](const RowRef& a, const RowRef& b) {
+      for (int col : sort_cols) {
+        int c = value_less(a, b, col);
+        if (c != 0) return c < 0;
+      }
+      return chunks[a.chunk]->timestamps()[a.row] < chunks[b.chunk]->timestamps()[b.row];
+    });
+    std::vector<ColumnVector> columns;
+    columns.reserve(schema->fields.size());
+    for (size_t col = 0; col < schema->fields.size(); ++col) {
+      ColumnBuilder b(schema->fields[col].type);
+      for (const RowRef& r : rows) {
+        const ColumnVector* v = chunks[r.chunk]->column(static_cast<int>(col));
+        if (v == nullptr || v->all_null) {
+          b.AppendNull();
+        } else {
+          b.AppendFrom(*v, r.row);
+        }
+      }
+      columns.push_back(b.Finish());
+    }
+    segment::SegmentContents contents;
+    contents.dataset_id = ds->id();
+    static thread_local std::mt19937_64 rng{std::random_device{}()};
+    contents.segment_id = rng();
+    contents.schema_version = schema->version;
+    contents.partition_start = start;
+    contents.partition_interval = interval;
+    contents.created_ns = NowNanos();
+    contents.time_column = static_cast<uint32_t>(time_index);
+    for (int c : sort_cols) contents.sort_key.push_back(schema->fields[c].name);
+    contents.sort_key.push_back(schema->time_column);
+    contents.rows = static_cast<uint32_t>(rows.size());
+    for (size_t col = 0; col < schema->fields.size(); ++col) {
+      contents.specs.push_back({schema->fields[col].name, schema->fields[col].type});
+      contents.columns.push_back(&columns[col]);
+    }
+    const std::string path = SegmentPath(ds->id(), start, contents.segment_id);
+    RETURN_IF_ERROR(env_->CreateDirs(DirName(path)));
+    RETURN_IF_ERROR(env_->SyncDir(DirName(DirName(path))));
+    ASSIGN_OR_RETURN(segment::WrittenSegment w,
+                     segment::WriteSegmentFile(env_, path, contents, options_.segment_options));
+    auto h = std::make_shared<SegmentHandle>();
+    h->record = SegmentRecord{contents.segment_id, start, w.rows, w.bytes, w.min_ts, w.max_ts, 0};
+    h->path = path;
+    ASSIGN_OR_RETURN(h->reader, segment::SegmentReader::Open(env_, path));
+    edit.segments.push_back(h->record);
+    handles.push_back(std::move(h));
+    result.rows += rows.size();
+  }
+  // Keys of the sealed records move to the manifest, since their WAL files go.
+  std::vector<std::string> keys;
+  {
+    std::lock_guard<std::mutex> l(ds->mu_);
+    for (const auto& [key, e] : ds->idempotency_) {
+      if (e.pending || e.persisted || e.seq > sealed_seq) continue;
+      edit.keys.push_back(IdempotencyInfo{key, e.request_hash, e.created_ns, e.answer});
+      keys.push_back(key);
+    }
+  }
+  // The files are durable; this edit makes them visible to a restart.
+  RETURN_IF_ERROR(manifest_->LogEdit(edit));
+  {
+    std::lock_guard<std::mutex> l(ds->mu_);
+    for (const auto& k : keys) {
+      auto it = ds->idempotency_.find(k);
+      if (it != ds->idempotency_.end()) it->second.persisted = true;
+    }
+  }
+  {
+    std::lock_guard<std::mutex> l(ds->version_mu_);
+    ds->segments_.insert(ds->segments_.end(), handles.begin(), handles.end());
+    ds->frozen_.reset();
+    ds->sealed_through_seq_ = std::max(ds->sealed_through_seq_, sealed_seq);
+  }
+  seals_.fetch_add(1, std::memory_order_relaxed);
+  result.segments = edit.segments;
+  result.sealed_through_seq = sealed_seq;
+  RETURN_IF_ERROR(DeleteObsoleteWal(&result.wal_files_deleted));
+  result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  spdlog::info("dataset {}: sealed {} rows into {} segment(s) in {:.3f} s; {} WAL file(s) deleted",
+               ds->slug(), result.rows, result.segments.size(), result.seconds,
+               result.wal_files_deleted);
+  return result;
+}
+
+// A WAL file may go once every record in it is applied and, for each dataset,
+// sealed: safe = min(everything applied, first unsealed record of any dataset - 1).
+absl::Status Engine::DeleteObsoleteWal(int* deleted) {
+  uint64_t safe = applied_seq_.load(std::memory_order_acquire);
+  for (const auto& d : ListDatasets()) {
+    std::lock_guard<std::mutex> l(d->version_mu_);
+    uint64_t first = d->frozen_ ? d->frozen_->first_seq() : d->active_->first_seq();
+    if (first != 0) safe = std::min(safe, first - 1);
+  }
+  ASSIGN_OR_RETURN(*deleted, wal_->DeleteObsoleteFiles(safe));
+  return absl::OkStatus();
+}
+
+void Engine::SealerLoop() {
+  std::unique_lock<std::mutex> l(sealer_mu_);
+  while (!sealer_stop_) {
+    sealer_cv_.wait_for(l, std::chrono::milliseconds(200));
+    if (sealer_stop_) break;
+    l.unlock();
+    const int64_t now = NowNanos();
+    uint64_t total = 0;
+    std::shared_ptr<Dataset> largest;
+    uint64_t largest_bytes = 0;
+    for (const auto& ds : ListDatasets()) {
+      uint64_t bytes = ds->hot_bytes();
+      total += bytes;
+      if (bytes > largest_bytes) {
+        largest_bytes = bytes;
+        largest = ds;
+      }
+      uint64_t rows = ds->hot_rows();
+      int64_t first;
+      {
+        std::lock_guard<std::mutex> vl(ds->version_mu_);
+        first = ds->active_->first_append_ns();
+      }
+      bool due = rows >= options_.seal_max_rows ||
+                 (first != 0 && now - first >= options_.seal_max_age_ms * 1'000'000);
+      if (due) {
+        if (auto r = Seal(ds.get()); !r.ok()) {
+          spdlog::error("sealing dataset {} failed: {}", ds->slug(), ToStd(r.status().message()));
+        }
+      }
+    }
+    if (largest != nullptr && total > options_.memtable_max_bytes / 2) {
+      if (auto r = Seal(largest.get()); !r.ok()) {
+        spdlog::error("sealing dataset {} failed: {}", largest->slug(), ToStd(r.status().message()));
+      }
+    }
+    l.lock();
+  }
 }
 
 Engine::Stats Engine::GetStats() const {
   Stats s;
   for (const auto& d : ListDatasets()) {
     ++s.datasets;
-    s.memtable_bytes += d->mem().memory_bytes();
-    s.memtable_rows += d->mem().rows();
+    s.memtable_bytes += d->hot_bytes();
+    s.memtable_rows += d->hot_rows();
+    for (const auto& seg : d->segments()) {
+      ++s.segments;
+      s.segment_bytes += seg->record.bytes;
+    }
   }
-  if (wal_ != nullptr) s.wal = wal_->stats();
+  s.seals = seals_.load(std::memory_order_relaxed);
+  if (wal_ != nullptr) {
+    s.wal = wal_->stats();
+    s.wal_files = wal_->file_count();
+  }
   s.rows_ingested = rows_ingested_.load(std::memory_order_relaxed);
   const std::string dir = WalDir(options_.root);
   if (auto names = env_->ListDir(dir); names.ok()) {

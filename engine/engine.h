@@ -12,6 +12,8 @@
 #pragma once
 
 #include <atomic>
+#include <condition_variable>
+#include <thread>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -32,6 +34,8 @@
 #include "engine/query.h"
 #include "engine/schema.h"
 #include "engine/wal_payload.h"
+#include "segment/segment_reader.h"
+#include "segment/segment_writer.h"
 #include "wal/log_reader.h"
 #include "wal/wal_writer.h"
 
@@ -49,6 +53,29 @@ struct EngineOptions {
   // kTornTailOnly refuses to start on mid-file WAL corruption; kTruncate drops
   // everything from the first bad record on (operator override).
   wal::TailPolicy wal_recovery = wal::TailPolicy::kTornTailOnly;
+  // Sealing: an in-memory segment is written to segment files once it holds
+  // this many rows, or its oldest row arrived this long ago, or the in-memory
+  // budget is half used (the largest dataset goes first).
+  uint64_t seal_max_rows = 1'000'000;
+  int64_t seal_max_age_ms = 600'000;
+  bool background_sealing = true;  // tests turn it off and call Flush()
+  segment::WriteOptions segment_options;
+};
+
+// A sealed segment file and its open reader. Immutable.
+struct SegmentHandle {
+  SegmentRecord record;
+  std::string path;
+  std::shared_ptr<const segment::SegmentReader> reader;
+};
+using SegmentPtr = std::shared_ptr<const SegmentHandle>;
+
+struct FlushResult {
+  uint64_t rows = 0;
+  std::vector<SegmentRecord> segments;
+  uint64_t sealed_through_seq = 0;
+  int wal_files_deleted = 0;
+  double seconds = 0;
 };
 
 // One ingest request, already parsed into columns.
@@ -100,7 +127,14 @@ class Dataset {
     std::lock_guard<std::mutex> l(mu_);
     return schema_;
   }
-  const MemSegment& mem() const { return mem_; }
+  // Rows and bytes held in memory (active plus a segment being sealed).
+  uint64_t hot_rows() const;
+  uint64_t hot_bytes() const;
+  std::vector<SegmentPtr> segments() const {
+    std::lock_guard<std::mutex> l(version_mu_);
+    return segments_;
+  }
+  const std::vector<std::string>& segment_by() const { return segment_by_; }
   // Largest timestamp applied (visible to queries), if any row is.
   std::optional<int64_t> watermark() const {
     int64_t w = applied_max_ts_.load(std::memory_order_acquire);
@@ -117,6 +151,8 @@ class Dataset {
     int64_t created_ns = 0;
     bool pending = false;  // in the WAL queue, not yet answered
     IngestAnswer answer;
+    uint64_t seq = 0;        // WAL record that carried it
+    bool persisted = false;  // in the manifest (its WAL file may be gone)
   };
 
   const uint64_t id_;
@@ -131,7 +167,17 @@ class Dataset {
   // Inserts since the last sweep of expired keys (amortised O(1) per insert).
   size_t idempotency_inserts_ ABSL_GUARDED_BY(mu_) = 0;
 
-  MemSegment mem_;
+  // The version: what a query snapshot reads. Segments in creation order, then
+  // the frozen in-memory segment being sealed, then the active one.
+  mutable std::mutex version_mu_;
+  std::shared_ptr<MemSegment> active_ ABSL_GUARDED_BY(version_mu_) =
+      std::make_shared<MemSegment>();
+  std::shared_ptr<MemSegment> frozen_ ABSL_GUARDED_BY(version_mu_);
+  std::vector<SegmentPtr> segments_ ABSL_GUARDED_BY(version_mu_);
+  uint64_t sealed_through_seq_ ABSL_GUARDED_BY(version_mu_) = 0;
+  std::mutex seal_mu_;  // one seal at a time per dataset
+  std::vector<std::string> segment_by_;  // sort key before time; set at creation
+
   std::atomic<int64_t> applied_max_ts_{kNoTimestamp};
 };
 
@@ -147,6 +193,8 @@ class Engine {
   // The dataset's current schema, or null when the dataset does not exist.
   SchemaPtr GetSchema(std::string_view slug) const;
   std::shared_ptr<Dataset> GetDataset(std::string_view slug) const;
+  // By 16-hex-digit id or by slug (admin routes accept either).
+  std::shared_ptr<Dataset> FindDataset(std::string_view id_or_slug) const;
   std::vector<std::shared_ptr<Dataset>> ListDatasets() const;
 
   // A repeat of a remembered Idempotency-Key: its first answer (duplicate =
@@ -163,11 +211,20 @@ class Engine {
   // Runs a query over everything acknowledged before the call.
   absl::StatusOr<QueryResult> Query(std::string_view slug, QuerySpec spec);
 
-  // Makes everything written so far durable; stops the WAL writer. Idempotent.
+  // Seals the dataset's in-memory rows into segment files now; returns once
+  // the files and the manifest edit are durable.
+  absl::StatusOr<FlushResult> Flush(std::string_view slug);
+
+  // Makes everything written so far durable; stops the WAL writer and the
+  // background sealer. Idempotent.
   void Close();
 
   struct Stats {
     uint64_t datasets = 0;
+    uint64_t segments = 0;
+    uint64_t segment_bytes = 0;
+    uint64_t seals = 0;
+    uint64_t wal_files = 0;
     uint64_t memtable_bytes = 0;
     uint64_t memtable_rows = 0;
     uint64_t wal_bytes_on_disk = 0;
@@ -179,9 +236,14 @@ class Engine {
  private:
   Engine(Env* env, EngineOptions options) : env_(env), options_(std::move(options)) {}
   absl::Status Recover();
+  absl::StatusOr<FlushResult> Seal(Dataset* ds);
+  absl::Status DeleteObsoleteWal(int* deleted);
+  void SealerLoop();
+  std::string SegmentPath(uint64_t dataset_id, int64_t partition_start, uint64_t segment_id) const;
+  absl::Status OpenSegments(Dataset* ds, const DatasetMeta& meta);
   absl::StatusOr<std::shared_ptr<Dataset>> CreateDataset(const std::string& slug,
                                                          const Schema& schema);
-  void Apply(Dataset* ds, const BatchRecord& record);
+  void Apply(Dataset* ds, const BatchRecord& record, uint64_t seq);
   // Drops remembered keys older than the TTL once enough inserts accumulated.
   void MaybeSweepIdempotency(Dataset* ds, int64_t now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(ds->mu_);
 
@@ -199,6 +261,13 @@ class Engine {
 
   std::atomic<uint64_t> inflight_bytes_{0};
   std::atomic<uint64_t> rows_ingested_{0};
+  std::atomic<uint64_t> applied_seq_{0};  // every record with seq <= this is applied
+  std::atomic<uint64_t> seals_{0};
+
+  std::mutex sealer_mu_;
+  std::condition_variable sealer_cv_;
+  bool sealer_stop_ = false;  // guarded by sealer_mu_
+  std::thread sealer_;
 };
 
 }  // namespace timestore

@@ -5,6 +5,7 @@
 #include "common/strings.h"
 #include "absl/strings/str_format.h"
 #include "common/json_writer.h"
+#include "common/time_util.h"
 #include "common/status_macros.h"
 #include "wal/log_reader.h"
 
@@ -33,6 +34,41 @@ std::string EncodeManifestEdit(const ManifestEdit& e) {
       w.Key("timeColumn").String(e.time_column);
       w.Key("createdAt").Int(e.created_ns);
       w.Key("partitionInterval").Int(e.partition_interval_ns);
+      break;
+    case ManifestEdit::Op::kAddSegments:
+      w.Key("op").String("add_segments");
+      w.Key("id").String(DatasetIdString(e.dataset_id));
+      w.Key("sealedThroughSeq").Uint(e.sealed_through_seq);
+      w.Key("segments").BeginArray();
+      for (const SegmentRecord& r : e.segments) {
+        w.BeginObject();
+        w.Key("segment").String(DatasetIdString(r.id));
+        w.Key("partitionStart").Int(r.partition_start);
+        w.Key("rows").Uint(r.rows);
+        w.Key("bytes").Uint(r.bytes);
+        w.Key("minTs").Int(r.min_ts);
+        w.Key("maxTs").Int(r.max_ts);
+        w.Key("level").Uint(r.level);
+        w.EndObject();
+      }
+      w.EndArray();
+      w.Key("idempotency").BeginArray();
+      for (const IdempotencyInfo& k : e.keys) {
+        w.BeginObject();
+        w.Key("key").String(k.key);
+        w.Key("hash").String(DatasetIdString(k.request_hash));
+        w.Key("createdAt").Int(k.created_ns);
+        w.Key("rows").Uint(k.answer.rows);
+        w.Key("schemaVersion").Uint(k.answer.schema_version);
+        w.Key("watermark");
+        if (k.answer.watermark) {
+          w.Int(*k.answer.watermark);
+        } else {
+          w.Null();
+        }
+        w.EndObject();
+      }
+      w.EndArray();
       break;
     case ManifestEdit::Op::kSetSchema:
       w.Key("op").String("set_schema");
@@ -81,6 +117,38 @@ absl::StatusOr<ManifestEdit> DecodeManifestEdit(std::string_view json) {
       if (!t) return Corrupt(StrCat("unknown column type ", type));
       e.fields.push_back(Field{std::string(name), *t});
     }
+  } else if (op == "add_segments") {
+    e.op = ManifestEdit::Op::kAddSegments;
+    simdjson::dom::array segs, keys;
+    if (root["sealedThroughSeq"].get(e.sealed_through_seq) || root["segments"].get(segs) ||
+        root["idempotency"].get(keys))
+      return Corrupt("add_segments lacks a field");
+    for (simdjson::dom::element s : segs) {
+      SegmentRecord r;
+      std::string_view sid;
+      if (s["segment"].get(sid) || !ParseInt(sid, &r.id, 16) ||
+          s["partitionStart"].get(r.partition_start) || s["rows"].get(r.rows) ||
+          s["bytes"].get(r.bytes) || s["minTs"].get(r.min_ts) || s["maxTs"].get(r.max_ts))
+        return Corrupt("bad segment entry");
+      uint64_t level = 0;
+      if (s["level"].get(level)) return Corrupt("bad segment level");
+      r.level = static_cast<uint32_t>(level);
+      e.segments.push_back(r);
+    }
+    for (simdjson::dom::element k : keys) {
+      IdempotencyInfo i;
+      std::string_view key, hash;
+      uint64_t version = 0;
+      if (k["key"].get(key) || k["hash"].get(hash) || !ParseInt(hash, &i.request_hash, 16) ||
+          k["createdAt"].get(i.created_ns) || k["rows"].get(i.answer.rows) ||
+          k["schemaVersion"].get(version))
+        return Corrupt("bad idempotency entry");
+      i.key = std::string(key);
+      i.answer.schema_version = static_cast<uint32_t>(version);
+      int64_t wm;
+      if (!k["watermark"].get(wm)) i.answer.watermark = wm;
+      e.keys.push_back(std::move(i));
+    }
   } else {
     return Corrupt(StrCat("unknown op ", op));
   }
@@ -106,11 +174,21 @@ absl::Status Manifest::Apply(const ManifestEdit& e) {
       it->second.schema.fields = e.fields;
       return absl::OkStatus();
     }
+    case ManifestEdit::Op::kAddSegments: {
+      auto it = datasets_.find(e.dataset_id);
+      if (it == datasets_.end()) return Corrupt("add_segments for an unknown dataset");
+      DatasetMeta& m = it->second;
+      m.segments.insert(m.segments.end(), e.segments.begin(), e.segments.end());
+      m.sealed_through_seq = std::max(m.sealed_through_seq, e.sealed_through_seq);
+      m.keys.insert(m.keys.end(), e.keys.begin(), e.keys.end());
+      return absl::OkStatus();
+    }
   }
   return absl::OkStatus();
 }
 
-absl::StatusOr<std::unique_ptr<Manifest>> Manifest::Open(Env* env, const std::string& root) {
+absl::StatusOr<std::unique_ptr<Manifest>> Manifest::Open(Env* env, const std::string& root,
+                                                         int64_t key_ttl_ns) {
   RETURN_IF_ERROR(env->CreateDirs(root));
   std::unique_ptr<Manifest> m(new Manifest(env, root));
   std::string current_path = JoinPath(root, "CURRENT");
@@ -136,7 +214,7 @@ absl::StatusOr<std::unique_ptr<Manifest>> Manifest::Open(Env* env, const std::st
       RETURN_IF_ERROR(m->Apply(*edit));
     }
   }
-  RETURN_IF_ERROR(m->WriteSnapshot(number + 1));
+  RETURN_IF_ERROR(m->WriteSnapshot(number + 1, key_ttl_ns));
   // The new snapshot is live: every other manifest file (the one it replaces,
   // or leftovers of a crash between a swap and its cleanup) is garbage.
   const std::string live = ManifestFileName(number + 1);
@@ -148,7 +226,8 @@ absl::StatusOr<std::unique_ptr<Manifest>> Manifest::Open(Env* env, const std::st
   return m;
 }
 
-absl::Status Manifest::WriteSnapshot(uint64_t number) {
+absl::Status Manifest::WriteSnapshot(uint64_t number, int64_t key_ttl_ns) {
+  const int64_t now = NowNanos();
   std::string name = ManifestFileName(number);
   std::string path = JoinPath(root_, name);
   ASSIGN_OR_RETURN(auto log, wal::LogWriter::Create(env_, path, wal::kManifestMagic));
@@ -165,6 +244,15 @@ absl::Status Manifest::WriteSnapshot(uint64_t number) {
     schema.fields = meta.schema.fields;
     RETURN_IF_ERROR(
         log->AddRecord(wal::RecordType::kManifestEdit, next_seq_++, EncodeManifestEdit(schema)));
+    if (meta.segments.empty() && meta.keys.empty() && meta.sealed_through_seq == 0) continue;
+    ManifestEdit add{ManifestEdit::Op::kAddSegments, id};
+    add.sealed_through_seq = meta.sealed_through_seq;
+    add.segments = meta.segments;
+    for (const auto& k : meta.keys) {
+      if (now - k.created_ns <= key_ttl_ns) add.keys.push_back(k);
+    }
+    RETURN_IF_ERROR(
+        log->AddRecord(wal::RecordType::kManifestEdit, next_seq_++, EncodeManifestEdit(add)));
   }
   RETURN_IF_ERROR(log->Sync());
   RETURN_IF_ERROR(env_->SyncDir(root_));
@@ -179,7 +267,8 @@ absl::Status Manifest::LogEdit(const ManifestEdit& edit) {
   RETURN_IF_ERROR(log_->AddRecord(wal::RecordType::kManifestEdit, next_seq_++,
                                   EncodeManifestEdit(edit)));
   RETURN_IF_ERROR(log_->Sync());
-  return Apply(edit);
+  // datasets_ stays the state as loaded: the engine holds the live state.
+  return absl::OkStatus();
 }
 
 }  // namespace timestore

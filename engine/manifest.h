@@ -10,6 +10,14 @@
 //    "createdAt":<ns>,"partitionInterval":<ns>}
 //   {"op":"set_schema","id":"<16 hex>","version":2,
 //    "fields":[{"name":"timestamp","type":"timestamp"},...]}
+//   {"op":"add_segments","id":"<16 hex>","sealedThroughSeq":<WAL seq>,
+//    "segments":[{"segment":"<16 hex>","partitionStart":<ns>,"rows":n,"bytes":n,
+//                 "minTs":<ns>,"maxTs":<ns>,"level":0}],
+//    "idempotency":[{"key":"...","hash":"<16 hex>","createdAt":<ns>,"rows":n,
+//                    "schemaVersion":n,"watermark":<ns>|null}]}
+//     Rows of every WAL record of the dataset with seq <= sealedThroughSeq are
+//     in its segments; replay skips them, and the keys those records carried
+//     live on here once the WAL files are deleted.
 //
 // At open the log is replayed, then rewritten as a fresh file holding one edit
 // per live fact (write new file, fsync, swap CURRENT by write-temp + fsync +
@@ -27,9 +35,22 @@
 #include "absl/status/statusor.h"
 #include "common/env.h"
 #include "engine/schema.h"
+#include "engine/wal_payload.h"
 #include "wal/log_writer.h"
 
 namespace timestore {
+
+// A segment as the manifest lists it; the file is
+// <root>/datasets/<dataset id>/<partition start>/<segment id>.tseg.
+struct SegmentRecord {
+  uint64_t id = 0;
+  int64_t partition_start = 0;
+  uint64_t rows = 0;
+  uint64_t bytes = 0;
+  int64_t min_ts = 0;
+  int64_t max_ts = 0;
+  uint32_t level = 0;
+};
 
 struct DatasetMeta {
   uint64_t id = 0;
@@ -37,10 +58,13 @@ struct DatasetMeta {
   int64_t created_ns = 0;
   int64_t partition_interval_ns = 0;
   Schema schema;  // latest version; schema.time_column is fixed at creation
+  std::vector<SegmentRecord> segments;
+  uint64_t sealed_through_seq = 0;
+  std::vector<IdempotencyInfo> keys;  // keys of sealed records, oldest first
 };
 
 struct ManifestEdit {
-  enum class Op { kCreateDataset, kSetSchema };
+  enum class Op { kCreateDataset, kSetSchema, kAddSegments };
   ManifestEdit() = default;
   ManifestEdit(Op o, uint64_t id) : op(o), dataset_id(id) {}
   Op op = Op::kCreateDataset;
@@ -53,6 +77,10 @@ struct ManifestEdit {
   // kSetSchema
   uint32_t version = 0;
   std::vector<Field> fields;
+  // kAddSegments
+  uint64_t sealed_through_seq = 0;
+  std::vector<SegmentRecord> segments;
+  std::vector<IdempotencyInfo> keys;
 };
 
 std::string EncodeManifestEdit(const ManifestEdit& edit);
@@ -62,7 +90,9 @@ std::string DatasetIdString(uint64_t id);
 // Thread-safe.
 class Manifest {
  public:
-  static absl::StatusOr<std::unique_ptr<Manifest>> Open(Env* env, const std::string& root);
+  // Idempotency keys older than `key_ttl_ns` are dropped when the log is rewritten.
+  static absl::StatusOr<std::unique_ptr<Manifest>> Open(Env* env, const std::string& root,
+                                                        int64_t key_ttl_ns);
 
   // The state as loaded; read once at start-up, before any LogEdit.
   const std::map<uint64_t, DatasetMeta>& datasets() const { return datasets_; }
@@ -73,7 +103,7 @@ class Manifest {
  private:
   Manifest(Env* env, std::string root) : env_(env), root_(std::move(root)) {}
   absl::Status Apply(const ManifestEdit& edit);
-  absl::Status WriteSnapshot(uint64_t number);
+  absl::Status WriteSnapshot(uint64_t number, int64_t key_ttl_ns);
 
   Env* const env_;
   const std::string root_;

@@ -1,8 +1,20 @@
 #include "engine/mem_segment.h"
 
+#include "common/time_util.h"
+
 namespace timestore {
 
-void MemSegment::Append(ChunkPtr chunk, const Schema& schema) {
+void MemSegment::NoteSeq(uint64_t seq) {
+  if (seq == 0) return;
+  if (first_seq_.load(std::memory_order_relaxed) == 0) {
+    first_seq_.store(seq, std::memory_order_release);
+    first_append_ns_.store(NowNanos(), std::memory_order_relaxed);
+  }
+  last_seq_.store(seq, std::memory_order_release);
+}
+
+void MemSegment::Append(ChunkPtr chunk, const Schema& schema, uint64_t seq) {
+  NoteSeq(seq);
   rows_.fetch_add(chunk->rows, std::memory_order_relaxed);
   bytes_.fetch_add(chunk->memory_bytes, std::memory_order_relaxed);
   bool small = chunk->rows < kSmallChunkRows;

@@ -26,8 +26,16 @@ class MemSegment {
   // A tail merge runs once this many small chunks have accumulated.
   static constexpr size_t kTailMergeCount = 16;
 
-  // REQUIRES: `chunk` is laid out by `schema` (or an earlier version of it).
-  void Append(ChunkPtr chunk, const Schema& schema);
+  // REQUIRES: `chunk` is laid out by `schema` (or an earlier version of it);
+  // `seq` is the WAL sequence number of the record it came from.
+  void Append(ChunkPtr chunk, const Schema& schema, uint64_t seq = 0);
+  // Records that the WAL record `seq` (which may hold no rows) was applied.
+  void NoteSeq(uint64_t seq);
+  // WAL sequence range applied here; first_seq() is 0 while nothing was.
+  uint64_t first_seq() const { return first_seq_.load(std::memory_order_acquire); }
+  uint64_t last_seq() const { return last_seq_.load(std::memory_order_acquire); }
+  // Wall-clock time of the first append (ns), 0 while empty.
+  int64_t first_append_ns() const { return first_append_ns_.load(std::memory_order_relaxed); }
   std::vector<ChunkPtr> Snapshot() const;
 
   uint64_t rows() const { return rows_.load(std::memory_order_relaxed); }
@@ -40,6 +48,9 @@ class MemSegment {
   size_t small_tail_ = 0;  // consecutive small chunks at the end; writer-only
   std::atomic<uint64_t> rows_{0};
   std::atomic<uint64_t> bytes_{0};
+  std::atomic<uint64_t> first_seq_{0};
+  std::atomic<uint64_t> last_seq_{0};
+  std::atomic<int64_t> first_append_ns_{0};
 };
 
 }  // namespace timestore

@@ -18,6 +18,7 @@
 #include "api/http_server.h"
 #include "api/service.h"
 #include "common/env.h"
+#include "common/uring_env.h"
 #include "common/time_util.h"
 #include "engine/engine.h"
 #include "engine/manifest.h"
@@ -87,6 +88,10 @@ struct ServeConfig {
   std::string memtable_max_bytes = "2GiB";
   std::string max_body_bytes = "64MiB";
   std::string partition_interval = "1d";
+  uint64_t seal_max_rows = 1'000'000;
+  int64_t seal_max_age_ms = 600'000;
+  std::string block_compression = "auto";
+  std::string io_engine = "auto";
   uint64_t query_max_limit = 1'000'000;
   int http_threads = 0;
   std::string require_scope, write_scope, admin_scope;
@@ -115,6 +120,20 @@ int Serve(const ServeConfig& c) {
   }
   if (!ParseDuration(c.partition_interval, &eo.partition_interval_ns)) {
     std::cerr << "TIMESTORE_PARTITION_INTERVAL must be a duration such as 1d or 6h\n";
+    return 2;
+  }
+  eo.seal_max_rows = c.seal_max_rows;
+  eo.seal_max_age_ms = c.seal_max_age_ms;
+  if (c.block_compression == "auto") {
+    eo.segment_options.compression = segment::CompressionPolicy::kAuto;
+  } else if (c.block_compression == "lz4") {
+    eo.segment_options.compression = segment::CompressionPolicy::kLz4;
+  } else if (c.block_compression == "zstd") {
+    eo.segment_options.compression = segment::CompressionPolicy::kZstd;
+  } else if (c.block_compression == "none") {
+    eo.segment_options.compression = segment::CompressionPolicy::kNone;
+  } else {
+    std::cerr << "TIMESTORE_BLOCK_COMPRESSION must be auto, lz4, zstd or none\n";
     return 2;
   }
   if (c.wal_recovery == "truncate") {
@@ -166,11 +185,23 @@ int Serve(const ServeConfig& c) {
     }
   }
 
+  if (c.io_engine != "auto" && c.io_engine != "io_uring" && c.io_engine != "posix") {
+    std::cerr << "TIMESTORE_IO_ENGINE must be auto, io_uring or posix\n";
+    return 2;
+  }
+  std::string why;
+  Env* env = ChooseEnv(c.io_engine != "posix", &why);
+  if (c.io_engine == "io_uring" && env->Name() != "io_uring") {
+    spdlog::critical("io_uring was required but is unavailable: {}", why);
+    return 1;
+  }
+  spdlog::info("file I/O: {}", why);
+
   // Recovery runs while /health answers and /ready says 503.
   std::unique_ptr<Engine> engine;
   std::atomic<bool> failed{false};
   std::thread recovery([&] {
-    auto opened = Engine::Open(Env::Default(), eo);
+    auto opened = Engine::Open(env, eo);
     if (!opened.ok()) {
       spdlog::critical("recovery failed: {}", ToStd(opened.status().message()));
       failed = true;
@@ -271,6 +302,18 @@ int main(int argc, char** argv) {
   serve->add_option("--partition-interval", c.partition_interval,
                     "Default partition interval of new datasets")
       ->envname("TIMESTORE_PARTITION_INTERVAL");
+  serve->add_option("--seal-max-rows", c.seal_max_rows,
+                    "Seal an in-memory segment into files at this many rows")
+      ->envname("TIMESTORE_SEAL_MAX_ROWS");
+  serve->add_option("--seal-max-age-ms", c.seal_max_age_ms,
+                    "Seal an in-memory segment once its oldest row is this old")
+      ->envname("TIMESTORE_SEAL_MAX_AGE_MS");
+  serve->add_option("--block-compression", c.block_compression,
+                    "Segment block compression: auto|lz4|zstd|none")
+      ->envname("TIMESTORE_BLOCK_COMPRESSION");
+  serve->add_option("--io-engine", c.io_engine,
+                    "File I/O: auto (io_uring when the kernel allows it), io_uring, posix")
+      ->envname("TIMESTORE_IO_ENGINE");
   serve->add_option("--query-max-limit", c.query_max_limit, "Largest query limit")
       ->envname("TIMESTORE_QUERY_MAX_LIMIT");
   serve->add_option("--http-threads", c.http_threads, "HTTP I/O threads (0 = cores)")

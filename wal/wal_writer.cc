@@ -31,9 +31,11 @@ WalWriter::WalWriter(Env* env, WalOptions options, uint64_t file_number, uint64_
 
 absl::StatusOr<std::unique_ptr<WalWriter>> WalWriter::Open(Env* env, WalOptions options,
                                                            uint64_t file_number,
-                                                           uint64_t last_seq) {
+                                                           uint64_t last_seq,
+                                                           std::map<uint64_t, uint64_t> existing) {
   RETURN_IF_ERROR(env->CreateDirs(options.dir));
   std::unique_ptr<WalWriter> w(new WalWriter(env, std::move(options), file_number, last_seq));
+  w->file_last_seq_ = std::move(existing);
   RETURN_IF_ERROR(w->OpenFile(file_number));
   w->thread_ = std::thread([p = w.get()] { p->Run(); });
   return w;
@@ -61,7 +63,35 @@ absl::Status WalWriter::OpenFile(uint64_t number) {
   file_ = std::move(*file);
   file_number_ = number;
   stat_file_number_.store(number, std::memory_order_relaxed);
+  std::lock_guard<std::mutex> l(files_mu_);
+  file_last_seq_.emplace(number, 0);
   return absl::OkStatus();
+}
+
+absl::StatusOr<int> WalWriter::DeleteObsoleteFiles(uint64_t safe_seq) {
+  std::vector<uint64_t> doomed;
+  {
+    std::lock_guard<std::mutex> l(files_mu_);
+    const uint64_t current = stat_file_number_.load(std::memory_order_relaxed);
+    for (const auto& [number, last] : file_last_seq_) {
+      if (number < current && last <= safe_seq) doomed.push_back(number);
+    }
+  }
+  int deleted = 0;
+  for (uint64_t number : doomed) {
+    absl::Status s = env_->RemoveFile(JoinPath(options_.dir, WalFileName(number)));
+    if (!s.ok() && !absl::IsNotFound(s)) return s;
+    std::lock_guard<std::mutex> l(files_mu_);
+    file_last_seq_.erase(number);
+    ++deleted;
+  }
+  if (deleted > 0) RETURN_IF_ERROR(env_->SyncDir(options_.dir));
+  return deleted;
+}
+
+size_t WalWriter::file_count() const {
+  std::lock_guard<std::mutex> l(files_mu_);
+  return file_last_seq_.size();
 }
 
 void WalWriter::Append(RecordType type, std::string payload, Callback done) {
@@ -211,6 +241,10 @@ void WalWriter::Run() {
       s = WriteGroup(framed, force_sync || due);
       if (s.ok()) {
         last_seq_ = seq;
+        if (!framed.empty()) {
+          std::lock_guard<std::mutex> l(files_mu_);
+          file_last_seq_[file_number_] = seq;
+        }
       }
     }
     if (!group.empty()) {

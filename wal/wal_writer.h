@@ -20,6 +20,7 @@
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -58,9 +59,12 @@ class WalWriter {
   using Callback = std::function<void(const absl::Status& status, uint64_t seq)>;
 
   // Starts writing a new file `file_number` in options.dir; sequence numbers
-  // continue after `last_seq`.
-  static absl::StatusOr<std::unique_ptr<WalWriter>> Open(Env* env, WalOptions options,
-                                                         uint64_t file_number, uint64_t last_seq);
+  // continue after `last_seq`. `existing` maps the older files found at
+  // start-up to the last sequence number each holds (0: no records), so they
+  // can be deleted once obsolete.
+  static absl::StatusOr<std::unique_ptr<WalWriter>> Open(
+      Env* env, WalOptions options, uint64_t file_number, uint64_t last_seq,
+      std::map<uint64_t, uint64_t> existing = {});
   ~WalWriter();
 
   void Append(RecordType type, std::string payload, Callback done);
@@ -68,6 +72,11 @@ class WalWriter {
   absl::Status Sync();
   // Drains pending records, syncs and stops the writer thread. Idempotent.
   void Close();
+  // Deletes every file but the one being written whose records all have
+  // seq <= `safe_seq` (their rows are durable elsewhere). Returns how many.
+  absl::StatusOr<int> DeleteObsoleteFiles(uint64_t safe_seq);
+  // Number of WAL files on disk (including the current one).
+  size_t file_count() const;
 
   struct Stats {
     uint64_t records = 0;
@@ -109,6 +118,9 @@ class WalWriter {
 
   std::atomic<uint64_t> stat_records_{0}, stat_groups_{0}, stat_fsyncs_{0}, stat_bytes_{0};
   std::atomic<uint64_t> stat_file_number_{0};
+
+  mutable std::mutex files_mu_;
+  std::map<uint64_t, uint64_t> file_last_seq_;  // guarded by files_mu_; includes the current file
 };
 
 }  // namespace timestore::wal

@@ -1,0 +1,44 @@
+// The segment file (.tseg): one time partition of one dataset, column-major,
+// rows sorted by the dataset's segmentBy columns then time. Little-endian.
+//
+//   file    := header block* footer trailer
+//   header  := magic u64le kSegmentMagic | format_version u32le | reserved u32le   (16 bytes)
+//   block   := `length` bytes: compress(payload) per BlockMeta.compression
+//   payload := validity_length varint | validity (EncodeValidity; absent when no
+//              row is null) | values (encoded by BlockMeta.codec; null slots hold 0)
+//   footer  := FlatBuffers `Footer` (segment_footer.fbs): per column and block:
+//              offset, length, raw_length, rows, codec, compression, null count,
+//              xxh3-64 checksum, min/max; per segment: time range, rows, schema
+//              version, sort key, partition
+//   trailer := footer_length u32le | reserved u32le | footer_checksum u64le (xxh3-64
+//              of the footer bytes) | format_version u32le | reserved u32le |
+//              magic u64le kSegmentMagic                                      (32 bytes)
+//
+// Every column has the same block boundaries: block b holds rows
+// [b * block_rows, (b + 1) * block_rows). So the footer alone answers "which
+// blocks do I need", and a reader fetches the trailer, the footer, then only
+// the blocks of the columns a query touches. Every checksum is verified before
+// decompression; damage is DataLoss naming file and offset.
+#pragma once
+
+#include <cstdint>
+
+namespace timestore::segment {
+
+inline constexpr uint64_t kSegmentMagic = 0x3130304745535354ull;  // "TSSEG001", never change
+inline constexpr uint32_t kSegmentFormatVersion = 1;
+inline constexpr size_t kHeaderSize = 16;
+inline constexpr size_t kTrailerSize = 32;
+inline constexpr uint32_t kDefaultBlockRows = 8192;
+// Sanity bounds on lengths read from a footer, before anything is allocated.
+inline constexpr uint32_t kMaxFooterBytes = 256u << 20;
+inline constexpr uint32_t kMaxBlockRawBytes = 256u << 20;
+
+// on disk: never renumber
+enum class Compression : uint8_t {
+  kNone = 0,
+  kLz4 = 1,
+  kZstd = 2,
+};
+
+}  // namespace timestore::segment

@@ -1,0 +1,294 @@
+#include "segment/segment_writer.h"
+
+#include <lz4.h>
+#include <zstd.h>
+
+#include <cmath>
+#include <limits>
+
+#include "common/checksum.h"
+#include "common/coding.h"
+#include "common/status_macros.h"
+#include "common/strings.h"
+#include "segment/codec/codec.h"
+#include "segment/segment_footer_generated.h"
+
+namespace timestore::segment {
+namespace {
+
+struct BlockOut {
+  std::string bytes;  // on disk
+  uint32_t raw_length = 0;
+  uint32_t rows = 0;
+  CodecId codec = CodecId::kPlain;
+  Compression compression = Compression::kNone;
+  uint32_t null_count = 0;
+  bool has_minmax = false;
+  int64_t min_int = 0, max_int = 0;
+  double min_double = 0, max_double = 0;
+  std::string min_string, max_string;
+};
+
+// Encodes rows [begin, end) of `c` into an uncompressed block payload.
+absl::Status EncodeSlice(const ColumnVector& c, bool is_time, size_t begin, size_t end,
+                         BlockOut* b, std::string* payload) {
+  const size_t n = end - begin;
+  b->rows = static_cast<uint32_t>(n);
+  payload->clear();
+  std::string validity;
+  if (c.HasNulls()) {
+    std::vector<uint8_t> valid(n);
+    for (size_t i = 0; i < n; ++i) {
+      valid[i] = c.IsNull(begin + i) ? 0 : 1;
+      b->null_count += valid[i] == 0;
+    }
+    if (b->null_count > 0) RETURN_IF_ERROR(EncodeValidity(valid, &validity));
+  }
+  PutVarint64(payload, validity.size());
+  payload->append(validity);
+  const bool all_null = b->null_count == n;
+  auto valid_at = [&](size_t i) { return !c.IsNull(begin + i); };
+  switch (c.type) {
+    case ColumnType::kTimestamp:
+    case ColumnType::kInteger: {
+      std::vector<int64_t> zeros;
+      std::span<const int64_t> values;
+      if (c.all_null) {
+        zeros.assign(n, 0);
+        values = zeros;
+      } else {
+        values = std::span<const int64_t>(c.ints).subspan(begin, n);
+      }
+      ASSIGN_OR_RETURN(b->codec, EncodeIntsBest(values, is_time, payload));
+      if (!all_null) {
+        b->min_int = std::numeric_limits<int64_t>::max();
+        b->max_int = std::numeric_limits<int64_t>::min();
+        for (size_t i = 0; i < n; ++i) {
+          if (!valid_at(i)) continue;
+          b->min_int = std::min(b->min_int, values[i]);
+          b->max_int = std::max(b->max_int, values[i]);
+        }
+        b->has_minmax = true;
+      }
+      break;
+    }
+    case ColumnType::kDouble: {
+      std::vector<double> zeros;
+      std::span<const double> values;
+      if (c.all_null) {
+        zeros.assign(n, 0);
+        values = zeros;
+      } else {
+        values = std::span<const double>(c.doubles).subspan(begin, n);
+      }
+      ASSIGN_OR_RETURN(b->codec, EncodeDoublesBest(values, payload));
+      // NaN never counts as min or max: no comparison with a literal matches it
+      // except neq, which never prunes.
+      b->min_double = std::numeric_limits<double>::infinity();
+      b->max_double = -std::numeric_limits<double>::infinity();
+      for (size_t i = 0; i < n; ++i) {
+        if (!valid_at(i) || std::isnan(values[i])) continue;
+        b->min_double = std::min(b->min_double, values[i]);
+        b->max_double = std::max(b->max_double, values[i]);
+        b->has_minmax = true;
+      }
+      break;
+    }
+    case ColumnType::kBoolean: {
+      std::vector<uint8_t> values(n, 0);
+      if (!c.all_null) {
+        for (size_t i = 0; i < n; ++i) values[i] = c.bools[begin + i];
+      }
+      ASSIGN_OR_RETURN(b->codec, EncodeBoolsBest(values, payload));
+      if (!all_null) {
+        b->min_int = 1;
+        b->max_int = 0;
+        for (size_t i = 0; i < n; ++i) {
+          if (!valid_at(i)) continue;
+          b->min_int = std::min<int64_t>(b->min_int, values[i]);
+          b->max_int = std::max<int64_t>(b->max_int, values[i]);
+        }
+        b->has_minmax = true;
+      }
+      break;
+    }
+    case ColumnType::kString: {
+      std::vector<std::string_view> values(n);
+      if (!c.all_null) {
+        for (size_t i = 0; i < n; ++i) {
+          if (valid_at(i)) values[i] = c.dict[c.ids[begin + i]];
+        }
+      }
+      ASSIGN_OR_RETURN(b->codec, EncodeStringsBest(values, payload));
+      if (!all_null) {
+        bool first = true;
+        std::string_view lo, hi;
+        for (size_t i = 0; i < n; ++i) {
+          if (!valid_at(i)) continue;
+          if (first || values[i] < lo) lo = values[i];
+          if (first || values[i] > hi) hi = values[i];
+          first = false;
+        }
+        b->min_string = std::string(lo);
+        b->max_string = std::string(hi);
+        b->has_minmax = true;
+      }
+      break;
+    }
+  }
+  return absl::OkStatus();
+}
+
+void Compress(const std::string& payload, CompressionPolicy policy, BlockOut* b) {
+  b->raw_length = static_cast<uint32_t>(payload.size());
+  b->compression = Compression::kNone;
+  b->bytes = payload;
+  if (policy == CompressionPolicy::kNone || payload.size() < 64) return;
+  std::string lz4, zstd;
+  if (policy == CompressionPolicy::kLz4 || policy == CompressionPolicy::kAuto) {
+    lz4.resize(static_cast<size_t>(LZ4_compressBound(static_cast<int>(payload.size()))));
+    int n = LZ4_compress_default(payload.data(), lz4.data(), static_cast<int>(payload.size()),
+                                 static_cast<int>(lz4.size()));
+    lz4.resize(n > 0 ? static_cast<size_t>(n) : 0);
+  }
+  if (policy == CompressionPolicy::kZstd || policy == CompressionPolicy::kAuto) {
+    zstd.resize(ZSTD_compressBound(payload.size()));
+    size_t n = ZSTD_compress(zstd.data(), zstd.size(), payload.data(), payload.size(), 3);
+    zstd.resize(ZSTD_isError(n) ? 0 : n);
+  }
+  auto take = [&](std::string& s, Compression c) {
+    b->bytes = std::move(s);
+    b->compression = c;
+  };
+  const size_t raw = payload.size();
+  if (policy == CompressionPolicy::kLz4) {
+    if (!lz4.empty() && lz4.size() < raw) take(lz4, Compression::kLz4);
+  } else if (policy == CompressionPolicy::kZstd) {
+    if (!zstd.empty() && zstd.size() < raw) take(zstd, Compression::kZstd);
+  } else {
+    // Compression must pay for its decode time: at least 10% smaller than raw.
+    size_t best = raw * 9 / 10;
+    if (!lz4.empty() && lz4.size() < best) best = lz4.size();
+    if (!zstd.empty() && zstd.size() < best && zstd.size() < lz4.size() * 9 / 10) {
+      take(zstd, Compression::kZstd);
+    } else if (!lz4.empty() && lz4.size() == best) {
+      take(lz4, Compression::kLz4);
+    }
+  }
+}
+
+}  // namespace
+
+absl::StatusOr<WrittenSegment> EncodeSegment(const SegmentContents& in,
+                                             const WriteOptions& options, std::string* out) {
+  if (in.specs.size() != in.columns.size() || in.time_column >= in.columns.size()) {
+    return absl::InvalidArgumentError("segment contents: columns and specs disagree");
+  }
+  for (const ColumnVector* c : in.columns) {
+    if (c->size() != in.rows) return absl::InvalidArgumentError("segment column length differs");
+  }
+  out->clear();
+  PutFixed64(out, kSegmentMagic);
+  PutFixed32(out, kSegmentFormatVersion);
+  PutFixed32(out, 0);
+
+  flatbuffers::FlatBufferBuilder fbb(4096);
+  std::vector<flatbuffers::Offset<fb::ColumnMeta>> column_offsets;
+  std::string payload;
+  WrittenSegment written;
+  written.rows = in.rows;
+  written.min_ts = std::numeric_limits<int64_t>::max();
+  written.max_ts = std::numeric_limits<int64_t>::min();
+  const uint32_t block_rows = std::max<uint32_t>(1, options.block_rows);
+  for (size_t ci = 0; ci < in.columns.size(); ++ci) {
+    const ColumnVector& c = *in.columns[ci];
+    const bool is_time = ci == in.time_column;
+    std::vector<flatbuffers::Offset<fb::BlockMeta>> blocks;
+    for (size_t begin = 0; begin < in.rows || (begin == 0 && in.rows == 0); begin += block_rows) {
+      if (in.rows == 0) break;
+      size_t end = std::min<size_t>(in.rows, begin + block_rows);
+      BlockOut b;
+      RETURN_IF_ERROR(EncodeSlice(c, is_time, begin, end, &b, &payload));
+      Compress(payload, options.compression, &b);
+      if (is_time && b.has_minmax) {
+        written.min_ts = std::min(written.min_ts, b.min_int);
+        written.max_ts = std::max(written.max_ts, b.max_int);
+      }
+      uint64_t offset = out->size();
+      out->append(b.bytes);
+      auto min_s = fbb.CreateString(b.min_string);
+      auto max_s = fbb.CreateString(b.max_string);
+      fb::BlockMetaBuilder bm(fbb);
+      bm.add_offset(offset);
+      bm.add_length(static_cast<uint32_t>(b.bytes.size()));
+      bm.add_raw_length(b.raw_length);
+      bm.add_rows(b.rows);
+      bm.add_codec(static_cast<uint8_t>(b.codec));
+      bm.add_compression(static_cast<uint8_t>(b.compression));
+      bm.add_null_count(b.null_count);
+      bm.add_checksum(Checksum64(b.bytes));
+      bm.add_has_minmax(b.has_minmax);
+      bm.add_min_int(b.min_int);
+      bm.add_max_int(b.max_int);
+      bm.add_min_double(b.min_double);
+      bm.add_max_double(b.max_double);
+      bm.add_min_string(min_s);
+      bm.add_max_string(max_s);
+      blocks.push_back(bm.Finish());
+    }
+    auto name = fbb.CreateString(in.specs[ci].name);
+    auto block_vec = fbb.CreateVector(blocks);
+    column_offsets.push_back(
+        fb::CreateColumnMeta(fbb, name, static_cast<uint8_t>(in.specs[ci].type), block_vec));
+  }
+  if (in.rows == 0) written.min_ts = written.max_ts = 0;
+  std::vector<flatbuffers::Offset<flatbuffers::String>> sort_key;
+  for (const auto& k : in.sort_key) sort_key.push_back(fbb.CreateString(k));
+  auto sort_vec = fbb.CreateVector(sort_key);
+  auto cols_vec = fbb.CreateVector(column_offsets);
+  fb::FooterBuilder fbld(fbb);
+  fbld.add_format_version(kSegmentFormatVersion);
+  fbld.add_dataset_id(in.dataset_id);
+  fbld.add_segment_id(in.segment_id);
+  fbld.add_schema_version(in.schema_version);
+  fbld.add_partition_start(in.partition_start);
+  fbld.add_partition_interval(in.partition_interval);
+  fbld.add_rows(in.rows);
+  fbld.add_min_ts(written.min_ts);
+  fbld.add_max_ts(written.max_ts);
+  fbld.add_time_column(in.time_column);
+  fbld.add_sort_key(sort_vec);
+  fbld.add_created_ns(in.created_ns);
+  fbld.add_level(in.level);
+  fbld.add_columns(cols_vec);
+  fbb.Finish(fbld.Finish());
+  std::string_view footer(reinterpret_cast<const char*>(fbb.GetBufferPointer()), fbb.GetSize());
+  out->append(footer);
+  PutFixed32(out, static_cast<uint32_t>(footer.size()));
+  PutFixed32(out, 0);
+  PutFixed64(out, Checksum64(footer));
+  PutFixed32(out, kSegmentFormatVersion);
+  PutFixed32(out, 0);
+  PutFixed64(out, kSegmentMagic);
+  written.bytes = out->size();
+  return written;
+}
+
+absl::StatusOr<WrittenSegment> WriteSegmentFile(Env* env, const std::string& path,
+                                                const SegmentContents& contents,
+                                                const WriteOptions& options) {
+  std::string bytes;
+  ASSIGN_OR_RETURN(WrittenSegment w, EncodeSegment(contents, options, &bytes));
+  ASSIGN_OR_RETURN(auto file, env->NewWritableFile(path));
+  absl::Status s = file->Append(bytes);
+  if (s.ok()) s = file->Sync();
+  if (s.ok()) s = file->Close();
+  if (s.ok()) s = env->SyncDir(DirName(path));
+  if (!s.ok()) {
+    (void)env->RemoveFile(path);
+    return s;
+  }
+  return w;
+}
+
+}  // namespace timestore::segment

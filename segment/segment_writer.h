@@ -1,0 +1,62 @@
+// Writes one segment file from sorted columns. Not thread-safe; one writer per file.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "common/env.h"
+#include "segment/column.h"
+#include "segment/segment_format.h"
+
+namespace timestore::segment {
+
+enum class CompressionPolicy { kNone, kLz4, kZstd, kAuto };
+
+struct WriteOptions {
+  uint32_t block_rows = kDefaultBlockRows;
+  // kAuto keeps whichever of none / LZ4 / ZSTD is smallest per block, LZ4
+  // preferred unless ZSTD saves another 10%.
+  CompressionPolicy compression = CompressionPolicy::kAuto;
+};
+
+struct ColumnSpec {
+  std::string name;
+  ColumnType type;
+};
+
+// REQUIRES: every column has `rows` values; rows sorted by sort_key.
+struct SegmentContents {
+  uint64_t dataset_id = 0;
+  uint64_t segment_id = 0;
+  uint32_t schema_version = 0;
+  int64_t partition_start = 0;
+  int64_t partition_interval = 0;
+  uint32_t level = 0;
+  int64_t created_ns = 0;
+  uint32_t time_column = 0;
+  std::vector<std::string> sort_key;
+  std::vector<ColumnSpec> specs;
+  std::vector<const ColumnVector*> columns;  // parallel to specs
+  uint32_t rows = 0;
+};
+
+struct WrittenSegment {
+  uint64_t bytes = 0;
+  uint32_t rows = 0;
+  int64_t min_ts = 0;
+  int64_t max_ts = 0;
+};
+
+// Encodes the whole file into `out`.
+absl::StatusOr<WrittenSegment> EncodeSegment(const SegmentContents& contents,
+                                             const WriteOptions& options, std::string* out);
+
+// Encodes and writes `path`, then fsyncs the file and its directory: when this
+// returns OK the file is durable (the caller then logs the manifest edit).
+absl::StatusOr<WrittenSegment> WriteSegmentFile(Env* env, const std::string& path,
+                                                const SegmentContents& contents,
+                                                const WriteOptions& options);
+
+}  // namespace timestore::segment
