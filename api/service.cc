@@ -1,5 +1,7 @@
 #include "api/service.h"
 
+#include <simdjson.h>
+
 #include <boost/asio/post.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <map>
@@ -279,11 +281,13 @@ void Service::HandleAdmin(HttpRequest&& req, Responder respond) {
   std::string id(rest.substr(0, slash));
   std::string action(slash == std::string_view::npos ? "" : rest.substr(slash));
   const bool known = req.path.rfind("/admin/datasets/", 0) == 0 && !id.empty() &&
-                     (action == "/flush" || action == "/manifest");
+                     (action == "/flush" || action == "/manifest" || action == "/settings");
   if (!known) {
     return respond(Error(404, "route_not_found", StrCat("no route ", req.method, " ", req.path)));
   }
-  const std::string_view method = action == "/flush" ? "POST" : "GET";
+  const std::string_view method = action == "/flush"      ? "POST"
+                                  : action == "/settings" ? "PUT"
+                                                          : "GET";
   if (req.method != method) {
     HttpResponse r = Error(405, "method_not_allowed",
                            StrCat(req.method, " is not allowed on ", req.path, "; use ", method));
@@ -297,6 +301,7 @@ void Service::HandleAdmin(HttpRequest&& req, Responder respond) {
   if (ds == nullptr) {
     return respond(Error(404, "dataset_not_found", StrCat("dataset \"", id, "\" does not exist")));
   }
+  if (action == "/settings") return respond(HandleSettings(engine, ds.get(), req.body));
   if (action == "/manifest") {
     std::string out;
     JsonWriter w(&out);
@@ -431,6 +436,71 @@ void Service::HandleQuery(HttpRequest&& req, std::string slug, Responder respond
     WriteResult(*result, slug, epoch_ns, format, &r.body);
     respond(std::move(r));
   });
+}
+
+HttpResponse Service::HandleSettings(Engine* engine, Dataset* ds, const std::string& body) {
+  simdjson::dom::parser parser;
+  simdjson::dom::element root;
+  simdjson::dom::object o;
+  if (parser.parse(body).get(root) || root.get(o)) {
+    return Error(400, "invalid_json", "the settings body must be a JSON object");
+  }
+  Engine::Settings settings;
+  for (auto [key, value] : o) {
+    if (key == "partitionInterval") {
+      int64_t ns = 0;
+      if (value.is_string()) {
+        auto d = ParseDurationNanos(std::string_view(value.get_string().value_unsafe()));
+        if (!d.ok()) {
+          return Error(400, "invalid_settings", StrCat("partitionInterval: ", d.status().message()),
+                       "{\"field\":\"partitionInterval\"}");
+        }
+        ns = *d;
+      } else if (int64_t secs; !value.get(secs) && secs > 0 && secs < 9'000'000'000) {
+        ns = secs * 1'000'000'000;
+      } else {
+        return Error(400, "invalid_settings",
+                     "partitionInterval must be a duration (\"1d\", \"6h\") or seconds",
+                     "{\"field\":\"partitionInterval\"}");
+      }
+      settings.partition_interval_ns = ns;
+    } else if (key == "segmentBy") {
+      simdjson::dom::array a;
+      if (value.get(a)) {
+        return Error(400, "invalid_settings", "segmentBy must be an array of column names",
+                     "{\"field\":\"segmentBy\"}");
+      }
+      std::vector<std::string> cols;
+      for (auto c : a) {
+        std::string_view name;
+        if (c.get(name)) {
+          return Error(400, "invalid_settings", "segmentBy must be an array of column names",
+                       "{\"field\":\"segmentBy\"}");
+        }
+        cols.emplace_back(name);
+      }
+      settings.segment_by = std::move(cols);
+    } else if (key == "dedup" || key == "iam") {
+      return Error(400, "not_supported",
+                   StrCat("the \"", key, "\" setting is not available yet; nothing was changed"),
+                   StrCat("{\"field\":\"", key, "\"}"));
+    } else {
+      return Error(400, "invalid_settings",
+                   StrCat("unknown setting \"", key, "\" (known: partitionInterval, segmentBy)"),
+                   StrCat("{\"field\":\"", key, "\"}"));
+    }
+  }
+  if (auto s = engine->UpdateSettings(ds, settings); !s.ok()) return StatusToResponse(s);
+  std::string out;
+  JsonWriter w(&out);
+  w.BeginObject();
+  w.Key("dataset").String(ds->slug());
+  w.Key("partitionInterval").Int(ds->partition_interval_ns() / 1'000'000'000);
+  w.Key("segmentBy").BeginArray();
+  for (const auto& c : ds->segment_by()) w.String(c);
+  w.EndArray();
+  w.EndObject();
+  return Json(200, std::move(out));
 }
 
 HttpResponse Service::HandleStatus(Engine* engine) {

@@ -47,6 +47,7 @@ class Service {
   void HandleQuery(HttpRequest&& req, std::string slug, Responder respond);
   HttpResponse HandleStatus(Engine* engine);
   void HandleAdmin(HttpRequest&& req, Responder respond);
+  HttpResponse HandleSettings(Engine* engine, Dataset* ds, const std::string& body);
 
   ServiceOptions options_;
   std::atomic<Engine*> engine_{nullptr};

@@ -1,5 +1,6 @@
 #include "common/time_util.h"
 
+#include <charconv>
 #include <chrono>
 #include <limits>
 
@@ -208,6 +209,33 @@ std::string FormatRfc3339(int64_t nanos) {
   std::string s;
   AppendRfc3339(nanos, &s);
   return s;
+}
+
+absl::StatusOr<int64_t> ParseDurationNanos(std::string_view s) {
+  static constexpr std::pair<std::string_view, int64_t> kUnits[] = {
+      {"ms", 1'000'000},         {"s", kNanosPerSecond},       {"m", 60 * kNanosPerSecond},
+      {"h", 3600 * kNanosPerSecond}, {"d", 86400 * kNanosPerSecond},
+      {"w", 7 * 86400 * kNanosPerSecond}};
+  int64_t unit = kNanosPerSecond;
+  std::string_view digits = s;
+  for (const auto& [suffix, ns] : kUnits) {
+    if (s.size() > suffix.size() && s.substr(s.size() - suffix.size()) == suffix &&
+        s[s.size() - suffix.size() - 1] >= '0' && s[s.size() - suffix.size() - 1] <= '9') {
+      digits = s.substr(0, s.size() - suffix.size());
+      unit = ns;
+      break;
+    }
+  }
+  int64_t v = 0;
+  auto [ptr, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), v);
+  int64_t out;
+  if (ec != std::errc() || ptr != digits.data() + digits.size() || v <= 0 ||
+      __builtin_mul_overflow(v, unit, &out)) {
+    return absl::InvalidArgumentError(StrCat("\"", s.substr(0, 40),
+                                             "\" is not a duration (a positive whole number "
+                                             "with ms, s, m, h, d or w)"));
+  }
+  return out;
 }
 
 int64_t NowNanos() {

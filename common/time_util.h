@@ -36,6 +36,10 @@ inline int64_t FloorDiv(int64_t a, int64_t b) {
   return q;
 }
 
+// Parses a positive duration: a whole number with a unit ms, s, m, h, d or w
+// ("90d", "6h"); a bare number is seconds. Fails on zero, negatives, overflow.
+absl::StatusOr<int64_t> ParseDurationNanos(std::string_view s);
+
 // Current wall-clock time in nanoseconds since the epoch.
 int64_t NowNanos();
 

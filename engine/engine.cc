@@ -115,6 +115,10 @@ absl::Status Engine::Recover() {
       RETURN_IF_ERROR(OpenSegments(ds.get(), meta));
       {
         std::lock_guard<std::mutex> l(ds->mu_);
+        ds->segment_by_ = meta.segment_by;
+      }
+      {
+        std::lock_guard<std::mutex> l(ds->mu_);
         for (const IdempotencyInfo& k : meta.keys) {
           if (now - k.created_ns > options_.idempotency_ttl_ns) continue;
           Dataset::IdempotencyEntry e{k.request_hash, k.created_ns, false, k.answer, 0, true};
@@ -700,6 +704,40 @@ absl::StatusOr<QueryResult> Engine::Query(std::string_view slug, QuerySpec spec)
   return result;
 }
 
+absl::Status Engine::UpdateSettings(Dataset* ds, const Settings& settings) {
+  SchemaPtr schema = ds->schema();
+  if (settings.partition_interval_ns && *settings.partition_interval_ns <= 0) {
+    return MakeError(absl::StatusCode::kInvalidArgument, "invalid_settings",
+                     "partitionInterval must be a positive duration", "{\"field\":\"partitionInterval\"}");
+  }
+  if (settings.segment_by) {
+    for (const auto& c : *settings.segment_by) {
+      int i = schema->IndexOf(c);
+      if (i < 0) {
+        return MakeError(absl::StatusCode::kInvalidArgument, "unknown_column",
+                         StrCat("segmentBy names column \"", c, "\", which dataset ", ds->slug(),
+                                " does not have"),
+                         ErrorDetails(-1, c, "", ""));
+      }
+      if (i == schema->time_index()) {
+        return MakeError(absl::StatusCode::kInvalidArgument, "invalid_settings",
+                         "segmentBy must not name the time column (rows are always ordered by "
+                         "time after the segmentBy columns)",
+                         ErrorDetails(-1, c, "", ""));
+      }
+    }
+  }
+  std::lock_guard<std::mutex> l(ds->mu_);
+  ManifestEdit e{ManifestEdit::Op::kSetSettings, ds->id()};
+  e.partition_interval_ns =
+      settings.partition_interval_ns.value_or(ds->partition_interval_ns_.load());
+  e.segment_by = settings.segment_by.value_or(ds->segment_by_);
+  RETURN_IF_ERROR(manifest_->LogEdit(e));
+  ds->partition_interval_ns_.store(e.partition_interval_ns);
+  ds->segment_by_ = e.segment_by;
+  return absl::OkStatus();
+}
+
 absl::StatusOr<FlushResult> Engine::Flush(std::string_view slug) {
   auto ds = GetDataset(slug);
   if (ds == nullptr) return NotFound(slug);
@@ -873,7 +911,7 @@ absl::Status Engine::DeleteObsoleteWal(int* deleted) {
 void Engine::SealerLoop() {
   std::unique_lock<std::mutex> l(sealer_mu_);
   while (!sealer_stop_) {
-    sealer_cv_.wait_for(l, std::chrono::milliseconds(200));
+    sealer_cv_.wait_for(l, std::chrono::milliseconds(50));
     if (sealer_stop_) break;
     l.unlock();
     const int64_t now = NowNanos();

@@ -122,7 +122,13 @@ class Dataset {
   uint64_t id() const { return id_; }
   const std::string& slug() const { return slug_; }
   int64_t created_ns() const { return created_ns_; }
-  int64_t partition_interval_ns() const { return partition_interval_ns_; }
+  int64_t partition_interval_ns() const {
+    return partition_interval_ns_.load(std::memory_order_relaxed);
+  }
+  std::vector<std::string> segment_by() const {
+    std::lock_guard<std::mutex> l(mu_);
+    return segment_by_;
+  }
   SchemaPtr schema() const {
     std::lock_guard<std::mutex> l(mu_);
     return schema_;
@@ -134,7 +140,7 @@ class Dataset {
     std::lock_guard<std::mutex> l(version_mu_);
     return segments_;
   }
-  const std::vector<std::string>& segment_by() const { return segment_by_; }
+
   // Largest timestamp applied (visible to queries), if any row is.
   std::optional<int64_t> watermark() const {
     int64_t w = applied_max_ts_.load(std::memory_order_acquire);
@@ -158,7 +164,7 @@ class Dataset {
   const uint64_t id_;
   const std::string slug_;
   const int64_t created_ns_;
-  const int64_t partition_interval_ns_;
+  std::atomic<int64_t> partition_interval_ns_;
 
   mutable std::mutex mu_;
   SchemaPtr schema_ ABSL_GUARDED_BY(mu_);
@@ -176,7 +182,7 @@ class Dataset {
   std::vector<SegmentPtr> segments_ ABSL_GUARDED_BY(version_mu_);
   uint64_t sealed_through_seq_ ABSL_GUARDED_BY(version_mu_) = 0;
   std::mutex seal_mu_;  // one seal at a time per dataset
-  std::vector<std::string> segment_by_;  // sort key before time; set at creation
+  std::vector<std::string> segment_by_ ABSL_GUARDED_BY(mu_);  // sort key before time
 
   std::atomic<int64_t> applied_max_ts_{kNoTimestamp};
 };
@@ -214,6 +220,14 @@ class Engine {
   // Seals the dataset's in-memory rows into segment files now; returns once
   // the files and the manifest edit are durable.
   absl::StatusOr<FlushResult> Flush(std::string_view slug);
+
+  struct Settings {
+    std::optional<int64_t> partition_interval_ns;
+    std::optional<std::vector<std::string>> segment_by;
+  };
+  // Changes dataset settings (durably); they apply to rows sealed from now on.
+  // Unknown segmentBy columns or a non-positive interval are 400.
+  absl::Status UpdateSettings(Dataset* ds, const Settings& settings);
 
   // Makes everything written so far durable; stops the WAL writer and the
   // background sealer. Idempotent.

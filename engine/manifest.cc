@@ -70,6 +70,14 @@ std::string EncodeManifestEdit(const ManifestEdit& e) {
       }
       w.EndArray();
       break;
+    case ManifestEdit::Op::kSetSettings:
+      w.Key("op").String("set_settings");
+      w.Key("id").String(DatasetIdString(e.dataset_id));
+      w.Key("partitionInterval").Int(e.partition_interval_ns);
+      w.Key("segmentBy").BeginArray();
+      for (const auto& c : e.segment_by) w.String(c);
+      w.EndArray();
+      break;
     case ManifestEdit::Op::kSetSchema:
       w.Key("op").String("set_schema");
       w.Key("id").String(DatasetIdString(e.dataset_id));
@@ -116,6 +124,16 @@ absl::StatusOr<ManifestEdit> DecodeManifestEdit(std::string_view json) {
       auto t = ParseColumnType(type);
       if (!t) return Corrupt(StrCat("unknown column type ", type));
       e.fields.push_back(Field{std::string(name), *t});
+    }
+  } else if (op == "set_settings") {
+    e.op = ManifestEdit::Op::kSetSettings;
+    simdjson::dom::array by;
+    if (root["partitionInterval"].get(e.partition_interval_ns) || root["segmentBy"].get(by))
+      return Corrupt("set_settings lacks a field");
+    for (simdjson::dom::element c : by) {
+      std::string_view name;
+      if (c.get(name)) return Corrupt("bad segmentBy entry");
+      e.segment_by.emplace_back(name);
     }
   } else if (op == "add_segments") {
     e.op = ManifestEdit::Op::kAddSegments;
@@ -172,6 +190,13 @@ absl::Status Manifest::Apply(const ManifestEdit& e) {
       if (it == datasets_.end()) return Corrupt("set_schema for an unknown dataset");
       it->second.schema.version = e.version;
       it->second.schema.fields = e.fields;
+      return absl::OkStatus();
+    }
+    case ManifestEdit::Op::kSetSettings: {
+      auto it = datasets_.find(e.dataset_id);
+      if (it == datasets_.end()) return Corrupt("set_settings for an unknown dataset");
+      it->second.partition_interval_ns = e.partition_interval_ns;
+      it->second.segment_by = e.segment_by;
       return absl::OkStatus();
     }
     case ManifestEdit::Op::kAddSegments: {
@@ -244,6 +269,11 @@ absl::Status Manifest::WriteSnapshot(uint64_t number, int64_t key_ttl_ns) {
     schema.fields = meta.schema.fields;
     RETURN_IF_ERROR(
         log->AddRecord(wal::RecordType::kManifestEdit, next_seq_++, EncodeManifestEdit(schema)));
+    ManifestEdit settings{ManifestEdit::Op::kSetSettings, id};
+    settings.partition_interval_ns = meta.partition_interval_ns;
+    settings.segment_by = meta.segment_by;
+    RETURN_IF_ERROR(
+        log->AddRecord(wal::RecordType::kManifestEdit, next_seq_++, EncodeManifestEdit(settings)));
     if (meta.segments.empty() && meta.keys.empty() && meta.sealed_through_seq == 0) continue;
     ManifestEdit add{ManifestEdit::Op::kAddSegments, id};
     add.sealed_through_seq = meta.sealed_through_seq;

@@ -10,6 +10,7 @@
 //    "createdAt":<ns>,"partitionInterval":<ns>}
 //   {"op":"set_schema","id":"<16 hex>","version":2,
 //    "fields":[{"name":"timestamp","type":"timestamp"},...]}
+//   {"op":"set_settings","id":"<16 hex>","partitionInterval":<ns>,"segmentBy":["host"]}
 //   {"op":"add_segments","id":"<16 hex>","sealedThroughSeq":<WAL seq>,
 //    "segments":[{"segment":"<16 hex>","partitionStart":<ns>,"rows":n,"bytes":n,
 //                 "minTs":<ns>,"maxTs":<ns>,"level":0}],
@@ -61,10 +62,11 @@ struct DatasetMeta {
   std::vector<SegmentRecord> segments;
   uint64_t sealed_through_seq = 0;
   std::vector<IdempotencyInfo> keys;  // keys of sealed records, oldest first
+  std::vector<std::string> segment_by;
 };
 
 struct ManifestEdit {
-  enum class Op { kCreateDataset, kSetSchema, kAddSegments };
+  enum class Op { kCreateDataset, kSetSchema, kAddSegments, kSetSettings };
   ManifestEdit() = default;
   ManifestEdit(Op o, uint64_t id) : op(o), dataset_id(id) {}
   Op op = Op::kCreateDataset;
@@ -77,6 +79,8 @@ struct ManifestEdit {
   // kSetSchema
   uint32_t version = 0;
   std::vector<Field> fields;
+  // kSetSettings (and partition_interval_ns)
+  std::vector<std::string> segment_by;
   // kAddSegments
   uint64_t sealed_through_seq = 0;
   std::vector<SegmentRecord> segments;

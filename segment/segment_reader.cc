@@ -117,26 +117,32 @@ absl::StatusOr<SegmentMeta> ParseFooter(std::string_view path, std::string_view 
   return m;
 }
 
-absl::StatusOr<ColumnVector> DecodeBlock(std::string_view path, const BlockInfo& b,
-                                         ColumnType type, std::string_view on_disk) {
+absl::StatusOr<std::string_view> DecompressBlock(std::string_view path, const BlockInfo& b,
+                                                 std::string_view on_disk, std::string* scratch) {
   if (on_disk.size() != b.length) return Corrupt(path, b.offset, "short block");
   if (Checksum64(on_disk) != b.checksum) return Corrupt(path, b.offset, "block checksum mismatch");
-  std::string decompressed;
-  std::string_view payload = on_disk;
   if (b.compression == Compression::kLz4) {
-    decompressed.resize(b.raw_length);
-    int n = LZ4_decompress_safe(on_disk.data(), decompressed.data(), static_cast<int>(b.length),
+    scratch->resize(b.raw_length);
+    int n = LZ4_decompress_safe(on_disk.data(), scratch->data(), static_cast<int>(b.length),
                                 static_cast<int>(b.raw_length));
     if (n < 0 || static_cast<uint32_t>(n) != b.raw_length)
       return Corrupt(path, b.offset, "LZ4 data does not decompress to its recorded size");
-    payload = decompressed;
-  } else if (b.compression == Compression::kZstd) {
-    decompressed.resize(b.raw_length);
-    size_t n = ZSTD_decompress(decompressed.data(), b.raw_length, on_disk.data(), b.length);
+    return std::string_view(*scratch);
+  }
+  if (b.compression == Compression::kZstd) {
+    scratch->resize(b.raw_length);
+    size_t n = ZSTD_decompress(scratch->data(), b.raw_length, on_disk.data(), b.length);
     if (ZSTD_isError(n) || n != b.raw_length)
       return Corrupt(path, b.offset, "ZSTD data does not decompress to its recorded size");
-    payload = decompressed;
+    return std::string_view(*scratch);
   }
+  return on_disk;
+}
+
+absl::StatusOr<ColumnVector> DecodeBlock(std::string_view path, const BlockInfo& b,
+                                         ColumnType type, std::string_view on_disk) {
+  std::string decompressed;
+  ASSIGN_OR_RETURN(std::string_view payload, DecompressBlock(path, b, on_disk, &decompressed));
   Decoder d(payload);
   uint64_t validity_len;
   std::string_view validity;
@@ -279,6 +285,17 @@ absl::StatusOr<std::vector<std::vector<ColumnVector>>> SegmentReader::ReadBlocks
       out[i].push_back(std::move(v));
     }
   }
+  return out;
+}
+
+absl::StatusOr<std::string> SegmentReader::ReadRawBlock(size_t column, size_t block) const {
+  if (column >= meta_.columns.size() || block >= meta_.num_blocks()) {
+    return absl::InvalidArgumentError("block or column out of range");
+  }
+  const BlockInfo& b = meta_.columns[column].blocks[block];
+  std::string out;
+  RandomAccessFile::ReadRequest req{b.offset, b.length, &out};
+  RETURN_IF_ERROR(Fetch(std::span(&req, 1)));
   return out;
 }
 

@@ -82,6 +82,9 @@ class SegmentReader {
   // Reads and decodes every block of every column; the first damage found.
   absl::Status Verify() const;
 
+  // The on-disk bytes of one block, unchecked (for `timestore inspect`).
+  absl::StatusOr<std::string> ReadRawBlock(size_t column, size_t block) const;
+
  private:
   SegmentReader() = default;
   absl::Status Fetch(std::span<RandomAccessFile::ReadRequest> reqs) const;
@@ -91,6 +94,11 @@ class SegmentReader {
   std::unique_ptr<RandomAccessFile> file_;  // null when reading from bytes_
   std::string bytes_;
 };
+
+// Checks one block's on-disk bytes against its checksum and decompresses them:
+// the block payload (segment_format.h). The result views `on_disk` or `*scratch`.
+absl::StatusOr<std::string_view> DecompressBlock(std::string_view path, const BlockInfo& block,
+                                                 std::string_view on_disk, std::string* scratch);
 
 // Decodes one block's on-disk bytes (checksum, decompression, validity, values).
 absl::StatusOr<ColumnVector> DecodeBlock(std::string_view path, const BlockInfo& block,

@@ -1,6 +1,8 @@
 // The timestore binary. Every subcommand is a thin shell over the libraries.
 //   timestore serve      run the server (TIMESTORE_* variables or --flags)
 //   timestore wal-dump   print the records of write-ahead log files
+//   timestore inspect    print the layout, codecs and statistics of segment files
+//   timestore verify     check every file of a storage root, read-only
 #include <signal.h>
 
 #include <atomic>
@@ -23,7 +25,10 @@
 #include "engine/engine.h"
 #include "engine/manifest.h"
 #include "engine/wal_payload.h"
+#include "segment/segment_inspect.h"
+#include "segment/segment_reader.h"
 #include "spdlog/spdlog.h"
+#include "tools/verify.h"
 #include "wal/log_reader.h"
 #include "wal/wal_writer.h"
 
@@ -269,6 +274,52 @@ int WalDump(const std::vector<std::string>& paths, bool rows) {
   return rc;
 }
 
+// Exit 1 when a file cannot be opened or a block is damaged (after printing
+// what could be read).
+int Inspect(const std::vector<std::string>& paths, bool json) {
+  int rc = 0;
+  bool first = true;
+  if (json && paths.size() > 1) std::cout << "[";
+  for (const auto& path : paths) {
+    auto reader = segment::SegmentReader::Open(Env::Default(), path);
+    if (!reader.ok()) {
+      std::cerr << "timestore inspect: " << reader.status().message() << "\n";
+      rc = 1;
+      continue;
+    }
+    segment::SegmentInspection r = segment::InspectSegment(
+        **reader, json ? segment::InspectFormat::kJson : segment::InspectFormat::kText);
+    if (json) {
+      std::cout << (first ? "" : ",") << r.output;
+    } else {
+      std::cout << (first ? "" : "\n") << r.output;
+    }
+    first = false;
+    if (r.damaged_blocks > 0) {
+      std::cerr << "timestore inspect: " << r.damaged_blocks << " damaged blocks, the first: "
+                << r.first_damage << "\n";
+      rc = 1;
+    }
+  }
+  if (json && paths.size() > 1) std::cout << "]";
+  if (json) std::cout << "\n";
+  return rc;
+}
+
+// Exit 0 when everything is intact, 1 when anything is corrupt, 2 when `root`
+// is no storage root.
+int Verify(const std::string& root) {
+  auto report = tools::VerifyRoot(Env::Default(), root, [](const tools::VerifiedFile& f) {
+    std::cout << tools::FormatVerifiedFile(f) << std::endl;
+  });
+  if (!report.ok()) {
+    std::cerr << "timestore verify: " << report.status().message() << "\n";
+    return 2;
+  }
+  std::cout << tools::FormatVerifySummary(*report) << "\n";
+  return report->ok() ? 0 : 1;
+}
+
 }  // namespace
 }  // namespace timestore
 
@@ -330,11 +381,26 @@ int main(int argc, char** argv) {
   auto* dump = app.add_subcommand("wal-dump", "Print the records of write-ahead log files");
   dump->add_option("files", wal_paths, "WAL files")->required();
 
+  std::vector<std::string> segment_paths;
+  bool inspect_json = false;
+  auto* inspect = app.add_subcommand("inspect", "Print the layout, codecs and statistics of "
+                                                "segment files (.tseg)");
+  inspect->add_option("files", segment_paths, "Segment files")->required();
+  inspect->add_flag("--json", inspect_json, "One JSON object per file (an array for several)");
+
+  std::string verify_root;
+  auto* verify = app.add_subcommand(
+      "verify", "Check a storage root without changing it: manifest, every segment block, "
+                "every WAL record; exit 1 naming what is corrupt");
+  verify->add_option("root", verify_root, "Storage root")->required();
+
   CLI11_PARSE(app, argc, argv);
   if (c.write_scope.empty()) {
     if (const char* w = std::getenv("TIMESTORE_WRITE_SCOPE")) c.write_scope = w;
   }
   if (*serve) return timestore::Serve(c);
   if (*dump) return timestore::WalDump(wal_paths, true);
+  if (*inspect) return timestore::Inspect(segment_paths, inspect_json);
+  if (*verify) return timestore::Verify(verify_root);
   return 0;
 }

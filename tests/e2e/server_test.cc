@@ -261,8 +261,17 @@ TEST_F(ServerTest, ServiceEndpoints) {
 // Concurrent clients ingest numbered batches; the server is killed with
 // SIGKILL mid-stream. After a restart every acknowledged batch is present
 // exactly once, and every other batch is either whole or absent.
-TEST_F(ServerTest, KillNineLosesNoAcknowledgedRow) {
-  StartServer();
+uint64_t SegmentCount(int port) {
+  HttpClient c(port);
+  auto s = c.Get("/status");
+  simdjson::dom::parser p;
+  uint64_t n = 0;
+  if (s.status == 200 && !p.parse(s.body)["storage"]["segments"].get(n)) return n;
+  return 0;
+}
+
+void KillNineAndCheck(TestServer* server, int min_acked, const std::string& dataset = "crash",
+                      bool wait_for_seal = false) {
   const int kClients = 4;
   const int kRowsPerBatch = 50;
   std::atomic<bool> stop{false};
@@ -272,14 +281,15 @@ TEST_F(ServerTest, KillNineLosesNoAcknowledgedRow) {
   std::atomic<int> total_acked{0};
   for (int cl = 0; cl < kClients; ++cl) {
     threads.emplace_back([&, cl] {
-      HttpClient c(server_->port());
+      HttpClient c(server->port());
       for (int b = 0; !stop; ++b) {
         std::string body;
         for (int k = 0; k < kRowsPerBatch; ++k) {
           StrAppend(&body, "{\"timestamp\":", 1714564800000LL + b * 1000 + k, ",\"client\":\"c", cl,
                     "\",\"batch\":", b, ",\"row\":", k, "}\n");
         }
-        auto r = c.Post("/datasets/crash/ingest", body, {{"Content-Type", "application/x-ndjson"}});
+        auto r = c.Post("/datasets/" + dataset + "/ingest", body,
+                        {{"Content-Type", "application/x-ndjson"}});
         if (r.status != 200) break;  // the server is gone
         std::lock_guard<std::mutex> l(mu);
         acked.insert({cl, b});
@@ -287,14 +297,20 @@ TEST_F(ServerTest, KillNineLosesNoAcknowledgedRow) {
       }
     });
   }
-  while (total_acked < 200) std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  server_->Stop(SIGKILL);
+  while (total_acked < min_acked) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  if (wait_for_seal) {
+    // Kill only once sealing has happened under the load (segments exist).
+    for (int i = 0; i < 400 && SegmentCount(server->port()) == 0; ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    ASSERT_GT(SegmentCount(server->port()), 0u) << "no seal happened";
+  }
+  server->Stop(SIGKILL);
   stop = true;
   for (auto& t : threads) t.join();
 
-  ASSERT_TRUE(server_->Start());
-  HttpClient c(server_->port());
-  auto r = c.Post("/datasets/crash/query",
+  ASSERT_TRUE(server->Start());
+  HttpClient c(server->port());
+  auto r = c.Post("/datasets/" + dataset + "/query",
                   R"({"timeRange":{"start":0,"end":"2100-01-01T00:00:00Z"},)"
                   R"("downsample":{"groupBy":["client","batch"],"aggregations":[)"
                   R"({"fn":"count","alias":"rows"},{"fn":"count_distinct","column":"row","alias":"distinct"}]},)"
@@ -317,6 +333,21 @@ TEST_F(ServerTest, KillNineLosesNoAcknowledgedRow) {
                                   << a.second;
   }
   EXPECT_GE(present.size(), acked.size());
+}
+
+TEST_F(ServerTest, KillNineLosesNoAcknowledgedRow) {
+  StartServer();
+  KillNineAndCheck(server_.get(), 200);
+}
+
+// The same while the server seals all the time: segments are written, the
+// manifest edited and WAL files deleted under the kill.
+TEST_F(ServerTest, KillNineDuringSealingLosesNothing) {
+  StartServer({{"TIMESTORE_SEAL_MAX_ROWS", "500"}, {"TIMESTORE_SEAL_MAX_AGE_MS", "20"},
+               {"TIMESTORE_WAL_MAX_FILE_BYTES", "16KiB"}});
+  KillNineAndCheck(server_.get(), 400, "crash", /*wait_for_seal=*/true);
+  // And once more on the recovered store, which now holds segments.
+  KillNineAndCheck(server_.get(), 200, "crash2", /*wait_for_seal=*/true);
 }
 
 TEST_F(ServerTest, SigtermIsGracefulAndDurable) {

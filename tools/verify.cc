@@ -1,0 +1,307 @@
+#include "tools/verify.h"
+
+#include <algorithm>
+#include <map>
+#include <set>
+#include <tuple>
+
+#include "common/strings.h"
+#include "engine/manifest.h"
+#include "engine/wal_payload.h"
+#include "segment/segment_reader.h"
+#include "wal/log_reader.h"
+#include "wal/wal_writer.h"
+
+namespace timestore::tools {
+namespace {
+
+using Kind = VerifiedFile::Kind;
+
+// Mirrors Engine::SegmentPath, so listed paths compare equal to listed files.
+std::string SegmentPath(const std::string& root, uint64_t dataset_id, int64_t partition_start,
+                        uint64_t segment_id) {
+  return JoinPath(JoinPath(JoinPath(JoinPath(root, "datasets"), DatasetIdString(dataset_id)),
+                           StrCat(partition_start)),
+                  StrCat(DatasetIdString(segment_id), ".tseg"));
+}
+
+struct ListedSegment {
+  uint64_t dataset_id = 0;
+  SegmentRecord record;
+};
+
+class Verifier {
+ public:
+  Verifier(Env* env, std::string root, const std::function<void(const VerifiedFile&)>& on_file)
+      : env_(env), root_(std::move(root)), on_file_(on_file) {}
+
+  VerifyReport Run() {
+    Listing listed = ReadManifest();
+    std::set<std::string> listed_paths;
+    for (const ListedSegment& s : listed.segments) {
+      std::string path = SegmentPath(root_, s.dataset_id, s.record.partition_start, s.record.id);
+      if (!listed_paths.insert(path).second) continue;  // listed twice: checked once
+      CheckSegment(path, &s);
+    }
+    CheckUnlisted(listed.complete, listed_paths);
+    CheckWal();
+    return std::move(report_);
+  }
+
+ private:
+  void Add(Kind kind, std::string path, absl::Status status, std::string detail = "") {
+    report_.files.push_back(
+        VerifiedFile{kind, std::move(path), std::move(status), std::move(detail)});
+    if (on_file_) on_file_(report_.files.back());
+  }
+
+  struct Listing {
+    std::vector<ListedSegment> segments;
+    bool complete = false;  // the whole manifest was read: unlisted files are stray
+  };
+
+  // The segments the manifest lists. A manifest damaged mid-file is reported,
+  // and the segments of the edits before the damage are still checked.
+  Listing ReadManifest() {
+    const std::string current_path = JoinPath(root_, "CURRENT");
+    auto current = env_->ReadFile(current_path);
+    if (!current.ok()) {
+      Add(Kind::kCurrent, current_path,
+          absl::DataLossError(
+              StrCat(current_path, ": cannot be read: ", ToStd(current.status().message()))));
+      return {};
+    }
+    std::string_view name = StripWhitespace(*current);
+    std::string_view number = name;
+    uint64_t n;
+    if (!ConsumePrefix(&number, "MANIFEST-") || !ParseInt(number, &n) ||
+        name.find('/') != std::string_view::npos) {
+      Add(Kind::kCurrent, current_path,
+          absl::DataLossError(StrCat(current_path, ": does not name a manifest file: \"",
+                                     StripWhitespace(*current), "\"")));
+      return {};
+    }
+    Add(Kind::kCurrent, current_path, absl::OkStatus(), StrCat("names ", name));
+
+    const std::string path = JoinPath(root_, name);
+    absl::Status damage;
+    auto log = wal::ReadLog(env_, path, wal::kManifestMagic, wal::TailPolicy::kTornTailOnly);
+    if (!log.ok()) {
+      damage = log.status();
+      // Read again up to the damage, to check the segments listed before it.
+      log = wal::ReadLog(env_, path, wal::kManifestMagic, wal::TailPolicy::kTruncate);
+      if (!log.ok()) {
+        Add(Kind::kManifest, path, damage);
+        return {};
+      }
+    }
+    Listing listing;
+    std::set<uint64_t> datasets;
+    size_t edits = 0;
+    for (const wal::LogRecord& r : log->records) {
+      if (r.type != wal::RecordType::kManifestEdit) continue;
+      auto edit = DecodeManifestEdit(r.payload);
+      if (!edit.ok()) {
+        if (damage.ok()) {
+          damage = absl::DataLossError(
+              StrCat(path, " at offset ", r.offset, ": ", ToStd(edit.status().message())));
+        }
+        break;  // as at start-up: nothing after an undecodable edit counts
+      }
+      ++edits;
+      if (edit->op == ManifestEdit::Op::kCreateDataset) datasets.insert(edit->dataset_id);
+      if (edit->op != ManifestEdit::Op::kAddSegments) continue;
+      for (const SegmentRecord& s : edit->segments) {
+        listing.segments.push_back({edit->dataset_id, s});
+      }
+    }
+    std::string detail = StrCat(edits, " edits, ", datasets.size(), " datasets, ",
+                                listing.segments.size(), " segments");
+    if (damage.ok() && log->dropped_bytes > 0) {
+      StrAppend(&detail, "; torn tail of ", log->dropped_bytes,
+                " bytes is dropped at the next start: ", log->drop_reason);
+    }
+    Add(Kind::kManifest, path, damage, detail);
+    listing.complete = damage.ok();
+    return listing;
+  }
+
+  // `listed` is the manifest's record of the file, when the manifest was read.
+  void CheckSegment(const std::string& path, const ListedSegment* listed) {
+    if (listed != nullptr && !env_->FileExists(path)) {
+      Add(Kind::kSegment, path,
+          absl::DataLossError(StrCat(path, ": listed in the manifest but missing")));
+      return;
+    }
+    auto reader = segment::SegmentReader::Open(env_, path);
+    if (!reader.ok()) {
+      Add(Kind::kSegment, path, reader.status());
+      return;
+    }
+    const segment::SegmentMeta& m = (*reader)->meta();
+    if (listed != nullptr) {
+      const SegmentRecord& r = listed->record;
+      auto differ = [&](std::string_view what, auto footer, auto manifest) {
+        return absl::DataLossError(
+            StrCat(path, ": the footer says ", what, " ", footer, ", the manifest ", manifest));
+      };
+      absl::Status s;
+      if (m.dataset_id != listed->dataset_id) {
+        s = differ("dataset", DatasetIdString(m.dataset_id), DatasetIdString(listed->dataset_id));
+      } else if (m.segment_id != r.id) {
+        s = differ("segment", DatasetIdString(m.segment_id), DatasetIdString(r.id));
+      } else if (m.partition_start != r.partition_start) {
+        s = differ("partition start", m.partition_start, r.partition_start);
+      } else if (m.rows != r.rows) {
+        s = differ("rows", m.rows, r.rows);
+      } else if (m.file_bytes != r.bytes) {
+        s = differ("bytes", m.file_bytes, r.bytes);
+      }
+      if (!s.ok()) {
+        Add(Kind::kSegment, path, s);
+        return;
+      }
+    }
+    if (absl::Status s = (*reader)->Verify(); !s.ok()) {
+      Add(Kind::kSegment, path, s);
+      return;
+    }
+    std::string detail =
+        StrCat(m.rows, " rows, ", m.num_blocks(), " blocks x ", m.columns.size(), " columns");
+    if (listed == nullptr) StrAppend(&detail, "; not checked against the manifest");
+    Add(Kind::kSegment, path, absl::OkStatus(), detail);
+  }
+
+  // Files under datasets/ the manifest does not list. Without the whole
+  // manifest they may be live segments, so they are checked as segments.
+  void CheckUnlisted(bool have_manifest, const std::set<std::string>& listed) {
+    const std::string datasets = JoinPath(root_, "datasets");
+    if (!env_->FileExists(datasets)) return;
+    auto ids = env_->ListDir(datasets);
+    if (!ids.ok()) return;
+    for (const auto& id : *ids) {
+      const std::string dir = JoinPath(datasets, id);
+      auto parts = env_->ListDir(dir);
+      if (!parts.ok()) continue;
+      for (const auto& part : *parts) {
+        auto files = env_->ListDir(JoinPath(dir, part));
+        if (!files.ok()) continue;
+        for (const auto& f : *files) {
+          std::string path = JoinPath(JoinPath(dir, part), f);
+          if (listed.contains(path)) continue;
+          if (!have_manifest) {
+            CheckSegment(path, nullptr);
+          } else {
+            Add(Kind::kStray, path, absl::OkStatus(),
+                "not in the manifest: left by a seal interrupted before its manifest edit; "
+                "the next start removes it");
+          }
+        }
+      }
+    }
+  }
+
+  void CheckWal() {
+    const std::string dir = JoinPath(root_, "wal");
+    if (!env_->FileExists(dir)) return;
+    auto names = env_->ListDir(dir);
+    if (!names.ok()) {
+      Add(Kind::kWal, dir, names.status());
+      return;
+    }
+    std::vector<uint64_t> numbers;
+    for (const auto& n : *names) {
+      if (uint64_t num = wal::ParseWalFileName(n)) numbers.push_back(num);
+    }
+    std::sort(numbers.begin(), numbers.end());
+    for (size_t i = 0; i < numbers.size(); ++i) {
+      const std::string path = JoinPath(dir, wal::WalFileName(numbers[i]));
+      // Older files were complete when the writer moved on; only the newest
+      // may end in a torn write.
+      const auto policy =
+          i + 1 == numbers.size() ? wal::TailPolicy::kTornTailOnly : wal::TailPolicy::kStrict;
+      auto log = wal::ReadLog(env_, path, wal::kWalMagic, policy);
+      if (!log.ok()) {
+        Add(Kind::kWal, path, log.status());
+        continue;
+      }
+      absl::Status s;
+      uint64_t rows = 0;
+      for (const wal::LogRecord& r : log->records) {
+        if (r.type != wal::RecordType::kRowBatch) continue;
+        auto batch = DecodeBatchRecord(r.payload);
+        if (!batch.ok()) {
+          s = absl::DataLossError(
+              StrCat(path, " at offset ", r.offset, ": ", ToStd(batch.status().message())));
+          break;
+        }
+        rows += batch->chunk->rows;
+      }
+      std::string detail = StrCat(log->records.size(), " records, ", rows, " rows");
+      if (!log->records.empty()) {
+        StrAppend(&detail, ", seq ", log->records.front().seq, "..", log->records.back().seq);
+      }
+      if (log->dropped_bytes > 0) {
+        StrAppend(&detail, "; torn tail of ", log->dropped_bytes,
+                  " bytes is dropped at the next start: ", log->drop_reason);
+      }
+      Add(Kind::kWal, path, s, detail);
+    }
+  }
+
+  Env* const env_;
+  const std::string root_;
+  const std::function<void(const VerifiedFile&)>& on_file_;
+  VerifyReport report_;
+};
+
+}  // namespace
+
+size_t VerifyReport::Count(VerifiedFile::Kind kind) const {
+  return std::count_if(files.begin(), files.end(),
+                       [kind](const VerifiedFile& f) { return f.kind == kind; });
+}
+
+size_t VerifyReport::corrupt() const {
+  return std::count_if(files.begin(), files.end(),
+                       [](const VerifiedFile& f) { return !f.status.ok(); });
+}
+
+absl::StatusOr<VerifyReport> VerifyRoot(Env* env, const std::string& root,
+                                        const std::function<void(const VerifiedFile&)>& on_file) {
+  if (!env->FileExists(root) || !env->ListDir(root).ok()) {
+    return absl::NotFoundError(StrCat(root, ": no such storage root"));
+  }
+  return Verifier(env, root, on_file).Run();
+}
+
+std::string FormatVerifiedFile(const VerifiedFile& f) {
+  if (!f.status.ok()) {
+    // Messages name the file already; it leads the line once.
+    std::string_view msg = ToStd(f.status.message());
+    if (ConsumePrefix(&msg, f.path)) ConsumePrefix(&msg, ": ");
+    return StrCat(f.path, ": CORRUPT: ", msg);
+  }
+  if (f.kind == Kind::kStray) return StrCat(f.path, ": stray (", f.detail, ")");
+  if (f.detail.empty()) return StrCat(f.path, ": ok");
+  return StrCat(f.path, ": ok (", f.detail, ")");
+}
+
+std::string FormatVerifySummary(const VerifyReport& r) {
+  auto plural = [](size_t n, std::string_view one, std::string_view many) {
+    return StrCat(n, " ", n == 1 ? one : many);
+  };
+  std::string out = StrCat("verified ", plural(r.Count(Kind::kManifest), "manifest", "manifests"),
+                           ", ", plural(r.Count(Kind::kSegment), "segment", "segments"), ", ",
+                           plural(r.Count(Kind::kWal), "WAL file", "WAL files"));
+  if (size_t stray = r.Count(Kind::kStray))
+    StrAppend(&out, ", ", plural(stray, "stray file", "stray files"));
+  if (r.ok()) return StrCat(out, ": all ok");
+  StrAppend(&out, ": ", r.corrupt(), " CORRUPT:");
+  for (const VerifiedFile& f : r.files) {
+    if (!f.status.ok()) StrAppend(&out, " ", f.path);
+  }
+  return out;
+}
+
+}  // namespace timestore::tools
