@@ -111,6 +111,7 @@ class SealTest : public ::testing::Test {
                            {AggFn::kMin, "host", 0.5, ""},
                            {AggFn::kMax, "v", 0.5, ""},
                            {AggFn::kPercentile, "v", 0.9, ""},
+                           {AggFn::kMedian, "n", 0.5, ""},
                            {AggFn::kCountDistinct, "n", 0.5, ""},
                            {AggFn::kFirst, "v", 0.5, ""},
                            {AggFn::kLast, "n", 0.5, ""}};
