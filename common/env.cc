@@ -15,7 +15,6 @@
 #include "common/status_macros.h"
 
 namespace timestore {
-namespace {
 
 absl::Status PosixError(std::string_view op, const std::string& path, int err) {
   std::string msg = StrCat(op, " ", path, ": ", std::strerror(err));
@@ -34,6 +33,8 @@ absl::Status PosixError(std::string_view op, const std::string& path, int err) {
       return absl::InternalError(msg);
   }
 }
+
+namespace {
 
 class PosixWritableFile : public WritableFile {
  public:

@@ -77,6 +77,11 @@ class Env {
   virtual absl::Status SyncDir(const std::string& dir) = 0;
 };
 
+// The status for a failed system call: "<op> <path>: <strerror>", with ENOSPC and
+// EDQUOT as ResourceExhausted (callers answer 503 storage_full), ENOENT as
+// NotFound, EEXIST as AlreadyExists, EACCES/EPERM as PermissionDenied.
+absl::Status PosixError(std::string_view op, const std::string& path, int err);
+
 // Writes `data` to `path` durably and atomically: write `path`.tmp, fsync it,
 // rename over `path`, fsync the directory.
 absl::Status WriteFileAtomically(Env* env, const std::string& path, std::string_view data);

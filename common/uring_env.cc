@@ -152,36 +152,11 @@ using uring_internal::RingPool;
 // ResourceExhausted) see the same codes whichever Env is in use.
 absl::Status IoError(std::string_view op, const std::string& path, uint64_t offset, size_t length,
                      int err) {
-  std::string msg =
-      StrCat(op, " ", path, " at offset ", offset, " (", length, " bytes): ", std::strerror(err));
-  switch (err) {
-    case ENOENT:
-      return absl::NotFoundError(msg);
-    case ENOSPC:
-    case EDQUOT:
-      return absl::ResourceExhaustedError(msg);
-    case EACCES:
-    case EPERM:
-      return absl::PermissionDeniedError(msg);
-    default:
-      return absl::InternalError(msg);
-  }
+  return PosixError(StrCat(op, " at offset ", offset, " (", length, " bytes) of"), path, err);
 }
 
 absl::Status OpenError(std::string_view op, const std::string& path, int err) {
-  std::string msg = StrCat(op, " ", path, ": ", std::strerror(err));
-  switch (err) {
-    case ENOENT:
-      return absl::NotFoundError(msg);
-    case ENOSPC:
-    case EDQUOT:
-      return absl::ResourceExhaustedError(msg);
-    case EACCES:
-    case EPERM:
-      return absl::PermissionDeniedError(msg);
-    default:
-      return absl::InternalError(msg);
-  }
+  return PosixError(op, path, err);
 }
 
 enum class OpKind { kRead, kWrite };
