@@ -33,6 +33,10 @@ inline constexpr uint32_t kDefaultBlockRows = 8192;
 // Sanity bounds on lengths read from a footer, before anything is allocated.
 inline constexpr uint32_t kMaxFooterBytes = 256u << 20;
 inline constexpr uint32_t kMaxBlockRawBytes = 256u << 20;
+// A block decodes into rows x 8 bytes whatever its payload size (a `constant`
+// block of any length is a few bytes), so its row count is bounded too; the
+// writer never makes larger blocks.
+inline constexpr uint32_t kMaxBlockRows = 1u << 20;
 
 // on disk: never renumber
 enum class Compression : uint8_t {

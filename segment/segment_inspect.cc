@@ -50,11 +50,51 @@ std::string FormatPerRow(uint64_t bytes, uint64_t rows) {
   return buf;
 }
 
+// Strings in a segment are arbitrary bytes; JSON (and a terminal) wants UTF-8.
+// Each byte that does not start a well-formed sequence (RFC 3629: no overlongs,
+// no surrogates, nothing above U+10FFFF) becomes U+FFFD.
+std::string Utf8(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  size_t i = 0;
+  while (i < s.size()) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    size_t n = 0;
+    unsigned char lo = 0x80, hi = 0xbf;  // range of the second byte
+    if (c < 0x80) {
+      n = 1;
+    } else if (c >= 0xc2 && c <= 0xdf) {
+      n = 2;
+    } else if (c >= 0xe0 && c <= 0xef) {
+      n = 3;
+      if (c == 0xe0) lo = 0xa0;
+      if (c == 0xed) hi = 0x9f;
+    } else if (c >= 0xf0 && c <= 0xf4) {
+      n = 4;
+      if (c == 0xf0) lo = 0x90;
+      if (c == 0xf4) hi = 0x8f;
+    }
+    bool ok = n > 0 && i + n <= s.size();
+    for (size_t k = 1; ok && k < n; ++k) {
+      const auto b = static_cast<unsigned char>(s[i + k]);
+      ok = k == 1 ? b >= lo && b <= hi : b >= 0x80 && b <= 0xbf;
+    }
+    if (ok) {
+      out.append(s.substr(i, n));
+      i += n;
+    } else {
+      out.append("\xef\xbf\xbd");
+      ++i;
+    }
+  }
+  return out;
+}
+
 // A string statistic, escaped and cut so one odd value cannot flood the table.
 std::string QuoteShort(std::string_view s) {
   constexpr size_t kMax = 40;
   std::string out;
-  AppendJsonString(&out, s.substr(0, kMax));
+  AppendJsonString(&out, Utf8(s.substr(0, kMax)));
   if (s.size() > kMax) out.append("...");
   return out;
 }
@@ -94,7 +134,7 @@ void JsonStat(JsonWriter& w, ColumnType type, const BlockInfo& b, bool max) {
       w.Double(max ? b.max_double : b.min_double);
       return;
     case ColumnType::kString:
-      w.String(max ? b.max_string : b.min_string);
+      w.String(Utf8(max ? b.max_string : b.min_string));
       return;
   }
 }
@@ -183,7 +223,8 @@ void AppendText(const SegmentReader& reader, SegmentInspection* result) {
   fact("segment", Hex16(m.segment_id));
   fact("partition", StrCat(FormatRfc3339(m.partition_start), " (interval ",
                            FormatInterval(m.partition_interval), ")"));
-  fact("rows", StrCat(m.rows, " in ", m.num_blocks(), " blocks of ", m.columns.size(), " columns"));
+  fact("rows", StrCat(m.rows, " in ", m.num_blocks(), m.num_blocks() == 1 ? " block" : " blocks",
+                      " of ", m.columns.size(), m.columns.size() == 1 ? " column" : " columns"));
   fact("time range",
        m.rows == 0 ? "-" : StrCat(FormatRfc3339(m.min_ts), " .. ", FormatRfc3339(m.max_ts)));
   fact("schema version", StrCat(m.schema_version));
@@ -231,7 +272,7 @@ void AppendJson(const SegmentReader& reader, SegmentInspection* result) {
   const SegmentMeta& m = reader.meta();
   JsonWriter w(&result->output);
   w.BeginObject();
-  w.Key("path").String(reader.path());
+  w.Key("path").String(Utf8(reader.path()));
   w.Key("datasetId").String(Hex16(m.dataset_id));
   w.Key("segmentId").String(Hex16(m.segment_id));
   w.Key("partitionStart").String(FormatRfc3339(m.partition_start));
@@ -255,7 +296,7 @@ void AppendJson(const SegmentReader& reader, SegmentInspection* result) {
   w.Key("maxTsNs").Int(m.max_ts);
   w.Key("schemaVersion").Uint(m.schema_version);
   w.Key("sortKey").BeginArray();
-  for (const auto& k : m.sort_key) w.String(k);
+  for (const auto& k : m.sort_key) w.String(Utf8(k));
   w.EndArray();
   w.Key("level").Uint(m.level);
   w.Key("createdAt").String(FormatRfc3339(m.created_ns));
@@ -266,7 +307,7 @@ void AppendJson(const SegmentReader& reader, SegmentInspection* result) {
     const ColumnInfo& c = m.columns[ci];
     const ColumnTotals t = Totals(c);
     w.BeginObject();
-    w.Key("name").String(c.name);
+    w.Key("name").String(Utf8(c.name));
     w.Key("type").String(ColumnTypeName(c.type));
     w.Key("timeColumn").Bool(ci == m.time_column);
     w.Key("bytes").Uint(t.bytes);

@@ -3,7 +3,8 @@
 // column its type and bytes, and per block its place in the file, rows, codec
 // (with the nested choices its payload header records, e.g.
 // "decimal(scale=1,int_delta_huffman(order=1))"), compression, nulls and
-// min/max. Thread-compatible: the reader is only read.
+// min/max. Strings are printed as UTF-8: a byte that starts no well-formed
+// sequence shows as U+FFFD. Thread-compatible: the reader is only read.
 #pragma once
 
 #include <cstddef>

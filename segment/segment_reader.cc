@@ -28,6 +28,13 @@ int SegmentMeta::ColumnIndex(std::string_view name) const {
 absl::StatusOr<SegmentMeta> ParseFooter(std::string_view path, std::string_view footer,
                                         uint64_t file_size) {
   const uint64_t footer_offset = file_size - kTrailerSize - footer.size();
+  // FlatBuffers reads scalars in place, so the buffer must be 8-byte aligned;
+  // a view into a whole file (a fuzzer's input, a mapped file) need not be.
+  std::string aligned;
+  if (reinterpret_cast<uintptr_t>(footer.data()) % 8 != 0) {
+    aligned.assign(footer);
+    footer = aligned;
+  }
   flatbuffers::Verifier verifier(reinterpret_cast<const uint8_t*>(footer.data()), footer.size());
   if (!fb::VerifyFooterBuffer(verifier)) {
     return Corrupt(path, footer_offset, "footer does not verify as a FlatBuffers Footer");
@@ -94,7 +101,7 @@ absl::StatusOr<SegmentMeta> ParseFooter(std::string_view path, std::string_view 
                        StrCat("block ", bi, " of column ", col.name, " lies outside the data"));
       }
       if (FindCodec(b.codec) == nullptr || bm->compression() > 2 ||
-          b.raw_length > kMaxBlockRawBytes || b.null_count > b.rows) {
+          b.raw_length > kMaxBlockRawBytes || b.rows > kMaxBlockRows || b.null_count > b.rows) {
         return Corrupt(path, footer_offset,
                        StrCat("block ", bi, " of column ", col.name, " has a bad header"));
       }

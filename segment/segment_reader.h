@@ -58,7 +58,8 @@ struct SegmentMeta {
   size_t num_blocks() const { return columns.empty() ? 0 : columns[0].blocks.size(); }
 };
 
-// Parses and checks trailer and footer bytes (used by Open and by tests/fuzzers).
+// Parses and checks the footer bytes (used by Open and by tests/fuzzers); any
+// alignment of `footer` is fine.
 absl::StatusOr<SegmentMeta> ParseFooter(std::string_view path, std::string_view footer,
                                         uint64_t file_size);
 

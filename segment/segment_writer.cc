@@ -3,6 +3,7 @@
 #include <lz4.h>
 #include <zstd.h>
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 
@@ -199,7 +200,7 @@ absl::StatusOr<WrittenSegment> EncodeSegment(const SegmentContents& in,
   written.rows = in.rows;
   written.min_ts = std::numeric_limits<int64_t>::max();
   written.max_ts = std::numeric_limits<int64_t>::min();
-  const uint32_t block_rows = std::max<uint32_t>(1, options.block_rows);
+  const uint32_t block_rows = std::clamp<uint32_t>(options.block_rows, 1, kMaxBlockRows);
   for (size_t ci = 0; ci < in.columns.size(); ++ci) {
     const ColumnVector& c = *in.columns[ci];
     const bool is_time = ci == in.time_column;

@@ -15,7 +15,7 @@ namespace timestore::segment {
 enum class CompressionPolicy { kNone, kLz4, kZstd, kAuto };
 
 struct WriteOptions {
-  uint32_t block_rows = kDefaultBlockRows;
+  uint32_t block_rows = kDefaultBlockRows;  // at most kMaxBlockRows
   // kAuto keeps whichever of none / LZ4 / ZSTD is smallest per block, LZ4
   // preferred unless ZSTD saves another 10%.
   CompressionPolicy compression = CompressionPolicy::kAuto;

@@ -296,8 +296,8 @@ int Inspect(const std::vector<std::string>& paths, bool json) {
     }
     first = false;
     if (r.damaged_blocks > 0) {
-      std::cerr << "timestore inspect: " << r.damaged_blocks << " damaged blocks, the first: "
-                << r.first_damage << "\n";
+      std::cerr << "timestore inspect: " << r.damaged_blocks << " damaged block"
+                << (r.damaged_blocks == 1 ? "" : "s") << ", the first: " << r.first_damage << "\n";
       rc = 1;
     }
   }

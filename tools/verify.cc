@@ -17,6 +17,10 @@ namespace {
 
 using Kind = VerifiedFile::Kind;
 
+std::string Plural(size_t n, std::string_view one, std::string_view many) {
+  return StrCat(n, " ", n == 1 ? one : many);
+}
+
 // Mirrors Engine::SegmentPath, so listed paths compare equal to listed files.
 std::string SegmentPath(const std::string& root, uint64_t dataset_id, int64_t partition_start,
                         uint64_t segment_id) {
@@ -115,8 +119,9 @@ class Verifier {
         listing.segments.push_back({edit->dataset_id, s});
       }
     }
-    std::string detail = StrCat(edits, " edits, ", datasets.size(), " datasets, ",
-                                listing.segments.size(), " segments");
+    std::string detail =
+        StrCat(Plural(edits, "edit", "edits"), ", ", Plural(datasets.size(), "dataset", "datasets"),
+               ", ", Plural(listing.segments.size(), "segment", "segments"));
     if (damage.ok() && log->dropped_bytes > 0) {
       StrAppend(&detail, "; torn tail of ", log->dropped_bytes,
                 " bytes is dropped at the next start: ", log->drop_reason);
@@ -166,8 +171,8 @@ class Verifier {
       Add(Kind::kSegment, path, s);
       return;
     }
-    std::string detail =
-        StrCat(m.rows, " rows, ", m.num_blocks(), " blocks x ", m.columns.size(), " columns");
+    std::string detail = StrCat(m.rows, " rows, ", Plural(m.num_blocks(), "block", "blocks"), " x ",
+                                Plural(m.columns.size(), "column", "columns"));
     if (listed == nullptr) StrAppend(&detail, "; not checked against the manifest");
     Add(Kind::kSegment, path, absl::OkStatus(), detail);
   }
@@ -237,7 +242,8 @@ class Verifier {
         }
         rows += batch->chunk->rows;
       }
-      std::string detail = StrCat(log->records.size(), " records, ", rows, " rows");
+      std::string detail =
+          StrCat(Plural(log->records.size(), "record", "records"), ", ", rows, " rows");
       if (!log->records.empty()) {
         StrAppend(&detail, ", seq ", log->records.front().seq, "..", log->records.back().seq);
       }
@@ -288,14 +294,11 @@ std::string FormatVerifiedFile(const VerifiedFile& f) {
 }
 
 std::string FormatVerifySummary(const VerifyReport& r) {
-  auto plural = [](size_t n, std::string_view one, std::string_view many) {
-    return StrCat(n, " ", n == 1 ? one : many);
-  };
-  std::string out = StrCat("verified ", plural(r.Count(Kind::kManifest), "manifest", "manifests"),
-                           ", ", plural(r.Count(Kind::kSegment), "segment", "segments"), ", ",
-                           plural(r.Count(Kind::kWal), "WAL file", "WAL files"));
+  std::string out = StrCat("verified ", Plural(r.Count(Kind::kManifest), "manifest", "manifests"),
+                           ", ", Plural(r.Count(Kind::kSegment), "segment", "segments"), ", ",
+                           Plural(r.Count(Kind::kWal), "WAL file", "WAL files"));
   if (size_t stray = r.Count(Kind::kStray))
-    StrAppend(&out, ", ", plural(stray, "stray file", "stray files"));
+    StrAppend(&out, ", ", Plural(stray, "stray file", "stray files"));
   if (r.ok()) return StrCat(out, ": all ok");
   StrAppend(&out, ": ", r.corrupt(), " CORRUPT:");
   for (const VerifiedFile& f : r.files) {
