@@ -26,7 +26,6 @@ namespace {
 
 constexpr size_t kBodyPadding = 64;  // simdjson::SIMDJSON_PADDING
 
-
 namespace beast = boost::beast;
 namespace http = beast::http;
 namespace net = boost::asio;

@@ -8,8 +8,8 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
-#include "common/strings.h"
 #include "common/status_macros.h"
+#include "common/strings.h"
 #include "engine/status_util.h"
 
 namespace timestore::api {
@@ -68,7 +68,8 @@ class RecordParser {
     size_t position = 0;
     for (auto field_result : obj) {
       simdjson::ondemand::field field;
-      if (auto e = std::move(field_result).get(field)) return BadJson(simdjson::error_message(e), record, ndjson_);
+      if (auto e = std::move(field_result).get(field))
+        return BadJson(simdjson::error_message(e), record, ndjson_);
       // Records of one batch nearly always list their keys in the same order:
       // compare the raw key bytes with the column seen at this position last
       // time, and only unescape and hash the key when that fails.
@@ -101,8 +102,7 @@ class RecordParser {
         } else if (type == json_type::null) {
           continue;
         } else {
-          return Invalid(record, key, "a number, string, boolean or null",
-                         JsonTypeName(type));
+          return Invalid(record, key, "a number, string, boolean or null", JsonTypeName(type));
         }
         if (key == time_column_) inferred = ColumnType::kTimestamp;
         RETURN_IF_ERROR(ValidateColumnName(key));
@@ -129,10 +129,9 @@ class RecordParser {
       if (b.size() < rows_) b.PadNullsTo(rows_);
     }
     if (!time_seen_) {
-      return MakeError(
-          absl::StatusCode::kInvalidArgument, "invalid_value",
-          StrCat(Where(record), " lacks the time column \"", time_column_, "\""),
-          ErrorDetails(record, time_column_, "timestamp", "missing", ndjson_));
+      return MakeError(absl::StatusCode::kInvalidArgument, "invalid_value",
+                       StrCat(Where(record), " lacks the time column \"", time_column_, "\""),
+                       ErrorDetails(record, time_column_, "timestamp", "missing", ndjson_));
     }
     time_seen_ = false;
     return absl::OkStatus();
@@ -147,8 +146,7 @@ class RecordParser {
     req.fields.reserve(fields_.size());
     for (size_t i = 0; i < fields_.size(); ++i) {
       // Columns of the current schema that the batch never mentions stay out.
-      if (from_current_.contains(fields_[i].name) && builders_[i].size() > 0 &&
-          AllNullBuilder(i)) {
+      if (from_current_.contains(fields_[i].name) && builders_[i].size() > 0 && AllNullBuilder(i)) {
         continue;
       }
       req.fields.push_back(fields_[i]);
@@ -178,10 +176,10 @@ class RecordParser {
 
   absl::Status Invalid(int64_t record, std::string_view column, std::string_view expected,
                        std::string_view got) {
-    return MakeError(absl::StatusCode::kInvalidArgument, "invalid_value",
-                     StrCat(Where(record), ", column \"", column, "\": expected ", expected,
-                                  ", got ", got),
-                     ErrorDetails(record, column, expected, got, ndjson_));
+    return MakeError(
+        absl::StatusCode::kInvalidArgument, "invalid_value",
+        StrCat(Where(record), ", column \"", column, "\": expected ", expected, ", got ", got),
+        ErrorDetails(record, column, expected, got, ndjson_));
   }
 
   absl::Status ParseValue(simdjson::ondemand::value& v, json_type type, ColumnBuilder& b,
@@ -189,7 +187,8 @@ class RecordParser {
     const std::string& column = fields_[slot].name;
     const bool is_time = column == time_column_;
     if (type == json_type::null) {
-      if (is_time) return Invalid(record, column, "a timestamp (the time column cannot be null)", "null");
+      if (is_time)
+        return Invalid(record, column, "a timestamp (the time column cannot be null)", "null");
       b.AppendNull();
       return absl::OkStatus();
     }
@@ -198,12 +197,14 @@ class RecordParser {
       case ColumnType::kDouble: {
         if (type != json_type::number) return Invalid(record, column, "double", JsonTypeName(type));
         double d;
-        if (v.get_double().get(d)) return Invalid(record, column, "double", "an unrepresentable number");
+        if (v.get_double().get(d))
+          return Invalid(record, column, "double", "an unrepresentable number");
         b.AppendDouble(d);
         return absl::OkStatus();
       }
       case ColumnType::kInteger: {
-        if (type != json_type::number) return Invalid(record, column, "integer", JsonTypeName(type));
+        if (type != json_type::number)
+          return Invalid(record, column, "integer", JsonTypeName(type));
         int64_t i;
         if (!v.get_int64().get(i)) {
           b.AppendInt(i);
@@ -236,7 +237,8 @@ class RecordParser {
         return absl::OkStatus();
       }
       case ColumnType::kBoolean: {
-        if (type != json_type::boolean) return Invalid(record, column, "boolean", JsonTypeName(type));
+        if (type != json_type::boolean)
+          return Invalid(record, column, "boolean", JsonTypeName(type));
         bool x;
         if (v.get_bool().get(x)) return Invalid(record, column, "boolean", "invalid literal");
         b.AppendBool(x);
@@ -256,12 +258,12 @@ class RecordParser {
         } else if (type == json_type::number) {
           int64_t i;
           if (v.get_int64().get(i)) {
-            return Invalid(record, column,
-                           "an integer timestamp in the unit of `precision`",
+            return Invalid(record, column, "an integer timestamp in the unit of `precision`",
                            StrCat("number ", v.raw_json_token().substr(0, 40)));
           }
           auto scaled = ScaleToNanos(i, opts_.precision);
-          if (!scaled.ok()) return Invalid(record, column, "a timestamp between 1677 and 2262", StrCat(i));
+          if (!scaled.ok())
+            return Invalid(record, column, "a timestamp between 1677 and 2262", StrCat(i));
           ns = *scaled;
         } else {
           return Invalid(record, column, "a timestamp (RFC 3339 string or integer)",
@@ -335,8 +337,8 @@ absl::StatusOr<std::vector<Field>> ParseDeclaredSchema(simdjson::ondemand::value
       }
       if (!has_name) return BadSchema(StrCat("schema.fields[", i, "] needs a string \"name\""));
       if (!has_type) {
-        return BadSchema(StrCat("schema.fields[", i, "] (\"", name_copy,
-                                "\") needs a string \"type\""));
+        return BadSchema(
+            StrCat("schema.fields[", i, "] (\"", name_copy, "\") needs a string \"type\""));
       }
       auto t = ParseColumnType(type_copy);
       if (!t) {
@@ -366,7 +368,7 @@ absl::Status CheckTimeField(const std::vector<Field>& fields, const std::string&
     if (f.name == time_column && f.type != ColumnType::kTimestamp) {
       return MakeError(absl::StatusCode::kInvalidArgument, "invalid_schema",
                        StrCat("the time column \"", time_column,
-                                    "\" must have type timestamp, not ", ColumnTypeName(f.type)),
+                              "\" must have type timestamp, not ", ColumnTypeName(f.type)),
                        ErrorDetails(-1, time_column, "timestamp", ColumnTypeName(f.type)));
     }
   }
@@ -436,7 +438,8 @@ absl::StatusOr<IngestRequest> ParseJsonPass(std::string* body, const IngestParse
   auto& parser = ThreadParser();
   simdjson::padded_string_view view(body->data(), body->size(), body->capacity());
   simdjson::ondemand::document doc;
-  if (auto err = parser.iterate(view).get(doc)) return BadJson(simdjson::error_message(err), -1, false);
+  if (auto err = parser.iterate(view).get(doc))
+    return BadJson(simdjson::error_message(err), -1, false);
   simdjson::ondemand::object root;
   if (auto err = doc.get_object().get(root)) {
     return BadJson(err == simdjson::INCORRECT_TYPE
@@ -548,13 +551,14 @@ absl::StatusOr<IngestRequest> ParseNdjson(std::string* body, const IngestParseOp
       // padding simdjson needs to read past its end.
       simdjson::padded_string_view view(data + pos, text.size(), capacity - pos);
       simdjson::ondemand::document doc;
-      if (auto e = parser.iterate(view).get(doc)) return BadJson(simdjson::error_message(e), line, true);
+      if (auto e = parser.iterate(view).get(doc))
+        return BadJson(simdjson::error_message(e), line, true);
       simdjson::ondemand::object obj;
       if (auto e = doc.get_object().get(obj)) {
-        return MakeError(absl::StatusCode::kInvalidArgument, "invalid_json",
-                         StrCat("line ", line + 1, " is not a JSON object (",
-                                      simdjson::error_message(e), ")"),
-                         ErrorDetails(line, "", "object", "", true));
+        return MakeError(
+            absl::StatusCode::kInvalidArgument, "invalid_json",
+            StrCat("line ", line + 1, " is not a JSON object (", simdjson::error_message(e), ")"),
+            ErrorDetails(line, "", "object", "", true));
       }
       RETURN_IF_ERROR(p.ParseRecord(obj, line));
       // After the whole object, a readable location means more tokens follow.
@@ -577,7 +581,7 @@ absl::StatusOr<IngestRequest> ParseIngestBody(std::string* body,
     body->reserve(body->size() + simdjson::SIMDJSON_PADDING);
   }
   return options.format == BodyFormat::kNdjson ? ParseNdjson(body, options)
-                                                : ParseJson(body, options);
+                                               : ParseJson(body, options);
 }
 
 }  // namespace timestore::api

@@ -23,7 +23,6 @@ struct IngestParseOptions {
 };
 
 // `body` may be grown (capacity only) to give simdjson its padding.
-absl::StatusOr<IngestRequest> ParseIngestBody(std::string* body,
-                                              const IngestParseOptions& options);
+absl::StatusOr<IngestRequest> ParseIngestBody(std::string* body, const IngestParseOptions& options);
 
 }  // namespace timestore::api

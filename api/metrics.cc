@@ -7,19 +7,17 @@ namespace timestore::api {
 namespace {
 
 std::string_view RouteName(int r) {
-  static constexpr std::string_view kNames[] = {"ingest", "query",  "health", "ready",
+  static constexpr std::string_view kNames[] = {"ingest",  "query",  "health", "ready",
                                                 "metrics", "status", "other"};
   return kNames[r];
 }
 
 void Counter(std::string* out, std::string_view name, std::string_view help, uint64_t v) {
-  StrAppend(out, "# HELP ", name, " ", help, "\n# TYPE ", name, " counter\n", name, " ", v,
-                  "\n");
+  StrAppend(out, "# HELP ", name, " ", help, "\n# TYPE ", name, " counter\n", name, " ", v, "\n");
 }
 
 void Gauge(std::string* out, std::string_view name, std::string_view help, uint64_t v) {
-  StrAppend(out, "# HELP ", name, " ", help, "\n# TYPE ", name, " gauge\n", name, " ", v,
-                  "\n");
+  StrAppend(out, "# HELP ", name, " ", help, "\n# TYPE ", name, " gauge\n", name, " ", v, "\n");
 }
 
 }  // namespace
@@ -40,9 +38,8 @@ void Histogram::Render(std::string_view name, std::string_view labels, std::stri
     StrAppend(out, name, "_bucket{", labels, ",le=\"", le, "\"} ", cumulative, "\n");
   }
   StrAppend(out, name, "_sum{", labels, "} ",
-                  static_cast<double>(sum_micros_.load(std::memory_order_relaxed)) / 1e6, "\n");
-  StrAppend(out, name, "_count{", labels, "} ", count_.load(std::memory_order_relaxed),
-                  "\n");
+            static_cast<double>(sum_micros_.load(std::memory_order_relaxed)) / 1e6, "\n");
+  StrAppend(out, name, "_count{", labels, "} ", count_.load(std::memory_order_relaxed), "\n");
 }
 
 void Metrics::RecordRequest(Route route, int status, double seconds) {
@@ -55,20 +52,20 @@ std::string Metrics::Render(const Engine* engine) const {
   std::string out;
   out.reserve(8192);
   StrAppend(&out,
-                  "# HELP timestore_http_requests_total HTTP requests answered, by route and "
-                  "status class.\n# TYPE timestore_http_requests_total counter\n");
+            "# HELP timestore_http_requests_total HTTP requests answered, by route and "
+            "status class.\n# TYPE timestore_http_requests_total counter\n");
   for (int r = 0; r < static_cast<int>(Route::kCount); ++r) {
     for (int c = 0; c < kStatusClasses; ++c) {
       uint64_t v = requests_[r][c].load(std::memory_order_relaxed);
       if (v == 0) continue;
-      StrAppend(&out, "timestore_http_requests_total{route=\"", RouteName(r),
-                      "\",code=\"", c + 1, "xx\"} ", v, "\n");
+      StrAppend(&out, "timestore_http_requests_total{route=\"", RouteName(r), "\",code=\"", c + 1,
+                "xx\"} ", v, "\n");
     }
   }
   StrAppend(&out,
-                  "# HELP timestore_http_request_duration_seconds Time from a complete "
-                  "request to its answer.\n# TYPE timestore_http_request_duration_seconds "
-                  "histogram\n");
+            "# HELP timestore_http_request_duration_seconds Time from a complete "
+            "request to its answer.\n# TYPE timestore_http_request_duration_seconds "
+            "histogram\n");
   for (int r = 0; r < static_cast<int>(Route::kCount); ++r) {
     latency_[r].Render("timestore_http_request_duration_seconds",
                        StrCat("route=\"", RouteName(r), "\""), &out);
@@ -90,12 +87,10 @@ std::string Metrics::Render(const Engine* engine) const {
     Counter(&out, "timestore_wal_records_total", "Records written to the write-ahead log.",
             s.wal.records);
     Counter(&out, "timestore_wal_group_commits_total",
-            "Group commits (one write, at most one fsync, for all pending records).",
-            s.wal.groups);
+            "Group commits (one write, at most one fsync, for all pending records).", s.wal.groups);
     Gauge(&out, "timestore_wal_disk_bytes", "Bytes of write-ahead log files on disk.",
           s.wal_bytes_on_disk);
-    Gauge(&out, "timestore_memtable_bytes", "Bytes held by in-memory segments.",
-          s.memtable_bytes);
+    Gauge(&out, "timestore_memtable_bytes", "Bytes held by in-memory segments.", s.memtable_bytes);
     Gauge(&out, "timestore_memtable_rows", "Rows held by in-memory segments.", s.memtable_rows);
     Gauge(&out, "timestore_datasets", "Datasets.", s.datasets);
     Gauge(&out, "timestore_segments", "Sealed segment files.", s.segments);

@@ -4,8 +4,8 @@
 
 #include <cmath>
 
-#include "common/strings.h"
 #include "common/status_macros.h"
+#include "common/strings.h"
 #include "engine/status_util.h"
 
 namespace timestore::api {
@@ -29,8 +29,7 @@ absl::Status CheckKeys(const object& o, std::string_view where,
     if (!ok) {
       std::string list;
       for (auto a : allowed) StrAppend(&list, list.empty() ? "" : ", ", a);
-      return Bad(StrCat("unknown key \"", key, "\" in ", where, " (allowed: ", list, ")"),
-                 key);
+      return Bad(StrCat("unknown key \"", key, "\" in ", where, " (allowed: ", list, ")"), key);
     }
   }
   return absl::OkStatus();
@@ -47,8 +46,7 @@ absl::StatusOr<int64_t> ParseTime(element e, std::string_view field, Precision p
     if (!t.ok()) return Bad(StrCat(field, ": ", t.status().message()), field);
     return *t;
   }
-  return Bad(StrCat(field,
-                          " must be an RFC 3339 string or an integer in the unit of `precision`"),
+  return Bad(StrCat(field, " must be an RFC 3339 string or an integer in the unit of `precision`"),
              field);
 }
 
@@ -112,7 +110,7 @@ absl::StatusOr<FilterOp> ParseOp(std::string_view op) {
   if (op == "is_null") return FilterOp::kIsNull;
   if (op == "is_not_null") return FilterOp::kIsNotNull;
   return Bad(StrCat("unknown filter op \"", op,
-                          "\" (expected eq, neq, lt, lte, gt, gte, in, is_null, is_not_null)"),
+                    "\" (expected eq, neq, lt, lte, gt, gte, in, is_null, is_not_null)"),
              "op");
 }
 
@@ -128,8 +126,8 @@ absl::StatusOr<AggFn> ParseFn(std::string_view fn) {
   if (fn == "first") return AggFn::kFirst;
   if (fn == "last") return AggFn::kLast;
   return Bad(StrCat("unknown aggregation fn \"", fn,
-                          "\" (expected avg, min, max, sum, count, count_distinct, median, "
-                          "percentile, first, last)"),
+                    "\" (expected avg, min, max, sum, count, count_distinct, median, "
+                    "percentile, first, last)"),
              "fn");
 }
 
@@ -142,7 +140,7 @@ absl::StatusOr<int64_t> UnitNanos(std::string_view unit) {
   if (unit == "day") return 86'400'000 * kMs;
   if (unit == "week") return 7 * 86'400'000 * kMs;
   return Bad(StrCat("unknown intervalUnit \"", unit,
-                          "\" (expected millisecond, second, minute, hour, day, week)"),
+                    "\" (expected millisecond, second, minute, hour, day, week)"),
              "intervalUnit");
 }
 
@@ -197,8 +195,7 @@ absl::StatusOr<Downsample> ParseDownsample(element e) {
     element pct;
     if (!ao["percentile"].get(pct)) {
       if (agg.fn != AggFn::kPercentile)
-        return Bad(StrCat(where, ": \"percentile\" only goes with fn percentile"),
-                   "percentile");
+        return Bad(StrCat(where, ": \"percentile\" only goes with fn percentile"), "percentile");
       double p;
       if (pct.is_int64()) {
         p = static_cast<double>(pct.get_int64().value_unsafe());
@@ -207,8 +204,7 @@ absl::StatusOr<Downsample> ParseDownsample(element e) {
       }
       agg.percentile = p;
     } else if (agg.fn == AggFn::kPercentile) {
-      return Bad(StrCat(where, ": fn percentile needs \"percentile\" in [0, 1]"),
-                 "percentile");
+      return Bad(StrCat(where, ": fn percentile needs \"percentile\" in [0, 1]"), "percentile");
     }
     if (agg.fn == AggFn::kPercentile && !(agg.percentile >= 0 && agg.percentile <= 1)) {
       return Bad(StrCat(where, ".percentile must be in [0, 1]"), "percentile");
@@ -236,9 +232,9 @@ absl::StatusOr<QuerySpec> ParseQueryBody(std::string_view body, Precision precis
   }
   object o;
   if (root.get(o)) return Bad("the query must be a JSON object");
-  RETURN_IF_ERROR(CheckKeys(o, "the query",
-                            {"timeRange", "columns", "filters", "downsample", "order", "limit",
-                             "timestampFormat"}));
+  RETURN_IF_ERROR(CheckKeys(
+      o, "the query",
+      {"timeRange", "columns", "filters", "downsample", "order", "limit", "timestampFormat"}));
   QuerySpec spec;
   spec.precision = precision;
   object range;
@@ -315,10 +311,10 @@ absl::StatusOr<QuerySpec> ParseQueryBody(std::string_view body, Precision precis
     uint64_t n;
     if (limit.get(n)) return Bad("limit must be a non-negative integer", "limit");
     if (n > max_limit) {
-      return MakeError(absl::StatusCode::kInvalidArgument, "invalid_query",
-                       StrCat("limit ", n, " exceeds the maximum ", max_limit,
-                                    " (TIMESTORE_QUERY_MAX_LIMIT)"),
-                       StrCat("{\"field\":\"limit\",\"maximum\":", max_limit, "}"));
+      return MakeError(
+          absl::StatusCode::kInvalidArgument, "invalid_query",
+          StrCat("limit ", n, " exceeds the maximum ", max_limit, " (TIMESTORE_QUERY_MAX_LIMIT)"),
+          StrCat("{\"field\":\"limit\",\"maximum\":", max_limit, "}"));
     }
     spec.limit = n;
   }

@@ -89,8 +89,8 @@ std::string_view ContentType(ResultFormat f) {
   return "application/json";
 }
 
-void WriteResult(const QueryResult& r, std::string_view dataset, bool epoch_ns,
-                 ResultFormat format, std::string* out) {
+void WriteResult(const QueryResult& r, std::string_view dataset, bool epoch_ns, ResultFormat format,
+                 std::string* out) {
   // Pre-rendered "name": keys.
   std::vector<std::string> keys;
   for (const auto& c : r.columns) {

@@ -7,12 +7,12 @@
 #include <map>
 #include <thread>
 
-#include "common/strings.h"
 #include "api/ingest_parser.h"
 #include "api/query_parser.h"
 #include "api/result_writer.h"
 #include "common/checksum.h"
 #include "common/json_writer.h"
+#include "common/strings.h"
 #include "engine/status_util.h"
 #include "spdlog/spdlog.h"
 
@@ -34,8 +34,8 @@ HttpResponse Error(int status, std::string_view code, std::string_view message,
 }
 
 HttpResponse NotReady() {
-  HttpResponse r = Error(503, "not_ready",
-                         "the server is recovering its write-ahead log; retry shortly");
+  HttpResponse r =
+      Error(503, "not_ready", "the server is recovering its write-ahead log; retry shortly");
   r.headers.emplace_back("Retry-After", "1");
   return r;
 }
@@ -78,8 +78,7 @@ std::optional<HttpResponse> CheckScope(const HttpRequest& req, const std::string
   std::string details;
   JsonWriter(&details).BeginObject().Key("requiredScope").String(needed).EndObject();
   return Error(403, "forbidden",
-               StrCat("this route needs the scope \"", needed,
-                            "\" in the x-iam-scopes header"),
+               StrCat("this route needs the scope \"", needed, "\" in the x-iam-scopes header"),
                details);
 }
 
@@ -258,7 +257,7 @@ void Service::Handle(HttpRequest&& req, Responder respond) {
       if (!IsValidSlug(slug)) {
         return done(Error(400, "invalid_slug",
                           StrCat("dataset slug \"", slug.substr(0, 80),
-                                       "\" must match [a-z0-9][a-z0-9_-]{0,63}")));
+                                 "\" must match [a-z0-9][a-z0-9_-]{0,63}")));
       }
       std::string slug_owned(slug);
       if (route == Route::kIngest) return HandleIngest(std::move(req), slug_owned, std::move(done));
@@ -389,9 +388,9 @@ void Service::HandleIngest(HttpRequest&& req, std::string slug, Responder respon
   uint64_t hash = 0;
   if (!key.empty()) {
     if (key.size() > kMaxIdempotencyKey) {
-      return respond(Error(400, "invalid_request",
-                           StrCat("Idempotency-Key is ", key.size(),
-                                        " characters; at most 255 are allowed")));
+      return respond(
+          Error(400, "invalid_request",
+                StrCat("Idempotency-Key is ", key.size(), " characters; at most 255 are allowed")));
     }
     std::string keyed = StrCat(req.query, std::string_view("\0", 1));
     hash = Checksum64(keyed) ^ (Checksum64(req.body) * 0x9E3779B97F4A7C15ull);

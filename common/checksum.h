@@ -1,10 +1,10 @@
 // xxh3-64: the one checksum of every on-disk record, block and footer.
 #pragma once
 
+#include <xxhash.h>
+
 #include <cstdint>
 #include <string_view>
-
-#include <xxhash.h>
 
 namespace timestore {
 

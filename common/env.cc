@@ -11,8 +11,8 @@
 #include <map>
 #include <mutex>
 
-#include "common/strings.h"
 #include "common/status_macros.h"
+#include "common/strings.h"
 
 namespace timestore {
 
@@ -92,15 +92,15 @@ class PosixRandomAccessFile : public RandomAccessFile {
     out->resize(length);
     size_t done = 0;
     while (done < length) {
-      ssize_t n = ::pread(fd_, out->data() + done, length - done,
-                          static_cast<off_t>(offset + done));
+      ssize_t n =
+          ::pread(fd_, out->data() + done, length - done, static_cast<off_t>(offset + done));
       if (n < 0) {
         if (errno == EINTR) continue;
         return PosixError("pread", path_, errno);
       }
       if (n == 0) {
-        return absl::DataLossError(StrCat(path_, ": read of ", length, " bytes at offset ",
-                                          offset, " ended after ", done, " bytes"));
+        return absl::DataLossError(StrCat(path_, ": read of ", length, " bytes at offset ", offset,
+                                          " ended after ", done, " bytes"));
       }
       done += static_cast<size_t>(n);
     }
@@ -323,8 +323,7 @@ class FaultFile : public WritableFile {
 
 }  // namespace
 
-FaultInjectionEnv::FaultInjectionEnv(Env* base)
-    : base_(base), state_(std::make_shared<State>()) {}
+FaultInjectionEnv::FaultInjectionEnv(Env* base) : base_(base), state_(std::make_shared<State>()) {}
 FaultInjectionEnv::~FaultInjectionEnv() = default;
 
 void FaultInjectionEnv::FailAppends(absl::Status status) {

@@ -8,10 +8,10 @@
 #define TS_CONCAT(a, b) TS_CONCAT_INNER(a, b)
 
 // Returns from the calling function when `expr` (an absl::Status) is not OK.
-#define RETURN_IF_ERROR(expr)                              \
-  do {                                                     \
-    ::absl::Status _ts_status = (expr);                    \
-    if (!_ts_status.ok()) return _ts_status;               \
+#define RETURN_IF_ERROR(expr)                \
+  do {                                       \
+    ::absl::Status _ts_status = (expr);      \
+    if (!_ts_status.ok()) return _ts_status; \
   } while (0)
 
 // ASSIGN_OR_RETURN(lhs, expr): evaluates an absl::StatusOr<T>; on error returns

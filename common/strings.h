@@ -4,14 +4,14 @@
 // simdjson and the rest of this code use. These do the same job.
 #pragma once
 
+#include <xxhash.h>
+
 #include <charconv>
 #include <concepts>
 #include <string>
 #include <string_view>
 
 #include "absl/container/flat_hash_map.h"
-#include <xxhash.h>
-
 #include "absl/hash/hash.h"
 #include "absl/strings/string_view.h"
 

@@ -88,8 +88,8 @@ int64_t PrecisionNanos(Precision p) {
 absl::StatusOr<int64_t> ScaleToNanos(int64_t value, Precision p) {
   int64_t out;
   if (__builtin_mul_overflow(value, PrecisionNanos(p), &out)) {
-    return absl::OutOfRangeError(StrCat(
-        "timestamp ", value, " is outside the representable range (years 1677 to 2262)"));
+    return absl::OutOfRangeError(
+        StrCat("timestamp ", value, " is outside the representable range (years 1677 to 2262)"));
   }
   return out;
 }
@@ -156,8 +156,8 @@ absl::StatusOr<int64_t> ParseRfc3339(std::string_view s) {
   if (__builtin_mul_overflow(secs, kNanosPerSecond, &nanos) ||
       __builtin_add_overflow(nanos, frac, &nanos)) {
     return absl::OutOfRangeError(StrCat("timestamp \"", s.substr(0, 64),
-                                              "\" is outside the representable range "
-                                              "(1677-09-21 to 2262-04-11)"));
+                                        "\" is outside the representable range "
+                                        "(1677-09-21 to 2262-04-11)"));
   }
   return nanos;
 }
@@ -213,8 +213,11 @@ std::string FormatRfc3339(int64_t nanos) {
 
 absl::StatusOr<int64_t> ParseDurationNanos(std::string_view s) {
   static constexpr std::pair<std::string_view, int64_t> kUnits[] = {
-      {"ms", 1'000'000},         {"s", kNanosPerSecond},       {"m", 60 * kNanosPerSecond},
-      {"h", 3600 * kNanosPerSecond}, {"d", 86400 * kNanosPerSecond},
+      {"ms", 1'000'000},
+      {"s", kNanosPerSecond},
+      {"m", 60 * kNanosPerSecond},
+      {"h", 3600 * kNanosPerSecond},
+      {"d", 86400 * kNanosPerSecond},
       {"w", 7 * 86400 * kNanosPerSecond}};
   int64_t unit = kNanosPerSecond;
   std::string_view digits = s;

@@ -5,9 +5,8 @@
 #include <random>
 
 #include "absl/container/flat_hash_set.h"
-
-#include "common/strings.h"
 #include "common/status_macros.h"
+#include "common/strings.h"
 #include "common/time_util.h"
 #include "engine/query_executor.h"
 #include "engine/status_util.h"
@@ -56,10 +55,10 @@ uint64_t Dataset::hot_bytes() const {
 
 std::string Engine::SegmentPath(uint64_t dataset_id, int64_t partition_start,
                                 uint64_t segment_id) const {
-  return JoinPath(JoinPath(JoinPath(JoinPath(options_.root, "datasets"),
-                                    DatasetIdString(dataset_id)),
-                           StrCat(partition_start)),
-                  StrCat(DatasetIdString(segment_id), ".tseg"));
+  return JoinPath(
+      JoinPath(JoinPath(JoinPath(options_.root, "datasets"), DatasetIdString(dataset_id)),
+               StrCat(partition_start)),
+      StrCat(DatasetIdString(segment_id), ".tseg"));
 }
 
 // Opens exactly the segments the manifest lists; a listed file that is missing
@@ -90,9 +89,10 @@ absl::Status Engine::OpenSegments(Dataset* ds, const DatasetMeta& meta) {
       for (const auto& f : *files) {
         std::string path = JoinPath(JoinPath(dir, part), f);
         if (listed.contains(path)) continue;
-        spdlog::warn("stray file {} is not in the manifest (a seal interrupted before its "
-                     "manifest edit); removing it",
-                     path);
+        spdlog::warn(
+            "stray file {} is not in the manifest (a seal interrupted before its "
+            "manifest edit); removing it",
+            path);
         (void)env_->RemoveFile(path);
       }
     }
@@ -150,9 +150,10 @@ absl::Status Engine::Recover() {
   for (size_t i = 0; i < numbers.size(); ++i) {
     const bool last = i + 1 == numbers.size();
     const std::string path = JoinPath(wal_dir, wal::WalFileName(numbers[i]));
-    wal::TailPolicy policy = options_.wal_recovery == wal::TailPolicy::kTruncate
-                                 ? wal::TailPolicy::kTruncate
-                                 : (last ? wal::TailPolicy::kTornTailOnly : wal::TailPolicy::kStrict);
+    wal::TailPolicy policy =
+        options_.wal_recovery == wal::TailPolicy::kTruncate
+            ? wal::TailPolicy::kTruncate
+            : (last ? wal::TailPolicy::kTornTailOnly : wal::TailPolicy::kStrict);
     auto log = wal::ReadLog(env_, path, wal::kWalMagic, policy);
     if (!log.ok()) {
       return absl::DataLossError(StrCat(
@@ -191,25 +192,24 @@ absl::Status Engine::Recover() {
       const Chunk& c = *rec->chunk;
       if (c.columns.size() > schema->fields.size() || c.time_index != schema->time_index()) {
         return absl::DataLossError(StrCat(path, " at offset ", r.offset,
-                                                ": row batch does not match the schema of "
-                                                "dataset ",
-                                                ds->slug()));
+                                          ": row batch does not match the schema of "
+                                          "dataset ",
+                                          ds->slug()));
       }
       for (size_t k = 0; k < c.columns.size(); ++k) {
         if (c.columns[k].type != schema->fields[k].type) {
-          return absl::DataLossError(StrCat(path, " at offset ", r.offset, ": column ",
-                                                  schema->fields[k].name, " has type ",
-                                                  ColumnTypeName(c.columns[k].type),
-                                                  " in the log but ",
-                                                  ColumnTypeName(schema->fields[k].type),
-                                                  " in the schema"));
+          return absl::DataLossError(
+              StrCat(path, " at offset ", r.offset, ": column ", schema->fields[k].name,
+                     " has type ", ColumnTypeName(c.columns[k].type), " in the log but ",
+                     ColumnTypeName(schema->fields[k].type), " in the schema"));
         }
       }
       if (rec->idempotency && now - rec->idempotency->created_ns > options_.idempotency_ttl_ns)
         rec->idempotency.reset();
       {
         std::lock_guard<std::mutex> l(ds->mu_);
-        ds->reserved_max_ts_ = std::max(ds->reserved_max_ts_, c.rows ? c.max_ts : ds->reserved_max_ts_);
+        ds->reserved_max_ts_ =
+            std::max(ds->reserved_max_ts_, c.rows ? c.max_ts : ds->reserved_max_ts_);
       }
       Apply(ds.get(), *rec, r.seq);
       ++recovery_.records;
@@ -218,9 +218,10 @@ absl::Status Engine::Recover() {
     if (log->dropped_bytes > 0) {
       recovery_.dropped_bytes += log->dropped_bytes;
       recovery_.dropped_detail = StrCat(path, ": ", log->drop_reason);
-      spdlog::warn("WAL recovery dropped {} bytes of {} ({}); those requests were never "
-                   "acknowledged",
-                   log->dropped_bytes, path, log->drop_reason);
+      spdlog::warn(
+          "WAL recovery dropped {} bytes of {} ({}); those requests were never "
+          "acknowledged",
+          log->dropped_bytes, path, log->drop_reason);
       if (log->valid_bytes < wal::kFileHeaderSize) {
         // Cut inside its own header (a crash while the file was created): it
         // holds nothing, and as an older file it would no longer read cleanly.
@@ -250,10 +251,9 @@ absl::Status Engine::Recover() {
     last_seq = std::max(last_seq, ds->sealed_through_seq_);
   }
   applied_seq_.store(last_seq, std::memory_order_release);
-  ASSIGN_OR_RETURN(wal_, wal::WalWriter::Open(env_, wo, next_file, last_seq,
-                                              std::move(file_last_seq)));
-  recovery_.seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  ASSIGN_OR_RETURN(wal_,
+                   wal::WalWriter::Open(env_, wo, next_file, last_seq, std::move(file_last_seq)));
+  recovery_.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return absl::OkStatus();
 }
 
@@ -306,8 +306,8 @@ absl::StatusOr<std::shared_ptr<Dataset>> Engine::CreateDataset(const std::string
   set.version = schema.version;
   set.fields = schema.fields;
   RETURN_IF_ERROR(manifest_->LogEdit(set));
-  auto ds = std::make_shared<Dataset>(id, slug, std::make_shared<Schema>(schema),
-                                      create.created_ns, create.partition_interval_ns);
+  auto ds = std::make_shared<Dataset>(id, slug, std::make_shared<Schema>(schema), create.created_ns,
+                                      create.partition_interval_ns);
   std::unique_lock<std::shared_mutex> l(datasets_mu_);
   by_slug_[slug] = ds;
   by_id_[id] = ds;
@@ -331,16 +331,15 @@ absl::StatusOr<std::optional<IngestResult>> Engine::CheckIdempotency(std::string
   if (e.request_hash != request_hash) {
     return MakeError(absl::StatusCode::kAlreadyExists, "idempotency_conflict",
                      StrCat("Idempotency-Key \"", key,
-                                  "\" was already used with a different body or query string"));
+                            "\" was already used with a different body or query string"));
   }
   if (e.pending) {
     return MakeError(absl::StatusCode::kUnavailable, "request_in_progress",
                      StrCat("a request with Idempotency-Key \"", key,
-                                  "\" is still being written; retry to get its answer"));
+                            "\" is still being written; retry to get its answer"));
   }
-  return std::optional<IngestResult>(IngestResult{std::string(slug), e.answer.rows,
-                                                  e.answer.schema_version, e.answer.watermark,
-                                                  true});
+  return std::optional<IngestResult>(IngestResult{
+      std::string(slug), e.answer.rows, e.answer.schema_version, e.answer.watermark, true});
 }
 
 void Engine::Ingest(IngestRequest req, IngestCallback done) {
@@ -377,12 +376,12 @@ void Engine::Ingest(IngestRequest req, IngestCallback done) {
   std::unique_lock<std::mutex> l(ds->mu_);
   SchemaPtr schema = ds->schema_;
   if (req.time_column != schema->time_column) {
-    return done(MakeError(
-        absl::StatusCode::kInvalidArgument, "invalid_request",
-        StrCat("timestampColumn \"", req.time_column, "\" differs from dataset \"",
-                     req.slug, "\"'s time column \"", schema->time_column,
-                     "\", which is fixed when the dataset is created"),
-        ErrorDetails(-1, req.time_column, schema->time_column, req.time_column)));
+    return done(
+        MakeError(absl::StatusCode::kInvalidArgument, "invalid_request",
+                  StrCat("timestampColumn \"", req.time_column, "\" differs from dataset \"",
+                         req.slug, "\"'s time column \"", schema->time_column,
+                         "\", which is fixed when the dataset is created"),
+                  ErrorDetails(-1, req.time_column, schema->time_column, req.time_column)));
   }
   auto merged = MergeFields(*schema, req.fields);
   if (!merged.ok()) return done(merged.status());
@@ -432,8 +431,7 @@ void Engine::Ingest(IngestRequest req, IngestCallback done) {
   IngestAnswer answer;
   answer.rows = req.rows;
   answer.schema_version = schema->version;
-  if (req.rows > 0)
-    ds->reserved_max_ts_ = std::max(ds->reserved_max_ts_, chunk->max_ts);
+  if (req.rows > 0) ds->reserved_max_ts_ = std::max(ds->reserved_max_ts_, chunk->max_ts);
   if (ds->reserved_max_ts_ != Dataset::kNoTimestamp) answer.watermark = ds->reserved_max_ts_;
 
   if (req.rows == 0 && req.idempotency_key.empty()) {
@@ -447,34 +445,33 @@ void Engine::Ingest(IngestRequest req, IngestCallback done) {
   record.schema_version = schema->version;
   record.chunk = chunk;
   if (!req.idempotency_key.empty()) {
-    record.idempotency =
-        IdempotencyInfo{req.idempotency_key, req.request_hash, NowNanos(), answer};
+    record.idempotency = IdempotencyInfo{req.idempotency_key, req.request_hash, NowNanos(), answer};
     auto& e = ds->idempotency_[req.idempotency_key];
-    e = Dataset::IdempotencyEntry{req.request_hash, record.idempotency->created_ns, true, answer,
-                                  0, false};
+    e = Dataset::IdempotencyEntry{
+        req.request_hash, record.idempotency->created_ns, true, answer, 0, false};
   }
   std::string payload = EncodeBatchRecord(record);
   const uint64_t bytes = chunk->memory_bytes;
   inflight_bytes_.fetch_add(bytes, std::memory_order_relaxed);
   auto shared_record = std::make_shared<BatchRecord>(std::move(record));
   std::string slug = req.slug;
-  wal_->Append(wal::RecordType::kRowBatch, std::move(payload),
-               [this, ds, shared_record, answer, bytes, slug, done = std::move(done)](
-                   const absl::Status& s, uint64_t seq) {
-                 inflight_bytes_.fetch_sub(bytes, std::memory_order_relaxed);
-                 if (!s.ok()) {
-                   if (shared_record->idempotency) {
-                     std::lock_guard<std::mutex> l(ds->mu_);
-                     ds->idempotency_.erase(shared_record->idempotency->key);
-                   }
-                   done(s);
-                   return;
-                 }
-                 Apply(ds.get(), *shared_record, seq);
-                 applied_seq_.store(seq, std::memory_order_release);
-                 done(IngestResult{slug, answer.rows, answer.schema_version, answer.watermark,
-                                   false});
-               });
+  wal_->Append(
+      wal::RecordType::kRowBatch, std::move(payload),
+      [this, ds, shared_record, answer, bytes, slug, done = std::move(done)](const absl::Status& s,
+                                                                             uint64_t seq) {
+        inflight_bytes_.fetch_sub(bytes, std::memory_order_relaxed);
+        if (!s.ok()) {
+          if (shared_record->idempotency) {
+            std::lock_guard<std::mutex> l(ds->mu_);
+            ds->idempotency_.erase(shared_record->idempotency->key);
+          }
+          done(s);
+          return;
+        }
+        Apply(ds.get(), *shared_record, seq);
+        applied_seq_.store(seq, std::memory_order_release);
+        done(IngestResult{slug, answer.rows, answer.schema_version, answer.watermark, false});
+      });
 }
 
 void Engine::Apply(Dataset* ds, const BatchRecord& record, uint64_t seq) {
@@ -658,8 +655,8 @@ absl::StatusOr<QueryResult> Engine::Query(std::string_view slug, QuerySpec spec)
           // Absent from this segment: every value is null.
           keep = f.op == FilterOp::kIsNull;
         } else {
-          keep = BlockMayMatch(f, meta.columns[sc].type, meta.columns[sc].blocks[b],
-                               spec.precision);
+          keep =
+              BlockMayMatch(f, meta.columns[sc].type, meta.columns[sc].blocks[b], spec.precision);
         }
         if (!keep) break;
       }
@@ -671,7 +668,8 @@ absl::StatusOr<QueryResult> Engine::Query(std::string_view slug, QuerySpec spec)
     }
     ++seg_stats.segments_scanned;
     partitions.insert(meta.partition_start);
-    ASSIGN_OR_RETURN(auto decoded, seg->reader->ReadBlocks(blocks, read_cols, &seg_stats.bytes_read));
+    ASSIGN_OR_RETURN(auto decoded,
+                     seg->reader->ReadBlocks(blocks, read_cols, &seg_stats.bytes_read));
     for (size_t k = 0; k < blocks.size(); ++k) {
       auto chunk = std::make_shared<Chunk>();
       chunk->rows = time_blocks[blocks[k]].rows;
@@ -683,7 +681,8 @@ absl::StatusOr<QueryResult> Engine::Query(std::string_view slug, QuerySpec spec)
         filled[read_targets[j]] = true;
       }
       for (size_t i = 0; i < filled.size(); ++i) {
-        if (!filled[i]) chunk->columns[i] = ColumnVector::AllNull(schema->fields[i].type, chunk->rows);
+        if (!filled[i])
+          chunk->columns[i] = ColumnVector::AllNull(schema->fields[i].type, chunk->rows);
       }
       chunk->min_ts = time_blocks[blocks[k]].min_int;
       chunk->max_ts = time_blocks[blocks[k]].max_int;
@@ -694,7 +693,8 @@ absl::StatusOr<QueryResult> Engine::Query(std::string_view slug, QuerySpec spec)
   chunks.insert(chunks.end(), hot.begin(), hot.end());
   ASSIGN_OR_RETURN(QueryResult result, ExecuteQuery(spec, *schema, chunks));
   // The executor counted every chunk; the segment blocks are reported apart.
-  result.stats.hot_chunks_scanned -= std::min<uint64_t>(result.stats.hot_chunks_scanned, segment_chunks);
+  result.stats.hot_chunks_scanned -=
+      std::min<uint64_t>(result.stats.hot_chunks_scanned, segment_chunks);
   result.stats.segments_scanned = seg_stats.segments_scanned;
   result.stats.segments_pruned = seg_stats.segments_pruned;
   result.stats.partitions_scanned = partitions.size();
@@ -708,7 +708,8 @@ absl::Status Engine::UpdateSettings(Dataset* ds, const Settings& settings) {
   SchemaPtr schema = ds->schema();
   if (settings.partition_interval_ns && *settings.partition_interval_ns <= 0) {
     return MakeError(absl::StatusCode::kInvalidArgument, "invalid_settings",
-                     "partitionInterval must be a positive duration", "{\"field\":\"partitionInterval\"}");
+                     "partitionInterval must be a positive duration",
+                     "{\"field\":\"partitionInterval\"}");
   }
   if (settings.segment_by) {
     for (const auto& c : *settings.segment_by) {
@@ -767,7 +768,7 @@ absl::StatusOr<FlushResult> Engine::Seal(Dataset* ds) {
   // Split by partition, then order each partition by segmentBy, then time;
   // the sort is stable, so rows equal in both keep their ingest order.
   const int64_t interval = ds->partition_interval_ns() > 0 ? ds->partition_interval_ns()
-                                                            : options_.partition_interval_ns;
+                                                           : options_.partition_interval_ns;
   struct RowRef {
     uint32_t chunk;
     uint32_t row;
@@ -941,7 +942,8 @@ void Engine::SealerLoop() {
     }
     if (largest != nullptr && total > options_.memtable_max_bytes / 2) {
       if (auto r = Seal(largest.get()); !r.ok()) {
-        spdlog::error("sealing dataset {} failed: {}", largest->slug(), ToStd(r.status().message()));
+        spdlog::error("sealing dataset {} failed: {}", largest->slug(),
+                      ToStd(r.status().message()));
       }
     }
     l.lock();

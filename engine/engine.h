@@ -13,7 +13,6 @@
 
 #include <atomic>
 #include <condition_variable>
-#include <thread>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -22,13 +21,14 @@
 #include <optional>
 #include <shared_mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
-#include "common/strings.h"
 #include "absl/status/statusor.h"
 #include "common/env.h"
+#include "common/strings.h"
 #include "engine/manifest.h"
 #include "engine/mem_segment.h"
 #include "engine/query.h"
@@ -176,12 +176,11 @@ class Dataset {
   // The version: what a query snapshot reads. Segments in creation order, then
   // the frozen in-memory segment being sealed, then the active one.
   mutable std::mutex version_mu_;
-  std::shared_ptr<MemSegment> active_ ABSL_GUARDED_BY(version_mu_) =
-      std::make_shared<MemSegment>();
+  std::shared_ptr<MemSegment> active_ ABSL_GUARDED_BY(version_mu_) = std::make_shared<MemSegment>();
   std::shared_ptr<MemSegment> frozen_ ABSL_GUARDED_BY(version_mu_);
   std::vector<SegmentPtr> segments_ ABSL_GUARDED_BY(version_mu_);
   uint64_t sealed_through_seq_ ABSL_GUARDED_BY(version_mu_) = 0;
-  std::mutex seal_mu_;  // one seal at a time per dataset
+  std::mutex seal_mu_;                                        // one seal at a time per dataset
   std::vector<std::string> segment_by_ ABSL_GUARDED_BY(mu_);  // sort key before time
 
   std::atomic<int64_t> applied_max_ts_{kNoTimestamp};

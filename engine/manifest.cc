@@ -2,11 +2,11 @@
 
 #include <simdjson.h>
 
-#include "common/strings.h"
 #include "absl/strings/str_format.h"
 #include "common/json_writer.h"
-#include "common/time_util.h"
 #include "common/status_macros.h"
+#include "common/strings.h"
+#include "common/time_util.h"
 #include "wal/log_reader.h"
 
 namespace timestore {
@@ -233,8 +233,8 @@ absl::StatusOr<std::unique_ptr<Manifest>> Manifest::Open(Env* env, const std::st
       if (r.type != wal::RecordType::kManifestEdit) continue;
       auto edit = DecodeManifestEdit(r.payload);
       if (!edit.ok()) {
-        return absl::DataLossError(StrCat(old_file, " at offset ", r.offset, ": ",
-                                                edit.status().message()));
+        return absl::DataLossError(
+            StrCat(old_file, " at offset ", r.offset, ": ", edit.status().message()));
       }
       RETURN_IF_ERROR(m->Apply(*edit));
     }
@@ -245,7 +245,8 @@ absl::StatusOr<std::unique_ptr<Manifest>> Manifest::Open(Env* env, const std::st
   const std::string live = ManifestFileName(number + 1);
   ASSIGN_OR_RETURN(std::vector<std::string> names, env->ListDir(root));
   for (const auto& name : names) {
-    if (name.rfind("MANIFEST-", 0) == 0 && name != live) (void)env->RemoveFile(JoinPath(root, name));
+    if (name.rfind("MANIFEST-", 0) == 0 && name != live)
+      (void)env->RemoveFile(JoinPath(root, name));
   }
   (void)old_file;
   return m;
@@ -294,8 +295,8 @@ absl::Status Manifest::WriteSnapshot(uint64_t number, int64_t key_ttl_ns) {
 
 absl::Status Manifest::LogEdit(const ManifestEdit& edit) {
   std::lock_guard<std::mutex> l(mu_);
-  RETURN_IF_ERROR(log_->AddRecord(wal::RecordType::kManifestEdit, next_seq_++,
-                                  EncodeManifestEdit(edit)));
+  RETURN_IF_ERROR(
+      log_->AddRecord(wal::RecordType::kManifestEdit, next_seq_++, EncodeManifestEdit(edit)));
   RETURN_IF_ERROR(log_->Sync());
   // datasets_ stays the state as loaded: the engine holds the live state.
   return absl::OkStatus();

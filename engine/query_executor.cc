@@ -9,8 +9,8 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
-#include "common/strings.h"
 #include "common/status_macros.h"
+#include "common/strings.h"
 #include "engine/status_util.h"
 
 namespace timestore {
@@ -84,8 +84,8 @@ struct CompiledFilter {
 
 absl::Status LiteralMismatch(const Filter& f, ColumnType type, std::string_view got) {
   return MakeError(absl::StatusCode::kInvalidArgument, "invalid_query",
-                   StrCat("filter on column \"", f.column, "\" (", ColumnTypeName(type),
-                                ") has a ", got, " value"),
+                   StrCat("filter on column \"", f.column, "\" (", ColumnTypeName(type), ") has a ",
+                          got, " value"),
                    ErrorDetails(-1, f.column, ColumnTypeName(type), got));
 }
 
@@ -252,13 +252,13 @@ void FilterValues(const CompiledFilter& f, const T* values, const ColumnVector& 
   }
   const T lit = lits[0];
   switch (f.op) {
-#define TS_FILTER_CASE(OP, EXPR)                                                      \
-  case FilterOp::OP:                                                                  \
-    if (valid) {                                                                      \
-      Narrow(sel, [&](uint32_t r) { return valid[r] && (values[r] EXPR lit); });      \
-    } else {                                                                          \
-      Narrow(sel, [&](uint32_t r) { return values[r] EXPR lit; });                    \
-    }                                                                                 \
+#define TS_FILTER_CASE(OP, EXPR)                                                 \
+  case FilterOp::OP:                                                             \
+    if (valid) {                                                                 \
+      Narrow(sel, [&](uint32_t r) { return valid[r] && (values[r] EXPR lit); }); \
+    } else {                                                                     \
+      Narrow(sel, [&](uint32_t r) { return values[r] EXPR lit; });               \
+    }                                                                            \
     break;
     TS_FILTER_CASE(kEq, ==)
     TS_FILTER_CASE(kNeq, !=)
@@ -453,7 +453,7 @@ class SumAgg : public Aggregator {
     if (!overflow_) return absl::OkStatus();
     return MakeError(absl::StatusCode::kOutOfRange, "sum_overflow",
                      StrCat("sum of integer column \"", column_,
-                                  "\" overflows int64; use avg or a narrower time range"),
+                            "\" overflows int64; use avg or a narrower time range"),
                      ErrorDetails(-1, column_, "", ""));
   }
 
@@ -800,7 +800,8 @@ absl::StatusOr<QueryResult> ExecuteRaw(const QuerySpec& spec, const Schema& sche
     out.name = schema.fields[out_cols[k]].name;
     out.type = schema.fields[out_cols[k]].type;
     out.valid.reserve(n);
-    for (const RowRef& ref : refs) AppendValue(chunks[ref.chunk]->column(out_cols[k]), ref.row, &out);
+    for (const RowRef& ref : refs)
+      AppendValue(chunks[ref.chunk]->column(out_cols[k]), ref.row, &out);
   }
   result.rows = n;
   return result;
@@ -1035,12 +1036,12 @@ absl::Status ValidateQuery(QuerySpec* spec, const Schema& schema) {
       int idx = schema.IndexOf(a.column);
       if (idx < 0) return UnknownColumn("downsample.aggregations", a.column);
       ColumnType t = schema.fields[idx].type;
-      bool numeric_only = a.fn == AggFn::kAvg || a.fn == AggFn::kSum ||
-                          a.fn == AggFn::kMedian || a.fn == AggFn::kPercentile;
+      bool numeric_only = a.fn == AggFn::kAvg || a.fn == AggFn::kSum || a.fn == AggFn::kMedian ||
+                          a.fn == AggFn::kPercentile;
       if (numeric_only && !IsNumeric(t)) {
         return MakeError(absl::StatusCode::kInvalidArgument, "invalid_query",
                          StrCat("aggregation \"", FnName(a.fn), "\" needs a numeric column; \"",
-                                      a.column, "\" is ", ColumnTypeName(t)),
+                                a.column, "\" is ", ColumnTypeName(t)),
                          ErrorDetails(-1, a.column, "double or integer", ColumnTypeName(t)));
       }
     }
@@ -1048,12 +1049,11 @@ absl::Status ValidateQuery(QuerySpec* spec, const Schema& schema) {
       return Invalid("percentile must be between 0 and 1", a.column);
     }
     if (a.alias.empty()) {
-      a.alias = a.column.empty() ? std::string(FnName(a.fn))
-                                 : StrCat(FnName(a.fn), "_", a.column);
+      a.alias = a.column.empty() ? std::string(FnName(a.fn)) : StrCat(FnName(a.fn), "_", a.column);
     }
     if (std::find(names.begin(), names.end(), a.alias) != names.end()) {
       return Invalid(StrCat("output column \"", a.alias,
-                                  "\" appears twice; give the aggregation a distinct alias"),
+                            "\" appears twice; give the aggregation a distinct alias"),
                      a.alias);
     }
     names.push_back(a.alias);

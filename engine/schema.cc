@@ -1,7 +1,7 @@
 #include "engine/schema.h"
 
-#include "common/strings.h"
 #include "common/json_writer.h"
+#include "common/strings.h"
 #include "engine/status_util.h"
 
 namespace timestore {
@@ -35,10 +35,9 @@ absl::StatusOr<Schema> MergeFields(const Schema& base, std::span<const Field> ad
           .String(ColumnTypeName(f.type))
           .EndObject();
       return MakeError(absl::StatusCode::kFailedPrecondition, "schema_conflict",
-                       StrCat("column \"", f.name, "\" is stored as ",
-                                    ColumnTypeName(stored.type), " and cannot change to ",
-                                    ColumnTypeName(f.type),
-                                    " (schema changes may only add columns)"),
+                       StrCat("column \"", f.name, "\" is stored as ", ColumnTypeName(stored.type),
+                              " and cannot change to ", ColumnTypeName(f.type),
+                              " (schema changes may only add columns)"),
                        details);
     }
   }
@@ -48,9 +47,9 @@ absl::StatusOr<Schema> MergeFields(const Schema& base, std::span<const Field> ad
 
 absl::Status ValidateColumnName(std::string_view name) {
   if (name.empty() || name.size() > 128) {
-    return MakeError(absl::StatusCode::kInvalidArgument, "invalid_schema",
-                     StrCat("column name \"", name.substr(0, 64),
-                                  "\" must be 1 to 128 bytes long"));
+    return MakeError(
+        absl::StatusCode::kInvalidArgument, "invalid_schema",
+        StrCat("column name \"", name.substr(0, 64), "\" must be 1 to 128 bytes long"));
   }
   for (char c : name) {
     if (static_cast<unsigned char>(c) < 0x20) {

@@ -10,7 +10,8 @@ absl::Status MakeError(absl::StatusCode code, std::string_view api_code, std::st
                        std::string_view details_json) {
   absl::Status s(code, ToAbsl(message));
   s.SetPayload(ToAbsl(kErrorCodePayload), absl::Cord(ToAbsl(api_code)));
-  if (!details_json.empty()) s.SetPayload(ToAbsl(kErrorDetailsPayload), absl::Cord(ToAbsl(details_json)));
+  if (!details_json.empty())
+    s.SetPayload(ToAbsl(kErrorDetailsPayload), absl::Cord(ToAbsl(details_json)));
   return s;
 }
 

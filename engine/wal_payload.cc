@@ -2,8 +2,8 @@
 
 #include <cstring>
 
-#include "common/strings.h"
 #include "common/coding.h"
+#include "common/strings.h"
 
 namespace timestore {
 namespace {

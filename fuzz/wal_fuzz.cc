@@ -11,8 +11,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string bytes(reinterpret_cast<const char*>(data), size);
   // Raw payloads straight into the decoder.
   (void)DecodeBatchRecord(bytes);
-  for (auto policy : {wal::TailPolicy::kStrict, wal::TailPolicy::kTornTailOnly,
-                      wal::TailPolicy::kTruncate}) {
+  for (auto policy :
+       {wal::TailPolicy::kStrict, wal::TailPolicy::kTornTailOnly, wal::TailPolicy::kTruncate}) {
     auto log = wal::ParseLog("fuzz.wal", bytes, wal::kWalMagic, policy);
     if (!log.ok()) continue;
     for (const auto& r : log->records) (void)DecodeBatchRecord(r.payload);

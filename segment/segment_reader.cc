@@ -146,8 +146,8 @@ absl::StatusOr<std::string_view> DecompressBlock(std::string_view path, const Bl
   return on_disk;
 }
 
-absl::StatusOr<ColumnVector> DecodeBlock(std::string_view path, const BlockInfo& b,
-                                         ColumnType type, std::string_view on_disk) {
+absl::StatusOr<ColumnVector> DecodeBlock(std::string_view path, const BlockInfo& b, ColumnType type,
+                                         std::string_view on_disk) {
   std::string decompressed;
   ASSIGN_OR_RETURN(std::string_view payload, DecompressBlock(path, b, on_disk, &decompressed));
   Decoder d(payload);
@@ -193,10 +193,9 @@ absl::StatusOr<ColumnVector> DecodeBlock(std::string_view path, const BlockInfo&
 
 namespace {
 
-absl::StatusOr<SegmentMeta> ParseTrailerAndFooter(std::string_view path, uint64_t size,
-                                                  std::string_view trailer,
-                                                  const std::function<absl::Status(
-                                                      uint64_t, size_t, std::string*)>& read) {
+absl::StatusOr<SegmentMeta> ParseTrailerAndFooter(
+    std::string_view path, uint64_t size, std::string_view trailer,
+    const std::function<absl::Status(uint64_t, size_t, std::string*)>& read) {
   if (size < kHeaderSize + kTrailerSize) {
     return Corrupt(path, 0, StrCat("file of ", size, " bytes is too short for a segment"));
   }

@@ -31,8 +31,8 @@ struct BlockOut {
 };
 
 // Encodes rows [begin, end) of `c` into an uncompressed block payload.
-absl::Status EncodeSlice(const ColumnVector& c, bool is_time, size_t begin, size_t end,
-                         BlockOut* b, std::string* payload) {
+absl::Status EncodeSlice(const ColumnVector& c, bool is_time, size_t begin, size_t end, BlockOut* b,
+                         std::string* payload) {
   const size_t n = end - begin;
   b->rows = static_cast<uint32_t>(n);
   payload->clear();
@@ -180,8 +180,8 @@ void Compress(const std::string& payload, CompressionPolicy policy, BlockOut* b)
 
 }  // namespace
 
-absl::StatusOr<WrittenSegment> EncodeSegment(const SegmentContents& in,
-                                             const WriteOptions& options, std::string* out) {
+absl::StatusOr<WrittenSegment> EncodeSegment(const SegmentContents& in, const WriteOptions& options,
+                                             std::string* out) {
   if (in.specs.size() != in.columns.size() || in.time_column >= in.columns.size()) {
     return absl::InvalidArgumentError("segment contents: columns and specs disagree");
   }

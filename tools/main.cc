@@ -6,6 +6,7 @@
 #include <signal.h>
 
 #include <atomic>
+#include <cctype>
 #include <chrono>
 #include <condition_variable>
 #include <csignal>
@@ -15,13 +16,12 @@
 #include <thread>
 
 #include "CLI/CLI.hpp"
-#include <cctype>
-#include "common/strings.h"
 #include "api/http_server.h"
 #include "api/service.h"
 #include "common/env.h"
-#include "common/uring_env.h"
+#include "common/strings.h"
 #include "common/time_util.h"
+#include "common/uring_env.h"
 #include "engine/engine.h"
 #include "engine/manifest.h"
 #include "engine/wal_payload.h"
@@ -215,8 +215,8 @@ int Serve(const ServeConfig& c) {
     }
     engine = std::move(*opened);
     const RecoveryReport& r = engine->recovery();
-    spdlog::info("ready: replayed {} WAL records ({} rows) from {} files in {:.3f} s{}",
-                 r.records, r.rows, r.wal_files, r.seconds,
+    spdlog::info("ready: replayed {} WAL records ({} rows) from {} files in {:.3f} s{}", r.records,
+                 r.rows, r.wal_files, r.seconds,
                  r.dropped_bytes ? StrCat("; dropped torn tail: ", r.dropped_detail) : "");
     service.SetEngine(engine.get());
   });
@@ -342,28 +342,35 @@ int main(int argc, char** argv) {
       ->envname("TIMESTORE_WAL_SYNC_INTERVAL_MS");
   serve->add_option("--wal-max-file-bytes", c.wal_max_file_bytes, "WAL file rotation size")
       ->envname("TIMESTORE_WAL_MAX_FILE_BYTES");
-  serve->add_option("--wal-recovery", c.wal_recovery,
-                    "strict (refuse mid-file corruption) | truncate (drop from the bad record)")
+  serve
+      ->add_option("--wal-recovery", c.wal_recovery,
+                   "strict (refuse mid-file corruption) | truncate (drop from the bad record)")
       ->envname("TIMESTORE_WAL_RECOVERY");
-  serve->add_option("--memtable-max-bytes", c.memtable_max_bytes,
-                    "In-memory segment budget; ingest answers 503 beyond it")
+  serve
+      ->add_option("--memtable-max-bytes", c.memtable_max_bytes,
+                   "In-memory segment budget; ingest answers 503 beyond it")
       ->envname("TIMESTORE_MEMTABLE_MAX_BYTES");
   serve->add_option("--max-body-bytes", c.max_body_bytes, "Largest request body (413 beyond)")
       ->envname("TIMESTORE_MAX_BODY_BYTES");
-  serve->add_option("--partition-interval", c.partition_interval,
-                    "Default partition interval of new datasets")
+  serve
+      ->add_option("--partition-interval", c.partition_interval,
+                   "Default partition interval of new datasets")
       ->envname("TIMESTORE_PARTITION_INTERVAL");
-  serve->add_option("--seal-max-rows", c.seal_max_rows,
-                    "Seal an in-memory segment into files at this many rows")
+  serve
+      ->add_option("--seal-max-rows", c.seal_max_rows,
+                   "Seal an in-memory segment into files at this many rows")
       ->envname("TIMESTORE_SEAL_MAX_ROWS");
-  serve->add_option("--seal-max-age-ms", c.seal_max_age_ms,
-                    "Seal an in-memory segment once its oldest row is this old")
+  serve
+      ->add_option("--seal-max-age-ms", c.seal_max_age_ms,
+                   "Seal an in-memory segment once its oldest row is this old")
       ->envname("TIMESTORE_SEAL_MAX_AGE_MS");
-  serve->add_option("--block-compression", c.block_compression,
-                    "Segment block compression: auto|lz4|zstd|none")
+  serve
+      ->add_option("--block-compression", c.block_compression,
+                   "Segment block compression: auto|lz4|zstd|none")
       ->envname("TIMESTORE_BLOCK_COMPRESSION");
-  serve->add_option("--io-engine", c.io_engine,
-                    "File I/O: auto (io_uring when the kernel allows it), io_uring, posix")
+  serve
+      ->add_option("--io-engine", c.io_engine,
+                   "File I/O: auto (io_uring when the kernel allows it), io_uring, posix")
       ->envname("TIMESTORE_IO_ENGINE");
   serve->add_option("--query-max-limit", c.query_max_limit, "Largest query limit")
       ->envname("TIMESTORE_QUERY_MAX_LIMIT");
@@ -383,15 +390,17 @@ int main(int argc, char** argv) {
 
   std::vector<std::string> segment_paths;
   bool inspect_json = false;
-  auto* inspect = app.add_subcommand("inspect", "Print the layout, codecs and statistics of "
-                                                "segment files (.tseg)");
+  auto* inspect = app.add_subcommand("inspect",
+                                     "Print the layout, codecs and statistics of "
+                                     "segment files (.tseg)");
   inspect->add_option("files", segment_paths, "Segment files")->required();
   inspect->add_flag("--json", inspect_json, "One JSON object per file (an array for several)");
 
   std::string verify_root;
-  auto* verify = app.add_subcommand(
-      "verify", "Check a storage root without changing it: manifest, every segment block, "
-                "every WAL record; exit 1 naming what is corrupt");
+  auto* verify =
+      app.add_subcommand("verify",
+                         "Check a storage root without changing it: manifest, every segment block, "
+                         "every WAL record; exit 1 naming what is corrupt");
   verify->add_option("root", verify_root, "Storage root")->required();
 
   CLI11_PARSE(app, argc, argv);

@@ -1,10 +1,10 @@
 #include "wal/log_reader.h"
 
 #include "absl/status/status.h"
-#include "common/strings.h"
 #include "common/checksum.h"
 #include "common/coding.h"
 #include "common/status_macros.h"
+#include "common/strings.h"
 
 namespace timestore::wal {
 namespace {
@@ -43,8 +43,8 @@ absl::StatusOr<LogFile> ParseLog(std::string path, std::string contents, uint32_
       out.drop_reason = "file header incomplete";
       return out;
     }
-    return absl::DataLossError(StrCat(out.path, ": file is ", data.size(),
-                                            " bytes, shorter than the log file header"));
+    return absl::DataLossError(
+        StrCat(out.path, ": file is ", data.size(), " bytes, shorter than the log file header"));
   }
   uint32_t got_magic = DecodeFixed32(data.data());
   uint32_t version = DecodeFixed32(data.data() + 4);
@@ -53,9 +53,9 @@ absl::StatusOr<LogFile> ParseLog(std::string path, std::string contents, uint32_
         StrCat(out.path, ": bad magic at offset 0 (not a Timestore log of this kind)"));
   }
   if (version != kLogFormatVersion) {
-    return absl::FailedPreconditionError(StrCat(
-        out.path, ": log format version ", version, " is not supported (expected ",
-        kLogFormatVersion, ")"));
+    return absl::FailedPreconditionError(StrCat(out.path, ": log format version ", version,
+                                                " is not supported (expected ", kLogFormatVersion,
+                                                ")"));
   }
 
   uint64_t pos = kFileHeaderSize;
@@ -91,8 +91,7 @@ absl::StatusOr<LogFile> ParseLog(std::string path, std::string contents, uint32_
         problem = StrCat("sequence number ", seq, " does not follow ", last_seq);
         torn = false;
       } else {
-        out.records.push_back(
-            LogRecord{type, seq, pos, rest.substr(kRecordHeaderSize, len)});
+        out.records.push_back(LogRecord{type, seq, pos, rest.substr(kRecordHeaderSize, len)});
         last_seq = seq;
         pos += kRecordHeaderSize + len;
         continue;
@@ -105,9 +104,9 @@ absl::StatusOr<LogFile> ParseLog(std::string path, std::string contents, uint32_
       out.drop_reason = StrCat(problem, " at offset ", pos);
       break;
     }
-    return absl::DataLossError(StrCat(
-        out.path, ": corrupt record at offset ", pos, ": ", problem, " (", data.size() - pos,
-        " bytes from there on cannot be read)"));
+    return absl::DataLossError(StrCat(out.path, ": corrupt record at offset ", pos, ": ", problem,
+                                      " (", data.size() - pos,
+                                      " bytes from there on cannot be read)"));
   }
   out.valid_bytes = data.size() - out.dropped_bytes;
   return out;

@@ -6,8 +6,7 @@
 
 namespace timestore::wal {
 
-void AppendFramedRecord(std::string* dst, RecordType type, uint64_t seq,
-                        std::string_view payload) {
+void AppendFramedRecord(std::string* dst, RecordType type, uint64_t seq, std::string_view payload) {
   size_t start = dst->size();
   dst->resize(start + kRecordHeaderSize);
   dst->append(payload.data(), payload.size());

@@ -4,9 +4,9 @@
 #include <future>
 #include <vector>
 
-#include "common/strings.h"
 #include "absl/strings/str_format.h"
 #include "common/status_macros.h"
+#include "common/strings.h"
 
 namespace timestore::wal {
 
@@ -30,8 +30,7 @@ WalWriter::WalWriter(Env* env, WalOptions options, uint64_t file_number, uint64_
       last_sync_(std::chrono::steady_clock::now()) {}
 
 absl::StatusOr<std::unique_ptr<WalWriter>> WalWriter::Open(Env* env, WalOptions options,
-                                                           uint64_t file_number,
-                                                           uint64_t last_seq,
+                                                           uint64_t file_number, uint64_t last_seq,
                                                            std::map<uint64_t, uint64_t> existing) {
   RETURN_IF_ERROR(env->CreateDirs(options.dir));
   std::unique_ptr<WalWriter> w(new WalWriter(env, std::move(options), file_number, last_seq));
@@ -170,9 +169,9 @@ absl::Status WalWriter::WriteGroup(const std::string& framed, bool force_sync) {
         if (t.ok()) t = (*f)->Close();
       }
       if (!t.ok()) {
-        poisoned_ = absl::InternalError(
-            StrCat("write-ahead log unusable after a failed write (", s.message(),
-                   ") and a failed truncation (", t.message(), "); restart the server"));
+        poisoned_ = absl::InternalError(StrCat("write-ahead log unusable after a failed write (",
+                                               s.message(), ") and a failed truncation (",
+                                               t.message(), "); restart the server"));
         return s;
       }
       unsynced_ = false;
@@ -207,8 +206,7 @@ void WalWriter::Run() {
     {
       std::unique_lock<std::mutex> l(mu_);
       if (options_.sync_mode == SyncMode::kBatch && unsynced_) {
-        cv_.wait_until(l, last_sync_ + interval,
-                       [this] { return !pending_.empty() || closing_; });
+        cv_.wait_until(l, last_sync_ + interval, [this] { return !pending_.empty() || closing_; });
       } else {
         cv_.wait(l, [this] { return !pending_.empty() || closing_; });
       }

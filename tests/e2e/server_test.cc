@@ -67,9 +67,8 @@ TEST_F(ServerTest, IngestThenQueryRawAndDownsampled) {
                        R"({"timestamp":1714564830000,"host":"a","v":null})"),
                   {{"Content-Type", "application/json"}});
   ASSERT_EQ(r.status, 200) << r.body;
-  EXPECT_EQ(r.body,
-            R"({"dataset":"cpu","rowsIngested":3,"schemaVersion":1,)"
-            R"("watermark":"2024-05-01T12:00:30Z","duplicate":false})");
+  EXPECT_EQ(r.body, R"({"dataset":"cpu","rowsIngested":3,"schemaVersion":1,)"
+                    R"("watermark":"2024-05-01T12:00:30Z","duplicate":false})");
 
   r = c.Post("/datasets/cpu/query",
              R"({"timeRange":{"start":"2024-05-01T00:00:00Z","end":"2024-05-02T00:00:00Z"},)"
@@ -86,11 +85,12 @@ TEST_F(ServerTest, IngestThenQueryRawAndDownsampled) {
   EXPECT_EQ(double(rows.at(2)["v"]), 1.5);
   EXPECT_EQ(uint64_t(doc["freshness"]["hotRows"]), 3u);
 
-  r = c.Post("/datasets/cpu/query",
-             R"({"timeRange":{"start":1714521600000,"end":1714608000000},)"
-             R"("downsample":{"intervalUnit":"minute","groupBy":["host"],"aggregations":[)"
-             R"({"fn":"avg","column":"v"},{"fn":"count","alias":"rows"},{"fn":"max","column":"n"}]},)"
-             R"("timestampFormat":"epoch_ns"})");
+  r = c.Post(
+      "/datasets/cpu/query",
+      R"({"timeRange":{"start":1714521600000,"end":1714608000000},)"
+      R"("downsample":{"intervalUnit":"minute","groupBy":["host"],"aggregations":[)"
+      R"({"fn":"avg","column":"v"},{"fn":"count","alias":"rows"},{"fn":"max","column":"n"}]},)"
+      R"("timestampFormat":"epoch_ns"})");
   ASSERT_EQ(r.status, 200) << r.body;
   doc = Parse(p, r.body);
   rows = doc["rows"];
@@ -109,9 +109,10 @@ TEST_F(ServerTest, IngestThenQueryRawAndDownsampled) {
   EXPECT_EQ(r.headers["content-type"], "text/csv; charset=utf-8");
   EXPECT_EQ(r.body, "timestamp,host,v,n\r\n2024-05-01T12:00:10.5Z,b,2,2\r\n");
 
-  r = c.Post("/datasets/cpu/query",
-             R"({"timeRange":{"start":"2024-05-01T00:00:00Z","end":"2024-05-02T00:00:00Z"},"limit":2})",
-             {{"Accept", "application/x-ndjson"}});
+  r = c.Post(
+      "/datasets/cpu/query",
+      R"({"timeRange":{"start":"2024-05-01T00:00:00Z","end":"2024-05-02T00:00:00Z"},"limit":2})",
+      {{"Accept", "application/x-ndjson"}});
   ASSERT_EQ(r.status, 200);
   EXPECT_EQ(std::count(r.body.begin(), r.body.end(), '\n'), 2);
 }
@@ -138,9 +139,9 @@ TEST_F(ServerTest, NdjsonIngestInfersAndEvolvesSchema) {
 TEST_F(ServerTest, ErrorAnswersFollowTheContract) {
   StartServer({{"TIMESTORE_MAX_BODY_BYTES", "4096"}, {"TIMESTORE_QUERY_MAX_LIMIT", "100"}});
   HttpClient c(server_->port());
-  ASSERT_EQ(c.Post("/datasets/cpu/ingest", Body(R"({"timestamp":"2024-05-01T00:00:00Z","v":1})"))
-                .status,
-            200);
+  ASSERT_EQ(
+      c.Post("/datasets/cpu/ingest", Body(R"({"timestamp":"2024-05-01T00:00:00Z","v":1})")).status,
+      200);
   struct Case {
     std::string method, target, body;
     int status;
@@ -148,13 +149,13 @@ TEST_F(ServerTest, ErrorAnswersFollowTheContract) {
   };
   std::vector<Case> cases = {
       {"POST", "/datasets/cpu/ingest", "{not json", 400, "invalid_json"},
-      {"POST", "/datasets/cpu/ingest", R"({"records":[{"timestamp":"2024-05-01T00:00:00Z","v":"x"}]})",
-       400, "invalid_value"},
+      {"POST", "/datasets/cpu/ingest",
+       R"({"records":[{"timestamp":"2024-05-01T00:00:00Z","v":"x"}]})", 400, "invalid_value"},
       {"POST", "/datasets/cpu/ingest", R"({"records":[{"v":1}]})", 400, "invalid_value"},
       {"POST", "/datasets/cpu/ingest", R"({"records":[{"timestamp":"2024-13-01T00:00:00Z"}]})", 400,
        "invalid_value"},
-      {"POST", "/datasets/cpu/ingest", R"({"records":[{"timestamp":"2024-05-01T00:00:00Z","n":1.5}]})",
-       400, "invalid_value"},
+      {"POST", "/datasets/cpu/ingest",
+       R"({"records":[{"timestamp":"2024-05-01T00:00:00Z","n":1.5}]})", 400, "invalid_value"},
       {"POST", "/datasets/cpu/ingest",
        R"({"schema":{"fields":[{"name":"v","type":"string"}]},"records":[]})", 422,
        "schema_conflict"},
@@ -209,7 +210,8 @@ TEST_F(ServerTest, IdempotencyKeys) {
   EXPECT_EQ(other.status, 409);
   auto other_query = c.Post("/datasets/cpu/ingest?precision=s", body, {{"Idempotency-Key", "abc"}});
   EXPECT_EQ(other_query.status, 409);
-  auto long_key = c.Post("/datasets/cpu/ingest", body, {{"Idempotency-Key", std::string(256, 'k')}});
+  auto long_key =
+      c.Post("/datasets/cpu/ingest", body, {{"Idempotency-Key", std::string(256, 'k')}});
   EXPECT_EQ(long_key.status, 400);
   // Remembered across a restart.
   server_->Stop(SIGKILL);
@@ -217,14 +219,16 @@ TEST_F(ServerTest, IdempotencyKeys) {
   HttpClient c2(server_->port());
   auto after = c2.Post("/datasets/cpu/ingest", body, {{"Idempotency-Key", "abc"}});
   EXPECT_EQ(after.body, expected);
-  auto q = c2.Post("/datasets/cpu/query",
-                   R"({"timeRange":{"start":"2024-01-01T00:00:00Z","end":"2025-01-01T00:00:00Z"}})");
+  auto q =
+      c2.Post("/datasets/cpu/query",
+              R"({"timeRange":{"start":"2024-01-01T00:00:00Z","end":"2025-01-01T00:00:00Z"}})");
   simdjson::dom::parser p;
   EXPECT_EQ(simdjson::dom::array(Parse(p, q.body)["rows"]).size(), 1u);
 }
 
 TEST_F(ServerTest, ScopesGateRoutes) {
-  StartServer({{"TIMESTORE_REQUIRE_SCOPE", "ts:read"}, {"TIMESTORE_REQUIRE_WRITE_SCOPE", "ts:write"}});
+  StartServer(
+      {{"TIMESTORE_REQUIRE_SCOPE", "ts:read"}, {"TIMESTORE_REQUIRE_WRITE_SCOPE", "ts:write"}});
   HttpClient c(server_->port());
   std::string body = Body(R"({"timestamp":"2024-05-01T00:00:00Z","v":1})");
   auto r = c.Post("/datasets/cpu/ingest", body);
@@ -241,9 +245,9 @@ TEST_F(ServerTest, ScopesGateRoutes) {
 TEST_F(ServerTest, ServiceEndpoints) {
   StartServer();
   HttpClient c(server_->port());
-  ASSERT_EQ(c.Post("/datasets/cpu/ingest", Body(R"({"timestamp":"2024-05-01T00:00:00Z","v":1})"))
-                .status,
-            200);
+  ASSERT_EQ(
+      c.Post("/datasets/cpu/ingest", Body(R"({"timestamp":"2024-05-01T00:00:00Z","v":1})")).status,
+      200);
   auto h = c.Get("/health");
   EXPECT_EQ(h.body, R"({"status":"ok"})");
   EXPECT_EQ(c.Get("/ready").status, 200);
@@ -310,11 +314,12 @@ void KillNineAndCheck(TestServer* server, int min_acked, const std::string& data
 
   ASSERT_TRUE(server->Start());
   HttpClient c(server->port());
-  auto r = c.Post("/datasets/" + dataset + "/query",
-                  R"({"timeRange":{"start":0,"end":"2100-01-01T00:00:00Z"},)"
-                  R"("downsample":{"groupBy":["client","batch"],"aggregations":[)"
-                  R"({"fn":"count","alias":"rows"},{"fn":"count_distinct","column":"row","alias":"distinct"}]},)"
-                  R"("limit":1000000})");
+  auto r = c.Post(
+      "/datasets/" + dataset + "/query",
+      R"({"timeRange":{"start":0,"end":"2100-01-01T00:00:00Z"},)"
+      R"("downsample":{"groupBy":["client","batch"],"aggregations":[)"
+      R"({"fn":"count","alias":"rows"},{"fn":"count_distinct","column":"row","alias":"distinct"}]},)"
+      R"("limit":1000000})");
   ASSERT_EQ(r.status, 200) << r.body;
   simdjson::dom::parser p;
   auto doc = Parse(p, r.body);
@@ -343,7 +348,8 @@ TEST_F(ServerTest, KillNineLosesNoAcknowledgedRow) {
 // The same while the server seals all the time: segments are written, the
 // manifest edited and WAL files deleted under the kill.
 TEST_F(ServerTest, KillNineDuringSealingLosesNothing) {
-  StartServer({{"TIMESTORE_SEAL_MAX_ROWS", "500"}, {"TIMESTORE_SEAL_MAX_AGE_MS", "20"},
+  StartServer({{"TIMESTORE_SEAL_MAX_ROWS", "500"},
+               {"TIMESTORE_SEAL_MAX_AGE_MS", "20"},
                {"TIMESTORE_WAL_MAX_FILE_BYTES", "16KiB"}});
   KillNineAndCheck(server_.get(), 400, "crash", /*wait_for_seal=*/true);
   // And once more on the recovered store, which now holds segments.
@@ -367,9 +373,8 @@ TEST_F(ServerTest, SigtermIsGracefulAndDurable) {
   EXPECT_EQ(WEXITSTATUS(status), 0);
   ASSERT_TRUE(server_->Start());
   HttpClient c(server_->port());
-  auto r = c.Post("/datasets/t/query",
-                  R"({"timeRange":{"start":0,"end":"2100-01-01T00:00:00Z"},)"
-                  R"("downsample":{"aggregations":[{"fn":"count"}]}})");
+  auto r = c.Post("/datasets/t/query", R"({"timeRange":{"start":0,"end":"2100-01-01T00:00:00Z"},)"
+                                       R"("downsample":{"aggregations":[{"fn":"count"}]}})");
   EXPECT_NE(r.body.find("\"count\":20"), std::string::npos) << r.body;
 }
 

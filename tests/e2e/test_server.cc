@@ -1,9 +1,9 @@
 #include "tests/e2e/test_server.h"
 
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
-#include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/socket.h>
@@ -92,8 +92,8 @@ HttpResult HttpClient::Request(const std::string& method, const std::string& tar
     size_t pos = head.find("\r\n");
     while (pos != std::string::npos) {
       size_t next = head.find("\r\n", pos + 2);
-      std::string line = head.substr(pos + 2, next == std::string::npos ? std::string::npos
-                                                                        : next - pos - 2);
+      std::string line =
+          head.substr(pos + 2, next == std::string::npos ? std::string::npos : next - pos - 2);
       size_t colon = line.find(':');
       if (colon != std::string::npos) {
         std::string name = line.substr(0, colon);
@@ -142,8 +142,8 @@ bool TestServer::Start() {
     for (const auto& [k, v] : env_) ::setenv(k.c_str(), v.c_str(), 1);
     std::string data = root_ + "/data";
     ::execl(TIMESTORE_BINARY, TIMESTORE_BINARY, "serve", "--host", "127.0.0.1", "--port", "0",
-            "--port-file", port_file.c_str(), "--storage-root", data.c_str(), "--log-level",
-            "warn", static_cast<char*>(nullptr));
+            "--port-file", port_file.c_str(), "--storage-root", data.c_str(), "--log-level", "warn",
+            static_cast<char*>(nullptr));
     ::_exit(127);
   }
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);

@@ -135,7 +135,8 @@ bool Matches(const Row& r, const Filter& f) {
       return f.op == FilterOp::kIn ? *r.d == lit : cmp(*r.d, lit);
     }
     if (f.column == "i") {
-      if (l.kind == Literal::Kind::kInt) return f.op == FilterOp::kIn ? *r.i == l.i : cmp(*r.i, l.i);
+      if (l.kind == Literal::Kind::kInt)
+        return f.op == FilterOp::kIn ? *r.i == l.i : cmp(*r.i, l.i);
       long double v = static_cast<long double>(*r.i), lit = l.d;
       return f.op == FilterOp::kIn ? v == lit : cmp(v, lit);
     }
@@ -198,8 +199,7 @@ bool ValueLess(const Value& a, const Value& b) {
 }
 
 // Returns the cell, or nullopt for "the query must fail" (sum overflow).
-std::optional<Cell> Aggregate(const Aggregation& a, const std::vector<Value>& vals,
-                              size_t rows) {
+std::optional<Cell> Aggregate(const Aggregation& a, const std::vector<Value>& vals, size_t rows) {
   switch (a.fn) {
     case AggFn::kCount:
       return I(a.column.empty() ? static_cast<int64_t>(rows) : static_cast<int64_t>(vals.size()));
@@ -330,7 +330,8 @@ std::optional<std::vector<std::vector<Cell>>> Reference(const QuerySpec& spec,
   std::vector<const Group*> order;
   for (const auto& [k, g] : groups) order.push_back(&g);
   std::sort(order.begin(), order.end(), [&](const Group* a, const Group* b) {
-    if (a->bucket != b->bucket) return spec.descending ? a->bucket > b->bucket : a->bucket < b->bucket;
+    if (a->bucket != b->bucket)
+      return spec.descending ? a->bucket > b->bucket : a->bucket < b->bucket;
     for (size_t k = 0; k < a->keys.size(); ++k) {
       const auto& x = a->keys[k];
       const auto& y = b->keys[k];
@@ -376,7 +377,9 @@ std::optional<std::vector<std::vector<Cell>>> Reference(const QuerySpec& spec,
 class Gen {
  public:
   explicit Gen(uint64_t seed) : rng_(seed) {}
-  int64_t Int(int64_t lo, int64_t hi) { return std::uniform_int_distribution<int64_t>(lo, hi)(rng_); }
+  int64_t Int(int64_t lo, int64_t hi) {
+    return std::uniform_int_distribution<int64_t>(lo, hi)(rng_);
+  }
   bool Chance(double p) { return std::uniform_real_distribution<double>(0, 1)(rng_) < p; }
 
   double Double() {
@@ -393,12 +396,13 @@ class Gen {
   }
   int64_t Integer(bool extremes) {
     if (extremes && Chance(0.05))
-      return Chance(0.5) ? std::numeric_limits<int64_t>::max() : std::numeric_limits<int64_t>::min();
+      return Chance(0.5) ? std::numeric_limits<int64_t>::max()
+                         : std::numeric_limits<int64_t>::min();
     return Int(-20, 20);
   }
   std::string String() {
-    static const std::string kStrings[] = {"", "a", "b", "host_1", "host_10", "host_2",
-                                           "Ünïcödé", "zz", std::string(300, 'x')};
+    static const std::string kStrings[] = {
+        "", "a", "b", "host_1", "host_10", "host_2", "Ünïcödé", "zz", std::string(300, 'x')};
     int k = static_cast<int>(Int(0, 8));
     return kStrings[k];
   }
@@ -459,8 +463,8 @@ class Gen {
       Filter f;
       f.column = kCols[Int(0, 4)];
       f.op = static_cast<FilterOp>(Int(0, 8));
-      if (f.column == "ts" && (f.op == FilterOp::kIn || f.op == FilterOp::kIsNull ||
-                               f.op == FilterOp::kIsNotNull))
+      if (f.column == "ts" &&
+          (f.op == FilterOp::kIn || f.op == FilterOp::kIsNull || f.op == FilterOp::kIsNotNull))
         f.op = FilterOp::kGte;
       if (f.op == FilterOp::kIn) {
         int n = static_cast<int>(Int(0, 3));
@@ -482,10 +486,9 @@ class Gen {
     static const std::vector<std::string> kGroups = {"s", "b", "i", "d"};
     for (const auto& g : kGroups)
       if (Chance(0.3)) ds.group_by.push_back(g);
-    static const AggFn kFns[] = {AggFn::kAvg,   AggFn::kMin,           AggFn::kMax,
-                                 AggFn::kSum,   AggFn::kCount,         AggFn::kCountDistinct,
-                                 AggFn::kMedian, AggFn::kPercentile,   AggFn::kFirst,
-                                 AggFn::kLast};
+    static const AggFn kFns[] = {
+        AggFn::kAvg,           AggFn::kMin,    AggFn::kMax,        AggFn::kSum,   AggFn::kCount,
+        AggFn::kCountDistinct, AggFn::kMedian, AggFn::kPercentile, AggFn::kFirst, AggFn::kLast};
     for (AggFn fn : kFns) {
       for (const std::string col : {"d", "i", "s", "b", "ts", ""}) {
         bool numeric = fn == AggFn::kAvg || fn == AggFn::kSum || fn == AggFn::kMedian ||
@@ -501,7 +504,8 @@ class Gen {
         ds.aggregations.push_back(a);
       }
     }
-    if (ds.aggregations.empty()) ds.aggregations.push_back(Aggregation{AggFn::kCount, "", 0.5, "n"});
+    if (ds.aggregations.empty())
+      ds.aggregations.push_back(Aggregation{AggFn::kCount, "", 0.5, "n"});
     q.downsample = ds;
     return q;
   }
@@ -571,8 +575,9 @@ TEST(QueryExecutorTest, EmptyAndAllNullInputs) {
   auto r = ExecuteQuery(spec, schema, chunks);
   ASSERT_TRUE(r.ok());
   // One bucket (no interval): aggregates over no values are null, counts are 0.
-  EXPECT_EQ(Render(*r),
-            (std::vector<std::vector<Cell>>{{T(0), Null(), Null(), Null(), I(0), I(0), Null(), Null()}}));
+  EXPECT_EQ(
+      Render(*r),
+      (std::vector<std::vector<Cell>>{{T(0), Null(), Null(), Null(), I(0), I(0), Null(), Null()}}));
   EXPECT_EQ(r->columns[1].name, "avg_d");
 }
 

@@ -49,8 +49,10 @@ class SealTest : public ::testing::Test {
     IngestRequest r;
     r.slug = "ds";
     r.time_column = "timestamp";
-    r.fields = {{"timestamp", ColumnType::kTimestamp}, {"host", ColumnType::kString},
-                {"v", ColumnType::kDouble},            {"n", ColumnType::kInteger},
+    r.fields = {{"timestamp", ColumnType::kTimestamp},
+                {"host", ColumnType::kString},
+                {"v", ColumnType::kDouble},
+                {"n", ColumnType::kInteger},
                 {"ok", ColumnType::kBoolean}};
     ColumnBuilder ts(ColumnType::kTimestamp), host(ColumnType::kString), v(ColumnType::kDouble),
         i(ColumnType::kInteger), ok(ColumnType::kBoolean);
@@ -105,16 +107,11 @@ class SealTest : public ::testing::Test {
         ds.interval_ns = static_cast<int64_t>(1 + rng() % 3600) * 1'000'000'000;
         if (rng() % 2) ds.group_by.push_back("host");
         if (rng() % 3 == 0) ds.group_by.push_back("ok");
-        ds.aggregations = {{AggFn::kCount, "", 0.5, "rows"},
-                           {AggFn::kAvg, "v", 0.5, ""},
-                           {AggFn::kSum, "n", 0.5, ""},
-                           {AggFn::kMin, "host", 0.5, ""},
-                           {AggFn::kMax, "v", 0.5, ""},
-                           {AggFn::kPercentile, "v", 0.9, ""},
-                           {AggFn::kMedian, "n", 0.5, ""},
-                           {AggFn::kCountDistinct, "n", 0.5, ""},
-                           {AggFn::kFirst, "v", 0.5, ""},
-                           {AggFn::kLast, "n", 0.5, ""}};
+        ds.aggregations = {{AggFn::kCount, "", 0.5, "rows"}, {AggFn::kAvg, "v", 0.5, ""},
+                           {AggFn::kSum, "n", 0.5, ""},      {AggFn::kMin, "host", 0.5, ""},
+                           {AggFn::kMax, "v", 0.5, ""},      {AggFn::kPercentile, "v", 0.9, ""},
+                           {AggFn::kMedian, "n", 0.5, ""},   {AggFn::kCountDistinct, "n", 0.5, ""},
+                           {AggFn::kFirst, "v", 0.5, ""},    {AggFn::kLast, "n", 0.5, ""}};
         s.downsample = ds;
       }
       out.push_back(s);
@@ -159,7 +156,8 @@ void ExpectSameAnswers(const std::vector<std::string>& want, const std::vector<s
         simdjson::dom::element vb = ob[k];
         if (va.is_double() && vb.is_number()) {
           double x = va.get_double(), y = vb.get_double();
-          ASSERT_NEAR(x, y, 1e-9 * std::max(1.0, std::fabs(x))) << stage << " query " << q << " " << k;
+          ASSERT_NEAR(x, y, 1e-9 * std::max(1.0, std::fabs(x)))
+              << stage << " query " << q << " " << k;
         } else {
           ASSERT_EQ(simdjson::to_string(va), simdjson::to_string(vb))
               << stage << " query " << q << " key " << k << "\nwant " << want[q].substr(0, 500)
@@ -167,7 +165,8 @@ void ExpectSameAnswers(const std::vector<std::string>& want, const std::vector<s
         }
       }
     }
-    ASSERT_TRUE(!(ita != a.end()) && !(itb != b.end())) << stage << " query " << q << ": row counts differ";
+    ASSERT_TRUE(!(ita != a.end()) && !(itb != b.end()))
+        << stage << " query " << q << ": row counts differ";
   }
 }
 
