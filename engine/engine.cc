@@ -476,26 +476,30 @@ void Engine::Ingest(IngestRequest req, IngestCallback done) {
 
 void Engine::Apply(Dataset* ds, const BatchRecord& record, uint64_t seq) {
   const Chunk& c = *record.chunk;
-  std::shared_ptr<MemSegment> active;
-  {
-    std::lock_guard<std::mutex> l(ds->version_mu_);
-    active = ds->active_;
-  }
-  active->NoteSeq(seq);
-  if (c.rows > 0) {
-    active->Append(record.chunk, *ds->schema(), seq);
-    int64_t cur = ds->applied_max_ts_.load(std::memory_order_relaxed);
-    while (c.max_ts > cur &&
-           !ds->applied_max_ts_.compare_exchange_weak(cur, c.max_ts, std::memory_order_release)) {
-    }
-    rows_ingested_.fetch_add(c.rows, std::memory_order_relaxed);
-  }
+  SchemaPtr schema = ds->schema();
+  // The key first: a seal that freezes this record must find its key settled
+  // (not pending) to carry it into the manifest before the WAL file goes.
   if (record.idempotency) {
     std::lock_guard<std::mutex> l(ds->mu_);
     const IdempotencyInfo& i = *record.idempotency;
     ds->idempotency_[i.key] =
         Dataset::IdempotencyEntry{i.request_hash, i.created_ns, false, i.answer, seq, false};
     MaybeSweepIdempotency(ds, NowNanos());
+  }
+  if (c.rows > 0 || seq != 0) {
+    // Held across the append: a seal that freezes the active segment must see
+    // this record either wholly in it or wholly in the next one; otherwise a
+    // row could land in a frozen segment after its snapshot was taken.
+    std::lock_guard<std::mutex> l(ds->version_mu_);
+    ds->active_->NoteSeq(seq);
+    if (c.rows > 0) ds->active_->Append(record.chunk, *schema, seq);
+  }
+  if (c.rows > 0) {
+    int64_t cur = ds->applied_max_ts_.load(std::memory_order_relaxed);
+    while (c.max_ts > cur &&
+           !ds->applied_max_ts_.compare_exchange_weak(cur, c.max_ts, std::memory_order_release)) {
+    }
+    rows_ingested_.fetch_add(c.rows, std::memory_order_relaxed);
   }
 }
 

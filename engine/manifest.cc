@@ -295,9 +295,15 @@ absl::Status Manifest::WriteSnapshot(uint64_t number, int64_t key_ttl_ns) {
 
 absl::Status Manifest::LogEdit(const ManifestEdit& edit) {
   std::lock_guard<std::mutex> l(mu_);
-  RETURN_IF_ERROR(
-      log_->AddRecord(wal::RecordType::kManifestEdit, next_seq_++, EncodeManifestEdit(edit)));
-  RETURN_IF_ERROR(log_->Sync());
+  if (!failed_.ok()) return failed_;
+  absl::Status st =
+      log_->AddRecord(wal::RecordType::kManifestEdit, next_seq_++, EncodeManifestEdit(edit));
+  if (st.ok()) st = log_->Sync();
+  if (!st.ok()) {
+    failed_ = absl::InternalError(StrCat("the manifest could not be written (", st.message(),
+                                         "); no further changes are accepted until a restart"));
+    return st;
+  }
   // datasets_ stays the state as loaded: the engine holds the live state.
   return absl::OkStatus();
 }

@@ -114,6 +114,10 @@ class Manifest {
   std::mutex mu_;
   std::map<uint64_t, DatasetMeta> datasets_;  // mutated only at open and under mu_
   std::unique_ptr<wal::LogWriter> log_ ABSL_GUARDED_BY(mu_);
+  // Set by a failed append or sync. Appending after a partial record would
+  // leave corruption in the middle of the log; refusing keeps the damage a
+  // droppable torn tail, and a restart rewrites the manifest cleanly.
+  absl::Status failed_ ABSL_GUARDED_BY(mu_);
   uint64_t next_seq_ = 1;
 };
 
