@@ -573,7 +573,7 @@ bool BlockMayMatch(const Filter& f, ColumnType type, const segment::BlockInfo& b
         if (l.kind == Literal::Kind::kBool) m = may(b.min_int, b.max_int, int64_t{l.b ? 1 : 0});
         break;
     }
-    if (l.kind == Literal::Kind::kNull) m = f.op == FilterOp::kIn ? false : false;
+    if (l.kind == Literal::Kind::kNull) m = false;  // comparing with null is false
     if (m) return true;
     if (f.op != FilterOp::kIn) return false;
   }
