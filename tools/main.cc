@@ -59,28 +59,6 @@ bool ParseBytes(std::string s, uint64_t* out) {
   return true;
 }
 
-// "1d", "6h", "30m", "10s", "500ms", or seconds -> nanoseconds.
-bool ParseDuration(std::string s, int64_t* out) {
-  int64_t mult = 1'000'000'000;
-  auto strip = [&](std::string_view suffix, int64_t m) {
-    if (s.size() > suffix.size() && s.substr(s.size() - suffix.size()) == suffix) {
-      s.resize(s.size() - suffix.size());
-      mult = m;
-      return true;
-    }
-    return false;
-  };
-  strip("ms", 1'000'000) || strip("s", 1'000'000'000) || strip("m", 60'000'000'000) ||
-      strip("h", 3'600'000'000'000) || strip("d", 86'400'000'000'000) ||
-      strip("w", 604'800'000'000'000);
-  int64_t v;
-  if (!ParseInt(s, &v) || v <= 0) return false;
-  *out = v * mult;
-  return true;
-}
-
-std::atomic<int> g_signal{0};
-
 struct ServeConfig {
   std::string host = "127.0.0.1";
   int port = 4100;
@@ -123,7 +101,9 @@ int Serve(const ServeConfig& c) {
     std::cerr << "byte sizes are numbers with an optional KiB/MiB/GiB suffix\n";
     return 2;
   }
-  if (!ParseDuration(c.partition_interval, &eo.partition_interval_ns)) {
+  if (auto d = ParseDurationNanos(c.partition_interval); d.ok()) {
+    eo.partition_interval_ns = *d;
+  } else {
     std::cerr << "TIMESTORE_PARTITION_INTERVAL must be a duration such as 1d or 6h\n";
     return 2;
   }
