@@ -316,7 +316,7 @@ void Service::HandleAdmin(HttpRequest&& req, Responder respond) {
     for (const auto& [start, segs] : parts) {
       w.BeginObject();
       w.Key("start").String(FormatRfc3339(start));
-      w.Key("end").String(FormatRfc3339(start + interval));
+      w.Key("end").String(FormatRfc3339(SaturatingAdd(start, interval)));
       w.Key("segments").BeginArray();
       for (const auto& seg : segs) {
         w.BeginObject();

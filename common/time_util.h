@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <limits>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -39,6 +40,26 @@ inline int64_t FloorDiv(int64_t a, int64_t b) {
 // Parses a positive duration: a whole number with a unit ms, s, m, h, d or w
 // ("90d", "6h"); a bare number is seconds. Fails on zero, negatives, overflow.
 absl::StatusOr<int64_t> ParseDurationNanos(std::string_view s);
+
+// floor(ts / interval) * interval, the start of ts's bucket or partition,
+// clamped to the int64 range where it would overflow (near 1677 or 2262).
+inline int64_t FloorToMultiple(int64_t ts, int64_t interval) {
+  int64_t q = FloorDiv(ts, interval);
+  int64_t out;
+  if (__builtin_mul_overflow(q, interval, &out)) {
+    return q < 0 ? std::numeric_limits<int64_t>::min() : std::numeric_limits<int64_t>::max();
+  }
+  return out;
+}
+
+// a + b, clamped to the int64 range.
+inline int64_t SaturatingAdd(int64_t a, int64_t b) {
+  int64_t out;
+  if (__builtin_add_overflow(a, b, &out)) {
+    return b < 0 ? std::numeric_limits<int64_t>::min() : std::numeric_limits<int64_t>::max();
+  }
+  return out;
+}
 
 // Current wall-clock time in nanoseconds since the epoch.
 int64_t NowNanos();

@@ -374,9 +374,14 @@ void Engine::Ingest(IngestRequest req, IngestCallback done) {
   }
 
   std::unique_lock<std::mutex> l(ds->mu_);
+  // Callbacks never run under the dataset lock (they may take it again).
+  auto fail = [&](absl::Status s) {
+    if (l.owns_lock()) l.unlock();
+    done(std::move(s));
+  };
   SchemaPtr schema = ds->schema_;
   if (req.time_column != schema->time_column) {
-    return done(
+    return fail(
         MakeError(absl::StatusCode::kInvalidArgument, "invalid_request",
                   StrCat("timestampColumn \"", req.time_column, "\" differs from dataset \"",
                          req.slug, "\"'s time column \"", schema->time_column,
@@ -384,12 +389,12 @@ void Engine::Ingest(IngestRequest req, IngestCallback done) {
                   ErrorDetails(-1, req.time_column, schema->time_column, req.time_column)));
   }
   auto merged = MergeFields(*schema, req.fields);
-  if (!merged.ok()) return done(merged.status());
+  if (!merged.ok()) return fail(merged.status());
   if (merged->version != schema->version) {
     ManifestEdit set{ManifestEdit::Op::kSetSchema, ds->id()};
     set.version = merged->version;
     set.fields = merged->fields;
-    if (auto s = manifest_->LogEdit(set); !s.ok()) return done(s);
+    if (auto s = manifest_->LogEdit(set); !s.ok()) return fail(s);
     ds->schema_ = std::make_shared<Schema>(*std::move(merged));
     schema = ds->schema_;
     spdlog::info("dataset {}: schema version {} ({} columns)", ds->slug(), schema->version,
@@ -423,7 +428,7 @@ void Engine::Ingest(IngestRequest req, IngestCallback done) {
     if (!present[k]) chunk->columns[k] = ColumnVector::AllNull(schema->fields[k].type, req.rows);
   }
   if (req.rows > 0 && !present[chunk->time_index]) {
-    return done(MakeError(absl::StatusCode::kInvalidArgument, "invalid_request",
+    return fail(MakeError(absl::StatusCode::kInvalidArgument, "invalid_request",
                           "the batch has no time column"));
   }
   chunk->ComputeStats();
@@ -455,13 +460,17 @@ void Engine::Ingest(IngestRequest req, IngestCallback done) {
   inflight_bytes_.fetch_add(bytes, std::memory_order_relaxed);
   auto shared_record = std::make_shared<BatchRecord>(std::move(record));
   std::string slug = req.slug;
+  l.unlock();
   wal_->Append(
       wal::RecordType::kRowBatch, std::move(payload),
       [this, ds, shared_record, answer, bytes, slug, done = std::move(done)](const absl::Status& s,
                                                                              uint64_t seq) {
         inflight_bytes_.fetch_sub(bytes, std::memory_order_relaxed);
         if (!s.ok()) {
-          if (shared_record->idempotency) {
+          // DataLoss: an fsync failed, so the record may or may not be on
+          // disk; the key stays reserved (a retry answers 503) and the restart
+          // decides. Any other error means nothing was written.
+          if (shared_record->idempotency && s.code() != absl::StatusCode::kDataLoss) {
             std::lock_guard<std::mutex> l(ds->mu_);
             ds->idempotency_.erase(shared_record->idempotency->key);
           }
@@ -746,7 +755,17 @@ absl::Status Engine::UpdateSettings(Dataset* ds, const Settings& settings) {
 absl::StatusOr<FlushResult> Engine::Flush(std::string_view slug) {
   auto ds = GetDataset(slug);
   if (ds == nullptr) return NotFound(slug);
-  return Seal(ds.get());
+  ASSIGN_OR_RETURN(FlushResult r, Seal(ds.get()));
+  if (!r.retried_leftover) return r;
+  // That seal finished one a failed seal had left frozen; the rows that came
+  // in since are sealed too, so "flushed" means everything.
+  ASSIGN_OR_RETURN(FlushResult more, Seal(ds.get()));
+  r.rows += more.rows;
+  r.segments.insert(r.segments.end(), more.segments.begin(), more.segments.end());
+  r.sealed_through_seq = std::max(r.sealed_through_seq, more.sealed_through_seq);
+  r.wal_files_deleted += more.wal_files_deleted;
+  r.seconds += more.seconds;
+  return r;
 }
 
 absl::StatusOr<FlushResult> Engine::Seal(Dataset* ds) {
@@ -762,6 +781,8 @@ absl::StatusOr<FlushResult> Engine::Seal(Dataset* ds) {
       if (ds->active_->first_seq() == 0) return result;  // nothing applied
       ds->frozen_ = ds->active_;
       ds->active_ = std::make_shared<MemSegment>();
+    } else {
+      result.retried_leftover = true;
     }
     frozen = ds->frozen_;
   }
@@ -781,7 +802,7 @@ absl::StatusOr<FlushResult> Engine::Seal(Dataset* ds) {
   for (uint32_t ci = 0; ci < chunks.size(); ++ci) {
     const int64_t* ts = chunks[ci]->timestamps();
     for (uint32_t r = 0; r < chunks[ci]->rows; ++r) {
-      parts[FloorDiv(ts[r], interval) * interval].push_back({ci, r});
+      parts[FloorToMultiple(ts[r], interval)].push_back({ci, r});
     }
   }
   const int time_index = schema->time_index();

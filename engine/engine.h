@@ -76,6 +76,7 @@ struct FlushResult {
   uint64_t sealed_through_seq = 0;
   int wal_files_deleted = 0;
   double seconds = 0;
+  bool retried_leftover = false;  // sealed what a failed seal had left frozen
 };
 
 // One ingest request, already parsed into columns.

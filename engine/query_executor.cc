@@ -167,7 +167,8 @@ absl::StatusOr<CompiledFilter> CompileFilter(const Filter& f, const Schema& sche
         if (lit.kind == Literal::Kind::kInt) {
           cf.ints.push_back(lit.i);
         } else if (lit.kind == Literal::Kind::kDouble) {
-          if (std::floor(lit.d) == lit.d && std::fabs(lit.d) < 9.2e18) {
+          if (std::floor(lit.d) == lit.d && lit.d >= -9.223372036854775808e18 &&
+              lit.d < 9.223372036854775808e18) {
             cf.ints.push_back(static_cast<int64_t>(lit.d));
           } else if (f.op == FilterOp::kIn) {
             // A fractional value in a list can never equal an integer.
@@ -867,8 +868,8 @@ absl::StatusOr<QueryResult> ExecuteDownsample(const QuerySpec& spec, const Schem
     gids.resize(sel.size());
     for (size_t i = 0; i < sel.size(); ++i) {
       uint32_t r = sel[i];
-      key[0] = static_cast<uint64_t>(
-          ds.has_interval ? FloorDiv(ts[r], ds.interval_ns) * ds.interval_ns : spec.start);
+      key[0] = static_cast<uint64_t>(ds.has_interval ? FloorToMultiple(ts[r], ds.interval_ns)
+                                                     : spec.start);
       uint64_t nulls = 0;
       for (size_t k = 0; k < ng; ++k) {
         const ColumnVector* g = gcol[k];

@@ -18,11 +18,19 @@ bool AllZero(std::string_view s) {
 // True when an intact record (type set, checksum good) starts anywhere after
 // `pos`. A torn append only ever loses the end of the file, so damage followed
 // by an intact record is corruption, whatever the damaged header claims.
-bool IntactRecordAfter(std::string_view data, uint64_t pos) {
+// Whether an intact record starts anywhere after `pos`. Only candidates with a
+// known record type and a sequence number just after `last_seq` are
+// checksummed, so a long garbage tail costs a linear scan, not one checksum
+// per byte offset.
+bool IntactRecordAfter(std::string_view data, uint64_t pos, uint64_t last_seq) {
   for (uint64_t q = pos + 1; q + kRecordHeaderSize <= data.size(); ++q) {
     const char* h = data.data() + q;
     uint32_t len = DecodeFixed32(h + 8);
-    if (h[12] == 0 || len > data.size() - q - kRecordHeaderSize) continue;
+    uint8_t type = static_cast<uint8_t>(h[12]);
+    uint64_t seq = DecodeFixed64(h + 13);
+    if (type == 0 || type > static_cast<uint8_t>(RecordType::kManifestEdit)) continue;
+    if (seq <= last_seq || (last_seq > 0 && seq - last_seq > (uint64_t{1} << 32))) continue;
+    if (len > data.size() - q - kRecordHeaderSize) continue;
     if (Checksum64(h + 8, kRecordHeaderSize - 8 + len) == DecodeFixed64(h)) return true;
   }
   return false;
@@ -98,7 +106,7 @@ absl::StatusOr<LogFile> ParseLog(std::string path, std::string contents, uint32_
       }
     }
     // A damaged record at `pos`.
-    if (torn && policy == TailPolicy::kTornTailOnly) torn = !IntactRecordAfter(data, pos);
+    if (torn && policy == TailPolicy::kTornTailOnly) torn = !IntactRecordAfter(data, pos, last_seq);
     if (policy == TailPolicy::kTruncate || (policy == TailPolicy::kTornTailOnly && torn)) {
       out.dropped_bytes = data.size() - pos;
       out.drop_reason = StrCat(problem, " at offset ", pos);

@@ -142,8 +142,10 @@ absl::Status WalWriter::WriteGroup(const std::string& framed, bool force_sync) {
       absl::Status s = file_->Sync();
       if (s.ok()) s = file_->Close();
       if (!s.ok()) {
-        poisoned_ = s;
-        return s;
+        poisoned_ = absl::DataLossError(
+            StrCat("write-ahead log rotation failed (", s.message(),
+                   "); no further writes are accepted: restart the server to replay the log"));
+        return poisoned_;
       }
       stat_fsyncs_.fetch_add(1, std::memory_order_relaxed);
       file_.reset();
@@ -169,7 +171,7 @@ absl::Status WalWriter::WriteGroup(const std::string& framed, bool force_sync) {
         if (t.ok()) t = (*f)->Close();
       }
       if (!t.ok()) {
-        poisoned_ = absl::InternalError(StrCat("write-ahead log unusable after a failed write (",
+        poisoned_ = absl::DataLossError(StrCat("write-ahead log unusable after a failed write (",
                                                s.message(), ") and a failed truncation (",
                                                t.message(), "); restart the server"));
         return s;
@@ -185,7 +187,7 @@ absl::Status WalWriter::WriteGroup(const std::string& framed, bool force_sync) {
     absl::Status s = file_->Sync();
     stat_fsyncs_.fetch_add(1, std::memory_order_relaxed);
     if (!s.ok()) {
-      poisoned_ = absl::InternalError(
+      poisoned_ = absl::DataLossError(
           StrCat("write-ahead log fsync failed (", s.message(),
                  "); no further writes are accepted: restart the server to replay the log"));
       return poisoned_;

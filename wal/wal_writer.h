@@ -8,7 +8,9 @@
 //
 // Failure policy: a failed write truncates the file back to its last complete
 // record and moves to a new file; the records of that group fail and later
-// ones may succeed (ENOSPC can clear). A failed fdatasync poisons the writer:
+// ones may succeed (ENOSPC can clear). A failed fdatasync poisons the writer
+// (the group and every later append fail with DataLoss: the group's records
+// may or may not be on disk, which only a restart and replay settle):
 // after it, the kernel may have dropped dirty pages, so every later Append
 // fails until the process restarts and replays the log.
 //

@@ -266,6 +266,39 @@ TEST_F(EngineTest, WalFileCutInsideItsHeaderSurvivesTwoRestarts) {
   EXPECT_EQ(CountRows("cpu"), 15u);
 }
 
+// Review finding: an ingest after the WAL was closed called back on the same
+// thread while the dataset lock was held, and the callback took it again.
+TEST_F(EngineTest, IngestAfterCloseFailsInsteadOfHanging) {
+  Open();
+  ASSERT_TRUE(Ingest(Batch("cpu", 3)).ok());
+  engine_->Close();
+  IngestRequest r = Batch("cpu", 3, 5000);
+  r.idempotency_key = "late";
+  r.request_hash = 1;
+  auto res = Ingest(std::move(r));
+  ASSERT_FALSE(res.ok());
+  EXPECT_EQ(res.status().code(), absl::StatusCode::kUnavailable);
+}
+
+// After a failed fsync the request's outcome is unknown until a restart
+// replays the log, so its Idempotency-Key stays reserved (503) rather than
+// free for a retry that could store the rows twice.
+TEST_F(EngineTest, FailedFsyncKeepsTheKeyReserved) {
+  FaultInjectionEnv env(Env::Default());
+  Open(&env);
+  ASSERT_TRUE(Ingest(Batch("cpu", 2)).ok());  // dataset and schema exist: only the WAL syncs next
+  env.FailSyncs(absl::InternalError("injected EIO on fdatasync"));
+  IngestRequest r = Batch("cpu", 4, 7000);
+  r.idempotency_key = "k";
+  r.request_hash = 7;
+  auto res = Ingest(std::move(r));
+  ASSERT_FALSE(res.ok());
+  EXPECT_EQ(res.status().code(), absl::StatusCode::kDataLoss);
+  auto again = engine_->CheckIdempotency("cpu", "k", 7);
+  EXPECT_EQ(again.status().code(), absl::StatusCode::kUnavailable);
+  env.ClearFaults();
+}
+
 TEST_F(EngineTest, UnknownDatasetQueryIsNotFound) {
   Open();
   QuerySpec q;

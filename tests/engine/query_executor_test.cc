@@ -314,7 +314,7 @@ std::optional<std::vector<std::vector<Cell>>> Reference(const QuerySpec& spec,
   std::map<std::pair<int64_t, std::vector<Cell>>, Group> groups;
   for (size_t p : sel) {
     const Row& r = rows[p];
-    int64_t bucket = ds.has_interval ? FloorDiv(r.ts, ds.interval_ns) * ds.interval_ns : spec.start;
+    int64_t bucket = ds.has_interval ? FloorToMultiple(r.ts, ds.interval_ns) : spec.start;
     std::vector<Cell> id;
     std::vector<std::optional<Value>> keys;
     for (const auto& g : ds.group_by) {

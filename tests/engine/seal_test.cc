@@ -345,5 +345,29 @@ TEST_F(SealTest, FailedManifestWriteDuringSealLosesNothing) {
   EXPECT_EQ(CountAll(engine_.get()), 100u);
 }
 
+// Review finding: a flush after a failed seal sealed only the rows the failed
+// seal had left frozen, answered 200, and left newer rows in memory.
+TEST_F(SealTest, FlushAfterAFailedSealSealsEverything) {
+  FaultInjectionEnv env(Env::Default());
+  engine_.reset();
+  auto e = Engine::Open(&env, options_);
+  ASSERT_TRUE(e.ok());
+  engine_ = std::move(*e);
+  std::mt19937_64 rng(21);
+  ASSERT_TRUE(Ingest(RandomBatch(rng, 40)).ok());
+  env.FailSyncs(absl::InternalError("injected EIO"));  // the segment file cannot be made durable
+  EXPECT_FALSE(engine_->Flush("ds").ok());
+  env.ClearFaults();
+  ASSERT_TRUE(Ingest(RandomBatch(rng, 25)).ok());  // arrives after the failed seal
+  auto ds = engine_->GetDataset("ds");
+  ASSERT_NE(ds, nullptr);
+  EXPECT_EQ(ds->hot_rows(), 65u);  // 40 frozen by the failed seal + 25 active
+  auto f = engine_->Flush("ds");
+  ASSERT_TRUE(f.ok()) << f.status().message();
+  EXPECT_EQ(f->rows, 65u);
+  EXPECT_EQ(ds->hot_rows(), 0u);
+  EXPECT_EQ(CountAll(engine_.get()), 65u);
+}
+
 }  // namespace
 }  // namespace timestore

@@ -535,7 +535,7 @@ TEST_F(WalWriterTest, FailedSyncPoisonsTheWriter) {
   }
   env.FailSyncs(absl::InternalError("injected EIO"));
   Ack failed = AppendAndWait(w.get(), "not durable");
-  EXPECT_EQ(failed.status.code(), absl::StatusCode::kInternal);
+  EXPECT_EQ(failed.status.code(), absl::StatusCode::kDataLoss);
   EXPECT_THAT(ToStd(failed.status.message()), HasSubstr("fsync failed"));
   EXPECT_THAT(ToStd(failed.status.message()), HasSubstr("injected EIO"));
   env.ClearFaults();
