@@ -3,6 +3,7 @@
 # seals it, and prints the on-disk bytes per value (segment files only: the
 # WAL is deleted once sealed) and a few query latencies.
 #   bench/run_storage.sh [hosts=100] [duration=1d] [segment_by=hostname]
+# FLUSH=0 skips the seal, so the queries run over the rows held in memory.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 HOSTS=${1:-100}; DURATION=${2:-1d}; SEGMENT_BY=${3:-hostname}
@@ -20,6 +21,7 @@ if [ -n "$SEGMENT_BY" ]; then
 fi
 ./build/timestore-ingest-bench --port "$PORT" --hosts "$HOSTS" --duration "$DURATION" \
   --format ndjson --connections 2 2>/dev/null | tail -1 > "$dir/ingest.json"
+if [ "${FLUSH:-1}" != 0 ]; then
 curl -sf -XPOST "$base/admin/datasets/cpu/flush" > "$dir/flush.json"
 python3 - "$dir" <<'PY'
 import json, os, sys
@@ -30,6 +32,7 @@ values = ingest["values"]
 print(json.dumps({"bench": "storage", "rows": ingest["rows"], "values": values,
                   "segment_bytes": seg, "bytes_per_value": round(seg / values, 4)}))
 PY
+fi
 q1='{"timeRange":{"start":"2016-01-01T08:13:00Z","end":"2016-01-01T09:13:00Z"},"filters":[{"column":"hostname","op":"eq","value":"host_7"}],"downsample":{"intervalUnit":"minute","aggregations":[{"fn":"max","column":"usage_user"}]}}'
 q2='{"timeRange":{"start":"2016-01-01T03:27:00Z","end":"2016-01-01T15:27:00Z"},"downsample":{"intervalUnit":"hour","groupBy":["hostname"],"aggregations":[{"fn":"avg","column":"usage_user"}]},"limit":100000}'
 for name in q1 q2; do
