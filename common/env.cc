@@ -279,6 +279,7 @@ struct FaultInjectionEnv::State {
   absl::Status append_fault;
   absl::Status sync_fault;
   int64_t short_write_bytes = -1;
+  std::string short_write_path;                 // only files whose path contains this
   std::map<std::string, uint64_t> synced_size;  // path -> bytes known durable
 };
 
@@ -293,7 +294,8 @@ class FaultFile : public WritableFile {
     {
       std::lock_guard<std::mutex> l(state_->mu);
       if (!state_->append_fault.ok()) return state_->append_fault;
-      if (state_->short_write_bytes >= 0) {
+      if (state_->short_write_bytes >= 0 &&
+          path().find(state_->short_write_path) != std::string::npos) {
         size_t n = std::min<size_t>(data.size(), static_cast<size_t>(state_->short_write_bytes));
         state_->short_write_bytes = -1;
         RETURN_IF_ERROR(base_->Append(data.substr(0, n)));
@@ -334,9 +336,10 @@ void FaultInjectionEnv::FailSyncs(absl::Status status) {
   std::lock_guard<std::mutex> l(state_->mu);
   state_->sync_fault = std::move(status);
 }
-void FaultInjectionEnv::ShortWriteNext(size_t bytes) {
+void FaultInjectionEnv::ShortWriteNext(size_t bytes, std::string path_part) {
   std::lock_guard<std::mutex> l(state_->mu);
   state_->short_write_bytes = static_cast<int64_t>(bytes);
+  state_->short_write_path = std::move(path_part);
 }
 void FaultInjectionEnv::ClearFaults() {
   std::lock_guard<std::mutex> l(state_->mu);

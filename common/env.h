@@ -99,8 +99,9 @@ class FaultInjectionEnv : public Env {
   void FailAppends(absl::Status status);
   // Every following Sync fails with `status` until cleared.
   void FailSyncs(absl::Status status);
-  // The next Append writes only `bytes` bytes and then fails (a short write).
-  void ShortWriteNext(size_t bytes);
+  // The next Append (to a file whose path contains `path_part`, when given)
+  // writes only `bytes` bytes and then fails (a short write).
+  void ShortWriteNext(size_t bytes, std::string path_part = "");
   void ClearFaults();
   // Simulates power loss: truncates every file written through this Env back
   // to the size it had at its last successful Sync.
