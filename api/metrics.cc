@@ -1,6 +1,7 @@
 #include "api/metrics.h"
 
 #include "common/strings.h"
+#include "compaction/compactor.h"
 #include "engine/engine.h"
 
 namespace timestore::api {
@@ -48,7 +49,7 @@ void Metrics::RecordRequest(Route route, int status, double seconds) {
   latency_[static_cast<int>(route)].Observe(seconds);
 }
 
-std::string Metrics::Render(const Engine* engine) const {
+std::string Metrics::Render(const Engine* engine, const compaction::Compactor* compactor) const {
   std::string out;
   out.reserve(8192);
   StrAppend(&out,
@@ -98,6 +99,54 @@ std::string Metrics::Render(const Engine* engine) const {
     Gauge(&out, "timestore_wal_files", "Write-ahead log files on disk.", s.wal_files);
     Counter(&out, "timestore_seals_total", "In-memory segments sealed into segment files.",
             s.seals);
+    Counter(&out, "timestore_seal_bytes_written_total",
+            "Bytes of segment files written by sealing.", s.seal_bytes_written);
+    Gauge(&out, "timestore_partitions", "Time partitions holding sealed segments.", s.partitions);
+    Gauge(&out, "timestore_segments_per_partition_max",
+          "Sealed segments in the partition that has the most.", s.max_segments_per_partition);
+    if (compactor != nullptr) {
+      const compaction::CompactorStats c = compactor->stats();
+      Counter(&out, "timestore_compaction_runs_total", "Compaction merges committed.", c.runs);
+      Counter(&out, "timestore_compaction_failures_total", "Compaction merges that failed.",
+              c.failures);
+      Counter(&out, "timestore_compaction_aborted_total",
+              "Compaction merges dropped because their inputs changed (retention, delete).",
+              c.aborted);
+      Counter(&out, "timestore_compaction_segments_merged_total",
+              "Segments consumed by compaction.", c.segments_merged);
+      Counter(&out, "timestore_compaction_rows_total", "Rows written by compaction.",
+              c.rows_written);
+      Counter(&out, "timestore_compaction_duplicates_dropped_total",
+              "Duplicate rows removed by compaction (dedup).", c.duplicates_dropped);
+      Counter(&out, "timestore_compaction_bytes_read_total", "Bytes read by compaction.",
+              c.bytes_read);
+      Counter(&out, "timestore_compaction_bytes_written_total", "Bytes written by compaction.",
+              c.bytes_written);
+      StrAppend(&out,
+                "# HELP timestore_compaction_seconds_total Time spent merging.\n"
+                "# TYPE timestore_compaction_seconds_total counter\n"
+                "timestore_compaction_seconds_total ",
+                c.seconds, "\n");
+      const double wa = s.seal_bytes_written > 0 ? static_cast<double>(c.bytes_written) /
+                                                       static_cast<double>(s.seal_bytes_written)
+                                                 : 0.0;
+      StrAppend(&out,
+                "# HELP timestore_compaction_write_amplification Bytes written by compaction "
+                "per byte written by sealing, since start.\n"
+                "# TYPE timestore_compaction_write_amplification gauge\n"
+                "timestore_compaction_write_amplification ",
+                wa, "\n");
+      Counter(&out, "timestore_retention_runs_total", "Retention enforcement passes.",
+              c.retention_runs);
+      Counter(&out, "timestore_retention_partitions_dropped_total",
+              "Partitions dropped by retention.", c.retention_partitions_dropped);
+      Counter(&out, "timestore_retention_segments_dropped_total", "Segments dropped by retention.",
+              c.retention_segments_dropped);
+      Counter(&out, "timestore_retention_rows_dropped_total", "Rows dropped by retention.",
+              c.retention_rows_dropped);
+      Counter(&out, "timestore_retention_bytes_dropped_total",
+              "Segment bytes dropped by retention.", c.retention_bytes_dropped);
+    }
   }
   Gauge(&out, "timestore_ready", "1 once recovery has finished.", engine != nullptr ? 1 : 0);
   return out;

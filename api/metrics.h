@@ -10,7 +10,10 @@
 
 namespace timestore {
 class Engine;
+namespace compaction {
+class Compactor;
 }
+}  // namespace timestore
 
 namespace timestore::api {
 
@@ -44,8 +47,8 @@ class Metrics {
     query_rows_scanned_.fetch_add(scanned, std::memory_order_relaxed);
     query_rows_returned_.fetch_add(returned, std::memory_order_relaxed);
   }
-  // `engine` may be null (not ready yet).
-  std::string Render(const Engine* engine) const;
+  // `engine` may be null (not ready yet), `compactor` too.
+  std::string Render(const Engine* engine, const compaction::Compactor* compactor = nullptr) const;
 
  private:
   static constexpr int kStatusClasses = 5;  // 1xx..5xx

@@ -237,7 +237,7 @@ void Service::Handle(HttpRequest&& req, Responder respond) {
       case Route::kMetrics: {
         HttpResponse r;
         r.content_type = std::string(kPrometheusContentType);
-        r.body = metrics_.Render(engine);
+        r.body = metrics_.Render(engine, compactor_.load(std::memory_order_acquire));
         return done(std::move(r));
       }
       default:
@@ -479,14 +479,51 @@ HttpResponse Service::HandleSettings(Engine* engine, Dataset* ds, const std::str
         cols.emplace_back(name);
       }
       settings.segment_by = std::move(cols);
-    } else if (key == "dedup" || key == "iam") {
+    } else if (key == "dedup") {
+      auto bad = [](std::string_view why) {
+        return Error(400, "invalid_settings", StrCat("dedup: ", why), "{\"field\":\"dedup\"}");
+      };
+      if (value.is_null()) {
+        settings.dedup = std::optional<DedupSettings>();
+        continue;
+      }
+      simdjson::dom::object d;
+      if (value.get(d)) {
+        return bad("must be an object {\"keys\": [columns], \"keep\": \"last\"|\"first\"} or null");
+      }
+      DedupSettings dedup;
+      bool has_keys = false;
+      for (auto [dk, dv] : d) {
+        if (dk == "keys") {
+          simdjson::dom::array a;
+          if (dv.get(a)) return bad("keys must be an array of column names");
+          for (auto c : a) {
+            std::string_view name;
+            if (c.get(name)) return bad("keys must be an array of column names");
+            dedup.keys.emplace_back(name);
+          }
+          has_keys = true;
+        } else if (dk == "keep") {
+          std::string_view keep;
+          if (dv.get(keep) || (keep != "last" && keep != "first")) {
+            return bad("keep must be \"last\" or \"first\"");
+          }
+          dedup.keep_last = keep == "last";
+        } else {
+          return bad(StrCat("unknown member \"", dk, "\" (known: keys, keep)"));
+        }
+      }
+      if (!has_keys) return bad("keys is required (an empty array dedups by time alone)");
+      settings.dedup = std::optional<DedupSettings>(std::move(dedup));
+    } else if (key == "iam") {
       return Error(400, "not_supported",
                    StrCat("the \"", key, "\" setting is not available yet; nothing was changed"),
                    StrCat("{\"field\":\"", key, "\"}"));
     } else {
-      return Error(400, "invalid_settings",
-                   StrCat("unknown setting \"", key, "\" (known: partitionInterval, segmentBy)"),
-                   StrCat("{\"field\":\"", key, "\"}"));
+      return Error(
+          400, "invalid_settings",
+          StrCat("unknown setting \"", key, "\" (known: partitionInterval, segmentBy, dedup)"),
+          StrCat("{\"field\":\"", key, "\"}"));
     }
   }
   if (auto s = engine->UpdateSettings(ds, settings); !s.ok()) return StatusToResponse(s);
@@ -498,6 +535,14 @@ HttpResponse Service::HandleSettings(Engine* engine, Dataset* ds, const std::str
   w.Key("segmentBy").BeginArray();
   for (const auto& c : ds->segment_by()) w.String(c);
   w.EndArray();
+  w.Key("dedup");
+  if (auto d = ds->dedup()) {
+    w.BeginObject().Key("keys").BeginArray();
+    for (const auto& k : d->keys) w.String(k);
+    w.EndArray().Key("keep").String(d->keep_last ? "last" : "first").EndObject();
+  } else {
+    w.Null();
+  }
   w.EndObject();
   return Json(200, std::move(out));
 }

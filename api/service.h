@@ -13,6 +13,7 @@
 #include "absl/status/status.h"
 #include "api/http_server.h"
 #include "api/metrics.h"
+#include "compaction/compactor.h"
 #include "engine/engine.h"
 
 namespace timestore::api {
@@ -36,6 +37,8 @@ class Service {
 
   // Called once recovery has finished; until then data routes answer 503.
   void SetEngine(Engine* engine) { engine_.store(engine, std::memory_order_release); }
+  // Set before SetEngine; serves /compact, /enforce-retention and metrics.
+  void SetCompactor(compaction::Compactor* c) { compactor_.store(c, std::memory_order_release); }
   void Handle(HttpRequest&& request, Responder respond);
   // Waits for queued queries to finish.
   void Shutdown();
@@ -51,6 +54,7 @@ class Service {
 
   ServiceOptions options_;
   std::atomic<Engine*> engine_{nullptr};
+  std::atomic<compaction::Compactor*> compactor_{nullptr};
   Metrics metrics_;
   const std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
   struct Pool;

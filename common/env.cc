@@ -34,6 +34,11 @@ absl::Status PosixError(std::string_view op, const std::string& path, int err) {
   }
 }
 
+absl::Status Env::RemoveDir(const std::string& dir) {
+  if (::rmdir(dir.c_str()) != 0) return PosixError("rmdir", dir, errno);
+  return absl::OkStatus();
+}
+
 namespace {
 
 class PosixWritableFile : public WritableFile {

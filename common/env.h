@@ -71,6 +71,8 @@ class Env {
   // Creates `dir` and missing parents.
   virtual absl::Status CreateDirs(const std::string& dir) = 0;
   virtual absl::Status RemoveFile(const std::string& path) = 0;
+  // Removes an empty directory.
+  virtual absl::Status RemoveDir(const std::string& dir);
   virtual absl::Status RenameFile(const std::string& from, const std::string& to) = 0;
   virtual absl::Status TruncateFile(const std::string& path, uint64_t size) = 0;
   // fsyncs a directory so that creates, renames and deletes in it are durable.

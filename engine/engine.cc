@@ -5,10 +5,13 @@
 #include <random>
 
 #include "absl/container/flat_hash_set.h"
+#include "common/crash_point.h"
 #include "common/status_macros.h"
 #include "common/strings.h"
 #include "common/time_util.h"
+#include "engine/dedup.h"
 #include "engine/query_executor.h"
+#include "engine/row_compare.h"
 #include "engine/status_util.h"
 #include "spdlog/spdlog.h"
 
@@ -32,6 +35,34 @@ absl::StatusOr<std::unique_ptr<Engine>> Engine::Open(Env* env, EngineOptions opt
 }
 
 Engine::~Engine() { Close(); }
+
+SegmentHandle::~SegmentHandle() {
+  if (!obsolete.load(std::memory_order_acquire) || env == nullptr) return;
+  reader.reset();  // close the file first
+  if (auto s = env->RemoveFile(path); !s.ok()) {
+    spdlog::warn("could not delete obsolete segment {}: {} (removed at the next start)", path,
+                 ToStd(s.message()));
+    return;
+  }
+  CrashPoint("segment.deleted");
+}
+
+std::optional<int64_t> Dataset::hot_min_ts() const {
+  std::vector<ChunkPtr> chunks;
+  {
+    std::lock_guard<std::mutex> l(version_mu_);
+    chunks = active_->Snapshot();
+    if (frozen_) {
+      auto f = frozen_->Snapshot();
+      chunks.insert(chunks.end(), f.begin(), f.end());
+    }
+  }
+  std::optional<int64_t> min;
+  for (const auto& c : chunks) {
+    if (c->rows > 0 && (!min || c->min_ts < *min)) min = c->min_ts;
+  }
+  return min;
+}
 
 void Engine::Close() {
   {
@@ -71,6 +102,7 @@ absl::Status Engine::OpenSegments(Dataset* ds, const DatasetMeta& meta) {
     auto h = std::make_shared<SegmentHandle>();
     h->record = r;
     h->path = SegmentPath(meta.id, r.partition_start, r.id);
+    h->env = env_;
     auto reader = segment::SegmentReader::Open(env_, h->path);
     if (!reader.ok()) {
       return absl::DataLossError(StrCat("dataset ", meta.slug, ": segment listed in the manifest ",
@@ -103,6 +135,17 @@ absl::Status Engine::OpenSegments(Dataset* ds, const DatasetMeta& meta) {
   return absl::OkStatus();
 }
 
+// Directories under datasets/ that no dataset owns: a delete whose files were
+// still in use at shutdown, or a crash during one.
+void RemoveTree(Env* env, const std::string& path) {
+  auto names = env->ListDir(path);
+  if (names.ok()) {
+    for (const auto& n : *names) RemoveTree(env, JoinPath(path, n));
+  }
+  (void)env->RemoveFile(path);
+  (void)env->RemoveDir(path);
+}
+
 absl::Status Engine::Recover() {
   auto t0 = std::chrono::steady_clock::now();
   RETURN_IF_ERROR(env_->CreateDirs(options_.root));
@@ -116,6 +159,8 @@ absl::Status Engine::Recover() {
       {
         std::lock_guard<std::mutex> l(ds->mu_);
         ds->segment_by_ = meta.segment_by;
+        ds->dedup_ = meta.dedup;
+        ds->retention_ = meta.retention;
       }
       {
         std::lock_guard<std::mutex> l(ds->mu_);
@@ -134,6 +179,16 @@ absl::Status Engine::Recover() {
       by_slug_[meta.slug] = ds;
       by_id_[id] = ds;
     }
+    const std::string dir = JoinPath(options_.root, "datasets");
+    if (auto names = env_->ListDir(dir); names.ok()) {
+      for (const auto& n : *names) {
+        uint64_t id = 0;
+        if (ParseInt(n, &id, 16) && manifest_->datasets().count(id)) continue;
+        spdlog::warn("removing {}: no dataset in the manifest owns it (a deleted dataset)",
+                     JoinPath(dir, n));
+        RemoveTree(env_, JoinPath(dir, n));
+      }
+    }
   }
 
   const std::string wal_dir = WalDir(options_.root);
@@ -145,6 +200,7 @@ absl::Status Engine::Recover() {
   }
   std::sort(numbers.begin(), numbers.end());
   uint64_t last_seq = 0;
+  uint64_t skipped_records = 0;
   std::map<uint64_t, uint64_t> file_last_seq;
   const int64_t now = NowNanos();
   for (size_t i = 0; i < numbers.size(); ++i) {
@@ -179,8 +235,8 @@ absl::Status Engine::Recover() {
         if (it != by_id_.end()) ds = it->second;
       }
       if (ds == nullptr) {
-        spdlog::warn("WAL {} offset {}: rows for unknown dataset {} skipped", path, r.offset,
-                     DatasetIdString(rec->dataset_id));
+        // A deleted dataset's rows (its WAL files were not obsolete yet).
+        ++skipped_records;
         continue;
       }
       {
@@ -237,6 +293,9 @@ absl::Status Engine::Recover() {
         RETURN_IF_ERROR(f->Close());
       }
     }
+  }
+  if (skipped_records > 0) {
+    spdlog::info("WAL replay skipped {} record(s) of deleted datasets", skipped_records);
   }
   wal::WalOptions wo;
   wo.dir = wal_dir;
@@ -379,6 +438,12 @@ void Engine::Ingest(IngestRequest req, IngestCallback done) {
     if (l.owns_lock()) l.unlock();
     done(std::move(s));
   };
+  if (ds->deleted()) {
+    return fail(MakeError(absl::StatusCode::kUnavailable, "dataset_deleted",
+                          StrCat("dataset \"", req.slug,
+                                 "\" was deleted while this request was in flight; retry to "
+                                 "create it anew")));
+  }
   SchemaPtr schema = ds->schema_;
   if (req.time_column != schema->time_column) {
     return fail(
@@ -632,7 +697,17 @@ absl::StatusOr<QueryResult> Engine::Query(std::string_view slug, QuerySpec spec)
     hot.insert(hot.end(), active.begin(), active.end());
     hot_rows += ds->active_->rows();
   }
-  const std::vector<bool> need = NeededColumns(spec, *schema);
+  std::vector<bool> need = NeededColumns(spec, *schema);
+  // Merge on read: duplicates are dropped before filtering, so a block may be
+  // skipped only for its time range or a filter on a key column (a row's
+  // duplicates share those values); other filters could hide the winner.
+  const std::optional<DedupPlan> dedup = MakeDedupPlan(ds->dedup(), *schema);
+  std::vector<bool> prunable(schema->fields.size(), true);
+  if (dedup) {
+    prunable.assign(schema->fields.size(), false);
+    prunable[dedup->time_index] = true;
+    for (int k : dedup->key_columns) need[k] = prunable[k] = true;
+  }
   std::vector<ChunkPtr> chunks;
   QueryStats seg_stats;
   absl::flat_hash_set<int64_t> partitions;
@@ -663,6 +738,7 @@ absl::StatusOr<QueryResult> Engine::Query(std::string_view slug, QuerySpec spec)
       if (tb.max_int < spec.start || tb.min_int >= spec.end) continue;
       bool keep = true;
       for (const auto& f : spec.filters) {
+        if (!prunable[f.index]) continue;
         int sc = seg_col[f.index];
         if (sc < 0) {
           // Absent from this segment: every value is null.
@@ -704,6 +780,7 @@ absl::StatusOr<QueryResult> Engine::Query(std::string_view slug, QuerySpec spec)
   }
   const size_t segment_chunks = chunks.size();
   chunks.insert(chunks.end(), hot.begin(), hot.end());
+  if (dedup) chunks = DedupChunks(chunks, *dedup);
   ASSIGN_OR_RETURN(QueryResult result, ExecuteQuery(spec, *schema, chunks));
   // The executor counted every chunk; the segment blocks are reported apart.
   result.stats.hot_chunks_scanned -=
@@ -717,39 +794,209 @@ absl::StatusOr<QueryResult> Engine::Query(std::string_view slug, QuerySpec spec)
   return result;
 }
 
+namespace {
+
+absl::Status InvalidSettings(std::string_view code, std::string message, std::string_view field,
+                             std::string_view column = "") {
+  return MakeError(
+      absl::StatusCode::kInvalidArgument, code, std::move(message),
+      column.empty() ? StrCat("{\"field\":\"", field, "\"}") : ErrorDetails(-1, column, "", ""));
+}
+
+absl::Status DeletedError(const Dataset& ds) {
+  return MakeError(absl::StatusCode::kNotFound, "dataset_not_found",
+                   StrCat("dataset \"", ds.slug(), "\" was deleted"));
+}
+
+}  // namespace
+
 absl::Status Engine::UpdateSettings(Dataset* ds, const Settings& settings) {
   SchemaPtr schema = ds->schema();
   if (settings.partition_interval_ns && *settings.partition_interval_ns <= 0) {
-    return MakeError(absl::StatusCode::kInvalidArgument, "invalid_settings",
-                     "partitionInterval must be a positive duration",
-                     "{\"field\":\"partitionInterval\"}");
+    return InvalidSettings("invalid_settings", "partitionInterval must be a positive duration",
+                           "partitionInterval");
   }
+  auto check_column = [&](const std::string& c, std::string_view setting) -> absl::Status {
+    int i = schema->IndexOf(c);
+    if (i < 0) {
+      return InvalidSettings("unknown_column",
+                             StrCat(setting, " names column \"", c, "\", which dataset ",
+                                    ds->slug(), " does not have"),
+                             setting, c);
+    }
+    if (i == schema->time_index()) {
+      return InvalidSettings("invalid_settings",
+                             StrCat(setting,
+                                    " must not name the time column (rows are always ordered "
+                                    "and deduplicated by time as well)"),
+                             setting, c);
+    }
+    return absl::OkStatus();
+  };
   if (settings.segment_by) {
-    for (const auto& c : *settings.segment_by) {
-      int i = schema->IndexOf(c);
-      if (i < 0) {
-        return MakeError(absl::StatusCode::kInvalidArgument, "unknown_column",
-                         StrCat("segmentBy names column \"", c, "\", which dataset ", ds->slug(),
-                                " does not have"),
-                         ErrorDetails(-1, c, "", ""));
-      }
-      if (i == schema->time_index()) {
-        return MakeError(absl::StatusCode::kInvalidArgument, "invalid_settings",
-                         "segmentBy must not name the time column (rows are always ordered by "
-                         "time after the segmentBy columns)",
-                         ErrorDetails(-1, c, "", ""));
+    for (const auto& c : *settings.segment_by) RETURN_IF_ERROR(check_column(c, "segmentBy"));
+  }
+  if (settings.dedup && *settings.dedup) {
+    const DedupSettings& d = **settings.dedup;
+    for (size_t i = 0; i < d.keys.size(); ++i) {
+      RETURN_IF_ERROR(check_column(d.keys[i], "dedup.keys"));
+      if (std::find(d.keys.begin(), d.keys.begin() + i, d.keys[i]) != d.keys.begin() + i) {
+        return InvalidSettings("invalid_settings",
+                               StrCat("dedup.keys names column \"", d.keys[i], "\" twice"),
+                               "dedup.keys", d.keys[i]);
       }
     }
   }
   std::lock_guard<std::mutex> l(ds->mu_);
+  if (ds->deleted()) return DeletedError(*ds);
   ManifestEdit e{ManifestEdit::Op::kSetSettings, ds->id()};
   e.partition_interval_ns =
       settings.partition_interval_ns.value_or(ds->partition_interval_ns_.load());
   e.segment_by = settings.segment_by.value_or(ds->segment_by_);
+  e.dedup = settings.dedup.value_or(ds->dedup_);
+  // Compaction finds a row's duplicates next to it in sort order only when
+  // every segmentBy column is a key column.
+  if (e.dedup) {
+    for (const auto& c : e.segment_by) {
+      if (std::find(e.dedup->keys.begin(), e.dedup->keys.end(), c) == e.dedup->keys.end()) {
+        return InvalidSettings(
+            "invalid_settings",
+            StrCat("dedup.keys must include every segmentBy column, and \"", c,
+                   "\" is missing (rows can only be duplicates within one series)"),
+            settings.dedup ? "dedup.keys" : "segmentBy", c);
+      }
+    }
+  }
   RETURN_IF_ERROR(manifest_->LogEdit(e));
   ds->partition_interval_ns_.store(e.partition_interval_ns);
   ds->segment_by_ = e.segment_by;
+  ds->dedup_ = e.dedup;
   return absl::OkStatus();
+}
+
+absl::Status Engine::SetRetention(Dataset* ds, const RetentionSettings& retention) {
+  for (const auto* v : {&retention.delete_after, &retention.cold_after}) {
+    if (*v && (*v)->ns <= 0) {
+      return InvalidSettings("invalid_retention", "retention durations must be positive",
+                             v == &retention.delete_after ? "deleteAfter" : "coldAfter");
+    }
+  }
+  std::lock_guard<std::mutex> l(ds->mu_);
+  if (ds->deleted()) return DeletedError(*ds);
+  ManifestEdit e{ManifestEdit::Op::kSetRetention, ds->id()};
+  e.retention = retention;
+  RETURN_IF_ERROR(manifest_->LogEdit(e));
+  ds->retention_ = retention;
+  return absl::OkStatus();
+}
+
+int64_t Engine::EffectiveDeleteAfter(const Dataset& ds) const {
+  RetentionSettings r = ds.retention();
+  return r.delete_after ? r.delete_after->ns : options_.retention_default_ns;
+}
+
+absl::Status Engine::DeleteDataset(Dataset* ds) {
+  std::lock_guard<std::mutex> creating(create_mu_);
+  std::lock_guard<std::mutex> seal_lock(ds->seal_mu_);
+  std::lock_guard<std::mutex> edit_lock(ds->edit_mu_);
+  std::vector<SegmentPtr> segments;
+  {
+    std::lock_guard<std::mutex> l(ds->mu_);
+    if (ds->deleted()) return DeletedError(*ds);
+    RETURN_IF_ERROR(manifest_->LogEdit(ManifestEdit{ManifestEdit::Op::kDropDataset, ds->id()}));
+    ds->deleted_.store(true, std::memory_order_release);
+    ds->idempotency_.clear();
+  }
+  {
+    std::unique_lock<std::shared_mutex> l(datasets_mu_);
+    by_slug_.erase(ds->slug());
+    by_id_.erase(ds->id());
+  }
+  {
+    std::lock_guard<std::mutex> l(ds->version_mu_);
+    segments.swap(ds->segments_);
+    ds->active_ = std::make_shared<MemSegment>();
+    ds->frozen_.reset();
+  }
+  for (const auto& seg : segments) seg->obsolete.store(true, std::memory_order_release);
+  spdlog::info("deleted dataset {} ({}): {} segment file(s) go once no query reads them",
+               ds->slug(), DatasetIdString(ds->id()), segments.size());
+  segments.clear();  // deletes the files nobody else holds
+  // The directories go now when empty, else at the next start.
+  const std::string dir = JoinPath(JoinPath(options_.root, "datasets"), DatasetIdString(ds->id()));
+  if (auto parts = env_->ListDir(dir); parts.ok()) {
+    for (const auto& p : *parts) (void)env_->RemoveDir(JoinPath(dir, p));
+    (void)env_->RemoveDir(dir);
+  }
+  int deleted = 0;
+  (void)DeleteObsoleteWal(&deleted);
+  return absl::OkStatus();
+}
+
+absl::Status Engine::ReplaceSegments(Dataset* ds, const std::vector<uint64_t>& remove,
+                                     std::vector<SegmentPtr> add) {
+  std::lock_guard<std::mutex> edit_lock(ds->edit_mu_);
+  if (ds->deleted()) return absl::AbortedError(StrCat("dataset ", ds->slug(), " was deleted"));
+  {
+    std::lock_guard<std::mutex> l(ds->version_mu_);
+    for (uint64_t id : remove) {
+      auto it = std::find_if(ds->segments_.begin(), ds->segments_.end(),
+                             [&](const SegmentPtr& p) { return p->record.id == id; });
+      if (it == ds->segments_.end()) {
+        return absl::AbortedError(StrCat("segment ", DatasetIdString(id), " of dataset ",
+                                         ds->slug(), " is no longer listed"));
+      }
+    }
+  }
+  ManifestEdit e{ManifestEdit::Op::kReplaceSegments, ds->id()};
+  e.remove = remove;
+  for (const auto& h : add) e.segments.push_back(h->record);
+  RETURN_IF_ERROR(manifest_->LogEdit(e));
+  CrashPoint("replace.logged");
+  std::vector<SegmentPtr> removed;
+  {
+    std::lock_guard<std::mutex> l(ds->version_mu_);
+    size_t pos = ds->segments_.size();
+    std::vector<SegmentPtr> kept;
+    kept.reserve(ds->segments_.size() + add.size());
+    for (auto& seg : ds->segments_) {
+      if (std::find(remove.begin(), remove.end(), seg->record.id) != remove.end()) {
+        pos = kept.size();
+        removed.push_back(std::move(seg));
+      } else {
+        kept.push_back(std::move(seg));
+      }
+    }
+    kept.insert(kept.begin() + static_cast<std::ptrdiff_t>(pos), add.begin(), add.end());
+    ds->segments_ = std::move(kept);
+  }
+  for (const auto& seg : removed) seg->obsolete.store(true, std::memory_order_release);
+  return absl::OkStatus();  // `removed` goes out of scope: unused files are deleted
+}
+
+absl::Status Engine::SealIfHotBefore(Dataset* ds, int64_t ts) {
+  auto min = ds->hot_min_ts();
+  if (!min || *min >= ts) return absl::OkStatus();
+  return Flush(ds->slug()).status();
+}
+
+std::string Engine::NewSegmentPath(const Dataset& ds, int64_t partition_start,
+                                   uint64_t* segment_id) {
+  static thread_local std::mt19937_64 rng{std::random_device{}()};
+  do {
+    *segment_id = rng();
+  } while (*segment_id == 0);
+  return SegmentPath(ds.id(), partition_start, *segment_id);
+}
+
+absl::StatusOr<SegmentPtr> Engine::OpenSegment(const std::string& path,
+                                               const SegmentRecord& record) {
+  auto h = std::make_shared<SegmentHandle>();
+  h->record = record;
+  h->path = path;
+  h->env = env_;
+  ASSIGN_OR_RETURN(h->reader, segment::SegmentReader::Open(env_, path));
+  return SegmentPtr(std::move(h));
 }
 
 absl::StatusOr<FlushResult> Engine::Flush(std::string_view slug) {
@@ -772,6 +1019,7 @@ absl::StatusOr<FlushResult> Engine::Seal(Dataset* ds) {
   std::lock_guard<std::mutex> seal_lock(ds->seal_mu_);
   auto t0 = std::chrono::steady_clock::now();
   FlushResult result;
+  if (ds->deleted()) return result;
   // Freeze: new rows go to a fresh active segment from here on. A frozen
   // segment left by a failed seal is retried first.
   std::shared_ptr<MemSegment> frozen;
@@ -789,6 +1037,9 @@ absl::StatusOr<FlushResult> Engine::Seal(Dataset* ds) {
   const uint64_t sealed_seq = frozen->last_seq();
   SchemaPtr schema = ds->schema();
   std::vector<ChunkPtr> chunks = frozen->Snapshot();
+  // Duplicates within what is sealed now go here; those against older
+  // segments are resolved on read and by compaction.
+  if (auto plan = MakeDedupPlan(ds->dedup(), *schema)) chunks = DedupChunks(chunks, *plan);
 
   // Split by partition, then order each partition by segmentBy, then time;
   // the sort is stable, so rows equal in both keep their ingest order.
@@ -815,29 +1066,10 @@ absl::StatusOr<FlushResult> Engine::Seal(Dataset* ds) {
   edit.sealed_through_seq = sealed_seq;
   std::vector<SegmentPtr> handles;
   for (auto& [start, rows] : parts) {
-    auto value_less = [&](const RowRef& a, const RowRef& b, int col) -> int {
-      const ColumnVector* ca = chunks[a.chunk]->column(col);
-      const ColumnVector* cb = chunks[b.chunk]->column(col);
-      bool na = ca == nullptr || ca->IsNull(a.row), nb = cb == nullptr || cb->IsNull(b.row);
-      if (na || nb) return na == nb ? 0 : (na ? 1 : -1);  // nulls last
-      switch (ca->type) {
-        case ColumnType::kString: {
-          int c = ca->dict[ca->ids[a.row]].compare(cb->dict[cb->ids[b.row]]);
-          return c < 0 ? -1 : c > 0;
-        }
-        case ColumnType::kDouble: {
-          double x = ca->doubles[a.row], y = cb->doubles[b.row];
-          return DoubleLess(x, y) ? -1 : DoubleLess(y, x);
-        }
-        case ColumnType::kBoolean:
-          return ca->bools[a.row] < cb->bools[b.row] ? -1 : ca->bools[a.row] > cb->bools[b.row];
-        default:
-          return ca->ints[a.row] < cb->ints[b.row] ? -1 : ca->ints[a.row] > cb->ints[b.row];
-      }
-    };
     std::stable_sort(rows.begin(), rows.end(), [&](const RowRef& a, const RowRef& b) {
       for (int col : sort_cols) {
-        int c = value_less(a, b, col);
+        int c =
+            CompareCells(chunks[a.chunk]->column(col), a.row, chunks[b.chunk]->column(col), b.row);
         if (c != 0) return c < 0;
       }
       return chunks[a.chunk]->timestamps()[a.row] < chunks[b.chunk]->timestamps()[b.row];
@@ -880,7 +1112,9 @@ absl::StatusOr<FlushResult> Engine::Seal(Dataset* ds) {
     auto h = std::make_shared<SegmentHandle>();
     h->record = SegmentRecord{contents.segment_id, start, w.rows, w.bytes, w.min_ts, w.max_ts, 0};
     h->path = path;
+    h->env = env_;
     ASSIGN_OR_RETURN(h->reader, segment::SegmentReader::Open(env_, path));
+    seal_bytes_.fetch_add(w.bytes, std::memory_order_relaxed);
     edit.segments.push_back(h->record);
     handles.push_back(std::move(h));
     result.rows += rows.size();
@@ -981,12 +1215,18 @@ Engine::Stats Engine::GetStats() const {
     ++s.datasets;
     s.memtable_bytes += d->hot_bytes();
     s.memtable_rows += d->hot_rows();
+    std::map<int64_t, uint64_t> per_partition;
     for (const auto& seg : d->segments()) {
       ++s.segments;
       s.segment_bytes += seg->record.bytes;
+      ++per_partition[seg->record.partition_start];
     }
+    s.partitions += per_partition.size();
+    for (const auto& [start, n] : per_partition)
+      s.max_segments_per_partition = std::max(s.max_segments_per_partition, n);
   }
   s.seals = seals_.load(std::memory_order_relaxed);
+  s.seal_bytes_written = seal_bytes_.load(std::memory_order_relaxed);
   if (wal_ != nullptr) {
     s.wal = wal_->stats();
     s.wal_files = wal_->file_count();

@@ -60,13 +60,21 @@ struct EngineOptions {
   int64_t seal_max_age_ms = 600'000;
   bool background_sealing = true;  // tests turn it off and call Flush()
   segment::WriteOptions segment_options;
+  // Retention for datasets without their own deleteAfter (0: keep forever).
+  int64_t retention_default_ns = 0;
 };
 
-// A sealed segment file and its open reader. Immutable.
+// A sealed segment file and its open reader. Immutable but for `obsolete`:
+// once a manifest edit has removed the segment (compaction, retention, a
+// dataset delete), the file is deleted when the last snapshot holding this
+// handle lets go of it, so running queries keep reading their files.
 struct SegmentHandle {
   SegmentRecord record;
   std::string path;
   std::shared_ptr<const segment::SegmentReader> reader;
+  Env* env = nullptr;
+  mutable std::atomic<bool> obsolete{false};
+  ~SegmentHandle();
 };
 using SegmentPtr = std::shared_ptr<const SegmentHandle>;
 
@@ -137,10 +145,22 @@ class Dataset {
   // Rows and bytes held in memory (active plus a segment being sealed).
   uint64_t hot_rows() const;
   uint64_t hot_bytes() const;
+  // Sealed segments in write order (what dedup's "last written" follows).
   std::vector<SegmentPtr> segments() const {
     std::lock_guard<std::mutex> l(version_mu_);
     return segments_;
   }
+  std::optional<DedupSettings> dedup() const {
+    std::lock_guard<std::mutex> l(mu_);
+    return dedup_;
+  }
+  RetentionSettings retention() const {
+    std::lock_guard<std::mutex> l(mu_);
+    return retention_;
+  }
+  // The oldest timestamp held in memory, if any row is.
+  std::optional<int64_t> hot_min_ts() const;
+  bool deleted() const { return deleted_.load(std::memory_order_acquire); }
 
   // Largest timestamp applied (visible to queries), if any row is.
   std::optional<int64_t> watermark() const {
@@ -183,6 +203,12 @@ class Dataset {
   uint64_t sealed_through_seq_ ABSL_GUARDED_BY(version_mu_) = 0;
   std::mutex seal_mu_;                                        // one seal at a time per dataset
   std::vector<std::string> segment_by_ ABSL_GUARDED_BY(mu_);  // sort key before time
+  std::optional<DedupSettings> dedup_ ABSL_GUARDED_BY(mu_);
+  RetentionSettings retention_ ABSL_GUARDED_BY(mu_);
+  // Serialises the edits that change the segment list from the background
+  // (compaction, retention) with each other and with a delete.
+  std::mutex edit_mu_;
+  std::atomic<bool> deleted_{false};  // dropped; no further manifest edits
 
   std::atomic<int64_t> applied_max_ts_{kNoTimestamp};
 };
@@ -224,10 +250,40 @@ class Engine {
   struct Settings {
     std::optional<int64_t> partition_interval_ns;
     std::optional<std::vector<std::string>> segment_by;
+    // Outer optional: whether to change it; inner: on (settings) or off.
+    std::optional<std::optional<DedupSettings>> dedup;
   };
-  // Changes dataset settings (durably); they apply to rows sealed from now on.
-  // Unknown segmentBy columns or a non-positive interval are 400.
+  // Changes dataset settings (durably). partitionInterval and segmentBy apply
+  // to rows sealed from now on; dedup applies to every stored row at once
+  // (queries merge on read; compaction makes it physical). Unknown columns, a
+  // non-positive interval, or dedup keys that leave out a segmentBy column
+  // are 400.
   absl::Status UpdateSettings(Dataset* ds, const Settings& settings);
+
+  // Replaces the dataset's retention settings (durably).
+  absl::Status SetRetention(Dataset* ds, const RetentionSettings& retention);
+  // The deleteAfter in force: the dataset's own, else the global default; 0 = none.
+  int64_t EffectiveDeleteAfter(const Dataset& ds) const;
+
+  // Deletes the dataset: one manifest edit, then its files (each when no
+  // running query holds it any more). Its name is free again at once.
+  absl::Status DeleteDataset(Dataset* ds);
+
+  // Swaps segments in one durable manifest edit: `remove` leaves the list,
+  // `add` (files already durable) takes the place of the last removed one.
+  // Aborted (and nothing changes) when a removed segment is no longer listed
+  // or the dataset was deleted. Removed files go once no snapshot holds them.
+  absl::Status ReplaceSegments(Dataset* ds, const std::vector<uint64_t>& remove,
+                               std::vector<SegmentPtr> add);
+  // Seals `ds` (like Flush) when it holds rows in memory older than `ts`.
+  absl::Status SealIfHotBefore(Dataset* ds, int64_t ts);
+
+  // For writers of segment files (compaction): a fresh segment id and its path.
+  std::string NewSegmentPath(const Dataset& ds, int64_t partition_start, uint64_t* segment_id);
+  // Opens a durable segment file as a handle for ReplaceSegments.
+  absl::StatusOr<SegmentPtr> OpenSegment(const std::string& path, const SegmentRecord& record);
+  Env* env() const { return env_; }
+  const EngineOptions& options() const { return options_; }
 
   // Makes everything written so far durable; stops the WAL writer and the
   // background sealer. Idempotent.
@@ -244,6 +300,9 @@ class Engine {
     uint64_t wal_bytes_on_disk = 0;
     wal::WalWriter::Stats wal;
     uint64_t rows_ingested = 0;
+    uint64_t seal_bytes_written = 0;
+    uint64_t partitions = 0;
+    uint64_t max_segments_per_partition = 0;
   };
   Stats GetStats() const;
 
@@ -277,6 +336,7 @@ class Engine {
   std::atomic<uint64_t> rows_ingested_{0};
   std::atomic<uint64_t> applied_seq_{0};  // every record with seq <= this is applied
   std::atomic<uint64_t> seals_{0};
+  std::atomic<uint64_t> seal_bytes_{0};
 
   std::mutex sealer_mu_;
   std::condition_variable sealer_cv_;

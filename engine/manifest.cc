@@ -2,6 +2,8 @@
 
 #include <simdjson.h>
 
+#include <algorithm>
+
 #include "absl/strings/str_format.h"
 #include "common/json_writer.h"
 #include "common/status_macros.h"
@@ -18,7 +20,79 @@ absl::Status Corrupt(std::string_view why) {
   return absl::DataLossError(StrCat("malformed manifest edit: ", why));
 }
 
+void WriteSegments(JsonWriter& w, const std::vector<SegmentRecord>& segs) {
+  w.BeginArray();
+  for (const SegmentRecord& r : segs) {
+    w.BeginObject();
+    w.Key("segment").String(DatasetIdString(r.id));
+    w.Key("partitionStart").Int(r.partition_start);
+    w.Key("rows").Uint(r.rows);
+    w.Key("bytes").Uint(r.bytes);
+    w.Key("minTs").Int(r.min_ts);
+    w.Key("maxTs").Int(r.max_ts);
+    w.Key("level").Uint(r.level);
+    w.EndObject();
+  }
+  w.EndArray();
+}
+
+absl::Status ReadSegments(simdjson::dom::array segs, std::vector<SegmentRecord>* out) {
+  for (simdjson::dom::element s : segs) {
+    SegmentRecord r;
+    std::string_view sid;
+    if (s["segment"].get(sid) || !ParseInt(sid, &r.id, 16) ||
+        s["partitionStart"].get(r.partition_start) || s["rows"].get(r.rows) ||
+        s["bytes"].get(r.bytes) || s["minTs"].get(r.min_ts) || s["maxTs"].get(r.max_ts))
+      return Corrupt("bad segment entry");
+    uint64_t level = 0;
+    if (s["level"].get(level)) return Corrupt("bad segment level");
+    r.level = static_cast<uint32_t>(level);
+    out->push_back(r);
+  }
+  return absl::OkStatus();
+}
+
+void WriteRetentionValue(JsonWriter& w, const std::optional<RetentionValue>& v) {
+  if (!v) {
+    w.Null();
+    return;
+  }
+  w.BeginObject().Key("ns").Int(v->ns).Key("raw").String(v->raw).EndObject();
+}
+
+absl::Status ReadRetentionValue(simdjson::dom::element root, std::string_view key,
+                                std::optional<RetentionValue>* out) {
+  simdjson::dom::element v;
+  if (root[key].get(v) || v.is_null()) return absl::OkStatus();
+  RetentionValue r;
+  std::string_view raw;
+  if (v["ns"].get(r.ns) || v["raw"].get(raw)) return Corrupt(StrCat("bad ", key));
+  r.raw = std::string(raw);
+  *out = std::move(r);
+  return absl::OkStatus();
+}
+
 }  // namespace
+
+bool ReplaceInList(std::vector<SegmentRecord>* list, const std::vector<uint64_t>& remove,
+                   const std::vector<SegmentRecord>& add) {
+  size_t pos = list->size();
+  size_t found = 0;
+  std::vector<SegmentRecord> kept;
+  kept.reserve(list->size() + add.size());
+  for (const SegmentRecord& r : *list) {
+    if (std::find(remove.begin(), remove.end(), r.id) != remove.end()) {
+      ++found;
+      pos = kept.size();
+      continue;
+    }
+    kept.push_back(r);
+  }
+  if (found != remove.size()) return false;
+  kept.insert(kept.begin() + static_cast<std::ptrdiff_t>(pos), add.begin(), add.end());
+  *list = std::move(kept);
+  return true;
+}
 
 std::string DatasetIdString(uint64_t id) { return absl::StrFormat("%016x", id); }
 
@@ -39,19 +113,8 @@ std::string EncodeManifestEdit(const ManifestEdit& e) {
       w.Key("op").String("add_segments");
       w.Key("id").String(DatasetIdString(e.dataset_id));
       w.Key("sealedThroughSeq").Uint(e.sealed_through_seq);
-      w.Key("segments").BeginArray();
-      for (const SegmentRecord& r : e.segments) {
-        w.BeginObject();
-        w.Key("segment").String(DatasetIdString(r.id));
-        w.Key("partitionStart").Int(r.partition_start);
-        w.Key("rows").Uint(r.rows);
-        w.Key("bytes").Uint(r.bytes);
-        w.Key("minTs").Int(r.min_ts);
-        w.Key("maxTs").Int(r.max_ts);
-        w.Key("level").Uint(r.level);
-        w.EndObject();
-      }
-      w.EndArray();
+      w.Key("segments");
+      WriteSegments(w, e.segments);
       w.Key("idempotency").BeginArray();
       for (const IdempotencyInfo& k : e.keys) {
         w.BeginObject();
@@ -77,6 +140,35 @@ std::string EncodeManifestEdit(const ManifestEdit& e) {
       w.Key("segmentBy").BeginArray();
       for (const auto& c : e.segment_by) w.String(c);
       w.EndArray();
+      w.Key("dedup");
+      if (e.dedup) {
+        w.BeginObject().Key("keys").BeginArray();
+        for (const auto& k : e.dedup->keys) w.String(k);
+        w.EndArray().Key("keep").String(e.dedup->keep_last ? "last" : "first").EndObject();
+      } else {
+        w.Null();
+      }
+      break;
+    case ManifestEdit::Op::kSetRetention:
+      w.Key("op").String("set_retention");
+      w.Key("id").String(DatasetIdString(e.dataset_id));
+      w.Key("deleteAfter");
+      WriteRetentionValue(w, e.retention.delete_after);
+      w.Key("coldAfter");
+      WriteRetentionValue(w, e.retention.cold_after);
+      break;
+    case ManifestEdit::Op::kReplaceSegments:
+      w.Key("op").String("replace_segments");
+      w.Key("id").String(DatasetIdString(e.dataset_id));
+      w.Key("remove").BeginArray();
+      for (uint64_t id : e.remove) w.String(DatasetIdString(id));
+      w.EndArray();
+      w.Key("add");
+      WriteSegments(w, e.segments);
+      break;
+    case ManifestEdit::Op::kDropDataset:
+      w.Key("op").String("drop_dataset");
+      w.Key("id").String(DatasetIdString(e.dataset_id));
       break;
     case ManifestEdit::Op::kSetSchema:
       w.Key("op").String("set_schema");
@@ -135,24 +227,45 @@ absl::StatusOr<ManifestEdit> DecodeManifestEdit(std::string_view json) {
       if (c.get(name)) return Corrupt("bad segmentBy entry");
       e.segment_by.emplace_back(name);
     }
+    simdjson::dom::element dedup;
+    if (!root["dedup"].get(dedup) && !dedup.is_null()) {
+      simdjson::dom::array keys;
+      std::string_view keep;
+      if (dedup["keys"].get(keys) || dedup["keep"].get(keep)) return Corrupt("bad dedup");
+      DedupSettings d;
+      for (simdjson::dom::element k : keys) {
+        std::string_view name;
+        if (k.get(name)) return Corrupt("bad dedup key");
+        d.keys.emplace_back(name);
+      }
+      d.keep_last = keep != "first";
+      e.dedup = std::move(d);
+    }
+  } else if (op == "set_retention") {
+    e.op = ManifestEdit::Op::kSetRetention;
+    RETURN_IF_ERROR(ReadRetentionValue(root, "deleteAfter", &e.retention.delete_after));
+    RETURN_IF_ERROR(ReadRetentionValue(root, "coldAfter", &e.retention.cold_after));
+  } else if (op == "replace_segments") {
+    e.op = ManifestEdit::Op::kReplaceSegments;
+    simdjson::dom::array remove, add;
+    if (root["remove"].get(remove) || root["add"].get(add))
+      return Corrupt("replace_segments lacks a field");
+    for (simdjson::dom::element r : remove) {
+      std::string_view sid;
+      uint64_t id = 0;
+      if (r.get(sid) || !ParseInt(sid, &id, 16)) return Corrupt("bad segment id in remove");
+      e.remove.push_back(id);
+    }
+    RETURN_IF_ERROR(ReadSegments(add, &e.segments));
+  } else if (op == "drop_dataset") {
+    e.op = ManifestEdit::Op::kDropDataset;
   } else if (op == "add_segments") {
     e.op = ManifestEdit::Op::kAddSegments;
     simdjson::dom::array segs, keys;
     if (root["sealedThroughSeq"].get(e.sealed_through_seq) || root["segments"].get(segs) ||
         root["idempotency"].get(keys))
       return Corrupt("add_segments lacks a field");
-    for (simdjson::dom::element s : segs) {
-      SegmentRecord r;
-      std::string_view sid;
-      if (s["segment"].get(sid) || !ParseInt(sid, &r.id, 16) ||
-          s["partitionStart"].get(r.partition_start) || s["rows"].get(r.rows) ||
-          s["bytes"].get(r.bytes) || s["minTs"].get(r.min_ts) || s["maxTs"].get(r.max_ts))
-        return Corrupt("bad segment entry");
-      uint64_t level = 0;
-      if (s["level"].get(level)) return Corrupt("bad segment level");
-      r.level = static_cast<uint32_t>(level);
-      e.segments.push_back(r);
-    }
+    RETURN_IF_ERROR(ReadSegments(segs, &e.segments));
     for (simdjson::dom::element k : keys) {
       IdempotencyInfo i;
       std::string_view key, hash;
@@ -197,8 +310,25 @@ absl::Status Manifest::Apply(const ManifestEdit& e) {
       if (it == datasets_.end()) return Corrupt("set_settings for an unknown dataset");
       it->second.partition_interval_ns = e.partition_interval_ns;
       it->second.segment_by = e.segment_by;
+      it->second.dedup = e.dedup;
       return absl::OkStatus();
     }
+    case ManifestEdit::Op::kSetRetention: {
+      auto it = datasets_.find(e.dataset_id);
+      if (it == datasets_.end()) return Corrupt("set_retention for an unknown dataset");
+      it->second.retention = e.retention;
+      return absl::OkStatus();
+    }
+    case ManifestEdit::Op::kReplaceSegments: {
+      auto it = datasets_.find(e.dataset_id);
+      if (it == datasets_.end()) return Corrupt("replace_segments for an unknown dataset");
+      if (!ReplaceInList(&it->second.segments, e.remove, e.segments))
+        return Corrupt("replace_segments removes a segment the dataset does not have");
+      return absl::OkStatus();
+    }
+    case ManifestEdit::Op::kDropDataset:
+      if (datasets_.erase(e.dataset_id) == 0) return Corrupt("drop_dataset of an unknown dataset");
+      return absl::OkStatus();
     case ManifestEdit::Op::kAddSegments: {
       auto it = datasets_.find(e.dataset_id);
       if (it == datasets_.end()) return Corrupt("add_segments for an unknown dataset");
@@ -273,8 +403,15 @@ absl::Status Manifest::WriteSnapshot(uint64_t number, int64_t key_ttl_ns) {
     ManifestEdit settings{ManifestEdit::Op::kSetSettings, id};
     settings.partition_interval_ns = meta.partition_interval_ns;
     settings.segment_by = meta.segment_by;
+    settings.dedup = meta.dedup;
     RETURN_IF_ERROR(
         log->AddRecord(wal::RecordType::kManifestEdit, next_seq_++, EncodeManifestEdit(settings)));
+    if (meta.retention.delete_after || meta.retention.cold_after) {
+      ManifestEdit retention{ManifestEdit::Op::kSetRetention, id};
+      retention.retention = meta.retention;
+      RETURN_IF_ERROR(log->AddRecord(wal::RecordType::kManifestEdit, next_seq_++,
+                                     EncodeManifestEdit(retention)));
+    }
     if (meta.segments.empty() && meta.keys.empty() && meta.sealed_through_seq == 0) continue;
     ManifestEdit add{ManifestEdit::Op::kAddSegments, id};
     add.sealed_through_seq = meta.sealed_through_seq;

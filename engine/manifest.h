@@ -10,7 +10,16 @@
 //    "createdAt":<ns>,"partitionInterval":<ns>}
 //   {"op":"set_schema","id":"<16 hex>","version":2,
 //    "fields":[{"name":"timestamp","type":"timestamp"},...]}
-//   {"op":"set_settings","id":"<16 hex>","partitionInterval":<ns>,"segmentBy":["host"]}
+//   {"op":"set_settings","id":"<16 hex>","partitionInterval":<ns>,"segmentBy":["host"],
+//    "dedup":{"keys":["host"],"keep":"last"}}            (dedup absent or null: off)
+//   {"op":"set_retention","id":"<16 hex>","deleteAfter":{"ns":n,"raw":"\"30d\""}|null,
+//    "coldAfter":{...}|null}        raw: the JSON value as it was PUT
+//   {"op":"replace_segments","id":"<16 hex>","remove":["<segment id>",...],
+//    "add":[<segment entries as in add_segments>]}
+//     Compaction (remove inputs, add outputs) and retention (remove only) in
+//     one atomic edit. The added segments take the list position of the last
+//     removed one, so the list stays in write order (dedup's "last" relies on it).
+//   {"op":"drop_dataset","id":"<16 hex>"}
 //   {"op":"add_segments","id":"<16 hex>","sealedThroughSeq":<WAL seq>,
 //    "segments":[{"segment":"<16 hex>","partitionStart":<ns>,"rows":n,"bytes":n,
 //                 "minTs":<ns>,"maxTs":<ns>,"level":0}],
@@ -30,6 +39,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 
 #include "absl/base/thread_annotations.h"
@@ -53,6 +63,25 @@ struct SegmentRecord {
   uint32_t level = 0;
 };
 
+// Rows with equal key columns and equal timestamp collapse to one.
+struct DedupSettings {
+  std::vector<std::string> keys;
+  bool keep_last = true;  // false: keep the first written
+  bool operator==(const DedupSettings&) const = default;
+};
+
+// A retention duration as stored: nanoseconds plus the JSON value the user
+// PUT (shown back by GET /retention).
+struct RetentionValue {
+  int64_t ns = 0;
+  std::string raw;
+};
+
+struct RetentionSettings {
+  std::optional<RetentionValue> delete_after;
+  std::optional<RetentionValue> cold_after;
+};
+
 struct DatasetMeta {
   uint64_t id = 0;
   std::string slug;
@@ -63,10 +92,20 @@ struct DatasetMeta {
   uint64_t sealed_through_seq = 0;
   std::vector<IdempotencyInfo> keys;  // keys of sealed records, oldest first
   std::vector<std::string> segment_by;
+  std::optional<DedupSettings> dedup;
+  RetentionSettings retention;
 };
 
 struct ManifestEdit {
-  enum class Op { kCreateDataset, kSetSchema, kAddSegments, kSetSettings };
+  enum class Op {
+    kCreateDataset,
+    kSetSchema,
+    kAddSegments,
+    kSetSettings,
+    kSetRetention,
+    kReplaceSegments,
+    kDropDataset
+  };
   ManifestEdit() = default;
   ManifestEdit(Op o, uint64_t id) : op(o), dataset_id(id) {}
   Op op = Op::kCreateDataset;
@@ -81,15 +120,25 @@ struct ManifestEdit {
   std::vector<Field> fields;
   // kSetSettings (and partition_interval_ns)
   std::vector<std::string> segment_by;
-  // kAddSegments
+  std::optional<DedupSettings> dedup;
+  // kSetRetention
+  RetentionSettings retention;
+  // kAddSegments; kReplaceSegments adds `segments` and removes `remove`
   uint64_t sealed_through_seq = 0;
   std::vector<SegmentRecord> segments;
   std::vector<IdempotencyInfo> keys;
+  std::vector<uint64_t> remove;
 };
 
 std::string EncodeManifestEdit(const ManifestEdit& edit);
 absl::StatusOr<ManifestEdit> DecodeManifestEdit(std::string_view json);
 std::string DatasetIdString(uint64_t id);
+
+// Applies a replace_segments edit to a segment list in write order: removes
+// `remove` and puts `add` where the last removed segment was (at the end when
+// nothing is removed). False when a removed id is not in the list.
+bool ReplaceInList(std::vector<SegmentRecord>* list, const std::vector<uint64_t>& remove,
+                   const std::vector<SegmentRecord>& add);
 
 // Thread-safe.
 class Manifest {

@@ -178,6 +178,64 @@ void Compress(const std::string& payload, CompressionPolicy policy, BlockOut* b)
   }
 }
 
+flatbuffers::Offset<fb::BlockMeta> AddBlockMeta(flatbuffers::FlatBufferBuilder& fbb,
+                                                const BlockOut& b, uint64_t offset) {
+  auto min_s = fbb.CreateString(b.min_string);
+  auto max_s = fbb.CreateString(b.max_string);
+  fb::BlockMetaBuilder bm(fbb);
+  bm.add_offset(offset);
+  bm.add_length(static_cast<uint32_t>(b.bytes.size()));
+  bm.add_raw_length(b.raw_length);
+  bm.add_rows(b.rows);
+  bm.add_codec(static_cast<uint8_t>(b.codec));
+  bm.add_compression(static_cast<uint8_t>(b.compression));
+  bm.add_null_count(b.null_count);
+  bm.add_checksum(Checksum64(b.bytes));
+  bm.add_has_minmax(b.has_minmax);
+  bm.add_min_int(b.min_int);
+  bm.add_max_int(b.max_int);
+  bm.add_min_double(b.min_double);
+  bm.add_max_double(b.max_double);
+  bm.add_min_string(min_s);
+  bm.add_max_string(max_s);
+  return bm.Finish();
+}
+
+// Appends the footer (with the block metadata already in `fbb`) and the trailer.
+void AppendFooter(flatbuffers::FlatBufferBuilder& fbb, const SegmentContents& in,
+                  const WrittenSegment& written,
+                  const std::vector<flatbuffers::Offset<fb::ColumnMeta>>& column_offsets,
+                  std::string* out) {
+  std::vector<flatbuffers::Offset<flatbuffers::String>> sort_key;
+  for (const auto& k : in.sort_key) sort_key.push_back(fbb.CreateString(k));
+  auto sort_vec = fbb.CreateVector(sort_key);
+  auto cols_vec = fbb.CreateVector(column_offsets);
+  fb::FooterBuilder fbld(fbb);
+  fbld.add_format_version(kSegmentFormatVersion);
+  fbld.add_dataset_id(in.dataset_id);
+  fbld.add_segment_id(in.segment_id);
+  fbld.add_schema_version(in.schema_version);
+  fbld.add_partition_start(in.partition_start);
+  fbld.add_partition_interval(in.partition_interval);
+  fbld.add_rows(written.rows);
+  fbld.add_min_ts(written.min_ts);
+  fbld.add_max_ts(written.max_ts);
+  fbld.add_time_column(in.time_column);
+  fbld.add_sort_key(sort_vec);
+  fbld.add_created_ns(in.created_ns);
+  fbld.add_level(in.level);
+  fbld.add_columns(cols_vec);
+  fbb.Finish(fbld.Finish());
+  std::string_view footer(reinterpret_cast<const char*>(fbb.GetBufferPointer()), fbb.GetSize());
+  out->append(footer);
+  PutFixed32(out, static_cast<uint32_t>(footer.size()));
+  PutFixed32(out, 0);
+  PutFixed64(out, Checksum64(footer));
+  PutFixed32(out, kSegmentFormatVersion);
+  PutFixed32(out, 0);
+  PutFixed64(out, kSegmentMagic);
+}
+
 }  // namespace
 
 absl::StatusOr<WrittenSegment> EncodeSegment(const SegmentContents& in, const WriteOptions& options,
@@ -217,25 +275,7 @@ absl::StatusOr<WrittenSegment> EncodeSegment(const SegmentContents& in, const Wr
       }
       uint64_t offset = out->size();
       out->append(b.bytes);
-      auto min_s = fbb.CreateString(b.min_string);
-      auto max_s = fbb.CreateString(b.max_string);
-      fb::BlockMetaBuilder bm(fbb);
-      bm.add_offset(offset);
-      bm.add_length(static_cast<uint32_t>(b.bytes.size()));
-      bm.add_raw_length(b.raw_length);
-      bm.add_rows(b.rows);
-      bm.add_codec(static_cast<uint8_t>(b.codec));
-      bm.add_compression(static_cast<uint8_t>(b.compression));
-      bm.add_null_count(b.null_count);
-      bm.add_checksum(Checksum64(b.bytes));
-      bm.add_has_minmax(b.has_minmax);
-      bm.add_min_int(b.min_int);
-      bm.add_max_int(b.max_int);
-      bm.add_min_double(b.min_double);
-      bm.add_max_double(b.max_double);
-      bm.add_min_string(min_s);
-      bm.add_max_string(max_s);
-      blocks.push_back(bm.Finish());
+      blocks.push_back(AddBlockMeta(fbb, b, offset));
     }
     auto name = fbb.CreateString(in.specs[ci].name);
     auto block_vec = fbb.CreateVector(blocks);
@@ -243,34 +283,7 @@ absl::StatusOr<WrittenSegment> EncodeSegment(const SegmentContents& in, const Wr
         fb::CreateColumnMeta(fbb, name, static_cast<uint8_t>(in.specs[ci].type), block_vec));
   }
   if (in.rows == 0) written.min_ts = written.max_ts = 0;
-  std::vector<flatbuffers::Offset<flatbuffers::String>> sort_key;
-  for (const auto& k : in.sort_key) sort_key.push_back(fbb.CreateString(k));
-  auto sort_vec = fbb.CreateVector(sort_key);
-  auto cols_vec = fbb.CreateVector(column_offsets);
-  fb::FooterBuilder fbld(fbb);
-  fbld.add_format_version(kSegmentFormatVersion);
-  fbld.add_dataset_id(in.dataset_id);
-  fbld.add_segment_id(in.segment_id);
-  fbld.add_schema_version(in.schema_version);
-  fbld.add_partition_start(in.partition_start);
-  fbld.add_partition_interval(in.partition_interval);
-  fbld.add_rows(in.rows);
-  fbld.add_min_ts(written.min_ts);
-  fbld.add_max_ts(written.max_ts);
-  fbld.add_time_column(in.time_column);
-  fbld.add_sort_key(sort_vec);
-  fbld.add_created_ns(in.created_ns);
-  fbld.add_level(in.level);
-  fbld.add_columns(cols_vec);
-  fbb.Finish(fbld.Finish());
-  std::string_view footer(reinterpret_cast<const char*>(fbb.GetBufferPointer()), fbb.GetSize());
-  out->append(footer);
-  PutFixed32(out, static_cast<uint32_t>(footer.size()));
-  PutFixed32(out, 0);
-  PutFixed64(out, Checksum64(footer));
-  PutFixed32(out, kSegmentFormatVersion);
-  PutFixed32(out, 0);
-  PutFixed64(out, kSegmentMagic);
+  AppendFooter(fbb, in, written, column_offsets, out);
   written.bytes = out->size();
   return written;
 }
@@ -290,6 +303,115 @@ absl::StatusOr<WrittenSegment> WriteSegmentFile(Env* env, const std::string& pat
     return s;
   }
   return w;
+}
+
+}  // namespace timestore::segment
+
+namespace timestore::segment {
+
+struct SegmentFileBuilder::Footer {
+  flatbuffers::FlatBufferBuilder fbb{1 << 16};
+  std::vector<std::vector<flatbuffers::Offset<fb::BlockMeta>>> blocks;
+};
+
+absl::StatusOr<std::unique_ptr<SegmentFileBuilder>> SegmentFileBuilder::Create(
+    Env* env, const std::string& path, SegmentContents header, const WriteOptions& options) {
+  if (header.time_column >= header.specs.size()) {
+    return absl::InvalidArgumentError("segment builder: the time column is out of range");
+  }
+  ASSIGN_OR_RETURN(auto file, env->NewWritableFile(path));
+  std::unique_ptr<SegmentFileBuilder> b(
+      new SegmentFileBuilder(env, path, std::move(header), options));
+  b->file_ = std::move(file);
+  b->footer_->blocks.resize(b->header_.specs.size());
+  PutFixed64(&b->buf_, kSegmentMagic);
+  PutFixed32(&b->buf_, kSegmentFormatVersion);
+  PutFixed32(&b->buf_, 0);
+  b->written_.min_ts = std::numeric_limits<int64_t>::max();
+  b->written_.max_ts = std::numeric_limits<int64_t>::min();
+  return b;
+}
+
+SegmentFileBuilder::SegmentFileBuilder(Env* env, std::string path, SegmentContents header,
+                                       const WriteOptions& options)
+    : env_(env),
+      path_(std::move(path)),
+      header_(std::move(header)),
+      options_(options),
+      footer_(std::make_unique<Footer>()) {}
+
+SegmentFileBuilder::~SegmentFileBuilder() {
+  if (!finished_) Abandon();
+}
+
+void SegmentFileBuilder::Abandon() {
+  if (finished_) return;
+  finished_ = true;
+  if (file_ != nullptr) (void)file_->Close();
+  (void)env_->RemoveFile(path_);
+}
+
+absl::Status SegmentFileBuilder::AddBlock(std::span<const ColumnVector* const> columns) {
+  if (finished_) return absl::FailedPreconditionError("segment builder already finished");
+  if (columns.size() != header_.specs.size()) {
+    return absl::InvalidArgumentError("segment builder: block has the wrong number of columns");
+  }
+  const size_t rows = columns.empty() ? 0 : columns[0]->size();
+  if (rows == 0) return absl::OkStatus();
+  if (rows > kMaxBlockRows) return absl::InvalidArgumentError("segment builder: block too large");
+  std::string payload;
+  for (size_t ci = 0; ci < columns.size(); ++ci) {
+    const ColumnVector& c = *columns[ci];
+    if (c.size() != rows || c.type != header_.specs[ci].type) {
+      return absl::InvalidArgumentError("segment builder: block columns disagree");
+    }
+    const bool is_time = ci == header_.time_column;
+    BlockOut b;
+    RETURN_IF_ERROR(EncodeSlice(c, is_time, 0, rows, &b, &payload));
+    Compress(payload, options_.compression, &b);
+    if (is_time && b.has_minmax) {
+      written_.min_ts = std::min(written_.min_ts, b.min_int);
+      written_.max_ts = std::max(written_.max_ts, b.max_int);
+    }
+    const uint64_t offset = file_->Size() + buf_.size();
+    buf_.append(b.bytes);
+    footer_->blocks[ci].push_back(AddBlockMeta(footer_->fbb, b, offset));
+  }
+  written_.rows += static_cast<uint32_t>(rows);
+  if (buf_.size() >= (1u << 20)) {
+    RETURN_IF_ERROR(file_->Append(buf_));
+    buf_.clear();
+  }
+  return absl::OkStatus();
+}
+
+uint64_t SegmentFileBuilder::bytes() const { return file_->Size() + buf_.size(); }
+
+absl::StatusOr<WrittenSegment> SegmentFileBuilder::Finish() {
+  if (finished_) return absl::FailedPreconditionError("segment builder already finished");
+  if (written_.rows == 0) written_.min_ts = written_.max_ts = 0;
+  std::vector<flatbuffers::Offset<fb::ColumnMeta>> column_offsets;
+  for (size_t ci = 0; ci < header_.specs.size(); ++ci) {
+    auto name = footer_->fbb.CreateString(header_.specs[ci].name);
+    auto block_vec = footer_->fbb.CreateVector(footer_->blocks[ci]);
+    column_offsets.push_back(fb::CreateColumnMeta(
+        footer_->fbb, name, static_cast<uint8_t>(header_.specs[ci].type), block_vec));
+  }
+  std::string tail;
+  AppendFooter(footer_->fbb, header_, written_, column_offsets, &tail);
+  buf_.append(tail);
+  absl::Status s = file_->Append(buf_);
+  buf_.clear();
+  if (s.ok()) s = file_->Sync();
+  if (s.ok()) written_.bytes = file_->Size();
+  if (s.ok()) s = file_->Close();
+  if (s.ok()) s = env_->SyncDir(DirName(path_));
+  if (!s.ok()) {
+    Abandon();
+    return s;
+  }
+  finished_ = true;
+  return written_;
 }
 
 }  // namespace timestore::segment

@@ -2,6 +2,8 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -58,5 +60,45 @@ absl::StatusOr<WrittenSegment> EncodeSegment(const SegmentContents& contents,
 absl::StatusOr<WrittenSegment> WriteSegmentFile(Env* env, const std::string& path,
                                                 const SegmentContents& contents,
                                                 const WriteOptions& options);
+
+// Writes a segment file block by block, holding one block in memory whatever
+// the segment's size (compaction's output). Blocks go to the file in the order
+// added, all columns of one block together; the footer indexes them, so readers
+// see the same format as EncodeSegment's. Rows must be added in sort-key order.
+class SegmentFileBuilder {
+ public:
+  // `header` gives everything but columns and rows.
+  static absl::StatusOr<std::unique_ptr<SegmentFileBuilder>> Create(Env* env,
+                                                                    const std::string& path,
+                                                                    SegmentContents header,
+                                                                    const WriteOptions& options);
+  ~SegmentFileBuilder();  // removes the file unless Finish() succeeded
+
+  // One block: columns parallel to the header's specs, all of one length
+  // (at most kMaxBlockRows).
+  absl::Status AddBlock(std::span<const ColumnVector* const> columns);
+  uint32_t rows() const { return written_.rows; }
+  uint64_t bytes() const;  // written so far
+  // Footer and trailer, then fsync of the file and its directory: when this
+  // returns OK the file is durable.
+  absl::StatusOr<WrittenSegment> Finish();
+  // Stops and removes the partial file.
+  void Abandon();
+
+ private:
+  SegmentFileBuilder(Env* env, std::string path, SegmentContents header,
+                     const WriteOptions& options);
+
+  Env* const env_;
+  const std::string path_;
+  const SegmentContents header_;
+  const WriteOptions options_;
+  std::unique_ptr<WritableFile> file_;
+  std::string buf_;
+  struct Footer;  // FlatBuffers state, kept out of this header
+  std::unique_ptr<Footer> footer_;
+  WrittenSegment written_;
+  bool finished_ = false;
+};
 
 }  // namespace timestore::segment

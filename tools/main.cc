@@ -18,10 +18,12 @@
 #include "CLI/CLI.hpp"
 #include "api/http_server.h"
 #include "api/service.h"
+#include "common/crash_point.h"
 #include "common/env.h"
 #include "common/strings.h"
 #include "common/time_util.h"
 #include "common/uring_env.h"
+#include "compaction/compactor.h"
 #include "engine/engine.h"
 #include "engine/manifest.h"
 #include "engine/wal_payload.h"
@@ -79,6 +81,15 @@ struct ServeConfig {
   int http_threads = 0;
   std::string require_scope, write_scope, admin_scope;
   std::string port_file;
+  std::string retention_default;  // empty: keep forever
+  bool compaction_enabled = true;
+  int compaction_concurrency = 1;
+  std::string compaction_max_bytes_per_sec = "0";
+  int compaction_min_segments = 4;
+  std::string compaction_quiet = "5m";
+  int compaction_interval_ms = 1000;
+  std::string retention_check_interval = "1m";
+  std::string crash_point;  // tests only
 };
 
 int Serve(const ServeConfig& c) {
@@ -121,6 +132,32 @@ int Serve(const ServeConfig& c) {
     std::cerr << "TIMESTORE_BLOCK_COMPRESSION must be auto, lz4, zstd or none\n";
     return 2;
   }
+  if (!c.retention_default.empty()) {
+    auto d = ParseDurationNanos(c.retention_default);
+    if (!d.ok() || *d <= 0) {
+      std::cerr << "TIMESTORE_RETENTION_DEFAULT must be a positive duration such as 30d\n";
+      return 2;
+    }
+    eo.retention_default_ns = *d;
+  }
+  compaction::CompactionOptions co;
+  co.enabled = c.compaction_enabled;
+  co.concurrency = c.compaction_concurrency;
+  co.min_segments = c.compaction_min_segments;
+  co.interval_ms = c.compaction_interval_ms;
+  auto quiet = ParseDurationNanos(c.compaction_quiet);
+  auto retention_every = ParseDurationNanos(c.retention_check_interval);
+  if (!ParseBytes(c.compaction_max_bytes_per_sec, &co.max_bytes_per_sec) || !quiet.ok() ||
+      !retention_every.ok() || *retention_every <= 0 || co.concurrency < 1 || co.min_segments < 2 ||
+      co.interval_ms < 1) {
+    std::cerr << "TIMESTORE_COMPACTION_*: CONCURRENCY >= 1, MIN_SEGMENTS >= 2, INTERVAL_MS >= 1, "
+                 "MAX_BYTES_PER_SEC a byte size (0 = unlimited), QUIET and "
+                 "TIMESTORE_RETENTION_CHECK_INTERVAL durations\n";
+    return 2;
+  }
+  co.quiet_ns = *quiet;
+  co.retention_interval_ms = *retention_every / 1'000'000;
+  SetCrashPoint(c.crash_point);
   if (c.wal_recovery == "truncate") {
     eo.wal_recovery = wal::TailPolicy::kTruncate;
   } else if (c.wal_recovery != "strict") {
@@ -184,6 +221,7 @@ int Serve(const ServeConfig& c) {
 
   // Recovery runs while /health answers and /ready says 503.
   std::unique_ptr<Engine> engine;
+  std::unique_ptr<compaction::Compactor> compactor;
   std::atomic<bool> failed{false};
   std::thread recovery([&] {
     auto opened = Engine::Open(env, eo);
@@ -198,6 +236,9 @@ int Serve(const ServeConfig& c) {
     spdlog::info("ready: replayed {} WAL records ({} rows) from {} files in {:.3f} s{}", r.records,
                  r.rows, r.wal_files, r.seconds,
                  r.dropped_bytes ? StrCat("; dropped torn tail: ", r.dropped_detail) : "");
+    compactor = std::make_unique<compaction::Compactor>(engine.get(), co);
+    compactor->Start();
+    service.SetCompactor(compactor.get());
     service.SetEngine(engine.get());
   });
 
@@ -209,6 +250,7 @@ int Serve(const ServeConfig& c) {
   // fsync), then make the log durable and exit.
   server.Stop(10'000);
   service.Shutdown();
+  if (compactor != nullptr) compactor->Stop();
   if (engine != nullptr) engine->Close();
   spdlog::info("stopped");
   return failed ? 1 : 0;
@@ -363,6 +405,36 @@ int main(int argc, char** argv) {
   serve->add_option("--admin-scope", c.admin_scope, "Scope needed for /admin")
       ->envname("TIMESTORE_ADMIN_SCOPE");
   serve->add_option("--port-file", c.port_file, "Write the bound port to this file (for tests)");
+  serve
+      ->add_option("--retention-default", c.retention_default,
+                   "deleteAfter of datasets without their own (e.g. 30d; empty = keep forever)")
+      ->envname("TIMESTORE_RETENTION_DEFAULT");
+  serve
+      ->add_option("--retention-check-interval", c.retention_check_interval,
+                   "How often retention is enforced in the background")
+      ->envname("TIMESTORE_RETENTION_CHECK_INTERVAL");
+  serve->add_option("--compaction-enabled", c.compaction_enabled, "Background compaction")
+      ->envname("TIMESTORE_COMPACTION_ENABLED");
+  serve->add_option("--compaction-concurrency", c.compaction_concurrency, "Compaction threads")
+      ->envname("TIMESTORE_COMPACTION_CONCURRENCY");
+  serve
+      ->add_option("--compaction-max-bytes-per-sec", c.compaction_max_bytes_per_sec,
+                   "Compaction I/O budget, read plus written (0 = unlimited)")
+      ->envname("TIMESTORE_COMPACTION_MAX_BYTES_PER_SEC");
+  serve
+      ->add_option("--compaction-min-segments", c.compaction_min_segments,
+                   "Segments of one size tier that trigger a merge")
+      ->envname("TIMESTORE_COMPACTION_MIN_SEGMENTS");
+  serve
+      ->add_option("--compaction-quiet", c.compaction_quiet,
+                   "A partition without new segments for this long is merged whole")
+      ->envname("TIMESTORE_COMPACTION_QUIET");
+  serve
+      ->add_option("--compaction-interval-ms", c.compaction_interval_ms,
+                   "How often the compaction threads look for work")
+      ->envname("TIMESTORE_COMPACTION_INTERVAL_MS");
+  serve->add_option("--test-crash-point", c.crash_point, "Tests only: SIGKILL at this point")
+      ->envname("TIMESTORE_TEST_CRASH_POINT");
 
   std::vector<std::string> wal_paths;
   auto* dump = app.add_subcommand("wal-dump", "Print the records of write-ahead log files");

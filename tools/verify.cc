@@ -101,7 +101,9 @@ class Verifier {
     }
     Listing listing;
     std::set<uint64_t> datasets;
+    std::map<uint64_t, std::vector<SegmentRecord>> per_dataset;  // live segments, write order
     size_t edits = 0;
+    bool inconsistent = false;
     for (const wal::LogRecord& r : log->records) {
       if (r.type != wal::RecordType::kManifestEdit) continue;
       auto edit = DecodeManifestEdit(r.payload);
@@ -113,11 +115,34 @@ class Verifier {
         break;  // as at start-up: nothing after an undecodable edit counts
       }
       ++edits;
-      if (edit->op == ManifestEdit::Op::kCreateDataset) datasets.insert(edit->dataset_id);
-      if (edit->op != ManifestEdit::Op::kAddSegments) continue;
-      for (const SegmentRecord& s : edit->segments) {
-        listing.segments.push_back({edit->dataset_id, s});
+      switch (edit->op) {
+        case ManifestEdit::Op::kCreateDataset:
+          datasets.insert(edit->dataset_id);
+          break;
+        case ManifestEdit::Op::kDropDataset:
+          datasets.erase(edit->dataset_id);
+          per_dataset.erase(edit->dataset_id);
+          break;
+        case ManifestEdit::Op::kAddSegments:
+        case ManifestEdit::Op::kReplaceSegments: {
+          auto& list = per_dataset[edit->dataset_id];
+          if (!ReplaceInList(&list, edit->remove, edit->segments)) {
+            if (damage.ok()) {
+              damage = absl::DataLossError(StrCat(path, " at offset ", r.offset,
+                                                  ": replace_segments removes a segment the "
+                                                  "dataset does not have"));
+            }
+            inconsistent = true;
+          }
+          break;
+        }
+        default:
+          break;
       }
+      if (inconsistent) break;
+    }
+    for (const auto& [id, list] : per_dataset) {
+      for (const SegmentRecord& s : list) listing.segments.push_back({id, s});
     }
     std::string detail =
         StrCat(Plural(edits, "edit", "edits"), ", ", Plural(datasets.size(), "dataset", "datasets"),
