@@ -124,6 +124,7 @@ struct Batch {
 struct Generated {
   std::vector<Batch> batches;
   int64_t rows = 0;
+  int64_t rows_delayed = 0;  // late data: rows given a delay
   uint64_t bytes = 0;
   double seconds = 0;
 };
@@ -172,6 +173,7 @@ Generated Generate(const tsbs::Options& options, bool ndjson, int64_t batch_rows
     }
   }
   if (progress) std::fprintf(stderr, "\r\033[K");
+  g.rows_delayed = gen.rows_delayed();
   g.seconds = SecondsSince(t0);
   return g;
 }
@@ -303,6 +305,27 @@ void RunConnection(const Target& target, Shared* shared, std::vector<double>* la
   socket.close(ignored);
 }
 
+// "none", or e.g. "12960 (5.00%), delayed by up to 7200 s".
+std::string LateSummary(const tsbs::Options& options, const Generated& g) {
+  if (options.late_fraction <= 0) return "none";
+  char buf[128];
+  std::snprintf(
+      buf, sizeof(buf), "%lld (%.2f%%), delayed by up to %.0f s",
+      static_cast<long long>(g.rows_delayed),
+      g.rows ? 100.0 * static_cast<double>(g.rows_delayed) / static_cast<double>(g.rows) : 0.0,
+      static_cast<double>(options.late_max_ns) / 1e9);
+  return buf;
+}
+
+// The late-data keys of the JSON line (without braces).
+std::string LateJson(const tsbs::Options& options, const Generated& g) {
+  char buf[128];
+  std::snprintf(buf, sizeof(buf), "\"late_fraction\":%g,\"late_max_s\":%.3f,\"late_rows\":%lld",
+                options.late_fraction, static_cast<double>(options.late_max_ns) / 1e9,
+                static_cast<long long>(g.rows_delayed));
+  return buf;
+}
+
 // Nearest-rank percentile of sorted `v`; 0 when empty.
 double Percentile(const std::vector<double>& v, double p) {
   if (v.empty()) return 0;
@@ -319,6 +342,8 @@ int Main(int argc, char** argv) {
   std::string start = "2016-01-01T00:00:00Z";
   uint64_t seed = 123;
   bool float_values = false;
+  double late_fraction = 0;
+  std::string late_max = "0";
   int64_t batch_rows = 10000;
   std::string format = "ndjson";
   int connections = 4;
@@ -338,6 +363,13 @@ int Main(int argc, char** argv) {
   app.add_option("--seed", seed, "Generator seed")->capture_default_str();
   app.add_flag("--float-values", float_values,
                "Full-precision double values instead of TSBS's truncated integers");
+  app.add_option("--late-fraction", late_fraction,
+                 "Fraction of rows delayed (late data): each is sent where data time has "
+                 "reached its timestamp + a uniform delay in (0, --late-max]")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 1.0));
+  app.add_option("--late-max", late_max, "Largest delay of a late row: 2h, 30m ...")
+      ->capture_default_str();
   app.add_option("--batch-rows", batch_rows, "Rows per request")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
@@ -361,16 +393,24 @@ int Main(int argc, char** argv) {
   auto duration_ns = ParseDurationNs(duration);
   auto interval_ns = ParseDurationNs(interval);
   auto start_ns = ParseStartNs(start);
-  if (!duration_ns || !interval_ns || !start_ns) {
+  auto late_max_ns = ParseDurationNs(late_max);
+  if (!duration_ns || !interval_ns || !start_ns || !late_max_ns) {
     std::fprintf(stderr, "error: bad %s\n",
                  !duration_ns   ? "--duration (e.g. 1d, 6h, 30m, 90s)"
                  : !interval_ns ? "--interval (e.g. 10s)"
-                                : "--start (e.g. 2016-01-01T00:00:00Z)");
+                 : !start_ns    ? "--start (e.g. 2016-01-01T00:00:00Z)"
+                                : "--late-max (e.g. 2h, 30m)");
     return 2;
   }
   options.duration_ns = *duration_ns;
   options.interval_ns = *interval_ns;
   options.start_ns = *start_ns;
+  options.late_fraction = late_fraction;
+  options.late_max_ns = *late_max_ns;
+  if (late_fraction > 0 && *late_max_ns == 0) {
+    std::fprintf(stderr, "error: --late-fraction needs --late-max (e.g. --late-max 2h)\n");
+    return 2;
+  }
   if (std::string err = tsbs::ValidateOptions(options); !err.empty()) {
     std::fprintf(stderr, "error: %s\n", err.c_str());
     return 2;
@@ -391,6 +431,7 @@ int Main(int argc, char** argv) {
     std::printf("  %-18s %lld\n", "hosts", static_cast<long long>(hosts));
     std::printf("  %-18s %lld\n", "rows", static_cast<long long>(g.rows));
     std::printf("  %-18s %lld\n", "values", static_cast<long long>(g.rows * tsbs::kNumFields));
+    std::printf("  %-18s %s\n", "late rows", LateSummary(options, g).c_str());
     std::printf("  %-18s %zu x <= %lld rows\n", "requests", g.batches.size(),
                 static_cast<long long>(batch_rows));
     std::printf("  %-18s %llu (%.1f MB, %.1f bytes/row)\n", "body bytes",
@@ -401,10 +442,11 @@ int Main(int argc, char** argv) {
     std::printf(
         "{\"bench\":\"ingest\",\"dry_run\":true,\"format\":\"%s\",\"hosts\":%lld,\"rows\":%lld,"
         "\"values\":%lld,\"batch_rows\":%lld,\"requests\":%zu,\"bytes\":%llu,"
-        "\"gen_seconds\":%.3f}\n",
+        "\"gen_seconds\":%.3f,%s}\n",
         format.c_str(), static_cast<long long>(hosts), static_cast<long long>(g.rows),
         static_cast<long long>(g.rows * tsbs::kNumFields), static_cast<long long>(batch_rows),
-        g.batches.size(), static_cast<unsigned long long>(g.bytes), g.seconds);
+        g.batches.size(), static_cast<unsigned long long>(g.bytes), g.seconds,
+        LateJson(options, g).c_str());
     return 0;
   }
 
@@ -464,6 +506,7 @@ int Main(int argc, char** argv) {
               dataset.c_str(), format.c_str());
   std::printf("  %-18s %lld hosts, %lld rows generated in %.3f s (%.1f MB)\n", "data",
               static_cast<long long>(hosts), static_cast<long long>(g.rows), g.seconds, mb);
+  std::printf("  %-18s %s\n", "late rows", LateSummary(options, g).c_str());
   std::printf("  %-18s %zu x <= %lld rows over %d connections\n", "requests", g.batches.size(),
               static_cast<long long>(batch_rows), connections);
   std::printf("  %-18s %lld rows, %lld values\n", "acknowledged", static_cast<long long>(rows),
@@ -479,12 +522,12 @@ int Main(int argc, char** argv) {
       "\"connections\":%d,\"batch_rows\":%lld,\"seconds\":%.3f,\"rows_per_sec\":%.0f,"
       "\"values_per_sec\":%.0f,\"mb_per_sec\":%.2f,\"ack_p50_ms\":%.3f,\"ack_p99_ms\":%.3f,"
       "\"ack_max_ms\":%.3f,\"failures\":%lld,\"requests\":%zu,\"bytes\":%llu,"
-      "\"gen_seconds\":%.3f}\n",
+      "\"gen_seconds\":%.3f,%s}\n",
       format.c_str(), static_cast<long long>(hosts), static_cast<long long>(rows),
       static_cast<long long>(rows * tsbs::kNumFields), connections,
       static_cast<long long>(batch_rows), seconds, rows_per_sec, values_per_sec, mb_per_sec, p50,
       p99, max, static_cast<long long>(failures), g.batches.size(),
-      static_cast<unsigned long long>(g.bytes), g.seconds);
+      static_cast<unsigned long long>(g.bytes), g.seconds, LateJson(options, g).c_str());
   std::fflush(stdout);
   return failures == 0 ? 0 : 1;
 }

@@ -70,6 +70,23 @@ void AppendDouble(double v, std::string* out) {
   out->append(buf, r.ptr);
 }
 
+// [0, 1) from the top 53 bits of one draw.
+double Uniform01From(std::mt19937_64& rng) { return static_cast<double>(rng() >> 11) * 0x1.0p-53; }
+
+// [0, n) by multiply-shift (Lemire) without the rejection step: the bias is below n / 2^64.
+uint64_t UniformIndexFrom(std::mt19937_64& rng, uint64_t n) {
+  return static_cast<uint64_t>((static_cast<unsigned __int128>(rng()) * n) >> 64);
+}
+
+// Seed of the late-data stream: a SplitMix64 step of the data seed, so the two streams
+// differ but both follow from `seed`.
+uint64_t LateSeed(uint64_t seed) {
+  uint64_t z = seed + 0x9e3779b97f4a7c15ULL;
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+  return z ^ (z >> 31);
+}
+
 int64_t FloorDiv(int64_t a, int64_t b) {
   int64_t q = a / b;
   if ((a % b != 0) && ((a < 0) != (b < 0))) --q;
@@ -86,6 +103,16 @@ std::string ValidateOptions(const Options& options) {
   int64_t ticks = options.duration_ns / options.interval_ns +
                   (options.duration_ns % options.interval_ns != 0 ? 1 : 0);
   if (ticks != 0 && options.hosts > INT64_MAX / ticks) return "hosts × ticks overflows";
+  if (!(options.late_fraction >= 0 && options.late_fraction <= 1)) {
+    return "late fraction must be in [0, 1]";
+  }
+  if (options.late_max_ns < 0) return "late max must not be negative";
+  if (options.late_fraction > 0) {
+    if (options.late_max_ns == 0) return "a late fraction needs a positive late max";
+    if (options.start_ns + options.duration_ns > INT64_MAX - options.late_max_ns) {
+      return "start + duration + late max overflows";
+    }
+  }
   return "";
 }
 
@@ -100,7 +127,9 @@ CpuGenerator::CpuGenerator(const Options& options)
     : options_(options),
       rng_(options.seed),
       ticks_(TicksFor(options)),
-      total_rows_(RowsFor(options)) {
+      total_rows_(RowsFor(options)),
+      late_(options.late_fraction > 0),
+      late_rng_(LateSeed(options.seed)) {
   const size_t n = static_cast<size_t>(options_.hosts);
   hosts_.resize(n);
   for (size_t h = 0; h < n; ++h) {
@@ -121,12 +150,9 @@ CpuGenerator::CpuGenerator(const Options& options)
   for (double& w : walks_) w = Uniform01() * kWalkMax;
 }
 
-double CpuGenerator::Uniform01() { return static_cast<double>(rng_() >> 11) * 0x1.0p-53; }
+double CpuGenerator::Uniform01() { return Uniform01From(rng_); }
 
-uint64_t CpuGenerator::UniformIndex(uint64_t n) {
-  // Multiply-shift (Lemire) without the rejection step: the bias is below n / 2^64.
-  return static_cast<uint64_t>((static_cast<unsigned __int128>(rng_()) * n) >> 64);
-}
+uint64_t CpuGenerator::UniformIndex(uint64_t n) { return UniformIndexFrom(rng_, n); }
 
 double CpuGenerator::StandardNormal() {
   if (has_spare_normal_) {
@@ -149,8 +175,8 @@ void CpuGenerator::Step(size_t host) {
   }
 }
 
-bool CpuGenerator::Next(Row* row) {
-  if (rows_emitted_ >= total_rows_) return false;
+bool CpuGenerator::NextInOrder(Row* row) {
+  if (rows_generated_ >= total_rows_) return false;
   if (tick_ > 0) Step(next_host_);
   row->timestamp_ns = options_.start_ns + tick_ * options_.interval_ns;
   row->tags = &hosts_[next_host_];
@@ -159,12 +185,42 @@ bool CpuGenerator::Next(Row* row) {
     // + 0.0 turns a -0.0 into 0.0, so output never shows "-0".
     row->fields[f] = (options_.integer_values ? std::trunc(w[f]) : w[f]) + 0.0;
   }
-  ++rows_emitted_;
+  ++rows_generated_;
   if (++next_host_ == hosts_.size()) {
     next_host_ = 0;
     ++tick_;
   }
   return true;
+}
+
+bool CpuGenerator::Next(Row* row) {
+  if (!late_) {
+    if (!NextInOrder(row)) return false;
+    ++rows_emitted_;
+    return true;
+  }
+  // Every row generated from now on has arrival >= timestamp >= last_generated_ns_ and a
+  // larger index, so a pending row arriving at or before last_generated_ns_ comes next.
+  for (;;) {
+    if (!pending_.empty() &&
+        (rows_generated_ == total_rows_ || pending_.top().arrival_ns <= last_generated_ns_)) {
+      *row = pending_.top().row;
+      pending_.pop();
+      ++rows_emitted_;
+      return true;
+    }
+    Pending p;
+    if (!NextInOrder(&p.row)) return false;  // and nothing pending
+    p.index = rows_generated_ - 1;
+    p.arrival_ns = p.row.timestamp_ns;
+    if (Uniform01From(late_rng_) < options_.late_fraction) {
+      const uint64_t max = static_cast<uint64_t>(options_.late_max_ns);
+      p.arrival_ns += static_cast<int64_t>(UniformIndexFrom(late_rng_, max) + 1);  // (0, max]
+      ++rows_delayed_;
+    }
+    last_generated_ns_ = p.row.timestamp_ns;
+    pending_.push(p);
+  }
 }
 
 size_t CpuGenerator::NextBatch(Row* rows, size_t max_rows) {

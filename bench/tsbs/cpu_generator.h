@@ -23,11 +23,23 @@
 //      service_version, service_environment;
 //   2. per host, per field in kFieldNames order: the walk's start value;
 //   3. per tick after the first, per host, per field: one normal step.
+//
+// Late data (Options::late_fraction > 0): the same rows, emitted in another order. Each
+// row is delayed independently with probability late_fraction, by a delay uniform in
+// (0, late_max_ns]; a row "arrives" at its timestamp plus its delay (an on-time row at its
+// timestamp), and rows are emitted by arrival, ties in generation order. So a delayed row
+// shows up in the stream where data time has reached its own timestamp + delay: out of
+// order, at most late_max_ns behind the largest timestamp emitted before it, as real late
+// data arrives. The choice and the delays come from a second RNG stream seeded from
+// `seed`, drawn per row in generation order (one uniform for "delayed?", one more for the
+// delay when it is), so rows and values are the same as without late data. The reordering
+// buffers only the rows still in flight (about late_fraction × hosts × late_max / interval).
 #pragma once
 
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <queue>
 #include <random>
 #include <string>
 #include <string_view>
@@ -59,6 +71,9 @@ struct Options {
   int64_t duration_ns = 86'400 * kNanosPerSecond;
   uint64_t seed = 123;
   bool integer_values = true;
+  // Late data (see the header comment); 0 = rows in time order.
+  double late_fraction = 0;  // in [0, 1]
+  int64_t late_max_ns = 0;   // > 0 when late_fraction > 0
 };
 
 // Empty when `options` can be generated; otherwise what is wrong with them.
@@ -93,7 +108,7 @@ class CpuGenerator {
   CpuGenerator& operator=(const CpuGenerator&) = delete;
 
   // Fills `*row` with the next row and returns true, or returns false when all rows have
-  // been produced.
+  // been produced. Rows come by time then host, or in arrival order with late data.
   bool Next(Row* row);
   // Fills up to `max_rows` rows into `rows` (which must have room for them); returns how
   // many were filled, 0 at the end.
@@ -103,12 +118,28 @@ class CpuGenerator {
   const std::vector<HostTags>& hosts() const { return hosts_; }
   int64_t total_rows() const { return total_rows_; }
   int64_t rows_emitted() const { return rows_emitted_; }
+  // Rows given a delay so far (among the rows generated, which run ahead of the emitted
+  // ones by the rows in flight); equals the total once every row has been emitted.
+  int64_t rows_delayed() const { return rows_delayed_; }
 
  private:
+  // A row waiting to be emitted in arrival order.
+  struct Pending {
+    int64_t arrival_ns;
+    int64_t index;  // generation order: breaks arrival ties
+    Row row;
+  };
+  struct LaterArrival {
+    bool operator()(const Pending& a, const Pending& b) const {
+      return a.arrival_ns != b.arrival_ns ? a.arrival_ns > b.arrival_ns : a.index > b.index;
+    }
+  };
+
   double Uniform01();                 // [0, 1), 53 random bits
   uint64_t UniformIndex(uint64_t n);  // [0, n)
   double StandardNormal();            // N(0, 1), Box-Muller
   void Step(size_t host);
+  bool NextInOrder(Row* row);  // the rows by time then host
 
   Options options_;
   std::mt19937_64 rng_;
@@ -119,9 +150,17 @@ class CpuGenerator {
   std::vector<double> walks_;  // hosts × kNumFields, row-major by host
   int64_t ticks_ = 0;
   int64_t total_rows_ = 0;
-  int64_t rows_emitted_ = 0;
-  int64_t tick_ = 0;      // of the next row
-  size_t next_host_ = 0;  // of the next row
+  int64_t rows_generated_ = 0;  // by NextInOrder
+  int64_t rows_emitted_ = 0;    // by Next
+  int64_t tick_ = 0;            // of the next row
+  size_t next_host_ = 0;        // of the next row
+
+  // Late data.
+  bool late_ = false;
+  std::mt19937_64 late_rng_;
+  std::priority_queue<Pending, std::vector<Pending>, LaterArrival> pending_;
+  int64_t last_generated_ns_ = 0;  // timestamp of the last row NextInOrder produced
+  int64_t rows_delayed_ = 0;
 };
 
 // Serialisation. Timestamps are written as integer milliseconds since the epoch (the

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <simdjson.h>
 
+#include <algorithm>
 #include <cmath>
 #include <string>
 #include <vector>
@@ -195,6 +196,144 @@ TEST(CpuGeneratorTest, NdjsonLineIsOneJsonObjectInColumnOrder) {
     ASSERT_EQ(doc["schema"]["fields"].get(fields), simdjson::SUCCESS);
     EXPECT_EQ(fields.size(), 1 + kNumTags + kNumFields);
   }
+}
+
+Options LateOptions() {
+  Options o;
+  o.hosts = 20;
+  o.duration_ns = 86400 * kNanosPerSecond;  // 8640 ticks, 172,800 rows
+  o.seed = 7;
+  o.late_fraction = 0.05;
+  o.late_max_ns = 2 * 3600 * kNanosPerSecond;
+  return o;
+}
+
+// Per emitted row: how far its timestamp is behind the largest timestamp emitted before
+// it (0 when it is in order).
+std::vector<int64_t> Lateness(const std::vector<Row>& rows) {
+  std::vector<int64_t> lateness;
+  lateness.reserve(rows.size());
+  int64_t watermark = INT64_MIN;
+  for (const Row& row : rows) {
+    lateness.push_back(row.timestamp_ns < watermark ? watermark - row.timestamp_ns : 0);
+    watermark = std::max(watermark, row.timestamp_ns);
+  }
+  return lateness;
+}
+
+TEST(CpuGeneratorLateTest, SameRowsInAnotherOrder) {
+  Options late = LateOptions();
+  Options in_order = late;
+  in_order.late_fraction = 0;
+  in_order.late_max_ns = 0;
+  std::vector<std::string> a, b;
+  All(late, &a);
+  All(in_order, &b);
+  ASSERT_EQ(a.size(), static_cast<size_t>(RowsFor(late)));
+  EXPECT_NE(a, b) << "late data changes the order";
+
+  // Deterministic from the seed; another seed delays other rows.
+  std::vector<std::string> again, other;
+  All(late, &again);
+  EXPECT_EQ(again, a);
+  Options other_seed = late;
+  other_seed.seed = 8;
+  All(other_seed, &other);
+  EXPECT_NE(other, a);
+
+  std::sort(a.begin(), a.end());
+  std::sort(b.begin(), b.end());
+  EXPECT_EQ(a, b) << "same multiset of rows (values included)";
+}
+
+TEST(CpuGeneratorLateTest, ExpectedFractionOutOfOrderAndNoneLaterThanMax) {
+  const Options o = LateOptions();
+  CpuGenerator gen(o);
+  std::vector<Row> rows;
+  Row row;
+  while (gen.Next(&row)) rows.push_back(row);
+  ASSERT_EQ(rows.size(), static_cast<size_t>(RowsFor(o)));
+  EXPECT_EQ(gen.rows_emitted(), RowsFor(o));
+
+  const double n = static_cast<double>(rows.size());
+  const double delayed = static_cast<double>(gen.rows_delayed());
+  // Binomial(172800, 0.05): sd ≈ 91, so ±600 is more than 6 sd.
+  EXPECT_NEAR(delayed, n * o.late_fraction, 600);
+
+  // A delayed row is out of order unless its delay is below one interval (then the next
+  // tick's rows don't pass it): expected fraction late_fraction × (1 - interval / max).
+  // On-time rows are never out of order.
+  const std::vector<int64_t> lateness = Lateness(rows);
+  int64_t out_of_order = 0, max_lateness = 0;
+  double sum_lateness = 0;
+  for (int64_t l : lateness) {
+    ASSERT_LE(l, o.late_max_ns) << "no row later than late_max";
+    if (l > 0) {
+      ++out_of_order;
+      sum_lateness += static_cast<double>(l);
+      max_lateness = std::max(max_lateness, l);
+    }
+  }
+  const double expected =
+      n * o.late_fraction *
+      (1 - static_cast<double>(o.interval_ns) / static_cast<double>(o.late_max_ns));
+  EXPECT_NEAR(static_cast<double>(out_of_order), expected, 600);
+  EXPECT_LE(static_cast<double>(out_of_order), delayed);
+  // Delays are uniform over (0, late_max]: the latest come close to the bound, and the
+  // mean lateness of out-of-order rows is about half of it.
+  EXPECT_GT(max_lateness, o.late_max_ns - 60 * kNanosPerSecond);
+  const double mean = sum_lateness / static_cast<double>(out_of_order);
+  EXPECT_NEAR(mean / static_cast<double>(o.late_max_ns), 0.5, 0.05);
+}
+
+TEST(CpuGeneratorLateTest, EveryRowDelayedStillBoundedAndComplete) {
+  Options o = SmallOptions();
+  o.late_fraction = 1;
+  o.late_max_ns = 5 * 60 * kNanosPerSecond;
+  std::vector<std::string> late, in_order;
+  const std::vector<Row> rows = All(o, &late);
+  EXPECT_EQ(rows.size(), static_cast<size_t>(RowsFor(o)));
+  for (int64_t l : Lateness(rows)) ASSERT_LE(l, o.late_max_ns);
+  Options plain = SmallOptions();
+  All(plain, &in_order);
+  EXPECT_NE(late, in_order);
+  std::sort(late.begin(), late.end());
+  std::sort(in_order.begin(), in_order.end());
+  EXPECT_EQ(late, in_order);
+}
+
+TEST(CpuGeneratorLateTest, BatchFillMatchesNext) {
+  Options o = LateOptions();
+  o.duration_ns = 6 * 3600 * kNanosPerSecond;
+  CpuGenerator gen(o);
+  std::vector<Row> batch(777);
+  std::vector<std::string> batched;
+  size_t n;
+  while ((n = gen.NextBatch(batch.data(), batch.size())) > 0) {
+    for (size_t i = 0; i < n; ++i) AppendNdjsonLine(batch[i], &batched.emplace_back());
+  }
+  std::vector<std::string> single;
+  All(o, &single);
+  EXPECT_EQ(batched, single);
+}
+
+TEST(CpuGeneratorLateTest, ValidateOptionsChecksLateSettings) {
+  Options o = SmallOptions();
+  EXPECT_EQ(ValidateOptions(o), "");
+  o.late_fraction = 0.05;
+  EXPECT_NE(ValidateOptions(o), "") << "a late fraction without a late max";
+  o.late_max_ns = 3600 * kNanosPerSecond;
+  EXPECT_EQ(ValidateOptions(o), "");
+  for (double bad : {-0.1, 1.5, std::nan("")}) {
+    o.late_fraction = bad;
+    EXPECT_NE(ValidateOptions(o), "") << bad;
+  }
+  o.late_fraction = 0;
+  o.late_max_ns = -1;
+  EXPECT_NE(ValidateOptions(o), "");
+  o.late_fraction = 0.5;
+  o.late_max_ns = INT64_MAX;
+  EXPECT_NE(ValidateOptions(o), "") << "start + duration + late max overflows";
 }
 
 }  // namespace
