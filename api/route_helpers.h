@@ -1,0 +1,28 @@
+// Small pieces every route handler uses: JSON and error answers, the 503 of a
+// server still recovering, scope checks and query-string parameters. Shared
+// by service.cc and admin_routes.cc.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "api/http_server.h"
+
+namespace timestore::api {
+
+HttpResponse Json(int status, std::string body);
+// The error body of API.md "Errors"; `details` is a JSON object or empty.
+HttpResponse Error(int status, std::string_view code, std::string_view message,
+                   std::string_view details = "");
+// 503 not_ready with Retry-After: 1.
+HttpResponse NotReady();
+// 405 method_not_allowed with an Allow header naming `allow`.
+HttpResponse MethodNotAllowed(const HttpRequest& req, std::string_view allow);
+
+// A missing scope is 403 naming it; an empty requirement lets everyone in.
+std::optional<HttpResponse> CheckScope(const HttpRequest& req, const std::string& needed);
+
+// Query-string parameter `name`, undecoded; the first one when repeated.
+std::optional<std::string_view> QueryParam(std::string_view query, std::string_view name);
+}  // namespace timestore::api
