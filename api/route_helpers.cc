@@ -2,8 +2,22 @@
 
 #include "common/json_writer.h"
 #include "common/strings.h"
+#include "common/time_util.h"
+#include "engine/engine.h"
+#include "spdlog/spdlog.h"
 
 namespace timestore::api {
+namespace {
+
+int HexValue(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+}  // namespace
+
 HttpResponse Json(int status, std::string body) {
   HttpResponse r;
   r.status = status;
@@ -56,6 +70,40 @@ std::optional<std::string_view> QueryParam(std::string_view query, std::string_v
     }
   }
   return std::nullopt;
+}
+
+bool DecodeQueryValue(std::string_view in, std::string* out) {
+  out->clear();
+  out->reserve(in.size());
+  for (size_t i = 0; i < in.size(); ++i) {
+    if (in[i] == '+') {
+      out->push_back(' ');
+    } else if (in[i] != '%') {
+      out->push_back(in[i]);
+    } else {
+      if (i + 2 >= in.size()) return false;
+      const int hi = HexValue(in[i + 1]);
+      const int lo = HexValue(in[i + 2]);
+      if (hi < 0 || lo < 0) return false;
+      out->push_back(static_cast<char>(hi * 16 + lo));
+      i += 2;
+    }
+  }
+  return true;
+}
+
+std::optional<std::string> ActorOf(const HttpRequest& req) {
+  std::string_view user = req.Header("x-iam-user");
+  if (user.empty()) return std::nullopt;
+  return std::string(user);
+}
+
+void RecordAudit(Engine* engine, AuditEvent event, bool sync) {
+  event.time_ns = NowNanos();
+  if (auto s = engine->audit()->Append(event, sync); !s.ok()) {
+    spdlog::error("audit log: event not recorded ({}): {}", ToStd(s.message()),
+                  AuditEventJson(event));
+  }
 }
 
 }  // namespace timestore::api

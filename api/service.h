@@ -57,9 +57,13 @@ class Service {
   struct AdminRoute;
   static const std::vector<AdminRoute>& AdminRoutes();
   void HandleAdmin(HttpRequest&& req, Responder respond);
+  void AdminListDatasets(AdminCall& call);
   void AdminManifest(AdminCall& call);
   void AdminPutSettings(AdminCall& call);
   void AdminFlush(AdminCall& call);
+  void AdminStorageTargets(AdminCall& call);
+  void AdminPutStorageTarget(AdminCall& call);
+  void AdminAudit(AdminCall& call);
 
   ServiceOptions options_;
   std::atomic<Engine*> engine_{nullptr};
