@@ -4,12 +4,12 @@
 
 #include <boost/asio/post.hpp>
 #include <boost/asio/thread_pool.hpp>
-#include <map>
 #include <thread>
 
 #include "api/ingest_parser.h"
 #include "api/query_parser.h"
 #include "api/result_writer.h"
+#include "api/route_helpers.h"
 #include "common/checksum.h"
 #include "common/json_writer.h"
 #include "common/strings.h"
@@ -21,39 +21,6 @@ namespace {
 
 constexpr size_t kMaxIdempotencyKey = 255;
 
-HttpResponse Json(int status, std::string body) {
-  HttpResponse r;
-  r.status = status;
-  r.body = std::move(body);
-  return r;
-}
-
-HttpResponse Error(int status, std::string_view code, std::string_view message,
-                   std::string_view details = "") {
-  return Json(status, ErrorBody(code, message, details));
-}
-
-HttpResponse NotReady() {
-  HttpResponse r =
-      Error(503, "not_ready", "the server is recovering its write-ahead log; retry shortly");
-  r.headers.emplace_back("Retry-After", "1");
-  return r;
-}
-
-// Query-string parameter `name`, undecoded (our parameters need no escapes).
-std::optional<std::string_view> QueryParam(std::string_view query, std::string_view name) {
-  while (!query.empty()) {
-    size_t amp = query.find('&');
-    std::string_view part = query.substr(0, amp);
-    query = amp == std::string_view::npos ? std::string_view() : query.substr(amp + 1);
-    size_t eq = part.find('=');
-    if (part.substr(0, eq) == name) {
-      return eq == std::string_view::npos ? std::string_view() : part.substr(eq + 1);
-    }
-  }
-  return std::nullopt;
-}
-
 absl::StatusOr<Precision> GetPrecision(std::string_view query) {
   auto p = QueryParam(query, "precision");
   if (!p) return Precision::kMilliseconds;
@@ -64,22 +31,6 @@ absl::StatusOr<Precision> GetPrecision(std::string_view query) {
                      "{\"field\":\"precision\"}");
   }
   return *parsed;
-}
-
-// A missing scope is 403 naming it; an empty requirement lets everyone in.
-std::optional<HttpResponse> CheckScope(const HttpRequest& req, const std::string& needed) {
-  if (needed.empty()) return std::nullopt;
-  std::string_view scopes = req.Header("x-iam-scopes");
-  while (!scopes.empty()) {
-    size_t comma = scopes.find(',');
-    if (StripWhitespace(scopes.substr(0, comma)) == needed) return std::nullopt;
-    scopes = comma == std::string_view::npos ? std::string_view() : scopes.substr(comma + 1);
-  }
-  std::string details;
-  JsonWriter(&details).BeginObject().Key("requiredScope").String(needed).EndObject();
-  return Error(403, "forbidden",
-               StrCat("this route needs the scope \"", needed, "\" in the x-iam-scopes header"),
-               details);
 }
 
 std::string IngestAnswerJson(const IngestResult& r) {
@@ -98,6 +49,16 @@ std::string IngestAnswerJson(const IngestResult& r) {
   w.Key("duplicate").Bool(r.duplicate);
   w.EndObject();
   return out;
+}
+
+void RecordIngestAudit(Engine* engine, const std::string& actor, const IngestResult& result) {
+  AuditEvent e;
+  e.actor = actor;
+  e.action = "ingest";
+  e.dataset = result.dataset;
+  if (auto ds = engine->GetDataset(result.dataset)) e.dataset_id = DatasetIdString(ds->id());
+  e.after = StrCat("{\"rows\":", result.rows, "}");
+  RecordAudit(engine, std::move(e), /*sync=*/false);
 }
 
 uint64_t ReadRssBytes() {
@@ -192,6 +153,10 @@ Service::Service(ServiceOptions options) : options_(std::move(options)) {
 
 Service::~Service() { Shutdown(); }
 
+void Service::RunOnPool(std::function<void()> task) {
+  boost::asio::post(pool_->pool, std::move(task));
+}
+
 void Service::Shutdown() {
   if (pool_ != nullptr) pool_->pool.join();
 }
@@ -210,12 +175,6 @@ void Service::Handle(HttpRequest&& req, Responder respond) {
       inner(std::move(resp));
     };
   };
-  auto method_not_allowed = [&](std::string_view allow) {
-    HttpResponse r = Error(405, "method_not_allowed",
-                           StrCat(req.method, " is not allowed on ", path, "; use ", allow));
-    r.headers.emplace_back("Allow", std::string(allow));
-    return r;
-  };
 
   if (path == "/health" || path == "/ready" || path == "/metrics" || path == "/status") {
     route = path == "/health"    ? Route::kHealth
@@ -223,7 +182,7 @@ void Service::Handle(HttpRequest&& req, Responder respond) {
             : path == "/metrics" ? Route::kMetrics
                                  : Route::kStatus;
     Responder done = finish(respond);
-    if (req.method != "GET") return done(method_not_allowed("GET"));
+    if (req.method != "GET") return done(MethodNotAllowed(req, "GET"));
     // /status lists datasets: it is an operator's route.
     if (route == Route::kStatus) {
       if (auto denied = CheckScope(req, options_.admin_scope)) return done(*denied);
@@ -253,7 +212,7 @@ void Service::Handle(HttpRequest&& req, Responder respond) {
     if (action == "/ingest" || action == "/query") {
       route = action == "/ingest" ? Route::kIngest : Route::kQuery;
       Responder done = finish(respond);
-      if (req.method != "POST") return done(method_not_allowed("POST"));
+      if (req.method != "POST") return done(MethodNotAllowed(req, "POST"));
       if (!IsValidSlug(slug)) {
         return done(Error(400, "invalid_slug",
                           StrCat("dataset slug \"", slug.substr(0, 80),
@@ -271,97 +230,6 @@ void Service::Handle(HttpRequest&& req, Responder respond) {
   }
   Responder done = finish(respond);
   done(Error(404, "route_not_found", StrCat("no route ", req.method, " ", path)));
-}
-
-void Service::HandleAdmin(HttpRequest&& req, Responder respond) {
-  std::string_view rest = req.path;
-  ConsumePrefix(&rest, "/admin/datasets/");
-  size_t slash = rest.find('/');
-  std::string id(rest.substr(0, slash));
-  std::string action(slash == std::string_view::npos ? "" : rest.substr(slash));
-  const bool known = req.path.rfind("/admin/datasets/", 0) == 0 && !id.empty() &&
-                     (action == "/flush" || action == "/manifest" || action == "/settings");
-  if (!known) {
-    return respond(Error(404, "route_not_found", StrCat("no route ", req.method, " ", req.path)));
-  }
-  const std::string_view method = action == "/flush"      ? "POST"
-                                  : action == "/settings" ? "PUT"
-                                                          : "GET";
-  if (req.method != method) {
-    HttpResponse r = Error(405, "method_not_allowed",
-                           StrCat(req.method, " is not allowed on ", req.path, "; use ", method));
-    r.headers.emplace_back("Allow", std::string(method));
-    return respond(r);
-  }
-  if (auto denied = CheckScope(req, options_.admin_scope)) return respond(*denied);
-  Engine* engine = engine_.load(std::memory_order_acquire);
-  if (engine == nullptr) return respond(NotReady());
-  auto ds = engine->FindDataset(id);
-  if (ds == nullptr) {
-    return respond(Error(404, "dataset_not_found", StrCat("dataset \"", id, "\" does not exist")));
-  }
-  if (action == "/settings") return respond(HandleSettings(engine, ds.get(), req.body));
-  if (action == "/manifest") {
-    std::string out;
-    JsonWriter w(&out);
-    w.BeginObject();
-    w.Key("dataset").String(ds->slug());
-    w.Key("id").String(DatasetIdString(ds->id()));
-    w.Key("schemaVersion").Uint(ds->schema()->version);
-    w.Key("hotRows").Uint(ds->hot_rows());
-    std::map<int64_t, std::vector<SegmentPtr>> parts;
-    for (const auto& seg : ds->segments()) parts[seg->record.partition_start].push_back(seg);
-    const int64_t interval = ds->partition_interval_ns();
-    w.Key("partitions").BeginArray();
-    for (const auto& [start, segs] : parts) {
-      w.BeginObject();
-      w.Key("start").String(FormatRfc3339(start));
-      w.Key("end").String(FormatRfc3339(SaturatingAdd(start, interval)));
-      w.Key("segments").BeginArray();
-      for (const auto& seg : segs) {
-        w.BeginObject();
-        w.Key("id").String(DatasetIdString(seg->record.id));
-        w.Key("rows").Uint(seg->record.rows);
-        w.Key("bytes").Uint(seg->record.bytes);
-        w.Key("minTime").String(FormatRfc3339(seg->record.min_ts));
-        w.Key("maxTime").String(FormatRfc3339(seg->record.max_ts));
-        w.Key("level").Uint(seg->record.level);
-        w.Key("tier").String("local");
-        w.EndObject();
-      }
-      w.EndArray();
-      w.EndObject();
-    }
-    w.EndArray();
-    w.EndObject();
-    return respond(Json(200, std::move(out)));
-  }
-  // Sealing writes files: off the I/O threads.
-  std::string slug = ds->slug();
-  boost::asio::post(pool_->pool, [engine, slug, respond = std::move(respond)]() mutable {
-    auto r = engine->Flush(slug);
-    if (!r.ok()) return respond(StatusToResponse(r.status()));
-    std::string out;
-    JsonWriter w(&out);
-    w.BeginObject();
-    w.Key("dataset").String(slug);
-    w.Key("rowsSealed").Uint(r->rows);
-    w.Key("sealedThroughSeq").Uint(r->sealed_through_seq);
-    w.Key("walFilesDeleted").Int(r->wal_files_deleted);
-    w.Key("seconds").Double(r->seconds);
-    w.Key("segments").BeginArray();
-    for (const auto& s : r->segments) {
-      w.BeginObject();
-      w.Key("id").String(DatasetIdString(s.id));
-      w.Key("partitionStart").String(FormatRfc3339(s.partition_start));
-      w.Key("rows").Uint(s.rows);
-      w.Key("bytes").Uint(s.bytes);
-      w.EndObject();
-    }
-    w.EndArray();
-    w.EndObject();
-    respond(Json(200, std::move(out)));
-  });
 }
 
 void Service::HandleIngest(HttpRequest&& req, std::string slug, Responder respond) {
@@ -406,12 +274,18 @@ void Service::HandleIngest(HttpRequest&& req, std::string slug, Responder respon
   if (!parsed.ok()) return respond(StatusToResponse(parsed.status()));
   parsed->idempotency_key = std::move(key);
   parsed->request_hash = hash;
-  engine->Ingest(std::move(*parsed), [this, body_bytes, respond = std::move(respond)](
-                                         absl::StatusOr<IngestResult> result) {
-    if (!result.ok()) return respond(StatusToResponse(result.status()));
-    if (!result->duplicate) metrics_.AddIngest(result->rows, body_bytes);
-    respond(Json(200, IngestAnswerJson(*result)));
-  });
+  engine->Ingest(std::move(*parsed),
+                 [this, engine, body_bytes, actor = ActorOf(req),
+                  respond = std::move(respond)](absl::StatusOr<IngestResult> result) {
+                   if (!result.ok()) return respond(StatusToResponse(result.status()));
+                   if (!result->duplicate) {
+                     metrics_.AddIngest(result->rows, body_bytes);
+                     // Only requests that name a user are audited. This runs on the WAL
+                     // writer thread, so the event costs one write(2) and no fsync.
+                     if (actor) RecordIngestAudit(engine, *actor, *result);
+                   }
+                   respond(Json(200, IngestAnswerJson(*result)));
+                 });
 }
 
 void Service::HandleQuery(HttpRequest&& req, std::string slug, Responder respond) {
@@ -435,116 +309,6 @@ void Service::HandleQuery(HttpRequest&& req, std::string slug, Responder respond
     WriteResult(*result, slug, epoch_ns, format, &r.body);
     respond(std::move(r));
   });
-}
-
-HttpResponse Service::HandleSettings(Engine* engine, Dataset* ds, const std::string& body) {
-  simdjson::dom::parser parser;
-  simdjson::dom::element root;
-  simdjson::dom::object o;
-  if (parser.parse(body).get(root) || root.get(o)) {
-    return Error(400, "invalid_json", "the settings body must be a JSON object");
-  }
-  Engine::Settings settings;
-  for (auto [key, value] : o) {
-    if (key == "partitionInterval") {
-      int64_t ns = 0;
-      if (value.is_string()) {
-        auto d = ParseDurationNanos(std::string_view(value.get_string().value_unsafe()));
-        if (!d.ok()) {
-          return Error(400, "invalid_settings", StrCat("partitionInterval: ", d.status().message()),
-                       "{\"field\":\"partitionInterval\"}");
-        }
-        ns = *d;
-      } else if (int64_t secs; !value.get(secs) && secs > 0 && secs < 9'000'000'000) {
-        ns = secs * 1'000'000'000;
-      } else {
-        return Error(400, "invalid_settings",
-                     "partitionInterval must be a duration (\"1d\", \"6h\") or seconds",
-                     "{\"field\":\"partitionInterval\"}");
-      }
-      settings.partition_interval_ns = ns;
-    } else if (key == "segmentBy") {
-      simdjson::dom::array a;
-      if (value.get(a)) {
-        return Error(400, "invalid_settings", "segmentBy must be an array of column names",
-                     "{\"field\":\"segmentBy\"}");
-      }
-      std::vector<std::string> cols;
-      for (auto c : a) {
-        std::string_view name;
-        if (c.get(name)) {
-          return Error(400, "invalid_settings", "segmentBy must be an array of column names",
-                       "{\"field\":\"segmentBy\"}");
-        }
-        cols.emplace_back(name);
-      }
-      settings.segment_by = std::move(cols);
-    } else if (key == "dedup") {
-      auto bad = [](std::string_view why) {
-        return Error(400, "invalid_settings", StrCat("dedup: ", why), "{\"field\":\"dedup\"}");
-      };
-      if (value.is_null()) {
-        settings.dedup = std::optional<DedupSettings>();
-        continue;
-      }
-      simdjson::dom::object d;
-      if (value.get(d)) {
-        return bad("must be an object {\"keys\": [columns], \"keep\": \"last\"|\"first\"} or null");
-      }
-      DedupSettings dedup;
-      bool has_keys = false;
-      for (auto [dk, dv] : d) {
-        if (dk == "keys") {
-          simdjson::dom::array a;
-          if (dv.get(a)) return bad("keys must be an array of column names");
-          for (auto c : a) {
-            std::string_view name;
-            if (c.get(name)) return bad("keys must be an array of column names");
-            dedup.keys.emplace_back(name);
-          }
-          has_keys = true;
-        } else if (dk == "keep") {
-          std::string_view keep;
-          if (dv.get(keep) || (keep != "last" && keep != "first")) {
-            return bad("keep must be \"last\" or \"first\"");
-          }
-          dedup.keep_last = keep == "last";
-        } else {
-          return bad(StrCat("unknown member \"", dk, "\" (known: keys, keep)"));
-        }
-      }
-      if (!has_keys) return bad("keys is required (an empty array dedups by time alone)");
-      settings.dedup = std::optional<DedupSettings>(std::move(dedup));
-    } else if (key == "iam") {
-      return Error(400, "not_supported",
-                   StrCat("the \"", key, "\" setting is not available yet; nothing was changed"),
-                   StrCat("{\"field\":\"", key, "\"}"));
-    } else {
-      return Error(
-          400, "invalid_settings",
-          StrCat("unknown setting \"", key, "\" (known: partitionInterval, segmentBy, dedup)"),
-          StrCat("{\"field\":\"", key, "\"}"));
-    }
-  }
-  if (auto s = engine->UpdateSettings(ds, settings); !s.ok()) return StatusToResponse(s);
-  std::string out;
-  JsonWriter w(&out);
-  w.BeginObject();
-  w.Key("dataset").String(ds->slug());
-  w.Key("partitionInterval").Int(ds->partition_interval_ns() / 1'000'000'000);
-  w.Key("segmentBy").BeginArray();
-  for (const auto& c : ds->segment_by()) w.String(c);
-  w.EndArray();
-  w.Key("dedup");
-  if (auto d = ds->dedup()) {
-    w.BeginObject().Key("keys").BeginArray();
-    for (const auto& k : d->keys) w.String(k);
-    w.EndArray().Key("keep").String(d->keep_last ? "last" : "first").EndObject();
-  } else {
-    w.Null();
-  }
-  w.EndObject();
-  return Json(200, std::move(out));
 }
 
 HttpResponse Service::HandleStatus(Engine* engine) {

@@ -7,8 +7,10 @@
 
 #include <atomic>
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "api/http_server.h"
@@ -49,8 +51,22 @@ class Service {
   void HandleIngest(HttpRequest&& req, std::string slug, Responder respond);
   void HandleQuery(HttpRequest&& req, std::string slug, Responder respond);
   HttpResponse HandleStatus(Engine* engine);
+  // Runs `task` on the query pool: work that must not hold an I/O thread.
+  void RunOnPool(std::function<void()> task);
+
+  // Administration, in api/admin_routes.cc. To add a route: a row in the
+  // table of AdminRoutes() and a handler here.
+  struct AdminCall;
+  struct AdminRoute;
+  static const std::vector<AdminRoute>& AdminRoutes();
   void HandleAdmin(HttpRequest&& req, Responder respond);
-  HttpResponse HandleSettings(Engine* engine, Dataset* ds, const std::string& body);
+  void AdminListDatasets(AdminCall& call);
+  void AdminManifest(AdminCall& call);
+  void AdminPutSettings(AdminCall& call);
+  void AdminFlush(AdminCall& call);
+  void AdminStorageTargets(AdminCall& call);
+  void AdminPutStorageTarget(AdminCall& call);
+  void AdminAudit(AdminCall& call);
 
   ServiceOptions options_;
   std::atomic<Engine*> engine_{nullptr};

@@ -149,6 +149,7 @@ void RemoveTree(Env* env, const std::string& path) {
 absl::Status Engine::Recover() {
   auto t0 = std::chrono::steady_clock::now();
   RETURN_IF_ERROR(env_->CreateDirs(options_.root));
+  audit_ = AuditLog::Open(env_, JoinPath(options_.root, "audit.log"));  // never fails
   ASSIGN_OR_RETURN(manifest_, Manifest::Open(env_, options_.root, options_.idempotency_ttl_ns));
   {
     const int64_t now = NowNanos();

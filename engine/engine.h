@@ -29,6 +29,7 @@
 #include "absl/status/statusor.h"
 #include "common/env.h"
 #include "common/strings.h"
+#include "engine/audit_log.h"
 #include "engine/manifest.h"
 #include "engine/mem_segment.h"
 #include "engine/query.h"
@@ -221,6 +222,8 @@ class Engine {
   ~Engine();
 
   const RecoveryReport& recovery() const { return recovery_; }
+  // The audit log at <root>/audit.log; never null once Open has returned.
+  AuditLog* audit() const { return audit_.get(); }
 
   // The dataset's current schema, or null when the dataset does not exist.
   SchemaPtr GetSchema(std::string_view slug) const;
@@ -324,6 +327,7 @@ class Engine {
   const EngineOptions options_;
   std::unique_ptr<Manifest> manifest_;
   std::unique_ptr<wal::WalWriter> wal_;
+  std::unique_ptr<AuditLog> audit_;
   RecoveryReport recovery_;
 
   mutable std::shared_mutex datasets_mu_;

@@ -1,0 +1,657 @@
+// The /admin routes of API.md "Administration".
+//
+// One table (AdminRoutes) maps a method and a path pattern to a handler.
+// HandleAdmin matches the path against it and then checks, in this order: the
+// path (404 route_not_found), the method (405 with an Allow header naming the
+// methods the path takes), the admin scope (403), readiness (503), and the
+// dataset named by {id} (404 dataset_not_found). A handler therefore starts
+// with the engine and the dataset in hand and only validates its own input.
+//
+// Administrative changes are recorded in the audit log (synced) after they
+// have been made; see engine/audit_log.h.
+#include <simdjson.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <map>
+#include <span>
+
+#include "api/route_helpers.h"
+#include "api/service.h"
+#include "common/json_writer.h"
+#include "common/strings.h"
+#include "common/time_util.h"
+#include "engine/schema.h"
+
+namespace timestore::api {
+
+// One admin request, matched and checked; handlers answer through `respond`
+// exactly once (possibly later, from another thread).
+struct Service::AdminCall {
+  HttpRequest req;
+  Engine* engine = nullptr;
+  std::shared_ptr<Dataset> dataset;  // the path's {id}; null when the route has none
+  std::optional<std::string> actor;  // x-iam-user, for the audit log
+  Responder respond;
+};
+
+struct Service::AdminRoute {
+  std::string_view method;
+  // Segments separated by '/'; "{id}" matches one non-empty segment, a
+  // dataset's id or slug, which HandleAdmin resolves before the handler runs.
+  std::string_view pattern;
+  void (Service::*handler)(AdminCall& call);
+};
+
+const std::vector<Service::AdminRoute>& Service::AdminRoutes() {
+  static const std::vector<AdminRoute> kRoutes = {
+      {"GET", "/admin/datasets", &Service::AdminListDatasets},
+      {"GET", "/admin/datasets/{id}/manifest", &Service::AdminManifest},
+      {"PUT", "/admin/datasets/{id}/settings", &Service::AdminPutSettings},
+      {"PUT", "/admin/datasets/{id}/storage-target", &Service::AdminPutStorageTarget},
+      {"POST", "/admin/datasets/{id}/flush", &Service::AdminFlush},
+      {"GET", "/admin/storage-targets", &Service::AdminStorageTargets},
+      {"GET", "/admin/audit", &Service::AdminAudit},
+  };
+  return kRoutes;
+}
+
+namespace {
+
+constexpr std::string_view kIdSegment = "{id}";
+
+constexpr uint64_t kDatasetsDefaultLimit = 100;
+constexpr uint64_t kDatasetsMaxLimit = 1000;
+constexpr uint64_t kAuditDefaultLimit = 100;
+constexpr uint64_t kAuditMaxLimit = 10'000;
+
+// Dataset lifecycle states a listing can filter on. Only "active" exists
+// until datasets can be deleted or archived.
+constexpr std::string_view kDatasetStatuses[] = {"active"};
+
+// Storage targets a dataset can be placed on. Tiering adds "s3".
+constexpr std::string_view kLocalTarget = "local";
+constexpr std::string_view kStorageTargets[] = {kLocalTarget};
+
+std::vector<std::string_view> PathSegments(std::string_view path) {
+  std::vector<std::string_view> out;
+  size_t start = 0;
+  while (true) {
+    size_t slash = path.find('/', start);
+    out.push_back(path.substr(start, slash - start));
+    if (slash == std::string_view::npos) return out;
+    start = slash + 1;
+  }
+}
+
+bool MatchRoute(std::string_view pattern, const std::vector<std::string_view>& path,
+                std::string_view* id) {
+  std::vector<std::string_view> want = PathSegments(pattern);
+  if (want.size() != path.size()) return false;
+  for (size_t i = 0; i < want.size(); ++i) {
+    if (want[i] == kIdSegment) {
+      if (path[i].empty()) return false;
+      *id = path[i];
+    } else if (want[i] != path[i]) {
+      return false;
+    }
+  }
+  return true;
+}
+
+std::string JoinList(std::span<const std::string_view> items) {
+  std::string out;
+  for (std::string_view s : items) StrAppend(&out, out.empty() ? "" : ", ", s);
+  return out;
+}
+
+// {"field": <name>}, escaped: `name` may be any key a client sent.
+std::string FieldDetails(std::string_view name) {
+  std::string out;
+  JsonWriter(&out).BeginObject().Key("field").String(name.substr(0, 80)).EndObject();
+  return out;
+}
+
+HttpResponse DatasetNotFound(std::string_view id_or_slug, std::string_view field = "") {
+  return Error(404, "dataset_not_found",
+               StrCat("dataset \"", id_or_slug.substr(0, 80),
+                      "\" does not exist (give its slug or its 16-hex-digit id)"),
+               field.empty() ? "" : FieldDetails(field));
+}
+
+HttpResponse InvalidParameter(std::string_view field, std::string_view message,
+                              std::string_view expected, std::string_view got,
+                              std::optional<uint64_t> maximum = std::nullopt) {
+  std::string details;
+  JsonWriter w(&details);
+  w.BeginObject();
+  w.Key("field").String(field);
+  w.Key("expected").String(expected);
+  w.Key("got").String(got.substr(0, 200));
+  if (maximum) w.Key("maximum").Uint(*maximum);
+  w.EndObject();
+  return Error(400, "invalid_request", message, details);
+}
+
+// Query parameter `name`, percent-decoded, "" when absent; a 400 when its
+// encoding is malformed.
+std::optional<HttpResponse> GetParam(const HttpRequest& req, std::string_view name,
+                                     std::string* out) {
+  out->clear();
+  auto raw = QueryParam(req.query, name);
+  if (!raw) return std::nullopt;
+  if (!DecodeQueryValue(*raw, out)) {
+    return InvalidParameter(name,
+                            StrCat("query parameter ", name, " has malformed percent-encoding"),
+                            "a percent-encoded value (%XX with two hex digits)", *raw);
+  }
+  return std::nullopt;
+}
+
+// `limit`: absent or empty is `fallback`; otherwise an integer in [1, maximum].
+std::optional<HttpResponse> GetLimit(const HttpRequest& req, uint64_t fallback, uint64_t maximum,
+                                     uint64_t* limit) {
+  std::string value;
+  if (auto bad = GetParam(req, "limit", &value)) return bad;
+  *limit = fallback;
+  if (value.empty()) return std::nullopt;
+  if (!ParseInt(value, limit) || *limit < 1 || *limit > maximum) {
+    std::string expected = StrCat("an integer from 1 to ", maximum);
+    return InvalidParameter("limit",
+                            StrCat("limit \"", value.substr(0, 40), "\" is not ", expected),
+                            expected, value, maximum);
+  }
+  return std::nullopt;
+}
+
+std::string HexEncode(std::string_view s) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  for (unsigned char c : s) {
+    out.push_back(kHex[c >> 4]);
+    out.push_back(kHex[c & 15]);
+  }
+  return out;
+}
+
+bool HexDecode(std::string_view hex, std::string* out) {
+  out->clear();
+  if (hex.size() % 2 != 0) return false;
+  for (size_t i = 0; i < hex.size(); i += 2) {
+    uint8_t byte = 0;
+    if (!ParseInt(hex.substr(i, 2), &byte, 16)) return false;
+    out->push_back(static_cast<char>(byte));
+  }
+  return true;
+}
+
+std::string AsciiLower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  }
+  return out;
+}
+
+AuditEvent DatasetEvent(const std::optional<std::string>& actor, const Dataset& ds,
+                        std::string_view action, std::string before, std::string after) {
+  AuditEvent e;
+  e.actor = actor;
+  e.action = std::string(action);
+  e.dataset_id = DatasetIdString(ds.id());
+  e.dataset = ds.slug();
+  e.before = std::move(before);
+  e.after = std::move(after);
+  return e;
+}
+
+// The members of the settings PUT /settings can change, as they are now.
+void WriteSettingsMembers(const Dataset& ds, JsonWriter& w) {
+  w.Key("partitionInterval").Int(ds.partition_interval_ns() / 1'000'000'000);
+  w.Key("segmentBy").BeginArray();
+  for (const auto& c : ds.segment_by()) w.String(c);
+  w.EndArray();
+  w.Key("dedup");
+  if (auto d = ds.dedup()) {
+    w.BeginObject().Key("keys").BeginArray();
+    for (const auto& k : d->keys) w.String(k);
+    w.EndArray().Key("keep").String(d->keep_last ? "last" : "first").EndObject();
+  } else {
+    w.Null();
+  }
+}
+
+std::string SettingsJson(const Dataset& ds) {
+  std::string out;
+  JsonWriter w(&out);
+  w.BeginObject();
+  WriteSettingsMembers(ds, w);
+  w.EndObject();
+  return out;
+}
+
+std::string StorageTargetJson(std::string_view id) {
+  std::string out;
+  JsonWriter(&out).BeginObject().Key("storageTargetId").String(id).EndObject();
+  return out;
+}
+
+HttpResponse UpdateSettings(Engine* engine, Dataset* ds, const std::string& body) {
+  simdjson::dom::parser parser;
+  simdjson::dom::element root;
+  simdjson::dom::object o;
+  if (parser.parse(body).get(root) || root.get(o)) {
+    return Error(400, "invalid_json", "the settings body must be a JSON object");
+  }
+  Engine::Settings settings;
+  for (auto [key, value] : o) {
+    if (key == "partitionInterval") {
+      int64_t ns = 0;
+      if (value.is_string()) {
+        auto d = ParseDurationNanos(std::string_view(value.get_string().value_unsafe()));
+        if (!d.ok()) {
+          return Error(400, "invalid_settings", StrCat("partitionInterval: ", d.status().message()),
+                       "{\"field\":\"partitionInterval\"}");
+        }
+        ns = *d;
+      } else if (int64_t secs; !value.get(secs) && secs > 0 && secs < 9'000'000'000) {
+        ns = secs * 1'000'000'000;
+      } else {
+        return Error(400, "invalid_settings",
+                     "partitionInterval must be a duration (\"1d\", \"6h\") or seconds",
+                     "{\"field\":\"partitionInterval\"}");
+      }
+      settings.partition_interval_ns = ns;
+    } else if (key == "segmentBy") {
+      simdjson::dom::array a;
+      if (value.get(a)) {
+        return Error(400, "invalid_settings", "segmentBy must be an array of column names",
+                     "{\"field\":\"segmentBy\"}");
+      }
+      std::vector<std::string> cols;
+      for (auto c : a) {
+        std::string_view name;
+        if (c.get(name)) {
+          return Error(400, "invalid_settings", "segmentBy must be an array of column names",
+                       "{\"field\":\"segmentBy\"}");
+        }
+        cols.emplace_back(name);
+      }
+      settings.segment_by = std::move(cols);
+    } else if (key == "dedup") {
+      auto bad = [](std::string_view why) {
+        return Error(400, "invalid_settings", StrCat("dedup: ", why), "{\"field\":\"dedup\"}");
+      };
+      if (value.is_null()) {
+        settings.dedup = std::optional<DedupSettings>();
+        continue;
+      }
+      simdjson::dom::object d;
+      if (value.get(d)) {
+        return bad("must be an object {\"keys\": [columns], \"keep\": \"last\"|\"first\"} or null");
+      }
+      DedupSettings dedup;
+      bool has_keys = false;
+      for (auto [dk, dv] : d) {
+        if (dk == "keys") {
+          simdjson::dom::array a;
+          if (dv.get(a)) return bad("keys must be an array of column names");
+          for (auto c : a) {
+            std::string_view name;
+            if (c.get(name)) return bad("keys must be an array of column names");
+            dedup.keys.emplace_back(name);
+          }
+          has_keys = true;
+        } else if (dk == "keep") {
+          std::string_view keep;
+          if (dv.get(keep) || (keep != "last" && keep != "first")) {
+            return bad("keep must be \"last\" or \"first\"");
+          }
+          dedup.keep_last = keep == "last";
+        } else {
+          return bad(StrCat("unknown member \"", dk, "\" (known: keys, keep)"));
+        }
+      }
+      if (!has_keys) return bad("keys is required (an empty array dedups by time alone)");
+      settings.dedup = std::optional<DedupSettings>(std::move(dedup));
+    } else if (key == "iam") {
+      return Error(400, "not_supported",
+                   StrCat("the \"", key, "\" setting is not available yet; nothing was changed"),
+                   FieldDetails(key));
+    } else {
+      return Error(400, "invalid_settings",
+                   StrCat("unknown setting \"", key,
+                          "\" (known: partitionInterval, segmentBy, dedup)"),
+                   FieldDetails(key));
+    }
+  }
+  if (auto s = engine->UpdateSettings(ds, settings); !s.ok()) return StatusToResponse(s);
+  std::string out;
+  JsonWriter w(&out);
+  w.BeginObject();
+  w.Key("dataset").String(ds->slug());
+  WriteSettingsMembers(*ds, w);
+  w.EndObject();
+  return Json(200, std::move(out));
+}
+
+}  // namespace
+
+void Service::HandleAdmin(HttpRequest&& req, Responder respond) {
+  const std::vector<std::string_view> path = PathSegments(req.path);
+  const AdminRoute* route = nullptr;
+  std::string_view id;
+  std::vector<std::string_view> allowed;  // methods of the routes whose path matches
+  for (const AdminRoute& r : AdminRoutes()) {
+    std::string_view matched;
+    if (!MatchRoute(r.pattern, path, &matched)) continue;
+    if (r.method == req.method) {
+      route = &r;
+      id = matched;
+      break;
+    }
+    if (std::find(allowed.begin(), allowed.end(), r.method) == allowed.end()) {
+      allowed.push_back(r.method);
+    }
+  }
+  if (route == nullptr) {
+    if (!allowed.empty()) return respond(MethodNotAllowed(req, JoinList(allowed)));
+    std::string known;
+    for (const AdminRoute& r : AdminRoutes()) {
+      StrAppend(&known, known.empty() ? "" : ", ", r.method, " ", r.pattern);
+    }
+    return respond(Error(404, "route_not_found",
+                         StrCat("no route ", req.method, " ", req.path.substr(0, 200),
+                                "; the admin routes are ", known)));
+  }
+  if (auto denied = CheckScope(req, options_.admin_scope)) return respond(*denied);
+  Engine* engine = engine_.load(std::memory_order_acquire);
+  if (engine == nullptr) return respond(NotReady());
+  AdminCall call;
+  if (route->pattern.find(kIdSegment) != std::string_view::npos) {
+    call.dataset = engine->FindDataset(id);
+    if (call.dataset == nullptr) return respond(DatasetNotFound(id));
+  }
+  call.engine = engine;
+  call.actor = ActorOf(req);
+  call.req = std::move(req);
+  call.respond = std::move(respond);
+  (this->*route->handler)(call);
+}
+
+void Service::AdminListDatasets(AdminCall& call) {
+  const HttpRequest& req = call.req;
+  std::string status, search, cursor_param;
+  for (auto [name, value] : {std::pair<std::string_view, std::string*>{"status", &status},
+                             {"search", &search},
+                             {"cursor", &cursor_param}}) {
+    if (auto bad = GetParam(req, name, value)) return call.respond(*bad);
+  }
+  if (!status.empty() && std::find(std::begin(kDatasetStatuses), std::end(kDatasetStatuses),
+                                   status) == std::end(kDatasetStatuses)) {
+    std::string known = JoinList(kDatasetStatuses);
+    return call.respond(
+        InvalidParameter("status",
+                         StrCat("status \"", status.substr(0, 40), "\" is not one of: ", known,
+                                " (leave it out for datasets in every status)"),
+                         known, status));
+  }
+  uint64_t limit = 0;
+  if (auto bad = GetLimit(req, kDatasetsDefaultLimit, kDatasetsMaxLimit, &limit)) {
+    return call.respond(*bad);
+  }
+  // The cursor is the hex of the last slug returned; a page starts after it,
+  // so datasets created or deleted between pages shift nothing else.
+  std::string after;
+  if (!cursor_param.empty() && (!HexDecode(cursor_param, &after) || !IsValidSlug(after))) {
+    return call.respond(InvalidParameter("cursor",
+                                         "cursor is not one this server handed out; pass the "
+                                         "nextCursor of the previous page "
+                                         "unchanged, or leave it out for the first page",
+                                         "the nextCursor of a previous page", cursor_param));
+  }
+  const std::string needle = AsciiLower(search);
+
+  std::string out;
+  JsonWriter w(&out);
+  w.BeginObject();
+  w.Key("datasets").BeginArray();
+  uint64_t n = 0;
+  bool more = false;
+  std::string last;
+  for (const auto& ds : call.engine->ListDatasets()) {  // ordered by slug
+    if (!after.empty() && ds->slug() <= after) continue;
+    const std::string id = DatasetIdString(ds->id());
+    // Slugs are lower case and ids lower-case hex: matching `needle` is
+    // case-insensitive.
+    if (!needle.empty() && ds->slug().find(needle) == std::string::npos &&
+        id.compare(0, needle.size(), needle) != 0) {
+      continue;
+    }
+    if (n == limit) {
+      more = true;
+      break;
+    }
+    uint64_t rows = ds->hot_rows();
+    uint64_t bytes = 0;
+    for (const auto& seg : ds->segments()) {
+      rows += seg->record.rows;
+      bytes += seg->record.bytes;
+    }
+    w.BeginObject();
+    w.Key("id").String(id);
+    w.Key("slug").String(ds->slug());
+    w.Key("status").String("active");
+    w.Key("createdAt").String(FormatRfc3339(ds->created_ns()));
+    w.Key("schemaVersion").Uint(ds->schema()->version);
+    w.Key("rows").Uint(rows);
+    w.Key("bytes").Uint(bytes);
+    w.EndObject();
+    last = ds->slug();
+    ++n;
+  }
+  w.EndArray();
+  w.Key("nextCursor");
+  if (more) {
+    w.String(HexEncode(last));
+  } else {
+    w.Null();
+  }
+  w.EndObject();
+  call.respond(Json(200, std::move(out)));
+}
+
+void Service::AdminManifest(AdminCall& call) {
+  const Dataset& ds = *call.dataset;
+  std::string out;
+  JsonWriter w(&out);
+  w.BeginObject();
+  w.Key("dataset").String(ds.slug());
+  w.Key("id").String(DatasetIdString(ds.id()));
+  w.Key("schemaVersion").Uint(ds.schema()->version);
+  w.Key("hotRows").Uint(ds.hot_rows());
+  std::map<int64_t, std::vector<SegmentPtr>> parts;
+  for (const auto& seg : ds.segments()) parts[seg->record.partition_start].push_back(seg);
+  const int64_t interval = ds.partition_interval_ns();
+  w.Key("partitions").BeginArray();
+  for (const auto& [start, segs] : parts) {
+    w.BeginObject();
+    w.Key("start").String(FormatRfc3339(start));
+    w.Key("end").String(FormatRfc3339(SaturatingAdd(start, interval)));
+    w.Key("segments").BeginArray();
+    for (const auto& seg : segs) {
+      w.BeginObject();
+      w.Key("id").String(DatasetIdString(seg->record.id));
+      w.Key("rows").Uint(seg->record.rows);
+      w.Key("bytes").Uint(seg->record.bytes);
+      w.Key("minTime").String(FormatRfc3339(seg->record.min_ts));
+      w.Key("maxTime").String(FormatRfc3339(seg->record.max_ts));
+      w.Key("level").Uint(seg->record.level);
+      w.Key("tier").String("local");
+      w.EndObject();
+    }
+    w.EndArray();
+    w.EndObject();
+  }
+  w.EndArray();
+  w.EndObject();
+  call.respond(Json(200, std::move(out)));
+}
+
+void Service::AdminPutSettings(AdminCall& call) {
+  Dataset* ds = call.dataset.get();
+  std::string before = SettingsJson(*ds);
+  HttpResponse r = UpdateSettings(call.engine, ds, call.req.body);
+  if (r.status == 200) {
+    RecordAudit(
+        call.engine,
+        DatasetEvent(call.actor, *ds, "settings.update", std::move(before), SettingsJson(*ds)),
+        /*sync=*/true);
+  }
+  call.respond(std::move(r));
+}
+
+void Service::AdminFlush(AdminCall& call) {
+  // Sealing writes files: off the I/O threads.
+  RunOnPool([engine = call.engine, ds = call.dataset, actor = call.actor,
+             respond = std::move(call.respond)]() mutable {
+    auto r = engine->Flush(ds->slug());
+    if (!r.ok()) return respond(StatusToResponse(r.status()));
+    RecordAudit(engine,
+                DatasetEvent(
+                    actor, *ds, "dataset.flush", "null",
+                    StrCat("{\"rowsSealed\":", r->rows, ",\"segments\":", r->segments.size(), "}")),
+                /*sync=*/true);
+    std::string out;
+    JsonWriter w(&out);
+    w.BeginObject();
+    w.Key("dataset").String(ds->slug());
+    w.Key("rowsSealed").Uint(r->rows);
+    w.Key("sealedThroughSeq").Uint(r->sealed_through_seq);
+    w.Key("walFilesDeleted").Int(r->wal_files_deleted);
+    w.Key("seconds").Double(r->seconds);
+    w.Key("segments").BeginArray();
+    for (const auto& s : r->segments) {
+      w.BeginObject();
+      w.Key("id").String(DatasetIdString(s.id));
+      w.Key("partitionStart").String(FormatRfc3339(s.partition_start));
+      w.Key("rows").Uint(s.rows);
+      w.Key("bytes").Uint(s.bytes);
+      w.EndObject();
+    }
+    w.EndArray();
+    w.EndObject();
+    respond(Json(200, std::move(out)));
+  });
+}
+
+void Service::AdminStorageTargets(AdminCall& call) {
+  // The root as an absolute path: "./data" means nothing to a remote client.
+  const std::string& configured = call.engine->options().root;
+  std::error_code ec;
+  std::filesystem::path abs = std::filesystem::absolute(configured, ec);
+  std::string root = ec ? configured : abs.lexically_normal().string();
+  std::string out;
+  JsonWriter w(&out);
+  w.BeginObject();
+  w.Key("storageTargets").BeginArray();
+  w.BeginObject();
+  w.Key("id").String(kLocalTarget);
+  w.Key("kind").String("local");
+  w.Key("root").String(root);
+  w.Key("default").Bool(true);
+  w.EndObject();
+  w.EndArray();
+  w.EndObject();
+  call.respond(Json(200, std::move(out)));
+}
+
+void Service::AdminPutStorageTarget(AdminCall& call) {
+  const std::string known = JoinList(kStorageTargets);
+  simdjson::dom::parser parser;
+  simdjson::dom::element root;
+  simdjson::dom::object o;
+  if (parser.parse(call.req.body).get(root) || root.get(o)) {
+    return call.respond(Error(400, "invalid_json",
+                              "the storage-target body must be a JSON object like "
+                              "{\"storageTargetId\": \"local\"}"));
+  }
+  std::optional<std::string_view> target;
+  for (auto [key, value] : o) {
+    if (key != "storageTargetId") {
+      std::string_view name = std::string_view(key).substr(0, 80);
+      return call.respond(Error(400, "invalid_request",
+                                StrCat("unknown field \"", name,
+                                       "\" in the storage-target body (known: storageTargetId)"),
+                                FieldDetails(name)));
+    }
+    std::string_view id;
+    if (value.get(id)) {
+      return call.respond(Error(400, "invalid_request",
+                                StrCat("storageTargetId must be a string, one of: ", known),
+                                "{\"field\":\"storageTargetId\",\"expected\":\"string\"}"));
+    }
+    target = id;
+  }
+  if (!target) {
+    return call.respond(Error(400, "invalid_request",
+                              StrCat("storageTargetId is required (one of: ", known, ")"),
+                              "{\"field\":\"storageTargetId\"}"));
+  }
+  if (std::find(std::begin(kStorageTargets), std::end(kStorageTargets), *target) ==
+      std::end(kStorageTargets)) {
+    std::string details;
+    JsonWriter w(&details);
+    w.BeginObject();
+    w.Key("field").String("storageTargetId");
+    w.Key("expected").String(known);
+    w.Key("got").String(target->substr(0, 200));
+    w.EndObject();
+    return call.respond(Error(
+        400, "unknown_storage_target",
+        StrCat("unknown storage target \"", target->substr(0, 80), "\"; known targets: ", known),
+        details));
+  }
+  // Every dataset lives on "local" until tiering adds targets, so this
+  // changes nothing yet; it is still an administrative act and is audited.
+  const Dataset& ds = *call.dataset;
+  RecordAudit(call.engine,
+              DatasetEvent(call.actor, ds, "storage_target.update", StorageTargetJson(kLocalTarget),
+                           StorageTargetJson(*target)),
+              /*sync=*/true);
+  std::string out;
+  JsonWriter w(&out);
+  w.BeginObject();
+  w.Key("dataset").String(ds.slug());
+  w.Key("id").String(DatasetIdString(ds.id()));
+  w.Key("storageTargetId").String(*target);
+  w.EndObject();
+  call.respond(Json(200, std::move(out)));
+}
+
+void Service::AdminAudit(AdminCall& call) {
+  std::string dataset;
+  if (auto bad = GetParam(call.req, "dataset", &dataset)) return call.respond(*bad);
+  uint64_t limit = 0;
+  if (auto bad = GetLimit(call.req, kAuditDefaultLimit, kAuditMaxLimit, &limit)) {
+    return call.respond(*bad);
+  }
+  std::string dataset_id;
+  if (!dataset.empty()) {
+    auto ds = call.engine->FindDataset(dataset);
+    if (ds == nullptr) return call.respond(DatasetNotFound(dataset, "dataset"));
+    dataset_id = DatasetIdString(ds->id());
+  }
+  std::string out;
+  JsonWriter w(&out);
+  w.BeginObject();
+  w.Key("events").BeginArray();
+  for (const AuditEvent& e : call.engine->audit()->Query(dataset_id, limit)) {
+    w.Raw(AuditEventJson(e));
+  }
+  w.EndArray();
+  w.EndObject();
+  call.respond(Json(200, std::move(out)));
+}
+
+}  // namespace timestore::api

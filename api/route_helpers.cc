@@ -1,0 +1,109 @@
+#include "api/route_helpers.h"
+
+#include "common/json_writer.h"
+#include "common/strings.h"
+#include "common/time_util.h"
+#include "engine/engine.h"
+#include "spdlog/spdlog.h"
+
+namespace timestore::api {
+namespace {
+
+int HexValue(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+}  // namespace
+
+HttpResponse Json(int status, std::string body) {
+  HttpResponse r;
+  r.status = status;
+  r.body = std::move(body);
+  return r;
+}
+
+HttpResponse Error(int status, std::string_view code, std::string_view message,
+                   std::string_view details) {
+  return Json(status, ErrorBody(code, message, details));
+}
+
+HttpResponse NotReady() {
+  HttpResponse r =
+      Error(503, "not_ready", "the server is recovering its write-ahead log; retry shortly");
+  r.headers.emplace_back("Retry-After", "1");
+  return r;
+}
+
+HttpResponse MethodNotAllowed(const HttpRequest& req, std::string_view allow) {
+  HttpResponse r = Error(405, "method_not_allowed",
+                         StrCat(req.method, " is not allowed on ", req.path, "; use ", allow));
+  r.headers.emplace_back("Allow", std::string(allow));
+  return r;
+}
+
+std::optional<HttpResponse> CheckScope(const HttpRequest& req, const std::string& needed) {
+  if (needed.empty()) return std::nullopt;
+  std::string_view scopes = req.Header("x-iam-scopes");
+  while (!scopes.empty()) {
+    size_t comma = scopes.find(',');
+    if (StripWhitespace(scopes.substr(0, comma)) == needed) return std::nullopt;
+    scopes = comma == std::string_view::npos ? std::string_view() : scopes.substr(comma + 1);
+  }
+  std::string details;
+  JsonWriter(&details).BeginObject().Key("requiredScope").String(needed).EndObject();
+  return Error(403, "forbidden",
+               StrCat("this route needs the scope \"", needed, "\" in the x-iam-scopes header"),
+               details);
+}
+
+std::optional<std::string_view> QueryParam(std::string_view query, std::string_view name) {
+  while (!query.empty()) {
+    size_t amp = query.find('&');
+    std::string_view part = query.substr(0, amp);
+    query = amp == std::string_view::npos ? std::string_view() : query.substr(amp + 1);
+    size_t eq = part.find('=');
+    if (part.substr(0, eq) == name) {
+      return eq == std::string_view::npos ? std::string_view() : part.substr(eq + 1);
+    }
+  }
+  return std::nullopt;
+}
+
+bool DecodeQueryValue(std::string_view in, std::string* out) {
+  out->clear();
+  out->reserve(in.size());
+  for (size_t i = 0; i < in.size(); ++i) {
+    if (in[i] == '+') {
+      out->push_back(' ');
+    } else if (in[i] != '%') {
+      out->push_back(in[i]);
+    } else {
+      if (i + 2 >= in.size()) return false;
+      const int hi = HexValue(in[i + 1]);
+      const int lo = HexValue(in[i + 2]);
+      if (hi < 0 || lo < 0) return false;
+      out->push_back(static_cast<char>(hi * 16 + lo));
+      i += 2;
+    }
+  }
+  return true;
+}
+
+std::optional<std::string> ActorOf(const HttpRequest& req) {
+  std::string_view user = req.Header("x-iam-user");
+  if (user.empty()) return std::nullopt;
+  return std::string(user);
+}
+
+void RecordAudit(Engine* engine, AuditEvent event, bool sync) {
+  event.time_ns = NowNanos();
+  if (auto s = engine->audit()->Append(event, sync); !s.ok()) {
+    spdlog::error("audit log: event not recorded ({}): {}", ToStd(s.message()),
+                  AuditEventJson(event));
+  }
+}
+
+}  // namespace timestore::api

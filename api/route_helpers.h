@@ -1,0 +1,45 @@
+// Small pieces every route handler uses: JSON and error answers, the 503 of a
+// server still recovering, scope checks, query-string parameters, and
+// recording an audit event. Shared by service.cc and admin_routes.cc.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "api/http_server.h"
+#include "engine/audit_log.h"
+
+namespace timestore {
+class Engine;
+}
+
+namespace timestore::api {
+
+HttpResponse Json(int status, std::string body);
+// The error body of API.md "Errors"; `details` is a JSON object or empty.
+HttpResponse Error(int status, std::string_view code, std::string_view message,
+                   std::string_view details = "");
+// 503 not_ready with Retry-After: 1.
+HttpResponse NotReady();
+// 405 method_not_allowed with an Allow header naming `allow`.
+HttpResponse MethodNotAllowed(const HttpRequest& req, std::string_view allow);
+
+// A missing scope is 403 naming it; an empty requirement lets everyone in.
+std::optional<HttpResponse> CheckScope(const HttpRequest& req, const std::string& needed);
+
+// Query-string parameter `name`, undecoded; the first one when repeated.
+std::optional<std::string_view> QueryParam(std::string_view query, std::string_view name);
+// Decodes a query-string value: %XX escapes, and '+' as a space. False on a
+// truncated or non-hex escape.
+bool DecodeQueryValue(std::string_view in, std::string* out);
+
+// The x-iam-user header, or nullopt when it is absent or empty.
+std::optional<std::string> ActorOf(const HttpRequest& req);
+
+// Appends `event` to the engine's audit log (stamping the time). A failure is
+// logged with the whole event, never answered: the change it records has
+// already been made.
+void RecordAudit(Engine* engine, AuditEvent event, bool sync);
+
+}  // namespace timestore::api
