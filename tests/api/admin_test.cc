@@ -292,8 +292,8 @@ TEST_F(AdminTest, AuditRecordsChangesWithActorAndSurvivesReopen) {
     e = events.at(2);
     EXPECT_EQ(std::string_view(e["action"].get_string()), "settings.update");
     EXPECT_EQ(std::string_view(e["actor"].get_string()), "alice");
-    EXPECT_EQ(simdjson::minify(e["before"]), R"({"partitionInterval":86400,"segmentBy":[]})");
-    EXPECT_EQ(simdjson::minify(e["after"]), R"({"partitionInterval":86400,"segmentBy":["host"]})");
+    EXPECT_EQ(simdjson::minify(e["before"]), R"({"partitionInterval":86400,"segmentBy":[],"dedup":null})");
+    EXPECT_EQ(simdjson::minify(e["after"]), R"({"partitionInterval":86400,"segmentBy":["host"],"dedup":null})");
     EXPECT_TRUE(ParseRfc3339(std::string_view(e["time"].get_string())).ok());
     e = events.at(3);
     EXPECT_EQ(std::string_view(e["action"].get_string()), "ingest");
@@ -419,8 +419,13 @@ TEST_F(AdminTest, ExistingRoutesStillAnswer) {
   CreateDataset("cpu", 4);
   Answer a = Call("PUT", "/admin/datasets/cpu/settings", R"({"partitionInterval":"6h"})");
   ASSERT_EQ(a.status, 200) << a.body;
-  EXPECT_EQ(a.body, R"({"dataset":"cpu","partitionInterval":21600,"segmentBy":[]})");
+  EXPECT_EQ(a.body,
+            R"({"dataset":"cpu","partitionInterval":21600,"segmentBy":[],"dedup":null})");
   a = Call("PUT", "/admin/datasets/cpu/settings", R"({"dedup":{}})");
+  EXPECT_EQ(a.status, 400);
+  EXPECT_EQ(ErrorCode(a), "invalid_settings");
+  EXPECT_NE(a.body.find("keys is required"), std::string::npos) << a.body;
+  a = Call("PUT", "/admin/datasets/cpu/settings", R"({"iam":{}})");
   EXPECT_EQ(a.status, 400);
   EXPECT_EQ(ErrorCode(a), "not_supported");
   // An unknown key is named in details, escaped (it was pasted in raw).
