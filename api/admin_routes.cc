@@ -14,6 +14,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <map>
+#include <set>
 #include <span>
 
 #include "api/route_helpers.h"
@@ -21,6 +22,8 @@
 #include "common/json_writer.h"
 #include "common/strings.h"
 #include "common/time_util.h"
+#include "compaction/compactor.h"
+#include "compaction/retention.h"
 #include "engine/schema.h"
 
 namespace timestore::api {
@@ -46,6 +49,12 @@ struct Service::AdminRoute {
 const std::vector<Service::AdminRoute>& Service::AdminRoutes() {
   static const std::vector<AdminRoute> kRoutes = {
       {"GET", "/admin/datasets", &Service::AdminListDatasets},
+      {"GET", "/admin/datasets/{id}", &Service::AdminDatasetDetail},
+      {"DELETE", "/admin/datasets/{id}", &Service::AdminDeleteDataset},
+      {"GET", "/admin/datasets/{id}/retention", &Service::AdminGetRetention},
+      {"PUT", "/admin/datasets/{id}/retention", &Service::AdminPutRetention},
+      {"POST", "/admin/datasets/{id}/compact", &Service::AdminCompact},
+      {"POST", "/admin/datasets/{id}/enforce-retention", &Service::AdminEnforceRetention},
       {"GET", "/admin/datasets/{id}/manifest", &Service::AdminManifest},
       {"PUT", "/admin/datasets/{id}/settings", &Service::AdminPutSettings},
       {"PUT", "/admin/datasets/{id}/storage-target", &Service::AdminPutStorageTarget},
@@ -319,10 +328,10 @@ HttpResponse UpdateSettings(Engine* engine, Dataset* ds, const std::string& body
                    StrCat("the \"", key, "\" setting is not available yet; nothing was changed"),
                    FieldDetails(key));
     } else {
-      return Error(400, "invalid_settings",
-                   StrCat("unknown setting \"", key,
-                          "\" (known: partitionInterval, segmentBy, dedup)"),
-                   FieldDetails(key));
+      return Error(
+          400, "invalid_settings",
+          StrCat("unknown setting \"", key, "\" (known: partitionInterval, segmentBy, dedup)"),
+          FieldDetails(key));
     }
   }
   if (auto s = engine->UpdateSettings(ds, settings); !s.ok()) return StatusToResponse(s);
@@ -335,7 +344,289 @@ HttpResponse UpdateSettings(Engine* engine, Dataset* ds, const std::string& body
   return Json(200, std::move(out));
 }
 
+// Seconds, as an integer when whole.
+void WriteSeconds(JsonWriter& w, int64_t ns) {
+  if (ns % 1'000'000'000 == 0) {
+    w.Int(ns / 1'000'000'000);
+  } else {
+    w.Double(static_cast<double>(ns) / 1e9);
+  }
+}
+
+// {"stored": {...as PUT...}, "effective": {...in seconds...}} members.
+void WriteRetentionMembers(const Engine& engine, const Dataset& ds, JsonWriter& w) {
+  const RetentionSettings r = ds.retention();
+  w.Key("stored").BeginObject();
+  for (auto [name, v] : {std::pair<std::string_view, const std::optional<RetentionValue>*>{
+                             "deleteAfter", &r.delete_after},
+                         {"coldAfter", &r.cold_after}}) {
+    w.Key(name);
+    if (*v) {
+      w.Raw((*v)->raw);
+    } else {
+      w.Null();
+    }
+  }
+  w.EndObject();
+  w.Key("effective").BeginObject();
+  w.Key("deleteAfter");
+  if (int64_t d = engine.EffectiveDeleteAfter(ds); d > 0) {
+    WriteSeconds(w, d);
+  } else {
+    w.Null();
+  }
+  w.Key("deleteAfterSource")
+      .String(r.delete_after                              ? "dataset"
+              : engine.options().retention_default_ns > 0 ? "default"
+                                                          : "none");
+  w.Key("coldAfter");
+  if (r.cold_after) {
+    WriteSeconds(w, r.cold_after->ns);
+  } else {
+    w.Null();
+  }
+  w.EndObject();
+}
+
+std::string RetentionJson(const Engine& engine, const Dataset& ds) {
+  std::string out;
+  JsonWriter w(&out);
+  w.BeginObject();
+  WriteRetentionMembers(engine, ds, w);
+  w.EndObject();
+  return out;
+}
+
+// Parses a retention body into `out` (starting from the stored settings):
+// a member left out keeps its value, null clears it.
+std::optional<HttpResponse> ParseRetention(const std::string& body, RetentionSettings* out) {
+  simdjson::dom::parser parser;
+  simdjson::dom::element root;
+  simdjson::dom::object o;
+  if (parser.parse(body).get(root) || root.get(o)) {
+    return Error(400, "invalid_json",
+                 "the retention body must be a JSON object such as "
+                 "{\"deleteAfter\": \"90d\", \"coldAfter\": \"7d\"}");
+  }
+  for (auto [key, value] : o) {
+    std::optional<RetentionValue>* target = key == "deleteAfter" ? &out->delete_after
+                                            : key == "coldAfter" ? &out->cold_after
+                                                                 : nullptr;
+    if (target == nullptr) {
+      return Error(400, "invalid_retention",
+                   StrCat("unknown member \"", key, "\" (known: deleteAfter, coldAfter)"),
+                   FieldDetails(key));
+    }
+    if (value.is_null()) {
+      target->reset();
+      continue;
+    }
+    const std::string_view field = key;
+    auto bad = [&](std::string_view got) {
+      return Error(
+          400, "invalid_retention",
+          StrCat(field,
+                 " must be a positive duration with a unit s, m, h, d or w (\"90d\"), "
+                 "a number of seconds, or null to clear it; got ",
+                 got.substr(0, 60)),
+          StrCat("{\"field\":\"", field, "\",\"expected\":\"duration such as \\\"30d\\\"\"}"));
+    };
+    RetentionValue v;
+    std::string_view text;
+    double secs = 0;
+    if (!value.get(text)) {
+      auto d = ParseDurationNanos(text);
+      if (!d.ok()) return bad(StrCat("\"", text, "\""));
+      v.ns = *d;
+    } else if (!value.get(secs)) {
+      if (!(secs > 0) || secs > 9.2e9) return bad(simdjson::minify(value));
+      v.ns = static_cast<int64_t>(secs * 1e9);
+      if (v.ns <= 0) return bad(simdjson::minify(value));
+    } else {
+      return bad(simdjson::minify(value));
+    }
+    v.raw = simdjson::minify(value);
+    *target = std::move(v);
+  }
+  return std::nullopt;
+}
+
 }  // namespace
+
+void Service::AdminDatasetDetail(AdminCall& call) {
+  const Dataset& ds = *call.dataset;
+  SchemaPtr schema = ds.schema();
+  uint64_t seg_rows = 0, seg_bytes = 0;
+  std::set<int64_t> partitions;
+  const auto segments = ds.segments();
+  for (const auto& seg : segments) {
+    seg_rows += seg->record.rows;
+    seg_bytes += seg->record.bytes;
+    partitions.insert(seg->record.partition_start);
+  }
+  const uint64_t hot_rows = ds.hot_rows();
+  std::string out;
+  JsonWriter w(&out);
+  w.BeginObject();
+  w.Key("id").String(DatasetIdString(ds.id()));
+  w.Key("slug").String(ds.slug());
+  w.Key("status").String("active");
+  w.Key("createdAt").String(FormatRfc3339(ds.created_ns()));
+  w.Key("schema").BeginObject();
+  w.Key("version").Uint(schema->version);
+  w.Key("timeColumn").String(schema->time_column);
+  w.Key("fields").BeginArray();
+  for (const Field& f : schema->fields) {
+    w.BeginObject().Key("name").String(f.name).Key("type").String(ColumnTypeName(f.type));
+    w.EndObject();
+  }
+  w.EndArray();
+  w.EndObject();
+  w.Key("settings").BeginObject();
+  WriteSettingsMembers(ds, w);
+  w.EndObject();
+  w.Key("retention").BeginObject();
+  WriteRetentionMembers(*call.engine, ds, w);
+  w.EndObject();
+  w.Key("storageTarget").String(kLocalTarget);
+  w.Key("rows").Uint(hot_rows + seg_rows);
+  w.Key("bytes").Uint(seg_bytes);
+  w.Key("watermark");
+  if (auto wm = ds.watermark()) {
+    w.String(FormatRfc3339(*wm));
+  } else {
+    w.Null();
+  }
+  // memory: rows not yet sealed; hot: sealed segments on local disk; cold:
+  // segments in object storage (tiering).
+  w.Key("tiers").BeginObject();
+  w.Key("memory").BeginObject().Key("rows").Uint(hot_rows).Key("bytes").Uint(ds.hot_bytes());
+  w.EndObject();
+  w.Key("hot").BeginObject().Key("rows").Uint(seg_rows).Key("bytes").Uint(seg_bytes);
+  w.Key("segments").Uint(segments.size()).Key("partitions").Uint(partitions.size()).EndObject();
+  w.Key("cold").BeginObject().Key("rows").Uint(0).Key("bytes").Uint(0).Key("segments").Uint(0);
+  w.EndObject();
+  w.EndObject();
+  w.EndObject();
+  call.respond(Json(200, std::move(out)));
+}
+
+void Service::AdminDeleteDataset(AdminCall& call) {
+  RunOnPool([engine = call.engine, ds = call.dataset, actor = call.actor,
+             respond = std::move(call.respond)]() mutable {
+    uint64_t rows = ds->hot_rows(), bytes = 0, segments = 0;
+    for (const auto& seg : ds->segments()) {
+      rows += seg->record.rows;
+      bytes += seg->record.bytes;
+      ++segments;
+    }
+    if (auto s = engine->DeleteDataset(ds.get()); !s.ok()) return respond(StatusToResponse(s));
+    const std::string summary =
+        StrCat("{\"rows\":", rows, ",\"bytes\":", bytes, ",\"segments\":", segments, "}");
+    RecordAudit(engine, DatasetEvent(actor, *ds, "dataset.delete", summary, "null"),
+                /*sync=*/true);
+    std::string out;
+    JsonWriter w(&out);
+    w.BeginObject();
+    w.Key("dataset").String(ds->slug());
+    w.Key("id").String(DatasetIdString(ds->id()));
+    w.Key("deleted").Bool(true);
+    w.Key("rowsDeleted").Uint(rows);
+    w.Key("bytesDeleted").Uint(bytes);
+    w.Key("segmentsDeleted").Uint(segments);
+    w.EndObject();
+    respond(Json(200, std::move(out)));
+  });
+}
+
+void Service::AdminGetRetention(AdminCall& call) {
+  std::string out;
+  JsonWriter w(&out);
+  w.BeginObject();
+  w.Key("dataset").String(call.dataset->slug());
+  WriteRetentionMembers(*call.engine, *call.dataset, w);
+  w.EndObject();
+  call.respond(Json(200, std::move(out)));
+}
+
+void Service::AdminPutRetention(AdminCall& call) {
+  Dataset* ds = call.dataset.get();
+  RetentionSettings r = ds->retention();
+  if (auto bad = ParseRetention(call.req.body, &r)) return call.respond(*bad);
+  std::string before = RetentionJson(*call.engine, *ds);
+  if (auto s = call.engine->SetRetention(ds, r); !s.ok()) {
+    return call.respond(StatusToResponse(s));
+  }
+  RecordAudit(call.engine,
+              DatasetEvent(call.actor, *ds, "retention.update", std::move(before),
+                           RetentionJson(*call.engine, *ds)),
+              /*sync=*/true);
+  AdminGetRetention(call);
+}
+
+void Service::AdminCompact(AdminCall& call) {
+  RunOnPool([engine = call.engine, ds = call.dataset, actor = call.actor,
+             compactor = compactor_.load(std::memory_order_acquire),
+             respond = std::move(call.respond)]() mutable {
+    // Without a background compactor (embedded use), a one-off one merges.
+    std::unique_ptr<compaction::Compactor> local;
+    if (compactor == nullptr) {
+      local = std::make_unique<compaction::Compactor>(engine, compaction::CompactionOptions{});
+      compactor = local.get();
+    }
+    auto r = compactor->CompactDataset(ds.get());
+    if (!r.ok()) return respond(StatusToResponse(r.status()));
+    std::string out;
+    JsonWriter w(&out);
+    w.BeginObject();
+    w.Key("dataset").String(ds->slug());
+    w.Key("partitionsCompacted").Uint(r->partitions);
+    w.Key("merges").Uint(r->merges);
+    w.Key("segmentsMerged").Uint(r->segments_merged);
+    w.Key("segmentsWritten").Uint(r->segments_written);
+    w.Key("rowsRead").Uint(r->rows_read);
+    w.Key("rowsWritten").Uint(r->rows_written);
+    w.Key("duplicatesDropped").Uint(r->duplicates_dropped);
+    w.Key("bytesRead").Uint(r->bytes_read);
+    w.Key("bytesWritten").Uint(r->bytes_written);
+    w.Key("aborted").Uint(r->aborted);
+    w.Key("seconds").Double(r->seconds);
+    w.Key("segments").Uint(ds->segments().size());
+    w.EndObject();
+    RecordAudit(engine, DatasetEvent(actor, *ds, "dataset.compact", "null", out), /*sync=*/true);
+    respond(Json(200, std::move(out)));
+  });
+}
+
+void Service::AdminEnforceRetention(AdminCall& call) {
+  RunOnPool([engine = call.engine, ds = call.dataset, actor = call.actor,
+             compactor = compactor_.load(std::memory_order_acquire),
+             respond = std::move(call.respond)]() mutable {
+    auto r = compactor != nullptr ? compactor->EnforceRetentionNow(ds.get())
+                                  : compaction::EnforceRetention(engine, ds.get(), NowNanos());
+    if (!r.ok()) return respond(StatusToResponse(r.status()));
+    std::string out;
+    JsonWriter w(&out);
+    w.BeginObject();
+    w.Key("dataset").String(ds->slug());
+    w.Key("deleteAfter");
+    if (r->delete_after_ns > 0) {
+      WriteSeconds(w, r->delete_after_ns);
+      w.Key("cutoff").String(FormatRfc3339(r->cutoff_ns));
+    } else {
+      w.Null();
+    }
+    w.Key("partitionsDropped").Uint(r->partitions_dropped);
+    w.Key("segmentsDropped").Uint(r->segments_dropped);
+    w.Key("rowsDropped").Uint(r->rows_dropped);
+    w.Key("bytesDropped").Uint(r->bytes_dropped);
+    // Tiering (coldAfter) acts once object storage is configured; none is yet.
+    w.Key("segmentsMovedToCold").Uint(0);
+    w.EndObject();
+    RecordAudit(engine, DatasetEvent(actor, *ds, "retention.enforce", "null", out), /*sync=*/true);
+    respond(Json(200, std::move(out)));
+  });
+}
 
 void Service::HandleAdmin(HttpRequest&& req, Responder respond) {
   const std::vector<std::string_view> path = PathSegments(req.path);

@@ -67,6 +67,12 @@ class Service {
   void AdminStorageTargets(AdminCall& call);
   void AdminPutStorageTarget(AdminCall& call);
   void AdminAudit(AdminCall& call);
+  void AdminDatasetDetail(AdminCall& call);
+  void AdminDeleteDataset(AdminCall& call);
+  void AdminGetRetention(AdminCall& call);
+  void AdminPutRetention(AdminCall& call);
+  void AdminCompact(AdminCall& call);
+  void AdminEnforceRetention(AdminCall& call);
 
   ServiceOptions options_;
   std::atomic<Engine*> engine_{nullptr};

@@ -292,8 +292,10 @@ TEST_F(AdminTest, AuditRecordsChangesWithActorAndSurvivesReopen) {
     e = events.at(2);
     EXPECT_EQ(std::string_view(e["action"].get_string()), "settings.update");
     EXPECT_EQ(std::string_view(e["actor"].get_string()), "alice");
-    EXPECT_EQ(simdjson::minify(e["before"]), R"({"partitionInterval":86400,"segmentBy":[],"dedup":null})");
-    EXPECT_EQ(simdjson::minify(e["after"]), R"({"partitionInterval":86400,"segmentBy":["host"],"dedup":null})");
+    EXPECT_EQ(simdjson::minify(e["before"]),
+              R"({"partitionInterval":86400,"segmentBy":[],"dedup":null})");
+    EXPECT_EQ(simdjson::minify(e["after"]),
+              R"({"partitionInterval":86400,"segmentBy":["host"],"dedup":null})");
     EXPECT_TRUE(ParseRfc3339(std::string_view(e["time"].get_string())).ok());
     e = events.at(3);
     EXPECT_EQ(std::string_view(e["action"].get_string()), "ingest");
@@ -419,8 +421,7 @@ TEST_F(AdminTest, ExistingRoutesStillAnswer) {
   CreateDataset("cpu", 4);
   Answer a = Call("PUT", "/admin/datasets/cpu/settings", R"({"partitionInterval":"6h"})");
   ASSERT_EQ(a.status, 200) << a.body;
-  EXPECT_EQ(a.body,
-            R"({"dataset":"cpu","partitionInterval":21600,"segmentBy":[],"dedup":null})");
+  EXPECT_EQ(a.body, R"({"dataset":"cpu","partitionInterval":21600,"segmentBy":[],"dedup":null})");
   a = Call("PUT", "/admin/datasets/cpu/settings", R"({"dedup":{}})");
   EXPECT_EQ(a.status, 400);
   EXPECT_EQ(ErrorCode(a), "invalid_settings");
@@ -502,6 +503,129 @@ TEST(AdminNotReadyTest, AdminRoutesAnswer503BeforeRecovery) {
   EXPECT_EQ(call("GET", "/admin/audit", {}).status, 403);  // scope first
   EXPECT_EQ(call("GET", "/admin/nope", {}).status, 404);
   EXPECT_EQ(call("DELETE", "/admin/audit", {}).status, 405);
+}
+
+TEST_F(AdminTest, DatasetDetailShowsSchemaSettingsRetentionAndTiers) {
+  CreateDataset("cpu", 6);
+  ASSERT_EQ(Call("POST", "/admin/datasets/cpu/flush").status, 200);
+  CreateDataset("cpu", 2);  // two more rows stay in memory
+  Answer a = Call("GET", "/admin/datasets/cpu");
+  ASSERT_EQ(a.status, 200) << a.body;
+  auto root = Parse(a);
+  EXPECT_EQ(std::string_view(root["slug"].get_string()), "cpu");
+  EXPECT_EQ(root["schema"]["version"].get_uint64().value(), 1u);
+  EXPECT_EQ(root["schema"]["fields"].get_array().size(), 3u);
+  EXPECT_EQ(root["rows"].get_uint64().value(), 8u);
+  EXPECT_EQ(root["tiers"]["memory"]["rows"].get_uint64().value(), 2u);
+  EXPECT_EQ(root["tiers"]["hot"]["rows"].get_uint64().value(), 6u);
+  EXPECT_EQ(root["tiers"]["cold"]["rows"].get_uint64().value(), 0u);
+  EXPECT_TRUE(root["retention"]["stored"]["deleteAfter"].is_null());
+  EXPECT_EQ(std::string_view(root["storageTarget"].get_string()), "local");
+  // By id as well as by slug.
+  std::string id(root["id"].get_string().value());
+  EXPECT_EQ(Call("GET", "/admin/datasets/" + id).status, 200);
+  EXPECT_EQ(Call("GET", "/admin/datasets/nope").status, 404);
+}
+
+TEST_F(AdminTest, RetentionPutMergesAndValidates) {
+  CreateDataset("cpu", 1);
+  Answer a = Call("PUT", "/admin/datasets/cpu/retention", R"({"deleteAfter":"90d"})");
+  ASSERT_EQ(a.status, 200) << a.body;
+  a = Call("PUT", "/admin/datasets/cpu/retention", R"({"coldAfter":604800})");
+  ASSERT_EQ(a.status, 200) << a.body;
+  a = Call("GET", "/admin/datasets/cpu/retention");
+  ASSERT_EQ(a.status, 200);
+  auto root = Parse(a);
+  // Stored as PUT; the first value was kept by the second PUT (merge).
+  EXPECT_EQ(simdjson::minify(root["stored"]), R"({"deleteAfter":"90d","coldAfter":604800})");
+  EXPECT_EQ(root["effective"]["deleteAfter"].get_int64().value(), 90 * 86400);
+  EXPECT_EQ(root["effective"]["coldAfter"].get_int64().value(), 604800);
+  // null clears.
+  a = Call("PUT", "/admin/datasets/cpu/retention", R"({"deleteAfter":null})");
+  ASSERT_EQ(a.status, 200);
+  EXPECT_TRUE(Parse(a)["stored"]["deleteAfter"].is_null());
+  EXPECT_TRUE(Parse(a)["effective"]["deleteAfter"].is_null());
+  for (const char* bad :
+       {R"({"deleteAfter":"90x"})", R"({"deleteAfter":-5})", R"({"deleteAfter":"0d"})",
+        R"({"deleteAfter":true})", R"({"keepFor":"1d"})", "[]", "{"}) {
+    a = Call("PUT", "/admin/datasets/cpu/retention", bad);
+    EXPECT_EQ(a.status, 400) << bad << " -> " << a.body;
+  }
+  a = Call("PUT", "/admin/datasets/cpu/retention", R"({"coldAfter":"soon"})");
+  EXPECT_EQ(ErrorDetail(a, "field"), "coldAfter");
+  // Audited, and durable across a restart.
+  StopService();
+  StartService(ServiceOptions{});
+  a = Call("GET", "/admin/datasets/cpu/retention");
+  EXPECT_EQ(simdjson::minify(Parse(a)["stored"]), R"({"deleteAfter":null,"coldAfter":604800})");
+  a = Call("GET", "/admin/audit?dataset=cpu");
+  EXPECT_NE(a.body.find("retention.update"), std::string::npos) << a.body;
+}
+
+TEST_F(AdminTest, EnforceRetentionDropsOldPartitions) {
+  CreateDataset("cpu", 5);  // timestamps in 1970: far older than any limit
+  ASSERT_EQ(Call("POST", "/admin/datasets/cpu/flush").status, 200);
+  Answer a = Call("POST", "/admin/datasets/cpu/enforce-retention");
+  ASSERT_EQ(a.status, 200) << a.body;
+  EXPECT_EQ(Parse(a)["partitionsDropped"].get_uint64().value(), 0u) << "no retention set";
+  ASSERT_EQ(Call("PUT", "/admin/datasets/cpu/retention", R"({"deleteAfter":"30d"})").status, 200);
+  a = Call("POST", "/admin/datasets/cpu/enforce-retention");
+  ASSERT_EQ(a.status, 200) << a.body;
+  EXPECT_EQ(Parse(a)["partitionsDropped"].get_uint64().value(), 1u) << a.body;
+  EXPECT_EQ(Parse(a)["rowsDropped"].get_uint64().value(), 5u);
+  a = Call("GET", "/admin/datasets/cpu");
+  EXPECT_EQ(Parse(a)["rows"].get_uint64().value(), 0u);
+}
+
+TEST_F(AdminTest, CompactMergesAndDedupApplies) {
+  CreateDataset("cpu", 6);
+  ASSERT_EQ(Call("PUT", "/admin/datasets/cpu/settings",
+                 R"({"segmentBy":["host"],"dedup":{"keys":["host"],"keep":"last"}})")
+                .status,
+            200);
+  for (int k = 0; k < 3; ++k) {
+    CreateDataset("cpu", 6);  // the same 6 rows again: duplicates
+    ASSERT_EQ(Call("POST", "/admin/datasets/cpu/flush").status, 200);
+  }
+  Answer q = Call("POST", "/datasets/cpu/query",
+                  R"({"timeRange":{"start":"1970-01-01T00:00:00Z","end":"1970-01-02T00:00:00Z"},)"
+                  R"("downsample":{"aggregations":[{"fn":"count","alias":"n"}]}})");
+  ASSERT_EQ(q.status, 200) << q.body;
+  EXPECT_NE(q.body.find("\"n\":6"), std::string::npos) << "merge on read: " << q.body;
+  Answer a = Call("POST", "/admin/datasets/cpu/compact");
+  ASSERT_EQ(a.status, 200) << a.body;
+  auto root = Parse(a);
+  EXPECT_GE(root["segmentsMerged"].get_uint64().value(), 3u);
+  EXPECT_EQ(root["rowsWritten"].get_uint64().value(), 6u) << a.body;
+  EXPECT_EQ(root["segments"].get_uint64().value(), 1u);
+  // Settings errors name the column.
+  a = Call("PUT", "/admin/datasets/cpu/settings", R"({"dedup":{"keys":["nope"]}})");
+  EXPECT_EQ(a.status, 400);
+  EXPECT_EQ(ErrorDetail(a, "column"), "nope");
+  a = Call("PUT", "/admin/datasets/cpu/settings", R"({"dedup":{"keys":["host"],"keep":"mid"}})");
+  EXPECT_EQ(a.status, 400);
+  a = Call("PUT", "/admin/datasets/cpu/settings", R"({"segmentBy":["v"]})");
+  EXPECT_EQ(a.status, 400) << "segmentBy outside the dedup keys";
+  a = Call("PUT", "/admin/datasets/cpu/settings", R"({"partitionInterval":"soon"})");
+  EXPECT_EQ(a.status, 400);
+}
+
+TEST_F(AdminTest, DeleteDatasetRemovesItAndFreesTheName) {
+  CreateDataset("cpu", 3);
+  ASSERT_EQ(Call("POST", "/admin/datasets/cpu/flush").status, 200);
+  Answer a = Call("DELETE", "/admin/datasets/cpu", "", {{"x-iam-user", "ops"}});
+  ASSERT_EQ(a.status, 200) << a.body;
+  EXPECT_EQ(Parse(a)["rowsDeleted"].get_uint64().value(), 3u);
+  EXPECT_EQ(Call("GET", "/admin/datasets/cpu").status, 404);
+  EXPECT_EQ(Call("DELETE", "/admin/datasets/cpu").status, 404);
+  a = Call("GET", "/admin/audit");
+  EXPECT_NE(a.body.find("dataset.delete"), std::string::npos) << a.body;
+  EXPECT_NE(a.body.find("\"ops\""), std::string::npos) << a.body;
+  StopService();
+  StartService(ServiceOptions{});
+  EXPECT_EQ(Call("GET", "/admin/datasets/cpu").status, 404);
+  CreateDataset("cpu", 1);
+  EXPECT_EQ(Parse(Call("GET", "/admin/datasets/cpu"))["rows"].get_uint64().value(), 1u);
 }
 
 }  // namespace
