@@ -10,7 +10,7 @@
 # Environment: BUILD_DIR (build), PORT (4396), SEAL_MAX_ROWS (100000), CONNECTIONS (2),
 # QUERY_RUNS (15), SETTLE_SECONDS (3: compaction counters unchanged this long = settled),
 # SETTLE_TIMEOUT (600), START_GRACE (30, see below), KEEP=1 keeps the storage roots and
-# logs. TIMESTORE_* variables reach the server (e.g. TIMESTORE_COMPACTION_QUIET_MS,
+# logs. TIMESTORE_* variables reach the server (e.g. TIMESTORE_COMPACTION_QUIET (10s here),
 # _CONCURRENCY, _MIN_SEGMENTS, _MAX_BYTES_PER_SEC); TIMESTORE_WAL_SYNC defaults to always.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -380,10 +380,15 @@ PY
 
 # With compaction on, the counters count as settled only after they have moved once after
 # the flush or START_GRACE seconds have passed (a compaction that waits for a quiet period,
-# TIMESTORE_COMPACTION_QUIET_MS, may not have started yet), and never before the quiet
+# TIMESTORE_COMPACTION_QUIET (10s here), may not have started yet), and never before the quiet
 # period plus SETTLE_SECONDS.
 START_GRACE=${START_GRACE:-30}
-quiet_s=$(python3 -c "print(${TIMESTORE_COMPACTION_QUIET_MS:-0} / 1000)")
+export TIMESTORE_COMPACTION_QUIET=${TIMESTORE_COMPACTION_QUIET:-10s}
+quiet_s=$(python3 -c "
+import re,sys
+m=re.fullmatch(r'(\d+)(ms|s|m|h|d|w)?', '$TIMESTORE_COMPACTION_QUIET')
+u={'ms':0.001,'s':1,'m':60,'h':3600,'d':86400,'w':604800,None:1}
+print(int(m.group(1))*u[m.group(2)] if m else 0)")
 
 outs=()
 for mode in off on; do
