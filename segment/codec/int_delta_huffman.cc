@@ -276,9 +276,48 @@ absl::Status DecodeInts(std::string_view in, size_t n, int64_t* out) {
   const uint64_t base = static_cast<uint64_t>(base_signed);
   const uint64_t escape = k;
   uint64_t* res = reinterpret_cast<uint64_t*>(out + h);
-  for (size_t i = 0; i < m; ++i) {
+  // Two symbols per lookup where the next max_len bits hold two whole codes
+  // (short codes are the common case: small residuals). pair[j] = first
+  // symbol, second symbol, both lengths; the second is used only when its
+  // code lies wholly inside the known bits and neither is the escape. A code
+  // read at index j >> l1 is whole when its length is at most max_len - l1,
+  // since the single table repeats each code over every value of the bits
+  // above it.
+  struct Pair {
+    uint8_t s1, s2, l1, l12;  // l12: bits of both, 0 when there is no second symbol
+  };
+  Pair pair[1 << kMaxCodeLength];
+  const bool pairs = m >= 64 && escape <= 255;
+  if (pairs) {
+    for (size_t j = 0; j < table_size; ++j) {
+      const uint16_t e1 = table[j];
+      Pair p{static_cast<uint8_t>(e1 >> 4), 0, static_cast<uint8_t>(e1 & 15), 0};
+      const int l1 = e1 & 15;
+      if (l1 != 0 && (e1 >> 4) != escape && l1 < max_len) {
+        const uint16_t e2 = table[j >> l1];
+        const int l2 = e2 & 15;
+        if (l2 != 0 && l2 <= max_len - l1 && (e2 >> 4) != escape) {
+          p.s2 = static_cast<uint8_t>(e2 >> 4);
+          p.l12 = static_cast<uint8_t>(l1 + l2);
+        }
+      }
+      pair[j] = p;
+    }
+  }
+  size_t i = 0;
+  while (i < m) {
     uint64_t bits;
     const int got = r.Peek(max_len, &bits);
+    if (pairs && i + 1 < m) {
+      const Pair p = pair[bits];
+      if (p.l12 != 0 && p.l12 <= got) {
+        r.Skip(p.l12);
+        res[i] = base + step * (p.s1 + lo);
+        res[i + 1] = base + step * (p.s2 + lo);
+        i += 2;
+        continue;
+      }
+    }
     const uint16_t e = table[bits];
     const int l = e & 15;
     if (l == 0 || l > got) return Corrupt(kName, "bad or truncated code at residual ", i);
@@ -289,7 +328,7 @@ absl::Status DecodeInts(std::string_view in, size_t n, int64_t* out) {
     } else {
       u += lo;
     }
-    res[i] = base + step * u;
+    res[i++] = base + step * u;
   }
   if (!r.AtCleanEnd()) return Corrupt(kName, "trailing bits after ", m, " residuals");
   residuals::Integrate(order, n, out);
