@@ -893,6 +893,7 @@ absl::StatusOr<QueryResult> ExecuteDownsample(const QuerySpec& spec, const Schem
   std::vector<std::vector<uint64_t>> local_codes(ng);  // per chunk dict id -> string id
   std::string keybuf(key_words * 8, '\0');
   uint64_t* key = reinterpret_cast<uint64_t*>(keybuf.data());
+  std::string prev_key(key_words * 8, '\0');
 
   for (const ChunkPtr& cp : chunks) {
     const Chunk& c = *cp;
@@ -948,12 +949,19 @@ absl::StatusOr<QueryResult> ExecuteDownsample(const QuerySpec& spec, const Schem
         key[1 + k] = code;
       }
       key[1 + ng] = nulls;
+      // Rows of one bucket and series come in runs (segments are sorted by
+      // series, then time): the previous row's group is the likely one.
+      if (i > 0 && std::memcmp(prev_key.data(), keybuf.data(), keybuf.size()) == 0) {
+        gids[i] = gids[i - 1];
+        continue;
+      }
       auto it = group_index.find(keybuf);
       if (it == group_index.end()) {
         it = group_index.emplace(keybuf, num_groups++).first;
         group_keys.insert(group_keys.end(), key, key + key_words);
       }
       gids[i] = it->second;
+      std::memcpy(prev_key.data(), keybuf.data(), keybuf.size());
     }
     for (size_t a = 0; a < aggs.size(); ++a) {
       aggs[a]->Grow(num_groups);
