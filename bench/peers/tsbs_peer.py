@@ -9,6 +9,7 @@ stop the peer) and by bench/tsbs/run_all.sh. Standard library plus python3-xxhas
                --queries FILE [--runs R] [--data-dir DIR] [--connections C]
                [--batch-rows N] [--digests FILE]
   tsbs_peer.py reference --data CSV --queries FILE [--digests FILE]
+  tsbs_peer.py compare OUT.jsonl OUT2.jsonl ...   (exit 1 when checksums differ)
   tsbs_peer.py checksum-selftest
 
 `run` prints JSON lines on stdout, the same shape as `timestore-tsbs run`:
@@ -19,6 +20,7 @@ Progress and warnings go to stderr. bench/README.md documents every mapping belo
 """
 
 import argparse
+import bisect
 import http.client
 import json
 import math
@@ -162,8 +164,12 @@ def load_queries(path):
 # --------------------------------------------------------------------------------------
 
 class Reference:
+    """Rows per host, sorted by time, so a window is two bisections per host."""
+
     def __init__(self, csv_path):
-        self.rows = []  # (ts_ns, hostname, [10 floats])
+        self.ts = {}    # host -> [ts_ns] sorted
+        self.vals = {}  # host -> [[10 floats]] in the same order
+        rows = {}
         with open(csv_path) as f:
             header = f.readline().strip().split(",")
             it = header.index("timestamp_ns")
@@ -173,25 +179,36 @@ class Reference:
                 p = line.rstrip("\n").split(",")
                 if len(p) < len(header):
                     continue
-                self.rows.append((int(p[it]), p[ih], [float(p[i]) for i in ifs]))
+                rows.setdefault(p[ih], []).append((int(p[it]), [float(p[i]) for i in ifs]))
+        for h, rs in rows.items():
+            rs.sort(key=lambda r: r[0])
+            self.ts[h] = [r[0] for r in rs]
+            self.vals[h] = [r[1] for r in rs]
+
+    def select(self, q):
+        """(ts_ns, host, values) of q's hosts in [start, end)."""
+        for h in (q.hosts or sorted(self.ts)):
+            ts = self.ts.get(h)
+            if not ts:
+                continue
+            i, j = bisect.bisect_left(ts, q.start), bisect.bisect_left(ts, q.end)
+            vals = self.vals[h]
+            for k in range(i, j):
+                yield ts[k], h, vals[k]
 
     def evaluate(self, q):
-        hosts = set(q.hosts)
-        sel = [r for r in self.rows
-               if q.start <= r[0] < q.end and (not hosts or r[1] in hosts)]
         if q.kind == "lastpoint":
             last = {}
-            for r in sel:
-                if r[1] not in last or r[0] > last[r[1]][0]:
-                    last[r[1]] = r
+            for r in self.select(q):
+                last[r[1]] = r  # rows come in time order per host
             return [(r[0] // NS, r[1], r[2]) for r in last.values()]
         if q.kind == "raw":
             iu = FIELDS.index(THRESHOLD_FIELD)
-            return [(r[0] // NS, r[1], r[2]) for r in sel
+            return [(r[0] // NS, r[1], r[2]) for r in self.select(q)
                     if q.threshold is None or r[2][iu] > q.threshold]
         idx = [FIELDS.index(f) for f in q.fields]
         acc = {}
-        for ts, host, vals in sel:
+        for ts, host, vals in self.select(q):
             key = (ts // q.bucket * q.bucket, q.group_of(host))
             acc.setdefault(key, []).append([vals[i] for i in idx])
         out = []
@@ -1037,6 +1054,53 @@ def cmd_reference(a):
                 open(a.digests, "w") if a.digests else None, a.dump)
 
 
+def read_results(paths):
+    """JSON lines of several runs → (load lines by system, {type: {system: line}})."""
+    loads, queries = {}, {}
+    for path in paths:
+        with open(path) as f:
+            for line in f:
+                line = line.strip()
+                if not line.startswith("{"):
+                    continue
+                try:
+                    d = json.loads(line)
+                except ValueError:
+                    continue
+                if "system" not in d:
+                    continue
+                if d.get("phase") == "load":
+                    loads[d["system"]] = d
+                elif "type" in d and "checksum" in d:
+                    queries.setdefault(d["type"], {})[d["system"]] = d
+    return loads, queries
+
+
+def agreement(by_system):
+    """'agree' when every system has the same checksum, else the groups, e.g.
+    'clickhouse=influxdb ≠ victoriametrics'."""
+    groups = {}
+    for sysname, d in by_system.items():
+        groups.setdefault(d["checksum"], []).append(sysname)
+    if len(groups) <= 1:
+        return True, "agree"
+    parts = sorted(("=".join(sorted(v)) for v in groups.values()), key=lambda x: (-x.count("="), x))
+    return False, " ≠ ".join(parts)
+
+
+def cmd_compare(a):
+    _, queries = read_results(a.files)
+    bad = 0
+    for qtype, by_system in queries.items():
+        ok, text = agreement(by_system)
+        if len(by_system) < 2:
+            text = "only " + ", ".join(by_system)
+        bad += not ok
+        print("%-28s %s" % (qtype, text))
+    print("%d query types, %d disagree" % (len(queries), bad))
+    sys.exit(1 if bad else 0)
+
+
 def cmd_selftest(_):
     # Known answers of the canonical format (xxh3-64 of the exact bytes).
     assert fmt_value(-0.0) == "0.0000" and fmt_value(None) == "null"
@@ -1071,6 +1135,9 @@ def main():
     f.add_argument("--digests")
     f.add_argument("--dump")
     f.set_defaults(func=cmd_reference)
+    c = sub.add_parser("compare", help="do the checksums of these runs agree, per type")
+    c.add_argument("files", nargs="+", help="JSON-line outputs of run/reference")
+    c.set_defaults(func=cmd_compare)
     s = sub.add_parser("checksum-selftest")
     s.set_defaults(func=cmd_selftest)
     a = p.parse_args()
