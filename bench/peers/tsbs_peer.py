@@ -1101,6 +1101,50 @@ def cmd_compare(a):
     sys.exit(1 if bad else 0)
 
 
+def cmd_timestore_compact(a):
+    """After `timestore-tsbs run`: flush, compact, and the storage root's bytes (the
+    same measure as the peers' data directories) written into the run's load line as
+    bytes_per_value_compacted (plus segment bytes from the manifest)."""
+    h = Http(a.port)
+    ds = a.dataset
+    for path in ("/admin/datasets/%s/flush" % ds, "/admin/datasets/%s/compact" % ds):
+        status, body = h.request("POST", path, b"", {"Content-Type": "application/json"})
+        if status != 200:
+            log("warning: POST %s answered %d %s" % (path, status, body[:200]))
+        else:
+            log("timestore: POST %s: %s" % (path, body[:300].decode("utf-8", "replace")))
+    seg_bytes = None
+    status, body = h.request("GET", "/admin/datasets/%s/manifest" % ds)
+    if status == 200:
+        man = json.loads(body)
+        seg_bytes = sum(int(sg.get("bytes") or 0) for p in man.get("partitions") or []
+                        for sg in p.get("segments") or [])
+    root_bytes = disk_bytes(a.root)
+    with open(a.results) as f:
+        lines = f.read().splitlines()
+    out, found = [], False
+    for line in lines:
+        try:
+            d = json.loads(line)
+        except ValueError:
+            out.append(line)
+            continue
+        if d.get("phase") == "load":
+            found = True
+            values = d.get("values") or (d.get("rows") or 0) * len(FIELDS)
+            d.setdefault("bytes_compacted", root_bytes)
+            d["storage_root_bytes_compacted"] = root_bytes
+            d["segment_bytes_compacted"] = seg_bytes
+            if values and d.get("bytes_per_value_compacted") is None:
+                d["bytes_per_value_compacted"] = round(root_bytes / values, 4)
+            line = json.dumps(d)
+        out.append(line)
+    if not found:
+        log("warning: no load line in %s" % a.results)
+    with open(a.results, "w") as f:
+        f.write("\n".join(out) + "\n")
+
+
 def cmd_selftest(_):
     # Known answers of the canonical format (xxh3-64 of the exact bytes).
     assert fmt_value(-0.0) == "0.0000" and fmt_value(None) == "null"
@@ -1138,6 +1182,13 @@ def main():
     c = sub.add_parser("compare", help="do the checksums of these runs agree, per type")
     c.add_argument("files", nargs="+", help="JSON-line outputs of run/reference")
     c.set_defaults(func=cmd_compare)
+    t = sub.add_parser("timestore-compact", help="flush + compact a Timestore server, "
+                       "add bytes_per_value_compacted to its load line")
+    t.add_argument("--port", type=int, required=True)
+    t.add_argument("--root", required=True, help="the server's storage root")
+    t.add_argument("--results", required=True, help="JSON lines of timestore-tsbs run")
+    t.add_argument("--dataset", default=os.environ.get("TSBS_DATASET", "cpu"))
+    t.set_defaults(func=cmd_timestore_compact)
     s = sub.add_parser("checksum-selftest")
     s.set_defaults(func=cmd_selftest)
     a = p.parse_args()
