@@ -383,12 +383,16 @@ class ClickHouse:
         self.data_dir = data_dir
         self.http = Http(port)
 
-    def sql(self, q, body=None):
+    def sql(self, q, body=None, settings=None, check=True):
+        params = dict(settings or {})
         if body is None:
-            status, data = self.http.request("POST", "/", q.encode())
-        else:
             status, data = self.http.request(
-                "POST", "/?" + urllib.parse.urlencode({"query": q}), body)
+                "POST", "/" + ("?" + urllib.parse.urlencode(params) if params else ""), q.encode())
+        else:
+            params["query"] = q
+            status, data = self.http.request("POST", "/?" + urllib.parse.urlencode(params), body)
+        if not check:
+            return status, data.decode("utf-8", "replace")
         if status != 200:
             raise SystemExit("ClickHouse %d for %s: %s" % (
                 status, q[:200], data[:500].decode("utf-8", "replace")))
@@ -430,11 +434,45 @@ class ClickHouse:
         return int(self.sql("SELECT count() FROM system.parts WHERE active AND "
                             "database = currentDatabase() AND table = 'cpu'").strip())
 
+    def parts_per_partition(self):
+        out = {}
+        for line in self.sql("SELECT partition_id, count() FROM system.parts WHERE active AND "
+                             "database = currentDatabase() AND table = 'cpu' "
+                             "GROUP BY partition_id FORMAT TabSeparated").splitlines():
+            pid, n = line.split("\t")
+            out[pid] = int(n)
+        return out
+
+    def merges_running(self):
+        return int(self.sql("SELECT count() FROM system.merges WHERE "
+                            "database = currentDatabase() AND table = 'cpu'").strip())
+
     def compact(self, rows):
+        """OPTIMIZE TABLE cpu PARTITION ID … FINAL per partition until each holds one
+        part. A plain OPTIMIZE … FINAL silently does nothing while background merges
+        hold some of the parts, so: wait for them, ask with optimize_throw_if_noop=1,
+        retry (bounded by SETTLE_TIMEOUT)."""
         t0 = time.monotonic()
-        self.sql("OPTIMIZE TABLE cpu FINAL")
+        timeout = float(os.environ.get("SETTLE_TIMEOUT", 600))
+        attempts = 0
+        while True:
+            wait_until(lambda: self.merges_running() == 0, timeout, "ClickHouse merges")
+            todo = [p for p, n in self.parts_per_partition().items() if n > 1]
+            if not todo and attempts:
+                break
+            # FINAL also rewrites a partition that is one part already (first pass).
+            for pid in (todo or list(self.parts_per_partition())):
+                attempts += 1
+                status, text = self.sql("OPTIMIZE TABLE cpu PARTITION ID '%s' FINAL" % pid,
+                                        settings={"optimize_throw_if_noop": 1}, check=False)
+                if status != 200:
+                    log("clickhouse: OPTIMIZE partition %s: %s; retrying" % (pid, text[:200]))
+                    time.sleep(1)
+            if time.monotonic() - t0 > timeout:
+                log("warning: ClickHouse partitions not merged to one part after %.0f s" % timeout)
+                break
         return {"bytes": self.table_bytes(), "parts": self.parts(),
-                "seconds": round(time.monotonic() - t0, 3)}
+                "seconds": round(time.monotonic() - t0, 3), "optimize_requests": attempts}
 
     # -- queries ------------------------------------------------------------------
     @staticmethod
@@ -572,8 +610,8 @@ class Influx:
     def compact(self, rows):
         """Waits for the cache snapshot and the full compaction (the generated config
         makes a shard cold after 5 s / 10 s without writes): every shard with no
-        active compaction, empty cache and WAL, fully compacted (or one file), and the
-        file set unchanged for 5 s; at least 15 s after the load."""
+        active compaction, empty cache and WAL, and its TSM files unchanged for 5 s
+        when each shard is one file (20 s otherwise); at least 15 s after the load."""
         t0 = time.monotonic()
         last = {"key": None, "since": time.monotonic()}
 
@@ -597,7 +635,10 @@ class Influx:
             if key != last["key"]:
                 last["key"], last["since"] = key, now
                 return False
-            return now - last["since"] >= 5 and now - t0 >= 15
+            # One TSM file per shard: fully compacted. Several: the planner may still
+            # compact them, so they must stay unchanged longer.
+            need = 5 if all(k[1] <= 1 for k in key) else 20
+            return now - last["since"] >= need and now - t0 >= 15
 
         ok, secs = wait_until(settled, self.settle_timeout, "InfluxDB full compaction", 1.0)
         return {"bytes": self.db_bytes(), "settled": ok, "seconds": round(secs, 3)}
