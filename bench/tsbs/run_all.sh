@@ -151,6 +151,7 @@ run_timestore() {
     # shellcheck disable=SC2206
     run_args=(${TIMESTORE_TSBS_RUN_ARGS//@DATA@/$work/cpu.$TS_FORMAT})
     run_args=("${run_args[@]//@QUERIES@/$work/queries.jsonl}")
+    run_args=("${run_args[@]//@RUNS@/$RUNS}")
   else
     run_args=(--data "$work/cpu.$TS_FORMAT" --format "$TS_FORMAT"
               --queries "$work/queries.jsonl" --runs "$RUNS")
