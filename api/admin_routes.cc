@@ -397,9 +397,9 @@ std::string RetentionJson(const Engine& engine, const Dataset& ds) {
   return out;
 }
 
-// Parses a retention body into `out` (starting from the stored settings):
-// a member left out keeps its value, null clears it.
-std::optional<HttpResponse> ParseRetention(const std::string& body, RetentionSettings* out) {
+// Parses a retention body into a patch: a member left out keeps its value,
+// null clears it.
+std::optional<HttpResponse> ParseRetention(const std::string& body, Engine::RetentionPatch* out) {
   simdjson::dom::parser parser;
   simdjson::dom::element root;
   simdjson::dom::object o;
@@ -409,16 +409,16 @@ std::optional<HttpResponse> ParseRetention(const std::string& body, RetentionSet
                  "{\"deleteAfter\": \"90d\", \"coldAfter\": \"7d\"}");
   }
   for (auto [key, value] : o) {
-    std::optional<RetentionValue>* target = key == "deleteAfter" ? &out->delete_after
-                                            : key == "coldAfter" ? &out->cold_after
-                                                                 : nullptr;
+    std::optional<std::optional<RetentionValue>>* target = key == "deleteAfter" ? &out->delete_after
+                                                           : key == "coldAfter" ? &out->cold_after
+                                                                                : nullptr;
     if (target == nullptr) {
       return Error(400, "invalid_retention",
                    StrCat("unknown member \"", key, "\" (known: deleteAfter, coldAfter)"),
                    FieldDetails(key));
     }
     if (value.is_null()) {
-      target->reset();
+      *target = std::optional<RetentionValue>();
       continue;
     }
     const std::string_view field = key;
@@ -446,7 +446,7 @@ std::optional<HttpResponse> ParseRetention(const std::string& body, RetentionSet
       return bad(simdjson::minify(value));
     }
     v.raw = simdjson::minify(value);
-    *target = std::move(v);
+    *target = std::optional<RetentionValue>(std::move(v));
   }
   return std::nullopt;
 }
@@ -551,10 +551,10 @@ void Service::AdminGetRetention(AdminCall& call) {
 
 void Service::AdminPutRetention(AdminCall& call) {
   Dataset* ds = call.dataset.get();
-  RetentionSettings r = ds->retention();
-  if (auto bad = ParseRetention(call.req.body, &r)) return call.respond(*bad);
+  Engine::RetentionPatch patch;
+  if (auto bad = ParseRetention(call.req.body, &patch)) return call.respond(*bad);
   std::string before = RetentionJson(*call.engine, *ds);
-  if (auto s = call.engine->SetRetention(ds, r); !s.ok()) {
+  if (auto s = call.engine->UpdateRetention(ds, patch); !s.ok()) {
     return call.respond(StatusToResponse(s));
   }
   RecordAudit(call.engine,

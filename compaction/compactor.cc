@@ -11,6 +11,7 @@
 #include "common/time_util.h"
 #include "compaction/merger.h"
 #include "engine/dedup.h"
+#include "engine/status_util.h"
 #include "spdlog/spdlog.h"
 
 namespace timestore::compaction {
@@ -73,6 +74,12 @@ absl::StatusOr<CompactionSummary> Compactor::Compact(Dataset* ds, bool force,
   const auto t0 = std::chrono::steady_clock::now();
   CompactionSummary summary;
   absl::flat_hash_set<uint64_t> produced;  // outputs of this call
+  // A forced call merges what existed when it began (and its own outputs):
+  // segments sealed meanwhile wait for the next call, so it ends however fast
+  // data arrives. They come after every segment it began with, so leaving
+  // them out keeps each pick contiguous.
+  absl::flat_hash_set<uint64_t> initial;
+  for (const SegmentPtr& seg : ds->segments()) initial.insert(seg->record.id);
   std::set<int64_t> merged_partitions;
   PickerOptions po;
   po.min_segments = options_.min_segments;
@@ -80,12 +87,16 @@ absl::StatusOr<CompactionSummary> Compactor::Compact(Dataset* ds, bool force,
   po.quiet_ns = options_.quiet_ns;
   po.max_output_rows = options_.max_output_rows;
   po.force = force;
-  for (bool progress = true; progress && !stop_.load();) {
+  constexpr int kMaxPasses = 16;
+  bool progress = true;
+  for (int pass = 0; progress && pass < kMaxPasses; ++pass) {
     progress = false;
-    po.contiguous = ds->dedup().has_value();
-    // Partitions in write order of their segments.
+    // Partitions, each with its segments in write order.
     std::map<std::pair<int64_t, int64_t>, std::vector<SegmentPtr>> parts;
     for (const SegmentPtr& seg : ds->segments()) {
+      if (force && !initial.contains(seg->record.id) && !produced.contains(seg->record.id)) {
+        continue;
+      }
       parts[{seg->record.partition_start, seg->reader->meta().partition_interval}].push_back(seg);
     }
     for (const auto& [key, segs] : parts) {
@@ -95,17 +106,13 @@ absl::StatusOr<CompactionSummary> Compactor::Compact(Dataset* ds, bool force,
         const auto& meta = seg->reader->meta();
         std::string sort_key;
         for (const auto& k : meta.sort_key) StrAppend(&sort_key, k, "\x1f");
-        ps.push_back({seg->record.bytes, seg->record.rows, meta.created_ns, sort_key});
+        ps.push_back({seg->record.bytes, seg->record.rows, meta.created_ns, sort_key,
+                      produced.contains(seg->record.id)});
       }
       std::vector<size_t> pick = PickSegments(ps, po, NowNanos());
       if (pick.empty()) continue;
       std::vector<SegmentPtr> inputs;
-      bool all_new = true;
-      for (size_t i : pick) {
-        inputs.push_back(segs[i]);
-        all_new = all_new && produced.contains(segs[i]->record.id);
-      }
-      if (all_new) continue;  // this call's own outputs: merged enough
+      for (size_t i : pick) inputs.push_back(segs[i]);
       const PartitionKey claim{ds->id(), key.first};
       {
         std::unique_lock<std::mutex> l(mu_);
@@ -126,6 +133,10 @@ absl::StatusOr<CompactionSummary> Compactor::Compact(Dataset* ds, bool force,
         cv_.notify_all();
       }
       if (!merged.ok()) {
+        if (stop_.load()) {
+          return MakeError(absl::StatusCode::kUnavailable, "shutting_down",
+                           "the server is shutting down; compaction stopped, nothing changed");
+        }
         std::lock_guard<std::mutex> l(mu_);
         ++stats_.failures;
         return merged.status();
@@ -158,8 +169,11 @@ absl::StatusOr<bool> Compactor::MergeOnce(Dataset* ds, const std::vector<Segment
   for (const auto& in : inputs) remove.push_back(in->record.id);
   absl::Status s = engine_->ReplaceSegments(ds, remove, r.outputs);
   if (!s.ok()) {
-    for (const auto& out : r.outputs) out->obsolete.store(true, std::memory_order_release);
+    // Aborted: the edit was never logged, the outputs are garbage. Any other
+    // failure (the manifest write) may have left the edit on disk, so the
+    // outputs stay; the next start keeps whichever files the manifest lists.
     if (absl::IsAborted(s)) {
+      for (const auto& out : r.outputs) out->obsolete.store(true, std::memory_order_release);
       ++summary->aborted;
       std::lock_guard<std::mutex> l(mu_);
       ++stats_.aborted;

@@ -16,12 +16,15 @@ int SizeTier(uint64_t bytes, const PickerOptions& options) {
 
 namespace {
 
-// Picks among `group` (indices into `segments`, write order, one sort key).
-std::vector<size_t> PickInGroup(const std::vector<PickerSegment>& segments,
-                                const std::vector<size_t>& group, const PickerOptions& options,
-                                int64_t now_ns) {
-  if (group.size() < 2) return {};
-  if (options.force) return group;
+// Picks within `run` (consecutive indices into `segments`, one sort key).
+std::vector<size_t> PickInRun(const std::vector<PickerSegment>& segments,
+                              const std::vector<size_t>& run, const PickerOptions& options,
+                              int64_t now_ns) {
+  if (run.size() < 2) return {};
+  bool all_fresh = true;
+  for (size_t i : run) all_fresh = all_fresh && segments[i].fresh;
+  if (all_fresh) return {};
+  if (options.force) return run;
   auto fits = [&](const std::vector<size_t>& pick) {
     uint64_t rows = 0;
     for (size_t i : pick) rows += segments[i].rows;
@@ -29,27 +32,26 @@ std::vector<size_t> PickInGroup(const std::vector<PickerSegment>& segments,
   };
   const size_t min = static_cast<size_t>(std::max(2, options.min_segments));
   std::map<int, size_t> per_tier;
-  for (size_t i : group) ++per_tier[SizeTier(segments[i].bytes, options)];
+  for (size_t i : run) ++per_tier[SizeTier(segments[i].bytes, options)];
   for (const auto& [tier, count] : per_tier) {
     if (count < min) continue;
-    std::vector<size_t> pick;
-    for (size_t i : group) {
-      if (SizeTier(segments[i].bytes, options) <= tier) pick.push_back(i);
-    }
-    if (options.contiguous) {
-      // Widen to the run between the first and last picked.
-      std::vector<size_t> run;
-      for (size_t i : group) {
-        if (i >= pick.front() && i <= pick.back()) run.push_back(i);
+    // From the first to the last segment of this tier or below, with
+    // whatever larger segment lies between (write order must hold).
+    size_t first = run.size(), last = 0;
+    for (size_t k = 0; k < run.size(); ++k) {
+      if (SizeTier(segments[run[k]].bytes, options) <= tier) {
+        first = std::min(first, k);
+        last = k;
       }
-      pick = std::move(run);
     }
+    std::vector<size_t> pick(run.begin() + static_cast<std::ptrdiff_t>(first),
+                             run.begin() + static_cast<std::ptrdiff_t>(last) + 1);
     if (fits(pick)) return pick;
     break;
   }
   int64_t newest = 0;
-  for (size_t i : group) newest = std::max(newest, segments[i].created_ns);
-  if (now_ns - newest >= options.quiet_ns && fits(group)) return group;
+  for (size_t i : run) newest = std::max(newest, segments[i].created_ns);
+  if (now_ns - newest >= options.quiet_ns && fits(run)) return run;
   return {};
 }
 
@@ -57,28 +59,19 @@ std::vector<size_t> PickInGroup(const std::vector<PickerSegment>& segments,
 
 std::vector<size_t> PickSegments(const std::vector<PickerSegment>& segments,
                                  const PickerOptions& options, int64_t now_ns) {
-  std::vector<std::vector<size_t>> groups;
-  if (options.contiguous) {
-    // Runs of consecutive segments with one sort key.
-    for (size_t i = 0; i < segments.size(); ++i) {
-      if (groups.empty() || segments[groups.back().back()].sort_key != segments[i].sort_key) {
-        groups.emplace_back();
-      }
-      groups.back().push_back(i);
+  // Runs of consecutive segments with one sort key.
+  std::vector<std::vector<size_t>> runs;
+  for (size_t i = 0; i < segments.size(); ++i) {
+    if (runs.empty() || segments[runs.back().back()].sort_key != segments[i].sort_key) {
+      runs.emplace_back();
     }
-  } else {
-    std::map<std::string, size_t> by_key;
-    for (size_t i = 0; i < segments.size(); ++i) {
-      auto [it, inserted] = by_key.try_emplace(segments[i].sort_key, groups.size());
-      if (inserted) groups.emplace_back();
-      groups[it->second].push_back(i);
-    }
+    runs.back().push_back(i);
   }
-  // The group with the most segments first: it gains the most.
-  std::stable_sort(groups.begin(), groups.end(),
+  // The run with the most segments first: it gains the most.
+  std::stable_sort(runs.begin(), runs.end(),
                    [](const auto& a, const auto& b) { return a.size() > b.size(); });
-  for (const auto& g : groups) {
-    auto pick = PickInGroup(segments, g, options, now_ns);
+  for (const auto& r : runs) {
+    auto pick = PickInRun(segments, r, options, now_ns);
     if (!pick.empty()) return pick;
   }
   return {};

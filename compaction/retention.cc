@@ -4,13 +4,20 @@
 #include <vector>
 
 #include "common/status_macros.h"
+#include "common/strings.h"
 #include "common/time_util.h"
+#include "engine/status_util.h"
 #include "spdlog/spdlog.h"
 
 namespace timestore::compaction {
 
 absl::StatusOr<RetentionResult> EnforceRetention(Engine* engine, Dataset* ds, int64_t now_ns) {
   RetentionResult result;
+  auto deleted = [&] {
+    return MakeError(absl::StatusCode::kNotFound, "dataset_not_found",
+                     StrCat("dataset \"", ds->slug(), "\" was deleted"));
+  };
+  if (ds->deleted()) return deleted();
   result.delete_after_ns = engine->EffectiveDeleteAfter(*ds);
   if (result.delete_after_ns <= 0) return result;
   result.cutoff_ns = SaturatingAdd(now_ns, -result.delete_after_ns);
@@ -36,7 +43,10 @@ absl::StatusOr<RetentionResult> EnforceRetention(Engine* engine, Dataset* ds, in
     }
     if (remove.empty()) return result;
     absl::Status s = engine->ReplaceSegments(ds, remove, {});
-    if (absl::IsAborted(s) && !ds->deleted()) continue;
+    if (absl::IsAborted(s)) {
+      if (ds->deleted()) return deleted();
+      continue;
+    }
     RETURN_IF_ERROR(s);
     result.partitions_dropped = partitions.size();
     result.segments_dropped = remove.size();

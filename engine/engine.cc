@@ -856,14 +856,25 @@ absl::Status Engine::UpdateSettings(Dataset* ds, const Settings& settings) {
   e.segment_by = settings.segment_by.value_or(ds->segment_by_);
   e.dedup = settings.dedup.value_or(ds->dedup_);
   // Compaction finds a row's duplicates next to it in sort order only when
-  // every segmentBy column is a key column.
-  if (e.dedup) {
-    for (const auto& c : e.segment_by) {
+  // every segmentBy column is a key column; and inside a segment, rows equal
+  // in the keys and time are in write order only then. That holds for the
+  // sort keys of segments already stored, too.
+  if (e.dedup && (settings.dedup || settings.segment_by)) {
+    std::vector<std::string> sorted_by = e.segment_by;
+    for (const SegmentPtr& seg : ds->segments()) {
+      const auto& key = seg->reader->meta().sort_key;
+      for (size_t i = 0; i + 1 < key.size(); ++i) {
+        if (std::find(sorted_by.begin(), sorted_by.end(), key[i]) == sorted_by.end())
+          sorted_by.push_back(key[i]);
+      }
+    }
+    for (const auto& c : sorted_by) {
       if (std::find(e.dedup->keys.begin(), e.dedup->keys.end(), c) == e.dedup->keys.end()) {
         return InvalidSettings(
             "invalid_settings",
-            StrCat("dedup.keys must include every segmentBy column, and \"", c,
-                   "\" is missing (rows can only be duplicates within one series)"),
+            StrCat("dedup.keys must include every segmentBy column (also those that stored "
+                   "segments are sorted by), and \"",
+                   c, "\" is missing (rows can only be duplicates within one series)"),
             settings.dedup ? "dedup.keys" : "segmentBy", c);
       }
     }
@@ -875,19 +886,21 @@ absl::Status Engine::UpdateSettings(Dataset* ds, const Settings& settings) {
   return absl::OkStatus();
 }
 
-absl::Status Engine::SetRetention(Dataset* ds, const RetentionSettings& retention) {
-  for (const auto* v : {&retention.delete_after, &retention.cold_after}) {
-    if (*v && (*v)->ns <= 0) {
+absl::Status Engine::UpdateRetention(Dataset* ds, const RetentionPatch& patch) {
+  for (const auto* v : {&patch.delete_after, &patch.cold_after}) {
+    if (*v && **v && (**v)->ns <= 0) {
       return InvalidSettings("invalid_retention", "retention durations must be positive",
-                             v == &retention.delete_after ? "deleteAfter" : "coldAfter");
+                             v == &patch.delete_after ? "deleteAfter" : "coldAfter");
     }
   }
   std::lock_guard<std::mutex> l(ds->mu_);
   if (ds->deleted()) return DeletedError(*ds);
   ManifestEdit e{ManifestEdit::Op::kSetRetention, ds->id()};
-  e.retention = retention;
+  e.retention = ds->retention_;
+  if (patch.delete_after) e.retention.delete_after = *patch.delete_after;
+  if (patch.cold_after) e.retention.cold_after = *patch.cold_after;
   RETURN_IF_ERROR(manifest_->LogEdit(e));
-  ds->retention_ = retention;
+  ds->retention_ = e.retention;
   return absl::OkStatus();
 }
 
@@ -897,7 +910,6 @@ int64_t Engine::EffectiveDeleteAfter(const Dataset& ds) const {
 }
 
 absl::Status Engine::DeleteDataset(Dataset* ds) {
-  std::lock_guard<std::mutex> creating(create_mu_);
   std::lock_guard<std::mutex> seal_lock(ds->seal_mu_);
   std::lock_guard<std::mutex> edit_lock(ds->edit_mu_);
   std::vector<SegmentPtr> segments;
@@ -909,6 +921,7 @@ absl::Status Engine::DeleteDataset(Dataset* ds) {
     ds->idempotency_.clear();
   }
   {
+    std::lock_guard<std::mutex> creating(create_mu_);
     std::unique_lock<std::shared_mutex> l(datasets_mu_);
     by_slug_.erase(ds->slug());
     by_id_.erase(ds->id());
@@ -978,7 +991,9 @@ absl::Status Engine::ReplaceSegments(Dataset* ds, const std::vector<uint64_t>& r
 absl::Status Engine::SealIfHotBefore(Dataset* ds, int64_t ts) {
   auto min = ds->hot_min_ts();
   if (!min || *min >= ts) return absl::OkStatus();
-  return Flush(ds->slug()).status();
+  ASSIGN_OR_RETURN(FlushResult r, Seal(ds));
+  if (r.retried_leftover) RETURN_IF_ERROR(Seal(ds).status());
+  return absl::OkStatus();
 }
 
 std::string Engine::NewSegmentPath(const Dataset& ds, int64_t partition_start,

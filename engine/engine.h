@@ -263,8 +263,18 @@ class Engine {
   // are 400.
   absl::Status UpdateSettings(Dataset* ds, const Settings& settings);
 
-  // Replaces the dataset's retention settings (durably).
-  absl::Status SetRetention(Dataset* ds, const RetentionSettings& retention);
+  // Changes the dataset's retention settings (durably): each member of the
+  // patch that is set replaces the stored value (an empty inner value clears
+  // it); the merge happens under the dataset lock, so concurrent patches of
+  // different members both stick.
+  struct RetentionPatch {
+    std::optional<std::optional<RetentionValue>> delete_after, cold_after;
+  };
+  absl::Status UpdateRetention(Dataset* ds, const RetentionPatch& patch);
+  // Replaces both retention settings.
+  absl::Status SetRetention(Dataset* ds, const RetentionSettings& retention) {
+    return UpdateRetention(ds, RetentionPatch{retention.delete_after, retention.cold_after});
+  }
   // The deleteAfter in force: the dataset's own, else the global default; 0 = none.
   int64_t EffectiveDeleteAfter(const Dataset& ds) const;
 

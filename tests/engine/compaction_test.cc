@@ -458,6 +458,53 @@ TEST_F(CompactionTest, SettingsValidation) {
   EXPECT_FALSE(engine_->GetDataset("ds")->dedup()->keep_last);
 }
 
+// A forced compaction merges what existed when it began: seals arriving all
+// the time do not keep it going (nor make it rewrite a partition again).
+TEST_F(CompactionTest, ForcedCompactionEndsWhileSealsKeepComing) {
+  Open();
+  std::mt19937_64 rng(8);
+  for (int b = 0; b < 6; ++b) {
+    ASSERT_TRUE(Ingest(RandomBatch(rng, 300)).ok());
+    ASSERT_TRUE(engine_->Flush("ds").ok());
+  }
+  std::atomic<bool> done{false};
+  std::atomic<int> seals{0};
+  std::thread sealer([&] {
+    std::mt19937_64 r2(9);
+    while (!done.load() && seals.load() < 400) {
+      if (Ingest(RandomBatch(r2, 20)).ok() && engine_->Flush("ds").ok()) ++seals;
+    }
+  });
+  auto c = MakeCompactor();
+  auto s = c->CompactDataset(engine_->GetDataset("ds").get());
+  done = true;
+  sealer.join();
+  ASSERT_TRUE(s.ok()) << s.status().message();
+  EXPECT_LT(seals.load(), 400) << "the forced compaction did not end before the seals ran out";
+  EXPECT_EQ(Count("ds"), 6u * 300 + seals.load() * 20u);
+}
+
+// Dedup may not be turned on while stored segments are sorted by a column
+// outside the keys: inside them, duplicates would not be in write order.
+TEST_F(CompactionTest, DedupRefusedWhileStoredSegmentsSortByAnotherColumn) {
+  Open();
+  std::mt19937_64 rng(12);
+  ASSERT_TRUE(Ingest(RandomBatch(rng, 50)).ok());
+  auto ds = engine_->GetDataset("ds");
+  Engine::Settings by_ok;
+  by_ok.segment_by = std::vector<std::string>{"ok"};
+  ASSERT_TRUE(engine_->UpdateSettings(ds.get(), by_ok).ok());
+  ASSERT_TRUE(engine_->Flush("ds").ok());
+  Engine::Settings s;
+  s.segment_by = std::vector<std::string>{"host"};
+  s.dedup = std::optional<DedupSettings>(DedupSettings{{"host"}, true});
+  absl::Status st = engine_->UpdateSettings(ds.get(), s);
+  EXPECT_EQ(st.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(ToStd(st.message()).find("\"ok\" is missing"), std::string::npos) << st.message();
+  s.dedup = std::optional<DedupSettings>(DedupSettings{{"host", "ok"}, true});
+  EXPECT_TRUE(engine_->UpdateSettings(ds.get(), s).ok());
+}
+
 TEST(PickerTest, TiersQuietAndContiguity) {
   using compaction::PickerOptions;
   using compaction::PickerSegment;
@@ -475,24 +522,27 @@ TEST(PickerTest, TiersQuietAndContiguity) {
   EXPECT_TRUE(PickSegments(s, o, now).empty());
   s.push_back(seg(40));
   EXPECT_EQ(PickSegments(s, o, now), (std::vector<size_t>{1, 2, 3, 4}));
-  // Contiguous (dedup): the run from the first to the last picked small one.
+  // Always contiguous (write order): the run from the first to the last
+  // small one, with the large one between them.
   std::vector<PickerSegment> c = {seg(10), seg(100000), seg(20), seg(30), seg(40)};
-  o.contiguous = true;
   EXPECT_EQ(PickSegments(c, o, now), (std::vector<size_t>{0, 1, 2, 3, 4}));
-  o.contiguous = false;
-  EXPECT_EQ(PickSegments(c, o, now), (std::vector<size_t>{0, 2, 3, 4}));
+  std::vector<PickerSegment> late = {seg(100000), seg(10), seg(20), seg(30), seg(40), seg(10)};
+  EXPECT_EQ(PickSegments(late, o, now), (std::vector<size_t>{1, 2, 3, 4, 5}));
   // Quiet: two segments, nothing new for long enough: merged whole.
   std::vector<PickerSegment> q = {seg(100000, 10), seg(10, 20)};
   EXPECT_EQ(PickSegments(q, o, now), (std::vector<size_t>{0, 1}));
   q[1].created_ns = 950;
   EXPECT_TRUE(PickSegments(q, o, now).empty());
-  // Sort keys never mix.
+  // Sort keys never mix, and another key ends a run.
   std::vector<PickerSegment> k = {seg(10, 0, "a"), seg(10, 0, "b")};
   EXPECT_TRUE(PickSegments(k, o, now).empty());
   o.force = true;
   EXPECT_TRUE(PickSegments(k, o, now).empty());
-  k.push_back(seg(10, 0, "a"));
-  EXPECT_EQ(PickSegments(k, o, now), (std::vector<size_t>{0, 2}));
+  k.push_back(seg(10, 0, "b"));
+  EXPECT_EQ(PickSegments(k, o, now), (std::vector<size_t>{1, 2}));
+  // A run made only of this call's own outputs is not merged again.
+  k[1].fresh = k[2].fresh = true;
+  EXPECT_TRUE(PickSegments(k, o, now).empty());
 }
 
 TEST(ManifestEditTest, NewEditsRoundTrip) {

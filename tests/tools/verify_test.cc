@@ -13,6 +13,7 @@
 #include <random>
 
 #include "common/strings.h"
+#include "compaction/compactor.h"
 #include "engine/engine.h"
 #include "segment/segment_reader.h"
 
@@ -231,6 +232,55 @@ TEST_F(VerifyTest, DamagedManifestIsReportedAndSegmentsStillChecked) {
   EXPECT_EQ(r.Count(VerifiedFile::Kind::kSegment), Files(".tseg").size());
   EXPECT_EQ(r.Count(VerifiedFile::Kind::kStray), 0u);
   EXPECT_EQ(r.corrupt(), 1u);
+}
+
+// The manifest's replace_segments and drop_dataset edits (compaction,
+// retention, deletes) are followed: the segments they removed are not
+// expected, the ones they added are, and a deleted dataset's are gone.
+TEST_F(VerifyTest, FollowsCompactionRetentionAndDeleteEdits) {
+  EngineOptions o;
+  o.root = root_;
+  o.background_sealing = false;
+  o.partition_interval_ns = 3600LL * 1'000'000'000;
+  auto e = Engine::Open(Env::Default(), o);
+  ASSERT_TRUE(e.ok()) << e.status().message();
+  std::unique_ptr<Engine> engine = std::move(*e);
+  ASSERT_TRUE(engine->Flush("cpu").ok());  // a second segment per partition
+  {
+    compaction::Compactor c(engine.get(), compaction::CompactionOptions{});
+    auto s = c.CompactDataset(engine->GetDataset("cpu").get());
+    ASSERT_TRUE(s.ok()) << s.status().message();
+    ASSERT_GT(s->merges, 0u);
+    RetentionSettings keep_little;
+    keep_little.delete_after = RetentionValue{1'000'000'000, "1"};
+    ASSERT_TRUE(engine->SetRetention(engine->GetDataset("cpu").get(), keep_little).ok());
+    ASSERT_TRUE(Ingest(engine.get(), 0, 10).ok());
+    ASSERT_TRUE(engine->Flush("cpu").ok());
+    auto r = c.EnforceRetentionNow(engine->GetDataset("cpu").get());  // rows are from 2023
+    ASSERT_TRUE(r.ok());
+    ASSERT_GT(r->segments_dropped, 0u);
+  }
+  // Another dataset, deleted.
+  IngestRequest other;
+  other.slug = "gone";
+  other.time_column = "timestamp";
+  other.fields = {{"timestamp", ColumnType::kTimestamp}};
+  ColumnBuilder ts(ColumnType::kTimestamp);
+  ts.AppendInt(1);
+  other.columns.push_back(ts.Finish());
+  other.rows = 1;
+  std::promise<absl::StatusOr<IngestResult>> p;
+  auto f = p.get_future();
+  engine->Ingest(std::move(other), [&p](absl::StatusOr<IngestResult> res) { p.set_value(res); });
+  ASSERT_TRUE(f.get().ok());
+  ASSERT_TRUE(engine->Flush("gone").ok());
+  ASSERT_TRUE(engine->DeleteDataset(engine->GetDataset("gone").get()).ok());
+  // Before any restart: the manifest still holds the edits themselves.
+  engine->Close();
+  VerifyReport r = Verify();
+  EXPECT_TRUE(r.ok()) << FormatVerifySummary(r);
+  EXPECT_EQ(r.Count(VerifiedFile::Kind::kStray), 0u);
+  EXPECT_EQ(r.Count(VerifiedFile::Kind::kSegment), Files(".tseg").size());
 }
 
 TEST_F(VerifyTest, NoRootIsNotFound) {
