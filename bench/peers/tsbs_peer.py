@@ -13,9 +13,10 @@ stop the peer) and by bench/tsbs/run_all.sh. Standard library plus python3-xxhas
   tsbs_peer.py checksum-selftest
 
 `run` prints JSON lines on stdout, the same shape as `timestore-tsbs run`:
-  {"system":S,"phase":"load","rows":…,"rows_per_sec":…,"bytes_per_value":…,
-   "bytes_per_value_compacted":…,…}
-  {"system":S,"type":T,"p50_ms":…,"p95_ms":…,"max_ms":…,"rows":…,"checksum":"<hex>",…}
+  {"system":S,"phase":"load","rows":…,"rows_per_sec":…,"bytes_per_value":<after
+   compaction>,"bytes_per_value_before_compact":<after load>,…}
+  {"system":S,"type":T,"queries":n,"p50_ms":…,"p95_ms":…,"max_ms":…,"rows":…,
+   "checksum":"<hex>",…}
 Progress and warnings go to stderr. bench/README.md documents every mapping below.
 """
 
@@ -1028,7 +1029,7 @@ def run_queries(system, by_type, runs, digests_out=None, dump_dir=None):
         line = {"system": system.name, "type": qtype,
                 "p50_ms": round(percentile(lat, 50), 3), "p95_ms": round(percentile(lat, 95), 3),
                 "max_ms": round(max(lat), 3), "rows": total_rows,
-                "checksum": type_checksum(digests), "instances": len(instances), "runs": runs}
+                "checksum": type_checksum(digests), "queries": len(instances), "runs": runs}
         if unstable:
             line["unstable_answers"] = unstable
             log("warning: %s %s: %d repeated runs answered differently"
@@ -1066,14 +1067,18 @@ def cmd_run(a):
         log("warning: %s stores %d rows, %d were loaded" % (a.system, stored, rows))
     comp = system.compact(rows) if not a.no_compact else {"bytes": None}
     values = rows * len(FIELDS)
+
+    def per_value(b):
+        return round(b / values, 4) if values and b is not None else None
+    # Same members as timestore-tsbs run's load line: bytes_per_value is after
+    # compaction, bytes_per_value_before_compact right after the load.
     line = {"system": a.system, "phase": "load", "rows": rows, "stored_rows": stored,
             "values": values, "seconds": round(seconds, 3),
             "rows_per_sec": round(rows / seconds, 1),
-            "bytes_after_load": after["bytes"],
-            "bytes_per_value": round(after["bytes"] / values, 4) if values else None,
-            "bytes_compacted": comp["bytes"],
-            "bytes_per_value_compacted":
-                round(comp["bytes"] / values, 4) if values and comp["bytes"] else None,
+            "bytes_per_value": per_value(comp["bytes"] if comp["bytes"] is not None
+                                         else after["bytes"]),
+            "bytes_per_value_before_compact": per_value(after["bytes"]),
+            "bytes_after_load": after["bytes"], "bytes_compacted": comp["bytes"],
             "connections": a.connections, "batch_rows": a.batch_rows}
     for k, v in after.items():
         if k != "bytes":
@@ -1142,28 +1147,14 @@ def cmd_compare(a):
     sys.exit(1 if bad else 0)
 
 
-def cmd_timestore_compact(a):
-    """After `timestore-tsbs run`: flush, compact, and the storage root's bytes (the
-    same measure as the peers' data directories) written into the run's load line as
-    bytes_per_value_compacted (plus segment bytes from the manifest)."""
-    h = Http(a.port)
-    ds = a.dataset
-    for path in ("/admin/datasets/%s/flush" % ds, "/admin/datasets/%s/compact" % ds):
-        status, body = h.request("POST", path, b"", {"Content-Type": "application/json"})
-        if status != 200:
-            log("warning: POST %s answered %d %s" % (path, status, body[:200]))
-        else:
-            log("timestore: POST %s: %s" % (path, body[:300].decode("utf-8", "replace")))
-    seg_bytes = None
-    status, body = h.request("GET", "/admin/datasets/%s/manifest" % ds)
-    if status == 200:
-        man = json.loads(body)
-        seg_bytes = sum(int(sg.get("bytes") or 0) for p in man.get("partitions") or []
-                        for sg in p.get("segments") or [])
+def cmd_add_root_bytes(a):
+    """Adds the bytes of a Timestore storage root (measured as the peers' directories)
+    to the load line of `timestore-tsbs run`'s output, as storage_root_bytes and
+    storage_root_bytes_per_value; nothing else of the line changes."""
     root_bytes = disk_bytes(a.root)
     with open(a.results) as f:
         lines = f.read().splitlines()
-    out, found = [], False
+    out = []
     for line in lines:
         try:
             d = json.loads(line)
@@ -1171,17 +1162,11 @@ def cmd_timestore_compact(a):
             out.append(line)
             continue
         if d.get("phase") == "load":
-            found = True
-            values = d.get("values") or (d.get("rows") or 0) * len(FIELDS)
-            d.setdefault("bytes_compacted", root_bytes)
-            d["storage_root_bytes_compacted"] = root_bytes
-            d["segment_bytes_compacted"] = seg_bytes
-            if values and d.get("bytes_per_value_compacted") is None:
-                d["bytes_per_value_compacted"] = round(root_bytes / values, 4)
+            values = (d.get("rows") or 0) * len(FIELDS)
+            d["storage_root_bytes"] = root_bytes
+            d["storage_root_bytes_per_value"] = round(root_bytes / values, 4) if values else None
             line = json.dumps(d)
         out.append(line)
-    if not found:
-        log("warning: no load line in %s" % a.results)
     with open(a.results, "w") as f:
         f.write("\n".join(out) + "\n")
 
@@ -1194,6 +1179,11 @@ def cmd_selftest(_):
     assert canonical_text(rows) == "0||100.0000,0.0000\n60||1.0000,2.5000\n"
     assert instance_digest([]) == xxhash.xxh3_64_hexdigest(b"") == "2d06800538d394c2"
     assert type_checksum([]) == "2d06800538d394c2"
+    # The checked example of timestore-tsbs (bench/README.md, tests/bench/tsbs_test.cc).
+    ex = [(1451606460, "host_1", [None, 0.123456]), (1451606400, "", [58, -0.0]),
+          (1451606400, "host_0", [99.99995, -1.5]), (1451606400, "host_10", [1e-9, 100])]
+    assert instance_digest(ex) == "ef8200f8045dbc65", instance_digest(ex)
+    assert type_checksum([instance_digest(ex), instance_digest([])]) == "5b65fc1d2d9c3502"
     print("checksum self-test passed")
 
 
@@ -1223,13 +1213,11 @@ def main():
     c = sub.add_parser("compare", help="do the checksums of these runs agree, per type")
     c.add_argument("files", nargs="+", help="JSON-line outputs of run/reference")
     c.set_defaults(func=cmd_compare)
-    t = sub.add_parser("timestore-compact", help="flush + compact a Timestore server, "
-                       "add bytes_per_value_compacted to its load line")
-    t.add_argument("--port", type=int, required=True)
-    t.add_argument("--root", required=True, help="the server's storage root")
-    t.add_argument("--results", required=True, help="JSON lines of timestore-tsbs run")
-    t.add_argument("--dataset", default=os.environ.get("TSBS_DATASET", "cpu"))
-    t.set_defaults(func=cmd_timestore_compact)
+    t = sub.add_parser("add-root-bytes", help="add a storage root's bytes to a "
+                       "timestore-tsbs run load line")
+    t.add_argument("--root", required=True)
+    t.add_argument("--results", required=True)
+    t.set_defaults(func=cmd_add_root_bytes)
     s = sub.add_parser("checksum-selftest")
     s.set_defaults(func=cmd_selftest)
     a = p.parse_args()

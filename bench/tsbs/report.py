@@ -19,7 +19,8 @@ import subprocess
 import sys
 
 NAMES = {"timestore": "Timestore", "clickhouse": "ClickHouse",
-         "victoriametrics": "VictoriaMetrics", "influxdb": "InfluxDB", "reference": "reference"}
+         "victoriametrics": "VictoriaMetrics", "influxdb": "InfluxDB", "reference": "reference",
+         "python-reference": "Python reference"}
 
 
 def read_lines(path):
@@ -85,7 +86,8 @@ def main():
     p.add_argument("--md", required=True)
     p.add_argument("--svg")
     p.add_argument("--meta")
-    p.add_argument("--reference")
+    p.add_argument("--reference", action="append", default=[],
+                   help="JSON lines of expected checksums (repeatable)")
     a = p.parse_args()
     systems = [s for s in a.systems.split(",") if s]
     meta = json.load(open(a.meta)) if a.meta and os.path.exists(a.meta) else {}
@@ -94,9 +96,11 @@ def main():
         ld, q, o = read_lines(os.path.join(a.dir, s + ".jsonl"))
         loads[s], queries[s] = ld, q
         order += [t for t in o if t not in order]
-    ref = {}
-    if a.reference:
-        _, ref, o = read_lines(a.reference)
+    refs = {}
+    for path in a.reference:
+        _, r, o = read_lines(path)
+        for t, d in r.items():
+            refs.setdefault(t, {})[d["system"]] = d["checksum"]
         order += [t for t in o if t not in order]
     ts = "timestore" if "timestore" in systems else None
     peers = [s for s in systems if s != ts]
@@ -119,8 +123,8 @@ def main():
     head.append("checksums")
     rows = []
     metrics = [("load rows/s", "rows_per_sec", "rate"),
-               ("bytes/value after load", "bytes_per_value", "bpv"),
-               ("bytes/value after compaction", "bytes_per_value_compacted", "bpv")]
+               ("bytes/value after load", "bytes_per_value_before_compact", "bpv"),
+               ("bytes/value after compaction", "bytes_per_value", "bpv")]
     for label, key, kind in metrics:
         r = [label]
         if ts:
@@ -141,8 +145,7 @@ def main():
             if ts:
                 r.append(ratio(p50(ts, t), p50(s, t)))
         by = {s: queries[s][t]["checksum"] for s in systems if t in queries.get(s, {})}
-        if t in ref:
-            by["reference"] = ref[t]["checksum"]
+        by.update(refs.get(t, {}))
         text = agreement(by)
         if text.startswith("✗"):
             disagree.append(t)
@@ -171,7 +174,8 @@ def main():
         out.append("Ratios are Timestore / peer: below 1 is better for Timestore in bytes and "
                    "milliseconds, above 1 is better for Timestore in rows/s. The checksums "
                    "column compares the canonical xxh3 checksum of every answer "
-                   "(bench/README.md)%s.\n" % (", including the Python reference" if ref else ""))
+                   "(bench/README.md)%s.\n" % (", including the expected ones (%s)" % ", ".join(
+                       sorted({k for v in refs.values() for k in v})) if refs else ""))
     out.append("| " + " | ".join(head) + " |")
     out.append("|" + "|".join([" --- "] + [" ---: "] * (len(head) - 2) + [" --- "]) + "|")
     for r in rows:
@@ -215,8 +219,9 @@ def chart(a, systems, order, loads, queries):
         for s, n in zip(systems, names):
             d = loads.get(s) or {}
             g = lambda k, scale=1.0: "%g" % (d[k] / scale) if d.get(k) is not None else "?"
-            f.write('"%s" %s %s %s\n' % (n, g("rows_per_sec", 1000.0), g("bytes_per_value"),
-                                        g("bytes_per_value_compacted")))
+            f.write('"%s" %s %s %s\n' % (n, g("rows_per_sec", 1000.0),
+                                        g("bytes_per_value_before_compact"),
+                                        g("bytes_per_value")))
     ncols = len(systems)
     lat = [queries[s][t]["p50_ms"] for s in systems for t in order
            if t in queries.get(s, {}) and queries[s][t].get("p50_ms")]

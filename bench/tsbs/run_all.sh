@@ -1,33 +1,34 @@
 #!/usr/bin/env bash
 # TSBS cpu-only, Timestore next to ClickHouse, VictoriaMetrics and InfluxDB, in one run:
 #   bench/tsbs/run_all.sh [--hosts 100] [--duration 1d] [--queries 10] [--runs 1]
-#                         [--seed 123] [--float] [--reference]
+#                         [--seed 123] [--float] [--reference] [--python-reference]
 #                         [--systems timestore,clickhouse,victoriametrics,influxdb]
 #                         [--out DIR] [--smoke]
-# Generates the data (in each system's format) and the query instances once with
-# build/timestore-tsbs, runs Timestore (build/timestore serve on a free loopback port
-# with a temporary storage root, then `timestore-tsbs run`, then flush + compact) and
-# each peer (bench/peers/<system>.sh), and writes
+# Generates the data (CSV and line protocol, as the peers need) and the query instances
+# once with build/timestore-tsbs, runs Timestore (build/timestore serve on a free
+# loopback port with a temporary storage root, then `timestore-tsbs run`, which
+# generates the same rows and instances from the same flags, loads, flushes, compacts
+# and queries) and each peer (bench/peers/<system>.sh), and writes
 #   DIR/<date>-<hosts>h-<duration>[-float].md   the side-by-side table with ratios and
 #                                               whether the checksums agree per type
 #   DIR/<date>-<hosts>h-<duration>[-float].svg  the chart (gnuplot)
-# DIR defaults to bench/results. --reference adds checksums computed in Python from the
-# CSV (slow beyond a few million rows). --smoke: 4 hosts x 2 h, 2 instances per type,
-# Timestore only, checked against the Python reference; the report goes to the
-# temporary directory (printed; KEEP=1 keeps it) unless --out is given; exit 1 when a
-# checksum differs.
+# DIR defaults to bench/results. --reference adds the expected checksums
+# (`timestore-tsbs reference`), --python-reference those of bench/peers/tsbs_peer.py
+# computed from the CSV (a second implementation; slow beyond a few million rows).
+# --smoke: 4 hosts x 1 h, seed 1, 2 instances per type, Timestore only, with both
+# references; the report goes to the temporary directory (printed; KEEP=1 keeps it)
+# unless --out is given; exit 1 when a checksum differs.
 # Exit status: 0 when every system ran and every checksum agrees, 1 otherwise (the
 # report is written either way), 2 on bad usage.
 # Environment: BUILD_DIR (build), NO_BUILD=1 (do not build missing binaries),
-# TIMESTORE_FORMAT (ndjson: the file timestore-tsbs run loads), TIMESTORE_TSBS_RUN_ARGS
-# (replaces the arguments after `run --port P`, see bench/README.md), CONNECTIONS and
-# BATCH_ROWS (peers' loaders), SETTLE_TIMEOUT, KEEP=1 keeps the work directory;
-# TIMESTORE_* variables reach the Timestore server.
+# CONNECTIONS (2) and BATCH_ROWS (10000) for every loader, TIMESTORE_TSBS_RUN_ARGS
+# (more arguments for `timestore-tsbs run`), SETTLE_TIMEOUT (peers), KEEP=1 keeps the
+# work directory; TIMESTORE_* variables reach the Timestore server.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 ROOT=$PWD
 PY=/usr/bin/python3
-HOSTS=100; DURATION=1d; QUERIES=10; RUNS=1; SEED=123; FLOAT=0; REFERENCE=0; SMOKE=0
+HOSTS=100; DURATION=1d; QUERIES=10; RUNS=1; SEED=""; FLOAT=0; REFERENCE=0; PYREF=0; SMOKE=0
 SYSTEMS=timestore,clickhouse,victoriametrics,influxdb
 OUT_DIR=""
 ARGS_TEXT="$*"
@@ -43,14 +44,19 @@ while [ $# -gt 0 ]; do
     --out) OUT_DIR=$2; shift 2 ;;
     --float) FLOAT=1; shift ;;
     --reference) REFERENCE=1; shift ;;
+    --python-reference) PYREF=1; shift ;;
     --smoke) SMOKE=1; shift ;;
     -h|--help) usage ;;
     *) echo "unknown argument $1" >&2; usage ;;
   esac
 done
 if [ "$SMOKE" = 1 ]; then
-  HOSTS=4; DURATION=2h; QUERIES=2; SYSTEMS=timestore; REFERENCE=1
+  # Seed 1: every type answers rows at this size (timestore-tsbs run --smoke does the same).
+  HOSTS=4; DURATION=1h; QUERIES=2; SYSTEMS=timestore; REFERENCE=1; PYREF=1; SEED=${SEED:-1}
 fi
+SEED=${SEED:-123}
+CONNECTIONS=${CONNECTIONS:-2}; BATCH_ROWS=${BATCH_ROWS:-10000}
+export CONNECTIONS BATCH_ROWS
 for s in ${SYSTEMS//,/ }; do
   case "$s" in timestore|clickhouse|victoriametrics|influxdb) ;;
     *) echo "unknown system $s" >&2; exit 2 ;; esac
@@ -106,22 +112,19 @@ trap 'exit 143' TERM
 # --- data and queries, once -------------------------------------------------------
 gen=(--hosts "$HOSTS" --duration "$DURATION" --seed "$SEED")
 [ "$FLOAT" = 1 ] && gen+=(--float)
-TS_FORMAT=${TIMESTORE_FORMAT:-ndjson}
 declare -A need=()
 for s in ${SYSTEMS//,/ }; do
   case "$s" in
-    timestore) need[$TS_FORMAT]=1 ;;
     clickhouse) need[csv]=1 ;;
     victoriametrics|influxdb) need[influx]=1 ;;
   esac
 done
-[ "$REFERENCE" = 1 ] && need[csv]=1
+[ "$PYREF" = 1 ] && need[csv]=1
 for fmt in "${!need[@]}"; do
   log "generating $fmt: ${gen[*]}"
   "$TSBS" generate "${gen[@]}" --format "$fmt" --out "$work/cpu.$fmt" >&2
 done
-"$TSBS" queries --hosts "$HOSTS" --duration "$DURATION" --seed "$SEED" --count "$QUERIES" \
-  > "$work/queries.jsonl"
+"$TSBS" queries "${gen[@]}" --count "$QUERIES" > "$work/queries.jsonl"
 log "$(wc -l < "$work/queries.jsonl") query instances"
 
 failed=()
@@ -146,21 +149,22 @@ run_timestore() {
     sleep 0.2
   done
   log "timestore on 127.0.0.1:$port (storage $root)"
-  local run_args
-  if [ -n "${TIMESTORE_TSBS_RUN_ARGS:-}" ]; then
-    # shellcheck disable=SC2206
-    run_args=(${TIMESTORE_TSBS_RUN_ARGS//@DATA@/$work/cpu.$TS_FORMAT})
-    run_args=("${run_args[@]//@QUERIES@/$work/queries.jsonl}")
-    run_args=("${run_args[@]//@RUNS@/$RUNS}")
-  else
-    run_args=(--data "$work/cpu.$TS_FORMAT" --format "$TS_FORMAT"
-              --queries "$work/queries.jsonl" --runs "$RUNS")
+  # Same rows and the same first QUERIES instances per type as the files above: run
+  # generates them from the same flags. It loads, flushes, compacts and queries.
+  local run_args=(--port "$port" "${gen[@]}" --queries-per-type "$QUERIES"
+                  --connections "$CONNECTIONS" --batch-rows "$BATCH_ROWS")
+  # shellcheck disable=SC2206
+  [ -z "${TIMESTORE_TSBS_RUN_ARGS:-}" ] || run_args+=(${TIMESTORE_TSBS_RUN_ARGS})
+  [ "$RUNS" = 1 ] || log "note: timestore-tsbs run sends each instance once (--runs $RUNS applies to the peers)"
+  if ! "$TSBS" run "${run_args[@]}" > "$work/timestore.out" 2> "$work/timestore-run.log"; then
+    log "timestore-tsbs run failed:"; tail -20 "$work/timestore-run.log" >&2
+    grep '^{' "$work/timestore.out" | grep '"system"' > "$work/timestore.jsonl" || true
+    return 1
   fi
-  "$TSBS" run --port "$port" "${run_args[@]}" > "$work/timestore.out"
+  cat "$work/timestore-run.log" >&2
   grep '^{' "$work/timestore.out" | grep '"system"' > "$work/timestore.jsonl" || true
   [ -s "$work/timestore.jsonl" ] || { log "timestore-tsbs run printed no JSON line"; return 1; }
-  $PY bench/peers/tsbs_peer.py timestore-compact --port "$port" --root "$root" \
-    --results "$work/timestore.jsonl" >&2
+  $PY bench/peers/tsbs_peer.py add-root-bytes --root "$root" --results "$work/timestore.jsonl"
   stop_timestore
 }
 
@@ -188,9 +192,13 @@ for s in ${SYSTEMS//,/ }; do
   esac
 done
 if [ "$REFERENCE" = 1 ]; then
-  log "=== Python reference checksums"
+  log "=== reference checksums (timestore-tsbs reference)"
+  "$TSBS" reference "${gen[@]}" --count "$QUERIES" > "$work/reference.jsonl"
+fi
+if [ "$PYREF" = 1 ]; then
+  log "=== reference checksums (tsbs_peer.py reference, Python)"
   $PY bench/peers/tsbs_peer.py reference --data "$work/cpu.csv" --queries "$work/queries.jsonl" \
-    > "$work/reference.jsonl"
+    | sed 's/"system": "reference"/"system": "python-reference"/' > "$work/python-reference.jsonl"
 fi
 
 # --- report -----------------------------------------------------------------------
@@ -220,7 +228,8 @@ cat > "$work/meta.json" <<EOF
  "versions": $versions_json, "failed": $failed_json}
 EOF
 ref_args=()
-[ "$REFERENCE" = 1 ] && ref_args=(--reference "$work/reference.jsonl")
+[ "$REFERENCE" = 1 ] && ref_args+=(--reference "$work/reference.jsonl")
+[ "$PYREF" = 1 ] && ref_args+=(--reference "$work/python-reference.jsonl")
 $PY bench/tsbs/report.py --dir "$work" --systems "$SYSTEMS" --meta "$work/meta.json" \
   --md "$OUT_DIR/$name.md" --svg "$OUT_DIR/$name.svg" "${ref_args[@]}" > "$work/report.json"
 where="$OUT_DIR/$name.md, chart: $OUT_DIR/$name.svg"
@@ -233,6 +242,7 @@ if [ ${#failed[@]} -gt 0 ]; then log "FAILED: ${failed[*]}"; status=1; fi
 outs=()
 for s in ${SYSTEMS//,/ }; do [ -s "$work/$s.jsonl" ] && outs+=("$work/$s.jsonl"); done
 [ "$REFERENCE" = 1 ] && outs+=("$work/reference.jsonl")
+[ "$PYREF" = 1 ] && outs+=("$work/python-reference.jsonl")
 if [ ${#outs[@]} -ge 2 ]; then
   if ! $PY bench/peers/tsbs_peer.py compare "${outs[@]}" > "$work/compare.txt"; then
     log "CHECKSUMS DIFFER:"; grep -v "agree$" "$work/compare.txt" >&2 || true
