@@ -183,6 +183,19 @@ def main():
     out.append("")
     if disagree:
         out.append("Checksums differ for: %s.\n" % ", ".join(disagree))
+    notes = []
+    tl = loads.get(ts) if ts else None
+    if tl and tl.get("storage_root_bytes_per_value") is not None:
+        notes.append("Timestore's bytes/value are its segment bytes after flush and compaction "
+                     "(`timestore-tsbs run`); its whole storage root at the end of the run "
+                     "(segments, WAL, manifest, audit log) held %s bytes/value."
+                     % fnum(tl["storage_root_bytes_per_value"], "bpv"))
+    notes.append("Bytes measured: ClickHouse `system.parts.bytes_on_disk` of the active parts; "
+                 "VictoriaMetrics its whole data directory (parts and indexdb); InfluxDB the "
+                 "database's data and WAL directories (TSM files, series file, WAL). Every "
+                 "file counts min(size, allocated blocks).")
+    for n in notes:
+        out.append(n + "\n")
     if a.svg:
         out.append("![chart](%s)\n" % os.path.basename(a.svg))
     out.append("<details><summary>Raw JSON lines</summary>\n\n```")
