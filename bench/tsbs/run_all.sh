@@ -110,7 +110,9 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 
 # --- data and queries, once -------------------------------------------------------
-gen=(--hosts "$HOSTS" --duration "$DURATION" --seed "$SEED")
+# Data flags; `queries` takes no --float (values do not change the instances).
+qgen=(--hosts "$HOSTS" --duration "$DURATION" --seed "$SEED")
+gen=("${qgen[@]}")
 [ "$FLOAT" = 1 ] && gen+=(--float)
 declare -A need=()
 for s in ${SYSTEMS//,/ }; do
@@ -124,7 +126,7 @@ for fmt in "${!need[@]}"; do
   log "generating $fmt: ${gen[*]}"
   "$TSBS" generate "${gen[@]}" --format "$fmt" --out "$work/cpu.$fmt" >&2
 done
-"$TSBS" queries "${gen[@]}" --count "$QUERIES" > "$work/queries.jsonl"
+"$TSBS" queries "${qgen[@]}" --count "$QUERIES" > "$work/queries.jsonl"
 log "$(wc -l < "$work/queries.jsonl") query instances"
 
 failed=()
