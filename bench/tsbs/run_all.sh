@@ -26,13 +26,12 @@
 # work directory; TIMESTORE_* variables reach the Timestore server.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-ROOT=$PWD
 PY=/usr/bin/python3
 HOSTS=100; DURATION=1d; QUERIES=10; RUNS=1; SEED=""; FLOAT=0; REFERENCE=0; PYREF=0; SMOKE=0
 SYSTEMS=timestore,clickhouse,victoriametrics,influxdb
 OUT_DIR=""
 ARGS_TEXT="$*"
-usage() { sed -n '2,30p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+usage() { sed -n '2,26p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 while [ $# -gt 0 ]; do
   case "$1" in
     --hosts) HOSTS=$2; shift 2 ;;
