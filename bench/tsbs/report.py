@@ -168,7 +168,7 @@ def main():
             out.append("Versions: %s.  " % "; ".join(
                 "%s %s" % (NAMES.get(k, k), v) for k, v in meta["versions"].items()))
         if meta.get("failed"):
-            out.append("**Failed**: %s (see the run's logs).  " % ", ".join(meta["failed"]))
+            out.append("**Failed**: %s (their logs are in the work directory: run again with KEEP=1 to keep it).  " % ", ".join(meta["failed"]))
         out.append("")
     if ts:
         out.append("Ratios are Timestore / peer: below 1 is better for Timestore in bytes and "
