@@ -10,6 +10,7 @@ PACKAGES=(
   libflatbuffers-dev flatbuffers-compiler libcurl4-openssl-dev
   libgtest-dev libgmock-dev libbenchmark-dev libcli11-dev libspdlog-dev libfmt-dev
   python3 curl
+  python3-xxhash gnuplot-nox
 )
 
 missing=()
