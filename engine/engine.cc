@@ -677,7 +677,32 @@ std::vector<bool> NeededColumns(const QuerySpec& spec, const Schema& schema) {
 
 }  // namespace
 
+// The latest buckets first: a downsample over time alone, newest first,
+// with a limit (TSBS groupby-orderby-limit: "the 5 latest minutes", often
+// with no lower bound) needs only the last few buckets that hold data. It is
+// run over the `limit` latest buckets, then 4x, 16x ... as many, until the
+// window yields `limit` rows or covers the whole range. Windows start on a
+// bucket boundary, so every bucket they hold is complete and equals the one
+// the full query computes.
 absl::StatusOr<QueryResult> Engine::Query(std::string_view slug, QuerySpec spec) {
+  if (spec.downsample && spec.downsample->has_interval && spec.downsample->interval_ns > 0 &&
+      spec.downsample->group_by.empty() && spec.descending && spec.limit > 0 &&
+      spec.limit <= 100'000 && spec.end > spec.start) {
+    const int64_t iv = spec.downsample->interval_ns;
+    const int64_t last_bucket = FloorToMultiple(spec.end - 1, iv);
+    for (__int128 span = spec.limit;; span *= 4) {
+      const __int128 from = static_cast<__int128>(last_bucket) - (span - 1) * iv;
+      if (from <= spec.start) break;  // the window would be the whole range
+      QuerySpec window = spec;
+      window.start = static_cast<int64_t>(from);
+      ASSIGN_OR_RETURN(QueryResult r, QueryOnce(slug, std::move(window)));
+      if (r.rows >= spec.limit) return r;
+    }
+  }
+  return QueryOnce(slug, std::move(spec));
+}
+
+absl::StatusOr<QueryResult> Engine::QueryOnce(std::string_view slug, QuerySpec spec) {
   auto ds = GetDataset(slug);
   if (ds == nullptr) return NotFound(slug);
   SchemaPtr schema = ds->schema();

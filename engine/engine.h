@@ -322,6 +322,7 @@ class Engine {
  private:
   Engine(Env* env, EngineOptions options) : env_(env), options_(std::move(options)) {}
   absl::Status Recover();
+  absl::StatusOr<QueryResult> QueryOnce(std::string_view slug, QuerySpec spec);
   absl::StatusOr<FlushResult> Seal(Dataset* ds);
   absl::Status DeleteObsoleteWal(int* deleted);
   void SealerLoop();
