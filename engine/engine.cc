@@ -655,6 +655,78 @@ bool BlockMayMatch(const Filter& f, ColumnType type, const segment::BlockInfo& b
   return f.op != FilterOp::kIn;  // an empty in-list matches nothing
 }
 
+// The group column when `spec` asks only for the newest values per series
+// (lastpoint: a downsample without an interval, grouped by one string column,
+// of `last` of any columns and `max` of the time column, no filters), which a
+// segment's footer answers (SegmentMeta::series_last); -1 otherwise. Not with
+// dedup: a duplicate's null would hide an older value the footer still shows.
+int LatestPerSeriesKey(const QuerySpec& spec, const Schema& schema, bool dedup) {
+  if (dedup || !spec.downsample || spec.downsample->has_interval || !spec.filters.empty() ||
+      spec.downsample->group_by.size() != 1 || spec.downsample->aggregations.empty()) {
+    return -1;
+  }
+  const int key = schema.IndexOf(spec.downsample->group_by[0]);
+  if (key < 0 || schema.fields[key].type != ColumnType::kString) return -1;
+  for (const Aggregation& a : spec.downsample->aggregations) {
+    const bool last = a.fn == AggFn::kLast;
+    const bool max_time = a.fn == AggFn::kMax && a.column == schema.time_column;
+    if (!last && !max_time) return -1;
+  }
+  return key;
+}
+
+// The rows that carry a segment's newest values per series: per series, one
+// row at its newest time (time and key only), and per other column one row
+// at the newest time that column is not null, holding that value. `last` and
+// `max(time)` over these rows equal those over the segment's rows.
+ChunkPtr SeriesLastChunk(const segment::SegmentMeta& meta, const Schema& schema,
+                         const std::vector<int>& seg_col, int key) {
+  const int time = schema.time_index();
+  std::vector<ColumnBuilder> cols;
+  for (const Field& f : schema.fields) cols.emplace_back(f.type);
+  auto add_row = [&](const segment::SeriesLast& s, int64_t ts, int only) {
+    for (size_t i = 0; i < cols.size(); ++i) {
+      const int c = static_cast<int>(i);
+      if (c == time) {
+        cols[i].AppendInt(ts);
+      } else if (c == key) {
+        s.key_null ? cols[i].AppendNull() : cols[i].AppendString(s.key);
+      } else if (c != only || seg_col[c] < 0) {
+        cols[i].AppendNull();
+      } else {
+        const segment::SeriesLast::Value& v = s.values[seg_col[c]];
+        switch (schema.fields[c].type) {
+          case ColumnType::kDouble:
+            cols[i].AppendDouble(v.double_value);
+            break;
+          case ColumnType::kString:
+            cols[i].AppendString(v.string_value);
+            break;
+          case ColumnType::kBoolean:
+            cols[i].AppendBool(v.int_value != 0);
+            break;
+          default:
+            cols[i].AppendInt(v.int_value);
+        }
+      }
+    }
+  };
+  for (const segment::SeriesLast& s : meta.series_last) {
+    add_row(s, s.last_ts, -1);
+    for (size_t c = 0; c < schema.fields.size(); ++c) {
+      const int ci = static_cast<int>(c);
+      if (ci == time || ci == key || seg_col[c] < 0 || !s.values[seg_col[c]].has) continue;
+      add_row(s, s.values[seg_col[c]].ts, ci);
+    }
+  }
+  auto chunk = std::make_shared<Chunk>();
+  chunk->time_index = time;
+  for (auto& b : cols) chunk->columns.push_back(b.Finish());
+  chunk->rows = static_cast<uint32_t>(chunk->columns[time].size());
+  chunk->ComputeStats();
+  return chunk;
+}
+
 // The dataset columns a query reads.
 std::vector<bool> NeededColumns(const QuerySpec& spec, const Schema& schema) {
   std::vector<bool> need(schema.fields.size(), false);
@@ -737,6 +809,7 @@ absl::StatusOr<QueryResult> Engine::QueryOnce(std::string_view slug, QuerySpec s
   std::vector<ChunkPtr> chunks;
   QueryStats seg_stats;
   absl::flat_hash_set<int64_t> partitions;
+  const int last_key = LatestPerSeriesKey(spec, *schema, dedup.has_value());
   for (const SegmentPtr& seg : segments) {
     const segment::SegmentMeta& meta = seg->reader->meta();
     if (meta.rows == 0 || meta.max_ts < spec.start || meta.min_ts >= spec.end) {
@@ -756,6 +829,16 @@ absl::StatusOr<QueryResult> Engine::QueryOnce(std::string_view slug, QuerySpec s
         read_cols.push_back(sc);
         read_targets.push_back(static_cast<int>(i));
       }
+    }
+    // "The newest values per series" from the footer alone, when the whole
+    // segment is in range and it is sorted by that series column.
+    if (last_key >= 0 && !meta.series_last.empty() && meta.sort_key.size() == 2 &&
+        meta.sort_key[0] == schema->fields[last_key].name && seg_col[last_key] >= 0 &&
+        meta.min_ts >= spec.start && meta.max_ts < spec.end) {
+      ++seg_stats.segments_scanned;
+      partitions.insert(meta.partition_start);
+      chunks.push_back(SeriesLastChunk(meta, *schema, seg_col, last_key));
+      continue;
     }
     const auto& time_blocks = meta.columns[meta.time_column].blocks;
     std::vector<size_t> blocks;

@@ -121,6 +121,32 @@ absl::StatusOr<SegmentMeta> ParseFooter(std::string_view path, std::string_view 
       m.columns[m.time_column].type != ColumnType::kTimestamp) {
     return Corrupt(path, footer_offset, "the time column is missing or not a timestamp");
   }
+  if (f->series_last() != nullptr) {
+    if (f->series_last()->size() > m.rows) {
+      return Corrupt(path, footer_offset, "more series than rows");
+    }
+    for (const fb::SeriesLast* sl : *f->series_last()) {
+      if (sl == nullptr || sl->values() == nullptr || sl->values()->size() != m.columns.size()) {
+        return Corrupt(path, footer_offset, "a series_last entry does not match the columns");
+      }
+      SeriesLast out;
+      out.key = sl->key() ? sl->key()->str() : "";
+      out.key_null = sl->key_null();
+      out.last_ts = sl->last_ts();
+      for (const fb::LastValue* v : *sl->values()) {
+        SeriesLast::Value lv;
+        if (v != nullptr) {
+          lv.has = v->has();
+          lv.ts = v->ts();
+          lv.int_value = v->int_value();
+          lv.double_value = v->double_value();
+          if (v->string_value()) lv.string_value = v->string_value()->str();
+        }
+        out.values.push_back(std::move(lv));
+      }
+      m.series_last.push_back(std::move(out));
+    }
+  }
   return m;
 }
 

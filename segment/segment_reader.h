@@ -37,6 +37,21 @@ struct ColumnInfo {
   std::vector<BlockInfo> blocks;
 };
 
+// The newest value of each column in one series (footer `series_last`).
+struct SeriesLast {
+  struct Value {
+    bool has = false;  // some row of the series has the column non-null
+    int64_t ts = 0;    // time of the newest such row
+    int64_t int_value = 0;
+    double double_value = 0;
+    std::string string_value;
+  };
+  std::string key;
+  bool key_null = false;
+  int64_t last_ts = 0;
+  std::vector<Value> values;  // one per column
+};
+
 struct SegmentMeta {
   uint64_t dataset_id = 0;
   uint64_t segment_id = 0;
@@ -53,6 +68,9 @@ struct SegmentMeta {
   std::vector<ColumnInfo> columns;
   uint64_t file_bytes = 0;
   uint64_t footer_bytes = 0;
+  // Per series of the one string segmentBy column, in sort order; empty when
+  // the file has none.
+  std::vector<SeriesLast> series_last;
 
   int ColumnIndex(std::string_view name) const;
   size_t num_blocks() const { return columns.empty() ? 0 : columns[0].blocks.size(); }

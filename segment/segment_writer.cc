@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <span>
 
 #include "common/checksum.h"
 #include "common/coding.h"
@@ -13,6 +14,7 @@
 #include "common/strings.h"
 #include "segment/codec/codec.h"
 #include "segment/segment_footer_generated.h"
+#include "segment/segment_reader.h"
 
 namespace timestore::segment {
 namespace {
@@ -201,11 +203,104 @@ flatbuffers::Offset<fb::BlockMeta> AddBlockMeta(flatbuffers::FlatBufferBuilder& 
   return bm.Finish();
 }
 
+// Follows rows in sort order and remembers, per series (run of equal values of
+// the one string segmentBy column), the newest non-null value of each column.
+class SeriesLastTracker {
+ public:
+  static constexpr size_t kMaxSeries = 10'000;
+
+  // Active only when the sort key is one string column, then time.
+  explicit SeriesLastTracker(const SegmentContents& in) {
+    if (in.sort_key.size() != 2) return;
+    for (size_t c = 0; c < in.specs.size(); ++c) {
+      if (in.specs[c].name == in.sort_key[0] && in.specs[c].type == ColumnType::kString &&
+          c != in.time_column) {
+        key_col_ = static_cast<int>(c);
+      }
+    }
+    time_col_ = in.time_column;
+    ncols_ = in.specs.size();
+  }
+
+  // Rows [0, rows) of `columns`, which continue the previous call's rows.
+  void Add(std::span<const ColumnVector* const> columns, size_t rows) {
+    if (key_col_ < 0 || dropped_) return;
+    const ColumnVector& key = *columns[key_col_];
+    const int64_t* ts = columns[time_col_]->ints.data();
+    for (size_t r = 0; r < rows; ++r) {
+      const bool null = key.IsNull(r);
+      const std::string_view k = null ? std::string_view() : std::string_view(key.dict[key.ids[r]]);
+      if (series_.empty() || series_.back().key_null != null || series_.back().key != k) {
+        if (series_.size() == kMaxSeries) {
+          dropped_ = true;
+          series_.clear();
+          return;
+        }
+        SeriesLast s;
+        s.key = std::string(k);
+        s.key_null = null;
+        s.values.resize(ncols_);
+        series_.push_back(std::move(s));
+      }
+      SeriesLast& s = series_.back();
+      // Rows of a series are in time order, ties in write order: the later wins.
+      s.last_ts = ts[r];
+      for (size_t c = 0; c < ncols_; ++c) {
+        const ColumnVector& col = *columns[c];
+        if (col.IsNull(r)) continue;
+        SeriesLast::Value& v = s.values[c];
+        v.has = true;
+        v.ts = ts[r];
+        switch (col.type) {
+          case ColumnType::kDouble:
+            v.double_value = col.doubles[r];
+            break;
+          case ColumnType::kString:
+            v.string_value = col.dict[col.ids[r]];
+            break;
+          case ColumnType::kBoolean:
+            v.int_value = col.bools[r];
+            break;
+          default:
+            v.int_value = col.ints[r];
+        }
+      }
+    }
+  }
+
+  // The footer vector, or 0 when there is none.
+  flatbuffers::Offset<flatbuffers::Vector<flatbuffers::Offset<fb::SeriesLast>>> Build(
+      flatbuffers::FlatBufferBuilder& fbb) const {
+    if (key_col_ < 0 || dropped_ || series_.empty()) return 0;
+    std::vector<flatbuffers::Offset<fb::SeriesLast>> out;
+    for (const SeriesLast& s : series_) {
+      std::vector<flatbuffers::Offset<fb::LastValue>> values;
+      for (const SeriesLast::Value& v : s.values) {
+        flatbuffers::Offset<flatbuffers::String> str;
+        if (!v.string_value.empty()) str = fbb.CreateString(v.string_value);
+        values.push_back(fb::CreateLastValue(fbb, v.has, v.ts, v.int_value, v.double_value, str));
+      }
+      auto key = fbb.CreateString(s.key);
+      auto vec = fbb.CreateVector(values);
+      out.push_back(fb::CreateSeriesLast(fbb, key, s.key_null, s.last_ts, vec));
+    }
+    return fbb.CreateVector(out);
+  }
+
+ private:
+  int key_col_ = -1;
+  uint32_t time_col_ = 0;
+  size_t ncols_ = 0;
+  bool dropped_ = false;
+  std::vector<SeriesLast> series_;
+};
+
 // Appends the footer (with the block metadata already in `fbb`) and the trailer.
 void AppendFooter(flatbuffers::FlatBufferBuilder& fbb, const SegmentContents& in,
                   const WrittenSegment& written,
                   const std::vector<flatbuffers::Offset<fb::ColumnMeta>>& column_offsets,
-                  std::string* out) {
+                  const SeriesLastTracker& series, std::string* out) {
+  auto series_vec = series.Build(fbb);
   std::vector<flatbuffers::Offset<flatbuffers::String>> sort_key;
   for (const auto& k : in.sort_key) sort_key.push_back(fbb.CreateString(k));
   auto sort_vec = fbb.CreateVector(sort_key);
@@ -225,6 +320,7 @@ void AppendFooter(flatbuffers::FlatBufferBuilder& fbb, const SegmentContents& in
   fbld.add_created_ns(in.created_ns);
   fbld.add_level(in.level);
   fbld.add_columns(cols_vec);
+  if (!series_vec.IsNull()) fbld.add_series_last(series_vec);
   fbb.Finish(fbld.Finish());
   std::string_view footer(reinterpret_cast<const char*>(fbb.GetBufferPointer()), fbb.GetSize());
   out->append(footer);
@@ -283,7 +379,9 @@ absl::StatusOr<WrittenSegment> EncodeSegment(const SegmentContents& in, const Wr
         fb::CreateColumnMeta(fbb, name, static_cast<uint8_t>(in.specs[ci].type), block_vec));
   }
   if (in.rows == 0) written.min_ts = written.max_ts = 0;
-  AppendFooter(fbb, in, written, column_offsets, out);
+  SeriesLastTracker series(in);
+  series.Add(in.columns, in.rows);
+  AppendFooter(fbb, in, written, column_offsets, series, out);
   written.bytes = out->size();
   return written;
 }
@@ -310,8 +408,10 @@ absl::StatusOr<WrittenSegment> WriteSegmentFile(Env* env, const std::string& pat
 namespace timestore::segment {
 
 struct SegmentFileBuilder::Footer {
+  explicit Footer(const SegmentContents& header) : series(header) {}
   flatbuffers::FlatBufferBuilder fbb{1 << 16};
   std::vector<std::vector<flatbuffers::Offset<fb::BlockMeta>>> blocks;
+  SeriesLastTracker series;
 };
 
 absl::StatusOr<std::unique_ptr<SegmentFileBuilder>> SegmentFileBuilder::Create(
@@ -338,7 +438,7 @@ SegmentFileBuilder::SegmentFileBuilder(Env* env, std::string path, SegmentConten
       path_(std::move(path)),
       header_(std::move(header)),
       options_(options),
-      footer_(std::make_unique<Footer>()) {}
+      footer_(std::make_unique<Footer>(header_)) {}
 
 SegmentFileBuilder::~SegmentFileBuilder() {
   if (!finished_) Abandon();
@@ -378,6 +478,7 @@ absl::Status SegmentFileBuilder::AddBlock(std::span<const ColumnVector* const> c
     footer_->blocks[ci].push_back(AddBlockMeta(footer_->fbb, b, offset));
   }
   written_.rows += static_cast<uint32_t>(rows);
+  footer_->series.Add(columns, rows);
   if (buf_.size() >= (1u << 20)) {
     RETURN_IF_ERROR(file_->Append(buf_));
     buf_.clear();
@@ -398,7 +499,7 @@ absl::StatusOr<WrittenSegment> SegmentFileBuilder::Finish() {
         footer_->fbb, name, static_cast<uint8_t>(header_.specs[ci].type), block_vec));
   }
   std::string tail;
-  AppendFooter(footer_->fbb, header_, written_, column_offsets, &tail);
+  AppendFooter(footer_->fbb, header_, written_, column_offsets, footer_->series, &tail);
   buf_.append(tail);
   absl::Status s = file_->Append(buf_);
   buf_.clear();

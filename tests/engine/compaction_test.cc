@@ -557,6 +557,56 @@ TEST_F(CompactionTest, LatestBucketsShortcutMatchesTheFullQuery) {
   }
 }
 
+// "Newest values per series" (lastpoint) is answered from segment footers:
+// the same answers as from the rows in memory, with nulls in the columns,
+// several segments, a null series key, and time ranges that cover segments
+// only in part (those are decoded).
+TEST_F(CompactionTest, LatestPerSeriesFromFootersMatchesTheRows) {
+  Open();
+  std::mt19937_64 rng(31);
+  ASSERT_TRUE(Ingest(RandomBatch(rng, 10)).ok());
+  Engine::Settings by_host;
+  by_host.segment_by = std::vector<std::string>{"host"};
+  ASSERT_TRUE(engine_->UpdateSettings(engine_->GetDataset("ds").get(), by_host).ok());
+  for (int b = 0; b < 5; ++b) ASSERT_TRUE(Ingest(RandomBatch(rng, 300)).ok());
+  std::vector<QuerySpec> queries;
+  const int64_t base = 1'700'000'000'000'000'000LL;
+  for (int q = 0; q < 12; ++q) {
+    QuerySpec s;
+    s.start = q < 4 ? std::numeric_limits<int64_t>::min()
+                    : base + static_cast<int64_t>(rng() % 9000) * 1'000'000'000;
+    s.end = q < 4 ? std::numeric_limits<int64_t>::max()
+                  : s.start + static_cast<int64_t>(1 + rng() % 12000) * 1'000'000'000;
+    s.limit = 1'000'000;
+    Downsample d;
+    d.group_by = {"host"};
+    d.aggregations = {{AggFn::kMax, "timestamp", 0.5, "last_time"},
+                      {AggFn::kLast, "v", 0.5, ""},
+                      {AggFn::kLast, "n", 0.5, ""},
+                      {AggFn::kLast, "ok", 0.5, ""},
+                      {AggFn::kLast, "host", 0.5, "h"}};
+    s.downsample = d;
+    queries.push_back(s);
+  }
+  auto in_memory = RunOn("ds", queries, false);
+  ASSERT_TRUE(engine_->Flush("ds").ok());
+  ExpectSameAnswers(in_memory, RunOn("ds", queries, false), "sealed");
+  for (int b = 0; b < 2; ++b) ASSERT_TRUE(Ingest(RandomBatch(rng, 200)).ok());
+  auto mixed = RunOn("ds", queries, false);
+  ASSERT_TRUE(engine_->Flush("ds").ok());
+  ExpectSameAnswers(mixed, RunOn("ds", queries, false), "two seals");
+  auto c = MakeCompactor();
+  ASSERT_TRUE(c->CompactDataset(engine_->GetDataset("ds").get()).ok());
+  ExpectSameAnswers(mixed, RunOn("ds", queries, false), "compacted");
+  bool footers = false;
+  for (const auto& seg : engine_->GetDataset("ds")->segments())
+    footers = footers || !seg->reader->meta().series_last.empty();
+  EXPECT_TRUE(footers) << "no segment carries the newest values per series";
+  c.reset();
+  Open();
+  ExpectSameAnswers(mixed, RunOn("ds", queries, false), "after restart");
+}
+
 TEST(PickerTest, TiersQuietAndContiguity) {
   using compaction::PickerOptions;
   using compaction::PickerSegment;
