@@ -9,7 +9,11 @@
 //   footer  := FlatBuffers `Footer` (segment_footer.fbs): per column and block:
 //              offset, length, raw_length, rows, codec, compression, null count,
 //              xxh3-64 checksum, min/max; per segment: time range, rows, schema
-//              version, sort key, partition
+//              version, sort key, partition; optionally `series_last`, the newest
+//              value of each column per series of a one-string-column sort key
+//              (readers that predate it ignore it). Blocks may be laid out column
+//              by column (sealing) or block by block (compaction's streaming
+//              writer); the footer's offsets locate them either way.
 //   trailer := footer_length u32le | reserved u32le | footer_checksum u64le (xxh3-64
 //              of the footer bytes) | format_version u32le | reserved u32le |
 //              magic u64le kSegmentMagic                                      (32 bytes)
