@@ -676,26 +676,47 @@ int LatestPerSeriesKey(const QuerySpec& spec, const Schema& schema, bool dedup) 
 }
 
 // The rows that carry a segment's newest values per series: per series, one
-// row at its newest time (time and key only), and per other column one row
-// at the newest time that column is not null, holding that value. `last` and
+// row at its newest time holding every needed column whose newest non-null
+// value is at that time (usually all of them), and one more row per distinct
+// older time for the columns whose newest value is older. `last` and
 // `max(time)` over these rows equal those over the segment's rows.
 ChunkPtr SeriesLastChunk(const segment::SegmentMeta& meta, const Schema& schema,
-                         const std::vector<int>& seg_col, int key) {
+                         const std::vector<int>& seg_col, const std::vector<bool>& need, int key) {
   const int time = schema.time_index();
+  std::vector<int> value_cols;  // needed columns with a value in this segment
+  for (size_t c = 0; c < schema.fields.size(); ++c) {
+    const int ci = static_cast<int>(c);
+    if (ci != time && ci != key && need[c] && seg_col[c] >= 0) value_cols.push_back(ci);
+  }
   std::vector<ColumnBuilder> cols;
   for (const Field& f : schema.fields) cols.emplace_back(f.type);
-  auto add_row = [&](const segment::SeriesLast& s, int64_t ts, int only) {
-    for (size_t i = 0; i < cols.size(); ++i) {
-      const int c = static_cast<int>(i);
-      if (c == time) {
-        cols[i].AppendInt(ts);
-      } else if (c == key) {
-        s.key_null ? cols[i].AppendNull() : cols[i].AppendString(s.key);
-      } else if (c != only || seg_col[c] < 0) {
-        cols[i].AppendNull();
-      } else {
-        const segment::SeriesLast::Value& v = s.values[seg_col[c]];
-        switch (schema.fields[c].type) {
+  std::vector<int64_t> times;  // distinct row times of one series, newest first
+  for (const segment::SeriesLast& s : meta.series_last) {
+    times.assign(1, s.last_ts);
+    for (int c : value_cols) {
+      const auto& v = s.values[seg_col[c]];
+      if (v.has && std::find(times.begin(), times.end(), v.ts) == times.end())
+        times.push_back(v.ts);
+    }
+    for (int64_t ts : times) {
+      for (size_t i = 0; i < cols.size(); ++i) {
+        const int c = static_cast<int>(i);
+        if (c == time) {
+          cols[i].AppendInt(ts);
+          continue;
+        }
+        if (c == key) {
+          s.key_null ? cols[i].AppendNull() : cols[i].AppendString(s.key);
+          continue;
+        }
+        const bool value =
+            need[i] && seg_col[i] >= 0 && s.values[seg_col[i]].has && s.values[seg_col[i]].ts == ts;
+        if (!value) {
+          cols[i].AppendNull();
+          continue;
+        }
+        const segment::SeriesLast::Value& v = s.values[seg_col[i]];
+        switch (schema.fields[i].type) {
           case ColumnType::kDouble:
             cols[i].AppendDouble(v.double_value);
             break;
@@ -709,14 +730,6 @@ ChunkPtr SeriesLastChunk(const segment::SegmentMeta& meta, const Schema& schema,
             cols[i].AppendInt(v.int_value);
         }
       }
-    }
-  };
-  for (const segment::SeriesLast& s : meta.series_last) {
-    add_row(s, s.last_ts, -1);
-    for (size_t c = 0; c < schema.fields.size(); ++c) {
-      const int ci = static_cast<int>(c);
-      if (ci == time || ci == key || seg_col[c] < 0 || !s.values[seg_col[c]].has) continue;
-      add_row(s, s.values[seg_col[c]].ts, ci);
     }
   }
   auto chunk = std::make_shared<Chunk>();
@@ -761,10 +774,20 @@ absl::StatusOr<QueryResult> Engine::Query(std::string_view slug, QuerySpec spec)
       spec.downsample->group_by.empty() && spec.descending && spec.limit > 0 &&
       spec.limit <= 100'000 && spec.end > spec.start) {
     const int64_t iv = spec.downsample->interval_ns;
+    // Windows never reach below the oldest stored row: once one would, the
+    // full query runs (so a range with fewer than `limit` buckets of data
+    // costs at most the windows below the data's start, then one full query).
+    int64_t data_min = std::numeric_limits<int64_t>::max();
+    if (auto ds = GetDataset(slug)) {
+      for (const SegmentPtr& seg : ds->segments())
+        if (seg->record.rows > 0) data_min = std::min(data_min, seg->record.min_ts);
+      if (auto hot = ds->hot_min_ts()) data_min = std::min(data_min, *hot);
+    }
+    const int64_t floor = std::max(spec.start, data_min);
     const int64_t last_bucket = FloorToMultiple(spec.end - 1, iv);
     for (__int128 span = spec.limit;; span *= 4) {
       const __int128 from = static_cast<__int128>(last_bucket) - (span - 1) * iv;
-      if (from <= spec.start) break;  // the window would be the whole range
+      if (from <= floor) break;  // the window would hold all the rows in range
       QuerySpec window = spec;
       window.start = static_cast<int64_t>(from);
       ASSIGN_OR_RETURN(QueryResult r, QueryOnce(slug, std::move(window)));
@@ -837,7 +860,7 @@ absl::StatusOr<QueryResult> Engine::QueryOnce(std::string_view slug, QuerySpec s
         meta.min_ts >= spec.start && meta.max_ts < spec.end) {
       ++seg_stats.segments_scanned;
       partitions.insert(meta.partition_start);
-      chunks.push_back(SeriesLastChunk(meta, *schema, seg_col, last_key));
+      chunks.push_back(SeriesLastChunk(meta, *schema, seg_col, need, last_key));
       continue;
     }
     const auto& time_blocks = meta.columns[meta.time_column].blocks;

@@ -25,6 +25,7 @@
 // decompression; damage is DataLoss naming file and offset.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 
 namespace timestore::segment {
@@ -41,6 +42,8 @@ inline constexpr uint32_t kMaxBlockRawBytes = 256u << 20;
 // block of any length is a few bytes), so its row count is bounded too; the
 // writer never makes larger blocks.
 inline constexpr uint32_t kMaxBlockRows = 1u << 20;
+// At most this many series in a footer's `series_last` (more: none written).
+inline constexpr size_t kMaxSeriesLast = 10'000;
 
 // on disk: never renumber
 enum class Compression : uint8_t {

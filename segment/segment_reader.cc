@@ -122,15 +122,26 @@ absl::StatusOr<SegmentMeta> ParseFooter(std::string_view path, std::string_view 
     return Corrupt(path, footer_offset, "the time column is missing or not a timestamp");
   }
   if (f->series_last() != nullptr) {
-    if (f->series_last()->size() > m.rows) {
-      return Corrupt(path, footer_offset, "more series than rows");
+    // Bounded like the writer (kMaxSeriesLast series), and the strings copied
+    // out may not add up to more than the footer holds: FlatBuffers lets many
+    // entries share one string, which would otherwise multiply memory.
+    if (f->series_last()->size() > m.rows || f->series_last()->size() > kMaxSeriesLast) {
+      return Corrupt(path, footer_offset, "too many series");
     }
+    uint64_t copied = 0;
+    auto copy = [&](const flatbuffers::String* str, std::string* out) {
+      if (str == nullptr) return true;
+      copied += str->size();
+      if (copied > footer.size()) return false;
+      *out = str->str();
+      return true;
+    };
     for (const fb::SeriesLast* sl : *f->series_last()) {
       if (sl == nullptr || sl->values() == nullptr || sl->values()->size() != m.columns.size()) {
         return Corrupt(path, footer_offset, "a series_last entry does not match the columns");
       }
       SeriesLast out;
-      out.key = sl->key() ? sl->key()->str() : "";
+      if (!copy(sl->key(), &out.key)) return Corrupt(path, footer_offset, "series strings overlap");
       out.key_null = sl->key_null();
       out.last_ts = sl->last_ts();
       for (const fb::LastValue* v : *sl->values()) {
@@ -140,7 +151,9 @@ absl::StatusOr<SegmentMeta> ParseFooter(std::string_view path, std::string_view 
           lv.ts = v->ts();
           lv.int_value = v->int_value();
           lv.double_value = v->double_value();
-          if (v->string_value()) lv.string_value = v->string_value()->str();
+          if (!copy(v->string_value(), &lv.string_value)) {
+            return Corrupt(path, footer_offset, "series strings overlap");
+          }
         }
         out.values.push_back(std::move(lv));
       }

@@ -207,8 +207,6 @@ flatbuffers::Offset<fb::BlockMeta> AddBlockMeta(flatbuffers::FlatBufferBuilder& 
 // the one string segmentBy column), the newest non-null value of each column.
 class SeriesLastTracker {
  public:
-  static constexpr size_t kMaxSeries = 10'000;
-
   // Active only when the sort key is one string column, then time.
   explicit SeriesLastTracker(const SegmentContents& in) {
     if (in.sort_key.size() != 2) return;
@@ -231,7 +229,7 @@ class SeriesLastTracker {
       const bool null = key.IsNull(r);
       const std::string_view k = null ? std::string_view() : std::string_view(key.dict[key.ids[r]]);
       if (series_.empty() || series_.back().key_null != null || series_.back().key != k) {
-        if (series_.size() == kMaxSeries) {
+        if (series_.size() == kMaxSeriesLast) {
           dropped_ = true;
           series_.clear();
           return;
