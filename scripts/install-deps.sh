@@ -11,19 +11,32 @@ PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev libcli11-dev libspdlog-dev libfmt-dev
   python3 curl
   python3-xxhash gnuplot-nox
+  libssl-dev libexpat1-dev
+  awscli python3-botocore
 )
+# Node.js runs the S3 and Azure emulators the tests start; this machine kind
+# ships Node.js 20 with npm, Debian's own is the fallback.
+command -v npm >/dev/null 2>&1 || PACKAGES+=(nodejs npm)
 
 missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
-if [ ${#missing[@]} -eq 0 ]; then
-  exit 0
+if [ ${#missing[@]} -ne 0 ]; then
+  SUDO=""
+  if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+  echo "installing: ${missing[*]}" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-SUDO=""
-if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
-echo "installing: ${missing[*]}" >&2
-export DEBIAN_FRONTEND=noninteractive
-$SUDO apt-get update -qq
-$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+# The real servers the tests start on loopback (s3rver, azurite), pinned by
+# tests/node/package-lock.json. Skipped when already installed from that lock.
+NODE_DIR="$(cd "$(dirname "$0")/.." && pwd)/tests/node"
+if [ "${TIMESTORE_SKIP_NPM:-0}" != 1 ] &&
+   { [ ! -f "$NODE_DIR/node_modules/.package-lock.json" ] ||
+     [ "$NODE_DIR/package-lock.json" -nt "$NODE_DIR/node_modules/.package-lock.json" ]; }; then
+  echo "installing test peers from npm into $NODE_DIR" >&2
+  (cd "$NODE_DIR" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+fi

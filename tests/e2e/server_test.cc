@@ -414,7 +414,7 @@ TEST_F(ServerTest, CrashAtEachCompactionStepLeavesAConsistentStore) {
     EXPECT_EQ(CountRows(server_->port()), (std::pair<int64_t, int64_t>{200, 200}));
     server_->Stop(SIGTERM);
     const std::string verify =
-        StrCat(TIMESTORE_BINARY, " verify ", dir_, "/data > ", dir_, "/verify.out 2>&1");
+        StrCat(TimestoreBinary(), " verify ", dir_, "/data > ", dir_, "/verify.out 2>&1");
     if (std::system(verify.c_str()) != 0) {
       std::ifstream in(dir_ + "/verify.out");
       ADD_FAILURE() << "timestore verify failed:\n"

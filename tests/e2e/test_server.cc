@@ -18,6 +18,8 @@
 
 namespace timestore::testing {
 
+const char* TimestoreBinary() { return TIMESTORE_BINARY; }
+
 std::string MakeTempDir() {
   char tmpl[] = "/tmp/timestore-e2e-XXXXXX";
   return mkdtemp(tmpl);

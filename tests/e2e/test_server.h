@@ -60,6 +60,9 @@ class TestServer {
   int port_ = 0;
 };
 
+// The path of the `timestore` binary under test.
+const char* TimestoreBinary();
+
 // A fresh temporary directory, removed by the caller.
 std::string MakeTempDir();
 
