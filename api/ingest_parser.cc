@@ -10,7 +10,7 @@
 #include "absl/container/flat_hash_set.h"
 #include "common/status_macros.h"
 #include "common/strings.h"
-#include "engine/status_util.h"
+#include "common/status_util.h"
 
 namespace timestore::api {
 namespace {

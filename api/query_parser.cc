@@ -6,7 +6,7 @@
 
 #include "common/status_macros.h"
 #include "common/strings.h"
-#include "engine/status_util.h"
+#include "common/status_util.h"
 
 namespace timestore::api {
 namespace {

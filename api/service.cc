@@ -13,7 +13,7 @@
 #include "common/checksum.h"
 #include "common/json_writer.h"
 #include "common/strings.h"
-#include "engine/status_util.h"
+#include "common/status_util.h"
 #include "spdlog/spdlog.h"
 
 namespace timestore::api {

@@ -242,6 +242,15 @@ class PosixEnv : public Env {
 
 }  // namespace
 
+absl::Status RandomAccessFile::ReadManyCounted(std::span<ReadRequest> requests,
+                                               IoStats* stats) const {
+  absl::Status s = ReadMany(requests);
+  if (s.ok() && stats != nullptr) {
+    for (const ReadRequest& r : requests) stats->local_bytes += r.length;
+  }
+  return s;
+}
+
 absl::Status RandomAccessFile::ReadMany(std::span<ReadRequest> requests) const {
   for (auto& r : requests) RETURN_IF_ERROR(ReadAt(r.offset, r.length, r.out));
   return absl::OkStatus();

@@ -28,6 +28,24 @@ class WritableFile {
   virtual const std::string& path() const = 0;
 };
 
+// What reads cost (per query or per job); the caller owns and zeroes it.
+struct IoStats {
+  uint64_t local_bytes = 0;      // read from local files
+  uint64_t remote_requests = 0;  // object-store requests (ranged GETs)
+  uint64_t remote_bytes = 0;     // bytes those requests returned
+  uint64_t cache_hits = 0;       // ranges served by the block cache
+  uint64_t cache_misses = 0;     // ranges the cache did not hold (fetched remotely)
+  uint64_t cache_bytes = 0;      // bytes served by the block cache
+  void Add(const IoStats& o) {
+    local_bytes += o.local_bytes;
+    remote_requests += o.remote_requests;
+    remote_bytes += o.remote_bytes;
+    cache_hits += o.cache_hits;
+    cache_misses += o.cache_misses;
+    cache_bytes += o.cache_bytes;
+  }
+};
+
 // A file read at arbitrary offsets. Thread-safe (positional reads).
 class RandomAccessFile {
  public:
@@ -42,6 +60,14 @@ class RandomAccessFile {
   virtual absl::Status ReadAt(uint64_t offset, size_t length, std::string* out) const = 0;
   // Reads several ranges; implementations may submit them together (io_uring).
   virtual absl::Status ReadMany(std::span<ReadRequest> requests) const;
+  // ReadMany, adding what it cost to `*stats` (optional). The default counts
+  // local bytes; a remote file counts requests, cache hits and misses.
+  virtual absl::Status ReadManyCounted(std::span<ReadRequest> requests, IoStats* stats) const;
+  // The caller found the bytes of [offset, offset + length) damaged (a block
+  // checksum failed): a file that keeps copies (the block cache) drops them.
+  virtual void DropCached(uint64_t offset, uint64_t length) const {}
+  // True when the bytes live in object storage.
+  virtual bool IsRemote() const { return false; }
   virtual uint64_t Size() const = 0;
   virtual const std::string& path() const = 0;
 };

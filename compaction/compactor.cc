@@ -11,7 +11,7 @@
 #include "common/time_util.h"
 #include "compaction/merger.h"
 #include "engine/dedup.h"
-#include "engine/status_util.h"
+#include "common/status_util.h"
 #include "spdlog/spdlog.h"
 
 namespace timestore::compaction {

@@ -6,7 +6,7 @@
 #include "common/status_macros.h"
 #include "common/strings.h"
 #include "common/time_util.h"
-#include "engine/status_util.h"
+#include "common/status_util.h"
 #include "spdlog/spdlog.h"
 
 namespace timestore::compaction {

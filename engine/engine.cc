@@ -12,7 +12,7 @@
 #include "engine/dedup.h"
 #include "engine/query_executor.h"
 #include "engine/row_compare.h"
-#include "engine/status_util.h"
+#include "common/status_util.h"
 #include "spdlog/spdlog.h"
 
 namespace timestore {

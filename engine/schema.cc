@@ -2,7 +2,7 @@
 
 #include "common/json_writer.h"
 #include "common/strings.h"
-#include "engine/status_util.h"
+#include "common/status_util.h"
 
 namespace timestore {
 

@@ -1,4 +1,4 @@
-#include "engine/status_util.h"
+#include "common/status_util.h"
 
 #include "absl/strings/cord.h"
 #include "common/json_writer.h"
