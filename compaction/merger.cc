@@ -281,8 +281,15 @@ class Merger {
     builder_.reset();
     RETURN_IF_ERROR(written.status());
     result_.bytes_written += written->bytes;
-    SegmentRecord r{out_id_,         partition_start_, written->rows, written->bytes,
-                    written->min_ts, written->max_ts,  level_};
+    SegmentRecord r{out_id_,
+                    partition_start_,
+                    written->rows,
+                    written->bytes,
+                    written->min_ts,
+                    written->max_ts,
+                    level_,
+                    "",
+                    ""};
     auto handle = engine_->OpenSegment(out_path_, r);
     if (!handle.ok()) {
       (void)engine_->env()->RemoveFile(out_path_);

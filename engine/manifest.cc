@@ -31,6 +31,10 @@ void WriteSegments(JsonWriter& w, const std::vector<SegmentRecord>& segs) {
     w.Key("minTs").Int(r.min_ts);
     w.Key("maxTs").Int(r.max_ts);
     w.Key("level").Uint(r.level);
+    if (r.remote()) {
+      w.Key("target").String(r.target);
+      w.Key("key").String(r.key);
+    }
     w.EndObject();
   }
   w.EndArray();
@@ -47,6 +51,13 @@ absl::Status ReadSegments(simdjson::dom::array segs, std::vector<SegmentRecord>*
     uint64_t level = 0;
     if (s["level"].get(level)) return Corrupt("bad segment level");
     r.level = static_cast<uint32_t>(level);
+    std::string_view target, key;
+    if (!s["target"].get(target)) {
+      if (s["key"].get(key) || target.empty() || key.empty())
+        return Corrupt("bad remote segment entry");
+      r.target = std::string(target);
+      r.key = std::string(key);
+    }
     out->push_back(r);
   }
   return absl::OkStatus();
@@ -91,6 +102,21 @@ bool ReplaceInList(std::vector<SegmentRecord>* list, const std::vector<uint64_t>
   if (found != remove.size()) return false;
   kept.insert(kept.begin() + static_cast<std::ptrdiff_t>(pos), add.begin(), add.end());
   *list = std::move(kept);
+  return true;
+}
+
+bool TierInList(std::vector<SegmentRecord>* list, const std::vector<TieredSegment>& tiered) {
+  for (const TieredSegment& t : tiered) {
+    auto it = std::find_if(list->begin(), list->end(),
+                           [&](const SegmentRecord& r) { return r.id == t.id; });
+    if (it == list->end()) return false;
+  }
+  for (const TieredSegment& t : tiered) {
+    auto it = std::find_if(list->begin(), list->end(),
+                           [&](const SegmentRecord& r) { return r.id == t.id; });
+    it->target = t.target;
+    it->key = t.key;
+  }
   return true;
 }
 
@@ -169,6 +195,24 @@ std::string EncodeManifestEdit(const ManifestEdit& e) {
     case ManifestEdit::Op::kDropDataset:
       w.Key("op").String("drop_dataset");
       w.Key("id").String(DatasetIdString(e.dataset_id));
+      break;
+    case ManifestEdit::Op::kTierSegments:
+      w.Key("op").String("tier_segments");
+      w.Key("id").String(DatasetIdString(e.dataset_id));
+      w.Key("segments").BeginArray();
+      for (const TieredSegment& t : e.tiered) {
+        w.BeginObject();
+        w.Key("segment").String(DatasetIdString(t.id));
+        w.Key("target").String(t.target);
+        w.Key("key").String(t.key);
+        w.EndObject();
+      }
+      w.EndArray();
+      break;
+    case ManifestEdit::Op::kSetStorageTarget:
+      w.Key("op").String("set_storage_target");
+      w.Key("id").String(DatasetIdString(e.dataset_id));
+      w.Key("target").String(e.storage_target);
       break;
     case ManifestEdit::Op::kSetSchema:
       w.Key("op").String("set_schema");
@@ -259,6 +303,25 @@ absl::StatusOr<ManifestEdit> DecodeManifestEdit(std::string_view json) {
     RETURN_IF_ERROR(ReadSegments(add, &e.segments));
   } else if (op == "drop_dataset") {
     e.op = ManifestEdit::Op::kDropDataset;
+  } else if (op == "tier_segments") {
+    e.op = ManifestEdit::Op::kTierSegments;
+    simdjson::dom::array segs;
+    if (root["segments"].get(segs)) return Corrupt("tier_segments lacks a field");
+    for (simdjson::dom::element t : segs) {
+      TieredSegment ts;
+      std::string_view sid, target, key;
+      if (t["segment"].get(sid) || !ParseInt(sid, &ts.id, 16) || t["target"].get(target) ||
+          t["key"].get(key) || target.empty() || key.empty())
+        return Corrupt("bad tier_segments entry");
+      ts.target = std::string(target);
+      ts.key = std::string(key);
+      e.tiered.push_back(std::move(ts));
+    }
+  } else if (op == "set_storage_target") {
+    e.op = ManifestEdit::Op::kSetStorageTarget;
+    std::string_view target;
+    if (root["target"].get(target)) return Corrupt("set_storage_target lacks a field");
+    e.storage_target = std::string(target);
   } else if (op == "add_segments") {
     e.op = ManifestEdit::Op::kAddSegments;
     simdjson::dom::array segs, keys;
@@ -329,6 +392,19 @@ absl::Status Manifest::Apply(const ManifestEdit& e) {
     case ManifestEdit::Op::kDropDataset:
       if (datasets_.erase(e.dataset_id) == 0) return Corrupt("drop_dataset of an unknown dataset");
       return absl::OkStatus();
+    case ManifestEdit::Op::kTierSegments: {
+      auto it = datasets_.find(e.dataset_id);
+      if (it == datasets_.end()) return Corrupt("tier_segments for an unknown dataset");
+      if (!TierInList(&it->second.segments, e.tiered))
+        return Corrupt("tier_segments names a segment the dataset does not have");
+      return absl::OkStatus();
+    }
+    case ManifestEdit::Op::kSetStorageTarget: {
+      auto it = datasets_.find(e.dataset_id);
+      if (it == datasets_.end()) return Corrupt("set_storage_target for an unknown dataset");
+      it->second.storage_target = e.storage_target;
+      return absl::OkStatus();
+    }
     case ManifestEdit::Op::kAddSegments: {
       auto it = datasets_.find(e.dataset_id);
       if (it == datasets_.end()) return Corrupt("add_segments for an unknown dataset");
@@ -411,6 +487,12 @@ absl::Status Manifest::WriteSnapshot(uint64_t number, int64_t key_ttl_ns) {
       retention.retention = meta.retention;
       RETURN_IF_ERROR(log->AddRecord(wal::RecordType::kManifestEdit, next_seq_++,
                                      EncodeManifestEdit(retention)));
+    }
+    if (!meta.storage_target.empty()) {
+      ManifestEdit target{ManifestEdit::Op::kSetStorageTarget, id};
+      target.storage_target = meta.storage_target;
+      RETURN_IF_ERROR(
+          log->AddRecord(wal::RecordType::kManifestEdit, next_seq_++, EncodeManifestEdit(target)));
     }
     if (meta.segments.empty() && meta.keys.empty() && meta.sealed_through_seq == 0) continue;
     ManifestEdit add{ManifestEdit::Op::kAddSegments, id};

@@ -20,6 +20,12 @@
 //     one atomic edit. The added segments take the list position of the last
 //     removed one, so the list stays in write order (dedup's "last" relies on it).
 //   {"op":"drop_dataset","id":"<16 hex>"}
+//   {"op":"tier_segments","id":"<16 hex>","segments":[{"segment":"<16 hex>",
+//    "target":"<storage target id>","key":"<object key>"},...]}
+//     The listed segments now live in object storage (uploaded and verified
+//     before this edit); their local files go. Segment entries of remote
+//     segments carry the same "target" and "key" members.
+//   {"op":"set_storage_target","id":"<16 hex>","target":"<id>"}   ("": the default)
 //   {"op":"add_segments","id":"<16 hex>","sealedThroughSeq":<WAL seq>,
 //    "segments":[{"segment":"<16 hex>","partitionStart":<ns>,"rows":n,"bytes":n,
 //                 "minTs":<ns>,"maxTs":<ns>,"level":0}],
@@ -53,6 +59,9 @@ namespace timestore {
 
 // A segment as the manifest lists it; the file is
 // <root>/datasets/<dataset id>/<partition start>/<segment id>.tseg.
+// A remote segment (target non-empty) is the object `key` in that storage
+// target, with its footer kept locally beside where the file was
+// (<segment id>.tfoot).
 struct SegmentRecord {
   uint64_t id = 0;
   int64_t partition_start = 0;
@@ -61,6 +70,10 @@ struct SegmentRecord {
   int64_t min_ts = 0;
   int64_t max_ts = 0;
   uint32_t level = 0;
+  std::string target;  // empty: a local file
+  std::string key;     // the object's key in `target`
+
+  bool remote() const { return !target.empty(); }
 };
 
 // Rows with equal key columns and equal timestamp collapse to one.
@@ -94,6 +107,14 @@ struct DatasetMeta {
   std::vector<std::string> segment_by;
   std::optional<DedupSettings> dedup;
   RetentionSettings retention;
+  std::string storage_target;  // empty: the server's default target
+};
+
+// Where one segment went: tier_segments.
+struct TieredSegment {
+  uint64_t id = 0;
+  std::string target;
+  std::string key;
 };
 
 struct ManifestEdit {
@@ -104,7 +125,9 @@ struct ManifestEdit {
     kSetSettings,
     kSetRetention,
     kReplaceSegments,
-    kDropDataset
+    kDropDataset,
+    kTierSegments,
+    kSetStorageTarget
   };
   ManifestEdit() = default;
   ManifestEdit(Op o, uint64_t id) : op(o), dataset_id(id) {}
@@ -128,6 +151,10 @@ struct ManifestEdit {
   std::vector<SegmentRecord> segments;
   std::vector<IdempotencyInfo> keys;
   std::vector<uint64_t> remove;
+  // kTierSegments
+  std::vector<TieredSegment> tiered;
+  // kSetStorageTarget
+  std::string storage_target;
 };
 
 std::string EncodeManifestEdit(const ManifestEdit& edit);
@@ -139,6 +166,8 @@ std::string DatasetIdString(uint64_t id);
 // nothing is removed). False when a removed id is not in the list.
 bool ReplaceInList(std::vector<SegmentRecord>* list, const std::vector<uint64_t>& remove,
                    const std::vector<SegmentRecord>& add);
+// Applies a tier_segments edit; false when a segment is not in the list.
+bool TierInList(std::vector<SegmentRecord>* list, const std::vector<TieredSegment>& tiered);
 
 // Thread-safe.
 class Manifest {

@@ -1,8 +1,8 @@
 #include "engine/schema.h"
 
 #include "common/json_writer.h"
-#include "common/strings.h"
 #include "common/status_util.h"
+#include "common/strings.h"
 
 namespace timestore {
 

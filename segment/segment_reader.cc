@@ -263,9 +263,16 @@ absl::StatusOr<SegmentMeta> ParseTrailerAndFooter(
 
 absl::StatusOr<std::shared_ptr<const SegmentReader>> SegmentReader::Open(Env* env,
                                                                          const std::string& path) {
+  ASSIGN_OR_RETURN(std::unique_ptr<RandomAccessFile> file, env->NewRandomAccessFile(path));
+  return Open(std::move(file));
+}
+
+absl::StatusOr<std::shared_ptr<const SegmentReader>> SegmentReader::Open(
+    std::unique_ptr<RandomAccessFile> file) {
   std::shared_ptr<SegmentReader> r(new SegmentReader());
-  r->path_ = path;
-  ASSIGN_OR_RETURN(r->file_, env->NewRandomAccessFile(path));
+  r->path_ = file->path();
+  r->file_ = std::move(file);
+  const std::string& path = r->path_;
   const uint64_t size = r->file_->Size();
   if (size < kHeaderSize + kTrailerSize) {
     return Corrupt(path, 0, StrCat("file of ", size, " bytes is too short for a segment"));
@@ -297,14 +304,16 @@ absl::StatusOr<std::shared_ptr<const SegmentReader>> SegmentReader::FromBytes(st
   return std::shared_ptr<const SegmentReader>(std::move(r));
 }
 
-absl::Status SegmentReader::Fetch(std::span<RandomAccessFile::ReadRequest> reqs) const {
-  if (file_ != nullptr) return file_->ReadMany(reqs);
+absl::Status SegmentReader::Fetch(std::span<RandomAccessFile::ReadRequest> reqs,
+                                  IoStats* io) const {
+  if (file_ != nullptr) return file_->ReadManyCounted(reqs, io);
   for (auto& r : reqs) r.out->assign(bytes_.data() + r.offset, r.length);
   return absl::OkStatus();
 }
 
 absl::StatusOr<std::vector<std::vector<ColumnVector>>> SegmentReader::ReadBlocks(
-    std::span<const size_t> blocks, std::span<const int> columns, uint64_t* bytes_read) const {
+    std::span<const size_t> blocks, std::span<const int> columns, uint64_t* bytes_read,
+    IoStats* io) const {
   std::vector<std::string> buffers(blocks.size() * columns.size());
   std::vector<RandomAccessFile::ReadRequest> reqs;
   reqs.reserve(buffers.size());
@@ -320,14 +329,30 @@ absl::StatusOr<std::vector<std::vector<ColumnVector>>> SegmentReader::ReadBlocks
       if (bytes_read != nullptr) *bytes_read += b.length;
     }
   }
-  RETURN_IF_ERROR(Fetch(reqs));
+  RETURN_IF_ERROR(Fetch(reqs, io));
   std::vector<std::vector<ColumnVector>> out(blocks.size());
   for (size_t i = 0; i < blocks.size(); ++i) {
     for (size_t k = 0; k < columns.size(); ++k) {
       const ColumnInfo& col = meta_.columns[columns[k]];
-      ASSIGN_OR_RETURN(ColumnVector v, DecodeBlock(path_, col.blocks[blocks[i]], col.type,
-                                                   buffers[i * columns.size() + k]));
-      out[i].push_back(std::move(v));
+      const BlockInfo& b = col.blocks[blocks[i]];
+      auto v = DecodeBlock(path_, b, col.type, buffers[i * columns.size() + k]);
+      if (!v.ok() && file_ != nullptr && file_->IsRemote()) {
+        // A damaged copy must not be served again (the block cache keeps
+        // remote blocks). The block is fetched once more from the store: a
+        // transfer that went wrong heals, a damaged object fails again.
+        file_->DropCached(b.offset, b.length);
+        std::string again;
+        RandomAccessFile::ReadRequest req{b.offset, b.length, &again};
+        RETURN_IF_ERROR(Fetch(std::span(&req, 1), io));
+        v = DecodeBlock(path_, b, col.type, again);
+      }
+      if (!v.ok()) {
+        if (file_ != nullptr) file_->DropCached(b.offset, b.length);
+        return absl::Status(v.status().code(),
+                            StrCat(ToStd(v.status().message()), " (column ", col.name, ", block ",
+                                   blocks[i], ")"));
+      }
+      out[i].push_back(*std::move(v));
     }
   }
   return out;

@@ -85,6 +85,9 @@ class SegmentReader {
  public:
   static absl::StatusOr<std::shared_ptr<const SegmentReader>> Open(Env* env,
                                                                    const std::string& path);
+  // Over an open file (a remote segment's RemoteFile); messages name file->path().
+  static absl::StatusOr<std::shared_ptr<const SegmentReader>> Open(
+      std::unique_ptr<RandomAccessFile> file);
   // For tests and fuzzers: a reader over bytes in memory.
   static absl::StatusOr<std::shared_ptr<const SegmentReader>> FromBytes(std::string path,
                                                                         std::string bytes);
@@ -93,10 +96,15 @@ class SegmentReader {
   const std::string& path() const { return path_; }
 
   // Decodes `columns` (indices into meta().columns) of `blocks`; result[b][c].
-  // `bytes_read` (optional) adds the bytes fetched.
+  // `bytes_read` (optional) adds the bytes of the blocks; `io` (optional)
+  // what reading them cost (local bytes, remote requests, cache hits). A block
+  // that fails its checksum is DataLoss naming the file, column, block and
+  // offset, and a cached copy of it is dropped.
   absl::StatusOr<std::vector<std::vector<ColumnVector>>> ReadBlocks(
       std::span<const size_t> blocks, std::span<const int> columns,
-      uint64_t* bytes_read = nullptr) const;
+      uint64_t* bytes_read = nullptr, IoStats* io = nullptr) const;
+  // True when the segment's blocks live in object storage.
+  bool remote() const { return file_ != nullptr && file_->IsRemote(); }
 
   // Reads and decodes every block of every column; the first damage found.
   absl::Status Verify() const;
@@ -106,7 +114,7 @@ class SegmentReader {
 
  private:
   SegmentReader() = default;
-  absl::Status Fetch(std::span<RandomAccessFile::ReadRequest> reqs) const;
+  absl::Status Fetch(std::span<RandomAccessFile::ReadRequest> reqs, IoStats* io = nullptr) const;
 
   std::string path_;
   SegmentMeta meta_;

@@ -670,7 +670,7 @@ TEST(PickerTest, TiersQuietAndContiguity) {
 TEST(ManifestEditTest, NewEditsRoundTrip) {
   ManifestEdit r{ManifestEdit::Op::kReplaceSegments, 42};
   r.remove = {1, 2};
-  r.segments.push_back(SegmentRecord{3, 100, 5, 6, 7, 8, 1});
+  r.segments.push_back(SegmentRecord{3, 100, 5, 6, 7, 8, 1, "", ""});
   auto d = DecodeManifestEdit(EncodeManifestEdit(r));
   ASSERT_TRUE(d.ok());
   EXPECT_EQ(d->remove, r.remove);
@@ -696,8 +696,8 @@ TEST(ManifestEditTest, NewEditsRoundTrip) {
   ASSERT_TRUE(d.ok());
   EXPECT_FALSE(d->dedup.has_value());
 
-  std::vector<SegmentRecord> list = {{1}, {2}, {3}, {4}};
-  ASSERT_TRUE(ReplaceInList(&list, {2, 3}, {SegmentRecord{9}}));
+  std::vector<SegmentRecord> list = {{.id = 1}, {.id = 2}, {.id = 3}, {.id = 4}};
+  ASSERT_TRUE(ReplaceInList(&list, {2, 3}, {SegmentRecord{.id = 9}}));
   ASSERT_EQ(list.size(), 3u);
   EXPECT_EQ(list[1].id, 9u) << "the output takes the place of the last input";
   EXPECT_FALSE(ReplaceInList(&list, {7}, {}));

@@ -139,6 +139,7 @@ TEST_F(VerifyTest, FlippedSegmentByteIsReportedWithFileAndOffset) {
   auto reader = segment::SegmentReader::Open(Env::Default(), seg);
   ASSERT_TRUE(reader.ok());
   const segment::BlockInfo b = (*reader)->meta().columns[1].blocks[0];
+  const std::string column = (*reader)->meta().columns[1].name;
   reader->reset();
   FlipByte(seg, b.offset + b.length / 2);
   const auto before = Snapshot();
@@ -151,7 +152,7 @@ TEST_F(VerifyTest, FlippedSegmentByteIsReportedWithFileAndOffset) {
   EXPECT_EQ(f->status.code(), absl::StatusCode::kDataLoss);
   const std::string line = FormatVerifiedFile(*f);
   EXPECT_EQ(line, StrCat(seg, ": CORRUPT: corrupt segment at offset ", b.offset,
-                         ": block checksum mismatch"));
+                         ": block checksum mismatch (column ", column, ", block 0)"));
   const std::string summary = FormatVerifySummary(r);
   EXPECT_NE(summary.find(StrCat("1 CORRUPT: ", seg)), std::string::npos) << summary;
   // Every other file still reads ok.

@@ -1,0 +1,249 @@
+// Engine start-up: the manifest, the segment files it lists (strays removed),
+// then a replay of the write-ahead log.
+#include <chrono>
+#include <map>
+#include <random>
+
+#include "absl/container/flat_hash_set.h"
+#include "common/crash_point.h"
+#include "common/status_macros.h"
+#include "common/status_util.h"
+#include "common/strings.h"
+#include "common/time_util.h"
+#include "engine/dedup.h"
+#include "engine/engine.h"
+#include "engine/engine_internal.h"
+#include "engine/query_executor.h"
+#include "engine/row_compare.h"
+#include "spdlog/spdlog.h"
+
+namespace timestore {
+using engine_internal::NotFound;
+using engine_internal::WalDir;
+
+// Opens exactly the segments the manifest lists; a listed file that is missing
+// or damaged stops start-up (DataLoss naming it). Files nobody lists are the
+// leftovers of a seal that crashed before its manifest edit: reported, removed.
+absl::Status Engine::OpenSegments(Dataset* ds, const DatasetMeta& meta) {
+  std::vector<SegmentPtr> segs;
+  absl::flat_hash_set<std::string> listed;
+  for (const SegmentRecord& r : meta.segments) {
+    auto h = std::make_shared<SegmentHandle>();
+    h->record = r;
+    h->path = SegmentPath(meta.id, r.partition_start, r.id);
+    h->env = env_;
+    auto reader = segment::SegmentReader::Open(env_, h->path);
+    if (!reader.ok()) {
+      return absl::DataLossError(StrCat("dataset ", meta.slug, ": segment listed in the manifest ",
+                                        "cannot be opened: ", reader.status().message()));
+    }
+    h->reader = *std::move(reader);
+    listed.insert(h->path);
+    segs.push_back(std::move(h));
+  }
+  const std::string dir = JoinPath(JoinPath(options_.root, "datasets"), DatasetIdString(meta.id));
+  if (env_->FileExists(dir)) {
+    ASSIGN_OR_RETURN(std::vector<std::string> parts, env_->ListDir(dir));
+    for (const auto& part : parts) {
+      auto files = env_->ListDir(JoinPath(dir, part));
+      if (!files.ok()) continue;
+      for (const auto& f : *files) {
+        std::string path = JoinPath(JoinPath(dir, part), f);
+        if (listed.contains(path)) continue;
+        spdlog::warn(
+            "stray file {} is not in the manifest (a seal interrupted before its "
+            "manifest edit); removing it",
+            path);
+        (void)env_->RemoveFile(path);
+      }
+    }
+  }
+  std::lock_guard<std::mutex> l(ds->version_mu_);
+  ds->segments_ = std::move(segs);
+  ds->sealed_through_seq_ = meta.sealed_through_seq;
+  return absl::OkStatus();
+}
+
+// Directories under datasets/ that no dataset owns: a delete whose files were
+// still in use at shutdown, or a crash during one.
+void engine_internal::RemoveTree(Env* env, const std::string& path) {
+  auto names = env->ListDir(path);
+  if (names.ok()) {
+    for (const auto& n : *names) RemoveTree(env, JoinPath(path, n));
+  }
+  (void)env->RemoveFile(path);
+  (void)env->RemoveDir(path);
+}
+
+absl::Status Engine::Recover() {
+  auto t0 = std::chrono::steady_clock::now();
+  RETURN_IF_ERROR(env_->CreateDirs(options_.root));
+  audit_ = AuditLog::Open(env_, JoinPath(options_.root, "audit.log"));  // never fails
+  ASSIGN_OR_RETURN(manifest_, Manifest::Open(env_, options_.root, options_.idempotency_ttl_ns));
+  {
+    const int64_t now = NowNanos();
+    for (const auto& [id, meta] : manifest_->datasets()) {
+      auto ds = std::make_shared<Dataset>(id, meta.slug, std::make_shared<Schema>(meta.schema),
+                                          meta.created_ns, meta.partition_interval_ns);
+      RETURN_IF_ERROR(OpenSegments(ds.get(), meta));
+      {
+        std::lock_guard<std::mutex> l(ds->mu_);
+        ds->segment_by_ = meta.segment_by;
+        ds->dedup_ = meta.dedup;
+        ds->retention_ = meta.retention;
+      }
+      {
+        std::lock_guard<std::mutex> l(ds->mu_);
+        for (const IdempotencyInfo& k : meta.keys) {
+          if (now - k.created_ns > options_.idempotency_ttl_ns) continue;
+          Dataset::IdempotencyEntry e{k.request_hash, k.created_ns, false, k.answer, 0, true};
+          ds->idempotency_[k.key] = e;
+        }
+        for (const SegmentRecord& r : meta.segments) {
+          if (r.rows > 0) ds->reserved_max_ts_ = std::max(ds->reserved_max_ts_, r.max_ts);
+        }
+        int64_t wm = ds->reserved_max_ts_;
+        ds->applied_max_ts_.store(wm, std::memory_order_release);
+      }
+      std::unique_lock<std::shared_mutex> l(datasets_mu_);
+      by_slug_[meta.slug] = ds;
+      by_id_[id] = ds;
+    }
+    const std::string dir = JoinPath(options_.root, "datasets");
+    if (auto names = env_->ListDir(dir); names.ok()) {
+      for (const auto& n : *names) {
+        uint64_t id = 0;
+        if (ParseInt(n, &id, 16) && manifest_->datasets().count(id)) continue;
+        spdlog::warn("removing {}: no dataset in the manifest owns it (a deleted dataset)",
+                     JoinPath(dir, n));
+        engine_internal::RemoveTree(env_, JoinPath(dir, n));
+      }
+    }
+  }
+
+  const std::string wal_dir = WalDir(options_.root);
+  RETURN_IF_ERROR(env_->CreateDirs(wal_dir));
+  ASSIGN_OR_RETURN(std::vector<std::string> names, env_->ListDir(wal_dir));
+  std::vector<uint64_t> numbers;
+  for (const auto& n : names) {
+    if (uint64_t num = wal::ParseWalFileName(n)) numbers.push_back(num);
+  }
+  std::sort(numbers.begin(), numbers.end());
+  uint64_t last_seq = 0;
+  uint64_t skipped_records = 0;
+  std::map<uint64_t, uint64_t> file_last_seq;
+  const int64_t now = NowNanos();
+  for (size_t i = 0; i < numbers.size(); ++i) {
+    const bool last = i + 1 == numbers.size();
+    const std::string path = JoinPath(wal_dir, wal::WalFileName(numbers[i]));
+    wal::TailPolicy policy =
+        options_.wal_recovery == wal::TailPolicy::kTruncate
+            ? wal::TailPolicy::kTruncate
+            : (last ? wal::TailPolicy::kTornTailOnly : wal::TailPolicy::kStrict);
+    auto log = wal::ReadLog(env_, path, wal::kWalMagic, policy);
+    if (!log.ok()) {
+      return absl::DataLossError(StrCat(
+          "write-ahead log recovery failed: ", log.status().message(),
+          ". The data before that offset is intact. Inspect it with `timestore wal-dump ", path,
+          "`; to start anyway, dropping everything from the corrupt record on, set "
+          "TIMESTORE_WAL_RECOVERY=truncate (or --wal-recovery=truncate)."));
+    }
+    ++recovery_.wal_files;
+    file_last_seq[numbers[i]] = log->records.empty() ? 0 : log->records.back().seq;
+    for (const wal::LogRecord& r : log->records) {
+      last_seq = std::max(last_seq, r.seq);
+      if (r.type != wal::RecordType::kRowBatch) continue;
+      auto rec = DecodeBatchRecord(r.payload);
+      if (!rec.ok()) {
+        return absl::DataLossError(
+            StrCat(path, " at offset ", r.offset, ": ", rec.status().message()));
+      }
+      std::shared_ptr<Dataset> ds;
+      {
+        std::shared_lock<std::shared_mutex> l(datasets_mu_);
+        auto it = by_id_.find(rec->dataset_id);
+        if (it != by_id_.end()) ds = it->second;
+      }
+      if (ds == nullptr) {
+        // A deleted dataset's rows (its WAL files were not obsolete yet).
+        ++skipped_records;
+        continue;
+      }
+      {
+        // Already in a segment: sealed before the crash.
+        std::lock_guard<std::mutex> l(ds->version_mu_);
+        if (r.seq <= ds->sealed_through_seq_) continue;
+      }
+      SchemaPtr schema = ds->schema();
+      const Chunk& c = *rec->chunk;
+      if (c.columns.size() > schema->fields.size() || c.time_index != schema->time_index()) {
+        return absl::DataLossError(StrCat(path, " at offset ", r.offset,
+                                          ": row batch does not match the schema of "
+                                          "dataset ",
+                                          ds->slug()));
+      }
+      for (size_t k = 0; k < c.columns.size(); ++k) {
+        if (c.columns[k].type != schema->fields[k].type) {
+          return absl::DataLossError(
+              StrCat(path, " at offset ", r.offset, ": column ", schema->fields[k].name,
+                     " has type ", ColumnTypeName(c.columns[k].type), " in the log but ",
+                     ColumnTypeName(schema->fields[k].type), " in the schema"));
+        }
+      }
+      if (rec->idempotency && now - rec->idempotency->created_ns > options_.idempotency_ttl_ns)
+        rec->idempotency.reset();
+      {
+        std::lock_guard<std::mutex> l(ds->mu_);
+        ds->reserved_max_ts_ =
+            std::max(ds->reserved_max_ts_, c.rows ? c.max_ts : ds->reserved_max_ts_);
+      }
+      Apply(ds.get(), *rec, r.seq);
+      ++recovery_.records;
+      recovery_.rows += c.rows;
+    }
+    if (log->dropped_bytes > 0) {
+      recovery_.dropped_bytes += log->dropped_bytes;
+      recovery_.dropped_detail = StrCat(path, ": ", log->drop_reason);
+      spdlog::warn(
+          "WAL recovery dropped {} bytes of {} ({}); those requests were never "
+          "acknowledged",
+          log->dropped_bytes, path, log->drop_reason);
+      if (log->valid_bytes < wal::kFileHeaderSize) {
+        // Cut inside its own header (a crash while the file was created): it
+        // holds nothing, and as an older file it would no longer read cleanly.
+        RETURN_IF_ERROR(env_->RemoveFile(path));
+        RETURN_IF_ERROR(env_->SyncDir(wal_dir));
+        file_last_seq.erase(numbers[i]);
+      } else {
+        // Cut the tail, durably, so this file reads cleanly once it is no
+        // longer the newest.
+        RETURN_IF_ERROR(env_->TruncateFile(path, log->valid_bytes));
+        ASSIGN_OR_RETURN(auto f, env_->NewAppendableFile(path));
+        RETURN_IF_ERROR(f->Sync());
+        RETURN_IF_ERROR(f->Close());
+      }
+    }
+  }
+  if (skipped_records > 0) {
+    spdlog::info("WAL replay skipped {} record(s) of deleted datasets", skipped_records);
+  }
+  wal::WalOptions wo;
+  wo.dir = wal_dir;
+  wo.sync_mode = options_.wal_sync;
+  wo.sync_interval_ms = options_.wal_sync_interval_ms;
+  wo.max_file_bytes = options_.wal_max_file_bytes;
+  uint64_t next_file = numbers.empty() ? 1 : numbers.back() + 1;
+  // Sequence numbers continue after the highest ever used, including records
+  // whose WAL files were already deleted after sealing.
+  for (const auto& ds : ListDatasets()) {
+    std::lock_guard<std::mutex> l(ds->version_mu_);
+    last_seq = std::max(last_seq, ds->sealed_through_seq_);
+  }
+  applied_seq_.store(last_seq, std::memory_order_release);
+  ASSIGN_OR_RETURN(wal_,
+                   wal::WalWriter::Open(env_, wo, next_file, last_seq, std::move(file_last_seq)));
+  recovery_.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  return absl::OkStatus();
+}
+
+}  // namespace timestore

@@ -1,0 +1,364 @@
+// Engine queries: snapshot, pruning by time and zone maps, the footer shortcut
+// for lastpoint, block reads, then the executor.
+#include <chrono>
+#include <map>
+#include <random>
+
+#include "absl/container/flat_hash_set.h"
+#include "common/crash_point.h"
+#include "common/status_macros.h"
+#include "common/status_util.h"
+#include "common/strings.h"
+#include "common/time_util.h"
+#include "engine/dedup.h"
+#include "engine/engine.h"
+#include "engine/engine_internal.h"
+#include "engine/query_executor.h"
+#include "engine/row_compare.h"
+#include "spdlog/spdlog.h"
+
+namespace timestore {
+using engine_internal::NotFound;
+using engine_internal::WalDir;
+
+namespace {
+
+// Whether a block whose zone map is `b` may hold a row passing `f`. Only
+// comparisons that are false for null and NaN prune; anything uncertain keeps
+// the block.
+bool BlockMayMatch(const Filter& f, ColumnType type, const segment::BlockInfo& b,
+                   Precision precision) {
+  if (f.op == FilterOp::kIsNull) return b.null_count > 0;
+  if (b.null_count == b.rows) return false;  // every comparison with null is false
+  if (f.op == FilterOp::kIsNotNull || f.op == FilterOp::kNeq || !b.has_minmax) return true;
+  auto may = [&](auto lo, auto hi, auto v) {
+    switch (f.op) {
+      case FilterOp::kEq:
+      case FilterOp::kIn:
+        return v >= lo && v <= hi;
+      case FilterOp::kLt:
+        return lo < v;
+      case FilterOp::kLte:
+        return lo <= v;
+      case FilterOp::kGt:
+        return hi > v;
+      case FilterOp::kGte:
+        return hi >= v;
+      default:
+        return true;
+    }
+  };
+  for (const Literal& l : f.values) {
+    bool m = true;
+    switch (type) {
+      case ColumnType::kDouble:
+        if (l.kind == Literal::Kind::kInt) {
+          m = may(b.min_double, b.max_double, static_cast<double>(l.i));
+        } else if (l.kind == Literal::Kind::kDouble) {
+          m = may(b.min_double, b.max_double, l.d);
+        }
+        break;
+      case ColumnType::kInteger:
+        if (l.kind == Literal::Kind::kInt) {
+          m = may(b.min_int, b.max_int, l.i);
+        } else if (l.kind == Literal::Kind::kDouble) {
+          m = may(static_cast<long double>(b.min_int), static_cast<long double>(b.max_int),
+                  static_cast<long double>(l.d));
+        }
+        break;
+      case ColumnType::kTimestamp:
+        if (l.kind == Literal::Kind::kString) {
+          if (auto ts = ParseRfc3339(l.s); ts.ok()) m = may(b.min_int, b.max_int, *ts);
+        } else if (l.kind == Literal::Kind::kInt) {
+          if (auto ts = ScaleToNanos(l.i, precision); ts.ok()) m = may(b.min_int, b.max_int, *ts);
+        }
+        break;
+      case ColumnType::kString:
+        if (l.kind == Literal::Kind::kString) {
+          m = may(std::string_view(b.min_string), std::string_view(b.max_string),
+                  std::string_view(l.s));
+        }
+        break;
+      case ColumnType::kBoolean:
+        if (l.kind == Literal::Kind::kBool) m = may(b.min_int, b.max_int, int64_t{l.b ? 1 : 0});
+        break;
+    }
+    if (l.kind == Literal::Kind::kNull) m = false;  // comparing with null is false
+    if (m) return true;
+    if (f.op != FilterOp::kIn) return false;
+  }
+  return f.op != FilterOp::kIn;  // an empty in-list matches nothing
+}
+
+// The group column when `spec` asks only for the newest values per series
+// (lastpoint: a downsample without an interval, grouped by one string column,
+// of `last` of any columns and `max` of the time column, no filters), which a
+// segment's footer answers (SegmentMeta::series_last); -1 otherwise. Not with
+// dedup: a duplicate's null would hide an older value the footer still shows.
+int LatestPerSeriesKey(const QuerySpec& spec, const Schema& schema, bool dedup) {
+  if (dedup || !spec.downsample || spec.downsample->has_interval || !spec.filters.empty() ||
+      spec.downsample->group_by.size() != 1 || spec.downsample->aggregations.empty()) {
+    return -1;
+  }
+  const int key = schema.IndexOf(spec.downsample->group_by[0]);
+  if (key < 0 || schema.fields[key].type != ColumnType::kString) return -1;
+  for (const Aggregation& a : spec.downsample->aggregations) {
+    const bool last = a.fn == AggFn::kLast;
+    const bool max_time = a.fn == AggFn::kMax && a.column == schema.time_column;
+    if (!last && !max_time) return -1;
+  }
+  return key;
+}
+
+// The rows that carry a segment's newest values per series: per series, one
+// row at its newest time holding every needed column whose newest non-null
+// value is at that time (usually all of them), and one more row per distinct
+// older time for the columns whose newest value is older. `last` and
+// `max(time)` over these rows equal those over the segment's rows.
+ChunkPtr SeriesLastChunk(const segment::SegmentMeta& meta, const Schema& schema,
+                         const std::vector<int>& seg_col, const std::vector<bool>& need, int key) {
+  const int time = schema.time_index();
+  std::vector<int> value_cols;  // needed columns with a value in this segment
+  for (size_t c = 0; c < schema.fields.size(); ++c) {
+    const int ci = static_cast<int>(c);
+    if (ci != time && ci != key && need[c] && seg_col[c] >= 0) value_cols.push_back(ci);
+  }
+  std::vector<ColumnBuilder> cols;
+  for (const Field& f : schema.fields) cols.emplace_back(f.type);
+  std::vector<int64_t> times;  // distinct row times of one series, newest first
+  for (const segment::SeriesLast& s : meta.series_last) {
+    times.assign(1, s.last_ts);
+    for (int c : value_cols) {
+      const auto& v = s.values[seg_col[c]];
+      if (v.has && std::find(times.begin(), times.end(), v.ts) == times.end())
+        times.push_back(v.ts);
+    }
+    for (int64_t ts : times) {
+      for (size_t i = 0; i < cols.size(); ++i) {
+        const int c = static_cast<int>(i);
+        if (c == time) {
+          cols[i].AppendInt(ts);
+          continue;
+        }
+        if (c == key) {
+          s.key_null ? cols[i].AppendNull() : cols[i].AppendString(s.key);
+          continue;
+        }
+        const bool value =
+            need[i] && seg_col[i] >= 0 && s.values[seg_col[i]].has && s.values[seg_col[i]].ts == ts;
+        if (!value) {
+          cols[i].AppendNull();
+          continue;
+        }
+        const segment::SeriesLast::Value& v = s.values[seg_col[i]];
+        switch (schema.fields[i].type) {
+          case ColumnType::kDouble:
+            cols[i].AppendDouble(v.double_value);
+            break;
+          case ColumnType::kString:
+            cols[i].AppendString(v.string_value);
+            break;
+          case ColumnType::kBoolean:
+            cols[i].AppendBool(v.int_value != 0);
+            break;
+          default:
+            cols[i].AppendInt(v.int_value);
+        }
+      }
+    }
+  }
+  auto chunk = std::make_shared<Chunk>();
+  chunk->time_index = time;
+  for (auto& b : cols) chunk->columns.push_back(b.Finish());
+  chunk->rows = static_cast<uint32_t>(chunk->columns[time].size());
+  chunk->ComputeStats();
+  return chunk;
+}
+
+// The dataset columns a query reads.
+std::vector<bool> NeededColumns(const QuerySpec& spec, const Schema& schema) {
+  std::vector<bool> need(schema.fields.size(), false);
+  auto mark = [&](const std::string& name) {
+    int i = schema.IndexOf(name);
+    if (i >= 0) need[i] = true;
+  };
+  mark(schema.time_column);
+  for (const auto& f : spec.filters) mark(f.column);
+  if (spec.downsample) {
+    for (const auto& g : spec.downsample->group_by) mark(g);
+    for (const auto& a : spec.downsample->aggregations) mark(a.column);
+  } else if (spec.columns) {
+    for (const auto& c : *spec.columns) mark(c);
+  } else {
+    need.assign(need.size(), true);
+  }
+  return need;
+}
+
+}  // namespace
+
+// The latest buckets first: a downsample over time alone, newest first,
+// with a limit (TSBS groupby-orderby-limit: "the 5 latest minutes", often
+// with no lower bound) needs only the last few buckets that hold data. It is
+// run over the `limit` latest buckets, then 4x, 16x ... as many, until the
+// window yields `limit` rows or covers the whole range. Windows start on a
+// bucket boundary, so every bucket they hold is complete and equals the one
+// the full query computes.
+absl::StatusOr<QueryResult> Engine::Query(std::string_view slug, QuerySpec spec) {
+  if (spec.downsample && spec.downsample->has_interval && spec.downsample->interval_ns > 0 &&
+      spec.downsample->group_by.empty() && spec.descending && spec.limit > 0 &&
+      spec.limit <= 100'000 && spec.end > spec.start) {
+    const int64_t iv = spec.downsample->interval_ns;
+    // Windows never reach below the oldest stored row: once one would, the
+    // full query runs (so a range with fewer than `limit` buckets of data
+    // costs at most the windows below the data's start, then one full query).
+    int64_t data_min = std::numeric_limits<int64_t>::max();
+    if (auto ds = GetDataset(slug)) {
+      for (const SegmentPtr& seg : ds->segments())
+        if (seg->record.rows > 0) data_min = std::min(data_min, seg->record.min_ts);
+      if (auto hot = ds->hot_min_ts()) data_min = std::min(data_min, *hot);
+    }
+    const int64_t floor = std::max(spec.start, data_min);
+    const int64_t last_bucket = FloorToMultiple(spec.end - 1, iv);
+    for (__int128 span = spec.limit;; span *= 4) {
+      const __int128 from = static_cast<__int128>(last_bucket) - (span - 1) * iv;
+      if (from <= floor) break;  // the window would hold all the rows in range
+      QuerySpec window = spec;
+      window.start = static_cast<int64_t>(from);
+      ASSIGN_OR_RETURN(QueryResult r, QueryOnce(slug, std::move(window)));
+      if (r.rows >= spec.limit) return r;
+    }
+  }
+  return QueryOnce(slug, std::move(spec));
+}
+
+absl::StatusOr<QueryResult> Engine::QueryOnce(std::string_view slug, QuerySpec spec) {
+  auto ds = GetDataset(slug);
+  if (ds == nullptr) return NotFound(slug);
+  SchemaPtr schema = ds->schema();
+  RETURN_IF_ERROR(ValidateQuery(&spec, *schema));
+  // One consistent snapshot: segments, then the segment being sealed, then
+  // the active rows. A seal swaps frozen rows for segments under the same lock.
+  std::vector<SegmentPtr> segments;
+  std::vector<ChunkPtr> hot;
+  uint64_t hot_rows = 0;
+  {
+    std::lock_guard<std::mutex> l(ds->version_mu_);
+    segments = ds->segments_;
+    if (ds->frozen_) {
+      hot = ds->frozen_->Snapshot();
+      hot_rows += ds->frozen_->rows();
+    }
+    auto active = ds->active_->Snapshot();
+    hot.insert(hot.end(), active.begin(), active.end());
+    hot_rows += ds->active_->rows();
+  }
+  std::vector<bool> need = NeededColumns(spec, *schema);
+  // Merge on read: duplicates are dropped before filtering, so a block may be
+  // skipped only for its time range or a filter on a key column (a row's
+  // duplicates share those values); other filters could hide the winner.
+  const std::optional<DedupPlan> dedup = MakeDedupPlan(ds->dedup(), *schema);
+  std::vector<bool> prunable(schema->fields.size(), true);
+  if (dedup) {
+    prunable.assign(schema->fields.size(), false);
+    prunable[dedup->time_index] = true;
+    for (int k : dedup->key_columns) need[k] = prunable[k] = true;
+  }
+  std::vector<ChunkPtr> chunks;
+  QueryStats seg_stats;
+  absl::flat_hash_set<int64_t> partitions;
+  const int last_key = LatestPerSeriesKey(spec, *schema, dedup.has_value());
+  for (const SegmentPtr& seg : segments) {
+    const segment::SegmentMeta& meta = seg->reader->meta();
+    if (meta.rows == 0 || meta.max_ts < spec.start || meta.min_ts >= spec.end) {
+      ++seg_stats.segments_pruned;
+      continue;
+    }
+    // Dataset column -> segment column (by name; a column added after the
+    // segment was written, or whose type differs, reads as null).
+    std::vector<int> seg_col(schema->fields.size(), -1);
+    std::vector<int> read_cols;
+    std::vector<int> read_targets;
+    for (size_t i = 0; i < schema->fields.size(); ++i) {
+      int sc = meta.ColumnIndex(schema->fields[i].name);
+      if (sc >= 0 && meta.columns[sc].type != schema->fields[i].type) sc = -1;
+      seg_col[i] = sc;
+      if (need[i] && sc >= 0) {
+        read_cols.push_back(sc);
+        read_targets.push_back(static_cast<int>(i));
+      }
+    }
+    // "The newest values per series" from the footer alone, when the whole
+    // segment is in range and it is sorted by that series column.
+    if (last_key >= 0 && !meta.series_last.empty() && meta.sort_key.size() == 2 &&
+        meta.sort_key[0] == schema->fields[last_key].name && seg_col[last_key] >= 0 &&
+        meta.min_ts >= spec.start && meta.max_ts < spec.end) {
+      ++seg_stats.segments_scanned;
+      partitions.insert(meta.partition_start);
+      chunks.push_back(SeriesLastChunk(meta, *schema, seg_col, need, last_key));
+      continue;
+    }
+    const auto& time_blocks = meta.columns[meta.time_column].blocks;
+    std::vector<size_t> blocks;
+    for (size_t b = 0; b < time_blocks.size(); ++b) {
+      const auto& tb = time_blocks[b];
+      if (tb.max_int < spec.start || tb.min_int >= spec.end) continue;
+      bool keep = true;
+      for (const auto& f : spec.filters) {
+        if (!prunable[f.index]) continue;
+        int sc = seg_col[f.index];
+        if (sc < 0) {
+          // Absent from this segment: every value is null.
+          keep = f.op == FilterOp::kIsNull;
+        } else {
+          keep =
+              BlockMayMatch(f, meta.columns[sc].type, meta.columns[sc].blocks[b], spec.precision);
+        }
+        if (!keep) break;
+      }
+      if (keep) blocks.push_back(b);
+    }
+    if (blocks.empty()) {
+      ++seg_stats.segments_pruned;
+      continue;
+    }
+    ++seg_stats.segments_scanned;
+    partitions.insert(meta.partition_start);
+    ASSIGN_OR_RETURN(auto decoded,
+                     seg->reader->ReadBlocks(blocks, read_cols, &seg_stats.bytes_read));
+    for (size_t k = 0; k < blocks.size(); ++k) {
+      auto chunk = std::make_shared<Chunk>();
+      chunk->rows = time_blocks[blocks[k]].rows;
+      chunk->time_index = schema->time_index();
+      chunk->columns.resize(schema->fields.size());
+      std::vector<bool> filled(schema->fields.size(), false);
+      for (size_t j = 0; j < read_cols.size(); ++j) {
+        chunk->columns[read_targets[j]] = std::move(decoded[k][j]);
+        filled[read_targets[j]] = true;
+      }
+      for (size_t i = 0; i < filled.size(); ++i) {
+        if (!filled[i])
+          chunk->columns[i] = ColumnVector::AllNull(schema->fields[i].type, chunk->rows);
+      }
+      chunk->min_ts = time_blocks[blocks[k]].min_int;
+      chunk->max_ts = time_blocks[blocks[k]].max_int;
+      chunks.push_back(std::move(chunk));
+    }
+  }
+  const size_t segment_chunks = chunks.size();
+  chunks.insert(chunks.end(), hot.begin(), hot.end());
+  if (dedup) chunks = DedupChunks(chunks, *dedup);
+  ASSIGN_OR_RETURN(QueryResult result, ExecuteQuery(spec, *schema, chunks));
+  // The executor counted every chunk; the segment blocks are reported apart.
+  result.stats.hot_chunks_scanned -=
+      std::min<uint64_t>(result.stats.hot_chunks_scanned, segment_chunks);
+  result.stats.segments_scanned = seg_stats.segments_scanned;
+  result.stats.segments_pruned = seg_stats.segments_pruned;
+  result.stats.partitions_scanned = partitions.size();
+  result.stats.bytes_read = seg_stats.bytes_read;
+  result.watermark = ds->watermark();
+  result.hot_rows = hot_rows;
+  return result;
+}
+
+}  // namespace timestore

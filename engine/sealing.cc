@@ -1,0 +1,235 @@
+// Sealing: in-memory rows to segment files, the manifest edit, WAL file
+// deletion, and the background sealer.
+#include <chrono>
+#include <map>
+#include <random>
+
+#include "absl/container/flat_hash_set.h"
+#include "common/crash_point.h"
+#include "common/status_macros.h"
+#include "common/status_util.h"
+#include "common/strings.h"
+#include "common/time_util.h"
+#include "engine/dedup.h"
+#include "engine/engine.h"
+#include "engine/engine_internal.h"
+#include "engine/query_executor.h"
+#include "engine/row_compare.h"
+#include "spdlog/spdlog.h"
+
+namespace timestore {
+using engine_internal::NotFound;
+using engine_internal::WalDir;
+
+absl::StatusOr<FlushResult> Engine::Flush(std::string_view slug) {
+  auto ds = GetDataset(slug);
+  if (ds == nullptr) return NotFound(slug);
+  ASSIGN_OR_RETURN(FlushResult r, Seal(ds.get()));
+  if (!r.retried_leftover) return r;
+  // That seal finished one a failed seal had left frozen; the rows that came
+  // in since are sealed too, so "flushed" means everything.
+  ASSIGN_OR_RETURN(FlushResult more, Seal(ds.get()));
+  r.rows += more.rows;
+  r.segments.insert(r.segments.end(), more.segments.begin(), more.segments.end());
+  r.sealed_through_seq = std::max(r.sealed_through_seq, more.sealed_through_seq);
+  r.wal_files_deleted += more.wal_files_deleted;
+  r.seconds += more.seconds;
+  return r;
+}
+
+absl::StatusOr<FlushResult> Engine::Seal(Dataset* ds) {
+  std::lock_guard<std::mutex> seal_lock(ds->seal_mu_);
+  auto t0 = std::chrono::steady_clock::now();
+  FlushResult result;
+  if (ds->deleted()) return result;
+  // Freeze: new rows go to a fresh active segment from here on. A frozen
+  // segment left by a failed seal is retried first.
+  std::shared_ptr<MemSegment> frozen;
+  {
+    std::lock_guard<std::mutex> l(ds->version_mu_);
+    if (!ds->frozen_) {
+      if (ds->active_->first_seq() == 0) return result;  // nothing applied
+      ds->frozen_ = ds->active_;
+      ds->active_ = std::make_shared<MemSegment>();
+    } else {
+      result.retried_leftover = true;
+    }
+    frozen = ds->frozen_;
+  }
+  const uint64_t sealed_seq = frozen->last_seq();
+  SchemaPtr schema = ds->schema();
+  std::vector<ChunkPtr> chunks = frozen->Snapshot();
+  // Duplicates within what is sealed now go here; those against older
+  // segments are resolved on read and by compaction.
+  if (auto plan = MakeDedupPlan(ds->dedup(), *schema)) chunks = DedupChunks(chunks, *plan);
+
+  // Split by partition, then order each partition by segmentBy, then time;
+  // the sort is stable, so rows equal in both keep their ingest order.
+  const int64_t interval = ds->partition_interval_ns() > 0 ? ds->partition_interval_ns()
+                                                           : options_.partition_interval_ns;
+  struct RowRef {
+    uint32_t chunk;
+    uint32_t row;
+  };
+  std::map<int64_t, std::vector<RowRef>> parts;
+  for (uint32_t ci = 0; ci < chunks.size(); ++ci) {
+    const int64_t* ts = chunks[ci]->timestamps();
+    for (uint32_t r = 0; r < chunks[ci]->rows; ++r) {
+      parts[FloorToMultiple(ts[r], interval)].push_back({ci, r});
+    }
+  }
+  const int time_index = schema->time_index();
+  std::vector<int> sort_cols;
+  for (const auto& name : ds->segment_by()) {
+    int i = schema->IndexOf(name);
+    if (i >= 0 && i != time_index) sort_cols.push_back(i);
+  }
+  ManifestEdit edit(ManifestEdit::Op::kAddSegments, ds->id());
+  edit.sealed_through_seq = sealed_seq;
+  std::vector<SegmentPtr> handles;
+  for (auto& [start, rows] : parts) {
+    std::stable_sort(rows.begin(), rows.end(), [&](const RowRef& a, const RowRef& b) {
+      for (int col : sort_cols) {
+        int c =
+            CompareCells(chunks[a.chunk]->column(col), a.row, chunks[b.chunk]->column(col), b.row);
+        if (c != 0) return c < 0;
+      }
+      return chunks[a.chunk]->timestamps()[a.row] < chunks[b.chunk]->timestamps()[b.row];
+    });
+    std::vector<ColumnVector> columns;
+    columns.reserve(schema->fields.size());
+    for (size_t col = 0; col < schema->fields.size(); ++col) {
+      ColumnBuilder b(schema->fields[col].type);
+      for (const RowRef& r : rows) {
+        const ColumnVector* v = chunks[r.chunk]->column(static_cast<int>(col));
+        if (v == nullptr || v->all_null) {
+          b.AppendNull();
+        } else {
+          b.AppendFrom(*v, r.row);
+        }
+      }
+      columns.push_back(b.Finish());
+    }
+    segment::SegmentContents contents;
+    contents.dataset_id = ds->id();
+    static thread_local std::mt19937_64 rng{std::random_device{}()};
+    contents.segment_id = rng();
+    contents.schema_version = schema->version;
+    contents.partition_start = start;
+    contents.partition_interval = interval;
+    contents.created_ns = NowNanos();
+    contents.time_column = static_cast<uint32_t>(time_index);
+    for (int c : sort_cols) contents.sort_key.push_back(schema->fields[c].name);
+    contents.sort_key.push_back(schema->time_column);
+    contents.rows = static_cast<uint32_t>(rows.size());
+    for (size_t col = 0; col < schema->fields.size(); ++col) {
+      contents.specs.push_back({schema->fields[col].name, schema->fields[col].type});
+      contents.columns.push_back(&columns[col]);
+    }
+    const std::string path = SegmentPath(ds->id(), start, contents.segment_id);
+    RETURN_IF_ERROR(env_->CreateDirs(DirName(path)));
+    RETURN_IF_ERROR(env_->SyncDir(DirName(DirName(path))));
+    ASSIGN_OR_RETURN(segment::WrittenSegment w,
+                     segment::WriteSegmentFile(env_, path, contents, options_.segment_options));
+    auto h = std::make_shared<SegmentHandle>();
+    h->record =
+        SegmentRecord{contents.segment_id, start, w.rows, w.bytes, w.min_ts, w.max_ts, 0, "", ""};
+    h->path = path;
+    h->env = env_;
+    ASSIGN_OR_RETURN(h->reader, segment::SegmentReader::Open(env_, path));
+    seal_bytes_.fetch_add(w.bytes, std::memory_order_relaxed);
+    edit.segments.push_back(h->record);
+    handles.push_back(std::move(h));
+    result.rows += rows.size();
+  }
+  // Keys of the sealed records move to the manifest, since their WAL files go.
+  std::vector<std::string> keys;
+  {
+    std::lock_guard<std::mutex> l(ds->mu_);
+    for (const auto& [key, e] : ds->idempotency_) {
+      if (e.pending || e.persisted || e.seq > sealed_seq) continue;
+      edit.keys.push_back(IdempotencyInfo{key, e.request_hash, e.created_ns, e.answer});
+      keys.push_back(key);
+    }
+  }
+  // The files are durable; this edit makes them visible to a restart.
+  RETURN_IF_ERROR(manifest_->LogEdit(edit));
+  {
+    std::lock_guard<std::mutex> l(ds->mu_);
+    for (const auto& k : keys) {
+      auto it = ds->idempotency_.find(k);
+      if (it != ds->idempotency_.end()) it->second.persisted = true;
+    }
+  }
+  {
+    std::lock_guard<std::mutex> l(ds->version_mu_);
+    ds->segments_.insert(ds->segments_.end(), handles.begin(), handles.end());
+    ds->frozen_.reset();
+    ds->sealed_through_seq_ = std::max(ds->sealed_through_seq_, sealed_seq);
+  }
+  seals_.fetch_add(1, std::memory_order_relaxed);
+  result.segments = edit.segments;
+  result.sealed_through_seq = sealed_seq;
+  RETURN_IF_ERROR(DeleteObsoleteWal(&result.wal_files_deleted));
+  result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  spdlog::info("dataset {}: sealed {} rows into {} segment(s) in {:.3f} s; {} WAL file(s) deleted",
+               ds->slug(), result.rows, result.segments.size(), result.seconds,
+               result.wal_files_deleted);
+  return result;
+}
+
+// A WAL file may go once every record in it is applied and, for each dataset,
+// sealed: safe = min(everything applied, first unsealed record of any dataset - 1).
+absl::Status Engine::DeleteObsoleteWal(int* deleted) {
+  uint64_t safe = applied_seq_.load(std::memory_order_acquire);
+  for (const auto& d : ListDatasets()) {
+    std::lock_guard<std::mutex> l(d->version_mu_);
+    uint64_t first = d->frozen_ ? d->frozen_->first_seq() : d->active_->first_seq();
+    if (first != 0) safe = std::min(safe, first - 1);
+  }
+  ASSIGN_OR_RETURN(*deleted, wal_->DeleteObsoleteFiles(safe));
+  return absl::OkStatus();
+}
+
+void Engine::SealerLoop() {
+  std::unique_lock<std::mutex> l(sealer_mu_);
+  while (!sealer_stop_) {
+    sealer_cv_.wait_for(l, std::chrono::milliseconds(50));
+    if (sealer_stop_) break;
+    l.unlock();
+    const int64_t now = NowNanos();
+    uint64_t total = 0;
+    std::shared_ptr<Dataset> largest;
+    uint64_t largest_bytes = 0;
+    for (const auto& ds : ListDatasets()) {
+      uint64_t bytes = ds->hot_bytes();
+      total += bytes;
+      if (bytes > largest_bytes) {
+        largest_bytes = bytes;
+        largest = ds;
+      }
+      uint64_t rows = ds->hot_rows();
+      int64_t first;
+      {
+        std::lock_guard<std::mutex> vl(ds->version_mu_);
+        first = ds->active_->first_append_ns();
+      }
+      bool due = rows >= options_.seal_max_rows ||
+                 (first != 0 && now - first >= options_.seal_max_age_ms * 1'000'000);
+      if (due) {
+        if (auto r = Seal(ds.get()); !r.ok()) {
+          spdlog::error("sealing dataset {} failed: {}", ds->slug(), ToStd(r.status().message()));
+        }
+      }
+    }
+    if (largest != nullptr && total > options_.memtable_max_bytes / 2) {
+      if (auto r = Seal(largest.get()); !r.ok()) {
+        spdlog::error("sealing dataset {} failed: {}", largest->slug(),
+                      ToStd(r.status().message()));
+      }
+    }
+    l.lock();
+  }
+}
+
+}  // namespace timestore
