@@ -7,11 +7,11 @@
 #include "absl/container/flat_hash_set.h"
 #include "common/crash_point.h"
 #include "common/status_macros.h"
+#include "common/status_util.h"
 #include "common/strings.h"
 #include "common/time_util.h"
 #include "compaction/merger.h"
 #include "engine/dedup.h"
-#include "common/status_util.h"
 #include "spdlog/spdlog.h"
 
 namespace timestore::compaction {
@@ -106,6 +106,9 @@ absl::StatusOr<CompactionSummary> Compactor::Compact(Dataset* ds, bool force,
         const auto& meta = seg->reader->meta();
         std::string sort_key;
         for (const auto& k : meta.sort_key) StrAppend(&sort_key, k, "\x1f");
+        // Segments in object storage are never merged (that would download
+        // them): a key of their own ends every run at them.
+        if (seg->remote()) sort_key = StrCat("\x1eremote:", seg->record.id);
         ps.push_back({seg->record.bytes, seg->record.rows, meta.created_ns, sort_key,
                       produced.contains(seg->record.id)});
       }

@@ -4,9 +4,9 @@
 #include <vector>
 
 #include "common/status_macros.h"
+#include "common/status_util.h"
 #include "common/strings.h"
 #include "common/time_util.h"
-#include "common/status_util.h"
 #include "spdlog/spdlog.h"
 
 namespace timestore::compaction {

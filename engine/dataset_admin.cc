@@ -5,6 +5,7 @@
 #include <random>
 
 #include "absl/container/flat_hash_set.h"
+#include "common/coding.h"
 #include "common/crash_point.h"
 #include "common/status_macros.h"
 #include "common/status_util.h"
@@ -239,6 +240,154 @@ absl::StatusOr<SegmentPtr> Engine::OpenSegment(const std::string& path,
   h->env = env_;
   ASSIGN_OR_RETURN(h->reader, segment::SegmentReader::Open(env_, path));
   return SegmentPtr(std::move(h));
+}
+
+int64_t Engine::EffectiveColdAfter(const Dataset& ds) const {
+  RetentionSettings r = ds.retention();
+  return r.cold_after ? r.cold_after->ns : options_.cold_after_default_ns;
+}
+
+std::string Engine::EffectiveStorageTarget(const Dataset& ds) const {
+  if (options_.targets == nullptr) return "";
+  std::string t = ds.storage_target();
+  if (t.empty()) t = options_.targets->default_target();
+  return t == tiering::kLocalTarget ? "" : t;
+}
+
+absl::Status Engine::SetStorageTarget(Dataset* ds, const std::string& target) {
+  if (!target.empty() && target != tiering::kLocalTarget &&
+      (options_.targets == nullptr || !options_.targets->Get(target))) {
+    std::string known(tiering::kLocalTarget);
+    if (options_.targets != nullptr) {
+      for (const auto& c : options_.targets->List()) StrAppend(&known, ", ", c.id);
+    }
+    return MakeError(
+        absl::StatusCode::kInvalidArgument, "unknown_storage_target",
+        StrCat("unknown storage target \"", target.substr(0, 80), "\"; known targets: ", known),
+        "{\"field\":\"storageTargetId\"}");
+  }
+  std::lock_guard<std::mutex> l(ds->mu_);
+  if (ds->deleted()) return DeletedError(*ds);
+  ManifestEdit e{ManifestEdit::Op::kSetStorageTarget, ds->id()};
+  e.storage_target = target;
+  RETURN_IF_ERROR(manifest_->LogEdit(e));
+  ds->storage_target_ = target;
+  return absl::OkStatus();
+}
+
+std::string Engine::ObjectKey(const Dataset& ds, const SegmentRecord& r) const {
+  return StrCat(root_id_, "/", DatasetIdString(ds.id()), "/", r.partition_start, "/",
+                DatasetIdString(r.id), ".tseg");
+}
+
+std::string Engine::FooterPath(uint64_t dataset_id, const SegmentRecord& r) const {
+  std::string p = SegmentPath(dataset_id, r.partition_start, r.id);
+  p.resize(p.size() - 5);  // ".tseg"
+  return p + ".tfoot";
+}
+
+absl::StatusOr<std::string> Engine::FetchFooter(const SegmentRecord& r) {
+  if (options_.targets == nullptr) {
+    return absl::FailedPreconditionError("no storage targets are configured");
+  }
+  ASSIGN_OR_RETURN(std::shared_ptr<tiering::ObjectStore> store, options_.targets->Store(r.target));
+  const auto deadline = tiering::Clock::now() + options_.remote.timeout;
+  // Most footers fit in the first read; a larger one takes a second.
+  constexpr uint64_t kGuess = 64u << 10;
+  ASSIGN_OR_RETURN(std::string tail,
+                   tiering::FetchTail(store.get(), r.key, r.bytes, kGuess, deadline));
+  if (tail.size() < segment::kTrailerSize) {
+    return absl::DataLossError(StrCat(r.key, ": object too short for a segment"));
+  }
+  const uint64_t footer_len = DecodeFixed32(tail.data() + tail.size() - segment::kTrailerSize);
+  const uint64_t need = footer_len + segment::kTrailerSize;
+  if (need > r.bytes) return absl::DataLossError(StrCat(r.key, ": impossible footer length"));
+  if (need > tail.size()) {
+    ASSIGN_OR_RETURN(tail, tiering::FetchTail(store.get(), r.key, r.bytes, need, deadline));
+  }
+  return tail.substr(tail.size() - need);
+}
+
+absl::StatusOr<SegmentPtr> Engine::OpenRemoteSegment(uint64_t dataset_id,
+                                                     const SegmentRecord& record,
+                                                     std::string tail) {
+  if (options_.targets == nullptr) {
+    return absl::FailedPreconditionError(StrCat("segment ", DatasetIdString(record.id),
+                                                " lives in storage target \"", record.target,
+                                                "\", but no storage targets are configured"));
+  }
+  auto store = options_.targets->Store(record.target);
+  if (!store.ok()) {
+    return absl::FailedPreconditionError(
+        StrCat("segment ", DatasetIdString(record.id), " lives in storage target \"", record.target,
+               "\": ", store.status().message(),
+               " (configure the target again, e.g. through TIMESTORE_STORAGE_DRIVER or "
+               "PUT /admin/storage-targets)"));
+  }
+  auto file = std::make_unique<tiering::RemoteFile>(*store, record.target, record.key, record.bytes,
+                                                    std::move(tail), cache_.get(), options_.remote);
+  auto h = std::make_shared<SegmentHandle>();
+  h->record = record;
+  h->path = FooterPath(dataset_id, record);
+  h->env = env_;
+  h->garbage = garbage_;
+  h->cache_name = file->cache_name();
+  ASSIGN_OR_RETURN(h->reader, segment::SegmentReader::Open(std::move(file)));
+  const segment::SegmentMeta& m = h->reader->meta();
+  if (m.dataset_id != dataset_id || m.segment_id != record.id || m.rows != record.rows) {
+    return absl::DataLossError(StrCat(h->reader->path(), ": the footer copy ", h->path,
+                                      " does not describe segment ", DatasetIdString(record.id)));
+  }
+  return SegmentPtr(std::move(h));
+}
+
+absl::Status Engine::TierSegments(Dataset* ds, const std::vector<TieredSegment>& tiered,
+                                  std::vector<SegmentPtr> remote) {
+  std::lock_guard<std::mutex> edit_lock(ds->edit_mu_);
+  if (ds->deleted()) return absl::AbortedError(StrCat("dataset ", ds->slug(), " was deleted"));
+  {
+    std::lock_guard<std::mutex> l(ds->version_mu_);
+    for (const TieredSegment& t : tiered) {
+      auto it = std::find_if(ds->segments_.begin(), ds->segments_.end(),
+                             [&](const SegmentPtr& p) { return p->record.id == t.id; });
+      if (it == ds->segments_.end() || (*it)->remote()) {
+        return absl::AbortedError(StrCat("segment ", DatasetIdString(t.id), " of dataset ",
+                                         ds->slug(), " is no longer listed as local"));
+      }
+    }
+  }
+  ManifestEdit e{ManifestEdit::Op::kTierSegments, ds->id()};
+  e.tiered = tiered;
+  RETURN_IF_ERROR(manifest_->LogEdit(e));
+  CrashPoint("tier.logged");
+  std::vector<SegmentPtr> replaced;
+  {
+    std::lock_guard<std::mutex> l(ds->version_mu_);
+    for (SegmentPtr& seg : ds->segments_) {
+      for (SegmentPtr& r : remote) {
+        if (r != nullptr && r->record.id == seg->record.id) {
+          replaced.push_back(std::move(seg));
+          seg = std::move(r);
+          break;
+        }
+      }
+    }
+  }
+  for (const auto& old : replaced) {
+    old->tiered.store(true, std::memory_order_release);
+    old->obsolete.store(true, std::memory_order_release);
+  }
+  return absl::OkStatus();  // `replaced` goes out of scope: unused local files are deleted
+}
+
+std::map<std::string, std::set<std::string>> Engine::LiveObjects() const {
+  std::map<std::string, std::set<std::string>> out;
+  for (const auto& ds : ListDatasets()) {
+    for (const SegmentPtr& seg : ds->segments()) {
+      if (seg->remote()) out[seg->record.target].insert(seg->record.key);
+    }
+  }
+  return out;
 }
 
 }  // namespace timestore

@@ -22,6 +22,15 @@ using engine_internal::WalDir;
 
 absl::StatusOr<std::unique_ptr<Engine>> Engine::Open(Env* env, EngineOptions options) {
   std::unique_ptr<Engine> e(new Engine(env, std::move(options)));
+  RETURN_IF_ERROR(env->CreateDirs(e->options_.root));
+  RETURN_IF_ERROR(e->OpenRootId());
+  if (e->options_.targets != nullptr) {
+    const std::string dir =
+        e->options_.cache_dir.empty() ? JoinPath(e->options_.root, "cache") : e->options_.cache_dir;
+    ASSIGN_OR_RETURN(e->cache_, tiering::BlockCache::Open(env, dir, e->options_.cache_max_bytes));
+    e->fetch_pool_ =
+        std::make_unique<FetchPool>(std::max(0, e->options_.remote_read_parallelism - 1));
+  }
   RETURN_IF_ERROR(e->Recover());
   if (e->options_.background_sealing) e->sealer_ = std::thread([p = e.get()] { p->SealerLoop(); });
   return e;
@@ -29,15 +38,44 @@ absl::StatusOr<std::unique_ptr<Engine>> Engine::Open(Env* env, EngineOptions opt
 
 Engine::~Engine() { Close(); }
 
+// <root>/ROOT_ID: 16 random hex digits made once. Object keys start with it,
+// so several storage roots can share one bucket and prefix, and the orphan
+// sweep of one never touches another's objects.
+absl::Status Engine::OpenRootId() {
+  const std::string path = JoinPath(options_.root, "ROOT_ID");
+  if (env_->FileExists(path)) {
+    ASSIGN_OR_RETURN(std::string id, env_->ReadFile(path));
+    std::string_view v = StripWhitespace(id);
+    uint64_t n = 0;
+    if (v.size() != 16 || !ParseInt(v, &n, 16)) {
+      return absl::DataLossError(
+          StrCat(path, ": not a root id (16 hex digits): \"", v.substr(0, 40), "\""));
+    }
+    root_id_ = std::string(v);
+    return absl::OkStatus();
+  }
+  static thread_local std::mt19937_64 rng{std::random_device{}()};
+  uint64_t n = 0;
+  while (n == 0) n = rng();
+  root_id_ = DatasetIdString(n);
+  return WriteFileAtomically(env_, path, root_id_ + "\n");
+}
+
 SegmentHandle::~SegmentHandle() {
   if (!obsolete.load(std::memory_order_acquire) || env == nullptr) return;
   reader.reset();  // close the file first
+  if (remote() && garbage != nullptr) {
+    // The object goes from the tiering mover's thread (a network call has
+    // no place in a destructor a query may run); until then, or if the
+    // process dies first, the orphan sweep finds it.
+    garbage->Add(RemoteObjectRef{record.target, record.key, cache_name});
+  }
   if (auto s = env->RemoveFile(path); !s.ok()) {
-    spdlog::warn("could not delete obsolete segment {}: {} (removed at the next start)", path,
+    spdlog::warn("could not delete obsolete segment file {}: {} (removed at the next start)", path,
                  ToStd(s.message()));
     return;
   }
-  CrashPoint("segment.deleted");
+  CrashPoint(tiered.load(std::memory_order_acquire) ? "tier.local_deleted" : "segment.deleted");
 }
 
 std::optional<int64_t> Dataset::hot_min_ts() const {
@@ -364,6 +402,10 @@ Engine::Stats Engine::GetStats() const {
     for (const auto& seg : d->segments()) {
       ++s.segments;
       s.segment_bytes += seg->record.bytes;
+      if (seg->remote()) {
+        ++s.remote_segments;
+        s.remote_segment_bytes += seg->record.bytes;
+      }
       ++per_partition[seg->record.partition_start];
     }
     s.partitions += per_partition.size();

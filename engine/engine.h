@@ -19,9 +19,11 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <shared_mutex>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
@@ -30,6 +32,7 @@
 #include "common/env.h"
 #include "common/strings.h"
 #include "engine/audit_log.h"
+#include "engine/fetch_pool.h"
 #include "engine/manifest.h"
 #include "engine/mem_segment.h"
 #include "engine/query.h"
@@ -37,6 +40,9 @@
 #include "engine/wal_payload.h"
 #include "segment/segment_reader.h"
 #include "segment/segment_writer.h"
+#include "tiering/block_cache.h"
+#include "tiering/remote_file.h"
+#include "tiering/storage_targets.h"
 #include "wal/log_reader.h"
 #include "wal/wal_writer.h"
 
@@ -63,18 +69,68 @@ struct EngineOptions {
   segment::WriteOptions segment_options;
   // Retention for datasets without their own deleteAfter (0: keep forever).
   int64_t retention_default_ns = 0;
+
+  // Object storage. `targets` (not owned, may be null: no tiering) resolves
+  // the storage targets remote segments live in; it must outlive the engine.
+  tiering::StorageTargets* targets = nullptr;
+  // coldAfter of datasets without their own (0: none).
+  int64_t cold_after_default_ns = 0;
+  // The block cache of remote segments: <root>/cache when empty; 0 bytes: off.
+  std::string cache_dir;
+  uint64_t cache_max_bytes = 1ull << 30;
+  tiering::RemoteFileOptions remote;
+  // Remote segments of one query are read this many at a time.
+  int remote_read_parallelism = 8;
 };
 
-// A sealed segment file and its open reader. Immutable but for `obsolete`:
-// once a manifest edit has removed the segment (compaction, retention, a
-// dataset delete), the file is deleted when the last snapshot holding this
-// handle lets go of it, so running queries keep reading their files.
+// An object whose segment left the manifest (retention, a dataset delete):
+// deleted from its store by the tiering mover, and from the block cache.
+struct RemoteObjectRef {
+  std::string target;
+  std::string key;
+  std::string cache_name;
+};
+
+// Objects waiting to be deleted. Thread-safe; shared by the segment handles
+// (which add to it when they go) and the engine (whose mover drains it).
+class RemoteGarbage {
+ public:
+  void Add(RemoteObjectRef ref) {
+    std::lock_guard<std::mutex> l(mu_);
+    items_.push_back(std::move(ref));
+  }
+  std::vector<RemoteObjectRef> Take() {
+    std::lock_guard<std::mutex> l(mu_);
+    return std::exchange(items_, {});
+  }
+  size_t size() const {
+    std::lock_guard<std::mutex> l(mu_);
+    return items_.size();
+  }
+
+ private:
+  mutable std::mutex mu_;
+  std::vector<RemoteObjectRef> items_;
+};
+
+// A sealed segment and its open reader. Immutable but for `obsolete`: once a
+// manifest edit has removed the segment (compaction, retention, a dataset
+// delete) or moved it to object storage (tiering), its local file is deleted
+// when the last snapshot holding this handle lets go of it, so running queries
+// keep reading their files. A remote segment's local file is its footer copy
+// (<segment id>.tfoot); when it goes, its object is queued on `garbage`.
 struct SegmentHandle {
   SegmentRecord record;
-  std::string path;
+  std::string path;  // the local file: the segment, or a remote segment's footer
   std::shared_ptr<const segment::SegmentReader> reader;
   Env* env = nullptr;
+  std::shared_ptr<RemoteGarbage> garbage;  // remote segments
+  std::string cache_name;                  // remote segments: their block cache name
   mutable std::atomic<bool> obsolete{false};
+  // Set with `obsolete` when the segment moved to object storage: only the
+  // local file goes, the object is the segment now.
+  mutable std::atomic<bool> tiered{false};
+  bool remote() const { return record.remote(); }
   ~SegmentHandle();
 };
 using SegmentPtr = std::shared_ptr<const SegmentHandle>;
@@ -159,6 +215,11 @@ class Dataset {
     std::lock_guard<std::mutex> l(mu_);
     return retention_;
   }
+  // The storage target the dataset chose ("" = the server's default).
+  std::string storage_target() const {
+    std::lock_guard<std::mutex> l(mu_);
+    return storage_target_;
+  }
   // The oldest timestamp held in memory, if any row is.
   std::optional<int64_t> hot_min_ts() const;
   bool deleted() const { return deleted_.load(std::memory_order_acquire); }
@@ -206,6 +267,7 @@ class Dataset {
   std::vector<std::string> segment_by_ ABSL_GUARDED_BY(mu_);  // sort key before time
   std::optional<DedupSettings> dedup_ ABSL_GUARDED_BY(mu_);
   RetentionSettings retention_ ABSL_GUARDED_BY(mu_);
+  std::string storage_target_ ABSL_GUARDED_BY(mu_);
   // Serialises the edits that change the segment list from the background
   // (compaction, retention) with each other and with a delete.
   std::mutex edit_mu_;
@@ -277,6 +339,41 @@ class Engine {
   }
   // The deleteAfter in force: the dataset's own, else the global default; 0 = none.
   int64_t EffectiveDeleteAfter(const Dataset& ds) const;
+  // The coldAfter in force, likewise; 0 = none.
+  int64_t EffectiveColdAfter(const Dataset& ds) const;
+
+  // Object storage.
+  // The target cold partitions move to: the dataset's own, else the
+  // server's default; "" when the data stays local (none configured, or the
+  // dataset chose "local").
+  std::string EffectiveStorageTarget(const Dataset& ds) const;
+  // Sets the dataset's target durably: a configured target's id, "local", or
+  // "" (back to the default). Unknown ids are 400. Segments already remote
+  // stay where they are.
+  absl::Status SetStorageTarget(Dataset* ds, const std::string& target);
+  // The object key of a segment in its target:
+  // <root id>/<dataset id>/<partition start>/<segment id>.tseg
+  std::string ObjectKey(const Dataset& ds, const SegmentRecord& record) const;
+  // The prefix under which this storage root's objects live in any target.
+  std::string ObjectKeyRoot() const { return root_id_ + "/"; }
+  // Where a remote segment's footer copy lives (beside the segment's path).
+  std::string FooterPath(uint64_t dataset_id, const SegmentRecord& record) const;
+  // Opens a remote segment over `store`, its footer from `tail` (the
+  // object's last bytes, already durable at FooterPath).
+  absl::StatusOr<SegmentPtr> OpenRemoteSegment(uint64_t dataset_id, const SegmentRecord& record,
+                                               std::string tail);
+  // Marks segments as moved to object storage: one durable tier_segments
+  // edit, then `remote` (handles from OpenRemoteSegment) replace them in the
+  // list and their local files go once no snapshot holds them. Aborted (and
+  // nothing changes) when a segment is no longer listed or already remote.
+  absl::Status TierSegments(Dataset* ds, const std::vector<TieredSegment>& tiered,
+                            std::vector<SegmentPtr> remote);
+  tiering::StorageTargets* targets() const { return options_.targets; }
+  tiering::BlockCache* cache() const { return cache_.get(); }
+  // Objects of segments that left the manifest, to delete remotely.
+  RemoteGarbage* remote_garbage() const { return garbage_.get(); }
+  // Every remote segment object the manifest lists now, by target.
+  std::map<std::string, std::set<std::string>> LiveObjects() const;
 
   // Deletes the dataset: one manifest edit, then its files (each when no
   // running query holds it any more). Its name is free again at once.
@@ -316,11 +413,29 @@ class Engine {
     uint64_t seal_bytes_written = 0;
     uint64_t partitions = 0;
     uint64_t max_segments_per_partition = 0;
+    uint64_t remote_segments = 0;
+    uint64_t remote_segment_bytes = 0;  // of segment_bytes
   };
   Stats GetStats() const;
 
  private:
   Engine(Env* env, EngineOptions options) : env_(env), options_(std::move(options)) {}
+  // One segment's part of a query: the blocks and columns it needs, then
+  // what they decoded to (or the chunk its footer answers).
+  struct SegmentRead {
+    const SegmentHandle* seg = nullptr;
+    std::vector<size_t> blocks;
+    std::vector<int> read_cols;     // segment column indices
+    std::vector<int> read_targets;  // the dataset columns they fill
+    ChunkPtr footer_chunk;          // set: answered by the footer, nothing to read
+    std::vector<std::vector<ColumnVector>> decoded;
+    uint64_t bytes_read = 0;
+  };
+  // Reads every SegmentRead; remote segments side by side on the fetch pool.
+  absl::Status ReadSegments(std::vector<SegmentRead>& reads, IoStats* io);
+  absl::Status OpenRootId();
+  // The footer and trailer of a remote segment, fetched from its object.
+  absl::StatusOr<std::string> FetchFooter(const SegmentRecord& record);
   absl::Status Recover();
   absl::StatusOr<QueryResult> QueryOnce(std::string_view slug, QuerySpec spec);
   absl::StatusOr<FlushResult> Seal(Dataset* ds);
@@ -340,6 +455,10 @@ class Engine {
   std::unique_ptr<wal::WalWriter> wal_;
   std::unique_ptr<AuditLog> audit_;
   RecoveryReport recovery_;
+  std::string root_id_;  // <root>/ROOT_ID: names this root's objects in shared buckets
+  std::unique_ptr<tiering::BlockCache> cache_;
+  std::shared_ptr<RemoteGarbage> garbage_ = std::make_shared<RemoteGarbage>();
+  std::unique_ptr<FetchPool> fetch_pool_;
 
   mutable std::shared_mutex datasets_mu_;
   std::map<std::string, std::shared_ptr<Dataset>, std::less<>> by_slug_

@@ -80,8 +80,13 @@ struct QueryStats {
   uint64_t hot_chunks_scanned = 0;
   uint64_t hot_chunks_pruned = 0;
   uint64_t rows_scanned = 0;
-  uint64_t bytes_read = 0;
-  uint64_t remote_bytes_read = 0;
+  uint64_t bytes_read = 0;         // bytes of the blocks the query needed
+  uint64_t remote_bytes_read = 0;  // bytes fetched from object storage
+  uint64_t remote_requests = 0;    // object-store requests (ranged GETs)
+  uint64_t segments_remote = 0;    // scanned segments that live in object storage
+  uint64_t cache_hits = 0;         // remote blocks served by the block cache
+  uint64_t cache_misses = 0;       // remote blocks fetched from object storage
+  uint64_t cache_bytes_read = 0;
   double elapsed_ms = 0;
 };
 

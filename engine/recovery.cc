@@ -24,10 +24,46 @@ using engine_internal::WalDir;
 // Opens exactly the segments the manifest lists; a listed file that is missing
 // or damaged stops start-up (DataLoss naming it). Files nobody lists are the
 // leftovers of a seal that crashed before its manifest edit: reported, removed.
+// Tiering leaves two kinds of leftovers, both removed: the local file of a
+// segment recorded as remote (a crash before its delete), and the footer copy
+// of a segment still recorded as local (a crash before the manifest edit; its
+// uploaded object is an orphan for the sweep).
 absl::Status Engine::OpenSegments(Dataset* ds, const DatasetMeta& meta) {
   std::vector<SegmentPtr> segs;
   absl::flat_hash_set<std::string> listed;
   for (const SegmentRecord& r : meta.segments) {
+    if (r.remote()) {
+      const std::string footer = FooterPath(meta.id, r);
+      std::string tail;
+      if (env_->FileExists(footer)) {
+        ASSIGN_OR_RETURN(tail, env_->ReadFile(footer));
+      } else {
+        // Lost (an operator's rm): fetched once more from the object.
+        auto t = FetchFooter(r);
+        if (!t.ok()) {
+          return absl::DataLossError(StrCat("dataset ", meta.slug, ": the footer copy ", footer,
+                                            " of remote segment ", DatasetIdString(r.id),
+                                            " is missing and could not be fetched from storage "
+                                            "target \"",
+                                            r.target, "\": ", t.status().message()));
+        }
+        tail = *std::move(t);
+        RETURN_IF_ERROR(env_->CreateDirs(DirName(footer)));
+        RETURN_IF_ERROR(WriteFileAtomically(env_, footer, tail));
+        spdlog::warn("dataset {}: footer copy {} was missing; fetched it from {}", meta.slug,
+                     footer, r.target);
+      }
+      auto h = OpenRemoteSegment(meta.id, r, std::move(tail));
+      if (!h.ok()) {
+        return absl::DataLossError(StrCat("dataset ", meta.slug,
+                                          ": remote segment listed in the manifest cannot be "
+                                          "opened: ",
+                                          h.status().message()));
+      }
+      listed.insert(footer);
+      segs.push_back(*std::move(h));
+      continue;
+    }
     auto h = std::make_shared<SegmentHandle>();
     h->record = r;
     h->path = SegmentPath(meta.id, r.partition_start, r.id);
@@ -50,10 +86,13 @@ absl::Status Engine::OpenSegments(Dataset* ds, const DatasetMeta& meta) {
       for (const auto& f : *files) {
         std::string path = JoinPath(JoinPath(dir, part), f);
         if (listed.contains(path)) continue;
-        spdlog::warn(
-            "stray file {} is not in the manifest (a seal interrupted before its "
-            "manifest edit); removing it",
-            path);
+        std::string_view why = "a seal interrupted before its manifest edit";
+        if (f.ends_with(".tfoot")) {
+          why = "tiering interrupted before its manifest edit; the object is swept";
+        } else if (listed.contains(path.substr(0, path.size() - 5) + ".tfoot")) {
+          why = "the local copy of a segment already in object storage";
+        }
+        spdlog::warn("stray file {} is not in the manifest ({}); removing it", path, why);
         (void)env_->RemoveFile(path);
       }
     }
@@ -91,6 +130,7 @@ absl::Status Engine::Recover() {
         ds->segment_by_ = meta.segment_by;
         ds->dedup_ = meta.dedup;
         ds->retention_ = meta.retention;
+        ds->storage_target_ = meta.storage_target;
       }
       {
         std::lock_guard<std::mutex> l(ds->mu_);

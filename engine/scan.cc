@@ -232,6 +232,45 @@ absl::StatusOr<QueryResult> Engine::Query(std::string_view slug, QuerySpec spec)
   return QueryOnce(slug, std::move(spec));
 }
 
+absl::Status Engine::ReadSegments(std::vector<SegmentRead>& reads, IoStats* io) {
+  std::vector<SegmentRead*> remote;
+  for (SegmentRead& r : reads) {
+    if (r.footer_chunk != nullptr) continue;
+    if (r.seg->remote() && fetch_pool_ != nullptr) {
+      remote.push_back(&r);
+      continue;
+    }
+    ASSIGN_OR_RETURN(r.decoded,
+                     r.seg->reader->ReadBlocks(r.blocks, r.read_cols, &r.bytes_read, io));
+  }
+  if (remote.empty()) return absl::OkStatus();
+  // Each remote read waits on the network: they run side by side, each
+  // bounded by the remote timeout, and the first error (in segment order)
+  // fails the query.
+  std::vector<absl::Status> status(remote.size());
+  std::vector<IoStats> stats(remote.size());
+  std::vector<std::function<void()>> tasks;
+  for (size_t i = 0; i < remote.size(); ++i) {
+    tasks.push_back([&, i] {
+      SegmentRead& r = *remote[i];
+      auto d = r.seg->reader->ReadBlocks(r.blocks, r.read_cols, &r.bytes_read, &stats[i]);
+      if (d.ok()) {
+        r.decoded = *std::move(d);
+      } else {
+        status[i] = d.status();
+      }
+    });
+  }
+  if (tasks.size() == 1) {
+    tasks[0]();
+  } else {
+    fetch_pool_->RunAll(tasks);
+  }
+  for (const IoStats& s : stats) io->Add(s);
+  for (const absl::Status& s : status) RETURN_IF_ERROR(s);
+  return absl::OkStatus();
+}
+
 absl::StatusOr<QueryResult> Engine::QueryOnce(std::string_view slug, QuerySpec spec) {
   auto ds = GetDataset(slug);
   if (ds == nullptr) return NotFound(slug);
@@ -264,28 +303,30 @@ absl::StatusOr<QueryResult> Engine::QueryOnce(std::string_view slug, QuerySpec s
     prunable[dedup->time_index] = true;
     for (int k : dedup->key_columns) need[k] = prunable[k] = true;
   }
-  std::vector<ChunkPtr> chunks;
   QueryStats seg_stats;
   absl::flat_hash_set<int64_t> partitions;
   const int last_key = LatestPerSeriesKey(spec, *schema, dedup.has_value());
+  // Plan every segment first (pruning needs only footers, local for remote
+  // segments too), then read: remote segments side by side.
+  std::vector<SegmentRead> reads;
   for (const SegmentPtr& seg : segments) {
     const segment::SegmentMeta& meta = seg->reader->meta();
     if (meta.rows == 0 || meta.max_ts < spec.start || meta.min_ts >= spec.end) {
       ++seg_stats.segments_pruned;
       continue;
     }
+    SegmentRead read;
+    read.seg = seg.get();
     // Dataset column -> segment column (by name; a column added after the
     // segment was written, or whose type differs, reads as null).
     std::vector<int> seg_col(schema->fields.size(), -1);
-    std::vector<int> read_cols;
-    std::vector<int> read_targets;
     for (size_t i = 0; i < schema->fields.size(); ++i) {
       int sc = meta.ColumnIndex(schema->fields[i].name);
       if (sc >= 0 && meta.columns[sc].type != schema->fields[i].type) sc = -1;
       seg_col[i] = sc;
       if (need[i] && sc >= 0) {
-        read_cols.push_back(sc);
-        read_targets.push_back(static_cast<int>(i));
+        read.read_cols.push_back(sc);
+        read.read_targets.push_back(static_cast<int>(i));
       }
     }
     // "The newest values per series" from the footer alone, when the whole
@@ -295,11 +336,11 @@ absl::StatusOr<QueryResult> Engine::QueryOnce(std::string_view slug, QuerySpec s
         meta.min_ts >= spec.start && meta.max_ts < spec.end) {
       ++seg_stats.segments_scanned;
       partitions.insert(meta.partition_start);
-      chunks.push_back(SeriesLastChunk(meta, *schema, seg_col, need, last_key));
+      read.footer_chunk = SeriesLastChunk(meta, *schema, seg_col, need, last_key);
+      reads.push_back(std::move(read));
       continue;
     }
     const auto& time_blocks = meta.columns[meta.time_column].blocks;
-    std::vector<size_t> blocks;
     for (size_t b = 0; b < time_blocks.size(); ++b) {
       const auto& tb = time_blocks[b];
       if (tb.max_int < spec.start || tb.min_int >= spec.end) continue;
@@ -316,34 +357,47 @@ absl::StatusOr<QueryResult> Engine::QueryOnce(std::string_view slug, QuerySpec s
         }
         if (!keep) break;
       }
-      if (keep) blocks.push_back(b);
+      if (keep) read.blocks.push_back(b);
     }
-    if (blocks.empty()) {
+    if (read.blocks.empty()) {
       ++seg_stats.segments_pruned;
       continue;
     }
     ++seg_stats.segments_scanned;
+    if (seg->remote()) ++seg_stats.segments_remote;
     partitions.insert(meta.partition_start);
-    ASSIGN_OR_RETURN(auto decoded,
-                     seg->reader->ReadBlocks(blocks, read_cols, &seg_stats.bytes_read));
-    for (size_t k = 0; k < blocks.size(); ++k) {
+    reads.push_back(std::move(read));
+  }
+  IoStats io;
+  RETURN_IF_ERROR(ReadSegments(reads, &io));
+  std::vector<ChunkPtr> chunks;
+  for (SegmentRead& read : reads) {
+    if (read.footer_chunk != nullptr) {
+      chunks.push_back(std::move(read.footer_chunk));
+      continue;
+    }
+    seg_stats.bytes_read += read.bytes_read;
+    const segment::SegmentMeta& meta = read.seg->reader->meta();
+    const auto& time_blocks = meta.columns[meta.time_column].blocks;
+    for (size_t k = 0; k < read.blocks.size(); ++k) {
       auto chunk = std::make_shared<Chunk>();
-      chunk->rows = time_blocks[blocks[k]].rows;
+      chunk->rows = time_blocks[read.blocks[k]].rows;
       chunk->time_index = schema->time_index();
       chunk->columns.resize(schema->fields.size());
       std::vector<bool> filled(schema->fields.size(), false);
-      for (size_t j = 0; j < read_cols.size(); ++j) {
-        chunk->columns[read_targets[j]] = std::move(decoded[k][j]);
-        filled[read_targets[j]] = true;
+      for (size_t j = 0; j < read.read_cols.size(); ++j) {
+        chunk->columns[read.read_targets[j]] = std::move(read.decoded[k][j]);
+        filled[read.read_targets[j]] = true;
       }
       for (size_t i = 0; i < filled.size(); ++i) {
         if (!filled[i])
           chunk->columns[i] = ColumnVector::AllNull(schema->fields[i].type, chunk->rows);
       }
-      chunk->min_ts = time_blocks[blocks[k]].min_int;
-      chunk->max_ts = time_blocks[blocks[k]].max_int;
+      chunk->min_ts = time_blocks[read.blocks[k]].min_int;
+      chunk->max_ts = time_blocks[read.blocks[k]].max_int;
       chunks.push_back(std::move(chunk));
     }
+    read.decoded.clear();
   }
   const size_t segment_chunks = chunks.size();
   chunks.insert(chunks.end(), hot.begin(), hot.end());
@@ -356,6 +410,12 @@ absl::StatusOr<QueryResult> Engine::QueryOnce(std::string_view slug, QuerySpec s
   result.stats.segments_pruned = seg_stats.segments_pruned;
   result.stats.partitions_scanned = partitions.size();
   result.stats.bytes_read = seg_stats.bytes_read;
+  result.stats.segments_remote = seg_stats.segments_remote;
+  result.stats.remote_bytes_read = io.remote_bytes;
+  result.stats.remote_requests = io.remote_requests;
+  result.stats.cache_hits = io.cache_hits;
+  result.stats.cache_misses = io.cache_misses;
+  result.stats.cache_bytes_read = io.cache_bytes;
   result.watermark = ds->watermark();
   result.hot_rows = hot_rows;
   return result;
