@@ -17,6 +17,7 @@
 #include <set>
 #include <span>
 
+#include "api/admin_call.h"
 #include "api/route_helpers.h"
 #include "api/service.h"
 #include "common/json_writer.h"
@@ -27,24 +28,6 @@
 #include "engine/schema.h"
 
 namespace timestore::api {
-
-// One admin request, matched and checked; handlers answer through `respond`
-// exactly once (possibly later, from another thread).
-struct Service::AdminCall {
-  HttpRequest req;
-  Engine* engine = nullptr;
-  std::shared_ptr<Dataset> dataset;  // the path's {id}; null when the route has none
-  std::optional<std::string> actor;  // x-iam-user, for the audit log
-  Responder respond;
-};
-
-struct Service::AdminRoute {
-  std::string_view method;
-  // Segments separated by '/'; "{id}" matches one non-empty segment, a
-  // dataset's id or slug, which HandleAdmin resolves before the handler runs.
-  std::string_view pattern;
-  void (Service::*handler)(AdminCall& call);
-};
 
 const std::vector<Service::AdminRoute>& Service::AdminRoutes() {
   static const std::vector<AdminRoute> kRoutes = {
@@ -60,6 +43,9 @@ const std::vector<Service::AdminRoute>& Service::AdminRoutes() {
       {"PUT", "/admin/datasets/{id}/storage-target", &Service::AdminPutStorageTarget},
       {"POST", "/admin/datasets/{id}/flush", &Service::AdminFlush},
       {"GET", "/admin/storage-targets", &Service::AdminStorageTargets},
+      {"GET", "/admin/storage-targets/{target}", &Service::AdminGetStorageTarget},
+      {"PUT", "/admin/storage-targets/{target}", &Service::AdminPutStorageTargetConfig},
+      {"DELETE", "/admin/storage-targets/{target}", &Service::AdminDeleteStorageTarget},
       {"GET", "/admin/audit", &Service::AdminAudit},
   };
   return kRoutes;
@@ -68,6 +54,7 @@ const std::vector<Service::AdminRoute>& Service::AdminRoutes() {
 namespace {
 
 constexpr std::string_view kIdSegment = "{id}";
+constexpr std::string_view kTargetSegment = "{target}";  // a storage target's id
 
 constexpr uint64_t kDatasetsDefaultLimit = 100;
 constexpr uint64_t kDatasetsMaxLimit = 1000;
@@ -77,10 +64,6 @@ constexpr uint64_t kAuditMaxLimit = 10'000;
 // Dataset lifecycle states a listing can filter on. Only "active" exists
 // until datasets can be deleted or archived.
 constexpr std::string_view kDatasetStatuses[] = {"active"};
-
-// Storage targets a dataset can be placed on. Tiering adds "s3".
-constexpr std::string_view kLocalTarget = "local";
-constexpr std::string_view kStorageTargets[] = {kLocalTarget};
 
 std::vector<std::string_view> PathSegments(std::string_view path) {
   std::vector<std::string_view> out;
@@ -98,7 +81,7 @@ bool MatchRoute(std::string_view pattern, const std::vector<std::string_view>& p
   std::vector<std::string_view> want = PathSegments(pattern);
   if (want.size() != path.size()) return false;
   for (size_t i = 0; i < want.size(); ++i) {
-    if (want[i] == kIdSegment) {
+    if (want[i] == kIdSegment || want[i] == kTargetSegment) {
       if (path[i].empty()) return false;
       *id = path[i];
     } else if (want[i] != path[i]) {
@@ -111,13 +94,6 @@ bool MatchRoute(std::string_view pattern, const std::vector<std::string_view>& p
 std::string JoinList(std::span<const std::string_view> items) {
   std::string out;
   for (std::string_view s : items) StrAppend(&out, out.empty() ? "" : ", ", s);
-  return out;
-}
-
-// {"field": <name>}, escaped: `name` may be any key a client sent.
-std::string FieldDetails(std::string_view name) {
-  std::string out;
-  JsonWriter(&out).BeginObject().Key("field").String(name.substr(0, 80)).EndObject();
   return out;
 }
 
@@ -202,18 +178,6 @@ std::string AsciiLower(std::string_view s) {
   return out;
 }
 
-AuditEvent DatasetEvent(const std::optional<std::string>& actor, const Dataset& ds,
-                        std::string_view action, std::string before, std::string after) {
-  AuditEvent e;
-  e.actor = actor;
-  e.action = std::string(action);
-  e.dataset_id = DatasetIdString(ds.id());
-  e.dataset = ds.slug();
-  e.before = std::move(before);
-  e.after = std::move(after);
-  return e;
-}
-
 // The members of the settings PUT /settings can change, as they are now.
 void WriteSettingsMembers(const Dataset& ds, JsonWriter& w) {
   w.Key("partitionInterval").Int(ds.partition_interval_ns() / 1'000'000'000);
@@ -236,12 +200,6 @@ std::string SettingsJson(const Dataset& ds) {
   w.BeginObject();
   WriteSettingsMembers(ds, w);
   w.EndObject();
-  return out;
-}
-
-std::string StorageTargetJson(std::string_view id) {
-  std::string out;
-  JsonWriter(&out).BeginObject().Key("storageTargetId").String(id).EndObject();
   return out;
 }
 
@@ -455,14 +413,22 @@ std::optional<HttpResponse> ParseRetention(const std::string& body, Engine::Rete
 
 void Service::AdminDatasetDetail(AdminCall& call) {
   const Dataset& ds = *call.dataset;
+  const Engine& engine = *call.engine;
   SchemaPtr schema = ds.schema();
-  uint64_t seg_rows = 0, seg_bytes = 0;
-  std::set<int64_t> partitions;
+  struct Tier {
+    uint64_t rows = 0, bytes = 0, segments = 0;
+    std::set<int64_t> partitions;
+  };
+  Tier local, remote;
+  std::map<std::string, uint64_t> remote_bytes;  // by target
   const auto segments = ds.segments();
   for (const auto& seg : segments) {
-    seg_rows += seg->record.rows;
-    seg_bytes += seg->record.bytes;
-    partitions.insert(seg->record.partition_start);
+    Tier& t = seg->remote() ? remote : local;
+    t.rows += seg->record.rows;
+    t.bytes += seg->record.bytes;
+    ++t.segments;
+    t.partitions.insert(seg->record.partition_start);
+    if (seg->remote()) remote_bytes[seg->record.target] += seg->record.bytes;
   }
   const uint64_t hot_rows = ds.hot_rows();
   std::string out;
@@ -486,11 +452,19 @@ void Service::AdminDatasetDetail(AdminCall& call) {
   WriteSettingsMembers(ds, w);
   w.EndObject();
   w.Key("retention").BeginObject();
-  WriteRetentionMembers(*call.engine, ds, w);
+  WriteRetentionMembers(engine, ds, w);
   w.EndObject();
-  w.Key("storageTarget").String(kLocalTarget);
-  w.Key("rows").Uint(hot_rows + seg_rows);
-  w.Key("bytes").Uint(seg_bytes);
+  // The target cold partitions go to, and what the dataset asked for.
+  const std::string effective = engine.EffectiveStorageTarget(ds);
+  w.Key("storageTarget").String(effective.empty() ? "local" : effective);
+  w.Key("storageTargetSetting");
+  if (ds.storage_target().empty()) {
+    w.Null();
+  } else {
+    w.String(ds.storage_target());
+  }
+  w.Key("rows").Uint(hot_rows + local.rows + remote.rows);
+  w.Key("bytes").Uint(local.bytes + remote.bytes);
   w.Key("watermark");
   if (auto wm = ds.watermark()) {
     w.String(FormatRfc3339(*wm));
@@ -498,14 +472,45 @@ void Service::AdminDatasetDetail(AdminCall& call) {
     w.Null();
   }
   // memory: rows not yet sealed; hot: sealed segments on local disk; cold:
-  // segments in object storage (tiering).
+  // segments in object storage.
   w.Key("tiers").BeginObject();
   w.Key("memory").BeginObject().Key("rows").Uint(hot_rows).Key("bytes").Uint(ds.hot_bytes());
   w.EndObject();
-  w.Key("hot").BeginObject().Key("rows").Uint(seg_rows).Key("bytes").Uint(seg_bytes);
-  w.Key("segments").Uint(segments.size()).Key("partitions").Uint(partitions.size()).EndObject();
-  w.Key("cold").BeginObject().Key("rows").Uint(0).Key("bytes").Uint(0).Key("segments").Uint(0);
+  for (auto [name, t] :
+       {std::pair<std::string_view, const Tier*>{"hot", &local}, {"cold", &remote}}) {
+    w.Key(name).BeginObject().Key("rows").Uint(t->rows).Key("bytes").Uint(t->bytes);
+    w.Key("segments").Uint(t->segments).Key("partitions").Uint(t->partitions.size()).EndObject();
+  }
   w.EndObject();
+  // What a month of keeping these bytes costs: the number a tiering policy is
+  // chosen by. Prices are USD per GB-month (1 GB = 1e9 bytes): local from
+  // TIMESTORE_LOCAL_PRICE_PER_GB_MONTH, each target its pricePerGbMonth.
+  w.Key("storageCost").BeginObject();
+  w.Key("currency").String("USD");
+  const double local_cost =
+      static_cast<double>(local.bytes) / 1e9 * options_.local_price_per_gb_month;
+  double total = local_cost;
+  w.Key("hot").BeginObject();
+  w.Key("bytes").Uint(local.bytes).Key("pricePerGbMonth").Double(options_.local_price_per_gb_month);
+  w.Key("perMonth").Double(local_cost).EndObject();
+  w.Key("cold").BeginArray();
+  for (const auto& [target, bytes] : remote_bytes) {
+    double price = 0;
+    if (engine.targets() != nullptr) {
+      if (auto c = engine.targets()->Get(target)) price = c->EffectivePrice();
+    }
+    const double cost = static_cast<double>(bytes) / 1e9 * price;
+    total += cost;
+    w.BeginObject().Key("storageTarget").String(target).Key("bytes").Uint(bytes);
+    w.Key("pricePerGbMonth").Double(price).Key("perMonth").Double(cost).EndObject();
+  }
+  w.EndArray();
+  w.Key("perMonth").Double(total);
+  // Were every sealed byte local, or every one in the dataset's target:
+  // what tiering saves (or would).
+  w.Key("allHotPerMonth")
+      .Double(static_cast<double>(local.bytes + remote.bytes) / 1e9 *
+              options_.local_price_per_gb_month);
   w.EndObject();
   w.EndObject();
   call.respond(Json(200, std::move(out)));
@@ -601,10 +606,21 @@ void Service::AdminCompact(AdminCall& call) {
 void Service::AdminEnforceRetention(AdminCall& call) {
   RunOnPool([engine = call.engine, ds = call.dataset, actor = call.actor,
              compactor = compactor_.load(std::memory_order_acquire),
+             mover = tier_mover_.load(std::memory_order_acquire),
              respond = std::move(call.respond)]() mutable {
     auto r = compactor != nullptr ? compactor->EnforceRetentionNow(ds.get())
                                   : compaction::EnforceRetention(engine, ds.get(), NowNanos());
     if (!r.ok()) return respond(StatusToResponse(r.status()));
+    // Then tiering: what is cold and not expired moves to the target now.
+    std::unique_ptr<compaction::TierMover> local;
+    if (mover == nullptr && engine->targets() != nullptr) {
+      local = std::make_unique<compaction::TierMover>(engine, compaction::TieringOptions{});
+      mover = local.get();
+    }
+    absl::StatusOr<compaction::TieringResult> t = compaction::TieringResult{};
+    if (mover != nullptr) t = mover->TierDataset(ds.get(), NowNanos());
+    if (!t.ok()) return respond(StatusToResponse(t.status()));
+    if (mover != nullptr) mover->DrainGarbage();  // objects of the partitions just dropped
     std::string out;
     JsonWriter w(&out);
     w.BeginObject();
@@ -620,8 +636,28 @@ void Service::AdminEnforceRetention(AdminCall& call) {
     w.Key("segmentsDropped").Uint(r->segments_dropped);
     w.Key("rowsDropped").Uint(r->rows_dropped);
     w.Key("bytesDropped").Uint(r->bytes_dropped);
-    // Tiering (coldAfter) acts once object storage is configured; none is yet.
-    w.Key("segmentsMovedToCold").Uint(0);
+    w.Key("tiering").BeginObject();
+    w.Key("storageTarget").String(t->target.empty() ? "local" : t->target);
+    w.Key("coldAfter");
+    if (t->cold_after_ns > 0 && !t->target.empty()) {
+      WriteSeconds(w, t->cold_after_ns);
+      w.Key("cutoff").String(FormatRfc3339(t->cutoff_ns));
+    } else {
+      w.Null();
+    }
+    w.Key("partitionsMoved").Uint(t->partitions_moved);
+    w.Key("segmentsMoved").Uint(t->segments_moved);
+    w.Key("rowsMoved").Uint(t->rows_moved);
+    w.Key("bytesMoved").Uint(t->bytes_moved);
+    w.Key("segmentsFailed").Uint(t->segments_failed);
+    w.Key("error");
+    if (t->error.empty()) {
+      w.Null();
+    } else {
+      w.String(t->error);
+    }
+    w.EndObject();
+    w.Key("segmentsMovedToCold").Uint(t->segments_moved);
     w.EndObject();
     RecordAudit(engine, DatasetEvent(actor, *ds, "retention.enforce", "null", out), /*sync=*/true);
     respond(Json(200, std::move(out)));
@@ -662,6 +698,8 @@ void Service::HandleAdmin(HttpRequest&& req, Responder respond) {
   if (route->pattern.find(kIdSegment) != std::string_view::npos) {
     call.dataset = engine->FindDataset(id);
     if (call.dataset == nullptr) return respond(DatasetNotFound(id));
+  } else if (route->pattern.find(kTargetSegment) != std::string_view::npos) {
+    call.target_id = std::string(id);
   }
   call.engine = engine;
   call.actor = ActorOf(req);
@@ -778,7 +816,11 @@ void Service::AdminManifest(AdminCall& call) {
       w.Key("minTime").String(FormatRfc3339(seg->record.min_ts));
       w.Key("maxTime").String(FormatRfc3339(seg->record.max_ts));
       w.Key("level").Uint(seg->record.level);
-      w.Key("tier").String("local");
+      w.Key("tier").String(seg->remote() ? "remote" : "local");
+      if (seg->remote()) {
+        w.Key("storageTarget").String(seg->record.target);
+        w.Key("object").String(seg->record.key);
+      }
       w.EndObject();
     }
     w.EndArray();
@@ -834,90 +876,6 @@ void Service::AdminFlush(AdminCall& call) {
     w.EndObject();
     respond(Json(200, std::move(out)));
   });
-}
-
-void Service::AdminStorageTargets(AdminCall& call) {
-  // The root as an absolute path: "./data" means nothing to a remote client.
-  const std::string& configured = call.engine->options().root;
-  std::error_code ec;
-  std::filesystem::path abs = std::filesystem::absolute(configured, ec);
-  std::string root = ec ? configured : abs.lexically_normal().string();
-  std::string out;
-  JsonWriter w(&out);
-  w.BeginObject();
-  w.Key("storageTargets").BeginArray();
-  w.BeginObject();
-  w.Key("id").String(kLocalTarget);
-  w.Key("kind").String("local");
-  w.Key("root").String(root);
-  w.Key("default").Bool(true);
-  w.EndObject();
-  w.EndArray();
-  w.EndObject();
-  call.respond(Json(200, std::move(out)));
-}
-
-void Service::AdminPutStorageTarget(AdminCall& call) {
-  const std::string known = JoinList(kStorageTargets);
-  simdjson::dom::parser parser;
-  simdjson::dom::element root;
-  simdjson::dom::object o;
-  if (parser.parse(call.req.body).get(root) || root.get(o)) {
-    return call.respond(Error(400, "invalid_json",
-                              "the storage-target body must be a JSON object like "
-                              "{\"storageTargetId\": \"local\"}"));
-  }
-  std::optional<std::string_view> target;
-  for (auto [key, value] : o) {
-    if (key != "storageTargetId") {
-      std::string_view name = std::string_view(key).substr(0, 80);
-      return call.respond(Error(400, "invalid_request",
-                                StrCat("unknown field \"", name,
-                                       "\" in the storage-target body (known: storageTargetId)"),
-                                FieldDetails(name)));
-    }
-    std::string_view id;
-    if (value.get(id)) {
-      return call.respond(Error(400, "invalid_request",
-                                StrCat("storageTargetId must be a string, one of: ", known),
-                                "{\"field\":\"storageTargetId\",\"expected\":\"string\"}"));
-    }
-    target = id;
-  }
-  if (!target) {
-    return call.respond(Error(400, "invalid_request",
-                              StrCat("storageTargetId is required (one of: ", known, ")"),
-                              "{\"field\":\"storageTargetId\"}"));
-  }
-  if (std::find(std::begin(kStorageTargets), std::end(kStorageTargets), *target) ==
-      std::end(kStorageTargets)) {
-    std::string details;
-    JsonWriter w(&details);
-    w.BeginObject();
-    w.Key("field").String("storageTargetId");
-    w.Key("expected").String(known);
-    w.Key("got").String(target->substr(0, 200));
-    w.EndObject();
-    return call.respond(Error(
-        400, "unknown_storage_target",
-        StrCat("unknown storage target \"", target->substr(0, 80), "\"; known targets: ", known),
-        details));
-  }
-  // Every dataset lives on "local" until tiering adds targets, so this
-  // changes nothing yet; it is still an administrative act and is audited.
-  const Dataset& ds = *call.dataset;
-  RecordAudit(call.engine,
-              DatasetEvent(call.actor, ds, "storage_target.update", StorageTargetJson(kLocalTarget),
-                           StorageTargetJson(*target)),
-              /*sync=*/true);
-  std::string out;
-  JsonWriter w(&out);
-  w.BeginObject();
-  w.Key("dataset").String(ds.slug());
-  w.Key("id").String(DatasetIdString(ds.id()));
-  w.Key("storageTargetId").String(*target);
-  w.EndObject();
-  call.respond(Json(200, std::move(out)));
 }
 
 void Service::AdminAudit(AdminCall& call) {

@@ -9,8 +9,8 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "common/status_macros.h"
-#include "common/strings.h"
 #include "common/status_util.h"
+#include "common/strings.h"
 
 namespace timestore::api {
 namespace {

@@ -2,6 +2,7 @@
 
 #include "common/strings.h"
 #include "compaction/compactor.h"
+#include "compaction/tier_mover.h"
 #include "engine/engine.h"
 
 namespace timestore::api {
@@ -19,6 +20,91 @@ void Counter(std::string* out, std::string_view name, std::string_view help, uin
 
 void Gauge(std::string* out, std::string_view name, std::string_view help, uint64_t v) {
   StrAppend(out, "# HELP ", name, " ", help, "\n# TYPE ", name, " gauge\n", name, " ", v, "\n");
+}
+
+// Storage by tier, the block cache, the mover, and each object store.
+void RenderTiering(const Engine& engine, const compaction::TierMover* mover, std::string* out) {
+  const Engine::Stats s = engine.GetStats();
+  StrAppend(out,
+            "# HELP timestore_storage_bytes Bytes of sealed segments by tier (hot: local disk, "
+            "cold: object storage).\n# TYPE timestore_storage_bytes gauge\n",
+            "timestore_storage_bytes{tier=\"hot\"} ", s.segment_bytes - s.remote_segment_bytes,
+            "\ntimestore_storage_bytes{tier=\"cold\"} ", s.remote_segment_bytes, "\n");
+  Gauge(out, "timestore_remote_segments", "Segments in object storage.", s.remote_segments);
+  if (const tiering::BlockCache* cache = engine.cache()) {
+    const tiering::BlockCacheStats c = cache->stats();
+    Gauge(out, "timestore_cache_bytes", "Bytes in the block cache of remote segments.", c.bytes);
+    Gauge(out, "timestore_cache_max_bytes", "The block cache's bound (TIMESTORE_CACHE_MAX_BYTES).",
+          c.max_bytes);
+    Gauge(out, "timestore_cache_entries", "Blocks in the block cache.", c.entries);
+    Counter(out, "timestore_cache_hits_total", "Block cache lookups that found the block.", c.hits);
+    Counter(out, "timestore_cache_misses_total", "Block cache lookups that did not.", c.misses);
+    Counter(out, "timestore_cache_evictions_total", "Blocks evicted to stay within the bound.",
+            c.evictions);
+    Counter(out, "timestore_cache_corrupt_total",
+            "Cache entries dropped because they failed their checksum.", c.corrupt_dropped);
+    Counter(out, "timestore_cache_write_failures_total", "Blocks the cache could not store.",
+            c.write_failures);
+  }
+  if (mover != nullptr) {
+    const compaction::TieringStats t = mover->stats();
+    Counter(out, "timestore_tiering_segments_moved_total", "Segments moved to object storage.",
+            t.segments_moved);
+    Counter(out, "timestore_tiering_bytes_uploaded_total", "Segment bytes uploaded.",
+            t.bytes_uploaded);
+    Counter(out, "timestore_tiering_upload_failures_total",
+            "Segment moves that failed (retried later).", t.upload_failures);
+    Counter(out, "timestore_tiering_objects_deleted_total",
+            "Objects deleted after their segments left the manifest.", t.objects_deleted);
+    Counter(out, "timestore_tiering_delete_failures_total", "Object deletes that failed.",
+            t.delete_failures);
+    Counter(out, "timestore_tiering_orphans_deleted_total",
+            "Objects no segment listed, deleted by the sweep.", t.orphans_deleted);
+    Counter(out, "timestore_tiering_multipart_aborted_total",
+            "Interrupted multipart uploads aborted by the sweep.", t.uploads_aborted);
+    Counter(out, "timestore_tiering_sweeps_total", "Orphan sweeps.", t.sweeps);
+  }
+  if (engine.targets() == nullptr) return;
+  const auto stores = engine.targets()->BuiltStores();
+  if (stores.empty()) return;
+  StrAppend(out,
+            "# HELP timestore_object_store_requests_total Requests sent to object stores, by "
+            "target and operation.\n# TYPE timestore_object_store_requests_total counter\n");
+  for (const auto& [id, store] : stores) {
+    const tiering::ObjectStoreStats st = store->stats();
+    for (auto [op, v] : {std::pair<std::string_view, uint64_t>{"get", st.get_requests},
+                         {"put", st.put_requests},
+                         {"head", st.head_requests},
+                         {"list", st.list_requests},
+                         {"delete", st.delete_requests},
+                         {"other", st.other_requests}}) {
+      StrAppend(out, "timestore_object_store_requests_total{target=\"", id, "\",op=\"", op, "\"} ",
+                v, "\n");
+    }
+  }
+  StrAppend(out,
+            "# HELP timestore_object_store_bytes_total Body bytes exchanged with object stores."
+            "\n# TYPE timestore_object_store_bytes_total counter\n");
+  for (const auto& [id, store] : stores) {
+    const tiering::ObjectStoreStats st = store->stats();
+    StrAppend(out, "timestore_object_store_bytes_total{target=\"", id, "\",direction=\"in\"} ",
+              st.bytes_in, "\ntimestore_object_store_bytes_total{target=\"", id,
+              "\",direction=\"out\"} ", st.bytes_out, "\n");
+  }
+  StrAppend(out,
+            "# HELP timestore_object_store_retries_total Requests retried after a retryable "
+            "error.\n# TYPE timestore_object_store_retries_total counter\n");
+  for (const auto& [id, store] : stores) {
+    StrAppend(out, "timestore_object_store_retries_total{target=\"", id, "\"} ",
+              store->stats().retries, "\n");
+  }
+  StrAppend(out,
+            "# HELP timestore_object_store_failures_total Object-store calls that failed."
+            "\n# TYPE timestore_object_store_failures_total counter\n");
+  for (const auto& [id, store] : stores) {
+    StrAppend(out, "timestore_object_store_failures_total{target=\"", id, "\"} ",
+              store->stats().failures, "\n");
+  }
 }
 
 }  // namespace
@@ -49,7 +135,8 @@ void Metrics::RecordRequest(Route route, int status, double seconds) {
   latency_[static_cast<int>(route)].Observe(seconds);
 }
 
-std::string Metrics::Render(const Engine* engine, const compaction::Compactor* compactor) const {
+std::string Metrics::Render(const Engine* engine, const compaction::Compactor* compactor,
+                            const compaction::TierMover* mover) const {
   std::string out;
   out.reserve(8192);
   StrAppend(&out,
@@ -148,6 +235,18 @@ std::string Metrics::Render(const Engine* engine, const compaction::Compactor* c
               "Segment bytes dropped by retention.", c.retention_bytes_dropped);
     }
   }
+  Counter(&out, "timestore_query_remote_requests_total",
+          "Object-store requests (ranged GETs) made by queries.",
+          query_remote_requests_.load(std::memory_order_relaxed));
+  Counter(&out, "timestore_query_remote_bytes_total", "Bytes queries fetched from object storage.",
+          query_remote_bytes_.load(std::memory_order_relaxed));
+  Counter(&out, "timestore_query_cache_hits_total",
+          "Remote blocks queries found in the block cache.",
+          query_cache_hits_.load(std::memory_order_relaxed));
+  Counter(&out, "timestore_query_cache_misses_total",
+          "Remote blocks queries fetched from object storage.",
+          query_cache_misses_.load(std::memory_order_relaxed));
+  if (engine != nullptr) RenderTiering(*engine, mover, &out);
   Gauge(&out, "timestore_ready", "1 once recovery has finished.", engine != nullptr ? 1 : 0);
   return out;
 }

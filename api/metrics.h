@@ -12,7 +12,8 @@ namespace timestore {
 class Engine;
 namespace compaction {
 class Compactor;
-}
+class TierMover;
+}  // namespace compaction
 }  // namespace timestore
 
 namespace timestore::api {
@@ -47,8 +48,17 @@ class Metrics {
     query_rows_scanned_.fetch_add(scanned, std::memory_order_relaxed);
     query_rows_returned_.fetch_add(returned, std::memory_order_relaxed);
   }
-  // `engine` may be null (not ready yet), `compactor` too.
-  std::string Render(const Engine* engine, const compaction::Compactor* compactor = nullptr) const;
+  // What queries read from object storage and the block cache.
+  void AddQueryRemote(uint64_t requests, uint64_t bytes, uint64_t cache_hits,
+                      uint64_t cache_misses) {
+    query_remote_requests_.fetch_add(requests, std::memory_order_relaxed);
+    query_remote_bytes_.fetch_add(bytes, std::memory_order_relaxed);
+    query_cache_hits_.fetch_add(cache_hits, std::memory_order_relaxed);
+    query_cache_misses_.fetch_add(cache_misses, std::memory_order_relaxed);
+  }
+  // `engine` may be null (not ready yet), `compactor` and `mover` too.
+  std::string Render(const Engine* engine, const compaction::Compactor* compactor = nullptr,
+                     const compaction::TierMover* mover = nullptr) const;
 
  private:
   static constexpr int kStatusClasses = 5;  // 1xx..5xx
@@ -57,6 +67,8 @@ class Metrics {
   std::array<Histogram, static_cast<int>(Route::kCount)> latency_;
   std::atomic<uint64_t> ingest_rows_{0}, ingest_bytes_{0};
   std::atomic<uint64_t> query_rows_scanned_{0}, query_rows_returned_{0};
+  std::atomic<uint64_t> query_remote_requests_{0}, query_remote_bytes_{0};
+  std::atomic<uint64_t> query_cache_hits_{0}, query_cache_misses_{0};
 };
 
 }  // namespace timestore::api

@@ -5,8 +5,8 @@
 #include <cmath>
 
 #include "common/status_macros.h"
-#include "common/strings.h"
 #include "common/status_util.h"
+#include "common/strings.h"
 
 namespace timestore::api {
 namespace {

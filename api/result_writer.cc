@@ -172,6 +172,11 @@ void WriteResult(const QueryResult& r, std::string_view dataset, bool epoch_ns, 
   w.Key("rowsScanned").Uint(s.rows_scanned);
   w.Key("bytesRead").Uint(s.bytes_read);
   w.Key("remoteBytesRead").Uint(s.remote_bytes_read);
+  w.Key("remoteRequests").Uint(s.remote_requests);
+  w.Key("segmentsRemote").Uint(s.segments_remote);
+  w.Key("cacheHits").Uint(s.cache_hits);
+  w.Key("cacheMisses").Uint(s.cache_misses);
+  w.Key("cacheBytesRead").Uint(s.cache_bytes_read);
   w.Key("elapsedMs").Double(s.elapsed_ms);
   w.EndObject();
   w.EndObject();

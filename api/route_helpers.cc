@@ -106,4 +106,22 @@ void RecordAudit(Engine* engine, AuditEvent event, bool sync) {
   }
 }
 
+AuditEvent DatasetEvent(const std::optional<std::string>& actor, const Dataset& ds,
+                        std::string_view action, std::string before, std::string after) {
+  AuditEvent e;
+  e.actor = actor;
+  e.action = std::string(action);
+  e.dataset_id = DatasetIdString(ds.id());
+  e.dataset = ds.slug();
+  e.before = std::move(before);
+  e.after = std::move(after);
+  return e;
+}
+
+std::string FieldDetails(std::string_view name) {
+  std::string out;
+  JsonWriter(&out).BeginObject().Key("field").String(name.substr(0, 80)).EndObject();
+  return out;
+}
+
 }  // namespace timestore::api

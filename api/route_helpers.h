@@ -12,7 +12,8 @@
 
 namespace timestore {
 class Engine;
-}
+class Dataset;
+}  // namespace timestore
 
 namespace timestore::api {
 
@@ -41,5 +42,12 @@ std::optional<std::string> ActorOf(const HttpRequest& req);
 // logged with the whole event, never answered: the change it records has
 // already been made.
 void RecordAudit(Engine* engine, AuditEvent event, bool sync);
+
+// An audit event about dataset `ds`.
+AuditEvent DatasetEvent(const std::optional<std::string>& actor, const Dataset& ds,
+                        std::string_view action, std::string before, std::string after);
+
+// {"field": <name>}, escaped: `name` may be any key a client sent.
+std::string FieldDetails(std::string_view name);
 
 }  // namespace timestore::api

@@ -12,8 +12,8 @@
 #include "api/route_helpers.h"
 #include "common/checksum.h"
 #include "common/json_writer.h"
-#include "common/strings.h"
 #include "common/status_util.h"
+#include "common/strings.h"
 #include "spdlog/spdlog.h"
 
 namespace timestore::api {
@@ -196,7 +196,8 @@ void Service::Handle(HttpRequest&& req, Responder respond) {
       case Route::kMetrics: {
         HttpResponse r;
         r.content_type = std::string(kPrometheusContentType);
-        r.body = metrics_.Render(engine, compactor_.load(std::memory_order_acquire));
+        r.body = metrics_.Render(engine, compactor_.load(std::memory_order_acquire),
+                                 tier_mover_.load(std::memory_order_acquire));
         return done(std::move(r));
       }
       default:
@@ -303,6 +304,8 @@ void Service::HandleQuery(HttpRequest&& req, std::string slug, Responder respond
     auto result = engine->Query(slug, std::move(*spec));
     if (!result.ok()) return respond(StatusToResponse(result.status()));
     metrics_.AddQueryRows(result->stats.rows_scanned, result->rows);
+    metrics_.AddQueryRemote(result->stats.remote_requests, result->stats.remote_bytes_read,
+                            result->stats.cache_hits, result->stats.cache_misses);
     ResultFormat format = FormatFromAccept(req.Header("accept"));
     HttpResponse r;
     r.content_type = std::string(ContentType(format));
@@ -341,8 +344,16 @@ HttpResponse Service::HandleStatus(Engine* engine) {
     w.Key("storage").BeginObject();
     w.Key("segments").Uint(s.segments);
     w.Key("segmentBytes").Uint(s.segment_bytes);
-    w.Key("hotBytes").Uint(s.memtable_bytes + s.wal_bytes_on_disk + s.segment_bytes);
-    w.Key("coldBytes").Uint(0);
+    w.Key("hotBytes")
+        .Uint(s.memtable_bytes + s.wal_bytes_on_disk + s.segment_bytes - s.remote_segment_bytes);
+    w.Key("coldBytes").Uint(s.remote_segment_bytes);
+    w.Key("remoteSegments").Uint(s.remote_segments);
+    if (const tiering::BlockCache* cache = engine->cache()) {
+      const tiering::BlockCacheStats c = cache->stats();
+      w.Key("cache").BeginObject();
+      w.Key("bytes").Uint(c.bytes).Key("maxBytes").Uint(c.max_bytes).Key("entries").Uint(c.entries);
+      w.Key("hits").Uint(c.hits).Key("misses").Uint(c.misses).EndObject();
+    }
     w.Key("walBytes").Uint(s.wal_bytes_on_disk);
     w.EndObject();
     w.Key("rowsIngested").Uint(s.rows_ingested);

@@ -16,6 +16,7 @@
 #include "api/http_server.h"
 #include "api/metrics.h"
 #include "compaction/compactor.h"
+#include "compaction/tier_mover.h"
 #include "engine/engine.h"
 
 namespace timestore::api {
@@ -27,6 +28,9 @@ struct ServiceOptions {
   std::string admin_scope;          // gates /admin
   std::string version = "0.0.0";
   int query_threads = 0;  // 0 = hardware concurrency
+  // USD per GB-month of local disk, for the storage cost estimates of the
+  // dataset detail (object-store prices are per target).
+  double local_price_per_gb_month = 0.08;
 };
 
 // Maps an engine/parser status to the JSON error response of API.md.
@@ -41,6 +45,8 @@ class Service {
   void SetEngine(Engine* engine) { engine_.store(engine, std::memory_order_release); }
   // Set before SetEngine; serves /compact, /enforce-retention and metrics.
   void SetCompactor(compaction::Compactor* c) { compactor_.store(c, std::memory_order_release); }
+  // Set before SetEngine when tiering runs; serves /enforce-retention and metrics.
+  void SetTierMover(compaction::TierMover* m) { tier_mover_.store(m, std::memory_order_release); }
   void Handle(HttpRequest&& request, Responder respond);
   // Waits for queued queries to finish.
   void Shutdown();
@@ -64,7 +70,11 @@ class Service {
   void AdminManifest(AdminCall& call);
   void AdminPutSettings(AdminCall& call);
   void AdminFlush(AdminCall& call);
+  // Storage targets, in api/admin_storage_routes.cc.
   void AdminStorageTargets(AdminCall& call);
+  void AdminGetStorageTarget(AdminCall& call);
+  void AdminPutStorageTargetConfig(AdminCall& call);
+  void AdminDeleteStorageTarget(AdminCall& call);
   void AdminPutStorageTarget(AdminCall& call);
   void AdminAudit(AdminCall& call);
   void AdminDatasetDetail(AdminCall& call);
@@ -77,6 +87,7 @@ class Service {
   ServiceOptions options_;
   std::atomic<Engine*> engine_{nullptr};
   std::atomic<compaction::Compactor*> compactor_{nullptr};
+  std::atomic<compaction::TierMover*> tier_mover_{nullptr};
   Metrics metrics_;
   const std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
   struct Pool;

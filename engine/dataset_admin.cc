@@ -7,6 +7,7 @@
 #include "absl/container/flat_hash_set.h"
 #include "common/coding.h"
 #include "common/crash_point.h"
+#include "common/json_writer.h"
 #include "common/status_macros.h"
 #include "common/status_util.h"
 #include "common/strings.h"
@@ -261,10 +262,20 @@ absl::Status Engine::SetStorageTarget(Dataset* ds, const std::string& target) {
     if (options_.targets != nullptr) {
       for (const auto& c : options_.targets->List()) StrAppend(&known, ", ", c.id);
     }
+    std::string details;
+    JsonWriter(&details)
+        .BeginObject()
+        .Key("field")
+        .String("storageTargetId")
+        .Key("expected")
+        .String(known)
+        .Key("got")
+        .String(target.substr(0, 200))
+        .EndObject();
     return MakeError(
         absl::StatusCode::kInvalidArgument, "unknown_storage_target",
         StrCat("unknown storage target \"", target.substr(0, 80), "\"; known targets: ", known),
-        "{\"field\":\"storageTargetId\"}");
+        details);
   }
   std::lock_guard<std::mutex> l(ds->mu_);
   if (ds->deleted()) return DeletedError(*ds);

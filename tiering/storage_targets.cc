@@ -19,16 +19,16 @@ constexpr std::string_view kFileName = "storage-targets.json";
 absl::Status Invalid(std::string_view field, std::string message) {
   std::string details;
   JsonWriter(&details).BeginObject().Key("field").String(field).EndObject();
-  return MakeError(absl::StatusCode::kInvalidArgument, "invalid_storage_target",
-                   std::move(message), details);
+  return MakeError(absl::StatusCode::kInvalidArgument, "invalid_storage_target", std::move(message),
+                   details);
 }
 
 bool ValidId(std::string_view id) {
   if (id.empty() || id.size() > 64) return false;
   for (size_t i = 0; i < id.size(); ++i) {
     const char c = id[i];
-    const bool ok = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-                    (i > 0 && (c == '_' || c == '-'));
+    const bool ok =
+        (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || (i > 0 && (c == '_' || c == '-'));
     if (!ok) return false;
   }
   return true;
@@ -95,7 +95,8 @@ absl::Status ValidateStorageTarget(const StorageTargetConfig& c) {
     return Invalid("id", "\"local\" is the storage root itself and cannot be redefined");
   }
   if (c.driver == "s3" || c.driver == "gcs" || c.driver == "memory") {
-    if (c.bucket.empty()) return Invalid("bucket", StrCat("a ", c.driver, " target needs a bucket"));
+    if (c.bucket.empty())
+      return Invalid("bucket", StrCat("a ", c.driver, " target needs a bucket"));
     if (c.driver != "memory" && c.region.empty())
       return Invalid("region", "an s3 target needs a region");
     if (c.access_key_id.empty() != c.secret_access_key.empty()) {
@@ -116,6 +117,46 @@ absl::Status ValidateStorageTarget(const StorageTargetConfig& c) {
   if (c.price_per_gb_month < 0) return Invalid("pricePerGbMonth", "a price must not be negative");
   if (c.prefix.find("//") != std::string::npos || c.prefix.starts_with("/")) {
     return Invalid("prefix", "prefix must not start with '/' nor contain \"//\"");
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ParseConnectionStringInto(std::string_view cs, StorageTargetConfig* c) {
+  std::map<std::string, std::string> kv;
+  while (!cs.empty()) {
+    const size_t semi = cs.find(';');
+    std::string_view part = cs.substr(0, semi);
+    cs = semi == std::string_view::npos ? std::string_view() : cs.substr(semi + 1);
+    if (part.empty()) continue;
+    const size_t eq = part.find('=');
+    if (eq == std::string_view::npos) {
+      return absl::InvalidArgumentError(
+          StrCat("connection string part \"", part.substr(0, 40), "\" is not key=value"));
+    }
+    kv[std::string(part.substr(0, eq))] = std::string(part.substr(eq + 1));  // values keep '='
+  }
+  if (kv["UseDevelopmentStorage"] == "true") {
+    // The emulator's well-known account (azurite), on its default port.
+    c->account_name = "devstoreaccount1";
+    c->account_key =
+        "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/"
+        "KBHBeksoGMGw==";
+    c->endpoint = "http://127.0.0.1:10000/devstoreaccount1";
+  }
+  if (!kv["AccountName"].empty()) c->account_name = kv["AccountName"];
+  if (!kv["AccountKey"].empty()) c->account_key = kv["AccountKey"];
+  if (!kv["SharedAccessSignature"].empty()) c->sas_token = kv["SharedAccessSignature"];
+  if (!kv["BlobEndpoint"].empty()) {
+    c->endpoint = kv["BlobEndpoint"];
+  } else if (!c->account_name.empty() && c->endpoint.empty()) {
+    const std::string protocol =
+        kv["DefaultEndpointsProtocol"].empty() ? "https" : kv["DefaultEndpointsProtocol"];
+    const std::string suffix =
+        kv["EndpointSuffix"].empty() ? "core.windows.net" : kv["EndpointSuffix"];
+    c->endpoint = StrCat(protocol, "://", c->account_name, ".blob.", suffix);
+  }
+  if (c->account_name.empty()) {
+    return absl::InvalidArgumentError("the connection string names no AccountName");
   }
   return absl::OkStatus();
 }
@@ -141,14 +182,14 @@ void ResolveCredentials(StorageTargetConfig* c) {
   }
 }
 
-absl::StatusOr<StorageTargetConfig> ParseStorageTarget(std::string_view id,
-                                                       std::string_view json) {
+absl::StatusOr<StorageTargetConfig> ParseStorageTarget(std::string_view id, std::string_view json) {
   simdjson::dom::parser parser;
   simdjson::dom::element root;
   simdjson::padded_string padded(json);
   if (parser.parse(padded).get(root) || !root.is_object()) {
-    return Invalid("", "the storage target body must be a JSON object such as "
-                       "{\"driver\": \"s3\", \"bucket\": \"cold\", \"region\": \"us-east-1\"}");
+    return Invalid("",
+                   "the storage target body must be a JSON object such as "
+                   "{\"driver\": \"s3\", \"bucket\": \"cold\", \"region\": \"us-east-1\"}");
   }
   StorageTargetConfig c;
   c.id = std::string(id);
@@ -240,8 +281,7 @@ std::string StorageTargetJson(const StorageTargetConfig& c) {
 }
 
 absl::StatusOr<std::unique_ptr<StorageTargets>> StorageTargets::Open(
-    Env* env, std::string root, std::optional<StorageTargetConfig> from_env,
-    StoreFactory factory) {
+    Env* env, std::string root, std::optional<StorageTargetConfig> from_env, StoreFactory factory) {
   std::unique_ptr<StorageTargets> t(new StorageTargets(env, std::move(root), std::move(factory)));
   const std::string path = JoinPath(t->root_, kFileName);
   if (env->FileExists(path)) {
@@ -300,7 +340,7 @@ std::vector<StorageTargetConfig> StorageTargets::List() const {
   return out;
 }
 
-absl::Status StorageTargets::Put(StorageTargetConfig config) {
+absl::StatusOr<StorageTargetConfig> StorageTargets::Prepare(StorageTargetConfig config) const {
   std::lock_guard<std::mutex> l(mu_);
   if (config.id == default_target_ && !default_target_.empty()) {
     return MakeError(absl::StatusCode::kFailedPrecondition, "storage_target_read_only",
@@ -308,7 +348,8 @@ absl::Status StorageTargets::Put(StorageTargetConfig config) {
                             "\" comes from the environment (TIMESTORE_STORAGE_DRIVER); change "
                             "it there"));
   }
-  if (auto old = configs_.find(config.id); old != configs_.end() && old->second.driver == config.driver) {
+  if (auto old = configs_.find(config.id);
+      old != configs_.end() && old->second.driver == config.driver) {
     // Secrets are write-only: a change that leaves them out keeps them.
     const StorageTargetConfig& o = old->second;
     if (config.secret_access_key.empty() && config.access_key_id == o.access_key_id &&
@@ -323,6 +364,12 @@ absl::Status StorageTargets::Put(StorageTargetConfig config) {
   }
   RETURN_IF_ERROR(ValidateStorageTarget(config));
   ResolveCredentials(&config);
+  return config;
+}
+
+absl::Status StorageTargets::Put(StorageTargetConfig config) {
+  ASSIGN_OR_RETURN(config, Prepare(std::move(config)));
+  std::lock_guard<std::mutex> l(mu_);
   auto previous = configs_;
   configs_[config.id] = config;
   if (absl::Status s = Save(); !s.ok()) {
@@ -353,6 +400,12 @@ absl::Status StorageTargets::Remove(std::string_view id) {
   }
   if (auto st = stores_.find(id); st != stores_.end()) stores_.erase(st);
   return absl::OkStatus();
+}
+
+std::vector<std::pair<std::string, std::shared_ptr<ObjectStore>>> StorageTargets::BuiltStores()
+    const {
+  std::lock_guard<std::mutex> l(mu_);
+  return {stores_.begin(), stores_.end()};
 }
 
 void StorageTargets::AddForTest(StorageTargetConfig config, std::shared_ptr<ObjectStore> store) {

@@ -53,7 +53,7 @@ struct StorageTargetConfig {
   std::string container;
   // all
   std::string prefix;
-  double price_per_gb_month = 0;  // USD; 0: the driver's default list price
+  double price_per_gb_month = 0;     // USD; 0: the driver's default list price
   uint64_t multipart_threshold = 0;  // 0: the driver's default
   uint64_t part_size = 0;            // 0: the driver's default
   // Where it came from: "environment" or "api".
@@ -76,13 +76,17 @@ absl::StatusOr<std::shared_ptr<ObjectStore>> MakeObjectStore(const StorageTarget
 
 // Reads and checks a target from a JSON object (the admin API's body). `id`
 // comes from the URL. InvalidArgument naming the field on any bad member.
-absl::StatusOr<StorageTargetConfig> ParseStorageTarget(std::string_view id,
-                                                       std::string_view json);
+absl::StatusOr<StorageTargetConfig> ParseStorageTarget(std::string_view id, std::string_view json);
 // The JSON of a target without its secrets (hasSecret fields say whether
 // they are set).
 std::string StorageTargetJson(const StorageTargetConfig& config);
 // Checks id, driver and the fields the driver needs.
 absl::Status ValidateStorageTarget(const StorageTargetConfig& config);
+// Reads an Azure connection string ("AccountName=...;AccountKey=...;
+// BlobEndpoint=...", or "SharedAccessSignature=...", or
+// "UseDevelopmentStorage=true") into `config`'s azure fields.
+absl::Status ParseConnectionStringInto(std::string_view connection_string,
+                                       StorageTargetConfig* config);
 // Fills unset credentials from AWS_* (S3/GCS) and sets `credentials`.
 void ResolveCredentials(StorageTargetConfig* config);
 
@@ -102,12 +106,18 @@ class StorageTargets {
   // The environment's target id, or "" (datasets stay local by default).
   const std::string& default_target() const { return default_target_; }
 
-  // Adds or replaces an API target, durably. A replaced target's secrets
-  // stay when the new config leaves them empty. FailedPrecondition for the
-  // environment's target or "local".
+  // `config` as Put would store it: a replaced target's secrets stay when
+  // the new config leaves them out; validated; credentials resolved.
+  // FailedPrecondition for the environment's target.
+  absl::StatusOr<StorageTargetConfig> Prepare(StorageTargetConfig config) const;
+  // Adds or replaces an API target (after Prepare), durably.
   absl::Status Put(StorageTargetConfig config);
   // Removes an API target, durably (the caller checks nothing uses it).
   absl::Status Remove(std::string_view id);
+
+  // The stores built so far, by target id (for metrics: listing them never
+  // builds one).
+  std::vector<std::pair<std::string, std::shared_ptr<ObjectStore>>> BuiltStores() const;
 
   // For tests: a target whose store is given.
   void AddForTest(StorageTargetConfig config, std::shared_ptr<ObjectStore> store);

@@ -30,6 +30,7 @@
 #include "segment/segment_inspect.h"
 #include "segment/segment_reader.h"
 #include "spdlog/spdlog.h"
+#include "tools/tiering_config.h"
 #include "tools/verify.h"
 #include "wal/log_reader.h"
 #include "wal/wal_writer.h"
@@ -41,25 +42,7 @@
 namespace timestore {
 namespace {
 
-// "64MiB", "1GiB", "1048576" -> bytes.
-bool ParseBytes(std::string s, uint64_t* out) {
-  for (char& ch : s) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-  uint64_t mult = 1;
-  auto strip = [&](std::string_view suffix, uint64_t m) {
-    if (s.size() > suffix.size() && s.substr(s.size() - suffix.size()) == suffix) {
-      s.resize(s.size() - suffix.size());
-      mult = m;
-      return true;
-    }
-    return false;
-  };
-  strip("kib", 1ull << 10) || strip("mib", 1ull << 20) || strip("gib", 1ull << 30) ||
-      strip("kb", 1000) || strip("mb", 1000000) || strip("gb", 1000000000) || strip("b", 1);
-  uint64_t v;
-  if (!ParseInt(s, &v)) return false;
-  *out = v * mult;
-  return true;
-}
+using tools::ParseBytes;
 
 struct ServeConfig {
   std::string host = "127.0.0.1";
@@ -90,6 +73,7 @@ struct ServeConfig {
   int compaction_interval_ms = 1000;
   std::string retention_check_interval = "1m";
   std::string crash_point;  // tests only
+  tools::TieringConfig tiering;
 };
 
 int Serve(const ServeConfig& c) {
@@ -157,6 +141,16 @@ int Serve(const ServeConfig& c) {
   }
   co.quiet_ns = *quiet;
   co.retention_interval_ms = *retention_every / 1'000'000;
+  compaction::TieringOptions to;
+  if (auto s = tools::ApplyTieringConfig(c.tiering, &eo, &to); !s.ok()) {
+    std::cerr << s.message() << "\n";
+    return 2;
+  }
+  auto env_target = tools::EnvironmentTarget(c.tiering);
+  if (!env_target.ok()) {
+    std::cerr << env_target.status().message() << "\n";
+    return 2;
+  }
   SetCrashPoint(c.crash_point);
   if (c.wal_recovery == "truncate") {
     eo.wal_recovery = wal::TailPolicy::kTruncate;
@@ -171,6 +165,7 @@ int Serve(const ServeConfig& c) {
   so.require_write_scope = c.write_scope;
   so.admin_scope = c.admin_scope.empty() ? c.require_scope : c.admin_scope;
   so.version = TIMESTORE_VERSION;
+  so.local_price_per_gb_month = c.tiering.local_price_per_gb_month;
   api::Service service(so);
 
   api::HttpServerOptions ho;
@@ -219,9 +214,27 @@ int Serve(const ServeConfig& c) {
   }
   spdlog::info("file I/O: {}", why);
 
+  // Storage targets: the environment's default (if any) and those the admin
+  // API created (<root>/storage-targets.json).
+  if (auto s = env->CreateDirs(c.storage_root); !s.ok()) {
+    spdlog::critical("cannot create the storage root {}: {}", c.storage_root, ToStd(s.message()));
+    return 1;
+  }
+  auto targets = tiering::StorageTargets::Open(env, c.storage_root, *env_target);
+  if (!targets.ok()) {
+    spdlog::critical("storage targets: {}", ToStd(targets.status().message()));
+    return 1;
+  }
+  eo.targets = targets->get();
+  if (*env_target) {
+    spdlog::info("cold partitions go to storage target {} ({}) by default", (*env_target)->id,
+                 (*env_target)->Location());
+  }
+
   // Recovery runs while /health answers and /ready says 503.
   std::unique_ptr<Engine> engine;
   std::unique_ptr<compaction::Compactor> compactor;
+  std::unique_ptr<compaction::TierMover> mover;
   std::atomic<bool> failed{false};
   std::thread recovery([&] {
     auto opened = Engine::Open(env, eo);
@@ -239,6 +252,9 @@ int Serve(const ServeConfig& c) {
     compactor = std::make_unique<compaction::Compactor>(engine.get(), co);
     compactor->Start();
     service.SetCompactor(compactor.get());
+    mover = std::make_unique<compaction::TierMover>(engine.get(), to);
+    mover->Start();
+    service.SetTierMover(mover.get());
     service.SetEngine(engine.get());
   });
 
@@ -251,6 +267,7 @@ int Serve(const ServeConfig& c) {
   server.Stop(10'000);
   service.Shutdown();
   if (compactor != nullptr) compactor->Stop();
+  if (mover != nullptr) mover->Stop();
   if (engine != nullptr) engine->Close();
   spdlog::info("stopped");
   return failed ? 1 : 0;
@@ -435,6 +452,7 @@ int main(int argc, char** argv) {
       ->envname("TIMESTORE_COMPACTION_INTERVAL_MS");
   serve->add_option("--test-crash-point", c.crash_point, "Tests only: SIGKILL at this point")
       ->envname("TIMESTORE_TEST_CRASH_POINT");
+  timestore::tools::AddTieringOptions(serve, &c.tiering);
 
   std::vector<std::string> wal_paths;
   auto* dump = app.add_subcommand("wal-dump", "Print the records of write-ahead log files");

@@ -14,6 +14,8 @@
 #include "api/service.h"
 #include "common/strings.h"
 #include "common/time_util.h"
+#include "tiering/memory_object_store.h"
+#include "tiering/storage_targets.h"
 
 namespace timestore::api {
 namespace {
@@ -47,6 +49,19 @@ class AdminTest : public ::testing::Test {
     EngineOptions eo;
     eo.root = root_;
     eo.background_sealing = false;
+    // A registry with one target over an in-memory store.
+    auto t = tiering::StorageTargets::Open(Env::Default(), root_, std::nullopt);
+    ASSERT_TRUE(t.ok()) << t.status();
+    targets_ = *std::move(t);
+    store_ = std::make_shared<tiering::MemoryObjectStore>("bucket");
+    tiering::StorageTargetConfig cold;
+    cold.id = "cold";
+    cold.driver = "memory";
+    cold.bucket = "bucket";
+    cold.price_per_gb_month = 0.01;
+    cold.credentials = "none";
+    targets_->AddForTest(cold, store_);
+    eo.targets = targets_.get();
     auto e = Engine::Open(Env::Default(), eo);
     ASSERT_TRUE(e.ok()) << e.status().message();
     engine_ = std::move(*e);
@@ -56,6 +71,7 @@ class AdminTest : public ::testing::Test {
     if (service_) service_->Shutdown();
     service_.reset();
     engine_.reset();
+    targets_.reset();
   }
 
   Answer Call(std::string method, std::string target, std::string body = "",
@@ -134,6 +150,8 @@ class AdminTest : public ::testing::Test {
 
   std::string root_;
   std::unique_ptr<Service> service_;
+  std::unique_ptr<tiering::StorageTargets> targets_;
+  std::shared_ptr<tiering::MemoryObjectStore> store_;
   std::unique_ptr<Engine> engine_;
   simdjson::dom::parser parser_;
 };
@@ -343,25 +361,36 @@ TEST_F(AdminTest, StorageTargets) {
   CreateDataset("cpu");
   Answer a = Call("GET", "/admin/storage-targets");
   ASSERT_EQ(a.status, 200);
-  EXPECT_EQ(a.body, StrCat(R"({"storageTargets":[{"id":"local","kind":"local","root":")", root_,
-                           R"(","default":true}]})"));
+  EXPECT_EQ(a.body.find(StrCat(R"({"defaultTarget":"local","storageTargets":[{"id":"local",)",
+                               R"("kind":"local","driver":"local","root":")", root_,
+                               R"(","default":true,"pricePerGbMonth":0.08},)")),
+            0u)
+      << a.body;
+  EXPECT_NE(a.body.find(R"("id":"cold","driver":"memory")"), std::string::npos) << a.body;
 
   a = Call("PUT", "/admin/datasets/cpu/storage-target", R"({"storageTargetId":"local"})");
   ASSERT_EQ(a.status, 200) << a.body;
   const std::string id = DatasetIdString(engine_->GetDataset("cpu")->id());
-  EXPECT_EQ(a.body, StrCat(R"({"dataset":"cpu","id":")", id, R"(","storageTargetId":"local"})"));
-  // By id too.
-  EXPECT_EQ(Call("PUT", StrCat("/admin/datasets/", id, "/storage-target"),
-                 R"({"storageTargetId":"local"})")
-                .status,
-            200);
+  EXPECT_EQ(a.body, StrCat(R"({"dataset":"cpu","id":")", id,
+                           R"(","storageTargetId":"local","effectiveStorageTarget":"local"})"));
+  // By id too, and to the object store.
+  a = Call("PUT", StrCat("/admin/datasets/", id, "/storage-target"),
+           R"({"storageTargetId":"cold"})");
+  ASSERT_EQ(a.status, 200) << a.body;
+  EXPECT_NE(a.body.find(R"("effectiveStorageTarget":"cold")"), std::string::npos) << a.body;
+  // null: back to the server's default (local here).
+  a = Call("PUT", "/admin/datasets/cpu/storage-target", R"({"storageTargetId":null})");
+  ASSERT_EQ(a.status, 200) << a.body;
+  EXPECT_NE(a.body.find(R"("storageTargetId":null,"effectiveStorageTarget":"local")"),
+            std::string::npos)
+      << a.body;
 
   a = Call("PUT", "/admin/datasets/cpu/storage-target", R"({"storageTargetId":"s3"})");
   EXPECT_EQ(a.status, 400);
   EXPECT_EQ(ErrorCode(a), "unknown_storage_target");
   EXPECT_EQ(ErrorDetail(a, "got"), "s3");
-  EXPECT_EQ(ErrorDetail(a, "expected"), "local");
-  EXPECT_NE(a.body.find("known targets: local"), std::string::npos) << a.body;
+  EXPECT_EQ(ErrorDetail(a, "expected"), "local, cold");
+  EXPECT_NE(a.body.find("known targets: local, cold"), std::string::npos) << a.body;
 
   for (const char* body : {"", "{", "[]", "\"local\""}) {
     a = Call("PUT", "/admin/datasets/cpu/storage-target", body);
@@ -376,6 +405,75 @@ TEST_F(AdminTest, StorageTargets) {
   a = Call("PUT", "/admin/datasets/nope/storage-target", R"({"storageTargetId":"local"})");
   EXPECT_EQ(a.status, 404);
   EXPECT_EQ(ErrorCode(a), "dataset_not_found");
+}
+
+TEST_F(AdminTest, StorageTargetSecretsAreWriteOnly) {
+  const std::string secret = "wJalrXUtnFEMI-SECRET-do-not-show";
+  Answer a = Call("PUT", "/admin/storage-targets/archive?verify=false",
+                  StrCat(R"({"driver":"s3","bucket":"b1","region":"eu-west-1","prefix":"ts",)",
+                         R"("endpoint":"http://127.0.0.1:1","forcePathStyle":true,)",
+                         R"("accessKeyId":"AKIDEXAMPLE","secretAccessKey":")", secret, R"("})"),
+                  {{"x-iam-user", "ops"}});
+  ASSERT_EQ(a.status, 201) << a.body;
+  EXPECT_EQ(a.body.find(secret), std::string::npos) << a.body;
+  EXPECT_NE(a.body.find(R"("hasSecretAccessKey":true)"), std::string::npos) << a.body;
+  EXPECT_NE(a.body.find(R"("location":"s3://b1/ts")"), std::string::npos) << a.body;
+  EXPECT_NE(a.body.find(R"("credentials":"static")"), std::string::npos) << a.body;
+  for (const char* path :
+       {"/admin/storage-targets", "/admin/storage-targets/archive", "/admin/audit?limit=100"}) {
+    a = Call("GET", path);
+    ASSERT_EQ(a.status, 200) << path;
+    EXPECT_EQ(a.body.find(secret), std::string::npos) << path << ": " << a.body;
+  }
+  EXPECT_NE(Call("GET", "/admin/audit").body.find("storage_target.create"), std::string::npos);
+  // Persisted, readable by the owner alone.
+  const std::string file = root_ + "/storage-targets.json";
+  EXPECT_EQ(std::filesystem::status(file).permissions() & std::filesystem::perms::all,
+            std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
+  // A change without the secret keeps it.
+  a = Call("PUT", "/admin/storage-targets/archive?verify=false",
+           R"({"driver":"s3","bucket":"b2","region":"eu-west-1","accessKeyId":"AKIDEXAMPLE"})");
+  ASSERT_EQ(a.status, 200) << a.body;
+  EXPECT_NE(a.body.find(R"("hasSecretAccessKey":true)"), std::string::npos) << a.body;
+  StopService();
+  StartService(ServiceOptions{});
+  a = Call("GET", "/admin/storage-targets/archive");
+  ASSERT_EQ(a.status, 200) << a.body;
+  EXPECT_NE(a.body.find(R"("bucket":"b2")"), std::string::npos) << a.body;
+  EXPECT_NE(a.body.find(R"("hasSecretAccessKey":true)"), std::string::npos) << a.body;
+
+  // Bad bodies name the field; nothing is saved.
+  for (auto [body, field] : std::vector<std::pair<std::string, std::string>>{
+           {R"({"driver":"ftp","bucket":"x"})", "driver"},
+           {R"({"driver":"s3"})", "bucket"},
+           {R"({"driver":"s3","bucket":"x","secretAccessKey":"s"})", "accessKeyId"},
+           {R"({"driver":"azure_blob","container":"c","accountName":"a"})", "accountKey"},
+           {R"({"driver":"s3","bucket":"x","colour":"red"})", "colour"},
+           {R"({"driver":"s3","bucket":1})", "bucket"}}) {
+    a = Call("PUT", "/admin/storage-targets/bad?verify=false", body);
+    EXPECT_EQ(a.status, 400) << body;
+    EXPECT_EQ(ErrorCode(a), "invalid_storage_target") << body;
+    EXPECT_EQ(ErrorDetail(a, "field"), field) << body << " " << a.body;
+  }
+  EXPECT_EQ(Call("GET", "/admin/storage-targets/bad").status, 404);
+  a = Call("PUT", "/admin/storage-targets/Bad_Id?verify=false", R"({"driver":"s3","bucket":"x"})");
+  EXPECT_EQ(a.status, 400);
+  a = Call("PUT", "/admin/storage-targets/local?verify=false", R"({"driver":"s3","bucket":"x"})");
+  EXPECT_EQ(a.status, 400);
+
+  // In use: refused; unused: removed.
+  CreateDataset("cpu");
+  ASSERT_EQ(
+      Call("PUT", "/admin/datasets/cpu/storage-target", R"({"storageTargetId":"archive"})").status,
+      200);
+  a = Call("DELETE", "/admin/storage-targets/archive");
+  EXPECT_EQ(a.status, 409);
+  EXPECT_EQ(ErrorCode(a), "storage_target_in_use");
+  ASSERT_EQ(Call("PUT", "/admin/datasets/cpu/storage-target", R"({"storageTargetId":null})").status,
+            200);
+  EXPECT_EQ(Call("DELETE", "/admin/storage-targets/archive").status, 200);
+  EXPECT_EQ(Call("GET", "/admin/storage-targets/archive").status, 404);
+  EXPECT_EQ(Call("DELETE", "/admin/storage-targets/archive").status, 404);
 }
 
 TEST_F(AdminTest, WrongMethodIs405WithAllow) {
