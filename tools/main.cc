@@ -347,10 +347,30 @@ int Inspect(const std::vector<std::string>& paths, bool json) {
 
 // Exit 0 when everything is intact, 1 when anything is corrupt, 2 when `root`
 // is no storage root.
-int Verify(const std::string& root) {
-  auto report = tools::VerifyRoot(Env::Default(), root, [](const tools::VerifiedFile& f) {
-    std::cout << tools::FormatVerifiedFile(f) << std::endl;
-  });
+int Verify(const std::string& root, const tools::TieringConfig& tiering, bool deep) {
+  // Remote segments are checked through the same targets the server uses:
+  // the environment's and <root>/storage-targets.json (read-only).
+  auto env_target = tools::EnvironmentTarget(tiering);
+  if (!env_target.ok()) {
+    std::cerr << "timestore verify: " << env_target.status().message() << "\n";
+    return 2;
+  }
+  std::unique_ptr<tiering::StorageTargets> targets;
+  if (Env::Default()->FileExists(root)) {
+    auto t = tiering::StorageTargets::Open(Env::Default(), root, *env_target);
+    if (!t.ok()) {
+      std::cerr << "timestore verify: " << t.status().message() << "\n";
+      return 2;
+    }
+    targets = *std::move(t);
+  }
+  tools::VerifyOptions options;
+  options.targets = targets.get();
+  options.deep = deep;
+  auto report = tools::VerifyRoot(
+      Env::Default(), root,
+      [](const tools::VerifiedFile& f) { std::cout << tools::FormatVerifiedFile(f) << std::endl; },
+      options);
   if (!report.ok()) {
     std::cerr << "timestore verify: " << report.status().message() << "\n";
     return 2;
@@ -472,6 +492,11 @@ int main(int argc, char** argv) {
                          "Check a storage root without changing it: manifest, every segment block, "
                          "every WAL record; exit 1 naming what is corrupt");
   verify->add_option("root", verify_root, "Storage root")->required();
+  bool verify_deep = false;
+  verify->add_flag("--deep", verify_deep,
+                   "Read every block of every remote segment (default: size and footer)");
+  timestore::tools::TieringConfig verify_tiering;
+  timestore::tools::AddTieringOptions(verify, &verify_tiering);
 
   CLI11_PARSE(app, argc, argv);
   if (c.write_scope.empty()) {
@@ -480,6 +505,6 @@ int main(int argc, char** argv) {
   if (*serve) return timestore::Serve(c);
   if (*dump) return timestore::WalDump(wal_paths, true);
   if (*inspect) return timestore::Inspect(segment_paths, inspect_json);
-  if (*verify) return timestore::Verify(verify_root);
+  if (*verify) return timestore::Verify(verify_root, verify_tiering, verify_deep);
   return 0;
 }

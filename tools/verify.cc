@@ -9,6 +9,7 @@
 #include "engine/manifest.h"
 #include "engine/wal_payload.h"
 #include "segment/segment_reader.h"
+#include "tiering/remote_file.h"
 #include "wal/log_reader.h"
 #include "wal/wal_writer.h"
 
@@ -36,19 +37,30 @@ struct ListedSegment {
 
 class Verifier {
  public:
-  Verifier(Env* env, std::string root, const std::function<void(const VerifiedFile&)>& on_file)
-      : env_(env), root_(std::move(root)), on_file_(on_file) {}
+  Verifier(Env* env, std::string root, const std::function<void(const VerifiedFile&)>& on_file,
+           const VerifyOptions& options)
+      : env_(env), root_(std::move(root)), on_file_(on_file), options_(options) {}
 
   VerifyReport Run() {
     Listing listed = ReadManifest();
     std::set<std::string> listed_paths;
+    std::map<std::string, std::set<std::string>> live_objects;  // by target
     for (const ListedSegment& s : listed.segments) {
       std::string path = SegmentPath(root_, s.dataset_id, s.record.partition_start, s.record.id);
+      if (s.record.remote()) {
+        path.resize(path.size() - 5);
+        path += ".tfoot";
+        live_objects[s.record.target].insert(s.record.key);
+        if (!listed_paths.insert(path).second) continue;
+        CheckRemoteSegment(path, s);
+        continue;
+      }
       if (!listed_paths.insert(path).second) continue;  // listed twice: checked once
       CheckSegment(path, &s);
     }
     CheckUnlisted(listed.complete, listed_paths);
     CheckWal();
+    if (listed.complete) CheckOrphans(live_objects);
     return std::move(report_);
   }
 
@@ -123,6 +135,18 @@ class Verifier {
           datasets.erase(edit->dataset_id);
           per_dataset.erase(edit->dataset_id);
           break;
+        case ManifestEdit::Op::kTierSegments: {
+          auto& list = per_dataset[edit->dataset_id];
+          if (!TierInList(&list, edit->tiered)) {
+            if (damage.ok()) {
+              damage = absl::DataLossError(StrCat(path, " at offset ", r.offset,
+                                                  ": tier_segments names a segment the "
+                                                  "dataset does not have"));
+            }
+            inconsistent = true;
+          }
+          break;
+        }
         case ManifestEdit::Op::kAddSegments:
         case ManifestEdit::Op::kReplaceSegments: {
           auto& list = per_dataset[edit->dataset_id];
@@ -202,6 +226,118 @@ class Verifier {
     Add(Kind::kSegment, path, absl::OkStatus(), detail);
   }
 
+  // A remote segment: the local footer copy, then the object.
+  void CheckRemoteSegment(const std::string& footer_path, const ListedSegment& listed) {
+    const SegmentRecord& r = listed.record;
+    const std::string where = StrCat(r.target, ":", r.key);
+    auto tail = env_->ReadFile(footer_path);
+    if (!tail.ok()) {
+      Add(Kind::kRemote, where,
+          absl::DataLossError(StrCat(where, ": its footer copy ", footer_path,
+                                     " cannot be read (the next start fetches it again): ",
+                                     ToStd(tail.status().message()))));
+      return;
+    }
+    if (options_.targets == nullptr) {
+      Add(Kind::kRemote, where,
+          absl::FailedPreconditionError(
+              StrCat(where, ": not checked: no storage targets were configured for verify")));
+      return;
+    }
+    auto store = options_.targets->Store(r.target);
+    if (!store.ok()) {
+      Add(Kind::kRemote, where,
+          absl::FailedPreconditionError(
+              StrCat(where, ": storage target \"", r.target,
+                     "\" is not configured here: ", ToStd(store.status().message()))));
+      return;
+    }
+    const auto deadline = tiering::Clock::now() + std::chrono::seconds(60);
+    auto head = (*store)->Head(r.key);
+    if (!head.ok()) {
+      Add(Kind::kRemote, where,
+          absl::IsNotFound(head.status())
+              ? absl::DataLossError(StrCat(where, ": listed in the manifest but missing from ",
+                                           (*store)->Describe()))
+              : head.status());
+      return;
+    }
+    if (head->size != r.bytes) {
+      Add(Kind::kRemote, where,
+          absl::DataLossError(StrCat(where, ": the object has ", head->size,
+                                     " bytes, the manifest says ", r.bytes)));
+      return;
+    }
+    auto remote_tail = tiering::FetchTail(store->get(), r.key, r.bytes, tail->size(), deadline);
+    if (!remote_tail.ok()) {
+      Add(Kind::kRemote, where, remote_tail.status());
+      return;
+    }
+    if (*remote_tail != *tail) {
+      Add(Kind::kRemote, where,
+          absl::DataLossError(
+              StrCat(where, ": its footer differs from the local copy ", footer_path)));
+      return;
+    }
+    auto file = std::make_unique<tiering::RemoteFile>(*store, r.target, r.key, r.bytes, *tail,
+                                                      nullptr, tiering::RemoteFileOptions{});
+    auto reader = segment::SegmentReader::Open(std::move(file));
+    if (!reader.ok()) {
+      Add(Kind::kRemote, where, reader.status());
+      return;
+    }
+    const segment::SegmentMeta& m = (*reader)->meta();
+    if (m.dataset_id != listed.dataset_id || m.segment_id != r.id || m.rows != r.rows) {
+      Add(Kind::kRemote, where,
+          absl::DataLossError(StrCat(where, ": the footer does not describe segment ",
+                                     DatasetIdString(r.id), " of the manifest")));
+      return;
+    }
+    std::string detail = StrCat(m.rows, " rows, ", r.bytes, " bytes in ", (*store)->Describe());
+    if (options_.deep) {
+      if (absl::Status s = (*reader)->Verify(); !s.ok()) {
+        Add(Kind::kRemote, where, s);
+        return;
+      }
+      StrAppend(&detail, "; every block read and checked");
+    } else {
+      StrAppend(&detail, "; size and footer checked (--deep reads every block)");
+    }
+    Add(Kind::kRemote, where, absl::OkStatus(), detail);
+  }
+
+  // Objects of this root that no segment lists, and unfinished uploads.
+  void CheckOrphans(const std::map<std::string, std::set<std::string>>& live) {
+    if (options_.targets == nullptr) return;
+    auto id = env_->ReadFile(JoinPath(root_, "ROOT_ID"));
+    if (!id.ok()) return;  // never tiered
+    const std::string prefix = StrCat(StripWhitespace(*id), "/");
+    for (const auto& config : options_.targets->List()) {
+      auto store = options_.targets->Store(config.id);
+      if (!store.ok()) continue;
+      auto objects = (*store)->List(prefix);
+      if (!objects.ok()) {
+        Add(Kind::kOrphan, config.id, objects.status());
+        continue;
+      }
+      auto it = live.find(config.id);
+      for (const auto& o : *objects) {
+        if (it != live.end() && it->second.contains(o.key)) continue;
+        Add(Kind::kOrphan, StrCat(config.id, ":", o.key), absl::OkStatus(),
+            StrCat(o.size,
+                   " bytes no segment lists: an upload interrupted before its manifest "
+                   "edit, or a delete not yet done; the server's sweep deletes it"));
+      }
+      auto uploads = (*store)->ListPendingUploads(prefix);
+      if (!uploads.ok()) continue;
+      for (const auto& u : *uploads) {
+        Add(Kind::kOrphan, StrCat(config.id, ":", u.key), absl::OkStatus(),
+            StrCat("an unfinished multipart upload (", u.upload_id,
+                   "); the server's sweep aborts it"));
+      }
+    }
+  }
+
   // Files under datasets/ the manifest does not list. Without the whole
   // manifest they may be live segments, so they are checked as segments.
   void CheckUnlisted(bool have_manifest, const std::set<std::string>& listed) {
@@ -219,7 +355,10 @@ class Verifier {
         for (const auto& f : *files) {
           std::string path = JoinPath(JoinPath(dir, part), f);
           if (listed.contains(path)) continue;
-          if (!have_manifest) {
+          if (!have_manifest && f.ends_with(".tfoot")) {
+            Add(Kind::kStray, path, absl::OkStatus(),
+                "a remote segment's footer copy; not checked without the manifest");
+          } else if (!have_manifest) {
             CheckSegment(path, nullptr);
           } else {
             Add(Kind::kStray, path, absl::OkStatus(),
@@ -283,6 +422,7 @@ class Verifier {
   Env* const env_;
   const std::string root_;
   const std::function<void(const VerifiedFile&)>& on_file_;
+  const VerifyOptions options_;
   VerifyReport report_;
 };
 
@@ -299,11 +439,12 @@ size_t VerifyReport::corrupt() const {
 }
 
 absl::StatusOr<VerifyReport> VerifyRoot(Env* env, const std::string& root,
-                                        const std::function<void(const VerifiedFile&)>& on_file) {
+                                        const std::function<void(const VerifiedFile&)>& on_file,
+                                        const VerifyOptions& options) {
   if (!env->FileExists(root) || !env->ListDir(root).ok()) {
     return absl::NotFoundError(StrCat(root, ": no such storage root"));
   }
-  return Verifier(env, root, on_file).Run();
+  return Verifier(env, root, on_file, options).Run();
 }
 
 std::string FormatVerifiedFile(const VerifiedFile& f) {
@@ -314,6 +455,7 @@ std::string FormatVerifiedFile(const VerifiedFile& f) {
     return StrCat(f.path, ": CORRUPT: ", msg);
   }
   if (f.kind == Kind::kStray) return StrCat(f.path, ": stray (", f.detail, ")");
+  if (f.kind == Kind::kOrphan) return StrCat(f.path, ": orphan (", f.detail, ")");
   if (f.detail.empty()) return StrCat(f.path, ": ok");
   return StrCat(f.path, ": ok (", f.detail, ")");
 }
@@ -322,8 +464,12 @@ std::string FormatVerifySummary(const VerifyReport& r) {
   std::string out = StrCat("verified ", Plural(r.Count(Kind::kManifest), "manifest", "manifests"),
                            ", ", Plural(r.Count(Kind::kSegment), "segment", "segments"), ", ",
                            Plural(r.Count(Kind::kWal), "WAL file", "WAL files"));
+  if (size_t remote = r.Count(Kind::kRemote))
+    StrAppend(&out, ", ", Plural(remote, "remote segment", "remote segments"));
   if (size_t stray = r.Count(Kind::kStray))
     StrAppend(&out, ", ", Plural(stray, "stray file", "stray files"));
+  if (size_t orphan = r.Count(Kind::kOrphan))
+    StrAppend(&out, ", ", Plural(orphan, "orphan object", "orphan objects"));
   if (r.ok()) return StrCat(out, ": all ok");
   StrAppend(&out, ": ", r.corrupt(), " CORRUPT:");
   for (const VerifiedFile& f : r.files) {

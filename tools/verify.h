@@ -23,11 +23,12 @@
 
 #include "absl/status/statusor.h"
 #include "common/env.h"
+#include "tiering/storage_targets.h"
 
 namespace timestore::tools {
 
 struct VerifiedFile {
-  enum class Kind { kCurrent, kManifest, kSegment, kWal, kStray };
+  enum class Kind { kCurrent, kManifest, kSegment, kWal, kStray, kRemote, kOrphan };
   Kind kind = Kind::kSegment;
   std::string path;
   absl::Status status;  // OK, or DataLoss naming the file and offset of the damage
@@ -42,12 +43,20 @@ struct VerifyReport {
   bool ok() const { return corrupt() == 0; }
 };
 
+struct VerifyOptions {
+  // Resolves the targets of remote segments; null: remote segments are
+  // reported as not checked (an error: they cannot be vouched for).
+  tiering::StorageTargets* targets = nullptr;
+  bool deep = false;  // read every block of every remote segment
+};
+
 // Checks the storage root `root`. NotFound when `root` is no directory;
 // damage is reported per file in the result, not as an error. `on_file`, when
 // set, sees each file as soon as it is checked (progress for the CLI).
 absl::StatusOr<VerifyReport> VerifyRoot(
     Env* env, const std::string& root,
-    const std::function<void(const VerifiedFile&)>& on_file = nullptr);
+    const std::function<void(const VerifiedFile&)>& on_file = nullptr,
+    const VerifyOptions& options = {});
 
 // "<path>: ok (<detail>)", "<path>: CORRUPT: <reason>", "<path>: stray (...)".
 std::string FormatVerifiedFile(const VerifiedFile& file);

@@ -13,9 +13,12 @@
 #include <random>
 
 #include "common/strings.h"
+#include "common/time_util.h"
 #include "compaction/compactor.h"
+#include "compaction/tier_mover.h"
 #include "engine/engine.h"
 #include "segment/segment_reader.h"
+#include "tiering/memory_object_store.h"
 
 namespace timestore::tools {
 namespace {
@@ -23,7 +26,7 @@ namespace {
 namespace fs = std::filesystem;
 
 class VerifyTest : public ::testing::Test {
- protected:
+ public:  // Ingest is shared with VerifyRemoteTest
   void SetUp() override {
     char tmpl[] = "/tmp/timestore-verify-XXXXXX";
     root_ = mkdtemp(tmpl);
@@ -287,6 +290,89 @@ TEST_F(VerifyTest, FollowsCompactionRetentionAndDeleteEdits) {
 TEST_F(VerifyTest, NoRootIsNotFound) {
   EXPECT_EQ(VerifyRoot(Env::Default(), root_ + "/nope").status().code(),
             absl::StatusCode::kNotFound);
+}
+
+}  // namespace
+}  // namespace timestore::tools
+
+namespace timestore::tools {
+namespace {
+
+// Remote segments: verify checks their footer copies and objects, reports
+// orphans, and with --deep reads every block.
+TEST(VerifyRemoteTest, ChecksObjectsFootersAndOrphans) {
+  char tmpl[] = "/tmp/timestore-verify-XXXXXX";
+  const std::string root = mkdtemp(tmpl);
+  auto store = std::make_shared<tiering::MemoryObjectStore>("bucket");
+  auto targets = *tiering::StorageTargets::Open(Env::Default(), root, std::nullopt);
+  tiering::StorageTargetConfig c;
+  c.id = "cold";
+  c.driver = "memory";
+  c.bucket = "bucket";
+  targets->AddForTest(c, store);
+  {
+    EngineOptions o;
+    o.root = root;
+    o.background_sealing = false;
+    o.partition_interval_ns = 3600LL * 1'000'000'000;
+    o.segment_options.block_rows = 64;
+    o.targets = targets.get();
+    auto engine = *Engine::Open(Env::Default(), o);
+    ASSERT_TRUE(VerifyTest::Ingest(engine.get(), 0, 400).ok());
+    ASSERT_TRUE(engine->Flush("cpu").ok());
+    auto ds = engine->GetDataset("cpu");
+    ASSERT_TRUE(engine->SetStorageTarget(ds.get(), "cold").ok());
+    Engine::RetentionPatch p;
+    p.cold_after = std::optional<RetentionValue>(RetentionValue{1'000'000'000, "1"});
+    ASSERT_TRUE(engine->UpdateRetention(ds.get(), p).ok());
+    compaction::TierMover mover(engine.get(), {});
+    auto r = mover.TierDataset(ds.get(), NowNanos());
+    ASSERT_TRUE(r.ok());
+    ASSERT_GE(r->segments_moved, 2u);
+    engine->Close();
+  }
+  VerifyOptions opt;
+  opt.targets = targets.get();
+  auto report = VerifyRoot(Env::Default(), root, nullptr, opt);
+  ASSERT_TRUE(report.ok());
+  EXPECT_TRUE(report->ok()) << FormatVerifySummary(*report);
+  EXPECT_GE(report->Count(VerifiedFile::Kind::kRemote), 2u);
+  EXPECT_NE(FormatVerifySummary(*report).find("remote segments"), std::string::npos);
+
+  // A damaged block: only --deep reads it.
+  auto objects = store->objects();
+  const std::string key = objects.begin()->first;
+  std::string bytes = objects.begin()->second;
+  bytes[40] ^= 1;
+  store->SetObject(key, bytes);
+  EXPECT_TRUE(VerifyRoot(Env::Default(), root, nullptr, opt)->ok());
+  opt.deep = true;
+  report = VerifyRoot(Env::Default(), root, nullptr, opt);
+  ASSERT_TRUE(report.ok());
+  EXPECT_EQ(report->corrupt(), 1u) << FormatVerifySummary(*report);
+  // A short object, a missing one, an orphan.
+  opt.deep = false;
+  store->SetObject(key, bytes.substr(0, 100));
+  report = VerifyRoot(Env::Default(), root, nullptr, opt);
+  EXPECT_EQ(report->corrupt(), 1u);
+  store->EraseObject(key);
+  report = VerifyRoot(Env::Default(), root, nullptr, opt);
+  ASSERT_EQ(report->corrupt(), 1u);
+  EXPECT_NE(FormatVerifySummary(*report).find(key), std::string::npos);
+  for (const auto& f : report->files) {
+    if (!f.status.ok()) EXPECT_NE(FormatVerifiedFile(f).find("missing"), std::string::npos);
+  }
+  std::string root_id;
+  std::ifstream(root + "/ROOT_ID") >> root_id;
+  store->SetObject(key, objects.begin()->second);
+  store->SetObject(root_id + "/stray.tseg", "x");
+  report = VerifyRoot(Env::Default(), root, nullptr, opt);
+  EXPECT_TRUE(report->ok());
+  EXPECT_EQ(report->Count(VerifiedFile::Kind::kOrphan), 1u);
+  // Without targets, remote segments cannot be vouched for.
+  report = VerifyRoot(Env::Default(), root, nullptr, {});
+  EXPECT_FALSE(report->ok());
+  fs::remove_all(root);
 }
 
 }  // namespace
