@@ -54,6 +54,13 @@
 //   the call's deadline passed                     DeadlineExceeded
 // Secrets are never logged nor put in a message.
 //
+// Retries re-sign every attempt. Every request the store sends is idempotent
+// but CreateMultipartUpload: a retried one may leave an extra, empty upload
+// behind (ListPendingUploads / AbortUpload clean those up). A retried
+// CompleteMultipartUpload whose first attempt did reach S3 finds the upload
+// gone (NoSuchUpload); the object then counts as stored if its ETag is the
+// multipart ETag of the parts sent.
+//
 // Google Cloud Storage through its XML API ("interoperability"): endpoint
 // https://storage.googleapis.com, region "auto", an HMAC key of a service
 // account (Cloud Storage > Settings > Interoperability): its access ID

@@ -21,6 +21,7 @@ Run with Debian's python (botocore): /usr/bin/python3 s3_proxy.py ...
   --latency-ms N           added before forwarding each request
   --no-verify              forward without checking signatures
   --credentials AK:SK      accepted key pairs (default S3RVER:S3RVER)
+  --selftest               check the proxy against a local upstream and exit
 
 It listens on 127.0.0.1 only, serves each connection on its own thread
 (HTTP/1.1 keep-alive) and streams bodies both ways: request bodies are read
@@ -483,7 +484,131 @@ def start_s3rver(directory, buckets):
     sys.exit("s3_proxy: s3rver exited before listening")
 
 
+def selftest():
+    """Checks the proxy against a local upstream answering in every framing:
+    Range, Content-Length, chunked and close-delimited answers pass intact over
+    one kept-alive connection; a right signature passes and each kind of
+    wrong one is refused; faults and counters work. Exit status 0 when so."""
+    data = bytes(range(256)) * 40
+
+    class Upstream(http.server.BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, *args):
+            pass
+
+        def do_GET(self):
+            if self.path.startswith("/b/chunked"):
+                self.send_response(200)
+                self.send_header("Transfer-Encoding", "chunked")
+                self.end_headers()
+                for i in range(0, len(data), 1000):
+                    piece = data[i:i + 1000]
+                    self.wfile.write(b"%x\r\n%s\r\n" % (len(piece), piece))
+                self.wfile.write(b"0\r\n\r\n")
+            elif self.path.startswith("/b/close"):
+                self.send_response(200)
+                self.send_header("Connection", "close")
+                self.end_headers()
+                self.wfile.write(data)
+                self.close_connection = True
+            elif self.headers.get("Range"):
+                first, last = map(int, self.headers["Range"][6:].split("-"))
+                self.send_response(206)
+                self.send_header("Content-Range", "bytes %d-%d/%d" % (first, last, len(data)))
+                self.send_header("Content-Length", str(last - first + 1))
+                self.end_headers()
+                self.wfile.write(data[first:last + 1])
+            else:
+                self.send_response(200)
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+        def do_HEAD(self):
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+
+        def do_PUT(self):
+            body = self.rfile.read(int(self.headers["Content-Length"]))
+            self.send_response(200)
+            self.send_header("ETag", '"%s"' % hashlib.md5(body).hexdigest())
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+    upstream = Server(("127.0.0.1", 0), Upstream)
+    threading.Thread(target=upstream.serve_forever, daemon=True).start()
+    proxy = Server(("127.0.0.1", 0), Handler)
+    proxy.state = State(("127.0.0.1", upstream.server_address[1]), {"AK": "SK"}, True, 0)
+    proxy.verbose = False
+    threading.Thread(target=proxy.serve_forever, daemon=True).start()
+    port = proxy.server_address[1]
+    host = "127.0.0.1:%d" % port
+
+    def signed(method, path, body=b"", headers=None, secret="SK"):
+        request = AWSRequest(method=method, url="http://%s%s" % (host, path),
+                             headers=dict(headers or {}), data=body)
+        S3SigV4Auth(Credentials("AK", secret), "s3", "us-east-1").add_auth(request)
+        return {k: v for k, v in request.headers.items()}
+
+    conn = http.client.HTTPConnection("127.0.0.1", port)
+
+    def call(method, path, body=b"", headers=None):
+        conn.request(method, path, body=body or None, headers=headers or {})
+        r = conn.getresponse()
+        return r.status, r.read(), r
+
+    status, body, r = call("GET", "/b/k", headers=signed("GET", "/b/k", headers={"Range": "bytes=10-19"}))
+    assert (status, body) == (206, data[10:20]), (status, body)
+    assert r.getheader("Content-Range") == "bytes 10-19/%d" % len(data)
+    status, body, _ = call("GET", "/b/k", headers=signed("GET", "/b/k"))
+    assert (status, body) == (200, data), status
+    status, body, r = call("GET", "/b/chunked", headers=signed("GET", "/b/chunked"))
+    assert (status, body) == (200, data), status
+    assert r.getheader("Transfer-Encoding") == "chunked"
+    status, body, r = call("PUT", "/b/k%20x", b"payload",
+                           signed("PUT", "/b/k%20x", b"payload", {"x-amz-meta-a": "b"}))
+    assert status == 200 and r.getheader("ETag"), status
+    status, body, _ = call("HEAD", "/b/k", headers=signed("HEAD", "/b/k"))
+    assert (status, body) == (200, b""), status
+
+    h = signed("GET", "/b/k")
+    h["Authorization"] = h["Authorization"][:-1] + ("0" if h["Authorization"][-1] != "0" else "1")
+    assert call("GET", "/b/k", headers=h)[0] == 403
+    status, body, _ = call("GET", "/b/k", headers=signed("GET", "/b/k", secret="other"))
+    assert status == 403 and b"<Code>SignatureDoesNotMatch</Code>" in body, body
+    assert b"<CanonicalRequest>" in body
+    h = signed("GET", "/b/k")
+    h["x-amz-meta-late"] = "added after signing"
+    status, body, _ = call("GET", "/b/k", headers=h)
+    assert status == 403 and b"HeadersNotSigned" in body, body
+    status, body, _ = call("PUT", "/b/k", b"other body", signed("PUT", "/b/k", b"payload"))
+    assert status == 400 and b"XAmzContentSHA256Mismatch" in body, body
+    assert call("GET", "/b/k")[0] == 403
+    assert call("GET", "/b/k", headers=signed("GET", "/b/other-path"))[0] == 403
+
+    status, _, _ = call("POST", "/__proxy__/faults", json.dumps(
+        {"rules": [{"action": "error", "status": 503, "code": "SlowDown", "method": "GET",
+                    "path": "^/b/k$", "count": 1}]}).encode())
+    assert status == 200
+    status, body, _ = call("GET", "/b/k", headers=signed("GET", "/b/k"))
+    assert status == 503 and b"<Code>SlowDown</Code>" in body, body
+    assert call("GET", "/b/k", headers=signed("GET", "/b/k"))[0] == 200
+    status, body, _ = call("GET", "/__proxy__/stats")
+    stats = json.loads(body)
+    assert stats["connections"] == 1, stats  # everything so far on one connection
+    assert stats["signature_failures"] == 6 and stats["faults"] == 1, stats
+    assert stats["requests.GET"] == 10 and stats["requests.PUT"] == 2, stats
+
+    status, body, _ = call("GET", "/b/close", headers=signed("GET", "/b/close"))
+    assert (status, body) == (200, data), status
+    print("s3_proxy selftest: OK")
+
+
 def main():
+    if sys.argv[1:] == ["--selftest"]:
+        return selftest()
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--upstream", help="HOST:PORT of the S3 server")
     p.add_argument("--s3rver-dir", help="start s3rver with its data here")
