@@ -150,6 +150,9 @@ void HttpClient::Loop() {
       }
       t->easy = e;
       curl_easy_setopt(e, CURLOPT_URL, req.url.c_str());
+      // Send the path as given: curl would otherwise squash "/./" and "/../"
+      // (legal in S3 keys), sending another path than the one signed.
+      curl_easy_setopt(e, CURLOPT_PATH_AS_IS, 1L);
       curl_easy_setopt(e, CURLOPT_PRIVATE, t);
       curl_easy_setopt(e, CURLOPT_ERRORBUFFER, t->error);
       curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
@@ -205,6 +208,7 @@ void HttpClient::Loop() {
       } else {
         r->status = 0;
         r->timed_out = code == CURLE_OPERATION_TIMEDOUT;
+        r->too_large = t->too_large;
         r->error = t->too_large ? "the answer is larger than expected"
                                 : (t->error[0] ? std::string(t->error) : curl_easy_strerror(code));
       }
