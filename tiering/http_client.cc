@@ -205,6 +205,7 @@ void HttpClient::Loop() {
       } else {
         r->status = 0;
         r->timed_out = code == CURLE_OPERATION_TIMEDOUT;
+        r->too_large = t->too_large;
         r->error = t->too_large ? "the answer is larger than expected"
                                 : (t->error[0] ? std::string(t->error) : curl_easy_strerror(code));
       }

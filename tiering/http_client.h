@@ -34,6 +34,7 @@ struct HttpResponse {
   long status = 0;         // 0: no HTTP answer; see `error`
   std::string error;       // transport error (connect refused, reset, timeout, ...)
   bool timed_out = false;  // the deadline passed before the answer was complete
+  bool too_large = false;  // the body passed the request's max_response_bytes
   std::map<std::string, std::string> headers;  // names lower-case
   std::string body;
 
