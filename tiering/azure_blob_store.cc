@@ -610,7 +610,7 @@ absl::Status AzureBlobStore::GetRanges(std::span<RangeRead> reads, Clock::time_p
       continue;
     }
     Call c(StrCat(describe_, "/", r.key), StrCat("Get Blob ", r.offset, "+", r.length), "GET",
-           BlobUrl(r.key), {206});
+           BlobUrl(r.key), {200, 206});
     c.request.headers.emplace_back("x-ms-range",
                                    StrCat("bytes=", r.offset, "-", r.offset + r.length - 1));
     // Room for an error document too (larger than a small range): a longer
@@ -627,10 +627,11 @@ absl::Status AzureBlobStore::GetRanges(std::span<RangeRead> reads, Clock::time_p
     std::string_view range = resp.headers["content-range"];
     const bool start_ok =
         ConsumePrefix(&range, "bytes ") && range.substr(0, range.find('-')) == StrCat(r.offset);
-    if (resp.body.size() != r.length || !start_ok) {
-      return Fail(absl::DataLossError(StrCat(calls[i].key, ": ", calls[i].op, " answered ",
-                                             resp.body.size(), " bytes, Content-Range '",
-                                             resp.Header("content-range"), "'")));
+    // A 200 is the whole blob: the range was ignored.
+    if (resp.status != 206 || resp.body.size() != r.length || !start_ok) {
+      return Fail(absl::DataLossError(
+          StrCat(calls[i].key, ": ", calls[i].op, " answered HTTP ", resp.status, " with ",
+                 resp.body.size(), " bytes, Content-Range '", resp.Header("content-range"), "'")));
     }
     *r.out = std::move(resp.body);
   }

@@ -141,9 +141,9 @@ class AzureBlobStore : public ObjectStore {
   enum class Kind { kGet, kPut, kHead, kList, kDelete, kOther };
   // One request of a batch, retried on its own.
   struct Call {
-    Call(std::string key_, std::string op_, std::string method, std::string url,
-         std::vector<long> ok_)
-        : key(std::move(key_)), op(std::move(op_)), ok(std::move(ok_)) {
+    Call(std::string where, std::string operation, std::string method, std::string url,
+         std::vector<long> ok_statuses)
+        : key(std::move(where)), op(std::move(operation)), ok(std::move(ok_statuses)) {
       request.method = std::move(method);
       request.url = std::move(url);
     }
