@@ -229,8 +229,9 @@ absl::Status ValidateAzureOptions(const AzureOptions& o) {
     return absl::InvalidArgumentError(
         StrCat("Azure account '", account, "': set exactly one of an account key and a SAS token"));
   }
-  if (!o.account_key.empty())
+  if (!o.account_key.empty()) {
     RETURN_IF_ERROR(SharedKeyCredential::Create(account, o.account_key).status());
+  }
   if (!o.sas_token.empty()) RETURN_IF_ERROR(NormalizeSasToken(o.sas_token).status());
   if (o.block_size == 0 || o.upload_parallelism < 1 || o.max_connections < 1 ||
       o.list_max_results < 1 || o.list_max_results > 5000 || o.request_timeout.count() <= 0 ||

@@ -15,10 +15,10 @@
 //              x-ms-meta-*)
 //   GetRanges  Get Blob with x-ms-range, every range concurrently through
 //              HttpClient::PerformAll; an answer other than 206 with exactly
-//              the bytes asked for is DataLoss
+//              the bytes asked for is DataLoss; a zero-length read sends nothing
 //   Get        Get Blob
 //   List       List Blobs (prefix, maxresults, marker) page by page
-//   Delete     Delete Blob; 202 and 404 are both success
+//   Delete     Delete Blob; 202 and any 404 (a missing container too) are success
 //
 // Errors follow object_store.h. The service's code (x-ms-error-code, or
 // <Error><Code> in the body) decides: BlobNotFound / ContainerNotFound /
@@ -98,7 +98,10 @@ struct AzureListPage {
   std::vector<ObjectInfo> blobs;  // key, size, etag, last_modified_ns
   std::string next_marker;        // empty on the last page
 };
-// Parses <EnumerationResults>; InvalidArgument on anything else.
+// Parses <EnumerationResults>; InvalidArgument on anything else. A name the
+// service percent-encoded (<Name Encoded="true">, only for characters XML 1.0
+// cannot carry, which keys may not hold) is returned as sent: the XML DOM
+// keeps no attributes.
 absl::StatusOr<AzureListPage> ParseListBlobsResponse(std::string_view xml);
 
 struct AzureErrorBody {
