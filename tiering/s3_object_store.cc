@@ -264,33 +264,6 @@ absl::StatusOr<ListUploadsPage> ParseListMultipartUploads(std::string_view xml) 
   return page;
 }
 
-absl::StatusOr<int64_t> ParseHttpDate(std::string_view date) {
-  // "Wed, 12 Oct 2009 17:50:00 GMT"
-  static constexpr std::string_view kMonths[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
-                                                 "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
-  auto bad = [&] { return absl::InvalidArgumentError(StrCat("bad HTTP date \"", date, "\"")); };
-  std::string_view s = StripWhitespace(date);
-  const size_t comma = s.find(", ");
-  if (comma == std::string_view::npos || s.size() != comma + 2 + 24) return bad();
-  s.remove_prefix(comma + 2);  // "12 Oct 2009 17:50:00 GMT"
-  int day, year, hh, mm, ss;
-  if (s[2] != ' ' || s[6] != ' ' || s[11] != ' ' || s[14] != ':' || s[17] != ':' ||
-      s.substr(20) != " GMT" || !ParseInt(s.substr(0, 2), &day) ||
-      !ParseInt(s.substr(7, 4), &year) || !ParseInt(s.substr(12, 2), &hh) ||
-      !ParseInt(s.substr(15, 2), &mm) || !ParseInt(s.substr(18, 2), &ss)) {
-    return bad();
-  }
-  const auto m = std::find(std::begin(kMonths), std::end(kMonths), s.substr(3, 3));
-  if (m == std::end(kMonths) || day < 1 || day > 31 || hh > 23 || mm > 59 || ss > 60) return bad();
-  const std::chrono::year_month_day ymd{
-      std::chrono::year(year),
-      std::chrono::month(static_cast<unsigned>(m - std::begin(kMonths) + 1)),
-      std::chrono::day(static_cast<unsigned>(day))};
-  if (!ymd.ok()) return bad();
-  const int64_t days = std::chrono::sys_days(ymd).time_since_epoch().count();
-  return ((days * 24 + hh) * 60 + mm) * 60'000'000'000LL + ss * 1'000'000'000LL;
-}
-
 // ---- the store ----
 
 S3ObjectStore::S3ObjectStore(S3Options options, std::shared_ptr<HttpClient> http)

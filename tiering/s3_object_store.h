@@ -85,6 +85,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "tiering/http_client.h"
+#include "tiering/http_util.h"
 #include "tiering/object_store.h"
 #include "tiering/sigv4.h"
 
@@ -247,9 +248,5 @@ struct ListUploadsPage {
 };
 // A ListMultipartUploadsResult.
 absl::StatusOr<ListUploadsPage> ParseListMultipartUploads(std::string_view xml);
-
-// Parses an HTTP date ("Wed, 12 Oct 2009 17:50:00 GMT", RFC 7231 IMF-fixdate)
-// into Unix nanoseconds.
-absl::StatusOr<int64_t> ParseHttpDate(std::string_view date);
 
 }  // namespace timestore::tiering

@@ -42,6 +42,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "tiering/http_client.h"
+#include "tiering/http_util.h"
 
 namespace timestore::tiering {
 
@@ -56,13 +57,6 @@ inline constexpr std::string_view kUnsignedPayload = "UNSIGNED-PAYLOAD";
 // SHA-256 of no bytes: the payload hash of GET, HEAD and DELETE.
 inline constexpr std::string_view kEmptySha256 =
     "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
-
-// Lower-case hex of the bytes of `data`.
-std::string HexEncode(std::string_view data);
-// Lower-case hex SHA-256 of `data`.
-std::string Sha256Hex(std::string_view data);
-// The 32 raw bytes of HMAC-SHA256(key, data).
-std::string HmacSha256(std::string_view key, std::string_view data);
 
 // "20150830T123600Z": `time` in UTC, whole seconds.
 std::string AmzDate(std::chrono::system_clock::time_point time);

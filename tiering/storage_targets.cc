@@ -10,6 +10,7 @@
 #include "common/status_util.h"
 #include "common/strings.h"
 #include "spdlog/spdlog.h"
+#include "tiering/azure_blob_store.h"
 
 namespace timestore::tiering {
 namespace {
@@ -122,42 +123,11 @@ absl::Status ValidateStorageTarget(const StorageTargetConfig& c) {
 }
 
 absl::Status ParseConnectionStringInto(std::string_view cs, StorageTargetConfig* c) {
-  std::map<std::string, std::string> kv;
-  while (!cs.empty()) {
-    const size_t semi = cs.find(';');
-    std::string_view part = cs.substr(0, semi);
-    cs = semi == std::string_view::npos ? std::string_view() : cs.substr(semi + 1);
-    if (part.empty()) continue;
-    const size_t eq = part.find('=');
-    if (eq == std::string_view::npos) {
-      return absl::InvalidArgumentError(
-          StrCat("connection string part \"", part.substr(0, 40), "\" is not key=value"));
-    }
-    kv[std::string(part.substr(0, eq))] = std::string(part.substr(eq + 1));  // values keep '='
-  }
-  if (kv["UseDevelopmentStorage"] == "true") {
-    // The emulator's well-known account (azurite), on its default port.
-    c->account_name = "devstoreaccount1";
-    c->account_key =
-        "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/"
-        "KBHBeksoGMGw==";
-    c->endpoint = "http://127.0.0.1:10000/devstoreaccount1";
-  }
-  if (!kv["AccountName"].empty()) c->account_name = kv["AccountName"];
-  if (!kv["AccountKey"].empty()) c->account_key = kv["AccountKey"];
-  if (!kv["SharedAccessSignature"].empty()) c->sas_token = kv["SharedAccessSignature"];
-  if (!kv["BlobEndpoint"].empty()) {
-    c->endpoint = kv["BlobEndpoint"];
-  } else if (!c->account_name.empty() && c->endpoint.empty()) {
-    const std::string protocol =
-        kv["DefaultEndpointsProtocol"].empty() ? "https" : kv["DefaultEndpointsProtocol"];
-    const std::string suffix =
-        kv["EndpointSuffix"].empty() ? "core.windows.net" : kv["EndpointSuffix"];
-    c->endpoint = StrCat(protocol, "://", c->account_name, ".blob.", suffix);
-  }
-  if (c->account_name.empty()) {
-    return absl::InvalidArgumentError("the connection string names no AccountName");
-  }
+  ASSIGN_OR_RETURN(AzureOptions o, ParseAzureConnectionString(cs));
+  c->account_name = o.account_name;
+  c->endpoint = o.endpoint;
+  if (!o.account_key.empty()) c->account_key = o.account_key;
+  if (!o.sas_token.empty()) c->sas_token = o.sas_token;
   return absl::OkStatus();
 }
 
