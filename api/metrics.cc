@@ -235,6 +235,9 @@ std::string Metrics::Render(const Engine* engine, const compaction::Compactor* c
               "Segment bytes dropped by retention.", c.retention_bytes_dropped);
     }
   }
+  Counter(&out, "timestore_query_block_bytes_total",
+          "Bytes of the segment blocks queries needed, wherever they came from.",
+          query_block_bytes_.load(std::memory_order_relaxed));
   Counter(&out, "timestore_query_remote_requests_total",
           "Object-store requests (ranged GETs) made by queries.",
           query_remote_requests_.load(std::memory_order_relaxed));

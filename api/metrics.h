@@ -49,8 +49,9 @@ class Metrics {
     query_rows_returned_.fetch_add(returned, std::memory_order_relaxed);
   }
   // What queries read from object storage and the block cache.
-  void AddQueryRemote(uint64_t requests, uint64_t bytes, uint64_t cache_hits,
+  void AddQueryRemote(uint64_t block_bytes, uint64_t requests, uint64_t bytes, uint64_t cache_hits,
                       uint64_t cache_misses) {
+    query_block_bytes_.fetch_add(block_bytes, std::memory_order_relaxed);
     query_remote_requests_.fetch_add(requests, std::memory_order_relaxed);
     query_remote_bytes_.fetch_add(bytes, std::memory_order_relaxed);
     query_cache_hits_.fetch_add(cache_hits, std::memory_order_relaxed);
@@ -69,6 +70,7 @@ class Metrics {
   std::atomic<uint64_t> query_rows_scanned_{0}, query_rows_returned_{0};
   std::atomic<uint64_t> query_remote_requests_{0}, query_remote_bytes_{0};
   std::atomic<uint64_t> query_cache_hits_{0}, query_cache_misses_{0};
+  std::atomic<uint64_t> query_block_bytes_{0};
 };
 
 }  // namespace timestore::api

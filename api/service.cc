@@ -304,8 +304,9 @@ void Service::HandleQuery(HttpRequest&& req, std::string slug, Responder respond
     auto result = engine->Query(slug, std::move(*spec));
     if (!result.ok()) return respond(StatusToResponse(result.status()));
     metrics_.AddQueryRows(result->stats.rows_scanned, result->rows);
-    metrics_.AddQueryRemote(result->stats.remote_requests, result->stats.remote_bytes_read,
-                            result->stats.cache_hits, result->stats.cache_misses);
+    metrics_.AddQueryRemote(result->stats.bytes_read, result->stats.remote_requests,
+                            result->stats.remote_bytes_read, result->stats.cache_hits,
+                            result->stats.cache_misses);
     ResultFormat format = FormatFromAccept(req.Header("accept"));
     HttpResponse r;
     r.content_type = std::string(ContentType(format));
