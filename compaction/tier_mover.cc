@@ -258,7 +258,10 @@ void TierMover::Loop() {
   while (true) {
     {
       std::unique_lock<std::mutex> l(mu_);
-      if (!first) cv_.wait_for(l, std::chrono::milliseconds(options_.interval_ms));
+      // The predicate: a Stop() that came while the loop was busy is seen.
+      if (!first) {
+        cv_.wait_for(l, std::chrono::milliseconds(options_.interval_ms), [&] { return stop_; });
+      }
       if (stop_) return;
     }
     first = false;

@@ -26,6 +26,10 @@ absl::Status Bad(std::string_view variable, std::string_view what) {
 
 absl::StatusOr<int64_t> Duration(std::string_view variable, const std::string& value,
                                  bool allow_zero = false) {
+  if (allow_zero && !value.empty() && value.find_first_not_of("0") != 0 &&
+      value.find_first_not_of("0msdhw") == std::string::npos) {
+    return 0;  // "0", "0s", "0ms": none
+  }
   auto d = ParseDurationNanos(value);
   if (!d.ok() || *d < 0 || (*d == 0 && !allow_zero)) {
     return Bad(variable,
