@@ -517,8 +517,8 @@ void Service::AdminDatasetDetail(AdminCall& call) {
 }
 
 void Service::AdminDeleteDataset(AdminCall& call) {
-  RunOnPool([engine = call.engine, ds = call.dataset, actor = call.actor,
-             respond = std::move(call.respond)]() mutable {
+  RunOnAdminPool([engine = call.engine, ds = call.dataset, actor = call.actor,
+                  respond = std::move(call.respond)]() mutable {
     uint64_t rows = ds->hot_rows(), bytes = 0, segments = 0;
     for (const auto& seg : ds->segments()) {
       rows += seg->record.rows;
@@ -570,9 +570,9 @@ void Service::AdminPutRetention(AdminCall& call) {
 }
 
 void Service::AdminCompact(AdminCall& call) {
-  RunOnPool([engine = call.engine, ds = call.dataset, actor = call.actor,
-             compactor = compactor_.load(std::memory_order_acquire),
-             respond = std::move(call.respond)]() mutable {
+  RunOnAdminPool([engine = call.engine, ds = call.dataset, actor = call.actor,
+                  compactor = compactor_.load(std::memory_order_acquire),
+                  respond = std::move(call.respond)]() mutable {
     // Without a background compactor (embedded use), a one-off one merges.
     std::unique_ptr<compaction::Compactor> local;
     if (compactor == nullptr) {
@@ -604,10 +604,10 @@ void Service::AdminCompact(AdminCall& call) {
 }
 
 void Service::AdminEnforceRetention(AdminCall& call) {
-  RunOnPool([engine = call.engine, ds = call.dataset, actor = call.actor,
-             compactor = compactor_.load(std::memory_order_acquire),
-             mover = tier_mover_.load(std::memory_order_acquire),
-             respond = std::move(call.respond)]() mutable {
+  RunOnAdminPool([engine = call.engine, ds = call.dataset, actor = call.actor,
+                  compactor = compactor_.load(std::memory_order_acquire),
+                  mover = tier_mover_.load(std::memory_order_acquire),
+                  respond = std::move(call.respond)]() mutable {
     auto r = compactor != nullptr ? compactor->EnforceRetentionNow(ds.get())
                                   : compaction::EnforceRetention(engine, ds.get(), NowNanos());
     if (!r.ok()) return respond(StatusToResponse(r.status()));
@@ -617,9 +617,17 @@ void Service::AdminEnforceRetention(AdminCall& call) {
       local = std::make_unique<compaction::TierMover>(engine, compaction::TieringOptions{});
       mover = local.get();
     }
-    absl::StatusOr<compaction::TieringResult> t = compaction::TieringResult{};
-    if (mover != nullptr) t = mover->TierDataset(ds.get(), NowNanos());
-    if (!t.ok()) return respond(StatusToResponse(t.status()));
+    // Retention has happened whatever tiering does next: a tiering failure
+    // is reported in the answer (and audited), not as the request's status.
+    absl::StatusOr<compaction::TieringResult> tiered = compaction::TieringResult{};
+    if (mover != nullptr) tiered = mover->TierDataset(ds.get(), NowNanos());
+    compaction::TieringResult failed;
+    if (!tiered.ok()) {
+      failed.target = engine->EffectiveStorageTarget(*ds);
+      failed.cold_after_ns = engine->EffectiveColdAfter(*ds);
+      failed.error = std::string(ToStd(tiered.status().message()));
+    }
+    const compaction::TieringResult* t = tiered.ok() ? &*tiered : &failed;
     if (mover != nullptr) mover->DrainGarbage();  // objects of the partitions just dropped
     std::string out;
     JsonWriter w(&out);
@@ -846,8 +854,8 @@ void Service::AdminPutSettings(AdminCall& call) {
 
 void Service::AdminFlush(AdminCall& call) {
   // Sealing writes files: off the I/O threads.
-  RunOnPool([engine = call.engine, ds = call.dataset, actor = call.actor,
-             respond = std::move(call.respond)]() mutable {
+  RunOnAdminPool([engine = call.engine, ds = call.dataset, actor = call.actor,
+                  respond = std::move(call.respond)]() mutable {
     auto r = engine->Flush(ds->slug());
     if (!r.ok()) return respond(StatusToResponse(r.status()));
     RecordAudit(engine,

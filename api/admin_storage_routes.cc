@@ -44,6 +44,7 @@ struct TargetUse {
   uint64_t datasets = 0;  // naming it explicitly
   uint64_t segments = 0;  // living there
   uint64_t bytes = 0;
+  uint64_t pending_deletes = 0;  // objects of dropped segments not deleted yet
 };
 
 TargetUse UseOf(const Engine& engine, std::string_view id) {
@@ -57,6 +58,7 @@ TargetUse UseOf(const Engine& engine, std::string_view id) {
       }
     }
   }
+  u.pending_deletes = engine.remote_garbage()->CountIn(id);
   return u;
 }
 
@@ -115,7 +117,27 @@ void Service::AdminStorageTargets(AdminCall& call) {
 
 void Service::AdminGetStorageTarget(AdminCall& call) {
   const Engine& engine = *call.engine;
-  if (call.target_id == kLocalTarget) return AdminStorageTargets(call);
+  if (call.target_id == kLocalTarget) {
+    std::error_code ec;
+    std::filesystem::path abs = std::filesystem::absolute(engine.options().root, ec);
+    std::string out;
+    JsonWriter(&out)
+        .BeginObject()
+        .Key("id")
+        .String(kLocalTarget)
+        .Key("kind")
+        .String("local")
+        .Key("driver")
+        .String("local")
+        .Key("root")
+        .String(ec ? engine.options().root : abs.lexically_normal().string())
+        .Key("default")
+        .Bool(engine.targets() == nullptr || engine.targets()->default_target().empty())
+        .Key("pricePerGbMonth")
+        .Double(options_.local_price_per_gb_month)
+        .EndObject();
+    return call.respond(Json(200, std::move(out)));
+  }
   if (engine.targets() == nullptr) return call.respond(TargetNotFound(engine, call.target_id));
   auto c = engine.targets()->Get(call.target_id);
   if (!c) return call.respond(TargetNotFound(engine, call.target_id));
@@ -135,19 +157,36 @@ void Service::AdminPutStorageTargetConfig(AdminCall& call) {
   }
   const bool verify = verify_param != "false";
   // Checking the target talks to the store: off the I/O threads.
-  RunOnPool([engine, config = *std::move(config), verify, actor = call.actor,
-             respond = std::move(call.respond)]() mutable {
+  RunOnAdminPool([engine, config = *std::move(config), verify, actor = call.actor,
+                  respond = std::move(call.respond)]() mutable {
     tiering::StorageTargets* targets = engine->targets();
     auto prepared = targets->Prepare(config);
     if (!prepared.ok()) return respond(StatusToResponse(prepared.status()));
     config = *std::move(prepared);
+    // No move may record a segment on the target while it changes.
+    auto exclusive = targets->Quiesce(config.id);
     auto before = targets->Get(config.id);
+    if (before && !tiering::SameLocation(*before, config)) {
+      const TargetUse u = UseOf(*engine, config.id);
+      if (u.segments > 0 || u.pending_deletes > 0) {
+        return respond(Error(
+            409, "storage_target_in_use",
+            StrCat("storage target \"", config.id, "\" holds ", u.segments, " segment(s) at ",
+                   before->Location(),
+                   "; pointing it elsewhere would lose them. Credentials and prices can change; "
+                   "for another place, create another target"),
+            FieldDetails("location")));
+      }
+    }
     if (verify) {
       // A target that cannot be listed would fail every move later: say so
       // now, with the store's own words, and keep nothing.
-      auto store = tiering::MakeObjectStore(config);
-      absl::Status s = store.status();
-      if (s.ok()) s = (*store)->List(engine->ObjectKeyRoot() + "probe/").status();
+      auto store = tiering::MakeObjectStore(tiering::WithEnvironmentCredentials(config));
+      if (!store.ok()) {
+        // The settings cannot make a store (a bad endpoint, missing keys).
+        return respond(Error(400, "invalid_storage_target", ToStd(store.status().message())));
+      }
+      absl::Status s = (*store)->List(engine->ObjectKeyRoot() + "probe/").status();
       if (!s.ok()) {
         std::string details;
         JsonWriter(&details)
@@ -186,40 +225,49 @@ void Service::AdminDeleteStorageTarget(AdminCall& call) {
   if (engine->targets() == nullptr || !engine->targets()->Get(call.target_id)) {
     return call.respond(TargetNotFound(*engine, call.target_id));
   }
-  const TargetUse u = UseOf(*engine, call.target_id);
-  if (u.datasets > 0 || u.segments > 0) {
-    std::string details;
-    JsonWriter(&details)
-        .BeginObject()
-        .Key("storageTarget")
-        .String(call.target_id)
-        .Key("datasets")
-        .Uint(u.datasets)
-        .Key("remoteSegments")
-        .Uint(u.segments)
-        .EndObject();
-    return call.respond(
-        Error(409, "storage_target_in_use",
-              StrCat("storage target \"", call.target_id, "\" is in use: ", u.datasets,
-                     " dataset(s) name it and ", u.segments,
-                     " segment(s) live there; move the datasets to another target and let their "
-                     "segments expire or delete them first"),
-              details));
-  }
-  auto before = engine->targets()->Get(call.target_id);
-  if (absl::Status s = engine->targets()->Remove(call.target_id); !s.ok()) {
-    return call.respond(StatusToResponse(s));
-  }
-  AuditEvent e;
-  e.actor = call.actor;
-  e.action = "storage_target.delete";
-  e.before = tiering::StorageTargetJson(*before);
-  e.after = "null";
-  RecordAudit(engine, std::move(e), /*sync=*/true);
-  std::string out;
-  JsonWriter(&out).BeginObject().Key("id").String(call.target_id).Key("deleted").Bool(true);
-  out.push_back('}');
-  call.respond(Json(200, std::move(out)));
+  // Waiting for a move in progress to finish: off the I/O threads.
+  RunOnAdminPool([engine, id = call.target_id, actor = call.actor,
+                  respond = std::move(call.respond)]() mutable {
+    // While quiesced, no move records a segment on the target, so the check
+    // below stays true until it is gone.
+    auto exclusive = engine->targets()->Quiesce(id);
+    auto before = engine->targets()->Get(id);
+    if (!before) return respond(TargetNotFound(*engine, id));
+    const TargetUse u = UseOf(*engine, id);
+    if (u.datasets > 0 || u.segments > 0 || u.pending_deletes > 0) {
+      std::string details;
+      JsonWriter(&details)
+          .BeginObject()
+          .Key("storageTarget")
+          .String(id)
+          .Key("datasets")
+          .Uint(u.datasets)
+          .Key("remoteSegments")
+          .Uint(u.segments)
+          .Key("pendingDeletes")
+          .Uint(u.pending_deletes)
+          .EndObject();
+      return respond(Error(
+          409, "storage_target_in_use",
+          StrCat("storage target \"", id, "\" is in use: ", u.datasets, " dataset(s) name it, ",
+                 u.segments, " segment(s) live there and ", u.pending_deletes,
+                 " object(s) wait to be deleted; move the datasets to another target and let "
+                 "their segments expire or delete them first"),
+          details));
+    }
+    if (absl::Status s = engine->targets()->Remove(id); !s.ok()) {
+      return respond(StatusToResponse(s));
+    }
+    AuditEvent e;
+    e.actor = actor;
+    e.action = "storage_target.delete";
+    e.before = tiering::StorageTargetJson(*before);
+    e.after = "null";
+    RecordAudit(engine, std::move(e), /*sync=*/true);
+    std::string out;
+    JsonWriter(&out).BeginObject().Key("id").String(id).Key("deleted").Bool(true).EndObject();
+    respond(Json(200, std::move(out)));
+  });
 }
 
 void Service::AdminPutStorageTarget(AdminCall& call) {

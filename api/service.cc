@@ -145,10 +145,15 @@ struct Service::Pool {
 };
 
 Service::Service(ServiceOptions options) : options_(std::move(options)) {
+  // One thread per core, plus two: a query waiting on object storage holds
+  // a thread but no core, and must not leave local queries queued.
   int threads = options_.query_threads > 0
                     ? options_.query_threads
-                    : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+                    : static_cast<int>(std::max(1u, std::thread::hardware_concurrency())) + 2;
   pool_ = std::make_unique<Pool>(threads);
+  // Admin work (seals, merges, uploads, deletes) on its own threads, so it
+  // never delays queries.
+  admin_pool_ = std::make_unique<Pool>(2);
 }
 
 Service::~Service() { Shutdown(); }
@@ -157,8 +162,13 @@ void Service::RunOnPool(std::function<void()> task) {
   boost::asio::post(pool_->pool, std::move(task));
 }
 
+void Service::RunOnAdminPool(std::function<void()> task) {
+  boost::asio::post(admin_pool_->pool, std::move(task));
+}
+
 void Service::Shutdown() {
   if (pool_ != nullptr) pool_->pool.join();
+  if (admin_pool_ != nullptr) admin_pool_->pool.join();
 }
 
 void Service::Handle(HttpRequest&& req, Responder respond) {

@@ -27,7 +27,7 @@ struct ServiceOptions {
   std::string require_write_scope;  // gates ingest
   std::string admin_scope;          // gates /admin
   std::string version = "0.0.0";
-  int query_threads = 0;  // 0 = hardware concurrency
+  int query_threads = 0;  // 0 = hardware concurrency + 2
   // USD per GB-month of local disk, for the storage cost estimates of the
   // dataset detail (object-store prices are per target).
   double local_price_per_gb_month = 0.08;
@@ -59,6 +59,8 @@ class Service {
   HttpResponse HandleStatus(Engine* engine);
   // Runs `task` on the query pool: work that must not hold an I/O thread.
   void RunOnPool(std::function<void()> task);
+  // Runs `task` on the admin pool: seals, merges, uploads, store checks.
+  void RunOnAdminPool(std::function<void()> task);
 
   // Administration, in api/admin_routes.cc. To add a route: a row in the
   // table of AdminRoutes() and a handler here.
@@ -92,6 +94,7 @@ class Service {
   const std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
   struct Pool;
   std::unique_ptr<Pool> pool_;
+  std::unique_ptr<Pool> admin_pool_;
 };
 
 }  // namespace timestore::api

@@ -4,6 +4,7 @@
 // io_uring segment I/O path plugs in beside it.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <span>
@@ -28,8 +29,12 @@ class WritableFile {
   virtual const std::string& path() const = 0;
 };
 
-// What reads cost (per query or per job); the caller owns and zeroes it.
+// What reads cost (per query or per job), and how long they may take; the
+// caller owns it.
 struct IoStats {
+  // Reads that wait on a remote store give up at this time (a query's
+  // deadline, shared by all its reads); local reads ignore it.
+  std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max();
   uint64_t local_bytes = 0;      // read from local files
   uint64_t remote_requests = 0;  // object-store requests (ranged GETs)
   uint64_t remote_bytes = 0;     // bytes those requests returned

@@ -102,7 +102,14 @@ absl::Status TierMover::MoveSegment(Dataset* ds, const SegmentPtr& seg, const st
   absl::Status s = engine_->TierSegments(ds, {TieredSegment{record.id, record.target, record.key}},
                                          {*std::move(remote)});
   if (absl::IsAborted(s)) {
-    // Compacted, dropped or deleted meanwhile: the copy is not needed.
+    // Compacted, dropped or deleted meanwhile: the copy is not needed,
+    // unless another move recorded this very object (then it is the segment).
+    for (const SegmentPtr& now : ds->segments()) {
+      if (now->record.id == record.id && now->record.remote() && now->record.key == record.key &&
+          now->record.target == record.target) {
+        return s;
+      }
+    }
     (void)env->RemoveFile(footer);
     return drop(s);
   }
@@ -111,7 +118,7 @@ absl::Status TierMover::MoveSegment(Dataset* ds, const SegmentPtr& seg, const st
   return s;
 }
 
-absl::StatusOr<TieringResult> TierMover::TierDataset(Dataset* ds, int64_t now_ns) {
+absl::StatusOr<TieringResult> TierMover::TierDataset(Dataset* ds, int64_t now_ns, bool background) {
   TieringResult result;
   if (ds->deleted()) {
     return MakeError(absl::StatusCode::kNotFound, "dataset_not_found",
@@ -129,12 +136,19 @@ absl::StatusOr<TieringResult> TierMover::TierDataset(Dataset* ds, int64_t now_ns
   }
   // Rows still in memory for a cold partition are sealed first, so they
   // move with it.
-  RETURN_IF_ERROR(
-      engine_->SealIfHotBefore(ds, SaturatingAdd(result.cutoff_ns, -ds->partition_interval_ns())));
+  // (A partition is cold when it ends by the cutoff: its rows lie before the
+  // cutoff rounded down to a partition boundary.)
+  RETURN_IF_ERROR(engine_->SealIfHotBefore(
+      ds, FloorToMultiple(result.cutoff_ns, std::max<int64_t>(1, ds->partition_interval_ns()))));
   std::lock_guard<std::mutex> moving(move_mu_);
   std::set<int64_t> partitions;
   for (const SegmentPtr& seg : ds->segments()) {
     if (seg->remote() || PartitionEnd(*seg, *ds) > result.cutoff_ns) continue;
+    // In the background, a segment just written (late rows of a cold
+    // partition) waits until compaction has had its chance to merge it.
+    if (background && now_ns - seg->reader->meta().created_ns < options_.min_segment_age_ns) {
+      continue;
+    }
     {
       std::lock_guard<std::mutex> l(mu_);
       if (stop_) break;
@@ -176,24 +190,34 @@ absl::StatusOr<TieringResult> TierMover::TierDataset(Dataset* ds, int64_t now_ns
 
 void TierMover::DrainGarbage() {
   std::lock_guard<std::mutex> moving(move_mu_);
-  std::vector<RemoteObjectRef> todo = engine_->remote_garbage()->Take();
-  todo.insert(todo.end(), retry_deletes_.begin(), retry_deletes_.end());
+  std::vector<RemoteObjectRef> todo = std::move(retry_deletes_);
   retry_deletes_.clear();
+  for (RemoteObjectRef& ref : engine_->remote_garbage()->Take()) todo.push_back(std::move(ref));
+  bool give_up = false;  // a store that is down: keep the rest for the next round
   for (RemoteObjectRef& ref : todo) {
     if (engine_->cache() != nullptr) engine_->cache()->EraseObject(ref.cache_name);
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      give_up = give_up || stop_;
+    }
+    if (give_up) {
+      retry_deletes_.push_back(std::move(ref));
+      continue;
+    }
     auto store = engine_->targets()->Store(ref.target);
     absl::Status s = store.ok() ? (*store)->Delete(ref.key) : store.status();
     std::lock_guard<std::mutex> l(mu_);
     if (s.ok()) {
       ++stats_.objects_deleted;
-    } else {
-      ++stats_.delete_failures;
-      // Kept for the next round; should the process stop first, the sweep
-      // finds the object.
-      if (store.ok()) retry_deletes_.push_back(std::move(ref));
-      spdlog::warn("could not delete {} from storage target {}: {} (tried again later)", ref.key,
-                   ref.target, ToStd(s.message()));
+      continue;
     }
+    ++stats_.delete_failures;
+    // Kept for the next round; should the process stop first, the sweep
+    // finds the object.
+    spdlog::warn("could not delete {} from storage target {}: {} (tried again later)", ref.key,
+                 ref.target, ToStd(s.message()));
+    give_up = !store.ok() || tiering::IsRetryable(s) || absl::IsPermissionDenied(s);
+    retry_deletes_.push_back(std::move(ref));
   }
 }
 
@@ -201,7 +225,12 @@ SweepResult TierMover::Sweep(int64_t now_ns) {
   std::lock_guard<std::mutex> moving(move_mu_);
   SweepResult result;
   const std::string root = engine_->ObjectKeyRoot();
+  auto stopping = [&] {
+    std::lock_guard<std::mutex> l(mu_);
+    return stop_;
+  };
   for (const auto& config : engine_->targets()->List()) {
+    if (stopping()) break;
     auto store = engine_->targets()->Store(config.id);
     if (!store.ok()) continue;
     auto objects = (*store)->List(root);
@@ -212,27 +241,32 @@ SweepResult TierMover::Sweep(int64_t now_ns) {
       continue;
     }
     result.objects_listed += objects->size();
-    // Listed after the objects: a segment recorded in between is live.
-    const std::set<std::string> live = engine_->LiveObjects()[config.id];
+    // Taken after the listing: a segment recorded in between is live. Live
+    // also are the objects of segments a running query still reads.
+    const std::set<std::string> live = engine_->LiveObjects(config.id);
     for (const tiering::ObjectInfo& o : *objects) {
       if (live.contains(o.key)) continue;
       if (o.last_modified_ns != 0 && now_ns - o.last_modified_ns < options_.orphan_grace_ns)
         continue;
+      if (stopping()) break;
       if (absl::Status s = (*store)->Delete(o.key); s.ok()) {
         ++result.orphans_deleted;
         spdlog::info("deleted orphan object {} from storage target {} (no segment lists it)", o.key,
                      config.id);
       } else {
         ++result.failures;
+        if (tiering::IsRetryable(s)) break;  // down: the next sweep tries again
       }
     }
     auto uploads = (*store)->ListPendingUploads(root);
     if (!uploads.ok()) {
-      ++result.failures;
+      // Not every S3-compatible server lists them (s3rver answers 501).
+      if (!absl::IsUnimplemented(uploads.status())) ++result.failures;
       continue;
     }
     for (const tiering::PendingUpload& u : *uploads) {
       if (u.initiated_ns != 0 && now_ns - u.initiated_ns < options_.orphan_grace_ns) continue;
+      if (stopping()) break;
       if (absl::Status s = (*store)->AbortUpload(u); s.ok()) {
         ++result.uploads_aborted;
         spdlog::info("aborted an interrupted multipart upload of {} in storage target {}", u.key,
@@ -268,6 +302,13 @@ void TierMover::Loop() {
     DrainGarbage();
     const int64_t now = NowNanos();
     if (options_.enabled) {
+      {
+        // Forget the backoff of datasets that are gone.
+        std::set<uint64_t> ids;
+        for (const auto& ds : engine_->ListDatasets()) ids.insert(ds->id());
+        std::lock_guard<std::mutex> l(mu_);
+        std::erase_if(backoff_, [&](const auto& kv) { return !ids.contains(kv.first); });
+      }
       for (const auto& ds : engine_->ListDatasets()) {
         {
           std::lock_guard<std::mutex> l(mu_);
@@ -275,7 +316,7 @@ void TierMover::Loop() {
           auto it = backoff_.find(ds->id());
           if (it != backoff_.end() && now < it->second.next_ns) continue;
         }
-        auto r = TierDataset(ds.get(), now);
+        auto r = TierDataset(ds.get(), now, /*background=*/true);
         const bool failed = !r.ok() || r->segments_failed > 0;
         std::lock_guard<std::mutex> l(mu_);
         if (!failed) {

@@ -50,6 +50,9 @@ struct TieringOptions {
   // min(max, base * 2^failures).
   int64_t retry_base_ms = 1'000;
   int64_t retry_max_ms = 600'000;
+  // The background mover leaves segments younger than this (late rows of a
+  // cold partition) to compaction first: TIMESTORE_COMPACTION_QUIET.
+  int64_t min_segment_age_ns = 300'000'000'000;
 };
 
 struct TieringResult {
@@ -94,7 +97,8 @@ class TierMover {
 
   // Moves the dataset's cold partitions now. Errors only for the dataset as
   // a whole (its target unreachable); a segment that fails is counted.
-  absl::StatusOr<TieringResult> TierDataset(Dataset* ds, int64_t now_ns);
+  // `background` runs leave segments younger than min_segment_age_ns.
+  absl::StatusOr<TieringResult> TierDataset(Dataset* ds, int64_t now_ns, bool background = false);
   // Deletes queued objects of dropped segments (failed ones stay queued).
   void DrainGarbage();
   // Deletes this root's objects that no segment lists and aborts stale

@@ -312,7 +312,9 @@ absl::StatusOr<std::string> Engine::FetchFooter(const SegmentRecord& r) {
   }
   const uint64_t footer_len = DecodeFixed32(tail.data() + tail.size() - segment::kTrailerSize);
   const uint64_t need = footer_len + segment::kTrailerSize;
-  if (need > r.bytes) return absl::DataLossError(StrCat(r.key, ": impossible footer length"));
+  if (footer_len > segment::kMaxFooterBytes || need > r.bytes) {
+    return absl::DataLossError(StrCat(r.key, ": impossible footer length ", footer_len));
+  }
   if (need > tail.size()) {
     ASSIGN_OR_RETURN(tail, tiering::FetchTail(store.get(), r.key, r.bytes, need, deadline));
   }
@@ -322,26 +324,35 @@ absl::StatusOr<std::string> Engine::FetchFooter(const SegmentRecord& r) {
 absl::StatusOr<SegmentPtr> Engine::OpenRemoteSegment(uint64_t dataset_id,
                                                      const SegmentRecord& record,
                                                      std::string tail) {
-  if (options_.targets == nullptr) {
-    return absl::FailedPreconditionError(StrCat("segment ", DatasetIdString(record.id),
-                                                " lives in storage target \"", record.target,
-                                                "\", but no storage targets are configured"));
+  // The store is looked up at each read: a target that is not configured
+  // (yet) fails the queries that need it, 503 naming it, not start-up.
+  tiering::StorageTargets* targets = options_.targets;
+  const std::string target = record.target;
+  tiering::StoreResolver resolve =
+      [targets, target]() -> absl::StatusOr<std::shared_ptr<tiering::ObjectStore>> {
+    if (targets == nullptr) {
+      return absl::FailedPreconditionError("no storage targets are configured");
+    }
+    auto store = targets->Store(target);
+    if (!store.ok()) {
+      return absl::Status(store.status().code(),
+                          StrCat(ToStd(store.status().message()),
+                                 " (configure it through TIMESTORE_STORAGE_DRIVER or "
+                                 "PUT /admin/storage-targets)"));
+    }
+    return store;
+  };
+  std::string location = StrCat(target, ":");
+  if (targets != nullptr) {
+    if (auto c = targets->Get(target)) location = c->Location();
   }
-  auto store = options_.targets->Store(record.target);
-  if (!store.ok()) {
-    return absl::FailedPreconditionError(
-        StrCat("segment ", DatasetIdString(record.id), " lives in storage target \"", record.target,
-               "\": ", store.status().message(),
-               " (configure the target again, e.g. through TIMESTORE_STORAGE_DRIVER or "
-               "PUT /admin/storage-targets)"));
-  }
-  auto file = std::make_unique<tiering::RemoteFile>(*store, record.target, record.key, record.bytes,
-                                                    std::move(tail), cache_.get(), options_.remote);
+  auto file = std::make_unique<tiering::RemoteFile>(std::move(resolve), record.target, location,
+                                                    record.key, record.bytes, std::move(tail),
+                                                    cache_.get(), options_.remote);
   auto h = std::make_shared<SegmentHandle>();
   h->record = record;
   h->path = FooterPath(dataset_id, record);
   h->env = env_;
-  h->garbage = garbage_;
   h->cache_name = file->cache_name();
   ASSIGN_OR_RETURN(h->reader, segment::SegmentReader::Open(std::move(file)));
   const segment::SegmentMeta& m = h->reader->meta();
@@ -349,6 +360,8 @@ absl::StatusOr<SegmentPtr> Engine::OpenRemoteSegment(uint64_t dataset_id,
     return absl::DataLossError(StrCat(h->reader->path(), ": the footer copy ", h->path,
                                       " does not describe segment ", DatasetIdString(record.id)));
   }
+  garbage_->Hold(record.target, record.key);
+  h->garbage = garbage_;  // from here on, the destructor releases the hold
   return SegmentPtr(std::move(h));
 }
 
@@ -366,6 +379,19 @@ absl::Status Engine::TierSegments(Dataset* ds, const std::vector<TieredSegment>&
                                          ds->slug(), " is no longer listed as local"));
       }
     }
+  }
+  // The target must still be configured and still be the dataset's, and
+  // stays so until the edit is logged (a target cannot be removed or pointed
+  // elsewhere while pinned).
+  std::vector<tiering::StorageTargets::Pin> pins;
+  for (const TieredSegment& t : tiered) {
+    if (options_.targets == nullptr || EffectiveStorageTarget(*ds) != t.target) {
+      return absl::AbortedError(
+          StrCat("dataset ", ds->slug(), " no longer goes to storage target ", t.target));
+    }
+    auto pin = options_.targets->PinTarget(t.target);
+    if (!pin.ok()) return absl::AbortedError(pin.status().message());
+    pins.push_back(*std::move(pin));
   }
   ManifestEdit e{ManifestEdit::Op::kTierSegments, ds->id()};
   e.tiered = tiered;
@@ -391,11 +417,11 @@ absl::Status Engine::TierSegments(Dataset* ds, const std::vector<TieredSegment>&
   return absl::OkStatus();  // `replaced` goes out of scope: unused local files are deleted
 }
 
-std::map<std::string, std::set<std::string>> Engine::LiveObjects() const {
-  std::map<std::string, std::set<std::string>> out;
+std::set<std::string> Engine::LiveObjects(const std::string& target) const {
+  std::set<std::string> out = garbage_->HeldIn(target);
   for (const auto& ds : ListDatasets()) {
     for (const SegmentPtr& seg : ds->segments()) {
-      if (seg->remote()) out[seg->record.target].insert(seg->record.key);
+      if (seg->record.target == target) out.insert(seg->record.key);
     }
   }
   return out;

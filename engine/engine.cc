@@ -1,6 +1,7 @@
 #include "engine/engine.h"
 
 #include <chrono>
+#include <filesystem>
 #include <map>
 #include <random>
 
@@ -27,7 +28,20 @@ absl::StatusOr<std::unique_ptr<Engine>> Engine::Open(Env* env, EngineOptions opt
   if (e->options_.targets != nullptr) {
     const std::string dir =
         e->options_.cache_dir.empty() ? JoinPath(e->options_.root, "cache") : e->options_.cache_dir;
-    ASSIGN_OR_RETURN(e->cache_, tiering::BlockCache::Open(env, dir, e->options_.cache_max_bytes));
+    {
+      // The cache owns its directory: it must not be the storage root or
+      // hold it (the root's files would be taken for the cache's).
+      std::error_code ec1, ec2;
+      const auto root = std::filesystem::weakly_canonical(e->options_.root, ec1).string() + "/";
+      const auto cache = std::filesystem::weakly_canonical(dir, ec2).string() + "/";
+      if (!ec1 && !ec2 && root.starts_with(cache)) {
+        return absl::InvalidArgumentError(
+            StrCat("TIMESTORE_CACHE_DIR ", dir, " is or contains the storage root ",
+                   e->options_.root, "; give the cache a directory of its own"));
+      }
+    }
+    ASSIGN_OR_RETURN(e->cache_, tiering::BlockCache::Open(env, dir, e->options_.cache_max_bytes,
+                                                          e->options_.cache_memory_bytes));
     e->fetch_pool_ =
         std::make_unique<FetchPool>(std::max(0, e->options_.remote_read_parallelism - 1));
   }
@@ -62,6 +76,7 @@ absl::Status Engine::OpenRootId() {
 }
 
 SegmentHandle::~SegmentHandle() {
+  if (remote() && garbage != nullptr) garbage->Release(record.target, record.key);
   if (!obsolete.load(std::memory_order_acquire) || env == nullptr) return;
   reader.reset();  // close the file first
   if (remote() && garbage != nullptr) {

@@ -11,7 +11,9 @@
 // Thread-safe.
 #pragma once
 
+#include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
@@ -78,6 +80,7 @@ struct EngineOptions {
   // The block cache of remote segments: <root>/cache when empty; 0 bytes: off.
   std::string cache_dir;
   uint64_t cache_max_bytes = 1ull << 30;
+  uint64_t cache_memory_bytes = 64ull << 20;  // of it, kept in memory too
   tiering::RemoteFileOptions remote;
   // Remote segments of one query are read this many at a time.
   int remote_read_parallelism = 8;
@@ -91,8 +94,10 @@ struct RemoteObjectRef {
   std::string cache_name;
 };
 
-// Objects waiting to be deleted. Thread-safe; shared by the segment handles
-// (which add to it when they go) and the engine (whose mover drains it).
+// The remote objects of segment handles: those still held (a running query
+// may read them, even after the manifest dropped them) and those whose
+// segment left the manifest and whose last handle has gone (to delete).
+// Thread-safe; shared by the handles and the engine (whose mover drains it).
 class RemoteGarbage {
  public:
   void Add(RemoteObjectRef ref) {
@@ -107,10 +112,37 @@ class RemoteGarbage {
     std::lock_guard<std::mutex> l(mu_);
     return items_.size();
   }
+  // Objects queued for deletion in `target`.
+  size_t CountIn(std::string_view target) const {
+    std::lock_guard<std::mutex> l(mu_);
+    return std::count_if(items_.begin(), items_.end(),
+                         [&](const RemoteObjectRef& r) { return r.target == target; });
+  }
+  void Hold(const std::string& target, const std::string& key) {
+    std::lock_guard<std::mutex> l(mu_);
+    ++held_[target + '\n' + key];
+  }
+  void Release(const std::string& target, const std::string& key) {
+    std::lock_guard<std::mutex> l(mu_);
+    auto it = held_.find(target + '\n' + key);
+    if (it != held_.end() && --it->second == 0) held_.erase(it);
+  }
+  // Keys of `target` some handle still holds.
+  std::set<std::string> HeldIn(const std::string& target) const {
+    std::lock_guard<std::mutex> l(mu_);
+    std::set<std::string> out;
+    for (const auto& [k, n] : held_) {
+      if (k.size() > target.size() && k.compare(0, target.size(), target) == 0 &&
+          k[target.size()] == '\n')
+        out.insert(k.substr(target.size() + 1));
+    }
+    return out;
+  }
 
  private:
   mutable std::mutex mu_;
   std::vector<RemoteObjectRef> items_;
+  std::map<std::string, int> held_;  // "<target>\n<key>" -> handles
 };
 
 // A sealed segment and its open reader. Immutable but for `obsolete`: once a
@@ -372,8 +404,9 @@ class Engine {
   tiering::BlockCache* cache() const { return cache_.get(); }
   // Objects of segments that left the manifest, to delete remotely.
   RemoteGarbage* remote_garbage() const { return garbage_.get(); }
-  // Every remote segment object the manifest lists now, by target.
-  std::map<std::string, std::set<std::string>> LiveObjects() const;
+  // Every remote object that must stay, in `target`: those the manifest
+  // lists and those a segment handle still holds (a running query).
+  std::set<std::string> LiveObjects(const std::string& target) const;
 
   // Deletes the dataset: one manifest edit, then its files (each when no
   // running query holds it any more). Its name is free again at once.
@@ -437,7 +470,8 @@ class Engine {
   // The footer and trailer of a remote segment, fetched from its object.
   absl::StatusOr<std::string> FetchFooter(const SegmentRecord& record);
   absl::Status Recover();
-  absl::StatusOr<QueryResult> QueryOnce(std::string_view slug, QuerySpec spec);
+  absl::StatusOr<QueryResult> QueryOnce(std::string_view slug, QuerySpec spec,
+                                        std::chrono::steady_clock::time_point deadline);
   absl::StatusOr<FlushResult> Seal(Dataset* ds);
   absl::Status DeleteObsoleteWal(int* deleted);
   void SealerLoop();

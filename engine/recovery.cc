@@ -5,6 +5,7 @@
 #include <random>
 
 #include "absl/container/flat_hash_set.h"
+#include "common/coding.h"
 #include "common/crash_point.h"
 #include "common/status_macros.h"
 #include "common/status_util.h"
@@ -15,11 +16,35 @@
 #include "engine/engine_internal.h"
 #include "engine/query_executor.h"
 #include "engine/row_compare.h"
+#include "segment/segment_format.h"
 #include "spdlog/spdlog.h"
 
 namespace timestore {
 using engine_internal::NotFound;
 using engine_internal::WalDir;
+
+namespace {
+
+// The footer and trailer of a local segment file of `size` bytes.
+absl::StatusOr<std::string> ReadSegmentTail(Env* env, const std::string& path, uint64_t size) {
+  ASSIGN_OR_RETURN(auto file, env->NewRandomAccessFile(path));
+  if (file->Size() != size || size < segment::kHeaderSize + segment::kTrailerSize) {
+    return absl::DataLossError(StrCat(path, " has ", file->Size(), " bytes, not ", size));
+  }
+  std::string trailer;
+  RETURN_IF_ERROR(file->ReadAt(size - segment::kTrailerSize, segment::kTrailerSize, &trailer));
+  const uint64_t footer_len = DecodeFixed32(trailer.data());
+  if (footer_len > segment::kMaxFooterBytes ||
+      footer_len > size - segment::kTrailerSize - segment::kHeaderSize) {
+    return absl::DataLossError(StrCat(path, ": impossible footer length ", footer_len));
+  }
+  std::string tail;
+  RETURN_IF_ERROR(file->ReadAt(size - segment::kTrailerSize - footer_len,
+                               footer_len + segment::kTrailerSize, &tail));
+  return tail;
+}
+
+}  // namespace
 
 // Opens exactly the segments the manifest lists; a listed file that is missing
 // or damaged stops start-up (DataLoss naming it). Files nobody lists are the
@@ -34,31 +59,36 @@ absl::Status Engine::OpenSegments(Dataset* ds, const DatasetMeta& meta) {
   for (const SegmentRecord& r : meta.segments) {
     if (r.remote()) {
       const std::string footer = FooterPath(meta.id, r);
-      std::string tail;
+      absl::StatusOr<SegmentPtr> h = absl::NotFoundError("no footer copy");
       if (env_->FileExists(footer)) {
-        ASSIGN_OR_RETURN(tail, env_->ReadFile(footer));
-      } else {
-        // Lost (an operator's rm): fetched once more from the object.
-        auto t = FetchFooter(r);
-        if (!t.ok()) {
-          return absl::DataLossError(StrCat("dataset ", meta.slug, ": the footer copy ", footer,
-                                            " of remote segment ", DatasetIdString(r.id),
-                                            " is missing and could not be fetched from storage "
-                                            "target \"",
-                                            r.target, "\": ", t.status().message()));
-        }
-        tail = *std::move(t);
-        RETURN_IF_ERROR(env_->CreateDirs(DirName(footer)));
-        RETURN_IF_ERROR(WriteFileAtomically(env_, footer, tail));
-        spdlog::warn("dataset {}: footer copy {} was missing; fetched it from {}", meta.slug,
-                     footer, r.target);
+        auto tail = env_->ReadFile(footer);
+        h = tail.ok() ? OpenRemoteSegment(meta.id, r, *std::move(tail)) : tail.status();
       }
-      auto h = OpenRemoteSegment(meta.id, r, std::move(tail));
       if (!h.ok()) {
-        return absl::DataLossError(StrCat("dataset ", meta.slug,
-                                          ": remote segment listed in the manifest cannot be "
-                                          "opened: ",
-                                          h.status().message()));
+        // The copy is lost or damaged: take the footer again from the local
+        // file when it is still there (a crash between the manifest edit and
+        // its delete), else from the object.
+        const std::string local = SegmentPath(meta.id, r.partition_start, r.id);
+        absl::StatusOr<std::string> tail =
+            env_->FileExists(local) ? ReadSegmentTail(env_, local, r.bytes) : FetchFooter(r);
+        if (!tail.ok()) {
+          return absl::DataLossError(
+              StrCat("dataset ", meta.slug, ": the footer copy ", footer, " of remote segment ",
+                     DatasetIdString(r.id), " is unusable (", h.status().message(),
+                     ") and could not be fetched again from storage target \"", r.target,
+                     "\": ", tail.status().message()));
+        }
+        RETURN_IF_ERROR(env_->CreateDirs(DirName(footer)));
+        RETURN_IF_ERROR(WriteFileAtomically(env_, footer, *tail));
+        spdlog::warn("dataset {}: footer copy {} was unusable ({}); took it again", meta.slug,
+                     footer, ToStd(h.status().message()));
+        h = OpenRemoteSegment(meta.id, r, *std::move(tail));
+        if (!h.ok()) {
+          return absl::DataLossError(StrCat("dataset ", meta.slug,
+                                            ": remote segment listed in the manifest cannot be "
+                                            "opened: ",
+                                            h.status().message()));
+        }
       }
       listed.insert(footer);
       segs.push_back(*std::move(h));

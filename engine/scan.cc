@@ -205,6 +205,8 @@ std::vector<bool> NeededColumns(const QuerySpec& spec, const Schema& schema) {
 // bucket boundary, so every bucket they hold is complete and equals the one
 // the full query computes.
 absl::StatusOr<QueryResult> Engine::Query(std::string_view slug, QuerySpec spec) {
+  // One deadline for every remote read of the query, windows included.
+  const auto deadline = std::chrono::steady_clock::now() + options_.remote.timeout;
   if (spec.downsample && spec.downsample->has_interval && spec.downsample->interval_ns > 0 &&
       spec.downsample->group_by.empty() && spec.descending && spec.limit > 0 &&
       spec.limit <= 100'000 && spec.end > spec.start) {
@@ -225,11 +227,11 @@ absl::StatusOr<QueryResult> Engine::Query(std::string_view slug, QuerySpec spec)
       if (from <= floor) break;  // the window would hold all the rows in range
       QuerySpec window = spec;
       window.start = static_cast<int64_t>(from);
-      ASSIGN_OR_RETURN(QueryResult r, QueryOnce(slug, std::move(window)));
+      ASSIGN_OR_RETURN(QueryResult r, QueryOnce(slug, std::move(window), deadline));
       if (r.rows >= spec.limit) return r;
     }
   }
-  return QueryOnce(slug, std::move(spec));
+  return QueryOnce(slug, std::move(spec), deadline);
 }
 
 absl::Status Engine::ReadSegments(std::vector<SegmentRead>& reads, IoStats* io) {
@@ -249,15 +251,22 @@ absl::Status Engine::ReadSegments(std::vector<SegmentRead>& reads, IoStats* io) 
   // fails the query.
   std::vector<absl::Status> status(remote.size());
   std::vector<IoStats> stats(remote.size());
+  std::atomic<bool> failed{false};
   std::vector<std::function<void()>> tasks;
   for (size_t i = 0; i < remote.size(); ++i) {
+    stats[i].deadline = io->deadline;
     tasks.push_back([&, i] {
+      if (failed.load(std::memory_order_relaxed)) {
+        status[i] = absl::CancelledError("another read of the query failed");
+        return;
+      }
       SegmentRead& r = *remote[i];
       auto d = r.seg->reader->ReadBlocks(r.blocks, r.read_cols, &r.bytes_read, &stats[i]);
       if (d.ok()) {
         r.decoded = *std::move(d);
       } else {
         status[i] = d.status();
+        failed.store(true, std::memory_order_relaxed);
       }
     });
   }
@@ -267,11 +276,15 @@ absl::Status Engine::ReadSegments(std::vector<SegmentRead>& reads, IoStats* io) 
     fetch_pool_->RunAll(tasks);
   }
   for (const IoStats& s : stats) io->Add(s);
-  for (const absl::Status& s : status) RETURN_IF_ERROR(s);
+  // The first real failure (in segment order); a read skipped after it is not one.
+  for (const absl::Status& s : status) {
+    if (!s.ok() && !absl::IsCancelled(s)) return s;
+  }
   return absl::OkStatus();
 }
 
-absl::StatusOr<QueryResult> Engine::QueryOnce(std::string_view slug, QuerySpec spec) {
+absl::StatusOr<QueryResult> Engine::QueryOnce(std::string_view slug, QuerySpec spec,
+                                              std::chrono::steady_clock::time_point deadline) {
   auto ds = GetDataset(slug);
   if (ds == nullptr) return NotFound(slug);
   SchemaPtr schema = ds->schema();
@@ -369,6 +382,7 @@ absl::StatusOr<QueryResult> Engine::QueryOnce(std::string_view slug, QuerySpec s
     reads.push_back(std::move(read));
   }
   IoStats io;
+  io.deadline = deadline;
   RETURN_IF_ERROR(ReadSegments(reads, &io));
   std::vector<ChunkPtr> chunks;
   for (SegmentRead& read : reads) {

@@ -82,8 +82,10 @@ uint64_t BlockCacheName(std::string_view object, uint64_t offset, uint64_t lengt
 }
 
 absl::StatusOr<std::unique_ptr<BlockCache>> BlockCache::Open(Env* env, std::string dir,
-                                                             uint64_t max_bytes) {
-  std::unique_ptr<BlockCache> c(new BlockCache(env, std::move(dir), max_bytes));
+                                                             uint64_t max_bytes,
+                                                             uint64_t memory_bytes) {
+  std::unique_ptr<BlockCache> c(
+      new BlockCache(env, std::move(dir), max_bytes, std::min(memory_bytes, max_bytes)));
   c->stats_.max_bytes = max_bytes;
   RETURN_IF_ERROR(env->CreateDirs(c->dir_));
   RETURN_IF_ERROR(c->Scan());
@@ -97,6 +99,24 @@ std::string BlockCache::PathOf(uint64_t name) const {
                   StrCat(std::string_view(buf, 16), ".blk"));
 }
 
+namespace {
+
+bool IsHexPair(std::string_view s) {
+  auto hex = [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); };
+  return s.size() == 2 && hex(s[0]) && hex(s[1]);
+}
+
+// "<16 hex>.blk" or a temporary of one ("<16 hex>.blk.<n>.tmp").
+bool IsEntryOrTemporary(std::string_view f) {
+  uint64_t name;
+  if (f.size() >= 20 && ParseName(f.substr(0, 20), &name)) {
+    return f.size() == 20 || (f.substr(20, 1) == "." && f.ends_with(".tmp"));
+  }
+  return false;
+}
+
+}  // namespace
+
 absl::Status BlockCache::Scan() {
   struct Found {
     uint64_t name;
@@ -107,10 +127,12 @@ absl::Status BlockCache::Scan() {
   ASSIGN_OR_RETURN(std::vector<std::string> subdirs, env_->ListDir(dir_));
   uint64_t removed = 0;
   for (const std::string& sub : subdirs) {
+    if (!IsHexPair(sub)) continue;  // not ours: never touched
     const std::string subdir = JoinPath(dir_, sub);
     auto files = env_->ListDir(subdir);
     if (!files.ok()) continue;
     for (const std::string& f : *files) {
+      if (!IsEntryOrTemporary(f)) continue;  // not ours: never touched
       const std::string path = JoinPath(subdir, f);
       uint64_t name = 0;
       Header h;
@@ -146,27 +168,23 @@ absl::Status BlockCache::Scan() {
   // Oldest first, so the newest end up at the front of the LRU list.
   std::sort(found.begin(), found.end(),
             [](const Found& a, const Found& b) { return a.time < b.time; });
-  std::vector<std::string> evict;
+  size_t kept = 0;
   {
     std::lock_guard<std::mutex> l(mu_);
     for (Found& f : found) {
       lru_.push_front(f.name);
       f.entry.lru = lru_.begin();
       stats_.bytes += f.entry.file_bytes;
+      by_object_[f.entry.object].insert(f.name);
       index_.emplace(f.name, std::move(f.entry));
     }
-    while (stats_.bytes > max_bytes_ && !lru_.empty()) {
-      const uint64_t victim = lru_.back();
-      evict.push_back(PathOf(victim));
-      Unlink(victim);
-      ++stats_.evictions;
-    }
+    EvictToFit();
     stats_.entries = index_.size();
+    kept = index_.size();
   }
-  for (const auto& p : evict) (void)env_->RemoveFile(p);
   if (!found.empty() || removed > 0) {
-    spdlog::info("block cache {}: {} entries ({} bytes) kept from before, {} stray files removed",
-                 dir_, found.size() - evict.size(), stats_.bytes, removed);
+    spdlog::info("block cache {}: {} entries kept from before, {} stray files removed", dir_, kept,
+                 removed);
   }
   return absl::OkStatus();
 }
@@ -174,10 +192,46 @@ absl::Status BlockCache::Scan() {
 void BlockCache::Unlink(uint64_t name) {
   auto it = index_.find(name);
   if (it == index_.end()) return;
-  stats_.bytes -= it->second.file_bytes;
-  lru_.erase(it->second.lru);
+  Entry& e = it->second;
+  stats_.bytes -= e.file_bytes;
+  lru_.erase(e.lru);
+  if (e.data != nullptr) {
+    stats_.memory_bytes -= e.data->size();
+    memory_lru_.erase(e.memory_lru);
+  }
+  if (auto o = by_object_.find(e.object); o != by_object_.end()) {
+    o->second.erase(name);
+    if (o->second.empty()) by_object_.erase(o);
+  }
   index_.erase(it);
   stats_.entries = index_.size();
+  (void)env_->RemoveFile(PathOf(name));
+}
+
+void BlockCache::EvictToFit() {
+  while (stats_.bytes > max_bytes_ && !lru_.empty()) {
+    Unlink(lru_.back());
+    ++stats_.evictions;
+  }
+}
+
+void BlockCache::Remember(Entry& e, std::shared_ptr<const std::string> data) {
+  if (memory_max_ == 0 || data->size() > memory_max_) return;
+  if (e.data != nullptr) {
+    memory_lru_.splice(memory_lru_.begin(), memory_lru_, e.memory_lru);
+    return;
+  }
+  const uint64_t name = *e.lru;
+  stats_.memory_bytes += data->size();
+  e.data = std::move(data);
+  memory_lru_.push_front(name);
+  e.memory_lru = memory_lru_.begin();
+  while (stats_.memory_bytes > memory_max_ && !memory_lru_.empty()) {
+    Entry& old = index_.at(memory_lru_.back());
+    stats_.memory_bytes -= old.data->size();
+    old.data.reset();
+    memory_lru_.pop_back();
+  }
 }
 
 bool BlockCache::Lookup(std::string_view object, uint64_t offset, uint64_t length,
@@ -191,31 +245,39 @@ bool BlockCache::Lookup(std::string_view object, uint64_t offset, uint64_t lengt
       ++stats_.misses;
       return false;
     }
-    lru_.splice(lru_.begin(), lru_, it->second.lru);
+    Entry& e = it->second;
+    lru_.splice(lru_.begin(), lru_, e.lru);
+    if (e.data != nullptr) {
+      // Memory copies were checked when they were read or written.
+      memory_lru_.splice(memory_lru_.begin(), memory_lru_, e.memory_lru);
+      out->assign(*e.data);
+      ++stats_.hits;
+      ++stats_.memory_hits;
+      return true;
+    }
   }
   const std::string path = PathOf(name);
   auto bytes = env_->ReadFile(path);
   Header h;
-  if (bytes.ok() && ParseEntry(*bytes, &h, true) && h.name == object && h.offset == offset) {
-    out->assign(h.data);
-    std::lock_guard<std::mutex> l(mu_);
+  const bool intact =
+      bytes.ok() && ParseEntry(*bytes, &h, true) && h.name == object && h.offset == offset;
+  if (intact) out->assign(h.data);
+  std::lock_guard<std::mutex> l(mu_);
+  auto it = index_.find(name);
+  if (intact) {
     ++stats_.hits;
+    if (it != index_.end()) Remember(it->second, std::make_shared<const std::string>(*out));
     return true;
   }
-  bool damaged = bytes.ok();  // an entry evicted meanwhile is just gone
-  {
-    std::lock_guard<std::mutex> l(mu_);
-    ++stats_.misses;
-    if (damaged) {
-      ++stats_.corrupt_dropped;
-      Unlink(name);
-    }
-  }
-  if (damaged) {
+  ++stats_.misses;
+  // Damaged, or gone (an eviction raced with this read): either way the
+  // entry must not stay listed, or it would miss forever.
+  if (bytes.ok()) {
+    ++stats_.corrupt_dropped;
     spdlog::warn("block cache entry {} ({} bytes {}+{}) failed its checksum; dropped", path, object,
                  offset, length);
-    (void)env_->RemoveFile(path);
   }
+  if (it != index_.end()) Unlink(name);
   return false;
 }
 
@@ -237,59 +299,43 @@ void BlockCache::Insert(std::string_view object, uint64_t offset, std::string_vi
     s = f.status();
     if (s.ok()) s = (*f)->Append(EncodeEntry(object, offset, data));
     if (s.ok()) s = (*f)->Close();
-    if (s.ok()) s = env_->RenameFile(tmp, path);
   }
-  if (!s.ok()) {
+  std::lock_guard<std::mutex> l(mu_);
+  // The rename happens under the lock, so that an Unlink of the same name
+  // (which deletes under the lock) cannot remove the new file afterwards.
+  if (s.ok() && !index_.contains(name)) s = env_->RenameFile(tmp, path);
+  if (!s.ok() || index_.contains(name)) {
     (void)env_->RemoveFile(tmp);
-    std::lock_guard<std::mutex> l(mu_);
-    ++stats_.write_failures;
+    if (!s.ok()) ++stats_.write_failures;
     return;
   }
-  std::vector<std::string> evict;
-  {
-    std::lock_guard<std::mutex> l(mu_);
-    if (!index_.contains(name)) {
-      lru_.push_front(name);
-      Entry e;
-      e.object = std::string(object);
-      e.offset = offset;
-      e.length = data.size();
-      e.file_bytes = file_bytes;
-      e.lru = lru_.begin();
-      index_.emplace(name, std::move(e));
-      stats_.bytes += file_bytes;
-      ++stats_.inserts;
-    }
-    while (stats_.bytes > max_bytes_ && !lru_.empty()) {
-      const uint64_t victim = lru_.back();
-      evict.push_back(PathOf(victim));
-      Unlink(victim);
-      ++stats_.evictions;
-    }
-    stats_.entries = index_.size();
-  }
-  for (const auto& p : evict) (void)env_->RemoveFile(p);
+  lru_.push_front(name);
+  Entry e;
+  e.object = std::string(object);
+  e.offset = offset;
+  e.length = data.size();
+  e.file_bytes = file_bytes;
+  e.lru = lru_.begin();
+  auto [it, inserted] = index_.emplace(name, std::move(e));
+  by_object_[it->second.object].insert(name);
+  stats_.bytes += file_bytes;
+  ++stats_.inserts;
+  Remember(it->second, std::make_shared<const std::string>(data));
+  EvictToFit();
+  stats_.entries = index_.size();
 }
 
 void BlockCache::Erase(std::string_view object, uint64_t offset, uint64_t length) {
-  const uint64_t name = BlockCacheName(object, offset, length);
-  {
-    std::lock_guard<std::mutex> l(mu_);
-    if (!index_.contains(name)) return;
-    Unlink(name);
-  }
-  (void)env_->RemoveFile(PathOf(name));
+  std::lock_guard<std::mutex> l(mu_);
+  Unlink(BlockCacheName(object, offset, length));
 }
 
 void BlockCache::EraseObject(std::string_view object) {
-  std::vector<uint64_t> names;
-  {
-    std::lock_guard<std::mutex> l(mu_);
-    for (const auto& [name, e] : index_)
-      if (e.object == object) names.push_back(name);
-    for (uint64_t n : names) Unlink(n);
-  }
-  for (uint64_t n : names) (void)env_->RemoveFile(PathOf(n));
+  std::lock_guard<std::mutex> l(mu_);
+  auto o = by_object_.find(std::string(object));
+  if (o == by_object_.end()) return;
+  const std::vector<uint64_t> names(o->second.begin(), o->second.end());
+  for (uint64_t n : names) Unlink(n);
 }
 
 BlockCacheStats BlockCache::stats() const {

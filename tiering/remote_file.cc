@@ -25,18 +25,25 @@ std::string Details(std::string_view target, std::string_view object) {
 
 }  // namespace
 
-RemoteFile::RemoteFile(std::shared_ptr<ObjectStore> store, std::string target, std::string key,
-                       uint64_t size, std::string tail, BlockCache* cache,
+RemoteFile::RemoteFile(StoreResolver resolve, std::string target, std::string location,
+                       std::string key, uint64_t size, std::string tail, BlockCache* cache,
                        RemoteFileOptions options)
-    : store_(std::move(store)),
+    : resolve_(std::move(resolve)),
       target_(std::move(target)),
       key_(std::move(key)),
       size_(size),
       tail_(tail.size() > size ? tail.substr(tail.size() - size) : std::move(tail)),
       cache_(cache),
       options_(options),
-      path_(JoinKey(store_->Describe(), key_)),
+      path_(JoinKey(location, key_)),
       cache_name_(StrCat(target_, "/", key_)) {}
+
+RemoteFile::RemoteFile(std::shared_ptr<ObjectStore> store, std::string target, std::string key,
+                       uint64_t size, std::string tail, BlockCache* cache,
+                       RemoteFileOptions options)
+    : RemoteFile([store]() -> absl::StatusOr<std::shared_ptr<ObjectStore>> { return store; },
+                 std::move(target), store->Describe(), std::move(key), size, std::move(tail), cache,
+                 options) {}
 
 absl::Status RemoteFile::ReadAt(uint64_t offset, size_t length, std::string* out) const {
   ReadRequest r{offset, length, out};
@@ -105,8 +112,16 @@ absl::Status RemoteFile::ReadManyCounted(std::span<ReadRequest> requests, IoStat
   std::vector<RangeRead> reads;
   reads.reserve(spans.size());
   for (Span& s : spans) reads.push_back(RangeRead{key_, s.begin, s.end - s.begin, &s.data});
+  auto store = resolve_();
+  if (!store.ok()) {
+    return MakeError(absl::StatusCode::kUnavailable, "remote_unavailable",
+                     StrCat("storage target \"", target_, "\" cannot serve ", path_, ": ",
+                            ToStd(store.status().message())),
+                     Details(target_, path_));
+  }
   RequestCounters counters;
-  absl::Status s = store_->GetRanges(reads, Clock::now() + options_.timeout, &counters);
+  const auto deadline = std::min(Clock::now() + options_.timeout, st->deadline);
+  absl::Status s = (*store)->GetRanges(reads, deadline, &counters);
   st->remote_requests += counters.requests;
   st->remote_bytes += counters.bytes_in;
   if (!s.ok()) {
@@ -117,12 +132,18 @@ absl::Status RemoteFile::ReadManyCounted(std::span<ReadRequest> requests, IoStat
           StrCat("storage target \"", target_, "\": segment object ", path_, " is missing: ", msg),
           Details(target_, path_));
     }
-    if (absl::IsDataLoss(s)) {
-      return MakeError(absl::StatusCode::kDataLoss, "remote_object_corrupt",
-                       StrCat("storage target \"", target_, "\": ", msg), Details(target_, path_));
+    // The store could not answer (down, slow, throttling, refusing the
+    // credentials): worth retrying later. Anything else (a range the object
+    // does not have, a cut answer) means the object is not what was recorded.
+    if (IsRetryable(s) || absl::IsPermissionDenied(s) || absl::IsUnimplemented(s)) {
+      return MakeError(
+          absl::StatusCode::kUnavailable, "remote_unavailable",
+          StrCat("storage target \"", target_, "\" could not serve ", path_, ": ", msg),
+          Details(target_, path_));
     }
-    return MakeError(absl::StatusCode::kUnavailable, "remote_unavailable",
-                     StrCat("storage target \"", target_, "\" could not serve ", path_, ": ", msg),
+    return MakeError(absl::StatusCode::kDataLoss, "remote_object_corrupt",
+                     StrCat("storage target \"", target_, "\": ", path_,
+                            " does not hold the segment recorded: ", msg),
                      Details(target_, path_));
   }
   for (Span& sp : spans) {

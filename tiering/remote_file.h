@@ -16,6 +16,7 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -26,6 +27,8 @@
 namespace timestore::tiering {
 
 struct RemoteFileOptions {
+  // A ReadMany gives up after this, or at the caller's IoStats::deadline
+  // when that comes first.
   std::chrono::milliseconds timeout{10'000};
   // Ranges this close are fetched in one GET (the gap's bytes are read and
   // dropped): fewer requests for a few more bytes.
@@ -34,13 +37,22 @@ struct RemoteFileOptions {
   uint64_t max_merged_bytes = 16u << 20;
 };
 
+// The store of a target, looked up at each read: a target whose credentials
+// change is read with the new ones, and one that is not configured (yet)
+// fails the reads that need it, not the opening of its segments.
+using StoreResolver = std::function<absl::StatusOr<std::shared_ptr<ObjectStore>>()>;
+
 class RemoteFile : public RandomAccessFile {
  public:
   // `size`: the object's size; `tail`: its last tail.size() bytes.
-  // `target`: the storage target's id, for messages and cache entry names.
+  // `target`: the storage target's id, for messages and cache entry names;
+  // `location`: where the target points ("s3://bucket/prefix"), for messages.
   // `cache` may be null (no caching); it must outlive the file.
-  RemoteFile(std::shared_ptr<ObjectStore> store, std::string target, std::string key, uint64_t size,
-             std::string tail, BlockCache* cache, RemoteFileOptions options);
+  RemoteFile(StoreResolver resolve, std::string target, std::string location, std::string key,
+             uint64_t size, std::string tail, BlockCache* cache, RemoteFileOptions options);
+  // Over one fixed store.
+  RemoteFile(std::shared_ptr<ObjectStore> store, std::string target, std::string key,
+             uint64_t size, std::string tail, BlockCache* cache, RemoteFileOptions options);
 
   absl::Status ReadAt(uint64_t offset, size_t length, std::string* out) const override;
   absl::Status ReadMany(std::span<ReadRequest> requests) const override;
@@ -57,7 +69,7 @@ class RemoteFile : public RandomAccessFile {
   const std::string& cache_name() const { return cache_name_; }
 
  private:
-  const std::shared_ptr<ObjectStore> store_;
+  const StoreResolver resolve_;
   const std::string target_;
   const std::string key_;
   const uint64_t size_;

@@ -87,13 +87,18 @@ double StorageTargetConfig::EffectivePrice() const {
   return 0.023;
 }
 
-absl::Status ValidateStorageTarget(const StorageTargetConfig& c) {
+absl::Status ValidateStorageTarget(const StorageTargetConfig& c, bool from_environment) {
   if (!ValidId(c.id)) {
     return Invalid("id", StrCat("storage target id \"", c.id.substr(0, 80),
                                 "\" must match [a-z0-9][a-z0-9_-]{0,63}"));
   }
   if (c.id == kLocalTarget) {
     return Invalid("id", "\"local\" is the storage root itself and cannot be redefined");
+  }
+  if (!from_environment && (c.id == "s3" || c.id == "gcs" || c.id == "azure")) {
+    return Invalid("id", StrCat("\"", c.id,
+                                "\" is reserved for the target TIMESTORE_STORAGE_DRIVER defines; "
+                                "choose another id"));
   }
   if (c.driver == "s3" || c.driver == "gcs" || c.driver == "memory") {
     if (c.bucket.empty())
@@ -134,22 +139,47 @@ absl::Status ParseConnectionStringInto(std::string_view cs, StorageTargetConfig*
 void ResolveCredentials(StorageTargetConfig* c) {
   if (c->driver == "azure_blob") {
     c->credentials = c->account_key.empty() ? "sas" : "shared_key";
-    return;
-  }
-  if (!c->access_key_id.empty()) {
+  } else if (!c->access_key_id.empty()) {
     c->credentials = "static";
-    return;
-  }
-  std::string id = GetEnv("AWS_ACCESS_KEY_ID");
-  std::string secret = GetEnv("AWS_SECRET_ACCESS_KEY");
-  if (!id.empty() && !secret.empty()) {
-    c->access_key_id = id;
-    c->secret_access_key = secret;
-    c->session_token = GetEnv("AWS_SESSION_TOKEN");
+  } else if (!GetEnv("AWS_ACCESS_KEY_ID").empty() && !GetEnv("AWS_SECRET_ACCESS_KEY").empty()) {
+    // Read when the store is built (MakeObjectStore), never copied into the
+    // config: a rotated AWS_* takes effect at the next start, and nothing of
+    // it is ever written to storage-targets.json.
     c->credentials = "environment";
   } else {
     c->credentials = "none";
   }
+}
+
+StorageTargetConfig WithEnvironmentCredentials(StorageTargetConfig c) {
+  if (c.driver != "azure_blob" && c.access_key_id.empty()) {
+    c.access_key_id = GetEnv("AWS_ACCESS_KEY_ID");
+    c.secret_access_key = GetEnv("AWS_SECRET_ACCESS_KEY");
+    c.session_token = GetEnv("AWS_SESSION_TOKEN");
+  }
+  return c;
+}
+
+bool SameStore(const StorageTargetConfig& a, const StorageTargetConfig& b) {
+  const bool a_az = a.driver == "azure_blob", b_az = b.driver == "azure_blob";
+  if (a_az != b_az) return false;
+  if (a_az) return a.account_name == b.account_name && a.container == b.container;
+  return a.bucket == b.bucket && a.endpoint == b.endpoint;
+}
+
+bool Overlaps(const StorageTargetConfig& a, const StorageTargetConfig& b) {
+  if (!SameStore(a, b)) return false;
+  auto norm = [](std::string p) {
+    while (!p.empty() && p.back() == '/') p.pop_back();
+    return p.empty() ? std::string() : p + "/";
+  };
+  const std::string pa = norm(a.prefix), pb = norm(b.prefix);
+  return pa.starts_with(pb) || pb.starts_with(pa);
+}
+
+bool SameLocation(const StorageTargetConfig& a, const StorageTargetConfig& b) {
+  return a.driver == b.driver && SameStore(a, b) && a.prefix == b.prefix && a.region == b.region &&
+         a.force_path_style == b.force_path_style;
 }
 
 absl::StatusOr<StorageTargetConfig> ParseStorageTarget(std::string_view id, std::string_view json) {
@@ -277,7 +307,21 @@ absl::StatusOr<std::unique_ptr<StorageTargets>> StorageTargets::Open(
     StorageTargetConfig c = *std::move(from_env);
     c.source = "environment";
     ResolveCredentials(&c);
-    RETURN_IF_ERROR(ValidateStorageTarget(c));
+    RETURN_IF_ERROR(ValidateStorageTarget(c, /*from_environment=*/true));
+    if (t->configs_.contains(c.id)) {
+      return absl::FailedPreconditionError(
+          StrCat(path, " defines a target \"", c.id,
+                 "\", the id of the environment's target (TIMESTORE_STORAGE_DRIVER)"));
+    }
+    for (const auto& [id, other] : t->configs_) {
+      if (Overlaps(c, other)) {
+        return absl::FailedPreconditionError(StrCat(
+            "the environment's storage target (", c.Location(), ") overlaps target \"", id, "\" (",
+            other.Location(), ") of ", path,
+            ": two targets must not share a bucket prefix (each one's orphan sweep would delete "
+            "the other's objects)"));
+      }
+    }
     t->default_target_ = c.id;
     t->configs_[c.id] = std::move(c);
   }
@@ -291,7 +335,8 @@ absl::StatusOr<std::shared_ptr<ObjectStore>> StorageTargets::Store(std::string_v
   if (c == configs_.end()) {
     return absl::NotFoundError(StrCat("storage target \"", id, "\" is not configured"));
   }
-  ASSIGN_OR_RETURN(std::shared_ptr<ObjectStore> store, factory_(c->second));
+  ASSIGN_OR_RETURN(std::shared_ptr<ObjectStore> store,
+                   factory_(WithEnvironmentCredentials(c->second)));
   stores_[std::string(id)] = store;
   return store;
 }
@@ -312,29 +357,85 @@ std::vector<StorageTargetConfig> StorageTargets::List() const {
 
 absl::StatusOr<StorageTargetConfig> StorageTargets::Prepare(StorageTargetConfig config) const {
   std::lock_guard<std::mutex> l(mu_);
-  if (config.id == default_target_ && !default_target_.empty()) {
-    return MakeError(absl::StatusCode::kFailedPrecondition, "storage_target_read_only",
-                     StrCat("storage target \"", config.id,
-                            "\" comes from the environment (TIMESTORE_STORAGE_DRIVER); change "
-                            "it there"));
-  }
-  if (auto old = configs_.find(config.id);
-      old != configs_.end() && old->second.driver == config.driver) {
-    // Secrets are write-only: a change that leaves them out keeps them.
+  if (auto old = configs_.find(config.id); old != configs_.end()) {
     const StorageTargetConfig& o = old->second;
-    if (config.secret_access_key.empty() && config.access_key_id == o.access_key_id &&
-        o.credentials == "static") {
-      config.secret_access_key = o.secret_access_key;
-      if (config.session_token.empty()) config.session_token = o.session_token;
+    if (o.source == "environment") {
+      return MakeError(absl::StatusCode::kAlreadyExists, "storage_target_read_only",
+                       StrCat("storage target \"", config.id,
+                              "\" comes from the environment (TIMESTORE_STORAGE_DRIVER); change "
+                              "it there"));
     }
-    if (config.account_key.empty() && config.sas_token.empty()) {
-      config.account_key = o.account_key;
-      config.sas_token = o.sas_token;
+    // Secrets are write-only: a change that leaves them out keeps them (with
+    // the key id they belong to, when that is left out too).
+    if (o.driver == config.driver) {
+      if (config.secret_access_key.empty() &&
+          (config.access_key_id.empty() || config.access_key_id == o.access_key_id)) {
+        config.access_key_id = o.access_key_id;
+        config.secret_access_key = o.secret_access_key;
+        if (config.session_token.empty()) config.session_token = o.session_token;
+      }
+      if (config.account_key.empty() && config.sas_token.empty()) {
+        config.account_key = o.account_key;
+        config.sas_token = o.sas_token;
+      }
+    }
+  }
+  for (const auto& [id, other] : configs_) {
+    if (id != config.id && Overlaps(config, other)) {
+      return MakeError(absl::StatusCode::kAlreadyExists, "storage_target_conflict",
+                       StrCat("storage target \"", config.id, "\" (", config.Location(),
+                              ") overlaps target \"", id, "\" (", other.Location(),
+                              "): targets must not share a bucket prefix (each one's orphan "
+                              "sweep would delete the other's objects); give it another prefix"));
     }
   }
   RETURN_IF_ERROR(ValidateStorageTarget(config));
   ResolveCredentials(&config);
   return config;
+}
+
+StorageTargets::Pin& StorageTargets::Pin::operator=(Pin&& o) noexcept {
+  if (this != &o) {
+    this->~Pin();
+    targets_ = std::exchange(o.targets_, nullptr);
+    id_ = std::move(o.id_);
+  }
+  return *this;
+}
+
+StorageTargets::Pin::~Pin() {
+  if (targets_ == nullptr) return;
+  std::lock_guard<std::mutex> l(targets_->mu_);
+  if (--targets_->pins_[id_] == 0) targets_->pins_.erase(id_);
+  targets_->pins_cv_.notify_all();
+  targets_ = nullptr;
+}
+
+absl::StatusOr<StorageTargets::Pin> StorageTargets::PinTarget(std::string_view id) {
+  std::lock_guard<std::mutex> l(mu_);
+  if (!configs_.contains(id) || quiesced_.contains(id)) {
+    return absl::NotFoundError(StrCat("storage target \"", id, "\" is being changed or removed"));
+  }
+  ++pins_[std::string(id)];
+  Pin p;
+  p.targets_ = this;
+  p.id_ = std::string(id);
+  return p;
+}
+
+StorageTargets::Exclusive StorageTargets::Quiesce(std::string_view id) {
+  std::unique_lock<std::mutex> l(mu_);
+  pins_cv_.wait(l, [&] { return !quiesced_.contains(id); });  // one at a time
+  quiesced_.insert(std::string(id));
+  pins_cv_.wait(l, [&] { return !pins_.contains(id); });
+  return Exclusive(this, std::string(id));
+}
+
+StorageTargets::Exclusive::~Exclusive() {
+  if (targets_ == nullptr) return;
+  std::lock_guard<std::mutex> l(targets_->mu_);
+  targets_->quiesced_.erase(id_);
+  targets_->pins_cv_.notify_all();
 }
 
 absl::Status StorageTargets::Put(StorageTargetConfig config) {
@@ -358,7 +459,7 @@ absl::Status StorageTargets::Remove(std::string_view id) {
                      StrCat("storage target \"", id, "\" does not exist"));
   }
   if (it->second.source == "environment") {
-    return MakeError(absl::StatusCode::kFailedPrecondition, "storage_target_read_only",
+    return MakeError(absl::StatusCode::kAlreadyExists, "storage_target_read_only",
                      StrCat("storage target \"", id,
                             "\" comes from the environment (TIMESTORE_STORAGE_DRIVER)"));
   }
@@ -390,14 +491,7 @@ absl::Status StorageTargets::Save() {
   w.BeginObject().Key("targets").BeginArray();
   for (const auto& [id, c] : configs_) {
     if (c.source != "api") continue;
-    // Credentials taken from AWS_* at load are not the target's own.
-    StorageTargetConfig own = c;
-    if (own.credentials == "environment") {
-      own.access_key_id.clear();
-      own.secret_access_key.clear();
-      own.session_token.clear();
-    }
-    WriteConfig(w, own, true);
+    WriteConfig(w, c, true);  // its own fields only: AWS_* are never copied in
   }
   w.EndArray().EndObject();
   out.push_back('\n');

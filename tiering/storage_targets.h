@@ -19,12 +19,15 @@
 // Thread-safe.
 #pragma once
 
+#include <condition_variable>
 #include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -80,15 +83,28 @@ absl::StatusOr<StorageTargetConfig> ParseStorageTarget(std::string_view id, std:
 // The JSON of a target without its secrets (hasSecret fields say whether
 // they are set).
 std::string StorageTargetJson(const StorageTargetConfig& config);
-// Checks id, driver and the fields the driver needs.
-absl::Status ValidateStorageTarget(const StorageTargetConfig& config);
+// Checks id, driver and the fields the driver needs. The ids "s3", "gcs" and
+// "azure" belong to the environment's target.
+absl::Status ValidateStorageTarget(const StorageTargetConfig& config,
+                                   bool from_environment = false);
 // Reads an Azure connection string ("AccountName=...;AccountKey=...;
 // BlobEndpoint=...", or "SharedAccessSignature=...", or
 // "UseDevelopmentStorage=true") into `config`'s azure fields.
 absl::Status ParseConnectionStringInto(std::string_view connection_string,
                                        StorageTargetConfig* config);
-// Fills unset credentials from AWS_* (S3/GCS) and sets `credentials`.
+// Sets `credentials` to where they come from ("static", "environment" when
+// AWS_* will be used, "none", or Azure's "shared_key" / "sas").
 void ResolveCredentials(StorageTargetConfig* config);
+// `config` with AWS_* credentials filled in when it has none of its own (S3,
+// GCS): what stores are built from. Never persisted.
+StorageTargetConfig WithEnvironmentCredentials(StorageTargetConfig config);
+// Whether two targets write into the same bucket (or container) and one's
+// prefix contains the other's: their orphan sweeps would delete each other's
+// objects, so the registry refuses it.
+bool Overlaps(const StorageTargetConfig& a, const StorageTargetConfig& b);
+// Whether two configs name the same place (driver, store, prefix, region,
+// addressing): a change that does not keeps the data it already holds.
+bool SameLocation(const StorageTargetConfig& a, const StorageTargetConfig& b);
 
 class StorageTargets {
  public:
@@ -119,6 +135,40 @@ class StorageTargets {
   // builds one).
   std::vector<std::pair<std::string, std::shared_ptr<ObjectStore>>> BuiltStores() const;
 
+  // A move pins its target from before its manifest edit until after it, so
+  // that the target is neither removed nor pointed elsewhere while a segment
+  // is being recorded on it. Released when the Pin goes.
+  class Pin {
+   public:
+    Pin() = default;
+    Pin(Pin&& o) noexcept : targets_(std::exchange(o.targets_, nullptr)), id_(std::move(o.id_)) {}
+    Pin& operator=(Pin&& o) noexcept;
+    ~Pin();
+
+   private:
+    friend class StorageTargets;
+    StorageTargets* targets_ = nullptr;
+    std::string id_;
+  };
+  // NotFound when the target is not configured or is being changed.
+  absl::StatusOr<Pin> PinTarget(std::string_view id);
+  // Blocks new pins of `id` and waits for the current ones to go: while the
+  // Exclusive lives, no segment is recorded on the target, so a check of its
+  // use followed by Remove or Put cannot race with a move.
+  class Exclusive {
+   public:
+    Exclusive(Exclusive&& o) noexcept
+        : targets_(std::exchange(o.targets_, nullptr)), id_(std::move(o.id_)) {}
+    ~Exclusive();
+
+   private:
+    friend class StorageTargets;
+    Exclusive(StorageTargets* t, std::string id) : targets_(t), id_(std::move(id)) {}
+    StorageTargets* targets_ = nullptr;
+    std::string id_;
+  };
+  Exclusive Quiesce(std::string_view id);
+
   // For tests: a target whose store is given.
   void AddForTest(StorageTargetConfig config, std::shared_ptr<ObjectStore> store);
 
@@ -134,6 +184,9 @@ class StorageTargets {
   mutable std::mutex mu_;
   std::map<std::string, StorageTargetConfig, std::less<>> configs_;
   std::map<std::string, std::shared_ptr<ObjectStore>, std::less<>> stores_;
+  std::condition_variable pins_cv_;
+  std::map<std::string, int, std::less<>> pins_;  // guarded by mu_
+  std::set<std::string, std::less<>> quiesced_;   // guarded by mu_
 };
 
 }  // namespace timestore::tiering

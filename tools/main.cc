@@ -142,6 +142,7 @@ int Serve(const ServeConfig& c) {
   co.quiet_ns = *quiet;
   co.retention_interval_ms = *retention_every / 1'000'000;
   compaction::TieringOptions to;
+  to.min_segment_age_ns = co.quiet_ns;  // late rows: compaction merges them before they move
   if (auto s = tools::ApplyTieringConfig(c.tiering, &eo, &to); !s.ok()) {
     std::cerr << s.message() << "\n";
     return 2;
@@ -265,9 +266,12 @@ int Serve(const ServeConfig& c) {
   // Stop accepting, let in-flight requests finish (ingests wait for their
   // fsync), then make the log durable and exit.
   server.Stop(10'000);
+  // The mover first: a move or sweep in progress stops at its next step
+  // (the upload under way ends within the store's request timeout), and an
+  // enforce-retention request waiting on it finishes.
+  if (mover != nullptr) mover->Stop();
   service.Shutdown();
   if (compactor != nullptr) compactor->Stop();
-  if (mover != nullptr) mover->Stop();
   if (engine != nullptr) engine->Close();
   spdlog::info("stopped");
   return failed ? 1 : 0;

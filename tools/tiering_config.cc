@@ -116,6 +116,9 @@ void AddTieringOptions(CLI::App* cmd, TieringConfig* c) {
   cmd->add_option("--cache-max-bytes", c->cache_max_bytes,
                   "Bound of the block cache (0 disables it)")
       ->envname("TIMESTORE_CACHE_MAX_BYTES");
+  cmd->add_option("--cache-memory-bytes", c->cache_memory_bytes,
+                  "Of the block cache, the most recently used bytes also kept in memory")
+      ->envname("TIMESTORE_CACHE_MEMORY_BYTES");
   opt("--remote-timeout", c->remote_timeout,
       "A query's reads from object storage give up after this (503)", "TIMESTORE_REMOTE_TIMEOUT");
   opt("--remote-merge-gap", c->remote_merge_gap,
@@ -200,7 +203,7 @@ absl::StatusOr<std::optional<tiering::StorageTargetConfig>> EnvironmentTarget(
                StrCat("must be local, s3, gcs or azure_blob, not \"", c.driver, "\""));
   }
   tiering::ResolveCredentials(&t);
-  if (absl::Status s = tiering::ValidateStorageTarget(t); !s.ok()) {
+  if (absl::Status s = tiering::ValidateStorageTarget(t, /*from_environment=*/true); !s.ok()) {
     return Bad("TIMESTORE_STORAGE_DRIVER",
                StrCat("the ", c.driver, " target: ", ToStd(s.message())));
   }
@@ -209,10 +212,14 @@ absl::StatusOr<std::optional<tiering::StorageTargetConfig>> EnvironmentTarget(
 
 absl::Status ApplyTieringConfig(const TieringConfig& c, EngineOptions* engine,
                                 compaction::TieringOptions* mover) {
-  uint64_t cache = 0, gap = 0;
+  uint64_t cache = 0, gap = 0, memory = 0;
   if (!ParseBytes(c.cache_max_bytes, &cache)) {
     return Bad("TIMESTORE_CACHE_MAX_BYTES", "must be a byte size such as 1GiB (0 disables)");
   }
+  if (!ParseBytes(c.cache_memory_bytes, &memory)) {
+    return Bad("TIMESTORE_CACHE_MEMORY_BYTES", "must be a byte size such as 64MiB (0: none)");
+  }
+  engine->cache_memory_bytes = memory;
   if (!ParseBytes(c.remote_merge_gap, &gap)) {
     return Bad("TIMESTORE_REMOTE_MERGE_GAP", "must be a byte size such as 16KiB");
   }

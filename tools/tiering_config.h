@@ -33,6 +33,7 @@ struct TieringConfig {
   // reads
   std::string cache_dir;  // empty: <root>/cache
   std::string cache_max_bytes = "1GiB";
+  std::string cache_memory_bytes = "64MiB";
   std::string remote_timeout = "10s";
   std::string remote_merge_gap = "16KiB";
   // the mover

@@ -351,7 +351,7 @@ TEST_F(TieringTest, StartUpRemovesCrashLeftoversAndRefetchesAMissingFooter) {
   mover_.reset();
   auto e = Engine::Open(Env::Default(), options_);
   ASSERT_FALSE(e.ok());
-  EXPECT_NE(std::string(e.status().message()).find("could not be fetched from storage target"),
+  EXPECT_NE(std::string(e.status().message()).find("could not be fetched again from storage target"),
             std::string::npos)
       << e.status();
 }

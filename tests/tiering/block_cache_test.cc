@@ -86,12 +86,20 @@ TEST_F(BlockCacheTest, DamagedEntryIsDroppedAndMisses) {
   EXPECT_FALSE(c->Lookup("o", 0, 13, &out));
   EXPECT_EQ(c->stats().corrupt_dropped, 1u);
   EXPECT_TRUE(Files().empty());
-  // Garbage and temporaries found at open are removed.
+  // Damaged entries and temporaries found at open are removed; files that
+  // are not the cache's are never touched (the directory may be shared).
   std::filesystem::create_directories(dir_ + "/cache/ab");
+  std::filesystem::create_directories(dir_ + "/cache/wal");
   std::ofstream(dir_ + "/cache/ab/abcdef0123456789.blk") << "junk";
-  std::ofstream(dir_ + "/cache/ab/x.tmp") << "junk";
+  std::ofstream(dir_ + "/cache/ab/abcdef0123456789.blk.42.tmp") << "junk";
+  std::ofstream(dir_ + "/cache/ab/notes.txt") << "keep";
+  std::ofstream(dir_ + "/cache/wal/000001.wal") << "keep";
+  std::ofstream(dir_ + "/cache/README") << "keep";
   c = Open(1 << 20);
-  EXPECT_TRUE(Files().empty());
+  auto left = Files();
+  std::sort(left.begin(), left.end());
+  EXPECT_EQ(left, (std::vector<std::string>{dir_ + "/cache/README", dir_ + "/cache/ab/notes.txt",
+                                            dir_ + "/cache/wal/000001.wal"}));
 }
 
 TEST_F(BlockCacheTest, EraseObjectDropsEveryRangeOfIt) {
