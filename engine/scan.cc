@@ -205,8 +205,24 @@ std::vector<bool> NeededColumns(const QuerySpec& spec, const Schema& schema) {
 // bucket boundary, so every bucket they hold is complete and equals the one
 // the full query computes.
 absl::StatusOr<QueryResult> Engine::Query(std::string_view slug, QuerySpec spec) {
+  const auto t0 = std::chrono::steady_clock::now();
   // One deadline for every remote read of the query, windows included.
-  const auto deadline = std::chrono::steady_clock::now() + options_.remote.timeout;
+  const auto deadline = t0 + options_.remote.timeout;
+  // What every pass read, whichever answers: the stats are the query's.
+  QueryStats spent;
+  auto finish = [&](QueryResult r) {
+    QueryStats& s = r.stats;
+    s.bytes_read += spent.bytes_read;
+    s.remote_bytes_read += spent.remote_bytes_read;
+    s.remote_requests += spent.remote_requests;
+    s.cache_hits += spent.cache_hits;
+    s.cache_misses += spent.cache_misses;
+    s.cache_bytes_read += spent.cache_bytes_read;
+    s.rows_scanned += spent.rows_scanned;
+    s.elapsed_ms =
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+    return r;
+  };
   if (spec.downsample && spec.downsample->has_interval && spec.downsample->interval_ns > 0 &&
       spec.downsample->group_by.empty() && spec.descending && spec.limit > 0 &&
       spec.limit <= 100'000 && spec.end > spec.start) {
@@ -228,10 +244,18 @@ absl::StatusOr<QueryResult> Engine::Query(std::string_view slug, QuerySpec spec)
       QuerySpec window = spec;
       window.start = static_cast<int64_t>(from);
       ASSIGN_OR_RETURN(QueryResult r, QueryOnce(slug, std::move(window), deadline));
-      if (r.rows >= spec.limit) return r;
+      if (r.rows >= spec.limit) return finish(std::move(r));
+      spent.bytes_read += r.stats.bytes_read;
+      spent.remote_bytes_read += r.stats.remote_bytes_read;
+      spent.remote_requests += r.stats.remote_requests;
+      spent.cache_hits += r.stats.cache_hits;
+      spent.cache_misses += r.stats.cache_misses;
+      spent.cache_bytes_read += r.stats.cache_bytes_read;
+      spent.rows_scanned += r.stats.rows_scanned;
     }
   }
-  return QueryOnce(slug, std::move(spec), deadline);
+  ASSIGN_OR_RETURN(QueryResult r, QueryOnce(slug, std::move(spec), deadline));
+  return finish(std::move(r));
 }
 
 absl::Status Engine::ReadSegments(std::vector<SegmentRead>& reads, IoStats* io) {

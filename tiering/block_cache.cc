@@ -87,6 +87,9 @@ absl::StatusOr<std::unique_ptr<BlockCache>> BlockCache::Open(Env* env, std::stri
   std::unique_ptr<BlockCache> c(
       new BlockCache(env, std::move(dir), max_bytes, std::min(memory_bytes, max_bytes)));
   c->stats_.max_bytes = max_bytes;
+  // Off: the directory is left as it is (a later start with a bound finds
+  // its entries again).
+  if (max_bytes == 0) return c;
   RETURN_IF_ERROR(env->CreateDirs(c->dir_));
   RETURN_IF_ERROR(c->Scan());
   return c;

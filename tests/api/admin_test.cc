@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <fstream>
 #include <future>
 #include <set>
 
@@ -50,10 +51,18 @@ class AdminTest : public ::testing::Test {
     eo.root = root_;
     eo.background_sealing = false;
     // A registry with one target over an in-memory store.
-    auto t = tiering::StorageTargets::Open(Env::Default(), root_, std::nullopt);
+    // "memory" targets are this in-memory store (rebuilt after a change).
+    if (store_ == nullptr) store_ = std::make_shared<tiering::MemoryObjectStore>("bucket");
+    auto t =
+        tiering::StorageTargets::Open(Env::Default(), root_, std::nullopt,
+                                      [store = store_](const tiering::StorageTargetConfig& c)
+                                          -> absl::StatusOr<std::shared_ptr<tiering::ObjectStore>> {
+                                        if (c.driver == "memory")
+                                          return std::shared_ptr<tiering::ObjectStore>(store);
+                                        return tiering::MakeObjectStore(c);
+                                      });
     ASSERT_TRUE(t.ok()) << t.status();
     targets_ = *std::move(t);
-    store_ = std::make_shared<tiering::MemoryObjectStore>("bucket");
     tiering::StorageTargetConfig cold;
     cold.id = "cold";
     cold.driver = "memory";
@@ -724,6 +733,79 @@ TEST_F(AdminTest, DeleteDatasetRemovesItAndFreesTheName) {
   EXPECT_EQ(Call("GET", "/admin/datasets/cpu").status, 404);
   CreateDataset("cpu", 1);
   EXPECT_EQ(Parse(Call("GET", "/admin/datasets/cpu"))["rows"].get_uint64().value(), 1u);
+}
+
+}  // namespace
+}  // namespace timestore::api
+
+namespace timestore::api {
+namespace {
+
+TEST_F(AdminTest, StorageTargetIdsLocationsAndEnvironmentCredentials) {
+  // The environment's ids are reserved.
+  for (const char* id : {"s3", "gcs", "azure"}) {
+    Answer a = Call("PUT", StrCat("/admin/storage-targets/", id, "?verify=false"),
+                    R"({"driver":"s3","bucket":"x"})");
+    EXPECT_EQ(a.status, 400) << id;
+    EXPECT_NE(a.body.find("reserved"), std::string::npos) << a.body;
+  }
+  // Two targets must not share a bucket prefix.
+  ASSERT_EQ(Call("PUT", "/admin/storage-targets/one?verify=false",
+                 R"({"driver":"s3","bucket":"b","prefix":"ts"})")
+                .status,
+            201);
+  for (const char* prefix : {"ts", "ts/sub", "", "ts/"}) {
+    Answer a = Call("PUT", "/admin/storage-targets/two?verify=false",
+                    StrCat(R"({"driver":"s3","bucket":"b","prefix":")", prefix, R"("})"));
+    EXPECT_EQ(a.status, 409) << prefix << " " << a.body;
+    EXPECT_EQ(ErrorCode(a), "storage_target_conflict") << prefix;
+  }
+  EXPECT_EQ(Call("PUT", "/admin/storage-targets/two?verify=false",
+                 R"({"driver":"s3","bucket":"b","prefix":"other"})")
+                .status,
+            201);
+  // Credentials from AWS_* are used, shown as such, and never written.
+  ::setenv("AWS_ACCESS_KEY_ID", "AKIAENVIRONMENT", 1);
+  ::setenv("AWS_SECRET_ACCESS_KEY", "env-secret-never-on-disk", 1);
+  Answer a =
+      Call("PUT", "/admin/storage-targets/three?verify=false", R"({"driver":"s3","bucket":"c"})");
+  ::unsetenv("AWS_ACCESS_KEY_ID");
+  ::unsetenv("AWS_SECRET_ACCESS_KEY");
+  ASSERT_EQ(a.status, 201) << a.body;
+  EXPECT_NE(a.body.find(R"("credentials":"environment")"), std::string::npos) << a.body;
+  std::ifstream in(root_ + "/storage-targets.json");
+  const std::string file(std::istreambuf_iterator<char>(in), {});
+  EXPECT_EQ(file.find("env-secret-never-on-disk"), std::string::npos) << file;
+  EXPECT_EQ(file.find("AKIAENVIRONMENT"), std::string::npos) << file;
+}
+
+TEST_F(AdminTest, TargetHoldingSegmentsCannotMoveButCanChangePrice) {
+  CreateDataset("cpu", 100);
+  ASSERT_EQ(Call("POST", "/admin/datasets/cpu/flush").status, 200);
+  ASSERT_EQ(
+      Call("PUT", "/admin/datasets/cpu/storage-target", R"({"storageTargetId":"cold"})").status,
+      200);
+  ASSERT_EQ(Call("PUT", "/admin/datasets/cpu/retention", R"({"coldAfter":"1h"})").status, 200);
+  Answer a = Call("POST", "/admin/datasets/cpu/enforce-retention");
+  ASSERT_EQ(a.status, 200) << a.body;
+  ASSERT_NE(a.body.find(R"("segmentsMoved":1)"), std::string::npos) << a.body;
+  a = Call("PUT", "/admin/storage-targets/cold?verify=false",
+           R"({"driver":"memory","bucket":"elsewhere"})");
+  EXPECT_EQ(a.status, 409) << a.body;
+  EXPECT_EQ(ErrorCode(a), "storage_target_in_use");
+  a = Call("PUT", "/admin/storage-targets/cold?verify=false",
+           R"({"driver":"memory","bucket":"bucket","pricePerGbMonth":0.004})");
+  EXPECT_EQ(a.status, 200) << a.body;
+  a = Call("GET", "/admin/datasets/cpu");
+  EXPECT_NE(a.body.find(R"("pricePerGbMonth":0.004)"), std::string::npos) << a.body;
+  a = Call("DELETE", "/admin/storage-targets/cold");
+  EXPECT_EQ(a.status, 409) << a.body;
+  // The answers still come (from the in-memory store).
+  a = Call(
+      "POST", "/datasets/cpu/query",
+      R"({"timeRange":{"start":0,"end":999999999999},"downsample":{"aggregations":[{"fn":"count"}]}})");
+  EXPECT_EQ(a.status, 200) << a.body;
+  EXPECT_NE(a.body.find(R"("count":100)"), std::string::npos) << a.body;
 }
 
 }  // namespace

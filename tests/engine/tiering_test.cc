@@ -351,8 +351,9 @@ TEST_F(TieringTest, StartUpRemovesCrashLeftoversAndRefetchesAMissingFooter) {
   mover_.reset();
   auto e = Engine::Open(Env::Default(), options_);
   ASSERT_FALSE(e.ok());
-  EXPECT_NE(std::string(e.status().message()).find("could not be fetched again from storage target"),
-            std::string::npos)
+  EXPECT_NE(
+      std::string(e.status().message()).find("could not be fetched again from storage target"),
+      std::string::npos)
       << e.status();
 }
 
@@ -396,6 +397,92 @@ TEST_F(TieringTest, StorageTargetIsValidatedPersistedAndLocalOptsOut) {
   ASSERT_TRUE(engine_->SetStorageTarget(ds(), "cold").ok());
   OpenAll();
   EXPECT_EQ(engine_->EffectiveStorageTarget(*ds()), "cold");
+}
+
+}  // namespace
+}  // namespace timestore
+
+namespace timestore {
+namespace {
+
+TEST_F(TieringTest, AnUnconfiguredTargetFailsQueriesNotStartUp) {
+  OpenAll();
+  Load();
+  const auto before = Run(queries_);
+  ASSERT_TRUE(mover_->TierDataset(ds(), kNow).ok());
+  ClearCache();
+  // Restart with a registry that no longer has "cold" (its settings lost).
+  mover_.reset();
+  engine_.reset();
+  auto empty = tiering::StorageTargets::Open(Env::Default(), root_ + "/elsewhere", std::nullopt);
+  ASSERT_TRUE(empty.ok());
+  options_.targets = empty->get();
+  Open();
+  auto local = QueryRange(kBase + 3 * kHour, kBase + 6 * kHour);
+  ASSERT_TRUE(local.ok()) << local.status();
+  auto remote = QueryRange(kBase, kBase + kHour);
+  ASSERT_FALSE(remote.ok());
+  EXPECT_TRUE(absl::IsUnavailable(remote.status())) << remote.status();
+  EXPECT_NE(std::string(remote.status().message()).find("\"cold\" is not configured"),
+            std::string::npos)
+      << remote.status();
+  // Configured again: everything answers as before.
+  engine_.reset();
+  options_.targets = targets_.get();
+  OpenAll();
+  ExpectSameAnswers(before, Run(queries_), "target configured again");
+}
+
+TEST_F(TieringTest, SweepKeepsObjectsARunningQueryStillReads) {
+  OpenAll();
+  Load();
+  ASSERT_TRUE(mover_->TierDataset(ds(), kNow).ok());
+  const size_t objects = store_->objects().size();
+  // A query's snapshot: the segments as they are now.
+  std::vector<SegmentPtr> snapshot = ds()->segments();
+  Engine::RetentionPatch p;
+  p.delete_after = std::optional<RetentionValue>(RetentionValue{2 * kHour, "\"2h\""});
+  ASSERT_TRUE(engine_->UpdateRetention(ds(), p).ok());
+  auto dropped = compaction::EnforceRetention(engine_.get(), ds(), kNow);
+  ASSERT_TRUE(dropped.ok());
+  ASSERT_GT(dropped->segments_dropped, 0u);
+  mover_->DrainGarbage();
+  EXPECT_EQ(mover_->Sweep(NowNanos()).orphans_deleted, 0u);  // grace 0, yet held
+  EXPECT_EQ(store_->objects().size(), objects);
+  // Once the query lets go, the objects go.
+  snapshot.clear();
+  mover_->DrainGarbage();
+  EXPECT_EQ(store_->objects().size(), objects - dropped->segments_dropped);
+}
+
+TEST_F(TieringTest, StatsCountEveryWindowOfALatestBucketsQuery) {
+  OpenAll();
+  Load();
+  ASSERT_TRUE(mover_->TierDataset(ds(), kNow).ok());
+  ClearCache();
+  QuerySpec q;
+  q.start = kBase;
+  q.end = kBase + 2 * kHour;  // all of it cold
+  q.limit = 5;
+  q.descending = true;
+  Filter f;
+  f.column = "v";
+  f.op = FilterOp::kGt;
+  Literal l;
+  l.kind = Literal::Kind::kInt;
+  l.i = 195;  // rare: the windows widen several times
+  f.values.push_back(l);
+  q.filters.push_back(f);
+  Downsample d;
+  d.has_interval = true;
+  d.interval_ns = 60'000'000'000;
+  d.aggregations = {{AggFn::kMax, "v", 0.5, ""}};
+  q.downsample = d;
+  const uint64_t before = store_->requests();
+  auto r = engine_->Query("ds", q);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->stats.remote_requests, store_->requests() - before);
+  EXPECT_GT(r->stats.elapsed_ms, 0);
 }
 
 }  // namespace

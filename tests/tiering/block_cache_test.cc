@@ -115,12 +115,35 @@ TEST_F(BlockCacheTest, EraseObjectDropsEveryRangeOfIt) {
   EXPECT_EQ(Files().size(), 1u);
 }
 
-TEST_F(BlockCacheTest, ZeroBytesDisablesIt) {
+TEST_F(BlockCacheTest, ZeroBytesDisablesItAndLeavesItsFilesAlone) {
+  Open(1 << 20)->Insert("a", 0, "1");
   auto c = Open(0);
-  c->Insert("a", 0, "1");
+  c->Insert("b", 0, "2");
   std::string out;
   EXPECT_FALSE(c->Lookup("a", 0, 1, &out));
-  EXPECT_TRUE(Files().empty());
+  EXPECT_EQ(Files().size(), 1u);
+  c = Open(1 << 20);  // on again: the entry is found
+  EXPECT_TRUE(c->Lookup("a", 0, 1, &out));
+}
+
+TEST_F(BlockCacheTest, MemoryCopiesServeWarmLookups) {
+  auto c = *BlockCache::Open(Env::Default(), dir_ + "/cache", 1 << 20, 2500);
+  const std::string block(1000, 'm');
+  c->Insert("o", 0, block);
+  c->Insert("o", 1000, block);
+  c->Insert("o", 2000, block);  // the oldest memory copy goes (bound 2500)
+  std::string out;
+  ASSERT_TRUE(c->Lookup("o", 2000, 1000, &out));
+  EXPECT_EQ(c->stats().memory_hits, 1u);
+  ASSERT_TRUE(c->Lookup("o", 0, 1000, &out));  // from its file, then kept in memory
+  EXPECT_EQ(c->stats().memory_hits, 1u);
+  EXPECT_EQ(out, block);
+  ASSERT_TRUE(c->Lookup("o", 0, 1000, &out));
+  EXPECT_EQ(c->stats().memory_hits, 2u);
+  EXPECT_LE(c->stats().memory_bytes, 2500u);
+  c->EraseObject("o");
+  EXPECT_FALSE(c->Lookup("o", 0, 1000, &out));
+  EXPECT_EQ(c->stats().memory_bytes, 0u);
 }
 
 }  // namespace
