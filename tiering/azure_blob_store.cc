@@ -524,6 +524,8 @@ absl::Status AzureBlobStore::Put(std::string_view key, std::string_view data,
   c.request.headers.emplace_back("x-ms-blob-type", "BlockBlob");
   RETURN_IF_ERROR(Fail(AddMetadata(options, &c.request)));
   c.request.body.assign(data);
+  // Azure checks the body against it: a transfer that went wrong is refused.
+  c.request.headers.emplace_back("Content-MD5", Base64Encode(Md5(c.request.body)));
   return Fail(RunOne(Kind::kPut, &c));
 }
 
@@ -562,6 +564,7 @@ absl::Status AzureBlobStore::PutBlocks(std::string_view key, RandomAccessFile* f
              BlobUrl(key, StrCat("comp=block&blockid=", UriEncode(id, false))), {201});
       const uint64_t offset = i * block;
       RETURN_IF_ERROR(file->ReadAt(offset, std::min(block, size - offset), &c.request.body));
+      c.request.headers.emplace_back("Content-MD5", Base64Encode(Md5(c.request.body)));
       calls.push_back(std::move(c));
     }
     // Nothing is committed when a block fails: staged blocks expire unseen.

@@ -15,6 +15,8 @@ namespace timestore::tiering {
 std::string HexEncode(std::string_view data);
 // Lower-case hex SHA-256 of `data`.
 std::string Sha256Hex(std::string_view data);
+// The 16 raw bytes of MD5(data) (Content-MD5, ETags: integrity, not security).
+std::string Md5(std::string_view data);
 // The 32 raw bytes of HMAC-SHA256(key, data).
 std::string HmacSha256(std::string_view key, std::string_view data);
 std::string Base64Encode(std::string_view bytes);

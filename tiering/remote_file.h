@@ -51,8 +51,8 @@ class RemoteFile : public RandomAccessFile {
   RemoteFile(StoreResolver resolve, std::string target, std::string location, std::string key,
              uint64_t size, std::string tail, BlockCache* cache, RemoteFileOptions options);
   // Over one fixed store.
-  RemoteFile(std::shared_ptr<ObjectStore> store, std::string target, std::string key,
-             uint64_t size, std::string tail, BlockCache* cache, RemoteFileOptions options);
+  RemoteFile(std::shared_ptr<ObjectStore> store, std::string target, std::string key, uint64_t size,
+             std::string tail, BlockCache* cache, RemoteFileOptions options);
 
   absl::Status ReadAt(uint64_t offset, size_t length, std::string* out) const override;
   absl::Status ReadMany(std::span<ReadRequest> requests) const override;

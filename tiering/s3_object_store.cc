@@ -124,13 +124,6 @@ absl::StatusOr<uint64_t> ParseSize(std::string_view s) {
   return v;
 }
 
-std::string Md5(std::string_view data) {
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  EVP_Digest(data.data(), data.size(), digest, &len, EVP_md5(), nullptr);
-  return std::string(reinterpret_cast<const char*>(digest), len);
-}
-
 // The ETag S3 gives an object assembled from parts with these ETags: the MD5
 // of the parts' binary MD5s, "-", the number of parts. Empty when a part's
 // ETag is not an MD5 (other stores).
