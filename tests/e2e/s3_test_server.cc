@@ -18,6 +18,7 @@
 #include <sstream>
 #include <thread>
 
+#include "common/json_writer.h"
 #include "tests/e2e/test_server.h"
 
 namespace timestore::testing {
@@ -86,20 +87,9 @@ bool HaveOnPath(const std::string& name) {
 }
 
 std::string JsonString(const std::string& s) {
-  std::string out = "\"";
-  for (unsigned char c : s) {
-    if (c == '"' || c == '\\') {
-      out.push_back('\\');
-      out.push_back(static_cast<char>(c));
-    } else if (c < 0x20) {
-      char buf[8];
-      std::snprintf(buf, sizeof(buf), "\\u%04x", c);
-      out += buf;
-    } else {
-      out.push_back(static_cast<char>(c));
-    }
-  }
-  return out + "\"";
+  std::string out;
+  AppendJsonString(&out, s);
+  return out;
 }
 
 }  // namespace

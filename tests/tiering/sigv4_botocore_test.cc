@@ -15,6 +15,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "common/json_writer.h"
 #include "common/strings.h"
 #include "tests/e2e/s3_test_server.h"
 #include "tests/e2e/test_server.h"
@@ -33,20 +34,9 @@ struct Case {
 };
 
 std::string Json(std::string_view s) {
-  std::string out = "\"";
-  for (unsigned char c : s) {
-    if (c == '"' || c == '\\') {
-      out.push_back('\\');
-      out.push_back(static_cast<char>(c));
-    } else if (c < 0x20) {
-      char buf[8];
-      std::snprintf(buf, sizeof(buf), "\\u%04x", c);
-      out += buf;
-    } else {
-      out.push_back(static_cast<char>(c));  // UTF-8 passes through
-    }
-  }
-  return out + "\"";
+  std::string out;
+  AppendJsonString(&out, s);
+  return out;
 }
 
 // The value of "name": "..." in one line of botocore's JSON (ASCII, escaped).
