@@ -181,9 +181,19 @@ std::string AsciiLower(std::string_view s) {
 // The members of the settings PUT /settings can change, as they are now.
 void WriteSettingsMembers(const Dataset& ds, JsonWriter& w) {
   w.Key("partitionInterval").Int(ds.partition_interval_ns() / 1'000'000'000);
+  // segmentBy is what the user chose; seriesKey what seals sort by: the
+  // choice, else the key inferred from the data (engine/series_key.h).
+  const std::optional<std::vector<std::string>> chosen = ds.chosen_segment_by();
   w.Key("segmentBy").BeginArray();
-  for (const auto& c : ds.segment_by()) w.String(c);
+  if (chosen) {
+    for (const auto& c : *chosen) w.String(c);
+  }
   w.EndArray();
+  const std::vector<std::string> key = chosen ? *chosen : ds.inferred_segment_by();
+  w.Key("seriesKey").BeginArray();
+  for (const auto& c : key) w.String(c);
+  w.EndArray();
+  w.Key("seriesKeySource").String(chosen ? "segmentBy" : key.empty() ? "none" : "inferred");
   w.Key("dedup");
   if (auto d = ds.dedup()) {
     w.BeginObject().Key("keys").BeginArray();

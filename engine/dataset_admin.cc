@@ -82,13 +82,15 @@ absl::Status Engine::UpdateSettings(Dataset* ds, const Settings& settings) {
   e.partition_interval_ns =
       settings.partition_interval_ns.value_or(ds->partition_interval_ns_.load());
   e.segment_by = settings.segment_by.value_or(ds->segment_by_);
+  e.segment_by_set = ds->segment_by_set_ || settings.segment_by.has_value();
+  e.inferred_segment_by = ds->inferred_segment_by_;
   e.dedup = settings.dedup.value_or(ds->dedup_);
   // Compaction finds a row's duplicates next to it in sort order only when
   // every segmentBy column is a key column; and inside a segment, rows equal
   // in the keys and time are in write order only then. That holds for the
   // sort keys of segments already stored, too.
   if (e.dedup && (settings.dedup || settings.segment_by)) {
-    std::vector<std::string> sorted_by = e.segment_by;
+    std::vector<std::string> sorted_by = e.segment_by_set ? e.segment_by : e.inferred_segment_by;
     for (const SegmentPtr& seg : ds->segments()) {
       const auto& key = seg->reader->meta().sort_key;
       for (size_t i = 0; i + 1 < key.size(); ++i) {
@@ -110,6 +112,7 @@ absl::Status Engine::UpdateSettings(Dataset* ds, const Settings& settings) {
   RETURN_IF_ERROR(manifest_->LogEdit(e));
   ds->partition_interval_ns_.store(e.partition_interval_ns);
   ds->segment_by_ = e.segment_by;
+  ds->segment_by_set_ = e.segment_by_set;
   ds->dedup_ = e.dedup;
   return absl::OkStatus();
 }

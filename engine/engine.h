@@ -223,9 +223,20 @@ class Dataset {
   int64_t partition_interval_ns() const {
     return partition_interval_ns_.load(std::memory_order_relaxed);
   }
+  // The sort key before time: the segmentBy the user chose, else the series
+  // key inferred from the data (empty until the first seal infers it).
   std::vector<std::string> segment_by() const {
     std::lock_guard<std::mutex> l(mu_);
-    return segment_by_;
+    return segment_by_set_ ? segment_by_ : inferred_segment_by_;
+  }
+  // What the user chose (nullopt: nothing) and what was inferred.
+  std::optional<std::vector<std::string>> chosen_segment_by() const {
+    std::lock_guard<std::mutex> l(mu_);
+    return segment_by_set_ ? std::optional<std::vector<std::string>>(segment_by_) : std::nullopt;
+  }
+  std::vector<std::string> inferred_segment_by() const {
+    std::lock_guard<std::mutex> l(mu_);
+    return inferred_segment_by_;
   }
   SchemaPtr schema() const {
     std::lock_guard<std::mutex> l(mu_);
@@ -296,7 +307,9 @@ class Dataset {
   std::vector<SegmentPtr> segments_ ABSL_GUARDED_BY(version_mu_);
   uint64_t sealed_through_seq_ ABSL_GUARDED_BY(version_mu_) = 0;
   std::mutex seal_mu_;                                        // one seal at a time per dataset
-  std::vector<std::string> segment_by_ ABSL_GUARDED_BY(mu_);  // sort key before time
+  std::vector<std::string> segment_by_ ABSL_GUARDED_BY(mu_);  // as chosen by the user
+  bool segment_by_set_ ABSL_GUARDED_BY(mu_) = false;
+  std::vector<std::string> inferred_segment_by_ ABSL_GUARDED_BY(mu_);
   std::optional<DedupSettings> dedup_ ABSL_GUARDED_BY(mu_);
   RetentionSettings retention_ ABSL_GUARDED_BY(mu_);
   std::string storage_target_ ABSL_GUARDED_BY(mu_);
@@ -467,6 +480,7 @@ class Engine {
   // Reads every SegmentRead; remote segments side by side on the fetch pool.
   absl::Status ReadSegments(std::vector<SegmentRead>& reads, IoStats* io);
   absl::Status OpenRootId();
+  void MaybeInferSeriesKey(Dataset* ds, const Schema& schema, const std::vector<ChunkPtr>& chunks);
   // The footer and trailer of a remote segment, fetched from its object.
   absl::StatusOr<std::string> FetchFooter(const SegmentRecord& record);
   absl::Status Recover();

@@ -174,6 +174,10 @@ std::string EncodeManifestEdit(const ManifestEdit& e) {
       } else {
         w.Null();
       }
+      w.Key("segmentBySet").Bool(e.segment_by_set);
+      w.Key("inferredSegmentBy").BeginArray();
+      for (const auto& c : e.inferred_segment_by) w.String(c);
+      w.EndArray();
       break;
     case ManifestEdit::Op::kSetRetention:
       w.Key("op").String("set_retention");
@@ -270,6 +274,16 @@ absl::StatusOr<ManifestEdit> DecodeManifestEdit(std::string_view json) {
       std::string_view name;
       if (c.get(name)) return Corrupt("bad segmentBy entry");
       e.segment_by.emplace_back(name);
+    }
+    bool set = false;
+    e.segment_by_set = root["segmentBySet"].get(set) ? !e.segment_by.empty() : set;
+    simdjson::dom::array inferred;
+    if (!root["inferredSegmentBy"].get(inferred)) {
+      for (simdjson::dom::element c : inferred) {
+        std::string_view name;
+        if (c.get(name)) return Corrupt("bad inferredSegmentBy entry");
+        e.inferred_segment_by.emplace_back(name);
+      }
     }
     simdjson::dom::element dedup;
     if (!root["dedup"].get(dedup) && !dedup.is_null()) {
@@ -373,6 +387,8 @@ absl::Status Manifest::Apply(const ManifestEdit& e) {
       if (it == datasets_.end()) return Corrupt("set_settings for an unknown dataset");
       it->second.partition_interval_ns = e.partition_interval_ns;
       it->second.segment_by = e.segment_by;
+      it->second.segment_by_set = e.segment_by_set;
+      it->second.inferred_segment_by = e.inferred_segment_by;
       it->second.dedup = e.dedup;
       return absl::OkStatus();
     }
@@ -479,6 +495,8 @@ absl::Status Manifest::WriteSnapshot(uint64_t number, int64_t key_ttl_ns) {
     ManifestEdit settings{ManifestEdit::Op::kSetSettings, id};
     settings.partition_interval_ns = meta.partition_interval_ns;
     settings.segment_by = meta.segment_by;
+    settings.segment_by_set = meta.segment_by_set;
+    settings.inferred_segment_by = meta.inferred_segment_by;
     settings.dedup = meta.dedup;
     RETURN_IF_ERROR(
         log->AddRecord(wal::RecordType::kManifestEdit, next_seq_++, EncodeManifestEdit(settings)));

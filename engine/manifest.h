@@ -11,7 +11,11 @@
 //   {"op":"set_schema","id":"<16 hex>","version":2,
 //    "fields":[{"name":"timestamp","type":"timestamp"},...]}
 //   {"op":"set_settings","id":"<16 hex>","partitionInterval":<ns>,"segmentBy":["host"],
-//    "dedup":{"keys":["host"],"keep":"last"}}            (dedup absent or null: off)
+//    "dedup":{"keys":["host"],"keep":"last"},           (dedup absent or null: off)
+//    "segmentBySet":true, "inferredSegmentBy":["host"]}
+//     segmentBySet: the user chose segmentBy (even empty); absent in older
+//     manifests, read as "segmentBy is not empty". inferredSegmentBy: the
+//     series key inferred from the data, the sort key while none was chosen.
 //   {"op":"set_retention","id":"<16 hex>","deleteAfter":{"ns":n,"raw":"\"30d\""}|null,
 //    "coldAfter":{...}|null}        raw: the JSON value as it was PUT
 //   {"op":"replace_segments","id":"<16 hex>","remove":["<segment id>",...],
@@ -105,6 +109,8 @@ struct DatasetMeta {
   uint64_t sealed_through_seq = 0;
   std::vector<IdempotencyInfo> keys;  // keys of sealed records, oldest first
   std::vector<std::string> segment_by;
+  bool segment_by_set = false;
+  std::vector<std::string> inferred_segment_by;
   std::optional<DedupSettings> dedup;
   RetentionSettings retention;
   std::string storage_target;  // empty: the server's default target
@@ -143,6 +149,8 @@ struct ManifestEdit {
   std::vector<Field> fields;
   // kSetSettings (and partition_interval_ns)
   std::vector<std::string> segment_by;
+  bool segment_by_set = false;
+  std::vector<std::string> inferred_segment_by;
   std::optional<DedupSettings> dedup;
   // kSetRetention
   RetentionSettings retention;

@@ -158,6 +158,8 @@ absl::Status Engine::Recover() {
       {
         std::lock_guard<std::mutex> l(ds->mu_);
         ds->segment_by_ = meta.segment_by;
+        ds->segment_by_set_ = meta.segment_by_set;
+        ds->inferred_segment_by_ = meta.inferred_segment_by;
         ds->dedup_ = meta.dedup;
         ds->retention_ = meta.retention;
         ds->storage_target_ = meta.storage_target;

@@ -15,6 +15,7 @@
 #include "engine/engine_internal.h"
 #include "engine/query_executor.h"
 #include "engine/row_compare.h"
+#include "engine/series_key.h"
 #include "spdlog/spdlog.h"
 
 namespace timestore {
@@ -79,6 +80,7 @@ absl::StatusOr<FlushResult> Engine::Seal(Dataset* ds) {
     }
   }
   const int time_index = schema->time_index();
+  MaybeInferSeriesKey(ds, *schema, chunks);
   std::vector<int> sort_cols;
   for (const auto& name : ds->segment_by()) {
     int i = schema->IndexOf(name);
@@ -178,15 +180,53 @@ absl::StatusOr<FlushResult> Engine::Seal(Dataset* ds) {
   return result;
 }
 
+// A dataset nobody gave a segmentBy gets the series key of its rows (see
+// engine/series_key.h), once: every later seal sorts the same way, so its
+// segments stay mergeable and the layout stable. Persisted before the seal's
+// files are written, so a restart sorts as the files already on disk do.
+void Engine::MaybeInferSeriesKey(Dataset* ds, const Schema& schema,
+                                 const std::vector<ChunkPtr>& chunks) {
+  {
+    std::lock_guard<std::mutex> l(ds->mu_);
+    if (ds->segment_by_set_ || !ds->inferred_segment_by_.empty() || ds->dedup_) return;
+  }
+  std::vector<std::string> key = InferSeriesKey(schema, chunks);
+  if (key.empty()) return;
+  std::lock_guard<std::mutex> l(ds->mu_);
+  if (ds->segment_by_set_ || !ds->inferred_segment_by_.empty() || ds->dedup_ || ds->deleted()) {
+    return;
+  }
+  ManifestEdit e{ManifestEdit::Op::kSetSettings, ds->id()};
+  e.partition_interval_ns = ds->partition_interval_ns_.load();
+  e.segment_by = ds->segment_by_;
+  e.segment_by_set = false;
+  e.inferred_segment_by = key;
+  e.dedup = ds->dedup_;
+  if (absl::Status s = manifest_->LogEdit(e); !s.ok()) {
+    spdlog::warn("dataset {}: could not record the inferred series key: {}", ds->slug(),
+                 ToStd(s.message()));
+    return;  // this seal sorts by time; the next one tries again
+  }
+  ds->inferred_segment_by_ = key;
+  std::string names;
+  for (const auto& k : key) StrAppend(&names, names.empty() ? "" : ", ", k);
+  spdlog::info("dataset {}: series key inferred from the data: {} (segmentBy overrides it)",
+               ds->slug(), names);
+}
+
 // A WAL file may go once every record in it is applied and, for each dataset,
 // sealed: safe = min(everything applied, first unsealed record of any dataset - 1).
 absl::Status Engine::DeleteObsoleteWal(int* deleted) {
-  uint64_t safe = applied_seq_.load(std::memory_order_acquire);
+  const uint64_t applied = applied_seq_.load(std::memory_order_acquire);
+  uint64_t safe = applied;
   for (const auto& d : ListDatasets()) {
     std::lock_guard<std::mutex> l(d->version_mu_);
     uint64_t first = d->frozen_ ? d->frozen_->first_seq() : d->active_->first_seq();
     if (first != 0) safe = std::min(safe, first - 1);
   }
+  // Everything applied is sealed: the file being written holds nothing the
+  // segments lack, so it is closed and can go too (a flush frees the log).
+  if (safe == applied && wal_->stats().records > 0) RETURN_IF_ERROR(wal_->Rotate());
   ASSIGN_OR_RETURN(*deleted, wal_->DeleteObsoleteFiles(safe));
   return absl::OkStatus();
 }

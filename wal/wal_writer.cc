@@ -112,6 +112,19 @@ absl::Status WalWriter::Sync() {
   return f.get();
 }
 
+absl::Status WalWriter::Rotate() {
+  std::promise<absl::Status> p;
+  auto f = p.get_future();
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    if (closing_) return absl::UnavailableError("the write-ahead log is closed");
+    pending_.push_back(Entry{
+        RecordType::kInvalid, {}, [&p](const absl::Status& s, uint64_t) { p.set_value(s); }, true});
+    cv_.notify_one();
+  }
+  return f.get();
+}
+
 void WalWriter::Close() {
   {
     std::lock_guard<std::mutex> l(mu_);
@@ -224,10 +237,12 @@ void WalWriter::Run() {
     framed.clear();
     seqs.clear();
     bool force_sync = closing;
+    bool rotate = false;
     uint64_t seq = last_seq_;
     for (Entry& e : group) {
       if (e.type == RecordType::kInvalid) {
         force_sync = true;
+        rotate = rotate || e.rotate;
         seqs.push_back(0);
         continue;
       }
@@ -244,6 +259,19 @@ void WalWriter::Run() {
         if (!framed.empty()) {
           std::lock_guard<std::mutex> l(files_mu_);
           file_last_seq_[file_number_] = seq;
+        }
+      }
+      if (s.ok() && rotate && file_ != nullptr) {
+        bool has_records;
+        {
+          std::lock_guard<std::mutex> l(files_mu_);
+          has_records = file_last_seq_[file_number_] != 0;
+        }
+        if (has_records) {
+          // Synced by WriteGroup above; the next group opens file_number_ + 1.
+          s = file_->Close();
+          file_.reset();
+          stat_file_number_.store(file_number_ + 1, std::memory_order_relaxed);
         }
       }
     }

@@ -72,6 +72,10 @@ class WalWriter {
   void Append(RecordType type, std::string payload, Callback done);
   // Blocks until everything appended before the call is durable.
   absl::Status Sync();
+  // Like Sync, then closes the current file when it holds records: later
+  // records go to a new file, and DeleteObsoleteFiles may delete this one once
+  // everything in it is sealed (a flush that seals everything frees the log).
+  absl::Status Rotate();
   // Drains pending records, syncs and stops the writer thread. Idempotent.
   void Close();
   // Deletes every file but the one being written whose records all have
@@ -94,6 +98,7 @@ class WalWriter {
     RecordType type;  // kInvalid marks a Sync() barrier: nothing is written
     std::string payload;
     Callback done;
+    bool rotate = false;  // a Rotate() barrier
   };
 
   WalWriter(Env* env, WalOptions options, uint64_t file_number, uint64_t last_seq);

@@ -319,10 +319,12 @@ TEST_F(AdminTest, AuditRecordsChangesWithActorAndSurvivesReopen) {
     e = events.at(2);
     EXPECT_EQ(std::string_view(e["action"].get_string()), "settings.update");
     EXPECT_EQ(std::string_view(e["actor"].get_string()), "alice");
-    EXPECT_EQ(simdjson::minify(e["before"]),
-              R"({"partitionInterval":86400,"segmentBy":[],"dedup":null})");
-    EXPECT_EQ(simdjson::minify(e["after"]),
-              R"({"partitionInterval":86400,"segmentBy":["host"],"dedup":null})");
+    EXPECT_EQ(
+        simdjson::minify(e["before"]),
+        R"({"partitionInterval":86400,"segmentBy":[],"seriesKey":[],"seriesKeySource":"none","dedup":null})");
+    EXPECT_EQ(
+        simdjson::minify(e["after"]),
+        R"({"partitionInterval":86400,"segmentBy":["host"],"seriesKey":["host"],"seriesKeySource":"segmentBy","dedup":null})");
     EXPECT_TRUE(ParseRfc3339(std::string_view(e["time"].get_string())).ok());
     e = events.at(3);
     EXPECT_EQ(std::string_view(e["action"].get_string()), "ingest");
@@ -524,11 +526,32 @@ TEST_F(AdminTest, UnknownAdminRouteIs404) {
   EXPECT_EQ(ErrorCode(a), "dataset_not_found");
 }
 
+// The detail shows the series key seals sort by: inferred from the data when
+// nobody set segmentBy, the setting once one is set.
+TEST_F(AdminTest, DetailShowsTheInferredSeriesKey) {
+  CreateDataset("cpu", 1500);
+  Answer a = Call("GET", "/admin/datasets/cpu");
+  ASSERT_EQ(a.status, 200) << a.body;
+  EXPECT_NE(a.body.find(R"("seriesKey":[],"seriesKeySource":"none")"), std::string::npos) << a.body;
+  ASSERT_EQ(Call("POST", "/admin/datasets/cpu/flush").status, 200);
+  a = Call("GET", "/admin/datasets/cpu");
+  EXPECT_NE(a.body.find(R"("segmentBy":[],"seriesKey":["host"],"seriesKeySource":"inferred")"),
+            std::string::npos)
+      << a.body;
+  a = Call("PUT", "/admin/datasets/cpu/settings", R"({"segmentBy":[]})");
+  ASSERT_EQ(a.status, 200) << a.body;
+  EXPECT_NE(a.body.find(R"("segmentBy":[],"seriesKey":[],"seriesKeySource":"segmentBy")"),
+            std::string::npos)
+      << a.body;
+}
+
 TEST_F(AdminTest, ExistingRoutesStillAnswer) {
   CreateDataset("cpu", 4);
   Answer a = Call("PUT", "/admin/datasets/cpu/settings", R"({"partitionInterval":"6h"})");
   ASSERT_EQ(a.status, 200) << a.body;
-  EXPECT_EQ(a.body, R"({"dataset":"cpu","partitionInterval":21600,"segmentBy":[],"dedup":null})");
+  EXPECT_EQ(
+      a.body,
+      R"({"dataset":"cpu","partitionInterval":21600,"segmentBy":[],"seriesKey":[],"seriesKeySource":"none","dedup":null})");
   a = Call("PUT", "/admin/datasets/cpu/settings", R"({"dedup":{}})");
   EXPECT_EQ(a.status, 400);
   EXPECT_EQ(ErrorCode(a), "invalid_settings");
