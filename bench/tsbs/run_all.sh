@@ -221,7 +221,7 @@ failed_json=$(printf '"%s",' "${failed[@]+"${failed[@]}"}"); failed_json="[${fai
 [ "$failed_json" = '[""]' ] && failed_json="[]"
 versions_json=$(IFS=,; echo "{${versions[*]+"${versions[*]}"}}")
 cat > "$work/meta.json" <<EOF
-{"command": "bench/tsbs/run_all.sh $ARGS_TEXT", "date": "$date_s",
+{"command": "${TIMESTORE_TSBS_RUN_ARGS:+TIMESTORE_TSBS_RUN_ARGS=\"$TIMESTORE_TSBS_RUN_ARGS\" }bench/tsbs/run_all.sh $ARGS_TEXT", "date": "$date_s",
  "machine": "$(nproc) cores ($cpu), ${mem} GiB, Linux $(uname -r)",
  "hosts": $HOSTS, "duration": "$DURATION", "seed": $SEED, "queries": $QUERIES, "runs": $RUNS,
  "rows": "${rows:-?}", "values": "$([ -n "$rows" ] && echo $((rows * 10)) || echo '?')",

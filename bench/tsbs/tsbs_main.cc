@@ -305,6 +305,7 @@ struct RunFlags {
   int connections = 2;
   int64_t batch_rows = 10000;
   bool skip_load = false;
+  bool no_settings = false;
   int64_t queries_per_type = 100;
   std::vector<std::string> types;
   std::string json_out;
@@ -412,12 +413,14 @@ int Run(RunFlags flags) {
                    ds.c_str(), ds.c_str());
       return 1;
     }
+    // --no-settings loads as a new user would: no schema, no segmentBy (types
+    // and the series key are inferred from the data).
     std::string create = "{\"schema\":";
     AppendSchemaJson(&create);
     create += ",\"timestampColumn\":\"timestamp\",\"records\":[]}";
-    if (!Admin(conn, "POST", "/datasets/" + ds + "/ingest", create) ||
-        !Admin(conn, "PUT", "/admin/datasets/" + ds + "/settings",
-               "{\"segmentBy\":[\"hostname\"]}")) {
+    if (!flags.no_settings && (!Admin(conn, "POST", "/datasets/" + ds + "/ingest", create) ||
+                               !Admin(conn, "PUT", "/admin/datasets/" + ds + "/settings",
+                                      "{\"segmentBy\":[\"hostname\"]}"))) {
       return 1;
     }
     LoadOptions lo;
@@ -466,13 +469,14 @@ int Run(RunFlags flags) {
             "\"segment_bytes\":%llu,\"segments\":%lld,\"seconds\":%.3f,\"flush_seconds\":%.3f,"
             "\"compact_seconds\":%.3f,\"gen_seconds\":%.3f,\"connections\":%d,"
             "\"batch_rows\":%lld,\"request_bytes\":%llu,\"hosts\":%lld,\"duration\":\"%s\","
-            "\"float\":%s}",
+            "\"float\":%s,\"settings\":\"%s\"}",
             static_cast<long long>(rows), static_cast<double>(rows) / load.seconds, bpv,
             bpv_flushed, static_cast<unsigned long long>(compacted.bytes),
             static_cast<long long>(compacted.segments), load.seconds, flush_s, compact_s,
             load.gen_seconds, flags.connections, static_cast<long long>(flags.batch_rows),
             static_cast<unsigned long long>(load.bytes), static_cast<long long>(flags.data.hosts),
-            flags.data.duration.c_str(), flags.data.float_values ? "true" : "false"));
+            flags.data.duration.c_str(), flags.data.float_values ? "true" : "false",
+            flags.no_settings ? "none" : "segmentBy hostname"));
   }
   if (rows != compacted.rows + compacted.hot_rows) {
     std::fprintf(stderr, "warning: the manifest holds %lld rows (+%lld in memory), loaded %lld\n",
@@ -622,6 +626,8 @@ int Main(int argc, char** argv) {
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
   runc->add_flag("--skip-load", run.skip_load, "Query the data already loaded");
+  runc->add_flag("--no-settings", run.no_settings,
+                 "Load without declaring the schema or segmentBy (all inferred from the data)");
   runc->add_option("--queries-per-type", run.queries_per_type, "Instances per query type")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
