@@ -3,12 +3,13 @@
 # (make_test_data.py: 10 hosts x 13 h, integer values, then full-precision floats),
 # every TSBS query type plus bucket-edge cases, loaded into each peer; every peer's
 # checksums must equal the Python reference's (tsbs_peer.py reference) for every type.
-#   bench/peers/selftest.sh [clickhouse,victoriametrics,influxdb]
-# Installs the peers from Debian (root). Exit 1 on any disagreement. Not part of the
-# default test run (it starts three servers; about two minutes).
+#   bench/peers/selftest.sh [clickhouse,victoriametrics,influxdb,duckdb]
+# Installs the peers from Debian (root; DuckDB from npm, tests/node). Exit 1 on any
+# disagreement. Not part of the default test run (it starts three servers; about two
+# minutes).
 set -euo pipefail
 cd "$(dirname "$0")"
-SYSTEMS=${1:-clickhouse,victoriametrics,influxdb}
+SYSTEMS=${1:-clickhouse,victoriametrics,influxdb,duckdb}
 PY=/usr/bin/python3
 work=$(mktemp -d /tmp/tsbs-peers-selftest-XXXXXX)
 trap 'rm -rf "$work"' EXIT
@@ -21,7 +22,7 @@ for variant in int float; do
   outs=("$dir/reference.jsonl")
   for s in ${SYSTEMS//,/ }; do
     case "$s" in
-      clickhouse) data="$dir/cpu.csv" ;;
+      clickhouse|duckdb) data="$dir/cpu.csv" ;;
       victoriametrics|influxdb) data="$dir/cpu.influx" ;;
       *) echo "unknown system $s" >&2; exit 2 ;;
     esac

@@ -2,10 +2,12 @@
 """TSBS cpu-only against a peer system: load, size, queries, canonical checksums.
 
 Shared by bench/peers/{clickhouse,victoriametrics,influxdb}.sh (which install, start and
-stop the peer) and by bench/tsbs/run_all.sh. Standard library plus python3-xxhash
-(Debian); run it with /usr/bin/python3 so Debian's modules are found.
+stop the peer), bench/peers/duckdb.sh (DuckDB embedded: this script starts
+duckdb_peer.mjs, a Node.js child process, and stops it) and by bench/tsbs/run_all.sh.
+Standard library plus python3-xxhash (Debian); run it with /usr/bin/python3 so Debian's
+modules are found.
 
-  tsbs_peer.py run --system clickhouse|victoriametrics|influxdb --port P --data FILE
+  tsbs_peer.py run --system clickhouse|victoriametrics|influxdb|duckdb --port P --data FILE
                --queries FILE [--runs R] [--data-dir DIR] [--connections C]
                [--batch-rows N] [--digests FILE]
   tsbs_peer.py reference --data CSV --queries FILE [--digests FILE]
@@ -27,6 +29,7 @@ import json
 import math
 import os
 import re
+import subprocess
 import sys
 import threading
 import time
@@ -986,7 +989,174 @@ def ms_s(ms):
     return "%d.%03d" % (ms // 1000, ms % 1000)
 
 
-SYSTEMS = {c.name: c for c in (ClickHouse, Influx, VictoriaMetrics)}
+# --------------------------------------------------------------------------------------
+# DuckDB (embedded, npm @duckdb/node-api, through bench/peers/duckdb_peer.mjs)
+# --------------------------------------------------------------------------------------
+
+def duck_quote(s):
+    return "'" + s.replace("'", "''") + "'"
+
+
+class DuckDB:
+    """DuckDB runs inside a Node.js child process (duckdb_peer.mjs) that executes one SQL
+    statement per request on stdin and times it in-process: no server, no network round
+    trip. The database is a file in data_dir; every answer row comes back as JSON and is
+    reduced to the canonical checksum here, as for the other peers."""
+    name = "duckdb"
+    data_format = "csv"
+
+    def __init__(self, port, data_dir):
+        del port  # embedded: no port
+        os.makedirs(data_dir, exist_ok=True)
+        self.data_dir = data_dir
+        self.db_path = os.path.join(data_dir, "tsbs.duckdb")
+        self.threads = int(os.environ.get("DUCKDB_THREADS", 2))
+        script = os.path.join(os.path.dirname(os.path.abspath(__file__)), "duckdb_peer.mjs")
+        self.proc = subprocess.Popen(
+            [os.environ.get("NODE", "node"), script, "--db", self.db_path,
+             "--threads", str(self.threads)],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+        self.info = self.call({"op": "hello"})
+        if self.info.get("threads") != self.threads:
+            raise SystemExit("duckdb: threads = %r, asked for %d"
+                             % (self.info.get("threads"), self.threads))
+        log("duckdb: DuckDB %s (@duckdb/node-api %s), threads %d, database %s"
+            % (self.info["duckdb_version"], self.info["node_api_version"],
+               self.info["threads"], self.db_path))
+
+    def call(self, cmd):
+        try:
+            self.proc.stdin.write((json.dumps(cmd) + "\n").encode())
+            self.proc.stdin.flush()
+            line = self.proc.stdout.readline()
+        except OSError as e:
+            line = b""
+            log("duckdb: %s" % e)
+        if not line:
+            raise SystemExit("duckdb: duckdb_peer.mjs exited (status %r)" % self.proc.poll())
+        d = json.loads(line)
+        if "error" in d:
+            raise SystemExit("DuckDB error for %s: %s" % (
+                (cmd.get("sql") or cmd.get("op"))[:300], d["error"]))
+        return d
+
+    def sql(self, q):
+        return self.call({"op": "query", "sql": q})["rows"]
+
+    def close(self):
+        if self.proc.poll() is None:
+            try:
+                self.call({"op": "close"})
+            except SystemExit:
+                pass
+            self.proc.stdin.close()
+            try:
+                self.proc.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+    def load(self, path, batch_rows, connections):
+        """One statement: read_csv of the whole file, nanoseconds → TIMESTAMP
+        (microseconds), sorted by (hostname, ts): CREATE TABLE … AS SELECT … ORDER BY.
+        batch_rows and connections do not apply (the load line says so)."""
+        del batch_rows, connections
+        with open(path, "rb") as f:
+            header = f.readline().decode().strip().split(",")
+            rows = sum(1 for line in f if line.strip())
+        types = {"timestamp_ns": "BIGINT"}
+        types.update({x: "DOUBLE" for x in FIELDS})
+        cols = ", ".join("%s: %s" % (duck_quote(c), duck_quote(types.get(c, "VARCHAR")))
+                         for c in header)
+        self.load_sql = (
+            "CREATE TABLE cpu AS SELECT make_timestamp(timestamp_ns // 1000) AS ts, %s, %s "
+            "FROM read_csv(%s, header = true, delim = ',', quote = '', columns = {%s}) "
+            "ORDER BY hostname, ts" % (", ".join(TAGS), ", ".join(FIELDS),
+                                       duck_quote(os.path.abspath(path)), cols))
+        log("duckdb: loading %d rows: %s" % (rows, self.load_sql))
+        ms = self.call({"op": "exec", "sql": self.load_sql})["ms"]
+        return rows, ms / 1000.0
+
+    def load_info(self):
+        """Members of the load line that differ from the HTTP peers'."""
+        return {"connections": None, "batch_rows": None, "threads": self.threads,
+                "in_process": True, "duckdb_version": self.info["duckdb_version"],
+                "node_api_version": self.info["node_api_version"],
+                "load_method": "read_csv -> CREATE TABLE cpu AS SELECT ... ORDER BY hostname, ts"}
+
+    def stored_rows(self):
+        return int(self.sql("SELECT count(*) FROM cpu")[0][0])
+
+    def file_bytes(self):
+        total = {}
+        for suffix in ("", ".wal"):
+            try:
+                st = os.stat(self.db_path + suffix)
+                total[suffix] = min(st.st_size, st.st_blocks * 512)
+            except FileNotFoundError:
+                total[suffix] = 0
+        return total[""], total[".wal"]
+
+    def after_load(self, rows):
+        db, wal = self.file_bytes()
+        return {"bytes": db + wal, "wal_bytes": wal}
+
+    def compact(self, rows):
+        """CHECKPOINT: the WAL into the database file; the size is the file's then."""
+        ms = self.call({"op": "exec", "sql": "CHECKPOINT"})["ms"]
+        db, wal = self.file_bytes()
+        return {"bytes": db + wal, "wal_bytes": wal, "seconds": round(ms / 1000.0, 3),
+                "method": "CHECKPOINT"}
+
+    # -- queries ------------------------------------------------------------------
+    @staticmethod
+    def where(q, extra=None):
+        # TIMESTAMP holds microseconds; rows are on whole microseconds, so ts_ns >=
+        # start_ns <=> ts >= ceil(start_ns / 1000) µs (same for the exclusive end).
+        c = ["ts >= make_timestamp(%d)" % ceil_div(q.start, 1000),
+             "ts < make_timestamp(%d)" % ceil_div(q.end, 1000)]
+        if q.hosts:
+            c.append("hostname IN (%s)" % ", ".join(duck_quote(h) for h in q.hosts))
+        if extra:
+            c.append(extra)
+        return " AND ".join(c)
+
+    def translate(self, q):
+        secs = "epoch_us(%s) // 1000000"
+        if q.kind == "lastpoint":
+            cols = ", ".join("arg_max(%s, ts)" % f for f in FIELDS)
+            return ("SELECT %s, hostname, %s FROM cpu WHERE %s GROUP BY hostname"
+                    % (secs % "max(ts)", cols, self.where(q)))
+        if q.kind == "raw":
+            extra = None if q.threshold is None else "%s > %r" % (
+                THRESHOLD_FIELD, float(q.threshold))
+            return ("SELECT %s, hostname, %s FROM cpu WHERE %s"
+                    % (secs % "ts", ", ".join(FIELDS), self.where(q, extra)))
+        if q.bucket % 1000:
+            raise ValueError("bucket must be whole microseconds")
+        b = q.bucket // 1000
+        bexpr = {60 * 10**6: "date_trunc('minute', ts)", 3600 * 10**6: "date_trunc('hour', ts)"}.get(
+            b, "time_bucket(INTERVAL %d MICROSECONDS, ts, TIMESTAMP '1970-01-01')" % b)
+        aggs = ", ".join("%s(%s)" % (q.agg, f) for f in q.fields)
+        host_col = "hostname" if q.group_by_host else "''"
+        group = "t, hostname" if q.group_by_host else "t"
+        tail = "" if q.limit is None else " ORDER BY t DESC LIMIT %d" % int(q.limit)
+        return ("SELECT %s AS t, %s, %s FROM cpu WHERE %s GROUP BY %s%s"
+                % (secs % bexpr, host_col, aggs, self.where(q), group, tail))
+
+    def prepare(self, q):
+        return self.translate(q)
+
+    def execute(self, prepared):
+        d = self.call({"op": "query", "sql": prepared})
+        return d["ms"] / 1000.0, d["rows"]
+
+    def parse(self, q, rows):
+        return [(int(r[0]), r[1], [None if v is None else float(v) for v in r[2:]])
+                for r in rows]
+
+
+SYSTEMS = {c.name: c for c in (ClickHouse, Influx, VictoriaMetrics, DuckDB)}
 
 
 # --------------------------------------------------------------------------------------
@@ -1056,8 +1226,15 @@ class ReferenceSystem:
 
 
 def cmd_run(a):
-    cls = SYSTEMS[a.system]
-    system = cls(a.port, a.data_dir)
+    system = SYSTEMS[a.system](a.port, a.data_dir)
+    try:
+        run_system(a, system)
+    finally:
+        if hasattr(system, "close"):  # DuckDB: its Node.js process
+            system.close()
+
+
+def run_system(a, system):
     by_type = load_queries(a.queries) if a.queries else {}
     rows, seconds = system.load(a.data, a.batch_rows, a.connections)
     log("%s: %d rows acked in %.2f s (%.0f rows/s)" % (a.system, rows, seconds, rows / seconds))
@@ -1086,6 +1263,8 @@ def cmd_run(a):
     for k, v in comp.items():
         if k != "bytes":
             line["compaction_" + k] = v
+    if hasattr(system, "load_info"):
+        line.update(system.load_info())
     print(json.dumps(line), flush=True)
     digests_out = open(a.digests, "w") if a.digests else None
     try:
@@ -1194,7 +1373,7 @@ def main():
     r = sub.add_parser("run", help="load, measure and query a running peer")
     r.add_argument("--system", required=True, choices=sorted(SYSTEMS))
     r.add_argument("--port", type=int, required=True)
-    r.add_argument("--data", required=True, help="CSV (clickhouse) or line protocol")
+    r.add_argument("--data", required=True, help="CSV (clickhouse, duckdb) or line protocol")
     r.add_argument("--queries", help="query JSON lines")
     r.add_argument("--runs", type=int, default=1, help="runs of each query instance")
     r.add_argument("--data-dir", default=".", help="the peer's data directory (sizes)")

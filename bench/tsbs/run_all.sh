@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
-# TSBS cpu-only, Timestore next to ClickHouse, VictoriaMetrics and InfluxDB, in one run:
+# TSBS cpu-only, Timestore next to ClickHouse, VictoriaMetrics, InfluxDB and DuckDB, in one run:
 #   bench/tsbs/run_all.sh [--hosts 100] [--duration 1d] [--queries 10] [--runs 1]
 #                         [--seed 123] [--float] [--reference] [--python-reference]
-#                         [--systems timestore,clickhouse,victoriametrics,influxdb]
+#                         [--systems timestore,clickhouse,victoriametrics,influxdb,duckdb]
 #                         [--out DIR] [--smoke]
 # Generates the data (CSV and line protocol, as the peers need) and the query instances
 # once with build/timestore-tsbs, runs Timestore (build/timestore serve on a free
 # loopback port with a temporary storage root, then `timestore-tsbs run`, which
 # generates the same rows and instances from the same flags, loads, flushes, compacts
-# and queries) and each peer (bench/peers/<system>.sh), and writes
+# and queries) and each peer (bench/peers/<system>.sh; DuckDB is embedded, timed
+# in-process, from npm @duckdb/node-api in tests/node), and writes
 #   DIR/<date>-<hosts>h-<duration>[-float].md   the side-by-side table with ratios and
 #                                               whether the checksums agree per type
 #   DIR/<date>-<hosts>h-<duration>[-float].svg  the chart (gnuplot)
@@ -22,16 +23,16 @@
 # report is written either way), 2 on bad usage.
 # Environment: BUILD_DIR (build), NO_BUILD=1 (do not build missing binaries),
 # CONNECTIONS (2) and BATCH_ROWS (10000) for every loader, TIMESTORE_TSBS_RUN_ARGS
-# (more arguments for `timestore-tsbs run`), SETTLE_TIMEOUT (peers), KEEP=1 keeps the
-# work directory; TIMESTORE_* variables reach the Timestore server.
+# (more arguments for `timestore-tsbs run`), SETTLE_TIMEOUT (peers), DUCKDB_THREADS (2),
+# KEEP=1 keeps the work directory; TIMESTORE_* variables reach the Timestore server.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 PY=/usr/bin/python3
 HOSTS=100; DURATION=1d; QUERIES=10; RUNS=1; SEED=""; FLOAT=0; REFERENCE=0; PYREF=0; SMOKE=0
-SYSTEMS=timestore,clickhouse,victoriametrics,influxdb
+SYSTEMS=timestore,clickhouse,victoriametrics,influxdb,duckdb
 OUT_DIR=""
 ARGS_TEXT="$*"
-usage() { sed -n '2,26p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+usage() { sed -n '2,27p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 while [ $# -gt 0 ]; do
   case "$1" in
     --hosts) HOSTS=$2; shift 2 ;;
@@ -57,7 +58,7 @@ SEED=${SEED:-123}
 CONNECTIONS=${CONNECTIONS:-2}; BATCH_ROWS=${BATCH_ROWS:-10000}
 export CONNECTIONS BATCH_ROWS
 for s in ${SYSTEMS//,/ }; do
-  case "$s" in timestore|clickhouse|victoriametrics|influxdb) ;;
+  case "$s" in timestore|clickhouse|victoriametrics|influxdb|duckdb) ;;
     *) echo "unknown system $s" >&2; exit 2 ;; esac
 done
 log() { echo "[run_all] $*" >&2; }
@@ -116,7 +117,7 @@ gen=("${qgen[@]}")
 declare -A need=()
 for s in ${SYSTEMS//,/ }; do
   case "$s" in
-    clickhouse) need[csv]=1 ;;
+    clickhouse|duckdb) need[csv]=1 ;;
     victoriametrics|influxdb) need[influx]=1 ;;
   esac
 done
@@ -176,11 +177,12 @@ for s in ${SYSTEMS//,/ }; do
     timestore)
       versions+=("\"timestore\": \"$("$SERVER" --version 2>/dev/null | head -1)\"")
       run_timestore || { failed+=(timestore); stop_timestore; } ;;
-    clickhouse|victoriametrics|influxdb)
+    clickhouse|victoriametrics|influxdb|duckdb)
       case "$s" in
         clickhouse) data="$work/cpu.csv"; pkg=clickhouse-server ;;
         victoriametrics) data="$work/cpu.influx"; pkg=victoria-metrics ;;
         influxdb) data="$work/cpu.influx"; pkg=influxdb ;;
+        duckdb) data="$work/cpu.csv"; pkg="" ;;
       esac
       if bench/peers/"$s".sh --data "$data" --queries "$work/queries.jsonl" --runs "$RUNS" \
           > "$work/$s.jsonl" 2> "$work/$s.log"; then
@@ -189,7 +191,11 @@ for s in ${SYSTEMS//,/ }; do
         log "$s failed; last lines of its log:"; tail -15 "$work/$s.log" >&2
         failed+=("$s")
       fi
-      versions+=("\"$s\": \"$(dpkg-query -W -f='${Version}' "$pkg" 2>/dev/null)\"") ;;
+      if [ "$s" = duckdb ]; then  # the library's version and the npm package's
+        versions+=("\"$s\": \"$(node bench/peers/duckdb_peer.mjs --version 2>/dev/null)\"")
+      else
+        versions+=("\"$s\": \"$(dpkg-query -W -f='${Version}' "$pkg" 2>/dev/null)\"")
+      fi ;;
   esac
 done
 if [ "$REFERENCE" = 1 ]; then
