@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <deque>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -14,6 +15,8 @@
 #include "segment/column.h"
 
 namespace timestore {
+
+class StringArena;  // engine/aggregators.h
 
 // A JSON literal from a filter, converted to the column's type by the executor.
 struct Literal {
@@ -111,6 +114,7 @@ struct QueryResult {
   // Keeps the memory behind string views alive.
   std::vector<ChunkPtr> keepalive;
   std::deque<std::string> owned_strings;
+  std::shared_ptr<StringArena> string_arena;  // strings of aggregated answers
 };
 
 }  // namespace timestore

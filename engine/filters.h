@@ -1,0 +1,58 @@
+// Filters lowered to a column's domain and run a chunk at a time: the
+// selection of rows a query's operators (aggregation, raw output) consume.
+//
+// Thread-compatible: compiled filters are immutable and may be shared by the
+// threads of one query.
+#pragma once
+
+#include <cstdint>
+#include <cstring>
+#include <limits>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "engine/chunk.h"
+#include "engine/query.h"
+#include "engine/schema.h"
+
+namespace timestore {
+
+// A filter lowered to the column's domain. Numeric comparisons run on int64
+// (integer, timestamp, boolean columns) or double (double columns); strings are
+// matched once per dictionary entry, then per row by id.
+struct CompiledFilter {
+  int col = -1;
+  ColumnType type;
+  FilterOp op;
+  bool never = false;   // no non-null row can match (e.g. eq 2.5 on an integer column)
+  bool always = false;  // every non-null row matches
+  std::vector<int64_t> ints;
+  std::vector<double> doubles;
+  std::vector<std::string> strings;
+};
+
+// 400 invalid_query naming `column` when given.
+absl::Status InvalidQuery(std::string_view message, std::string_view column = "");
+
+// REQUIRES: f.index resolved by ValidateQuery.
+absl::StatusOr<CompiledFilter> CompileFilter(const Filter& f, const Schema& schema,
+                                             Precision precision);
+absl::StatusOr<std::vector<CompiledFilter>> CompileFilters(const QuerySpec& spec,
+                                                           const Schema& schema);
+
+// Selects the rows of `chunk` inside [start, end) that pass every filter.
+void SelectRows(const Chunk& chunk, const QuerySpec& spec,
+                const std::vector<CompiledFilter>& filters, std::vector<uint32_t>* sel);
+
+// Normalises a double for hashing and grouping: -0.0 -> 0.0, every NaN -> one NaN.
+inline uint64_t DoubleKey(double d) {
+  if (d == 0) d = 0;
+  if (d != d) d = std::numeric_limits<double>::quiet_NaN();
+  uint64_t bits;
+  std::memcpy(&bits, &d, 8);
+  return bits;
+}
+
+}  // namespace timestore
