@@ -126,6 +126,10 @@ HttpResponse StatusToResponse(const absl::Status& status) {
       http = 403;
       code = "forbidden";
       break;
+    case absl::StatusCode::kDeadlineExceeded:
+      http = 504;
+      code = "timeout";
+      break;
     default:
       break;
   }

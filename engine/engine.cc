@@ -45,6 +45,11 @@ absl::StatusOr<std::unique_ptr<Engine>> Engine::Open(Env* env, EngineOptions opt
     e->fetch_pool_ =
         std::make_unique<FetchPool>(std::max(0, e->options_.remote_read_parallelism - 1));
   }
+  e->query_threads_ = e->options_.query_threads > 0
+                          ? e->options_.query_threads
+                          : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+  // RunAll shares the work with the calling thread: threads - 1 in the pool.
+  if (e->query_threads_ > 1) e->query_pool_ = std::make_unique<FetchPool>(e->query_threads_ - 1);
   RETURN_IF_ERROR(e->Recover());
   if (e->options_.background_sealing) e->sealer_ = std::thread([p = e.get()] { p->SealerLoop(); });
   return e;

@@ -84,6 +84,16 @@ struct EngineOptions {
   tiering::RemoteFileOptions remote;
   // Remote segments of one query are read this many at a time.
   int remote_read_parallelism = 8;
+  // Threads that decode and aggregate the blocks of one downsample query
+  // (TIMESTORE_QUERY_THREADS); 0: one per core.
+  int query_threads = 0;
+  // A query running longer fails with DeadlineExceeded "query_timeout"
+  // (TIMESTORE_QUERY_TIMEOUT); 0: no limit.
+  std::chrono::nanoseconds query_timeout{0};
+  // Memory one query may hold for decoded blocks, groups and aggregate state
+  // (TIMESTORE_QUERY_MAX_MEMORY); beyond it the query fails with OutOfRange
+  // "query_memory_limit". 0: no limit.
+  uint64_t query_max_memory = 0;
 };
 
 // An object whose segment left the manifest (retention, a dataset delete):
@@ -477,15 +487,30 @@ class Engine {
     std::vector<std::vector<ColumnVector>> decoded;
     uint64_t bytes_read = 0;
   };
-  // Reads every SegmentRead; remote segments side by side on the fetch pool.
-  absl::Status ReadSegments(std::vector<SegmentRead>& reads, IoStats* io);
+  // Reads every SegmentRead (only the remote ones when `remote_only`);
+  // remote segments side by side on the fetch pool.
+  absl::Status ReadSegments(std::vector<SegmentRead>& reads, IoStats* io, bool remote_only = false);
+  // A downsample over planned reads and hot chunks: blocks are decoded and
+  // aggregated as morsels on the query pool, merged in order, dropped once
+  // merged (see engine/grouped_aggregate.h).
+  struct QueryLimits {
+    std::chrono::steady_clock::time_point deadline;  // max(): none
+    uint64_t max_memory = 0;                         // 0: none
+  };
+  absl::StatusOr<QueryResult> ScanDownsample(const QuerySpec& spec, const Schema& schema,
+                                             std::vector<SegmentRead>& reads,
+                                             const std::vector<ChunkPtr>& hot,
+                                             const QueryLimits& limits, IoStats* io,
+                                             uint64_t* bytes_read);
   absl::Status OpenRootId();
   void MaybeInferSeriesKey(Dataset* ds, const Schema& schema, const std::vector<ChunkPtr>& chunks);
   // The footer and trailer of a remote segment, fetched from its object.
   absl::StatusOr<std::string> FetchFooter(const SegmentRecord& record);
   absl::Status Recover();
+  // `deadline` bounds remote reads, `query_deadline` the whole query.
   absl::StatusOr<QueryResult> QueryOnce(std::string_view slug, QuerySpec spec,
-                                        std::chrono::steady_clock::time_point deadline);
+                                        std::chrono::steady_clock::time_point deadline,
+                                        std::chrono::steady_clock::time_point query_deadline);
   absl::StatusOr<FlushResult> Seal(Dataset* ds);
   absl::Status DeleteObsoleteWal(int* deleted);
   void SealerLoop();
@@ -507,6 +532,8 @@ class Engine {
   std::unique_ptr<tiering::BlockCache> cache_;
   std::shared_ptr<RemoteGarbage> garbage_ = std::make_shared<RemoteGarbage>();
   std::unique_ptr<FetchPool> fetch_pool_;
+  std::unique_ptr<FetchPool> query_pool_;  // null: queries run on their caller alone
+  int query_threads_ = 1;
 
   mutable std::shared_mutex datasets_mu_;
   std::map<std::string, std::shared_ptr<Dataset>, std::less<>> by_slug_

@@ -1,8 +1,10 @@
 // Engine queries: snapshot, pruning by time and zone maps, the footer shortcut
 // for lastpoint, block reads, then the executor.
 #include <chrono>
+#include <functional>
 #include <map>
 #include <random>
+#include <span>
 
 #include "absl/container/flat_hash_set.h"
 #include "common/crash_point.h"
@@ -13,6 +15,8 @@
 #include "engine/dedup.h"
 #include "engine/engine.h"
 #include "engine/engine_internal.h"
+#include "engine/filters.h"
+#include "engine/grouped_aggregate.h"
 #include "engine/query_executor.h"
 #include "engine/row_compare.h"
 #include "spdlog/spdlog.h"
@@ -195,6 +199,75 @@ std::vector<bool> NeededColumns(const QuerySpec& spec, const Schema& schema) {
   return need;
 }
 
+// Bytes of decoded column vectors (for the per-query memory limit).
+uint64_t DecodedBytes(const std::vector<ColumnVector>& cols) {
+  uint64_t bytes = 0;
+  for (const ColumnVector& c : cols) {
+    bytes += c.ints.capacity() * sizeof(int64_t) + c.doubles.capacity() * sizeof(double) +
+             c.bools.capacity() + c.ids.capacity() * sizeof(uint32_t) + c.valid.capacity();
+    for (const std::string& d : c.dict) bytes += d.capacity() + sizeof(std::string);
+  }
+  return bytes;
+}
+
+// Block k of a read as a chunk with the dataset's columns: `cols` are the
+// read's columns, in read_cols order; the others read as null.
+template <typename Read>
+ChunkPtr BlockChunk(const Read& read, size_t k, std::vector<ColumnVector> cols,
+                    const Schema& schema) {
+  const segment::SegmentMeta& meta = read.seg->reader->meta();
+  const segment::BlockInfo& tb = meta.columns[meta.time_column].blocks[read.blocks[k]];
+  auto chunk = std::make_shared<Chunk>();
+  chunk->rows = tb.rows;
+  chunk->time_index = schema.time_index();
+  chunk->columns.resize(schema.fields.size());
+  std::vector<bool> filled(schema.fields.size(), false);
+  for (size_t j = 0; j < read.read_cols.size(); ++j) {
+    chunk->columns[read.read_targets[j]] = std::move(cols[j]);
+    filled[read.read_targets[j]] = true;
+  }
+  for (size_t i = 0; i < filled.size(); ++i) {
+    if (!filled[i]) chunk->columns[i] = ColumnVector::AllNull(schema.fields[i].type, chunk->rows);
+  }
+  chunk->min_ts = tb.min_int;
+  chunk->max_ts = tb.max_int;
+  return chunk;
+}
+
+absl::Status MemoryLimit(uint64_t limit, std::string_view what) {
+  return MakeError(
+      absl::StatusCode::kOutOfRange, "query_memory_limit",
+      StrCat("the query needs more than TIMESTORE_QUERY_MAX_MEMORY (", limit, " bytes) for ", what,
+             "; narrow the time range, filter, or aggregate over fewer groups"),
+      ErrorDetails(-1, "", "", ""));
+}
+
+absl::Status CheckDeadline(std::chrono::steady_clock::time_point deadline) {
+  if (std::chrono::steady_clock::now() < deadline) return absl::OkStatus();
+  return MakeError(absl::StatusCode::kDeadlineExceeded, "query_timeout",
+                   "the query ran longer than TIMESTORE_QUERY_TIMEOUT and was stopped; narrow "
+                   "the time range or downsample",
+                   "");
+}
+
+// Fills the scan's stats into an executed result.
+QueryResult FinishScan(QueryResult result, const QueryStats& seg_stats, size_t partitions,
+                       const IoStats& io, const Dataset& ds, uint64_t hot_rows) {
+  result.stats.segments_scanned = seg_stats.segments_scanned;
+  result.stats.segments_pruned = seg_stats.segments_pruned;
+  result.stats.partitions_scanned = partitions;
+  result.stats.bytes_read = seg_stats.bytes_read;
+  result.stats.segments_remote = seg_stats.segments_remote;
+  result.stats.remote_bytes_read = io.remote_bytes;
+  result.stats.remote_requests = io.remote_requests;
+  result.stats.cache_hits = io.cache_hits;
+  result.stats.cache_misses = io.cache_misses;
+  result.stats.cache_bytes_read = io.cache_bytes;
+  result.watermark = ds.watermark();
+  result.hot_rows = hot_rows;
+  return result;
+}
+
 }  // namespace
 
 // The latest buckets first: a downsample over time alone, newest first,
@@ -206,8 +279,12 @@ std::vector<bool> NeededColumns(const QuerySpec& spec, const Schema& schema) {
 // the full query computes.
 absl::StatusOr<QueryResult> Engine::Query(std::string_view slug, QuerySpec spec) {
   const auto t0 = std::chrono::steady_clock::now();
-  // One deadline for every remote read of the query, windows included.
-  const auto deadline = t0 + options_.remote.timeout;
+  // One deadline for the whole query (TIMESTORE_QUERY_TIMEOUT), and one for
+  // every remote read of it, windows included.
+  const auto query_deadline = options_.query_timeout.count() > 0
+                                  ? t0 + options_.query_timeout
+                                  : std::chrono::steady_clock::time_point::max();
+  const auto deadline = std::min(t0 + options_.remote.timeout, query_deadline);
   // What every pass read, whichever answers: the stats are the query's.
   QueryStats spent;
   auto finish = [&](QueryResult r) {
@@ -243,7 +320,7 @@ absl::StatusOr<QueryResult> Engine::Query(std::string_view slug, QuerySpec spec)
       if (from <= floor) break;  // the window would hold all the rows in range
       QuerySpec window = spec;
       window.start = static_cast<int64_t>(from);
-      ASSIGN_OR_RETURN(QueryResult r, QueryOnce(slug, std::move(window), deadline));
+      ASSIGN_OR_RETURN(QueryResult r, QueryOnce(slug, std::move(window), deadline, query_deadline));
       if (r.rows >= spec.limit) return finish(std::move(r));
       spent.bytes_read += r.stats.bytes_read;
       spent.remote_bytes_read += r.stats.remote_bytes_read;
@@ -254,11 +331,11 @@ absl::StatusOr<QueryResult> Engine::Query(std::string_view slug, QuerySpec spec)
       spent.rows_scanned += r.stats.rows_scanned;
     }
   }
-  ASSIGN_OR_RETURN(QueryResult r, QueryOnce(slug, std::move(spec), deadline));
+  ASSIGN_OR_RETURN(QueryResult r, QueryOnce(slug, std::move(spec), deadline, query_deadline));
   return finish(std::move(r));
 }
 
-absl::Status Engine::ReadSegments(std::vector<SegmentRead>& reads, IoStats* io) {
+absl::Status Engine::ReadSegments(std::vector<SegmentRead>& reads, IoStats* io, bool remote_only) {
   std::vector<SegmentRead*> remote;
   for (SegmentRead& r : reads) {
     if (r.footer_chunk != nullptr) continue;
@@ -266,6 +343,7 @@ absl::Status Engine::ReadSegments(std::vector<SegmentRead>& reads, IoStats* io) 
       remote.push_back(&r);
       continue;
     }
+    if (remote_only) continue;
     ASSIGN_OR_RETURN(r.decoded,
                      r.seg->reader->ReadBlocks(r.blocks, r.read_cols, &r.bytes_read, io));
   }
@@ -307,8 +385,9 @@ absl::Status Engine::ReadSegments(std::vector<SegmentRead>& reads, IoStats* io) 
   return absl::OkStatus();
 }
 
-absl::StatusOr<QueryResult> Engine::QueryOnce(std::string_view slug, QuerySpec spec,
-                                              std::chrono::steady_clock::time_point deadline) {
+absl::StatusOr<QueryResult> Engine::QueryOnce(
+    std::string_view slug, QuerySpec spec, std::chrono::steady_clock::time_point deadline,
+    std::chrono::steady_clock::time_point query_deadline) {
   auto ds = GetDataset(slug);
   if (ds == nullptr) return NotFound(slug);
   SchemaPtr schema = ds->schema();
@@ -407,56 +486,127 @@ absl::StatusOr<QueryResult> Engine::QueryOnce(std::string_view slug, QuerySpec s
   }
   IoStats io;
   io.deadline = deadline;
+  QueryLimits limits{query_deadline, options_.query_max_memory};
+  QueryResult result;
+  if (spec.downsample && !dedup) {
+    // Streaming: blocks are decoded, aggregated and dropped, many at once.
+    ASSIGN_OR_RETURN(result,
+                     ScanDownsample(spec, *schema, reads, hot, limits, &io, &seg_stats.bytes_read));
+    return FinishScan(std::move(result), seg_stats, partitions.size(), io, *ds, hot_rows);
+  }
   RETURN_IF_ERROR(ReadSegments(reads, &io));
+  RETURN_IF_ERROR(CheckDeadline(limits.deadline));
   std::vector<ChunkPtr> chunks;
+  uint64_t memory = 0;
   for (SegmentRead& read : reads) {
     if (read.footer_chunk != nullptr) {
       chunks.push_back(std::move(read.footer_chunk));
       continue;
     }
     seg_stats.bytes_read += read.bytes_read;
-    const segment::SegmentMeta& meta = read.seg->reader->meta();
-    const auto& time_blocks = meta.columns[meta.time_column].blocks;
     for (size_t k = 0; k < read.blocks.size(); ++k) {
-      auto chunk = std::make_shared<Chunk>();
-      chunk->rows = time_blocks[read.blocks[k]].rows;
-      chunk->time_index = schema->time_index();
-      chunk->columns.resize(schema->fields.size());
-      std::vector<bool> filled(schema->fields.size(), false);
-      for (size_t j = 0; j < read.read_cols.size(); ++j) {
-        chunk->columns[read.read_targets[j]] = std::move(read.decoded[k][j]);
-        filled[read.read_targets[j]] = true;
-      }
-      for (size_t i = 0; i < filled.size(); ++i) {
-        if (!filled[i])
-          chunk->columns[i] = ColumnVector::AllNull(schema->fields[i].type, chunk->rows);
-      }
-      chunk->min_ts = time_blocks[read.blocks[k]].min_int;
-      chunk->max_ts = time_blocks[read.blocks[k]].max_int;
-      chunks.push_back(std::move(chunk));
+      memory += DecodedBytes(read.decoded[k]);
+      chunks.push_back(BlockChunk(read, k, std::move(read.decoded[k]), *schema));
     }
     read.decoded.clear();
+    if (limits.max_memory > 0 && memory > limits.max_memory) {
+      return MemoryLimit(limits.max_memory, "the raw rows in range");
+    }
   }
   const size_t segment_chunks = chunks.size();
   chunks.insert(chunks.end(), hot.begin(), hot.end());
   if (dedup) chunks = DedupChunks(chunks, *dedup);
-  ASSIGN_OR_RETURN(QueryResult result, ExecuteQuery(spec, *schema, chunks));
+  ASSIGN_OR_RETURN(result, ExecuteQuery(spec, *schema, chunks));
   // The executor counted every chunk; the segment blocks are reported apart.
   result.stats.hot_chunks_scanned -=
       std::min<uint64_t>(result.stats.hot_chunks_scanned, segment_chunks);
-  result.stats.segments_scanned = seg_stats.segments_scanned;
-  result.stats.segments_pruned = seg_stats.segments_pruned;
-  result.stats.partitions_scanned = partitions.size();
-  result.stats.bytes_read = seg_stats.bytes_read;
-  result.stats.segments_remote = seg_stats.segments_remote;
-  result.stats.remote_bytes_read = io.remote_bytes;
-  result.stats.remote_requests = io.remote_requests;
-  result.stats.cache_hits = io.cache_hits;
-  result.stats.cache_misses = io.cache_misses;
-  result.stats.cache_bytes_read = io.cache_bytes;
-  result.watermark = ds->watermark();
-  result.hot_rows = hot_rows;
-  return result;
+  return FinishScan(std::move(result), seg_stats, partitions.size(), io, *ds, hot_rows);
+}
+
+absl::StatusOr<QueryResult> Engine::ScanDownsample(const QuerySpec& spec, const Schema& schema,
+                                                   std::vector<SegmentRead>& reads,
+                                                   const std::vector<ChunkPtr>& hot,
+                                                   const QueryLimits& limits, IoStats* io,
+                                                   uint64_t* bytes_read) {
+  ASSIGN_OR_RETURN(std::vector<CompiledFilter> filters, CompileFilters(spec, schema));
+  GroupedAggregate op(spec, schema, filters);
+  // Remote segments are fetched first, side by side (their ranges merged per
+  // segment); local blocks are read by the morsel that aggregates them.
+  RETURN_IF_ERROR(ReadSegments(reads, io, /*remote_only=*/true));
+  struct Morsel {
+    SegmentRead* read = nullptr;
+    size_t k = 0;
+    ChunkPtr chunk;
+  };
+  std::vector<Morsel> morsels;
+  for (SegmentRead& read : reads) {
+    if (read.footer_chunk != nullptr) {
+      morsels.push_back({nullptr, 0, std::move(read.footer_chunk)});
+      continue;
+    }
+    *bytes_read += read.bytes_read;  // remote reads, done above
+    for (size_t k = 0; k < read.blocks.size(); ++k) morsels.push_back({&read, k, nullptr});
+  }
+  for (const ChunkPtr& c : hot) morsels.push_back({nullptr, 0, c});
+
+  // Waves of morsels: aggregated side by side, merged in order (so the
+  // answer does not depend on the thread count), then dropped.
+  const size_t wave = static_cast<size_t>(query_threads_) * 4;
+  std::vector<std::unique_ptr<GroupedAggregate::Partial>> partials(wave);
+  std::vector<absl::Status> status(wave);
+  std::vector<IoStats> ios(wave);
+  std::vector<uint64_t> bytes(wave), decoded(wave);
+  std::vector<std::function<void()>> tasks;
+  for (size_t first = 0; first < morsels.size(); first += wave) {
+    const size_t n = std::min(wave, morsels.size() - first);
+    tasks.clear();
+    for (size_t i = 0; i < n; ++i) {
+      status[i] = absl::OkStatus();
+      ios[i] = IoStats{};
+      ios[i].deadline = io->deadline;
+      bytes[i] = decoded[i] = 0;
+      tasks.push_back([&, i, m = &morsels[first + i]] {
+        ChunkPtr c = std::move(m->chunk);
+        if (c == nullptr) {
+          SegmentRead& r = *m->read;
+          std::vector<ColumnVector> cols;
+          if (!r.decoded.empty()) {
+            cols = std::move(r.decoded[m->k]);
+          } else {
+            const size_t block = r.blocks[m->k];
+            auto d = r.seg->reader->ReadBlocks(std::span<const size_t>(&block, 1), r.read_cols,
+                                               &bytes[i], &ios[i]);
+            if (!d.ok()) {
+              status[i] = d.status();
+              return;
+            }
+            cols = std::move((*d)[0]);
+          }
+          decoded[i] = DecodedBytes(cols);
+          c = BlockChunk(r, m->k, std::move(cols), schema);
+        }
+        partials[i] = op.Aggregate(std::move(c));
+      });
+    }
+    if (query_pool_ != nullptr && n > 1) {
+      query_pool_->RunAll(tasks);
+    } else {
+      for (auto& t : tasks) t();
+    }
+    uint64_t in_flight = 0;
+    for (size_t i = 0; i < n; ++i) {
+      io->Add(ios[i]);
+      *bytes_read += bytes[i];
+      in_flight += decoded[i];
+    }
+    for (size_t i = 0; i < n; ++i) RETURN_IF_ERROR(status[i]);
+    for (size_t i = 0; i < n; ++i) RETURN_IF_ERROR(op.Merge(std::move(partials[i])));
+    if (limits.max_memory > 0 && op.MemoryBytes() + in_flight > limits.max_memory) {
+      return MemoryLimit(limits.max_memory, "the groups and aggregates of this downsample");
+    }
+    RETURN_IF_ERROR(CheckDeadline(limits.deadline));
+  }
+  return op.Finish(QueryResult{});
 }
 
 }  // namespace timestore

@@ -61,6 +61,9 @@ struct ServeConfig {
   std::string block_compression = "auto";
   std::string io_engine = "auto";
   uint64_t query_max_limit = 1'000'000;
+  int query_threads = 0;
+  std::string query_timeout = "5m";
+  std::string query_max_memory = "4GiB";
   int http_threads = 0;
   std::string require_scope, write_scope, admin_scope;
   std::string port_file;
@@ -95,6 +98,19 @@ int Serve(const ServeConfig& c) {
       !ParseBytes(c.memtable_max_bytes, &eo.memtable_max_bytes)) {
     std::cerr << "byte sizes are numbers with an optional KiB/MiB/GiB suffix\n";
     return 2;
+  }
+  eo.query_threads = c.query_threads;
+  if (!ParseBytes(c.query_max_memory, &eo.query_max_memory)) {
+    std::cerr << "TIMESTORE_QUERY_MAX_MEMORY must be a byte size such as 4GiB (0: no limit)\n";
+    return 2;
+  }
+  if (c.query_timeout != "0") {
+    auto d = ParseDurationNanos(c.query_timeout);
+    if (!d.ok() || *d <= 0) {
+      std::cerr << "TIMESTORE_QUERY_TIMEOUT must be a duration such as 30s or 5m (0: none)\n";
+      return 2;
+    }
+    eo.query_timeout = std::chrono::nanoseconds(*d);
   }
   if (auto d = ParseDurationNanos(c.partition_interval); d.ok()) {
     eo.partition_interval_ns = *d;
@@ -437,6 +453,18 @@ int main(int argc, char** argv) {
       ->envname("TIMESTORE_IO_ENGINE");
   serve->add_option("--query-max-limit", c.query_max_limit, "Largest query limit")
       ->envname("TIMESTORE_QUERY_MAX_LIMIT");
+  serve
+      ->add_option("--query-threads", c.query_threads,
+                   "Threads that decode and aggregate one query's blocks (0 = cores)")
+      ->envname("TIMESTORE_QUERY_THREADS");
+  serve
+      ->add_option("--query-timeout", c.query_timeout,
+                   "A query running longer is stopped with 504 query_timeout (0 = never)")
+      ->envname("TIMESTORE_QUERY_TIMEOUT");
+  serve
+      ->add_option("--query-max-memory", c.query_max_memory,
+                   "Memory one query may hold; beyond it 400 query_memory_limit (0 = no limit)")
+      ->envname("TIMESTORE_QUERY_MAX_MEMORY");
   serve->add_option("--http-threads", c.http_threads, "HTTP I/O threads (0 = cores)")
       ->envname("TIMESTORE_HTTP_THREADS");
   serve->add_option("--require-scope", c.require_scope, "Scope needed for queries")

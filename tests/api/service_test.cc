@@ -7,6 +7,8 @@
 #include <filesystem>
 #include <future>
 
+#include "common/status_util.h"
+
 namespace timestore::api {
 namespace {
 
@@ -66,6 +68,24 @@ TEST(ServiceTest, UnknownRoutesAndMethods) {
   EXPECT_TRUE(allow);
   EXPECT_EQ(Call(s, "GET", "/datasets/cpu").status, 404);
   EXPECT_EQ(Call(s, "GET", "/datasets/cpu/query").status, 405);
+}
+
+}  // namespace
+}  // namespace timestore::api
+
+namespace timestore::api {
+namespace {
+
+// Query limits reach clients as statuses that say what happened.
+TEST(ServiceTest, QueryLimitsMapToClearStatuses) {
+  HttpResponse r = StatusToResponse(
+      MakeError(absl::StatusCode::kDeadlineExceeded, "query_timeout", "too long", ""));
+  EXPECT_EQ(r.status, 504);
+  EXPECT_NE(r.body.find("\"query_timeout\""), std::string::npos) << r.body;
+  r = StatusToResponse(
+      MakeError(absl::StatusCode::kOutOfRange, "query_memory_limit", "too big", ""));
+  EXPECT_EQ(r.status, 400);
+  EXPECT_NE(r.body.find("\"query_memory_limit\""), std::string::npos) << r.body;
 }
 
 }  // namespace

@@ -1,0 +1,156 @@
+// Queries on many threads (TIMESTORE_QUERY_THREADS): the same answers, bit for
+// bit, as on one thread, over sealed, hot and mixed data with nulls, NaN and
+// infinities; the per-query memory limit and timeout stop a query with a
+// clear error.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <limits>
+#include <random>
+
+#include "common/status_util.h"
+#include "engine/engine.h"
+#include "tests/engine/random_store.h"
+
+namespace timestore {
+namespace {
+
+std::string ErrorCodeOf(const absl::Status& s) {
+  auto p = s.GetPayload(ToAbsl(kErrorCodePayload));
+  return p ? std::string(*p) : "";
+}
+
+class ParallelQueryTest : public RandomStoreTest {
+ protected:
+  // Rows whose doubles include NaN, ±Inf, -0.0 and values of very different
+  // magnitude (so summation order would show in the last bits).
+  IngestRequest OddDoubles(std::mt19937_64& rng, int n) {
+    IngestRequest r = RandomBatch(rng, n);
+    ColumnBuilder v(ColumnType::kDouble);
+    const double odd[] = {std::numeric_limits<double>::quiet_NaN(),
+                          std::numeric_limits<double>::infinity(),
+                          -0.0,
+                          1e300,
+                          1e-300,
+                          0.1};
+    for (int k = 0; k < n; ++k) {
+      if (rng() % 7 == 0) {
+        v.AppendNull();
+      } else if (rng() % 5 == 0) {
+        v.AppendDouble(odd[rng() % 6]);
+      } else {
+        v.AppendDouble(static_cast<double>(rng() % 100000) / 7.0);
+      }
+    }
+    r.columns[2] = v.Finish();  // "v"
+    return r;
+  }
+  std::vector<QuerySpec> DownsampleQueries(std::mt19937_64& rng) {
+    std::vector<QuerySpec> out;
+    for (const QuerySpec& q : Queries(rng)) {
+      if (q.downsample) out.push_back(q);
+    }
+    return out;
+  }
+};
+
+TEST_F(ParallelQueryTest, AnswersAreBitIdenticalOnOneAndManyThreads) {
+  options_.query_threads = 1;
+  Open();
+  std::mt19937_64 rng(11);
+  for (int b = 0; b < 6; ++b) ASSERT_TRUE(Ingest(RandomBatch(rng, 300)).ok());
+  ASSERT_TRUE(Ingest(OddDoubles(rng, 400)).ok());
+  ASSERT_TRUE(engine_->Flush("ds").ok());
+  // Mixed: hot rows next to the segments.
+  for (int b = 0; b < 3; ++b) ASSERT_TRUE(Ingest(OddDoubles(rng, 150)).ok());
+  std::vector<QuerySpec> queries = DownsampleQueries(rng);
+  ASSERT_GE(queries.size(), 20u);
+  const std::vector<std::string> one = Run(queries);
+  int answered = 0;
+  for (const auto& body : one) answered += !body.empty();
+  ASSERT_GE(answered, 15);
+  for (int threads : {2, 3, 8}) {
+    options_.query_threads = threads;
+    Open();
+    const std::vector<std::string> many = Run(queries);
+    for (size_t q = 0; q < queries.size(); ++q) {
+      EXPECT_EQ(one[q], many[q]) << threads << " threads, query " << q;
+    }
+  }
+}
+
+TEST_F(ParallelQueryTest, DedupAndFootersGiveTheSameAnswersOnManyThreads) {
+  options_.query_threads = 1;
+  Open();
+  std::mt19937_64 rng(12);
+  for (int b = 0; b < 4; ++b) ASSERT_TRUE(Ingest(RandomBatch(rng, 400)).ok());
+  ASSERT_TRUE(engine_->Flush("ds").ok());
+  ASSERT_TRUE(Ingest(RandomBatch(rng, 400)).ok());
+  Engine::Settings dedup;
+  dedup.dedup = std::optional<DedupSettings>(DedupSettings{{"host"}, true});
+  ASSERT_TRUE(engine_->UpdateSettings(engine_->GetDataset("ds").get(), dedup).ok());
+  std::vector<QuerySpec> queries = DownsampleQueries(rng);
+  const std::vector<std::string> one = Run(queries);
+  options_.query_threads = 4;
+  Open();
+  EXPECT_EQ(one, Run(queries));
+}
+
+TEST_F(ParallelQueryTest, TheMemoryLimitStopsAQueryWithAClearError) {
+  options_.query_max_memory = 64 << 10;
+  Open();
+  std::mt19937_64 rng(13);
+  for (int b = 0; b < 8; ++b) ASSERT_TRUE(Ingest(RandomBatch(rng, 500)).ok());
+  ASSERT_TRUE(engine_->Flush("ds").ok());
+  QuerySpec raw;
+  raw.start = std::numeric_limits<int64_t>::min();
+  raw.end = std::numeric_limits<int64_t>::max();
+  raw.limit = 1'000'000;
+  QuerySpec grouped = raw;
+  Downsample d;
+  d.has_interval = true;
+  d.interval_ns = 1'000'000'000;  // one group per second: thousands
+  d.group_by = {"host"};
+  d.aggregations = {{AggFn::kAvg, "v", 0.5, "avg_v"}};
+  grouped.downsample = d;
+  for (const QuerySpec& q : {raw, grouped}) {
+    auto r = engine_->Query("ds", q);
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.status().code(), absl::StatusCode::kOutOfRange);
+    EXPECT_EQ(ErrorCodeOf(r.status()), "query_memory_limit");
+    EXPECT_NE(r.status().message().find("TIMESTORE_QUERY_MAX_MEMORY (65536 bytes)"),
+              std::string::npos)
+        << r.status().message();
+  }
+  // A small query still answers.
+  QuerySpec small = grouped;
+  small.downsample->has_interval = false;
+  small.downsample->group_by.clear();
+  EXPECT_TRUE(engine_->Query("ds", small).ok());
+}
+
+TEST_F(ParallelQueryTest, TheTimeoutStopsAQuery) {
+  options_.query_timeout = std::chrono::nanoseconds(1);
+  Open();
+  std::mt19937_64 rng(14);
+  for (int b = 0; b < 4; ++b) ASSERT_TRUE(Ingest(RandomBatch(rng, 500)).ok());
+  ASSERT_TRUE(engine_->Flush("ds").ok());
+  QuerySpec raw;
+  raw.start = std::numeric_limits<int64_t>::min();
+  raw.end = std::numeric_limits<int64_t>::max();
+  raw.limit = 1'000'000;
+  QuerySpec grouped = raw;
+  Downsample d;
+  d.group_by = {"host"};
+  d.aggregations = {{AggFn::kAvg, "v", 0.5, "avg_v"}};
+  grouped.downsample = d;
+  for (const QuerySpec& q : {raw, grouped}) {
+    auto r = engine_->Query("ds", q);
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.status().code(), absl::StatusCode::kDeadlineExceeded);
+    EXPECT_EQ(ErrorCodeOf(r.status()), "query_timeout");
+  }
+}
+
+}  // namespace
+}  // namespace timestore
