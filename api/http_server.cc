@@ -1,5 +1,7 @@
 #include "api/http_server.h"
 
+#include <sys/socket.h>
+
 #include <algorithm>
 #include <atomic>
 #include <boost/asio/ip/tcp.hpp>
@@ -9,6 +11,7 @@
 #include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <cerrno>
 #include <chrono>
 #include <condition_variable>
 #include <exception>
@@ -368,6 +371,7 @@ class Session : public std::enable_shared_from_this<Session> {
 
     state_ = State::kHandling;
     stream_->expires_never();
+    WatchForHangUp(request.client_gone);
     core_->in_flight.fetch_add(1, std::memory_order_acq_rel);
     auto reply = std::make_shared<Reply>(shared_from_this());
     try {
@@ -378,6 +382,24 @@ class Session : public std::enable_shared_from_this<Session> {
     } catch (...) {
       (*reply)(ErrorResponse(500, "internal", "request handler failed"));
     }
+  }
+
+  // While a request is handled, notices the client closing the connection:
+  // the socket turns readable with nothing to read (EOF) or an error. Bytes of
+  // a pipelined request end the watch; they are read once the answer is out.
+  void WatchForHangUp(std::shared_ptr<std::atomic<bool>> gone) {
+    stream_->socket().async_wait(
+        tcp::socket::wait_read, [self = shared_from_this(), gone](error_code ec) {
+          if (ec || !self->stream_ || self->state_ != State::kHandling) return;
+          char c;
+          const ssize_t n =
+              ::recv(self->stream_->socket().native_handle(), &c, 1, MSG_PEEK | MSG_DONTWAIT);
+          if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK)) {
+            gone->store(true, std::memory_order_relaxed);
+          } else if (n < 0) {
+            self->WatchForHangUp(gone);  // spurious wake-up
+          }
+        });
   }
 
   void Write(HttpResponse response, bool counted, bool force_close) {

@@ -3,6 +3,7 @@
 // datasets: every complete request goes to one Handler.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -22,6 +23,9 @@ struct HttpRequest {
   std::vector<std::pair<std::string, std::string>> headers;  // names lower-cased
   std::string body;
   std::string remote_address;  // the peer as "ip:port" ("[ip6]:port")
+  // Becomes true when the client closes the connection while the request is
+  // being handled (long queries stop then).
+  std::shared_ptr<std::atomic<bool>> client_gone = std::make_shared<std::atomic<bool>>(false);
 
   // First header with `name` (lower-case), or "" when absent.
   std::string_view Header(std::string_view name) const;

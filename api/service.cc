@@ -130,6 +130,10 @@ HttpResponse StatusToResponse(const absl::Status& status) {
       http = 504;
       code = "timeout";
       break;
+    case absl::StatusCode::kCancelled:
+      http = 499;  // the client closed the connection; nobody reads this
+      code = "cancelled";
+      break;
     default:
       break;
   }
@@ -315,6 +319,7 @@ void Service::HandleQuery(HttpRequest&& req, std::string slug, Responder respond
     auto spec = ParseQueryBody(req.body, *precision, options_.query_max_limit);
     if (!spec.ok()) return respond(StatusToResponse(spec.status()));
     bool epoch_ns = spec->epoch_ns;
+    spec->cancelled = req.client_gone;
     auto result = engine->Query(slug, std::move(*spec));
     if (!result.ok()) return respond(StatusToResponse(result.status()));
     metrics_.AddQueryRows(result->stats.rows_scanned, result->rows);

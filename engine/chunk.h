@@ -18,15 +18,22 @@ struct Chunk {
   // Indexed by schema field index. Columns past the end (added to the schema
   // after this chunk was written) read as all null.
   std::vector<ColumnVector> columns;
+  // When not empty, the columns instead (shared with the decoded-block cache;
+  // a null entry reads as all null). Only query chunks use it.
+  std::vector<std::shared_ptr<const ColumnVector>> shared_columns;
   int time_index = 0;
   int64_t min_ts = 0;  // zone map of the time column (valid when rows > 0)
   int64_t max_ts = 0;
   size_t memory_bytes = 0;
 
   const ColumnVector* column(int i) const {
+    if (!shared_columns.empty()) {
+      return i >= 0 && static_cast<size_t>(i) < shared_columns.size() ? shared_columns[i].get()
+                                                                      : nullptr;
+    }
     return i >= 0 && static_cast<size_t>(i) < columns.size() ? &columns[i] : nullptr;
   }
-  const int64_t* timestamps() const { return columns[time_index].ints.data(); }
+  const int64_t* timestamps() const { return column(time_index)->ints.data(); }
 
   // Fills min_ts, max_ts and memory_bytes from the columns.
   void ComputeStats();

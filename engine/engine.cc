@@ -50,6 +50,8 @@ absl::StatusOr<std::unique_ptr<Engine>> Engine::Open(Env* env, EngineOptions opt
                           : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
   // RunAll shares the work with the calling thread: threads - 1 in the pool.
   if (e->query_threads_ > 1) e->query_pool_ = std::make_unique<FetchPool>(e->query_threads_ - 1);
+  if (e->options_.decoded_cache_bytes > 0)
+    e->decoded_cache_ = std::make_unique<DecodedCache>(e->options_.decoded_cache_bytes);
   RETURN_IF_ERROR(e->Recover());
   if (e->options_.background_sealing) e->sealer_ = std::thread([p = e.get()] { p->SealerLoop(); });
   return e;

@@ -34,6 +34,7 @@
 #include "common/env.h"
 #include "common/strings.h"
 #include "engine/audit_log.h"
+#include "engine/decoded_cache.h"
 #include "engine/fetch_pool.h"
 #include "engine/manifest.h"
 #include "engine/mem_segment.h"
@@ -94,6 +95,9 @@ struct EngineOptions {
   // (TIMESTORE_QUERY_MAX_MEMORY); beyond it the query fails with OutOfRange
   // "query_memory_limit". 0: no limit.
   uint64_t query_max_memory = 0;
+  // Decoded columns of local segment blocks kept for later queries
+  // (TIMESTORE_DECODED_CACHE_BYTES); 0: off.
+  uint64_t decoded_cache_bytes = 1ull << 30;
 };
 
 // An object whose segment left the manifest (retention, a dataset delete):
@@ -490,15 +494,25 @@ class Engine {
   // Reads every SegmentRead (only the remote ones when `remote_only`);
   // remote segments side by side on the fetch pool.
   absl::Status ReadSegments(std::vector<SegmentRead>& reads, IoStats* io, bool remote_only = false);
+  // Block k of a local read as a chunk, its columns from the decoded cache
+  // where it has them, the others decoded (and cached). Adds the bytes of its
+  // columns to `held`.
+  absl::StatusOr<ChunkPtr> CachedBlockChunk(uint64_t dataset_id, const SegmentRead& r, size_t k,
+                                            const Schema& schema, uint64_t* bytes_read, IoStats* io,
+                                            uint64_t* held);
+  bool UseDecodedCache(const SegmentRead& r) const {
+    return decoded_cache_ != nullptr && r.footer_chunk == nullptr && !r.seg->remote();
+  }
   // A downsample over planned reads and hot chunks: blocks are decoded and
   // aggregated as morsels on the query pool, merged in order, dropped once
   // merged (see engine/grouped_aggregate.h).
   struct QueryLimits {
     std::chrono::steady_clock::time_point deadline;  // max(): none
     uint64_t max_memory = 0;                         // 0: none
+    const std::atomic<bool>* cancelled = nullptr;    // set when the client has gone
   };
-  absl::StatusOr<QueryResult> ScanDownsample(const QuerySpec& spec, const Schema& schema,
-                                             std::vector<SegmentRead>& reads,
+  absl::StatusOr<QueryResult> ScanDownsample(uint64_t dataset_id, const QuerySpec& spec,
+                                             const Schema& schema, std::vector<SegmentRead>& reads,
                                              const std::vector<ChunkPtr>& hot,
                                              const QueryLimits& limits, IoStats* io,
                                              uint64_t* bytes_read);
@@ -532,7 +546,8 @@ class Engine {
   std::unique_ptr<tiering::BlockCache> cache_;
   std::shared_ptr<RemoteGarbage> garbage_ = std::make_shared<RemoteGarbage>();
   std::unique_ptr<FetchPool> fetch_pool_;
-  std::unique_ptr<FetchPool> query_pool_;  // null: queries run on their caller alone
+  std::unique_ptr<FetchPool> query_pool_;        // null: queries run on their caller alone
+  std::unique_ptr<DecodedCache> decoded_cache_;  // null: off
   int query_threads_ = 1;
 
   mutable std::shared_mutex datasets_mu_;

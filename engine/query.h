@@ -3,6 +3,7 @@
 // dataset's schema and runs it over chunks from any tier.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <deque>
 #include <memory>
@@ -74,6 +75,9 @@ struct QuerySpec {
   uint64_t limit = 10000;
   bool epoch_ns = false;
   Precision precision = Precision::kMilliseconds;  // for integer literals of timestamp columns
+  // Set (by the HTTP layer) when the client has gone: the query stops with
+  // Cancelled "query_cancelled" at its next morsel wave.
+  std::shared_ptr<const std::atomic<bool>> cancelled;
 };
 
 struct QueryStats {

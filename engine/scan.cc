@@ -242,7 +242,12 @@ absl::Status MemoryLimit(uint64_t limit, std::string_view what) {
       ErrorDetails(-1, "", "", ""));
 }
 
-absl::Status CheckDeadline(std::chrono::steady_clock::time_point deadline) {
+absl::Status CheckDeadline(std::chrono::steady_clock::time_point deadline,
+                           const std::atomic<bool>* cancelled) {
+  if (cancelled != nullptr && cancelled->load(std::memory_order_relaxed)) {
+    return MakeError(absl::StatusCode::kCancelled, "query_cancelled",
+                     "the client closed the connection; the query was stopped", "");
+  }
   if (std::chrono::steady_clock::now() < deadline) return absl::OkStatus();
   return MakeError(absl::StatusCode::kDeadlineExceeded, "query_timeout",
                    "the query ran longer than TIMESTORE_QUERY_TIMEOUT and was stopped; narrow "
@@ -486,21 +491,36 @@ absl::StatusOr<QueryResult> Engine::QueryOnce(
   }
   IoStats io;
   io.deadline = deadline;
-  QueryLimits limits{query_deadline, options_.query_max_memory};
+  QueryLimits limits{query_deadline, options_.query_max_memory, spec.cancelled.get()};
   QueryResult result;
   if (spec.downsample && !dedup) {
     // Streaming: blocks are decoded, aggregated and dropped, many at once.
-    ASSIGN_OR_RETURN(result,
-                     ScanDownsample(spec, *schema, reads, hot, limits, &io, &seg_stats.bytes_read));
+    ASSIGN_OR_RETURN(result, ScanDownsample(ds->id(), spec, *schema, reads, hot, limits, &io,
+                                            &seg_stats.bytes_read));
     return FinishScan(std::move(result), seg_stats, partitions.size(), io, *ds, hot_rows);
   }
-  RETURN_IF_ERROR(ReadSegments(reads, &io));
-  RETURN_IF_ERROR(CheckDeadline(limits.deadline));
+  // Dedup rewrites chunks column by column: only then are blocks copied out
+  // of the decoded cache rather than shared with it.
+  const bool cached = !dedup && decoded_cache_ != nullptr;
+  RETURN_IF_ERROR(ReadSegments(reads, &io, /*remote_only=*/cached));
+  RETURN_IF_ERROR(CheckDeadline(limits.deadline, limits.cancelled));
   std::vector<ChunkPtr> chunks;
   uint64_t memory = 0;
   for (SegmentRead& read : reads) {
     if (read.footer_chunk != nullptr) {
       chunks.push_back(std::move(read.footer_chunk));
+      continue;
+    }
+    if (cached && UseDecodedCache(read)) {
+      for (size_t k = 0; k < read.blocks.size(); ++k) {
+        ASSIGN_OR_RETURN(ChunkPtr c, CachedBlockChunk(ds->id(), read, k, *schema, &read.bytes_read,
+                                                      &io, &memory));
+        chunks.push_back(std::move(c));
+        if (limits.max_memory > 0 && memory > limits.max_memory) {
+          return MemoryLimit(limits.max_memory, "the raw rows in range");
+        }
+      }
+      seg_stats.bytes_read += read.bytes_read;
       continue;
     }
     seg_stats.bytes_read += read.bytes_read;
@@ -523,7 +543,52 @@ absl::StatusOr<QueryResult> Engine::QueryOnce(
   return FinishScan(std::move(result), seg_stats, partitions.size(), io, *ds, hot_rows);
 }
 
-absl::StatusOr<QueryResult> Engine::ScanDownsample(const QuerySpec& spec, const Schema& schema,
+absl::StatusOr<ChunkPtr> Engine::CachedBlockChunk(uint64_t dataset_id, const SegmentRead& r,
+                                                  size_t k, const Schema& schema,
+                                                  uint64_t* bytes_read, IoStats* io,
+                                                  uint64_t* held) {
+  const size_t block = r.blocks[k];
+  const uint64_t segment = r.seg->record.id;
+  std::vector<DecodedCache::ColumnPtr> cols(r.read_cols.size());
+  std::vector<int> missing;
+  std::vector<size_t> missing_at;
+  for (size_t j = 0; j < r.read_cols.size(); ++j) {
+    cols[j] = decoded_cache_->Get(
+        {dataset_id, segment, static_cast<uint32_t>(block), static_cast<int32_t>(r.read_cols[j])});
+    if (cols[j] == nullptr) {
+      missing.push_back(r.read_cols[j]);
+      missing_at.push_back(j);
+    }
+  }
+  if (!missing.empty()) {
+    ASSIGN_OR_RETURN(auto d, r.seg->reader->ReadBlocks(std::span<const size_t>(&block, 1), missing,
+                                                       bytes_read, io));
+    for (size_t m = 0; m < missing.size(); ++m) {
+      auto col = std::make_shared<const ColumnVector>(std::move(d[0][m]));
+      decoded_cache_->Put(
+          {dataset_id, segment, static_cast<uint32_t>(block), static_cast<int32_t>(missing[m])},
+          col);
+      cols[missing_at[m]] = std::move(col);
+    }
+  }
+  const segment::SegmentMeta& meta = r.seg->reader->meta();
+  const segment::BlockInfo& tb = meta.columns[meta.time_column].blocks[block];
+  auto chunk = std::make_shared<Chunk>();
+  chunk->rows = tb.rows;
+  chunk->time_index = schema.time_index();
+  chunk->min_ts = tb.min_int;
+  chunk->max_ts = tb.max_int;
+  // Columns the query does not read, or the segment lacks, stay null (all null).
+  chunk->shared_columns.resize(schema.fields.size());
+  for (size_t j = 0; j < r.read_cols.size(); ++j) {
+    *held += cols[j]->MemoryBytes();
+    chunk->shared_columns[r.read_targets[j]] = std::move(cols[j]);
+  }
+  return ChunkPtr(std::move(chunk));
+}
+
+absl::StatusOr<QueryResult> Engine::ScanDownsample(uint64_t dataset_id, const QuerySpec& spec,
+                                                   const Schema& schema,
                                                    std::vector<SegmentRead>& reads,
                                                    const std::vector<ChunkPtr>& hot,
                                                    const QueryLimits& limits, IoStats* io,
@@ -569,6 +634,16 @@ absl::StatusOr<QueryResult> Engine::ScanDownsample(const QuerySpec& spec, const 
         ChunkPtr c = std::move(m->chunk);
         if (c == nullptr) {
           SegmentRead& r = *m->read;
+          if (r.decoded.empty() && UseDecodedCache(r)) {
+            auto cached =
+                CachedBlockChunk(dataset_id, r, m->k, schema, &bytes[i], &ios[i], &decoded[i]);
+            if (!cached.ok()) {
+              status[i] = cached.status();
+              return;
+            }
+            partials[i] = op.Aggregate(*std::move(cached));
+            return;
+          }
           std::vector<ColumnVector> cols;
           if (!r.decoded.empty()) {
             cols = std::move(r.decoded[m->k]);
@@ -604,7 +679,7 @@ absl::StatusOr<QueryResult> Engine::ScanDownsample(const QuerySpec& spec, const 
     if (limits.max_memory > 0 && op.MemoryBytes() + in_flight > limits.max_memory) {
       return MemoryLimit(limits.max_memory, "the groups and aggregates of this downsample");
     }
-    RETURN_IF_ERROR(CheckDeadline(limits.deadline));
+    RETURN_IF_ERROR(CheckDeadline(limits.deadline, limits.cancelled));
   }
   return op.Finish(QueryResult{});
 }

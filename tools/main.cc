@@ -64,6 +64,7 @@ struct ServeConfig {
   int query_threads = 0;
   std::string query_timeout = "5m";
   std::string query_max_memory = "4GiB";
+  std::string decoded_cache_bytes = "1GiB";
   int http_threads = 0;
   std::string require_scope, write_scope, admin_scope;
   std::string port_file;
@@ -100,6 +101,10 @@ int Serve(const ServeConfig& c) {
     return 2;
   }
   eo.query_threads = c.query_threads;
+  if (!ParseBytes(c.decoded_cache_bytes, &eo.decoded_cache_bytes)) {
+    std::cerr << "TIMESTORE_DECODED_CACHE_BYTES must be a byte size such as 1GiB (0: off)\n";
+    return 2;
+  }
   if (!ParseBytes(c.query_max_memory, &eo.query_max_memory)) {
     std::cerr << "TIMESTORE_QUERY_MAX_MEMORY must be a byte size such as 4GiB (0: no limit)\n";
     return 2;
@@ -465,6 +470,10 @@ int main(int argc, char** argv) {
       ->add_option("--query-max-memory", c.query_max_memory,
                    "Memory one query may hold; beyond it 400 query_memory_limit (0 = no limit)")
       ->envname("TIMESTORE_QUERY_MAX_MEMORY");
+  serve
+      ->add_option("--decoded-cache-bytes", c.decoded_cache_bytes,
+                   "Decoded columns of local blocks kept in memory for later queries (0 = off)")
+      ->envname("TIMESTORE_DECODED_CACHE_BYTES");
   serve->add_option("--http-threads", c.http_threads, "HTTP I/O threads (0 = cores)")
       ->envname("TIMESTORE_HTTP_THREADS");
   serve->add_option("--require-scope", c.require_scope, "Scope needed for queries")

@@ -169,6 +169,46 @@ TEST(HttpServerTest, GetRoundTrip) {
   EXPECT_TRUE(WaitUntil([&] { return server.in_flight() == 0; }));
 }
 
+// A client that hangs up while its request is handled is noticed (long
+// queries stop then); one that waits for its answer is not.
+TEST(HttpServerTest, AClientHangingUpMidRequestIsNoticed) {
+  std::mutex mu;
+  std::vector<std::shared_ptr<std::atomic<bool>>> gone;
+  std::vector<Responder> pending;
+  HttpServer server(TestOptions(), [&](HttpRequest&& req, Responder respond) {
+    std::lock_guard<std::mutex> l(mu);
+    gone.push_back(req.client_gone);
+    pending.push_back(std::move(respond));
+  });
+  ASSERT_TRUE(server.Start().ok());
+  {
+    Client quitter(server.port());
+    quitter.WriteRaw("GET /slow HTTP/1.1\r\nHost: x\r\n\r\n");
+    ASSERT_TRUE(WaitUntil([&] {
+      std::lock_guard<std::mutex> l(mu);
+      return gone.size() == 1;
+    }));
+  }  // closes the connection
+  EXPECT_TRUE(WaitUntil([&] { return gone[0]->load(); }));
+
+  Client patient(server.port());
+  patient.WriteRaw("GET /slow HTTP/1.1\r\nHost: x\r\n\r\n");
+  ASSERT_TRUE(WaitUntil([&] {
+    std::lock_guard<std::mutex> l(mu);
+    return gone.size() == 2;
+  }));
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  EXPECT_FALSE(gone[1]->load());
+  {
+    std::lock_guard<std::mutex> l(mu);
+    HttpResponse r;
+    r.body = "done";
+    pending[1](std::move(r));
+    pending[0](HttpResponse{});
+  }
+  EXPECT_EQ(patient.Read().body(), "done");
+}
+
 TEST(HttpServerTest, PostBodyArrivesIntact) {
   HttpServer server(TestOptions(), EchoHandler);
   ASSERT_TRUE(server.Start().ok());

@@ -152,5 +152,54 @@ TEST_F(ParallelQueryTest, TheTimeoutStopsAQuery) {
   }
 }
 
+// A query whose client has gone stops at its next wave of blocks.
+TEST_F(ParallelQueryTest, ACancelledQueryStops) {
+  Open();
+  std::mt19937_64 rng(15);
+  for (int b = 0; b < 4; ++b) ASSERT_TRUE(Ingest(RandomBatch(rng, 500)).ok());
+  ASSERT_TRUE(engine_->Flush("ds").ok());
+  QuerySpec q;
+  q.start = std::numeric_limits<int64_t>::min();
+  q.end = std::numeric_limits<int64_t>::max();
+  Downsample d;
+  d.group_by = {"host"};
+  d.aggregations = {{AggFn::kCount, "", 0.5, "rows"}};
+  q.downsample = d;
+  auto gone = std::make_shared<std::atomic<bool>>(false);
+  q.cancelled = gone;
+  ASSERT_TRUE(engine_->Query("ds", q).ok());
+  gone->store(true);
+  auto r = engine_->Query("ds", q);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kCancelled);
+  EXPECT_EQ(ErrorCodeOf(r.status()), "query_cancelled");
+}
+
+// The decoded-block cache changes no answer: off, cold and warm agree bit for
+// bit, raw rows and downsamples, on one thread and many.
+TEST_F(ParallelQueryTest, TheDecodedCacheChangesNoAnswer) {
+  options_.decoded_cache_bytes = 0;
+  options_.query_threads = 1;
+  Open();
+  std::mt19937_64 rng(16);
+  for (int b = 0; b < 5; ++b) ASSERT_TRUE(Ingest(OddDoubles(rng, 300)).ok());
+  ASSERT_TRUE(engine_->Flush("ds").ok());
+  ASSERT_TRUE(Ingest(OddDoubles(rng, 200)).ok());
+  const std::vector<QuerySpec> queries = Queries(rng);
+  const std::vector<std::string> off = Run(queries);
+  for (int threads : {1, 3}) {
+    options_.decoded_cache_bytes = 64 << 20;
+    options_.query_threads = threads;
+    Open();
+    EXPECT_EQ(off, Run(queries)) << "cold, " << threads << " threads";
+    EXPECT_EQ(off, Run(queries)) << "warm, " << threads << " threads";
+  }
+  // A cache too small for the data evicts as it goes and still agrees.
+  options_.decoded_cache_bytes = 8 << 10;
+  Open();
+  EXPECT_EQ(off, Run(queries)) << "tiny cache";
+  EXPECT_EQ(off, Run(queries)) << "tiny cache, again";
+}
+
 }  // namespace
 }  // namespace timestore
