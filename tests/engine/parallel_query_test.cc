@@ -45,6 +45,25 @@ class ParallelQueryTest : public RandomStoreTest {
     r.columns[2] = v.Finish();  // "v"
     return r;
   }
+  // Every row, raw.
+  static QuerySpec AllRows() {
+    QuerySpec q;
+    q.start = std::numeric_limits<int64_t>::min();
+    q.end = std::numeric_limits<int64_t>::max();
+    q.limit = 1'000'000;
+    return q;
+  }
+  // Every row, as the average of v per host (per second when `per_second`).
+  static QuerySpec AvgPerHost(bool per_second) {
+    QuerySpec q = AllRows();
+    Downsample d;
+    d.has_interval = per_second;
+    d.interval_ns = 1'000'000'000;
+    d.group_by = {"host"};
+    d.aggregations = {{AggFn::kAvg, "v", 0.5, "avg_v"}};
+    q.downsample = d;
+    return q;
+  }
   std::vector<QuerySpec> DownsampleQueries(std::mt19937_64& rng) {
     std::vector<QuerySpec> out;
     for (const QuerySpec& q : Queries(rng)) {
@@ -102,18 +121,8 @@ TEST_F(ParallelQueryTest, TheMemoryLimitStopsAQueryWithAClearError) {
   std::mt19937_64 rng(13);
   for (int b = 0; b < 8; ++b) ASSERT_TRUE(Ingest(RandomBatch(rng, 500)).ok());
   ASSERT_TRUE(engine_->Flush("ds").ok());
-  QuerySpec raw;
-  raw.start = std::numeric_limits<int64_t>::min();
-  raw.end = std::numeric_limits<int64_t>::max();
-  raw.limit = 1'000'000;
-  QuerySpec grouped = raw;
-  Downsample d;
-  d.has_interval = true;
-  d.interval_ns = 1'000'000'000;  // one group per second: thousands
-  d.group_by = {"host"};
-  d.aggregations = {{AggFn::kAvg, "v", 0.5, "avg_v"}};
-  grouped.downsample = d;
-  for (const QuerySpec& q : {raw, grouped}) {
+  const QuerySpec grouped = AvgPerHost(/*per_second=*/true);  // thousands of groups
+  for (const QuerySpec& q : {AllRows(), grouped}) {
     auto r = engine_->Query("ds", q);
     ASSERT_FALSE(r.ok());
     EXPECT_EQ(r.status().code(), absl::StatusCode::kOutOfRange);
@@ -135,16 +144,7 @@ TEST_F(ParallelQueryTest, TheTimeoutStopsAQuery) {
   std::mt19937_64 rng(14);
   for (int b = 0; b < 4; ++b) ASSERT_TRUE(Ingest(RandomBatch(rng, 500)).ok());
   ASSERT_TRUE(engine_->Flush("ds").ok());
-  QuerySpec raw;
-  raw.start = std::numeric_limits<int64_t>::min();
-  raw.end = std::numeric_limits<int64_t>::max();
-  raw.limit = 1'000'000;
-  QuerySpec grouped = raw;
-  Downsample d;
-  d.group_by = {"host"};
-  d.aggregations = {{AggFn::kAvg, "v", 0.5, "avg_v"}};
-  grouped.downsample = d;
-  for (const QuerySpec& q : {raw, grouped}) {
+  for (const QuerySpec& q : {AllRows(), AvgPerHost(false)}) {
     auto r = engine_->Query("ds", q);
     ASSERT_FALSE(r.ok());
     EXPECT_EQ(r.status().code(), absl::StatusCode::kDeadlineExceeded);
@@ -158,13 +158,7 @@ TEST_F(ParallelQueryTest, ACancelledQueryStops) {
   std::mt19937_64 rng(15);
   for (int b = 0; b < 4; ++b) ASSERT_TRUE(Ingest(RandomBatch(rng, 500)).ok());
   ASSERT_TRUE(engine_->Flush("ds").ok());
-  QuerySpec q;
-  q.start = std::numeric_limits<int64_t>::min();
-  q.end = std::numeric_limits<int64_t>::max();
-  Downsample d;
-  d.group_by = {"host"};
-  d.aggregations = {{AggFn::kCount, "", 0.5, "rows"}};
-  q.downsample = d;
+  QuerySpec q = AvgPerHost(false);
   auto gone = std::make_shared<std::atomic<bool>>(false);
   q.cancelled = gone;
   ASSERT_TRUE(engine_->Query("ds", q).ok());
