@@ -299,6 +299,7 @@ struct LoadShared {
   std::atomic<int64_t> rows_ok{0};
   std::atomic<int64_t> requests_done{0};
   std::atomic<int64_t> failures{0};
+  std::atomic<int64_t> retries{0};
   std::mutex mu;
   std::condition_variable cv;
   int running = 0;          // guarded by mu
@@ -361,6 +362,15 @@ LoadResult LoadTimestore(const Options& options, const LoadOptions& load) {
         if (i >= batches.size()) break;
         const Batch& b = batches[i];
         HttpResponse res = conn.Request("POST", target, b.body, "application/x-ndjson");
+        // Back-pressure: wait for sealing to catch up, then send the batch again.
+        auto pause = std::chrono::milliseconds(20);
+        const auto give_up = Clock::now() + std::chrono::minutes(1);
+        while (res.status == 503 && Clock::now() < give_up) {
+          shared.retries.fetch_add(1);
+          std::this_thread::sleep_for(pause);
+          pause = std::min(pause * 2, std::chrono::milliseconds(500));
+          res = conn.Request("POST", target, b.body, "application/x-ndjson");
+        }
         shared.requests_done.fetch_add(1);
         if (res.status != 200) {
           shared.Fail("request " + std::to_string(i) + ": " +
@@ -397,6 +407,7 @@ LoadResult LoadTimestore(const Options& options, const LoadOptions& load) {
   result.seconds = SecondsSince(t0);
   result.rows = shared.rows_ok.load();
   result.failures = shared.failures.load();
+  result.retries = shared.retries.load();
   result.first_error = shared.first_error;
   return result;
 }

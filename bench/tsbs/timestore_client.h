@@ -67,6 +67,7 @@ struct LoadResult {
   int64_t rows = 0;  // acknowledged
   int64_t requests = 0;
   int64_t failures = 0;
+  int64_t retries = 0;  // 503 answers (back-pressure) the batch was sent again after
   uint64_t bytes = 0;
   double gen_seconds = 0;
   double seconds = 0;  // first request sent → last answer read
@@ -76,7 +77,8 @@ struct LoadResult {
 // Generates every NDJSON batch of `options` in memory (timed as gen_seconds), then sends
 // them to POST /datasets/{dataset}/ingest?precision=ms over `connections` keep-alive
 // connections, one thread each, each taking the next batch from a shared counter (the
-// approach of bench/ingest_load.cc).
+// approach of bench/ingest_load.cc). A 503 (back-pressure: sealing lags the load)
+// is retried after a pause, as a well-behaved client does, up to a minute per batch.
 LoadResult LoadTimestore(const Options& options, const LoadOptions& load);
 
 }  // namespace timestore::bench::tsbs

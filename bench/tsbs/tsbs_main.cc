@@ -463,20 +463,20 @@ int Run(RunFlags flags) {
             static_cast<long long>(compacted.segments)));
   } else {
     const double bpv_flushed = values > 0 ? static_cast<double>(flushed.bytes) / values : 0;
-    emit(
-        Fmt("{\"system\":\"timestore\",\"phase\":\"load\",\"rows\":%lld,\"rows_per_sec\":%.0f,"
-            "\"bytes_per_value\":%.4f,\"bytes_per_value_before_compact\":%.4f,"
-            "\"segment_bytes\":%llu,\"segments\":%lld,\"seconds\":%.3f,\"flush_seconds\":%.3f,"
-            "\"compact_seconds\":%.3f,\"gen_seconds\":%.3f,\"connections\":%d,"
-            "\"batch_rows\":%lld,\"request_bytes\":%llu,\"hosts\":%lld,\"duration\":\"%s\","
-            "\"float\":%s,\"settings\":\"%s\"}",
-            static_cast<long long>(rows), static_cast<double>(rows) / load.seconds, bpv,
-            bpv_flushed, static_cast<unsigned long long>(compacted.bytes),
-            static_cast<long long>(compacted.segments), load.seconds, flush_s, compact_s,
-            load.gen_seconds, flags.connections, static_cast<long long>(flags.batch_rows),
-            static_cast<unsigned long long>(load.bytes), static_cast<long long>(flags.data.hosts),
-            flags.data.duration.c_str(), flags.data.float_values ? "true" : "false",
-            flags.no_settings ? "none" : "segmentBy hostname"));
+    emit(Fmt(
+        "{\"system\":\"timestore\",\"phase\":\"load\",\"rows\":%lld,\"rows_per_sec\":%.0f,"
+        "\"bytes_per_value\":%.4f,\"bytes_per_value_before_compact\":%.4f,"
+        "\"segment_bytes\":%llu,\"segments\":%lld,\"seconds\":%.3f,\"flush_seconds\":%.3f,"
+        "\"compact_seconds\":%.3f,\"gen_seconds\":%.3f,\"connections\":%d,"
+        "\"batch_rows\":%lld,\"request_bytes\":%llu,\"hosts\":%lld,\"duration\":\"%s\","
+        "\"float\":%s,\"settings\":\"%s\",\"retries_503\":%lld}",
+        static_cast<long long>(rows), static_cast<double>(rows) / load.seconds, bpv, bpv_flushed,
+        static_cast<unsigned long long>(compacted.bytes),
+        static_cast<long long>(compacted.segments), load.seconds, flush_s, compact_s,
+        load.gen_seconds, flags.connections, static_cast<long long>(flags.batch_rows),
+        static_cast<unsigned long long>(load.bytes), static_cast<long long>(flags.data.hosts),
+        flags.data.duration.c_str(), flags.data.float_values ? "true" : "false",
+        flags.no_settings ? "none" : "segmentBy hostname", static_cast<long long>(load.retries)));
   }
   if (rows != compacted.rows + compacted.hot_rows) {
     std::fprintf(stderr, "warning: the manifest holds %lld rows (+%lld in memory), loaded %lld\n",
