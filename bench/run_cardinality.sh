@@ -7,7 +7,7 @@
 # and the latency of lastpoint (the newest row of every series) and of single-series
 # queries.
 #   bench/run_cardinality.sh [hosts=1000000] [duration=30s] [queries=5]
-# Environment: BUILD_DIR (build), TIMESTORE_* reach the servers (for example
+# Environment: BUILD_DIR (build), TYPES (the query types), TIMESTORE_* reach the servers (for example
 # TIMESTORE_MEMTABLE_MAX_BYTES bounds the memory of the load).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -32,7 +32,7 @@ run() {
   for _ in $(seq 1 200); do curl -sf "127.0.0.1:$port/ready" > /dev/null && break; sleep 0.05; done
   "$BUILD_DIR/timestore-tsbs" run --port "$port" --hosts "$hosts" --duration "$duration" \
     --no-settings --queries-per-type "$QUERIES" \
-    --types lastpoint,single-groupby-1-1-1,single-groupby-5-1-1,cpu-max-all-1 \
+    --types "${TYPES:-lastpoint,single-groupby-1-1-1,single-groupby-5-1-1,cpu-max-all-1}" \
     --json-out "$work/$name.jsonl" > /dev/null 2> "$work/$name.err" ||
     { tail -5 "$work/$name.err" >&2; exit 1; }
   local hwm; hwm=$(awk '/VmHWM/ {print $2}' "/proc/$pid/status")
