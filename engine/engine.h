@@ -511,6 +511,13 @@ class Engine {
     uint64_t max_memory = 0;                         // 0: none
     const std::atomic<bool>* cancelled = nullptr;    // set when the client has gone
   };
+  // A raw query without dedup: the reads in time-disjoint windows (groups of
+  // overlapping segments), in query order, each decoded, executed with the
+  // hot rows of its time range and freed, until `limit` rows are out.
+  absl::StatusOr<QueryResult> ScanRaw(uint64_t dataset_id, const QuerySpec& spec,
+                                      const Schema& schema, std::vector<SegmentRead>& reads,
+                                      const std::vector<ChunkPtr>& hot, const QueryLimits& limits,
+                                      IoStats* io, uint64_t* bytes_read);
   absl::StatusOr<QueryResult> ScanDownsample(uint64_t dataset_id, const QuerySpec& spec,
                                              const Schema& schema, std::vector<SegmentRead>& reads,
                                              const std::vector<ChunkPtr>& hot,

@@ -499,9 +499,15 @@ absl::StatusOr<QueryResult> Engine::QueryOnce(
                                             &seg_stats.bytes_read));
     return FinishScan(std::move(result), seg_stats, partitions.size(), io, *ds, hot_rows);
   }
-  // Dedup rewrites chunks column by column: only then are blocks copied out
-  // of the decoded cache rather than shared with it.
-  const bool cached = !dedup && decoded_cache_ != nullptr;
+  if (!dedup) {
+    // Streaming: time-disjoint windows of segments, in query order, until
+    // `limit` rows are out.
+    ASSIGN_OR_RETURN(
+        result, ScanRaw(ds->id(), spec, *schema, reads, hot, limits, &io, &seg_stats.bytes_read));
+    return FinishScan(std::move(result), seg_stats, partitions.size(), io, *ds, hot_rows);
+  }
+  // Dedup needs every chunk at once, and rewrites them column by column.
+  const bool cached = false;
   RETURN_IF_ERROR(ReadSegments(reads, &io, /*remote_only=*/cached));
   RETURN_IF_ERROR(CheckDeadline(limits.deadline, limits.cancelled));
   std::vector<ChunkPtr> chunks;
@@ -541,6 +547,128 @@ absl::StatusOr<QueryResult> Engine::QueryOnce(
   result.stats.hot_chunks_scanned -=
       std::min<uint64_t>(result.stats.hot_chunks_scanned, segment_chunks);
   return FinishScan(std::move(result), seg_stats, partitions.size(), io, *ds, hot_rows);
+}
+
+absl::StatusOr<QueryResult> Engine::ScanRaw(uint64_t dataset_id, const QuerySpec& spec,
+                                            const Schema& schema, std::vector<SegmentRead>& reads,
+                                            const std::vector<ChunkPtr>& hot,
+                                            const QueryLimits& limits, IoStats* io,
+                                            uint64_t* bytes_read) {
+  RETURN_IF_ERROR(ReadSegments(reads, io, /*remote_only=*/true));
+  // Groups of reads whose time ranges overlap (a partition's segments), in
+  // time order; groups are disjoint in time.
+  std::vector<SegmentRead*> order;
+  for (SegmentRead& r : reads) order.push_back(&r);
+  auto min_of = [](const SegmentRead* r) { return r->seg->reader->meta().min_ts; };
+  auto max_of = [](const SegmentRead* r) { return r->seg->reader->meta().max_ts; };
+  std::stable_sort(order.begin(), order.end(), [&](const SegmentRead* a, const SegmentRead* b) {
+    return min_of(a) < min_of(b);
+  });
+  struct Window {
+    int64_t lo = 0;  // the window is [lo, next window's lo)
+    std::vector<SegmentRead*> reads;
+  };
+  std::vector<Window> windows;
+  int64_t group_max = std::numeric_limits<int64_t>::min();
+  for (SegmentRead* r : order) {
+    if (windows.empty() || min_of(r) > group_max) {
+      windows.push_back({std::max(spec.start, min_of(r)), {}});
+      group_max = max_of(r);
+    }
+    group_max = std::max(group_max, max_of(r));
+    windows.back().reads.push_back(r);
+  }
+  if (windows.empty() || windows.front().lo > spec.start)
+    windows.insert(windows.begin(), {spec.start, {}});
+  // Segment chunks keep segment order inside a window (ties keep ingest order).
+  for (Window& w : windows) {
+    std::sort(w.reads.begin(), w.reads.end());
+  }
+  std::vector<size_t> visit(windows.size());
+  for (size_t i = 0; i < visit.size(); ++i) visit[i] = spec.descending ? visit.size() - 1 - i : i;
+
+  QueryResult out;
+  uint64_t hot_rows_scanned = 0;
+  for (const ChunkPtr& c : hot) {
+    if (c->rows == 0 || c->max_ts < spec.start || c->min_ts >= spec.end) {
+      ++out.stats.hot_chunks_pruned;
+    } else {
+      ++out.stats.hot_chunks_scanned;
+      hot_rows_scanned += c->rows;
+    }
+  }
+  out.stats.rows_scanned = hot_rows_scanned;
+  bool first = true;
+  for (size_t v : visit) {
+    const Window& w = windows[v];
+    QuerySpec sub = spec;
+    sub.start = w.lo;
+    sub.end = v + 1 < windows.size() ? windows[v + 1].lo : spec.end;
+    sub.limit = spec.limit - out.rows;
+    if (sub.start >= sub.end) continue;
+    std::vector<ChunkPtr> chunks;
+    uint64_t memory = 0;
+    for (SegmentRead* r : w.reads) {
+      if (!r->decoded.empty() || !UseDecodedCache(*r)) {
+        if (r->decoded.empty()) {
+          ASSIGN_OR_RETURN(r->decoded,
+                           r->seg->reader->ReadBlocks(r->blocks, r->read_cols, &r->bytes_read, io));
+        }
+        for (size_t k = 0; k < r->blocks.size(); ++k) {
+          memory += DecodedBytes(r->decoded[k]);
+          chunks.push_back(BlockChunk(*r, k, std::move(r->decoded[k]), schema));
+        }
+        r->decoded.clear();
+      } else {
+        for (size_t k = 0; k < r->blocks.size(); ++k) {
+          ASSIGN_OR_RETURN(
+              ChunkPtr c, CachedBlockChunk(dataset_id, *r, k, schema, &r->bytes_read, io, &memory));
+          chunks.push_back(std::move(c));
+        }
+      }
+      *bytes_read += r->bytes_read;
+      if (limits.max_memory > 0 && memory > limits.max_memory) {
+        return MemoryLimit(limits.max_memory, "the raw rows of one partition");
+      }
+    }
+    for (const ChunkPtr& c : chunks) out.stats.rows_scanned += c->rows;
+    chunks.insert(chunks.end(), hot.begin(), hot.end());
+    ASSIGN_OR_RETURN(QueryResult part, ExecuteQuery(sub, schema, chunks));
+    RETURN_IF_ERROR(CheckDeadline(limits.deadline, limits.cancelled));
+    if (first) {
+      out.columns = std::move(part.columns);
+      out.rows = part.rows;
+      first = false;
+    } else {
+      for (size_t k = 0; k < out.columns.size(); ++k) {
+        ResultColumn& to = out.columns[k];
+        ResultColumn& from = part.columns[k];
+        to.valid.insert(to.valid.end(), from.valid.begin(), from.valid.end());
+        to.ints.insert(to.ints.end(), from.ints.begin(), from.ints.end());
+        to.doubles.insert(to.doubles.end(), from.doubles.begin(), from.doubles.end());
+        to.strings.insert(to.strings.end(), from.strings.begin(), from.strings.end());
+      }
+      out.rows += part.rows;
+    }
+    // Strings are views into this window's chunks: copied out, so the
+    // chunks can go.
+    for (ResultColumn& col : out.columns) {
+      if (col.type != ColumnType::kString) continue;
+      for (size_t i = col.strings.size() - part.rows; i < col.strings.size(); ++i) {
+        if (col.strings[i].empty()) continue;
+        col.strings[i] = out.owned_strings.emplace_back(col.strings[i]);
+      }
+    }
+    if (out.rows >= spec.limit) break;
+  }
+  if (first) {
+    // No window: the executor still names the columns.
+    ASSIGN_OR_RETURN(QueryResult empty, ExecuteQuery(spec, schema, {}));
+    out.columns = std::move(empty.columns);
+  }
+  out.downsampled = false;
+  out.keepalive = hot;
+  return out;
 }
 
 absl::StatusOr<ChunkPtr> Engine::CachedBlockChunk(uint64_t dataset_id, const SegmentRead& r,

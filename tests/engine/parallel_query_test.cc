@@ -117,6 +117,7 @@ TEST_F(ParallelQueryTest, DedupAndFootersGiveTheSameAnswersOnManyThreads) {
 
 TEST_F(ParallelQueryTest, TheMemoryLimitStopsAQueryWithAClearError) {
   options_.query_max_memory = 64 << 10;
+  options_.partition_interval_ns = 86'400LL * 1'000'000'000;  // one partition: one window
   Open();
   std::mt19937_64 rng(13);
   for (int b = 0; b < 8; ++b) ASSERT_TRUE(Ingest(RandomBatch(rng, 500)).ok());
@@ -136,6 +137,27 @@ TEST_F(ParallelQueryTest, TheMemoryLimitStopsAQueryWithAClearError) {
   small.downsample->has_interval = false;
   small.downsample->group_by.clear();
   EXPECT_TRUE(engine_->Query("ds", small).ok());
+}
+
+// Raw rows stream a partition at a time: every row of a dataset far larger
+// than the limit comes out when each partition fits, and a `limit` stops the
+// scan early.
+TEST_F(ParallelQueryTest, RawRowsStreamAPartitionAtATime) {
+  options_.query_max_memory = 64 << 10;  // hourly partitions of the fixture fit
+  Open();
+  std::mt19937_64 rng(17);
+  for (int b = 0; b < 8; ++b) ASSERT_TRUE(Ingest(RandomBatch(rng, 500)).ok());
+  ASSERT_TRUE(engine_->Flush("ds").ok());
+  ASSERT_TRUE(Ingest(RandomBatch(rng, 100)).ok());  // hot rows in several partitions
+  auto all = engine_->Query("ds", AllRows());
+  ASSERT_TRUE(all.ok()) << all.status();
+  EXPECT_EQ(all->rows, 4100u);
+  QuerySpec first = AllRows();
+  first.limit = 10;
+  auto r = engine_->Query("ds", first);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->rows, 10u);
+  EXPECT_LT(r->stats.rows_scanned, 4000u) << "the scan went past the first partition";
 }
 
 TEST_F(ParallelQueryTest, TheTimeoutStopsAQuery) {
