@@ -412,7 +412,7 @@ class Session : public std::enable_shared_from_this<Session> {
     res.result(static_cast<unsigned>(status));
     res.version(11);
     res.set(http::field::server, "timestore");
-    res.set(http::field::content_type, response.content_type);
+    if (!response.content_type.empty()) res.set(http::field::content_type, response.content_type);
     for (auto& [name, value] : response.headers) res.insert(name, value);
     const bool keep_alive = keep_alive_ && !force_close && !core_->draining.load();
     res.keep_alive(keep_alive);

@@ -6,6 +6,7 @@
 #include <boost/asio/thread_pool.hpp>
 #include <thread>
 
+#include "api/body_decoding.h"
 #include "api/ingest_parser.h"
 #include "api/query_parser.h"
 #include "api/result_writer.h"
@@ -139,6 +140,9 @@ HttpResponse StatusToResponse(const absl::Status& status) {
   }
   std::string code_owned = std::string(*tagged);
   code = code_owned;
+  // Body decoding errors carry their own statuses (api/body_decoding.h).
+  if (code == "payload_too_large") http = 413;
+  if (code == "unsupported_encoding") http = 415;
   std::string details;
   if (auto d = status.GetPayload(ToAbsl(kErrorDetailsPayload))) details = std::string(*d);
   if (http == 500) spdlog::error("internal error: {}", ToStd(status.message()));
@@ -242,6 +246,38 @@ void Service::Handle(HttpRequest&& req, Responder respond) {
       return HandleQuery(std::move(req), slug_owned, std::move(done));
     }
   }
+  if (path == "/write" || path == "/api/v2/write" || path == "/api/v1/write" ||
+      path == "/api/v1/read") {
+    route = path == "/api/v1/read" ? Route::kQuery : Route::kIngest;
+    Responder done = finish(respond);
+    if (req.method != "POST") return done(MethodNotAllowed(req, "POST"));
+    if (path == "/api/v1/write") return HandlePromWrite(std::move(req), std::move(done));
+    if (path == "/api/v1/read") return HandlePromRead(std::move(req), std::move(done));
+    return HandleInfluxWrite(std::move(req), path == "/api/v2/write", std::move(done));
+  }
+  if (path == "/query") {
+    // InfluxDB's query route: only what write clients send at start-up.
+    route = Route::kOther;
+    Responder done = finish(respond);
+    if (req.method != "GET" && req.method != "POST") {
+      return done(MethodNotAllowed(req, "GET, POST"));
+    }
+    return HandleInfluxQuery(std::move(req), std::move(done));
+  }
+  if (path == "/ping") {
+    // InfluxDB's liveness route, which its clients call before writing.
+    route = Route::kHealth;
+    Responder done = finish(respond);
+    if (req.method != "GET" && req.method != "HEAD")
+      return done(MethodNotAllowed(req, "GET, HEAD"));
+    HttpResponse r;
+    r.status = 204;
+    r.content_type.clear();
+    r.headers.emplace_back("X-Influxdb-Version", "1.8.10");
+    r.headers.emplace_back("X-Influxdb-Build", "OSS");
+    r.headers.emplace_back("X-Timestore-Version", options_.version);
+    return done(std::move(r));
+  }
   if (path.rfind("/admin/", 0) == 0) {
     route = Route::kOther;
     Responder done = finish(respond);
@@ -256,6 +292,10 @@ void Service::HandleIngest(HttpRequest&& req, std::string slug, Responder respon
   Engine* engine = engine_.load(std::memory_order_acquire);
   if (engine == nullptr) return respond(NotReady());
 
+  if (auto s = DecodeBody(req.Header("content-encoding"), options_.max_body_bytes, &req.body);
+      !s.ok()) {
+    return respond(StatusToResponse(s));
+  }
   IngestParseOptions opts;
   opts.slug = slug;
   std::string_view ctype = req.Header("content-type");

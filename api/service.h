@@ -28,6 +28,9 @@ struct ServiceOptions {
   std::string admin_scope;          // gates /admin
   std::string version = "0.0.0";
   int query_threads = 0;  // 0 = hardware concurrency + 2
+  // Largest request body once decoded (gzip, snappy): 413 beyond it, as for
+  // the body on the wire (HttpServerOptions::max_body_bytes).
+  uint64_t max_body_bytes = 64ull << 20;
   // USD per GB-month of local disk, for the storage cost estimates of the
   // dataset detail (object-store prices are per target).
   double local_price_per_gb_month = 0.08;
@@ -56,6 +59,16 @@ class Service {
  private:
   void HandleIngest(HttpRequest&& req, std::string slug, Responder respond);
   void HandleQuery(HttpRequest&& req, std::string slug, Responder respond);
+  // InfluxDB line protocol, in api/influx_routes.cc: /write (v1), /api/v2/write,
+  // /ping.
+  void HandleInfluxWrite(HttpRequest&& req, bool v2, Responder respond);
+  // /query: CREATE DATABASE (which Telegraf sends first) succeeds, as datasets
+  // are created by their first write; any other InfluxQL is refused.
+  void HandleInfluxQuery(HttpRequest&& req, Responder respond);
+  // Prometheus remote write and read, in api/prometheus_routes.cc:
+  // /api/v1/write, /api/v1/read.
+  void HandlePromWrite(HttpRequest&& req, Responder respond);
+  void HandlePromRead(HttpRequest&& req, Responder respond);
   HttpResponse HandleStatus(Engine* engine);
   // Runs `task` on the query pool: work that must not hold an I/O thread.
   void RunOnPool(std::function<void()> task);

@@ -15,6 +15,11 @@ absl::Status MakeError(absl::StatusCode code, std::string_view api_code, std::st
   return s;
 }
 
+std::string ErrorCodeOf(const absl::Status& status) {
+  auto p = status.GetPayload(ToAbsl(kErrorCodePayload));
+  return p ? std::string(*p) : "";
+}
+
 std::string ErrorDetails(int64_t record_index, std::string_view column, std::string_view expected,
                          std::string_view got, bool ndjson) {
   std::string out;

@@ -18,6 +18,9 @@ absl::Status MakeError(absl::StatusCode code, std::string_view api_code, std::st
                        std::string_view details_json = "");
 
 // Details builder: {"recordIndex":3,"column":"x","expected":"double","got":"string"}.
+// The API code a status was tagged with by MakeError, or "" when untagged.
+std::string ErrorCodeOf(const absl::Status& status);
+
 std::string ErrorDetails(int64_t record_index, std::string_view column, std::string_view expected,
                          std::string_view got, bool ndjson = false);
 

@@ -230,66 +230,67 @@ absl::StatusOr<std::optional<IngestResult>> Engine::CheckIdempotency(std::string
       std::string(slug), e.answer.rows, e.answer.schema_version, e.answer.watermark, true});
 }
 
-void Engine::Ingest(IngestRequest req, IngestCallback done) {
-  // Back-pressure first, so a refused request changes nothing (no new
-  // dataset, no new columns): bounded memory, never unbounded growth.
-  if (req.rows > 0) {
-    uint64_t batch_bytes = 0;
-    for (const auto& c : req.columns) batch_bytes += c.MemoryBytes();
-    uint64_t mem = inflight_bytes_.load(std::memory_order_relaxed);
-    for (const auto& d : ListDatasets()) mem += d->hot_bytes();
-    if (mem + batch_bytes > options_.memtable_max_bytes) {
-      sealer_cv_.notify_all();  // make room
-      return done(MakeError(absl::StatusCode::kResourceExhausted, "backpressure",
-                            StrCat("in-memory segments hold ", mem,
-                                   " bytes, at the limit TIMESTORE_MEMTABLE_MAX_BYTES=",
-                                   options_.memtable_max_bytes, "; retry later")));
-    }
+absl::Status Engine::CheckBackpressure(uint64_t batch_bytes) {
+  uint64_t mem = inflight_bytes_.load(std::memory_order_relaxed);
+  for (const auto& d : ListDatasets()) mem += d->hot_bytes();
+  if (mem + batch_bytes > options_.memtable_max_bytes) {
+    sealer_cv_.notify_all();  // make room
+    return MakeError(absl::StatusCode::kResourceExhausted, "backpressure",
+                     StrCat("in-memory segments hold ", mem,
+                            " bytes, at the limit TIMESTORE_MEMTABLE_MAX_BYTES=",
+                            options_.memtable_max_bytes, "; retry later"));
   }
+  return absl::OkStatus();
+}
+
+namespace {
+
+uint64_t BatchBytes(const IngestRequest& req) {
+  uint64_t bytes = 0;
+  for (const auto& c : req.columns) bytes += c.MemoryBytes();
+  return bytes;
+}
+
+}  // namespace
+
+absl::StatusOr<Engine::PreparedBatch> Engine::PrepareBatch(IngestRequest& req) {
+  PreparedBatch out;
+  out.slug = req.slug;
   std::shared_ptr<Dataset> ds = GetDataset(req.slug);
   if (ds == nullptr) {
     if (req.rows == 0 && !req.schema_declared) {
-      done(IngestResult{req.slug, 0, 0, std::nullopt, false});
-      return;
+      out.immediate = IngestResult{req.slug, 0, 0, std::nullopt, false};
+      return out;
     }
     Schema base;
     base.time_column = req.time_column;
-    auto merged = MergeFields(base, req.fields);
-    if (!merged.ok()) return done(merged.status());
-    auto created = CreateDataset(req.slug, *merged);
-    if (!created.ok()) return done(created.status());
-    ds = *created;
+    ASSIGN_OR_RETURN(Schema merged, MergeFields(base, req.fields));
+    ASSIGN_OR_RETURN(ds, CreateDataset(req.slug, merged));
   }
+  out.ds = ds;
 
   std::unique_lock<std::mutex> l(ds->mu_);
-  // Callbacks never run under the dataset lock (they may take it again).
-  auto fail = [&](absl::Status s) {
-    if (l.owns_lock()) l.unlock();
-    done(std::move(s));
-  };
   if (ds->deleted()) {
-    return fail(MakeError(absl::StatusCode::kUnavailable, "dataset_deleted",
-                          StrCat("dataset \"", req.slug,
-                                 "\" was deleted while this request was in flight; retry to "
-                                 "create it anew")));
+    return MakeError(absl::StatusCode::kUnavailable, "dataset_deleted",
+                     StrCat("dataset \"", req.slug,
+                            "\" was deleted while this request was in flight; retry to "
+                            "create it anew"));
   }
   SchemaPtr schema = ds->schema_;
   if (req.time_column != schema->time_column) {
-    return fail(
-        MakeError(absl::StatusCode::kInvalidArgument, "invalid_request",
-                  StrCat("timestampColumn \"", req.time_column, "\" differs from dataset \"",
-                         req.slug, "\"'s time column \"", schema->time_column,
-                         "\", which is fixed when the dataset is created"),
-                  ErrorDetails(-1, req.time_column, schema->time_column, req.time_column)));
+    return MakeError(absl::StatusCode::kInvalidArgument, "invalid_request",
+                     StrCat("timestampColumn \"", req.time_column, "\" differs from dataset \"",
+                            req.slug, "\"'s time column \"", schema->time_column,
+                            "\", which is fixed when the dataset is created"),
+                     ErrorDetails(-1, req.time_column, schema->time_column, req.time_column));
   }
-  auto merged = MergeFields(*schema, req.fields);
-  if (!merged.ok()) return fail(merged.status());
-  if (merged->version != schema->version) {
+  ASSIGN_OR_RETURN(Schema merged, MergeFields(*schema, req.fields));
+  if (merged.version != schema->version) {
     ManifestEdit set{ManifestEdit::Op::kSetSchema, ds->id()};
-    set.version = merged->version;
-    set.fields = merged->fields;
-    if (auto s = manifest_->LogEdit(set); !s.ok()) return fail(s);
-    ds->schema_ = std::make_shared<Schema>(*std::move(merged));
+    set.version = merged.version;
+    set.fields = merged.fields;
+    RETURN_IF_ERROR(manifest_->LogEdit(set));
+    ds->schema_ = std::make_shared<Schema>(std::move(merged));
     schema = ds->schema_;
     spdlog::info("dataset {}: schema version {} ({} columns)", ds->slug(), schema->version,
                  schema->fields.size());
@@ -300,9 +301,11 @@ void Engine::Ingest(IngestRequest req, IngestCallback done) {
     if (it != ds->idempotency_.end()) {
       // Raced with a request carrying the same key; CheckIdempotency explains.
       l.unlock();
-      auto dup = CheckIdempotency(req.slug, req.idempotency_key, req.request_hash);
-      if (!dup.ok()) return done(dup.status());
-      if (dup->has_value()) return done(**dup);
+      ASSIGN_OR_RETURN(auto dup, CheckIdempotency(req.slug, req.idempotency_key, req.request_hash));
+      if (dup.has_value()) {
+        out.immediate = *dup;
+        return out;
+      }
       l.lock();
     }
   }
@@ -322,12 +325,12 @@ void Engine::Ingest(IngestRequest req, IngestCallback done) {
     if (!present[k]) chunk->columns[k] = ColumnVector::AllNull(schema->fields[k].type, req.rows);
   }
   if (req.rows > 0 && !present[chunk->time_index]) {
-    return fail(MakeError(absl::StatusCode::kInvalidArgument, "invalid_request",
-                          "the batch has no time column"));
+    return MakeError(absl::StatusCode::kInvalidArgument, "invalid_request",
+                     "the batch has no time column");
   }
   chunk->ComputeStats();
 
-  IngestAnswer answer;
+  IngestAnswer& answer = out.answer;
   answer.rows = req.rows;
   answer.schema_version = schema->version;
   if (req.rows > 0) ds->reserved_max_ts_ = std::max(ds->reserved_max_ts_, chunk->max_ts);
@@ -335,46 +338,118 @@ void Engine::Ingest(IngestRequest req, IngestCallback done) {
 
   if (req.rows == 0 && req.idempotency_key.empty()) {
     // Nothing to log (the schema, if any, is already durable in the manifest).
-    l.unlock();
-    return done(IngestResult{req.slug, 0, answer.schema_version, answer.watermark, false});
+    out.immediate = IngestResult{req.slug, 0, answer.schema_version, answer.watermark, false};
+    return out;
   }
 
-  BatchRecord record;
-  record.dataset_id = ds->id();
-  record.schema_version = schema->version;
-  record.chunk = chunk;
+  auto record = std::make_shared<BatchRecord>();
+  record->dataset_id = ds->id();
+  record->schema_version = schema->version;
+  record->chunk = chunk;
   if (!req.idempotency_key.empty()) {
-    record.idempotency = IdempotencyInfo{req.idempotency_key, req.request_hash, NowNanos(), answer};
-    auto& e = ds->idempotency_[req.idempotency_key];
-    e = Dataset::IdempotencyEntry{
-        req.request_hash, record.idempotency->created_ns, true, answer, 0, false};
+    record->idempotency =
+        IdempotencyInfo{req.idempotency_key, req.request_hash, NowNanos(), answer};
+    ds->idempotency_[req.idempotency_key] = Dataset::IdempotencyEntry{
+        req.request_hash, record->idempotency->created_ns, true, answer, 0, false};
   }
-  std::string payload = EncodeBatchRecord(record);
-  const uint64_t bytes = chunk->memory_bytes;
+  out.record = std::move(record);
+  return out;
+}
+
+void Engine::ReleaseBatch(const PreparedBatch& batch) {
+  if (batch.record == nullptr || !batch.record->idempotency) return;
+  std::lock_guard<std::mutex> l(batch.ds->mu_);
+  batch.ds->idempotency_.erase(batch.record->idempotency->key);
+}
+
+void Engine::Ingest(IngestRequest req, IngestCallback done) {
+  std::vector<IngestRequest> one;
+  one.push_back(std::move(req));
+  IngestMany(std::move(one),
+             [done = std::move(done)](absl::StatusOr<std::vector<IngestResult>> results) {
+               if (!results.ok()) return done(results.status());
+               done(std::move(results->front()));
+             });
+}
+
+void Engine::IngestMany(std::vector<IngestRequest> requests, IngestManyCallback done) {
+  // Back-pressure first, so a refused request changes nothing (no new
+  // dataset, no new columns): bounded memory, never unbounded growth.
+  uint64_t batch_bytes = 0;
+  for (const auto& r : requests) batch_bytes += r.rows > 0 ? BatchBytes(r) : 0;
+  if (batch_bytes > 0) {
+    if (auto s = CheckBackpressure(batch_bytes); !s.ok()) return done(s);
+  }
+  // Callbacks never run under a dataset lock (they may take it again), and
+  // PrepareBatch holds none when it returns.
+  std::vector<PreparedBatch> prepared;
+  prepared.reserve(requests.size());
+  for (auto& req : requests) {
+    auto p = PrepareBatch(req);
+    if (!p.ok()) {
+      for (const auto& q : prepared) ReleaseBatch(q);
+      return done(p.status());
+    }
+    if (p->immediate && p->immediate->duplicate) {
+      // The request was seen before: answer as it was then, store nothing.
+      for (const auto& q : prepared) ReleaseBatch(q);
+      return done(std::vector<IngestResult>{*p->immediate});
+    }
+    prepared.push_back(*std::move(p));
+  }
+
+  std::vector<std::string> payloads;
+  uint64_t bytes = 0;
+  for (const auto& p : prepared) {
+    if (p.record == nullptr) continue;
+    payloads.push_back(EncodeBatchRecord(*p.record));
+    bytes += p.record->chunk->memory_bytes;
+  }
+  auto answer_all = [prepared]() {
+    std::vector<IngestResult> results;
+    results.reserve(prepared.size());
+    for (const auto& p : prepared) {
+      if (p.immediate) {
+        results.push_back(*p.immediate);
+      } else {
+        results.push_back(IngestResult{p.slug, p.answer.rows, p.answer.schema_version,
+                                       p.answer.watermark, false});
+      }
+    }
+    return results;
+  };
+  if (payloads.empty()) return done(answer_all());
+
+  wal::RecordType type = wal::RecordType::kRowBatch;
+  std::string payload;
+  if (payloads.size() == 1) {
+    payload = std::move(payloads.front());
+  } else {
+    type = wal::RecordType::kMultiRowBatch;
+    payload = EncodeMultiBatchRecord(payloads);
+  }
   inflight_bytes_.fetch_add(bytes, std::memory_order_relaxed);
-  auto shared_record = std::make_shared<BatchRecord>(std::move(record));
-  std::string slug = req.slug;
-  l.unlock();
-  wal_->Append(
-      wal::RecordType::kRowBatch, std::move(payload),
-      [this, ds, shared_record, answer, bytes, slug, done = std::move(done)](const absl::Status& s,
-                                                                             uint64_t seq) {
-        inflight_bytes_.fetch_sub(bytes, std::memory_order_relaxed);
-        if (!s.ok()) {
-          // DataLoss: an fsync failed, so the record may or may not be on
-          // disk; the key stays reserved (a retry answers 503) and the restart
-          // decides. Any other error means nothing was written.
-          if (shared_record->idempotency && s.code() != absl::StatusCode::kDataLoss) {
-            std::lock_guard<std::mutex> l(ds->mu_);
-            ds->idempotency_.erase(shared_record->idempotency->key);
-          }
-          done(s);
-          return;
-        }
-        Apply(ds.get(), *shared_record, seq);
-        applied_seq_.store(seq, std::memory_order_release);
-        done(IngestResult{slug, answer.rows, answer.schema_version, answer.watermark, false});
-      });
+  wal_->Append(type, std::move(payload),
+               [this, prepared, bytes, answer_all, done = std::move(done)](const absl::Status& s,
+                                                                           uint64_t seq) {
+                 inflight_bytes_.fetch_sub(bytes, std::memory_order_relaxed);
+                 if (!s.ok()) {
+                   // DataLoss: an fsync failed, so the record may or may not be
+                   // on disk; the key stays reserved (a retry answers 503) and
+                   // the restart decides. Any other error means nothing was
+                   // written.
+                   if (s.code() != absl::StatusCode::kDataLoss) {
+                     for (const auto& p : prepared) ReleaseBatch(p);
+                   }
+                   done(s);
+                   return;
+                 }
+                 for (const auto& p : prepared) {
+                   if (p.record != nullptr) Apply(p.ds.get(), *p.record, seq);
+                 }
+                 applied_seq_.store(seq, std::memory_order_release);
+                 done(answer_all());
+               });
 }
 
 void Engine::Apply(Dataset* ds, const BatchRecord& record, uint64_t seq) {

@@ -363,6 +363,13 @@ class Engine {
   // at once on error). All-or-nothing: on error nothing is stored.
   using IngestCallback = std::function<void(absl::StatusOr<IngestResult>)>;
   void Ingest(IngestRequest request, IngestCallback done);
+  // Stores the batches of one request that writes several datasets (a line
+  // protocol body with several measurements) in one WAL record: all of them
+  // or none, on error or crash alike. An Idempotency-Key goes on the first
+  // batch only; when that batch is a duplicate, nothing else is stored and the
+  // answers are its first answer alone.
+  using IngestManyCallback = std::function<void(absl::StatusOr<std::vector<IngestResult>>)>;
+  void IngestMany(std::vector<IngestRequest> requests, IngestManyCallback done);
 
   // Runs a query over everything acknowledged before the call.
   absl::StatusOr<QueryResult> Query(std::string_view slug, QuerySpec spec);
@@ -540,6 +547,21 @@ class Engine {
   absl::StatusOr<std::shared_ptr<Dataset>> CreateDataset(const std::string& slug,
                                                          const Schema& schema);
   void Apply(Dataset* ds, const BatchRecord& record, uint64_t seq);
+  // One batch made ready to log: dataset created, schema merged, columns laid
+  // out, Idempotency-Key reserved. `immediate` is set when nothing needs
+  // logging (no rows, or a duplicate answered from memory).
+  struct PreparedBatch {
+    std::shared_ptr<Dataset> ds;
+    std::shared_ptr<BatchRecord> record;
+    IngestAnswer answer;
+    std::string slug;
+    std::optional<IngestResult> immediate;
+  };
+  // 503 backpressure when `batch_bytes` more would pass the memtable limit.
+  absl::Status CheckBackpressure(uint64_t batch_bytes);
+  absl::StatusOr<PreparedBatch> PrepareBatch(IngestRequest& req);
+  // Undoes PrepareBatch's key reservation for a batch that will not be logged.
+  void ReleaseBatch(const PreparedBatch& batch);
   // Drops remembered keys older than the TTL once enough inserts accumulated.
   void MaybeSweepIdempotency(Dataset* ds, int64_t now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(ds->mu_);
 

@@ -224,54 +224,59 @@ absl::Status Engine::Recover() {
     file_last_seq[numbers[i]] = log->records.empty() ? 0 : log->records.back().seq;
     for (const wal::LogRecord& r : log->records) {
       last_seq = std::max(last_seq, r.seq);
-      if (r.type != wal::RecordType::kRowBatch) continue;
-      auto rec = DecodeBatchRecord(r.payload);
-      if (!rec.ok()) {
+      if (!CarriesRows(r.type)) continue;
+      auto batches = DecodeRowRecord(r.type, r.payload);
+      if (!batches.ok()) {
         return absl::DataLossError(
-            StrCat(path, " at offset ", r.offset, ": ", rec.status().message()));
+            StrCat(path, " at offset ", r.offset, ": ", batches.status().message()));
       }
-      std::shared_ptr<Dataset> ds;
-      {
-        std::shared_lock<std::shared_mutex> l(datasets_mu_);
-        auto it = by_id_.find(rec->dataset_id);
-        if (it != by_id_.end()) ds = it->second;
-      }
-      if (ds == nullptr) {
-        // A deleted dataset's rows (its WAL files were not obsolete yet).
-        ++skipped_records;
-        continue;
-      }
-      {
-        // Already in a segment: sealed before the crash.
-        std::lock_guard<std::mutex> l(ds->version_mu_);
-        if (r.seq <= ds->sealed_through_seq_) continue;
-      }
-      SchemaPtr schema = ds->schema();
-      const Chunk& c = *rec->chunk;
-      if (c.columns.size() > schema->fields.size() || c.time_index != schema->time_index()) {
-        return absl::DataLossError(StrCat(path, " at offset ", r.offset,
-                                          ": row batch does not match the schema of "
-                                          "dataset ",
-                                          ds->slug()));
-      }
-      for (size_t k = 0; k < c.columns.size(); ++k) {
-        if (c.columns[k].type != schema->fields[k].type) {
-          return absl::DataLossError(
-              StrCat(path, " at offset ", r.offset, ": column ", schema->fields[k].name,
-                     " has type ", ColumnTypeName(c.columns[k].type), " in the log but ",
-                     ColumnTypeName(schema->fields[k].type), " in the schema"));
+      bool applied = false;
+      for (BatchRecord& batch : *batches) {
+        BatchRecord* rec = &batch;
+        std::shared_ptr<Dataset> ds;
+        {
+          std::shared_lock<std::shared_mutex> l(datasets_mu_);
+          auto it = by_id_.find(rec->dataset_id);
+          if (it != by_id_.end()) ds = it->second;
         }
+        if (ds == nullptr) {
+          // A deleted dataset's rows (its WAL files were not obsolete yet).
+          ++skipped_records;
+          continue;
+        }
+        {
+          // Already in a segment: sealed before the crash.
+          std::lock_guard<std::mutex> l(ds->version_mu_);
+          if (r.seq <= ds->sealed_through_seq_) continue;
+        }
+        SchemaPtr schema = ds->schema();
+        const Chunk& c = *rec->chunk;
+        if (c.columns.size() > schema->fields.size() || c.time_index != schema->time_index()) {
+          return absl::DataLossError(StrCat(path, " at offset ", r.offset,
+                                            ": row batch does not match the schema of "
+                                            "dataset ",
+                                            ds->slug()));
+        }
+        for (size_t k = 0; k < c.columns.size(); ++k) {
+          if (c.columns[k].type != schema->fields[k].type) {
+            return absl::DataLossError(
+                StrCat(path, " at offset ", r.offset, ": column ", schema->fields[k].name,
+                       " has type ", ColumnTypeName(c.columns[k].type), " in the log but ",
+                       ColumnTypeName(schema->fields[k].type), " in the schema"));
+          }
+        }
+        if (rec->idempotency && now - rec->idempotency->created_ns > options_.idempotency_ttl_ns)
+          rec->idempotency.reset();
+        {
+          std::lock_guard<std::mutex> l(ds->mu_);
+          ds->reserved_max_ts_ =
+              std::max(ds->reserved_max_ts_, c.rows ? c.max_ts : ds->reserved_max_ts_);
+        }
+        Apply(ds.get(), *rec, r.seq);
+        recovery_.rows += c.rows;
+        applied = true;
       }
-      if (rec->idempotency && now - rec->idempotency->created_ns > options_.idempotency_ttl_ns)
-        rec->idempotency.reset();
-      {
-        std::lock_guard<std::mutex> l(ds->mu_);
-        ds->reserved_max_ts_ =
-            std::max(ds->reserved_max_ts_, c.rows ? c.max_ts : ds->reserved_max_ts_);
-      }
-      Apply(ds.get(), *rec, r.seq);
-      ++recovery_.records;
-      recovery_.rows += c.rows;
+      if (applied) ++recovery_.records;
     }
     if (log->dropped_bytes > 0) {
       recovery_.dropped_bytes += log->dropped_bytes;

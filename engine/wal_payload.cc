@@ -3,6 +3,7 @@
 #include <cstring>
 
 #include "common/coding.h"
+#include "common/status_macros.h"
 #include "common/strings.h"
 
 namespace timestore {
@@ -180,6 +181,53 @@ absl::StatusOr<BatchRecord> DecodeBatchRecord(std::string_view payload) {
   chunk->ComputeStats();
   r.chunk = std::move(chunk);
   return r;
+}
+
+std::string EncodeMultiBatchRecord(const std::vector<std::string>& batch_payloads) {
+  size_t total = 4;
+  for (const auto& p : batch_payloads) total += 4 + p.size();
+  std::string out;
+  out.reserve(total);
+  PutFixed32(&out, static_cast<uint32_t>(batch_payloads.size()));
+  for (const auto& p : batch_payloads) {
+    PutFixed32(&out, static_cast<uint32_t>(p.size()));
+    out.append(p);
+  }
+  return out;
+}
+
+absl::StatusOr<std::vector<BatchRecord>> DecodeRowRecord(wal::RecordType type,
+                                                         std::string_view payload) {
+  std::vector<BatchRecord> out;
+  if (type == wal::RecordType::kRowBatch) {
+    ASSIGN_OR_RETURN(BatchRecord r, DecodeBatchRecord(payload));
+    out.push_back(std::move(r));
+    return out;
+  }
+  if (type != wal::RecordType::kMultiRowBatch) {
+    return absl::DataLossError(StrCat("record type ", static_cast<int>(type), " carries no rows"));
+  }
+  if (payload.size() < 4) return absl::DataLossError("multi-batch record: truncated count");
+  uint32_t count = DecodeFixed32(payload.data());
+  payload.remove_prefix(4);
+  // Each batch takes at least its 4-byte length: a count past that is garbage.
+  if (count > payload.size() / 4) return absl::DataLossError("multi-batch record: bad count");
+  out.reserve(count);
+  for (uint32_t i = 0; i < count; ++i) {
+    if (payload.size() < 4) return absl::DataLossError("multi-batch record: truncated length");
+    uint32_t len = DecodeFixed32(payload.data());
+    payload.remove_prefix(4);
+    if (len > payload.size()) return absl::DataLossError("multi-batch record: truncated batch");
+    auto r = DecodeBatchRecord(payload.substr(0, len));
+    if (!r.ok()) {
+      return absl::DataLossError(
+          StrCat("multi-batch record, batch ", i, ": ", r.status().message()));
+    }
+    out.push_back(*std::move(r));
+    payload.remove_prefix(len);
+  }
+  if (!payload.empty()) return absl::DataLossError("multi-batch record: trailing bytes");
+  return out;
 }
 
 }  // namespace timestore

@@ -20,9 +20,11 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "engine/chunk.h"
+#include "wal/wal_format.h"
 
 namespace timestore {
 
@@ -50,5 +52,18 @@ struct BatchRecord {
 std::string EncodeBatchRecord(const BatchRecord& record);
 // Never trusts its input: malformed bytes give DataLoss, not a crash.
 absl::StatusOr<BatchRecord> DecodeBatchRecord(std::string_view payload);
+
+// The payload of a kMultiRowBatch record: the batches of one request that
+// writes several datasets, so a crash keeps all of them or none.
+//   payload := count u32 | (length u32 | kRowBatch payload){count}
+std::string EncodeMultiBatchRecord(const std::vector<std::string>& batch_payloads);
+
+// True for the record types that carry rows (kRowBatch, kMultiRowBatch).
+inline bool CarriesRows(wal::RecordType type) {
+  return type == wal::RecordType::kRowBatch || type == wal::RecordType::kMultiRowBatch;
+}
+// The batches of a record that carries rows, in order. DataLoss when malformed.
+absl::StatusOr<std::vector<BatchRecord>> DecodeRowRecord(wal::RecordType type,
+                                                         std::string_view payload);
 
 }  // namespace timestore

@@ -15,7 +15,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
        {wal::TailPolicy::kStrict, wal::TailPolicy::kTornTailOnly, wal::TailPolicy::kTruncate}) {
     auto log = wal::ParseLog("fuzz.wal", bytes, wal::kWalMagic, policy);
     if (!log.ok()) continue;
-    for (const auto& r : log->records) (void)DecodeBatchRecord(r.payload);
+    for (const auto& r : log->records) (void)DecodeRowRecord(r.type, r.payload);
   }
   return 0;
 }

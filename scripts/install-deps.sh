@@ -13,6 +13,8 @@ PACKAGES=(
   python3-xxhash gnuplot-nox
   libssl-dev libexpat1-dev
   awscli python3-botocore
+  libprotobuf-dev protobuf-compiler libsnappy-dev libre2-dev
+  prometheus influxdb-client python3-influxdb
 )
 # Node.js runs the S3 and Azure emulators the tests start; this machine kind
 # ships Node.js 20 with npm, Debian's own is the fallback.

@@ -95,25 +95,21 @@ void ColumnBuilder::AppendBool(bool v) {
   ++col_.length;
 }
 
+uint32_t ColumnBuilder::InternString(std::string_view v) {
+  auto it = dict_index_.find(v);
+  if (it != dict_index_.end()) return it->second;
+  uint32_t id = static_cast<uint32_t>(col_.dict.size());
+  col_.dict.emplace_back(v);
+  dict_index_.emplace(std::string(v), id);
+  return id;
+}
+
 void ColumnBuilder::AppendString(std::string_view v) {
-  MarkValid();
-  uint32_t id;
-  if (has_last_ && v == col_.dict[last_id_]) {
-    id = last_id_;
-  } else {
-    auto it = dict_index_.find(v);
-    if (it != dict_index_.end()) {
-      id = it->second;
-    } else {
-      id = static_cast<uint32_t>(col_.dict.size());
-      col_.dict.emplace_back(v);
-      dict_index_.emplace(std::string(v), id);
-    }
-    last_id_ = id;
+  if (!has_last_ || v != col_.dict[last_id_]) {
+    last_id_ = InternString(v);
     has_last_ = true;
   }
-  col_.ids.push_back(id);
-  ++col_.length;
+  AppendStringId(last_id_);
 }
 
 void ColumnBuilder::AppendFrom(const ColumnVector& src, size_t i) {

@@ -67,6 +67,15 @@ class ColumnBuilder {
   void AppendDouble(double v);
   void AppendBool(bool v);
   void AppendString(std::string_view v);
+  // The dictionary id of `v` in this string column, added when new. With
+  // AppendStringId it lets a caller that caches ids (the line protocol's
+  // series cache) append without hashing the value again.
+  uint32_t InternString(std::string_view v);
+  void AppendStringId(uint32_t id) {
+    MarkValid();
+    col_.ids.push_back(id);
+    ++col_.length;
+  }
   // Appends nulls until size() == n.
   void PadNullsTo(uint32_t n) {
     while (col_.length < n) AppendNull();

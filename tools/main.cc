@@ -188,8 +188,6 @@ int Serve(const ServeConfig& c) {
   so.admin_scope = c.admin_scope.empty() ? c.require_scope : c.admin_scope;
   so.version = TIMESTORE_VERSION;
   so.local_price_per_gb_month = c.tiering.local_price_per_gb_month;
-  api::Service service(so);
-
   api::HttpServerOptions ho;
   ho.host = c.host;
   ho.port = static_cast<uint16_t>(c.port);
@@ -198,6 +196,9 @@ int Serve(const ServeConfig& c) {
     std::cerr << "TIMESTORE_MAX_BODY_BYTES must be a byte size\n";
     return 2;
   }
+  so.max_body_bytes = ho.max_body_bytes;
+  api::Service service(so);
+
   api::HttpServer server(ho, [&service](api::HttpRequest&& req, api::Responder respond) {
     service.Handle(std::move(req), std::move(respond));
   });
@@ -312,18 +313,20 @@ int WalDump(const std::vector<std::string>& paths, bool rows) {
     for (const auto& r : log->records) {
       std::cout << "  seq " << r.seq << " offset " << r.offset << " type "
                 << static_cast<int>(r.type) << " bytes " << r.payload.size();
-      if (r.type == wal::RecordType::kRowBatch) {
-        auto b = DecodeBatchRecord(r.payload);
-        if (!b.ok()) {
-          std::cout << " UNDECODABLE: " << b.status().message();
+      if (CarriesRows(r.type)) {
+        auto batches = DecodeRowRecord(r.type, r.payload);
+        if (!batches.ok()) {
+          std::cout << " UNDECODABLE: " << batches.status().message();
           rc = 1;
-        } else {
-          std::cout << " dataset " << DatasetIdString(b->dataset_id) << " schema v"
-                    << b->schema_version << " rows " << b->chunk->rows;
-          if (b->chunk->rows)
-            std::cout << " time " << FormatRfc3339(b->chunk->min_ts) << " .. "
-                      << FormatRfc3339(b->chunk->max_ts);
-          if (b->idempotency) std::cout << " idempotency-key \"" << b->idempotency->key << "\"";
+        }
+        for (const BatchRecord& b : batches.ok() ? *batches : std::vector<BatchRecord>{}) {
+          std::cout << (batches->size() > 1 ? "\n   " : "") << " dataset "
+                    << DatasetIdString(b.dataset_id) << " schema v" << b.schema_version << " rows "
+                    << b.chunk->rows;
+          if (b.chunk->rows)
+            std::cout << " time " << FormatRfc3339(b.chunk->min_ts) << " .. "
+                      << FormatRfc3339(b.chunk->max_ts);
+          if (b.idempotency) std::cout << " idempotency-key \"" << b.idempotency->key << "\"";
         }
       }
       std::cout << "\n";

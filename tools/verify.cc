@@ -397,14 +397,14 @@ class Verifier {
       absl::Status s;
       uint64_t rows = 0;
       for (const wal::LogRecord& r : log->records) {
-        if (r.type != wal::RecordType::kRowBatch) continue;
-        auto batch = DecodeBatchRecord(r.payload);
-        if (!batch.ok()) {
+        if (!CarriesRows(r.type)) continue;
+        auto batches = DecodeRowRecord(r.type, r.payload);
+        if (!batches.ok()) {
           s = absl::DataLossError(
-              StrCat(path, " at offset ", r.offset, ": ", ToStd(batch.status().message())));
+              StrCat(path, " at offset ", r.offset, ": ", ToStd(batches.status().message())));
           break;
         }
-        rows += batch->chunk->rows;
+        for (const auto& b : *batches) rows += b.chunk->rows;
       }
       std::string detail =
           StrCat(Plural(log->records.size(), "record", "records"), ", ", rows, " rows");

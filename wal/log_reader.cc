@@ -28,7 +28,7 @@ bool IntactRecordAfter(std::string_view data, uint64_t pos, uint64_t last_seq) {
     uint32_t len = DecodeFixed32(h + 8);
     uint8_t type = static_cast<uint8_t>(h[12]);
     uint64_t seq = DecodeFixed64(h + 13);
-    if (type == 0 || type > static_cast<uint8_t>(RecordType::kManifestEdit)) continue;
+    if (type == 0 || type > static_cast<uint8_t>(RecordType::kMultiRowBatch)) continue;
     if (seq <= last_seq || (last_seq > 0 && seq - last_seq > (uint64_t{1} << 32))) continue;
     if (len > data.size() - q - kRecordHeaderSize) continue;
     if (Checksum64(h + 8, kRecordHeaderSize - 8 + len) == DecodeFixed64(h)) return true;

@@ -39,9 +39,10 @@ inline constexpr uint32_t kMaxPayloadBytes = 1u << 30;
 
 // on disk: never renumber
 enum class RecordType : uint8_t {
-  kInvalid = 0,       // never written
-  kRowBatch = 1,      // WAL: rows of one ingest request (engine/wal_payload.h)
-  kManifestEdit = 2,  // manifest: one catalog edit (engine/manifest.h)
+  kInvalid = 0,        // never written
+  kRowBatch = 1,       // WAL: rows of one ingest request (engine/wal_payload.h)
+  kManifestEdit = 2,   // manifest: one catalog edit (engine/manifest.h)
+  kMultiRowBatch = 3,  // WAL: rows of one request for several datasets, all or none
 };
 
 }  // namespace timestore::wal

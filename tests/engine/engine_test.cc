@@ -232,6 +232,97 @@ TEST_F(EngineTest, FailedWalWriteStoresNothingAndRecovers) {
   EXPECT_EQ(CountRows("cpu"), 20u);
 }
 
+// One request for several datasets (line protocol with several measurements)
+// is one WAL record: all of it or none, through errors, restarts and power
+// loss; its Idempotency-Key lives on the first dataset.
+TEST_F(EngineTest, IngestManyIsAllOrNothingAcrossDatasets) {
+  FaultInjectionEnv env(Env::Default());
+  Open(&env);
+  auto many = [&](std::vector<IngestRequest> reqs) {
+    std::promise<absl::StatusOr<std::vector<IngestResult>>> p;
+    auto f = p.get_future();
+    engine_->IngestMany(std::move(reqs), [&p](auto res) { p.set_value(std::move(res)); });
+    return f.get();
+  };
+  std::vector<IngestRequest> reqs;
+  reqs.push_back(Batch("cpu", 10));
+  reqs.push_back(Batch("mem", 5));
+  reqs.push_back(Batch("disk", 3));
+  auto r = many(std::move(reqs));
+  ASSERT_TRUE(r.ok()) << r.status();
+  ASSERT_EQ(r->size(), 3u);
+  EXPECT_EQ((*r)[1].dataset, "mem");
+  EXPECT_EQ((*r)[1].rows, 5u);
+
+  // A conflict in the last batch stores nothing of the first two.
+  std::vector<IngestRequest> bad;
+  bad.push_back(Batch("cpu", 10, 5000));
+  bad.push_back(Batch("mem", 5, 5000));
+  IngestRequest conflict = Batch("disk", 1, 5000);
+  conflict.fields[1].type = ColumnType::kInteger;  // v is double in "disk"
+  ColumnBuilder iv(ColumnType::kInteger);
+  iv.AppendInt(1);
+  conflict.columns[1] = iv.Finish();
+  bad.push_back(std::move(conflict));
+  EXPECT_FALSE(many(std::move(bad)).ok());
+  EXPECT_EQ(CountRows("cpu"), 10u);
+  EXPECT_EQ(CountRows("mem"), 5u);
+
+  // The key on the first batch makes a repeat a duplicate that stores nothing.
+  std::vector<IngestRequest> keyed;
+  keyed.push_back(Batch("cpu", 2, 9000));
+  keyed.push_back(Batch("mem", 2, 9000));
+  keyed[0].idempotency_key = "k";
+  keyed[0].request_hash = 7;
+  std::vector<IngestRequest> again;
+  again.push_back(Batch("cpu", 2, 9000));
+  again.push_back(Batch("mem", 2, 9000));
+  again[0].idempotency_key = "k";
+  again[0].request_hash = 7;
+  ASSERT_TRUE(many(std::move(keyed)).ok());
+  auto dup = many(std::move(again));
+  ASSERT_TRUE(dup.ok());
+  ASSERT_EQ(dup->size(), 1u);
+  EXPECT_TRUE(dup->front().duplicate);
+  EXPECT_EQ(CountRows("cpu"), 12u);
+  EXPECT_EQ(CountRows("mem"), 7u);
+
+  // Acknowledged multi-dataset records survive power loss and replay whole.
+  ASSERT_TRUE(env.DropUnsyncedData().ok());
+  engine_.reset();
+  Open();
+  EXPECT_EQ(CountRows("cpu"), 12u);
+  EXPECT_EQ(CountRows("mem"), 7u);
+  EXPECT_EQ(CountRows("disk"), 3u);
+  auto key = engine_->CheckIdempotency("cpu", "k", 7);
+  ASSERT_TRUE(key.ok());
+  EXPECT_TRUE(key->has_value());
+}
+
+// A record of several batches torn by a crash in the middle of its write is
+// dropped whole: no dataset gets part of the request.
+TEST_F(EngineTest, TornMultiDatasetRecordStoresNothing) {
+  Open();
+  std::vector<IngestRequest> reqs;
+  reqs.push_back(Batch("cpu", 100));
+  reqs.push_back(Batch("mem", 100));
+  std::promise<absl::StatusOr<std::vector<IngestResult>>> p;
+  engine_->IngestMany(std::move(reqs), [&p](auto res) { p.set_value(std::move(res)); });
+  ASSERT_TRUE(p.get_future().get().ok());
+  engine_.reset();
+  // Cut the newest WAL file inside the record's second batch.
+  std::string newest;
+  for (const auto& e : std::filesystem::directory_iterator(root_ + "/wal")) {
+    if (newest.empty() || e.path().string() > newest) newest = e.path().string();
+  }
+  auto size = std::filesystem::file_size(newest);
+  std::filesystem::resize_file(newest, size - 200);
+  Open();
+  EXPECT_EQ(engine_->GetDataset("cpu") == nullptr ? 0u : CountRows("cpu"), 0u);
+  EXPECT_EQ(engine_->GetDataset("mem") == nullptr ? 0u : CountRows("mem"), 0u);
+  EXPECT_GT(engine_->recovery().dropped_bytes, 0u);
+}
+
 TEST_F(EngineTest, ManifestIsRewrittenAndStrayFilesRemoved) {
   Open();
   ASSERT_TRUE(Ingest(Batch("cpu", 5)).ok());

@@ -15,11 +15,6 @@
 namespace timestore {
 namespace {
 
-std::string ErrorCodeOf(const absl::Status& s) {
-  auto p = s.GetPayload(ToAbsl(kErrorCodePayload));
-  return p ? std::string(*p) : "";
-}
-
 class ParallelQueryTest : public RandomStoreTest {
  protected:
   // Rows whose doubles include NaN, ±Inf, -0.0 and values of very different
