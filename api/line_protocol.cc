@@ -1,5 +1,7 @@
 #include "api/line_protocol.h"
 
+#include <immintrin.h>
+
 #include <charconv>
 #include <cstring>
 #include <limits>
@@ -40,6 +42,86 @@ struct Table {
   uint32_t rows = 0;
   int time_slot = -1;
 };
+
+// The first space, newline or backslash in [p, end), or end: 32 bytes at a
+// time where AVX2 is there (the series part of a line is ~200 bytes).
+inline const char* FindSpecial(const char* p, const char* end) {
+#ifdef __AVX2__
+  const __m256i space = _mm256_set1_epi8(' ');
+  const __m256i newline = _mm256_set1_epi8('\n');
+  const __m256i backslash = _mm256_set1_epi8('\\');
+  while (end - p >= 32) {
+    __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p));
+    __m256i hit =
+        _mm256_or_si256(_mm256_or_si256(_mm256_cmpeq_epi8(v, space), _mm256_cmpeq_epi8(v, newline)),
+                        _mm256_cmpeq_epi8(v, backslash));
+    uint32_t mask = static_cast<uint32_t>(_mm256_movemask_epi8(hit));
+    if (mask != 0) return p + __builtin_ctz(mask);
+    p += 32;
+  }
+#endif
+  while (p < end && *p != ' ' && *p != '\n' && *p != '\\') ++p;
+  return p;
+}
+
+// Equality of short byte strings (field names) without a call to memcmp.
+inline bool SameBytes(const char* a, const char* b, size_t n) {
+  if (n >= 8) {
+    uint64_t x, y;
+    for (size_t i = 0; i + 8 <= n; i += 8) {
+      std::memcpy(&x, a + i, 8);
+      std::memcpy(&y, b + i, 8);
+      if (x != y) return false;
+    }
+    std::memcpy(&x, a + n - 8, 8);
+    std::memcpy(&y, b + n - 8, 8);
+    return x == y;
+  }
+  for (size_t i = 0; i < n; ++i)
+    if (a[i] != b[i]) return false;
+  return true;
+}
+
+// Powers of ten exactly representable as doubles.
+constexpr double kPow10[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,  1e9,  1e10, 1e11,
+                             1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+
+// The common float spellings ("58", "-3.25", "0.5") without from_chars:
+// with at most 15 significant digits the digits are an exact double, and one
+// division by an exact power of ten is correctly rounded, so the result is
+// what from_chars gives. False for anything else (exponents, long digit
+// strings), which the caller parses the slow way.
+inline bool FastDouble(std::string_view text, double* out) {
+  const char* p = text.data();
+  const char* end = p + text.size();
+  bool negative = false;
+  if (p < end && *p == '-') {
+    negative = true;
+    ++p;
+  }
+  uint64_t mantissa = 0;
+  int digits = 0, fraction = 0;
+  bool point = false, any = false;
+  for (; p < end; ++p) {
+    char c = *p;
+    if (c >= '0' && c <= '9') {
+      any = true;
+      if (mantissa != 0 || c != '0') ++digits;
+      mantissa = mantissa * 10 + static_cast<uint64_t>(c - '0');
+      if (point) ++fraction;
+      if (digits > 15 || fraction > 22) return false;
+    } else if (c == '.' && !point) {
+      point = true;
+    } else {
+      return false;
+    }
+  }
+  if (!any) return false;
+  double d = static_cast<double>(mantissa);
+  if (fraction > 0) d /= kPow10[fraction];
+  *out = negative ? -d : d;
+  return true;
+}
 
 bool IsSlugByte(char c) {
   return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-';
@@ -259,9 +341,11 @@ class Parser {
     // unescaped space. Its raw bytes are the series cache key.
     const char* series_start = p;
     const char* q = p;
-    while (q < end && *q != ' ' && *q != '\n') {
-      if (*q == '\\' && q + 1 < end && q[1] != '\n') ++q;
-      ++q;
+    for (;;) {
+      q = FindSpecial(q, end);
+      if (q == end || *q != '\\') break;
+      // An escape: the next byte is taken as it is (unless it ends the line).
+      q += (q + 1 < end && q[1] != '\n') ? 2 : 1;
     }
     if (q == end || *q == '\n') {
       const char* stop = q;
@@ -271,9 +355,11 @@ class Parser {
     std::string_view series(series_start, q - series_start);
 
     const SeriesEntry* cached = nullptr;
+    size_t tags_set = 0;
     if (auto it = series_cache_.find(series); it != series_cache_.end()) cached = &it->second;
     if (cached != nullptr) {
       current_ = &tables_[cached->table];
+      tags_set = cached->tags.size();
       for (auto [slot, id] : cached->tags) {
         // A tag repeated in one series was refused when it was first seen,
         // so the ids can go in directly.
@@ -309,6 +395,7 @@ class Parser {
         current_->builders[slot].AppendStringId(id);
         entry.tags.emplace_back(slot, id);
       }
+      tags_set = entry.tags.size();
       if (series_cache_.size() < kMaxCachedSeries) {
         series_cache_.emplace(std::string(series), std::move(entry));
       }
@@ -328,8 +415,8 @@ class Parser {
       // match the raw key with the field seen at this position last time.
       if (position < t.field_order.size()) {
         const std::string& name = t.fields[t.field_order[position]].name;
-        if (static_cast<size_t>(end - p) > name.size() &&
-            std::memcmp(p, name.data(), name.size()) == 0 && p[name.size()] == '=') {
+        if (static_cast<size_t>(end - p) > name.size() && p[name.size()] == '=' &&
+            SameBytes(p, name.data(), name.size())) {
           slot = t.field_order[position];
           key = name;
           p += name.size();
@@ -374,10 +461,21 @@ class Parser {
     if (p < end) ++p;
 
     t.builders[t.time_slot].AppendInt(ts);
-    ++t.rows;
-    // Columns the line did not set are null in it.
-    for (size_t i = 0; i < t.builders.size(); ++i) {
-      if (t.builders[i].size() < t.rows) t.builders[i].AppendNull();
+    if (++t.rows == 1 && tables_.size() == 1 && !reserved_) {
+      // Size the columns for the body from its first line: one
+      // reallocation at most instead of one per doubling. Only for the
+      // first measurement: a body mixing many would reserve many times over.
+      reserved_ = true;
+      const size_t line_bytes = std::max<ptrdiff_t>(p - line_start_, 16);
+      const size_t estimate = (body_.size() - (line_start_ - body_.data())) / line_bytes + 1;
+      for (auto& b : t.builders) b.Reserve(std::min<size_t>(estimate, 1 << 20));
+    }
+    // Columns the line did not set are null in it (each set column was set
+    // once: repeats are refused).
+    if (tags_set + position + 1 < t.builders.size()) {
+      for (size_t i = 0; i < t.builders.size(); ++i) {
+        if (t.builders[i].size() < t.rows) t.builders[i].AppendNull();
+      }
     }
     return p;
   }
@@ -466,8 +564,13 @@ class Parser {
     }
     // A float: digits with an optional sign, point and exponent; never
     // "nan" or "inf", which line protocol does not have.
-    const char first = text[0] == '-' ? (text.size() > 1 ? text[1] : '\0') : text[0];
     double d = 0;
+    if (FastDouble(text, &d)) {
+      ASSIGN_OR_RETURN(*slot, Resolve(*slot, key, ColumnType::kDouble));
+      current_->builders[*slot].AppendDouble(d);
+      return EndOfValue(p, end, key);
+    }
+    const char first = text[0] == '-' ? (text.size() > 1 ? text[1] : '\0') : text[0];
     auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), d);
     if (!((first >= '0' && first <= '9') || first == '.') || ec == std::errc::invalid_argument ||
         ptr != text.data() + text.size()) {
@@ -503,6 +606,7 @@ class Parser {
   Table* current_ = nullptr;
   const char* line_start_ = nullptr;
   int64_t line_ = 0;  // 0-based
+  bool reserved_ = false;
   std::string scratch_, scratch2_;
 };
 

@@ -9,7 +9,6 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "api/body_decoding.h"
-#include "api/route_helpers.h"
 #include "common/json_writer.h"
 #include "common/status_macros.h"
 #include "common/status_util.h"
@@ -182,6 +181,12 @@ int64_t SaturatingMsToNs(int64_t ms) {
   return out;
 }
 
+std::string LabelDetails(std::string_view label) {
+  std::string out;
+  JsonWriter(&out).BeginObject().Key("label").String(Escaped(label)).EndObject();
+  return out;
+}
+
 absl::Status InvalidBody(std::string_view message) {
   return MakeError(absl::StatusCode::kInvalidArgument, "invalid_body", message);
 }
@@ -228,18 +233,7 @@ std::string DescribeSeries(const google::protobuf::RepeatedPtrField<prometheus::
   return out;
 }
 
-absl::StatusOr<std::string> RemoteDatasetSlug(std::string_view query_string) {
-  auto raw = QueryParam(query_string, "dataset");
-  if (!raw) return std::string(kPromDefaultDataset);
-  std::string slug;
-  if (!DecodeQueryValue(*raw, &slug) || !IsValidSlug(slug)) {
-    return MakeError(absl::StatusCode::kInvalidArgument, "invalid_slug",
-                     StrCat("dataset slug \"", Escaped(raw->substr(0, 80)),
-                            "\" must match [a-z0-9][a-z0-9_-]{0,63}"),
-                     FieldDetails("dataset"));
-  }
-  return slug;
-}
+std::string EscapeForMessage(std::string_view s) { return Escaped(s); }
 
 absl::Status CheckRemoteEncoding(std::string_view content_encoding, std::string_view content_type) {
   std::string encoding = Lower(StripWhitespace(content_encoding));
@@ -308,7 +302,7 @@ absl::StatusOr<IngestRequest> RemoteWriteToIngest(const prometheus::WriteRequest
                            StrCat("sample ", i, " has timestamp ", ts.samples(i).timestamp(),
                                   " ms, outside the range of int64 nanoseconds"),
                            "milliseconds between -9223372036854 and 9223372036854 "
-                           "(years 1678 to 2262)",
+                           "(1677-09-21 to 2262-04-11)",
                            std::nullopt, i);
       }
     }
@@ -404,7 +398,7 @@ absl::StatusOr<LabelMatch> LabelMatch::Compile(const prometheus::LabelMatcher& m
         return MakeError(absl::StatusCode::kInvalidArgument, "invalid_matcher",
                          StrCat("the regex of the matcher on label \"", Escaped(m.name()),
                                 "\" does not compile (RE2 syntax): ", re->error()),
-                         FieldDetails(Escaped(m.name())));
+                         LabelDetails(m.name()));
       }
       out.re_ = std::move(re);
       return out;
@@ -413,7 +407,7 @@ absl::StatusOr<LabelMatch> LabelMatch::Compile(const prometheus::LabelMatcher& m
       return MakeError(absl::StatusCode::kInvalidArgument, "invalid_matcher",
                        StrCat("matcher type ", static_cast<int>(m.type()), " on label \"",
                               Escaped(m.name()), "\" is not one of EQ, NEQ, RE, NRE"),
-                       FieldDetails(Escaped(m.name())));
+                       LabelDetails(m.name()));
   }
 }
 
@@ -560,11 +554,16 @@ void GroupSeries(const QueryResult& result, const RemoteReadPlan& plan,
   if (result.rows == 0 || result.columns.size() < 2 + plan.labels.size()) return;
   const ResultColumn& time = result.columns[0];
   const ResultColumn& value = result.columns[1];
-  auto valid = [](const ResultColumn& c, size_t r) { return c.valid.empty() || c.valid[r] != 0; };
+  // Defensive about the shape of the columns: a value array shorter than
+  // the rows reads as nulls rather than out of bounds.
+  auto valid = [](const ResultColumn& c, size_t r) {
+    return r < c.valid.size() ? c.valid[r] != 0 : c.valid.empty();
+  };
   auto label_at = [&](size_t label, size_t r) -> std::string_view {
     const ResultColumn& c = result.columns[2 + label];
-    return valid(c, r) ? c.strings[r] : std::string_view();
+    return valid(c, r) && r < c.strings.size() ? c.strings[r] : std::string_view();
   };
+  const bool double_values = value.type == ColumnType::kDouble;
 
   struct Series {
     std::vector<std::pair<std::string_view, std::string_view>> labels;
@@ -575,7 +574,10 @@ void GroupSeries(const QueryResult& result, const RemoteReadPlan& plan,
   std::vector<absl::flat_hash_map<std::string_view, bool>> cache(plan.residual.size());
   std::string key;
   for (size_t r = 0; r < result.rows; ++r) {
-    if (!valid(time, r) || !valid(value, r)) continue;
+    if (!valid(time, r) || r >= time.ints.size() || !valid(value, r) ||
+        r >= (double_values ? value.doubles.size() : value.ints.size())) {
+      continue;
+    }
     bool keep = true;
     for (size_t k = 0; k < plan.residual.size() && keep; ++k) {
       std::string_view v = label_at(plan.residual[k].label, r);
@@ -604,8 +606,7 @@ void GroupSeries(const QueryResult& result, const RemoteReadPlan& plan,
     }
     Series& s = series[it->second];
     const int64_t ms = FloorDiv(time.ints[r], kNanosPerMs);
-    const double v =
-        value.type == ColumnType::kDouble ? value.doubles[r] : static_cast<double>(value.ints[r]);
+    const double v = double_values ? value.doubles[r] : static_cast<double>(value.ints[r]);
     if (!s.samples.empty() && s.samples.back().first == ms) {
       s.samples.back().second = v;  // rows come in time order, ties in write order
     } else {

@@ -51,9 +51,10 @@ inline constexpr std::string_view kLabelColumnPrefix = "label_";
 std::string LabelColumnName(std::string_view label, std::string_view time_column);
 std::string ColumnLabelName(std::string_view column);
 
-// The `dataset` query parameter (default "prometheus"), decoded and checked
-// like the /datasets routes' slugs: 400 invalid_slug otherwise.
-absl::StatusOr<std::string> RemoteDatasetSlug(std::string_view query_string);
+// `s` for an error message: `"` and `\` escaped, bytes that are not
+// printable UTF-8 as \xNN, at most 256 bytes (then "..."), so that the JSON
+// error stays valid whatever the client sent.
+std::string EscapeForMessage(std::string_view s);
 
 // Both routes take a snappy block body whatever Content-Encoding says, as
 // Prometheus sends it: "" , "identity" and "snappy" are accepted, anything

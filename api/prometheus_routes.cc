@@ -16,6 +16,21 @@
 namespace timestore::api {
 namespace {
 
+// The `dataset` query parameter (default "prometheus"), decoded and checked
+// like the slugs of the /datasets routes.
+absl::StatusOr<std::string> RemoteDatasetSlug(std::string_view query_string) {
+  auto raw = QueryParam(query_string, "dataset");
+  if (!raw) return std::string(kPromDefaultDataset);
+  std::string slug;
+  if (!DecodeQueryValue(*raw, &slug) || !IsValidSlug(slug)) {
+    return MakeError(absl::StatusCode::kInvalidArgument, "invalid_slug",
+                     StrCat("dataset slug \"", EscapeForMessage(raw->substr(0, 80)),
+                            "\" must match [a-z0-9][a-z0-9_-]{0,63}"),
+                     FieldDetails("dataset"));
+  }
+  return slug;
+}
+
 HttpResponse NoContent() {
   HttpResponse r;
   r.status = 204;

@@ -56,6 +56,24 @@ void ColumnBuilder::MarkValid() {
   if (!col_.valid.empty()) col_.valid.push_back(1);
 }
 
+void ColumnBuilder::Reserve(size_t n) {
+  switch (col_.type) {
+    case ColumnType::kTimestamp:
+    case ColumnType::kInteger:
+      col_.ints.reserve(n);
+      break;
+    case ColumnType::kDouble:
+      col_.doubles.reserve(n);
+      break;
+    case ColumnType::kBoolean:
+      col_.bools.reserve(n);
+      break;
+    case ColumnType::kString:
+      col_.ids.reserve(n);
+      break;
+  }
+}
+
 void ColumnBuilder::AppendNull() {
   if (col_.valid.empty()) col_.valid.assign(col_.length, 1);
   col_.valid.push_back(0);

@@ -80,6 +80,8 @@ class ColumnBuilder {
   void PadNullsTo(uint32_t n) {
     while (col_.length < n) AppendNull();
   }
+  // Room for `n` values in all, so appends do not reallocate.
+  void Reserve(size_t n);
   // Appends row `i` of `src` (same type).
   void AppendFrom(const ColumnVector& src, size_t i);
 

@@ -194,8 +194,10 @@ absl::StatusOr<StorageTargetConfig> ParseStorageTarget(std::string_view id, std:
   StorageTargetConfig c;
   c.id = std::string(id);
   c.source = "api";
-  for (auto [key, value] : root.get_object()) {
+  for (auto [key, member] : root.get_object()) {
     std::string_view k = key;
+    // A plain variable: clang 14 cannot capture a structured binding.
+    simdjson::dom::element value = member;
     auto str = [&](std::string* out) -> absl::Status {
       std::string_view v;
       if (value.get(v)) return Invalid(k, StrCat(k, " must be a string"));

@@ -20,6 +20,8 @@
 #include <optional>
 #include <thread>
 
+#include "bench/tsbs/formats.h"
+
 namespace timestore::bench::tsbs {
 namespace {
 
@@ -318,6 +320,7 @@ LoadResult LoadTimestore(const Options& options, const LoadOptions& load) {
   LoadResult result;
   const auto g0 = Clock::now();
   std::vector<Batch> batches;
+  const bool influx = load.format == "influx";
   {
     CpuGenerator gen(options);
     const int64_t total = gen.total_rows();
@@ -330,7 +333,11 @@ LoadResult LoadTimestore(const Options& options, const LoadOptions& load) {
       Batch& b = batches.emplace_back();
       b.body.reserve(reserve_hint);
       while (b.rows < load.batch_rows && gen.Next(&row)) {
-        AppendNdjsonLine(row, &b.body);
+        if (influx) {
+          AppendInfluxLine(row, &b.body);
+        } else {
+          AppendNdjsonLine(row, &b.body);
+        }
         ++b.rows;
       }
       done += b.rows;
@@ -351,7 +358,12 @@ LoadResult LoadTimestore(const Options& options, const LoadOptions& load) {
   LoadShared shared;
   shared.batches = &batches;
   shared.running = load.connections;
-  const std::string target = "/datasets/" + load.dataset + "/ingest?precision=ms";
+  // Line protocol names the database; the dataset is "<db>_cpu".
+  const std::string target = influx
+                                 ? "/write?db=" + load.dataset.substr(0, load.dataset.rfind("_cpu"))
+                                 : "/datasets/" + load.dataset + "/ingest?precision=ms";
+  const char* content_type = influx ? "text/plain; charset=utf-8" : "application/x-ndjson";
+  const int ok_status = influx ? 204 : 200;
   const auto t0 = Clock::now();
   std::vector<std::thread> threads;
   for (int c = 0; c < load.connections; ++c) {
@@ -361,7 +373,7 @@ LoadResult LoadTimestore(const Options& options, const LoadOptions& load) {
         const size_t i = shared.next.fetch_add(1);
         if (i >= batches.size()) break;
         const Batch& b = batches[i];
-        HttpResponse res = conn.Request("POST", target, b.body, "application/x-ndjson");
+        HttpResponse res = conn.Request("POST", target, b.body, content_type);
         // Back-pressure: wait for sealing to catch up, then send the batch again.
         auto pause = std::chrono::milliseconds(20);
         const auto give_up = Clock::now() + std::chrono::minutes(1);
@@ -369,16 +381,17 @@ LoadResult LoadTimestore(const Options& options, const LoadOptions& load) {
           shared.retries.fetch_add(1);
           std::this_thread::sleep_for(pause);
           pause = std::min(pause * 2, std::chrono::milliseconds(500));
-          res = conn.Request("POST", target, b.body, "application/x-ndjson");
+          res = conn.Request("POST", target, b.body, content_type);
         }
         shared.requests_done.fetch_add(1);
-        if (res.status != 200) {
+        if (res.status != ok_status) {
           shared.Fail("request " + std::to_string(i) + ": " +
                       (res.status ? "HTTP " + std::to_string(res.status) + ": " : "") +
                       res.body.substr(0, 500));
           continue;
         }
-        const std::optional<int64_t> n = RowsIngested(res.body);
+        const std::optional<int64_t> n = influx ? std::optional<int64_t>(b.rows)  // 204
+                                                : RowsIngested(res.body);
         if (!n || *n != b.rows) {
           shared.Fail("request " + std::to_string(i) + ": sent " + std::to_string(b.rows) +
                       " rows, answer: " + res.body.substr(0, 500));

@@ -61,6 +61,9 @@ struct LoadOptions {
   int connections = 2;
   int64_t batch_rows = 10000;
   bool progress = false;  // on stderr
+  // "ndjson": POST /datasets/<dataset>/ingest. "influx": line protocol to
+  // POST /write?db=<db>, where the dataset is "<db>_cpu".
+  std::string format = "ndjson";
 };
 
 struct LoadResult {

@@ -306,6 +306,7 @@ struct RunFlags {
   int64_t batch_rows = 10000;
   bool skip_load = false;
   bool no_settings = false;
+  std::string format = "ndjson";  // the load's body format: ndjson or influx (line protocol)
   int64_t queries_per_type = 100;
   std::vector<std::string> types;
   std::string json_out;
@@ -393,6 +394,13 @@ int Run(RunFlags flags) {
   };
   HttpConnection conn(flags.host, flags.port, flags.scopes);
   const std::string ds = flags.dataset;
+  if (flags.format == "influx" && (ds.size() <= 4 || ds.compare(ds.size() - 4, 4, "_cpu") != 0)) {
+    std::fprintf(stderr,
+                 "error: --format influx writes measurement cpu of database <db> into dataset "
+                 "<db>_cpu; name the dataset so (e.g. --dataset tsbs_cpu), not %s\n",
+                 ds.c_str());
+    return 1;
+  }
   int status = 0;
 
   // Load.
@@ -431,6 +439,7 @@ int Run(RunFlags flags) {
     lo.connections = flags.connections;
     lo.batch_rows = flags.batch_rows;
     lo.progress = tty;
+    lo.format = flags.format;
     if (tty)
       std::fprintf(stderr, "loading %lld rows...\n", static_cast<long long>(RowsFor(options)));
     load = LoadTimestore(options, lo);
@@ -463,20 +472,21 @@ int Run(RunFlags flags) {
             static_cast<long long>(compacted.segments)));
   } else {
     const double bpv_flushed = values > 0 ? static_cast<double>(flushed.bytes) / values : 0;
-    emit(Fmt(
-        "{\"system\":\"timestore\",\"phase\":\"load\",\"rows\":%lld,\"rows_per_sec\":%.0f,"
-        "\"bytes_per_value\":%.4f,\"bytes_per_value_before_compact\":%.4f,"
-        "\"segment_bytes\":%llu,\"segments\":%lld,\"seconds\":%.3f,\"flush_seconds\":%.3f,"
-        "\"compact_seconds\":%.3f,\"gen_seconds\":%.3f,\"connections\":%d,"
-        "\"batch_rows\":%lld,\"request_bytes\":%llu,\"hosts\":%lld,\"duration\":\"%s\","
-        "\"float\":%s,\"settings\":\"%s\",\"retries_503\":%lld}",
-        static_cast<long long>(rows), static_cast<double>(rows) / load.seconds, bpv, bpv_flushed,
-        static_cast<unsigned long long>(compacted.bytes),
-        static_cast<long long>(compacted.segments), load.seconds, flush_s, compact_s,
-        load.gen_seconds, flags.connections, static_cast<long long>(flags.batch_rows),
-        static_cast<unsigned long long>(load.bytes), static_cast<long long>(flags.data.hosts),
-        flags.data.duration.c_str(), flags.data.float_values ? "true" : "false",
-        flags.no_settings ? "none" : "segmentBy hostname", static_cast<long long>(load.retries)));
+    emit(
+        Fmt("{\"system\":\"timestore\",\"phase\":\"load\",\"rows\":%lld,\"rows_per_sec\":%.0f,"
+            "\"bytes_per_value\":%.4f,\"bytes_per_value_before_compact\":%.4f,"
+            "\"segment_bytes\":%llu,\"segments\":%lld,\"seconds\":%.3f,\"flush_seconds\":%.3f,"
+            "\"compact_seconds\":%.3f,\"gen_seconds\":%.3f,\"connections\":%d,"
+            "\"batch_rows\":%lld,\"request_bytes\":%llu,\"hosts\":%lld,\"duration\":\"%s\","
+            "\"float\":%s,\"settings\":\"%s\",\"retries_503\":%lld,\"format\":\"%s\"}",
+            static_cast<long long>(rows), static_cast<double>(rows) / load.seconds, bpv,
+            bpv_flushed, static_cast<unsigned long long>(compacted.bytes),
+            static_cast<long long>(compacted.segments), load.seconds, flush_s, compact_s,
+            load.gen_seconds, flags.connections, static_cast<long long>(flags.batch_rows),
+            static_cast<unsigned long long>(load.bytes), static_cast<long long>(flags.data.hosts),
+            flags.data.duration.c_str(), flags.data.float_values ? "true" : "false",
+            flags.no_settings ? "none" : "segmentBy hostname", static_cast<long long>(load.retries),
+            flags.format.c_str()));
   }
   if (rows != compacted.rows + compacted.hot_rows) {
     std::fprintf(stderr, "warning: the manifest holds %lld rows (+%lld in memory), loaded %lld\n",
@@ -626,6 +636,10 @@ int Main(int argc, char** argv) {
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
   runc->add_flag("--skip-load", run.skip_load, "Query the data already loaded");
+  runc->add_option("--format", run.format,
+                   "Load body format: ndjson, or influx (line protocol to /write?db=<db>; the "
+                   "dataset must be named <db>_cpu)")
+      ->check(CLI::IsMember({"ndjson", "influx"}));
   runc->add_flag("--no-settings", run.no_settings,
                  "Load without declaring the schema or segmentBy (all inferred from the data)");
   runc->add_option("--queries-per-type", run.queries_per_type, "Instances per query type")

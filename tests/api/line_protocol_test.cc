@@ -8,6 +8,8 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstring>
+#include <random>
 
 #include "common/status_util.h"
 
@@ -264,6 +266,38 @@ TEST(LineProtocolTest, ErrorsNameTheLine) {
                                            ? "invalid_value"
                                            : "invalid_line")
         << c.body;
+  }
+}
+
+// Floats take a fast path for short decimals; every spelling must give the
+// double strtod gives, bit for bit.
+TEST(LineProtocolTest, FloatsMatchStrtod) {
+  std::mt19937_64 rng(7);
+  std::string body;
+  std::vector<std::string> texts;
+  for (int i = 0; i < 20000; ++i) {
+    std::string t;
+    if (rng() % 2) t.push_back('-');
+    int int_digits = static_cast<int>(rng() % 18);
+    for (int k = 0; k < int_digits; ++k) t.push_back(static_cast<char>('0' + rng() % 10));
+    if (int_digits == 0 || rng() % 2) {
+      t.push_back('.');
+      int frac = static_cast<int>(rng() % 25) + (int_digits == 0 ? 1 : 0);
+      for (int k = 0; k < frac; ++k) t.push_back(static_cast<char>('0' + rng() % 10));
+    }
+    if (rng() % 10 == 0) t += "e" + std::to_string(static_cast<int>(rng() % 500) - 250);
+    texts.push_back(t);
+    body += "m v=" + t + " " + std::to_string(i) + "\n";
+  }
+  auto reqs = MustParse(body);
+  ASSERT_EQ(reqs.size(), 1u);
+  const ColumnVector& v = Col(reqs[0], "v");
+  for (size_t i = 0; i < texts.size(); ++i) {
+    double want = std::strtod(texts[i].c_str(), nullptr);
+    uint64_t a, b;
+    std::memcpy(&a, &want, 8);
+    std::memcpy(&b, &v.doubles[i], 8);
+    EXPECT_EQ(a, b) << texts[i];
   }
 }
 
