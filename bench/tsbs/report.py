@@ -27,7 +27,7 @@ HEADS = {"duckdb": "DuckDB (in-process)"}
 
 
 def read_lines(path):
-    loads, queries, order = None, {}, []
+    loads, queries, order, lp = None, {}, [], {}
     if not os.path.exists(path):
         return loads, queries, order
     with open(path) as f:
@@ -39,11 +39,16 @@ def read_lines(path):
                 d = json.loads(line)
             except ValueError:
                 continue
-            if d.get("phase") == "load":
+            if d.get("phase") == "load" and d.get("format") == "influx":
+                # Timestore's second load, through line protocol: kept beside the first.
+                lp = {"lp_" + k: v for k, v in d.items()}
+            elif d.get("phase") == "load":
                 loads = d
             elif "type" in d and "checksum" in d:
                 queries[d["type"]] = d
                 order.append(d["type"])
+    if lp:
+        loads = dict(loads or {}, **lp)
     return loads, queries, order
 
 
@@ -125,17 +130,22 @@ def main():
             head.append("%s / %s" % (NAMES[ts], NAMES.get(s, s)))
     head.append("checksums")
     rows = []
-    metrics = [("load rows/s", "rows_per_sec", "rate"),
+    metrics = [("load rows/s", "rows_per_sec", "rate")]
+    if ts and load_val(ts, "lp_rows_per_sec") is not None:
+        metrics.append(("load rows/s, Timestore through line protocol", "lp_rows_per_sec", "rate"))
+    metrics += [
                ("bytes/value after load", "bytes_per_value_before_compact", "bpv"),
                ("bytes/value after compaction", "bytes_per_value", "bpv")]
     for label, key, kind in metrics:
         r = [label]
         if ts:
             r.append(fnum(load_val(ts, key), kind))
+        # The line-protocol row compares against each peer's (only) load.
+        peer_key = "rows_per_sec" if key == "lp_rows_per_sec" else key
         for s in peers:
-            r.append(fnum(load_val(s, key), kind))
+            r.append(fnum(load_val(s, peer_key), kind) if key != "lp_rows_per_sec" else "")
             if ts:
-                r.append(ratio(load_val(ts, key), load_val(s, key)))
+                r.append(ratio(load_val(ts, key), load_val(s, peer_key)))
         r.append("")
         rows.append(r)
     disagree = []

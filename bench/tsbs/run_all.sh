@@ -24,7 +24,9 @@
 # Environment: BUILD_DIR (build), NO_BUILD=1 (do not build missing binaries),
 # CONNECTIONS (2) and BATCH_ROWS (10000) for every loader, TIMESTORE_TSBS_RUN_ARGS
 # (more arguments for `timestore-tsbs run`), SETTLE_TIMEOUT (peers), DUCKDB_THREADS (2),
-# KEEP=1 keeps the work directory; TIMESTORE_* variables reach the Timestore server.
+# KEEP=1 keeps the work directory; TIMESTORE_LP_LOAD=0 skips Timestore's second load (the
+# same rows through InfluxDB line protocol, reported beside the NDJSON load);
+# TIMESTORE_* variables reach the Timestore server.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 PY=/usr/bin/python3
@@ -168,6 +170,46 @@ run_timestore() {
   [ -s "$work/timestore.jsonl" ] || { log "timestore-tsbs run printed no JSON line"; return 1; }
   $PY bench/peers/tsbs_peer.py add-root-bytes --root "$root" --results "$work/timestore.jsonl"
   stop_timestore
+  # The same rows once more through InfluxDB line protocol (POST /write), load only,
+  # on a fresh storage root: the report shows both load rates.
+  [ "${TIMESTORE_LP_LOAD:-1}" = 1 ] || return 0
+  root="$work/timestore-lp-root"; portfile="$work/timestore-lp.port"
+  mkdir -p "$root"
+  "$SERVER" serve --host 127.0.0.1 --port 0 --port-file "$portfile" --storage-root "$root" \
+    > "$work/timestore-lp-server.log" 2>&1 &
+  ts_pid=$!
+  t0=$SECONDS
+  while [ ! -s "$portfile" ]; do
+    kill -0 "$ts_pid" 2>/dev/null || { tail -20 "$work/timestore-lp-server.log" >&2; return 1; }
+    [ $((SECONDS - t0)) -lt 60 ] || { log "timestore did not start in 60 s"; return 1; }
+    sleep 0.2
+  done
+  port=$(cat "$portfile")
+  run_args[1]=$port
+  if ! "$TSBS" run "${run_args[@]}" --format influx --dataset tsbs_cpu \
+      > "$work/timestore-lp.out" 2> "$work/timestore-lp-run.log"; then
+    log "timestore-tsbs run --format influx failed:"; tail -20 "$work/timestore-lp-run.log" >&2
+    return 1
+  fi
+  grep '^{' "$work/timestore-lp.out" | grep '"phase":"load"' >> "$work/timestore.jsonl" || true
+  stop_timestore
+  # The rows stored through line protocol answer every query as those sent as NDJSON.
+  if ! $PY - "$work/timestore.out" "$work/timestore-lp.out" <<'PYEOF'
+import json, sys
+def sums(path):
+    out = {}
+    for line in open(path):
+        if line.startswith("{") and '"checksum"' in line:
+            d = json.loads(line); out[d["type"]] = d["checksum"]
+    return out
+a, b = sums(sys.argv[1]), sums(sys.argv[2])
+bad = [t for t in a if a[t] != b.get(t)]
+print("line protocol load: %d query types, checksums %s" % (len(a), "differ: " + ", ".join(bad) if bad else "equal to the NDJSON load's"), file=sys.stderr)
+sys.exit(1 if bad or not a else 0)
+PYEOF
+  then
+    return 1
+  fi
 }
 
 # --- the run ----------------------------------------------------------------------

@@ -307,6 +307,7 @@ struct RunFlags {
   bool skip_load = false;
   bool no_settings = false;
   std::string format = "ndjson";  // the load's body format: ndjson or influx (line protocol)
+  bool load_only = false;         // stop after the load line: no queries
   int64_t queries_per_type = 100;
   std::vector<std::string> types;
   std::string json_out;
@@ -494,6 +495,8 @@ int Run(RunFlags flags) {
                  static_cast<long long>(rows));
   }
 
+  if (flags.load_only) return 0;
+
   // Queries.
   const std::vector<std::string>& types = TypesOrAll(flags.types);
   const std::string target = "/datasets/" + ds + "/query?precision=ns";
@@ -640,6 +643,8 @@ int Main(int argc, char** argv) {
                    "Load body format: ndjson, or influx (line protocol to /write?db=<db>; the "
                    "dataset must be named <db>_cpu)")
       ->check(CLI::IsMember({"ndjson", "influx"}));
+  runc->add_flag("--load-only", run.load_only,
+                 "Load, flush and compact, print the load line, stop");
   runc->add_flag("--no-settings", run.no_settings,
                  "Load without declaring the schema or segmentBy (all inferred from the data)");
   runc->add_option("--queries-per-type", run.queries_per_type, "Instances per query type")
