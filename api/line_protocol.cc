@@ -520,6 +520,37 @@ class Parser {
       current_->builders[*slot].AppendString(raw);
       return EndOfValue(p, end, key);
     }
+    {
+      // The common case in one pass: a plain decimal float ("58", "-3.25")
+      // ended by a separator; exact as FastDouble explains.
+      const char* q = p;
+      const bool negative = *q == '-';
+      q += negative;
+      uint64_t mantissa = 0;
+      int digits = 0, fraction = 0;
+      bool point = false, any = false;
+      for (; q < end; ++q) {
+        const unsigned c = static_cast<unsigned char>(*q) - '0';
+        if (c <= 9) {
+          any = true;
+          digits += (mantissa != 0 || c != 0);
+          mantissa = mantissa * 10 + c;
+          fraction += point;
+        } else if (*q == '.' && !point) {
+          point = true;
+        } else {
+          break;
+        }
+      }
+      if (any && digits <= 15 && fraction <= 22 &&
+          (q == end || *q == ',' || *q == ' ' || *q == '\n' || *q == '\r')) {
+        double d = static_cast<double>(mantissa);
+        if (fraction > 0) d /= kPow10[fraction];
+        ASSIGN_OR_RETURN(*slot, Resolve(*slot, key, ColumnType::kDouble));
+        current_->builders[*slot].AppendDouble(negative ? -d : d);
+        return q;
+      }
+    }
     const char* start = p;
     while (p < end && *p != ',' && *p != ' ' && *p != '\n' && *p != '\r') ++p;
     std::string_view text(start, p - start);
