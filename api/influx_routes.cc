@@ -146,7 +146,8 @@ void Service::HandleInfluxWrite(HttpRequest&& req, bool v2, Responder respond) {
   }
 
   const uint64_t body_bytes = req.body.size();
-  engine->IngestMany(std::move(requests), [this, v2, body_bytes, respond = std::move(respond)](
+  engine->IngestMany(std::move(requests), [this, engine, v2, body_bytes, actor = ActorOf(req),
+                                           respond = std::move(respond)](
                                               absl::StatusOr<std::vector<IngestResult>> results) {
     if (!results.ok()) return respond(InfluxError(StatusToResponse(results.status()), v2));
     uint64_t rows = 0;
@@ -155,7 +156,13 @@ void Service::HandleInfluxWrite(HttpRequest&& req, bool v2, Responder respond) {
       rows += r.rows;
       duplicate |= r.duplicate;
     }
-    if (!duplicate) metrics_.AddIngest(rows, body_bytes);
+    if (!duplicate) {
+      metrics_.AddIngest(rows, body_bytes);
+      // Only requests that name a user are audited, as for JSON ingest.
+      if (actor) {
+        for (const auto& r : *results) RecordIngestAudit(engine, *actor, r, "influx_write");
+      }
+    }
     respond(NoContent());
   });
 }

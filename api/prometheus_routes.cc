@@ -60,24 +60,15 @@ void Service::HandlePromWrite(HttpRequest&& req, Responder respond) {
   // Metadata only (Prometheus sends it on its own timer): nothing to store.
   if (batch->rows == 0) return respond(NoContent());
   const uint64_t body_bytes = req.body.size();
-  engine->Ingest(
-      std::move(*batch), [this, engine, body_bytes, actor = ActorOf(req),
-                          respond = std::move(respond)](absl::StatusOr<IngestResult> result) {
-        // Back-pressure stays 503 with Retry-After: Prometheus retries it.
-        if (!result.ok()) return respond(StatusToResponse(result.status()));
-        metrics_.AddIngest(result->rows, body_bytes);
-        if (actor) {
-          AuditEvent e;
-          e.actor = *actor;
-          e.action = "ingest";
-          e.dataset = result->dataset;
-          if (auto ds = engine->GetDataset(result->dataset))
-            e.dataset_id = DatasetIdString(ds->id());
-          e.after = StrCat("{\"rows\":", result->rows, ",\"route\":\"prometheus_remote_write\"}");
-          RecordAudit(engine, std::move(e), /*sync=*/false);
-        }
-        respond(NoContent());
-      });
+  engine->Ingest(std::move(*batch),
+                 [this, engine, body_bytes, actor = ActorOf(req),
+                  respond = std::move(respond)](absl::StatusOr<IngestResult> result) {
+                   // Back-pressure stays 503 with Retry-After: Prometheus retries it.
+                   if (!result.ok()) return respond(StatusToResponse(result.status()));
+                   metrics_.AddIngest(result->rows, body_bytes);
+                   if (actor) RecordIngestAudit(engine, *actor, *result, "prometheus_remote_write");
+                   respond(NoContent());
+                 });
 }
 
 void Service::HandlePromRead(HttpRequest&& req, Responder respond) {

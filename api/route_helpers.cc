@@ -124,4 +124,16 @@ std::string FieldDetails(std::string_view name) {
   return out;
 }
 
+void RecordIngestAudit(Engine* engine, const std::string& actor, const IngestResult& result,
+                       std::string_view route) {
+  AuditEvent e;
+  e.actor = actor;
+  e.action = "ingest";
+  e.dataset = result.dataset;
+  if (auto ds = engine->GetDataset(result.dataset)) e.dataset_id = DatasetIdString(ds->id());
+  e.after = route.empty() ? StrCat("{\"rows\":", result.rows, "}")
+                          : StrCat("{\"rows\":", result.rows, ",\"route\":\"", route, "\"}");
+  RecordAudit(engine, std::move(e), /*sync=*/false);
+}
+
 }  // namespace timestore::api

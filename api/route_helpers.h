@@ -13,6 +13,7 @@
 namespace timestore {
 class Engine;
 class Dataset;
+struct IngestResult;
 }  // namespace timestore
 
 namespace timestore::api {
@@ -42,6 +43,12 @@ std::optional<std::string> ActorOf(const HttpRequest& req);
 // logged with the whole event, never answered: the change it records has
 // already been made.
 void RecordAudit(Engine* engine, AuditEvent event, bool sync);
+
+// Audits an ingest of `result` by `actor` (only requests naming a user are
+// audited); `route` names a protocol route ("influx_write", ...) or is empty.
+// Costs one write(2), no fsync: it runs on the WAL writer thread.
+void RecordIngestAudit(Engine* engine, const std::string& actor, const IngestResult& result,
+                       std::string_view route);
 
 // An audit event about dataset `ds`.
 AuditEvent DatasetEvent(const std::optional<std::string>& actor, const Dataset& ds,

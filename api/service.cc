@@ -52,16 +52,6 @@ std::string IngestAnswerJson(const IngestResult& r) {
   return out;
 }
 
-void RecordIngestAudit(Engine* engine, const std::string& actor, const IngestResult& result) {
-  AuditEvent e;
-  e.actor = actor;
-  e.action = "ingest";
-  e.dataset = result.dataset;
-  if (auto ds = engine->GetDataset(result.dataset)) e.dataset_id = DatasetIdString(ds->id());
-  e.after = StrCat("{\"rows\":", result.rows, "}");
-  RecordAudit(engine, std::move(e), /*sync=*/false);
-}
-
 uint64_t ReadRssBytes() {
   FILE* f = std::fopen("/proc/self/statm", "r");
   if (f == nullptr) return 0;
@@ -341,7 +331,7 @@ void Service::HandleIngest(HttpRequest&& req, std::string slug, Responder respon
                      metrics_.AddIngest(result->rows, body_bytes);
                      // Only requests that name a user are audited. This runs on the WAL
                      // writer thread, so the event costs one write(2) and no fsync.
-                     if (actor) RecordIngestAudit(engine, *actor, *result);
+                     if (actor) RecordIngestAudit(engine, *actor, *result, "");
                    }
                    respond(Json(200, IngestAnswerJson(*result)));
                  });
