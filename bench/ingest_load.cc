@@ -31,6 +31,7 @@
 
 #include "CLI/CLI.hpp"
 #include "bench/tsbs/cpu_generator.h"
+#include "bench/tsbs/formats.h"
 
 namespace timestore::bench {
 namespace {
@@ -129,12 +130,15 @@ struct Generated {
   double seconds = 0;
 };
 
-Generated Generate(const tsbs::Options& options, bool ndjson, int64_t batch_rows, bool progress) {
+Generated Generate(const tsbs::Options& options, const std::string& format, int64_t batch_rows,
+                   bool progress) {
+  const bool ndjson = format == "ndjson";
+  const bool influx = format == "influx";
   Generated g;
   const auto t0 = Clock::now();
   auto last_progress = t0;
   std::string json_prefix;
-  if (!ndjson) {
+  if (!ndjson && !influx) {
     json_prefix = "{\"schema\":";
     tsbs::AppendSchemaJson(&json_prefix);
     json_prefix += ",\"timestampColumn\":\"";
@@ -149,9 +153,11 @@ Generated Generate(const tsbs::Options& options, bool ndjson, int64_t batch_rows
   while (gen.rows_emitted() < total) {
     Batch& b = g.batches.emplace_back();
     b.body.reserve(reserve_hint);
-    if (!ndjson) b.body.append(json_prefix);
+    if (!ndjson && !influx) b.body.append(json_prefix);
     while (b.rows < batch_rows && gen.Next(&row)) {
-      if (ndjson) {
+      if (influx) {
+        tsbs::AppendInfluxLine(row, &b.body);
+      } else if (ndjson) {
         tsbs::AppendNdjsonLine(row, &b.body);
       } else {
         if (b.rows > 0) b.body.push_back(',');
@@ -159,7 +165,7 @@ Generated Generate(const tsbs::Options& options, bool ndjson, int64_t batch_rows
       }
       ++b.rows;
     }
-    if (!ndjson) b.body += "]}";
+    if (!ndjson && !influx) b.body += "]}";
     g.rows += b.rows;
     g.bytes += b.body.size();
     // Later batches are about as large as the first; reserving avoids regrowth copies.
@@ -184,6 +190,7 @@ struct Target {
   std::string path;  // /datasets/<slug>/ingest?precision=ms
   std::string content_type;
   std::string scopes;
+  bool influx = false;  // line protocol: 204 and no body on success
 };
 
 // State shared by the connection threads and the progress reporter.
@@ -283,13 +290,14 @@ void RunConnection(const Target& target, Shared* shared, std::vector<double>* la
       socket.close(ignored);
       connected = false;
     }
-    if (res.result() != http::status::ok) {
+    if (res.result() != (target.influx ? http::status::no_content : http::status::ok)) {
       shared->failures.fetch_add(1);
       shared->ReportError("request " + std::to_string(i) + ": HTTP " +
                           std::to_string(res.result_int()) + ": " + res.body());
       continue;
     }
-    const std::optional<int64_t> rows = RowsIngested(res.body());
+    const std::optional<int64_t> rows =
+        target.influx ? std::optional<int64_t>(batch.rows) : RowsIngested(res.body());  // 204
     if (!rows || *rows != batch.rows) {
       shared->failures.fetch_add(1);
       shared->ReportError("request " + std::to_string(i) + ": sent " + std::to_string(batch.rows) +
@@ -375,7 +383,7 @@ int Main(int argc, char** argv) {
       ->check(CLI::PositiveNumber);
   app.add_option("--format", format, "Request body format")
       ->capture_default_str()
-      ->check(CLI::IsMember({"ndjson", "json"}));
+      ->check(CLI::IsMember({"ndjson", "json", "influx"}));
   app.add_option("--connections", connections, "Concurrent keep-alive connections")
       ->capture_default_str()
       ->check(CLI::Range(1, 1024));
@@ -422,7 +430,7 @@ int Main(int argc, char** argv) {
 
   const bool ndjson = format == "ndjson";
   const bool tty = isatty(STDERR_FILENO) != 0;
-  Generated g = Generate(options, ndjson, batch_rows, tty);
+  Generated g = Generate(options, format, batch_rows, tty);
   const double mb = static_cast<double>(g.bytes) / 1e6;
 
   if (dry_run) {
@@ -453,8 +461,14 @@ int Main(int argc, char** argv) {
   Target target;
   target.host = host;
   target.port = std::to_string(port);
-  target.path = "/datasets/" + dataset + "/ingest?precision=ms";
-  target.content_type = ndjson ? "application/x-ndjson" : "application/json";
+  // Line protocol goes to POST /write?db=<dataset>: the rows land in dataset
+  // "<dataset>_cpu".
+  target.path =
+      format == "influx" ? "/write?db=" + dataset : "/datasets/" + dataset + "/ingest?precision=ms";
+  target.content_type = format == "influx" ? "text/plain; charset=utf-8"
+                        : ndjson           ? "application/x-ndjson"
+                                           : "application/json";
+  target.influx = format == "influx";
   target.scopes = scopes;
 
   Shared shared;
