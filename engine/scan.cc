@@ -241,7 +241,10 @@ absl::StatusOr<QueryResult> Engine::Query(std::string_view slug, QuerySpec spec)
   const auto deadline = std::min(t0 + options_.remote.timeout, query_deadline);
   // What every pass read, whichever answers: the stats are the query's.
   QueryStats spent;
+  // Every path (parallel morsels, windows, shortcuts) answers in the mode asked.
+  const bool downsampled = spec.downsample.has_value();
   auto finish = [&](QueryResult r) {
+    r.downsampled = downsampled;
     QueryStats& s = r.stats;
     s.bytes_read += spent.bytes_read;
     s.remote_bytes_read += spent.remote_bytes_read;

@@ -94,6 +94,7 @@ TEST_F(ServerTest, IngestThenQueryRawAndDownsampled) {
       R"("timestampFormat":"epoch_ns"})");
   ASSERT_EQ(r.status, 200) << r.body;
   doc = Parse(p, r.body);
+  EXPECT_EQ(std::string_view(doc["mode"]), "downsampled");
   rows = doc["rows"];
   ASSERT_EQ(rows.size(), 2u);
   EXPECT_EQ(int64_t(rows.at(0)["timestamp"]), 1714564800000000000);
