@@ -8,6 +8,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
+#include "common/json_writer.h"
 #include "common/status_macros.h"
 #include "common/status_util.h"
 #include "common/strings.h"
@@ -397,8 +398,93 @@ struct BodyHeader {
   std::vector<Field> declared;
   bool schema_declared = false;
   std::string time_column;
+  // partitionKey: attributes of the whole batch, stored as string columns of
+  // every row.
+  std::vector<std::pair<std::string, std::string>> partition_key;
   bool operator==(const BodyHeader&) const = default;
 };
+
+absl::Status ParsePartitionKey(simdjson::ondemand::value value, BodyHeader* h) {
+  h->partition_key.clear();
+  bool is_null = false;
+  if (!value.is_null().get(is_null) && is_null) return absl::OkStatus();
+  simdjson::ondemand::object o;
+  if (value.get_object().get(o)) {
+    return MakeError(absl::StatusCode::kInvalidArgument, "invalid_request",
+                     "\"partitionKey\" must be an object of string values, e.g. "
+                     "{\"region\": \"eu\"}",
+                     "{\"field\":\"partitionKey\"}");
+  }
+  for (auto member : o) {
+    simdjson::ondemand::field f;
+    std::string_view key, v;
+    if (std::move(member).get(f) || f.unescaped_key().get(key)) {
+      return BadJson("malformed \"partitionKey\" object", -1, false);
+    }
+    std::string name(key);
+    if (f.value().get_string().get(v)) {
+      return MakeError(absl::StatusCode::kInvalidArgument, "invalid_value",
+                       StrCat("partitionKey.", name, " must be a string"),
+                       ErrorDetails(-1, name, "string", ""));
+    }
+    RETURN_IF_ERROR(ValidateColumnName(name));
+    for (const auto& [k, unused] : h->partition_key) {
+      if (k == name) {
+        return MakeError(absl::StatusCode::kInvalidArgument, "invalid_request",
+                         StrCat("partitionKey names \"", name, "\" twice"),
+                         ErrorDetails(-1, name, "", ""));
+      }
+    }
+    h->partition_key.emplace_back(std::move(name), std::string(v));
+  }
+  return absl::OkStatus();
+}
+
+// Adds the partitionKey attributes to every row of `req` as string columns. A
+// record that sets the same column, or a column of another type, is a 400:
+// the batch would say two things about one value.
+absl::Status ApplyPartitionKey(const BodyHeader& h, const IngestParseOptions& opts,
+                               IngestRequest* req) {
+  for (const auto& [name, value] : h.partition_key) {
+    if (name == req->time_column) {
+      return MakeError(absl::StatusCode::kInvalidArgument, "invalid_value",
+                       StrCat("partitionKey.", name, " names the time column"),
+                       ErrorDetails(-1, name, "", ""));
+    }
+    const int stored_index = opts.current ? opts.current->IndexOf(name) : -1;
+    const Field* stored = stored_index >= 0 ? &opts.current->fields[stored_index] : nullptr;
+    if (stored != nullptr && stored->type != ColumnType::kString) {
+      return MakeError(absl::StatusCode::kInvalidArgument, "invalid_value",
+                       StrCat("partitionKey.", name, " is a string, but column \"", name,
+                              "\" has type ", ColumnTypeName(stored->type)),
+                       ErrorDetails(-1, name, ColumnTypeName(stored->type), "string"));
+    }
+    ColumnVector col;
+    col.type = ColumnType::kString;
+    col.length = req->rows;
+    col.dict.push_back(value);
+    col.ids.assign(req->rows, 0);
+    bool replaced = false;
+    for (size_t i = 0; i < req->fields.size(); ++i) {
+      if (req->fields[i].name != name) continue;
+      const ColumnVector& existing = req->columns[i];
+      if (req->fields[i].type != ColumnType::kString || existing.NullCount() != existing.size()) {
+        return MakeError(
+            absl::StatusCode::kInvalidArgument, "invalid_value",
+            StrCat("column \"", name, "\" is given both by partitionKey and by the records"),
+            ErrorDetails(-1, name, "", ""));
+      }
+      req->columns[i] = std::move(col);
+      replaced = true;
+      break;
+    }
+    if (!replaced) {
+      req->fields.push_back(Field{name, ColumnType::kString});
+      req->columns.push_back(std::move(col));
+    }
+  }
+  return absl::OkStatus();
+}
 
 absl::Status ParseHeaderMember(std::string_view key, simdjson::ondemand::value value,
                                BodyHeader* h) {
@@ -455,13 +541,27 @@ absl::StatusOr<IngestRequest> ParseJsonPass(std::string* body, const IngestParse
     std::string_view key;
     if (auto e = std::move(member).get(m)) return BadJson(simdjson::error_message(e), -1, false);
     if (auto e = m.unescaped_key().get(key)) return BadJson(simdjson::error_message(e), -1, false);
-    if (key == "schema" || key == "timestampColumn") {
+    if (key == "schema" || key == "timestampColumn" || key == "partitionKey") {
       if (header_known) continue;
-      RETURN_IF_ERROR(ParseHeaderMember(key, m.value(), h));
+      if (key == "partitionKey") {
+        RETURN_IF_ERROR(ParsePartitionKey(m.value(), h));
+      } else {
+        RETURN_IF_ERROR(ParseHeaderMember(key, m.value(), h));
+      }
       if (records_seen) *header_after_records = true;
       continue;
     }
-    if (key != "records") continue;  // unknown members are ignored
+    if (key != "records") {
+      // Nothing a client sends is dropped silently: a member that is not
+      // stored (a misspelt "records", say) is refused.
+      std::string details;
+      JsonWriter(&details).BeginObject().Key("field").String(key.substr(0, 64)).EndObject();
+      return MakeError(absl::StatusCode::kInvalidArgument, "invalid_request",
+                       StrCat("unknown member \"", key.substr(0, 64),
+                              "\" in the body (allowed: records, schema, timestampColumn, "
+                              "partitionKey)"),
+                       details);
+    }
     if (records_seen) {
       return MakeError(absl::StatusCode::kInvalidArgument, "invalid_request",
                        "the body has more than one \"records\" member");
@@ -497,7 +597,9 @@ absl::StatusOr<IngestRequest> ParseJsonPass(std::string* body, const IngestParse
     return BadJson("unexpected content after the JSON object", -1, false);
   }
   if (!parse_records) return IngestRequest{};
-  return p->Finish(h->schema_declared);
+  ASSIGN_OR_RETURN(IngestRequest req, p->Finish(h->schema_declared));
+  RETURN_IF_ERROR(ApplyPartitionKey(*h, opts, &req));
+  return req;
 }
 
 absl::StatusOr<IngestRequest> ParseJson(std::string* body, const IngestParseOptions& opts) {

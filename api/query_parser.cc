@@ -232,9 +232,9 @@ absl::StatusOr<QuerySpec> ParseQueryBody(std::string_view body, Precision precis
   }
   object o;
   if (root.get(o)) return Bad("the query must be a JSON object");
-  RETURN_IF_ERROR(CheckKeys(
-      o, "the query",
-      {"timeRange", "columns", "filters", "downsample", "order", "limit", "timestampFormat"}));
+  RETURN_IF_ERROR(CheckKeys(o, "the query",
+                            {"timeRange", "columns", "filters", "downsample", "order", "limit",
+                             "timestampFormat", "requireFresh", "minWatermark"}));
   QuerySpec spec;
   spec.precision = precision;
   object range;
@@ -319,6 +319,15 @@ absl::StatusOr<QuerySpec> ParseQueryBody(std::string_view body, Precision precis
     spec.limit = n;
   }
   spec.limit = std::min<uint64_t>(spec.limit, max_limit);
+  element fresh;
+  if (!o["requireFresh"].get(fresh) && !fresh.is_null()) {
+    if (fresh.get(spec.require_fresh))
+      return Bad("requireFresh must be true or false", "requireFresh");
+  }
+  element min_watermark;
+  if (!o["minWatermark"].get(min_watermark) && !min_watermark.is_null()) {
+    ASSIGN_OR_RETURN(spec.min_watermark, ParseTime(min_watermark, "minWatermark", precision));
+  }
   element tf;
   if (!o["timestampFormat"].get(tf) && !tf.is_null()) {
     ASSIGN_OR_RETURN(std::string s, GetString(tf, "timestampFormat"));

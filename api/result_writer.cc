@@ -160,7 +160,7 @@ void WriteResult(const QueryResult& r, std::string_view dataset, bool epoch_ns, 
     w.Null();
   }
   w.Key("hotRows").Uint(r.hot_rows);
-  w.Key("fresh").Bool(true);
+  w.Key("fresh").Bool(r.fresh);
   w.EndObject();
   const QueryStats& s = r.stats;
   w.Key("stats").BeginObject();

@@ -94,6 +94,8 @@ bool DecodeQueryValue(std::string_view in, std::string* out) {
 
 std::optional<std::string> ActorOf(const HttpRequest& req) {
   std::string_view user = req.Header("x-iam-user");
+  // x-user-id is the original service's name for the same header.
+  if (user.empty()) user = req.Header("x-user-id");
   if (user.empty()) return std::nullopt;
   return std::string(user);
 }

@@ -36,7 +36,8 @@ std::optional<std::string_view> QueryParam(std::string_view query, std::string_v
 // truncated or non-hex escape.
 bool DecodeQueryValue(std::string_view in, std::string* out);
 
-// The x-iam-user header, or nullopt when it is absent or empty.
+// The x-iam-user header (or x-user-id when it is absent), or nullopt when
+// neither is given.
 std::optional<std::string> ActorOf(const HttpRequest& req);
 
 // Appends `event` to the engine's audit log (stamping the time). A failure is

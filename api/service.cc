@@ -15,6 +15,7 @@
 #include "common/json_writer.h"
 #include "common/status_util.h"
 #include "common/strings.h"
+#include "common/time_util.h"
 #include "spdlog/spdlog.h"
 
 namespace timestore::api {
@@ -133,6 +134,7 @@ HttpResponse StatusToResponse(const absl::Status& status) {
   // Body decoding errors carry their own statuses (api/body_decoding.h).
   if (code == "payload_too_large") http = 413;
   if (code == "unsupported_encoding") http = 415;
+  if (code == "not_fresh") http = 409;
   std::string details;
   if (auto d = status.GetPayload(ToAbsl(kErrorDetailsPayload))) details = std::string(*d);
   if (http == 500) spdlog::error("internal error: {}", ToStd(status.message()));
@@ -359,6 +361,11 @@ void Service::HandleQuery(HttpRequest&& req, std::string slug, Responder respond
     ResultFormat format = FormatFromAccept(req.Header("accept"));
     HttpResponse r;
     r.content_type = std::string(ContentType(format));
+    // The freshness in headers too: NDJSON and CSV answers have no body for it.
+    r.headers.emplace_back("x-timestore-watermark",
+                           result->watermark ? FormatRfc3339(*result->watermark) : "");
+    r.headers.emplace_back("x-timestore-hot-rows", StrCat(result->hot_rows));
+    r.headers.emplace_back("x-timestore-fresh", result->fresh ? "true" : "false");
     WriteResult(*result, slug, epoch_ns, format, &r.body);
     respond(std::move(r));
   });

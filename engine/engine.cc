@@ -429,9 +429,17 @@ void Engine::IngestMany(std::vector<IngestRequest> requests, IngestManyCallback 
     payload = EncodeMultiBatchRecord(payloads);
   }
   inflight_bytes_.fetch_add(bytes, std::memory_order_relaxed);
+  for (const auto& p : prepared) {
+    if (p.record != nullptr) p.ds->inflight_batches_.fetch_add(1, std::memory_order_acq_rel);
+  }
+  auto settle = [](const std::vector<PreparedBatch>& batches) {
+    for (const auto& p : batches) {
+      if (p.record != nullptr) p.ds->inflight_batches_.fetch_sub(1, std::memory_order_acq_rel);
+    }
+  };
   wal_->Append(type, std::move(payload),
-               [this, prepared, bytes, answer_all, done = std::move(done)](const absl::Status& s,
-                                                                           uint64_t seq) {
+               [this, prepared, bytes, answer_all, settle, done = std::move(done)](
+                   const absl::Status& s, uint64_t seq) {
                  inflight_bytes_.fetch_sub(bytes, std::memory_order_relaxed);
                  if (!s.ok()) {
                    // DataLoss: an fsync failed, so the record may or may not be
@@ -441,12 +449,14 @@ void Engine::IngestMany(std::vector<IngestRequest> requests, IngestManyCallback 
                    if (s.code() != absl::StatusCode::kDataLoss) {
                      for (const auto& p : prepared) ReleaseBatch(p);
                    }
+                   settle(prepared);
                    done(s);
                    return;
                  }
                  for (const auto& p : prepared) {
                    if (p.record != nullptr) Apply(p.ds.get(), *p.record, seq);
                  }
+                 settle(prepared);
                  applied_seq_.store(seq, std::memory_order_release);
                  done(answer_all());
                });

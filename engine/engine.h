@@ -281,6 +281,10 @@ class Dataset {
   std::optional<int64_t> hot_min_ts() const;
   bool deleted() const { return deleted_.load(std::memory_order_acquire); }
 
+  // Ingest batches for this dataset logged or being logged but not yet
+  // applied: their rows are not visible yet (nor acknowledged).
+  uint32_t inflight_batches() const { return inflight_batches_.load(std::memory_order_acquire); }
+
   // Largest timestamp applied (visible to queries), if any row is.
   std::optional<int64_t> watermark() const {
     int64_t w = applied_max_ts_.load(std::memory_order_acquire);
@@ -333,6 +337,7 @@ class Dataset {
   std::atomic<bool> deleted_{false};  // dropped; no further manifest edits
 
   std::atomic<int64_t> applied_max_ts_{kNoTimestamp};
+  std::atomic<uint32_t> inflight_batches_{0};
 };
 
 class Engine {

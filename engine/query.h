@@ -78,6 +78,11 @@ struct QuerySpec {
   // Set (by the HTTP layer) when the client has gone: the query stops with
   // Cancelled "query_cancelled" at its next morsel wave.
   std::shared_ptr<const std::atomic<bool>> cancelled;
+  // Freshness controls (docs/api.md "Freshness"): refuse to answer, with
+  // FailedPrecondition "not_fresh", when an ingest for the dataset is in
+  // flight (require_fresh) or the visible watermark is below min_watermark.
+  bool require_fresh = false;
+  std::optional<int64_t> min_watermark;
 };
 
 struct QueryStats {
@@ -115,6 +120,10 @@ struct QueryResult {
   QueryStats stats;
   std::optional<int64_t> watermark;
   uint64_t hot_rows = 0;
+  // No ingest for the dataset was in flight (in the WAL queue, not yet
+  // applied and answered) when the query started: the answer holds every row
+  // of every request acknowledged or being acknowledged by then.
+  bool fresh = true;
   // Keeps the memory behind string views alive.
   std::vector<ChunkPtr> keepalive;
   std::deque<std::string> owned_strings;

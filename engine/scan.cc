@@ -8,6 +8,7 @@
 
 #include "absl/container/flat_hash_set.h"
 #include "common/crash_point.h"
+#include "common/json_writer.h"
 #include "common/status_macros.h"
 #include "common/status_util.h"
 #include "common/strings.h"
@@ -243,8 +244,44 @@ absl::StatusOr<QueryResult> Engine::Query(std::string_view slug, QuerySpec spec)
   QueryStats spent;
   // Every path (parallel morsels, windows, shortcuts) answers in the mode asked.
   const bool downsampled = spec.downsample.has_value();
+  // Freshness, read before the snapshot: requests still in the WAL queue
+  // when the query starts are the rows it cannot include.
+  bool fresh = true;
+  if (auto ds = GetDataset(slug)) {
+    const uint32_t inflight = ds->inflight_batches();
+    fresh = inflight == 0;
+    const std::optional<int64_t> w = ds->watermark();
+    auto not_fresh = [&](std::string why) {
+      std::string details;
+      JsonWriter d(&details);
+      d.BeginObject().Key("watermark");
+      if (w) {
+        d.String(FormatRfc3339(*w));
+      } else {
+        d.Null();
+      }
+      d.Key("minWatermark");
+      if (spec.min_watermark) {
+        d.String(FormatRfc3339(*spec.min_watermark));
+      } else {
+        d.Null();
+      }
+      d.Key("inflightRequests").Uint(inflight).EndObject();
+      return MakeError(absl::StatusCode::kFailedPrecondition, "not_fresh", why, details);
+    };
+    if (spec.require_fresh && !fresh) {
+      return not_fresh(StrCat("requireFresh: ", inflight, " ingest request(s) for dataset \"", slug,
+                              "\" are being made durable and are not visible yet; retry"));
+    }
+    if (spec.min_watermark && (!w || *w < *spec.min_watermark)) {
+      return not_fresh(StrCat("minWatermark ", FormatRfc3339(*spec.min_watermark),
+                              " is not reached: dataset \"", slug, "\" holds rows up to ",
+                              w ? FormatRfc3339(*w) : std::string("nothing yet")));
+    }
+  }
   auto finish = [&](QueryResult r) {
     r.downsampled = downsampled;
+    r.fresh = fresh;
     QueryStats& s = r.stats;
     s.bytes_read += spent.bytes_read;
     s.remote_bytes_read += spent.remote_bytes_read;

@@ -80,8 +80,29 @@ struct ServeConfig {
   tools::TieringConfig tiering;
 };
 
+// The names operators use for log levels, mapped onto spdlog's; nullopt for
+// anything else (spdlog itself would silently turn logging off).
+std::optional<spdlog::level::level_enum> ParseLogLevel(std::string name) {
+  for (char& ch : name) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  using L = spdlog::level::level_enum;
+  static const std::pair<const char*, L> kNames[] = {
+      {"trace", L::trace},       {"debug", L::debug}, {"info", L::info},  {"warn", L::warn},
+      {"warning", L::warn},      {"error", L::err},   {"err", L::err},    {"fatal", L::critical},
+      {"critical", L::critical}, {"off", L::off},     {"silent", L::off}, {"none", L::off}};
+  for (const auto& [n, level] : kNames)
+    if (name == n) return level;
+  return std::nullopt;
+}
+
 int Serve(const ServeConfig& c) {
-  spdlog::set_level(spdlog::level::from_str(c.log_level));
+  auto level = ParseLogLevel(c.log_level);
+  if (!level) {
+    std::cerr << "TIMESTORE_LOG_LEVEL \"" << c.log_level
+              << "\" is not one of trace, debug, info, warn (warning), error (err), fatal "
+                 "(critical), off (silent, none)\n";
+    return 2;
+  }
+  spdlog::set_level(*level);
   EngineOptions eo;
   eo.root = c.storage_root;
   if (c.wal_sync == "always") {
@@ -422,7 +443,9 @@ int main(int argc, char** argv) {
   serve->add_option("--port", c.port, "Listen port (0 = any free port)")->envname("TIMESTORE_PORT");
   serve->add_option("--storage-root", c.storage_root, "Storage directory")
       ->envname("TIMESTORE_STORAGE_ROOT");
-  serve->add_option("--log-level", c.log_level, "trace|debug|info|warn|error")
+  serve
+      ->add_option("--log-level", c.log_level,
+                   "trace|debug|info|warn|warning|error|fatal|critical|off|silent")
       ->envname("TIMESTORE_LOG_LEVEL");
   serve->add_option("--wal-sync", c.wal_sync, "always|batch|none")->envname("TIMESTORE_WAL_SYNC");
   serve->add_option("--wal-sync-interval-ms", c.wal_sync_interval_ms, "fsync period in batch mode")
