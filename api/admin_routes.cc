@@ -61,9 +61,10 @@ constexpr uint64_t kDatasetsMaxLimit = 1000;
 constexpr uint64_t kAuditDefaultLimit = 100;
 constexpr uint64_t kAuditMaxLimit = 10'000;
 
-// Dataset lifecycle states a listing can filter on. Only "active" exists
-// until datasets can be deleted or archived.
-constexpr std::string_view kDatasetStatuses[] = {"active"};
+// Dataset lifecycle states a listing can filter on (Dataset::lifecycle()).
+constexpr std::string_view kDatasetStatuses[] = {"active", "tiering", "deleting"};
+constexpr size_t kMaxDisplayName = 200;
+constexpr size_t kMaxDescription = 4000;
 
 std::vector<std::string_view> PathSegments(std::string_view path) {
   std::vector<std::string_view> out;
@@ -180,6 +181,11 @@ std::string AsciiLower(std::string_view s) {
 
 // The members of the settings PUT /settings can change, as they are now.
 void WriteSettingsMembers(const Dataset& ds, JsonWriter& w) {
+  // Present only when set, so answers (and audit records) of datasets
+  // without them read as before.
+  const auto [display_name, description] = ds.display_name_and_description();
+  if (!display_name.empty()) w.Key("displayName").String(display_name);
+  if (!description.empty()) w.Key("description").String(description);
   w.Key("partitionInterval").Int(ds.partition_interval_ns() / 1'000'000'000);
   // segmentBy is what the user chose; seriesKey what seals sort by: the
   // choice, else the key inferred from the data (engine/series_key.h).
@@ -291,6 +297,24 @@ HttpResponse UpdateSettings(Engine* engine, Dataset* ds, const std::string& body
       }
       if (!has_keys) return bad("keys is required (an empty array dedups by time alone)");
       settings.dedup = std::optional<DedupSettings>(std::move(dedup));
+    } else if (key == "displayName" || key == "description") {
+      // Free text for people; null or "" clears it.
+      const size_t max = key == "displayName" ? kMaxDisplayName : kMaxDescription;
+      std::string text;
+      if (!value.is_null()) {
+        std::string_view v;
+        if (value.get(v)) {
+          return Error(400, "invalid_settings", StrCat(key, " must be a string or null"),
+                       FieldDetails(key));
+        }
+        if (v.size() > max) {
+          return Error(400, "invalid_settings",
+                       StrCat(key, " is ", v.size(), " bytes; at most ", max, " are allowed"),
+                       FieldDetails(key));
+        }
+        text = std::string(v);
+      }
+      (key == "displayName" ? settings.display_name : settings.description) = std::move(text);
     } else if (key == "iam") {
       return Error(400, "not_supported",
                    StrCat("the \"", key, "\" setting is not available yet; nothing was changed"),
@@ -298,7 +322,8 @@ HttpResponse UpdateSettings(Engine* engine, Dataset* ds, const std::string& body
     } else {
       return Error(
           400, "invalid_settings",
-          StrCat("unknown setting \"", key, "\" (known: partitionInterval, segmentBy, dedup)"),
+          StrCat("unknown setting \"", key,
+                 "\" (known: partitionInterval, segmentBy, dedup, displayName, description)"),
           FieldDetails(key));
     }
   }
@@ -446,7 +471,7 @@ void Service::AdminDatasetDetail(AdminCall& call) {
   w.BeginObject();
   w.Key("id").String(DatasetIdString(ds.id()));
   w.Key("slug").String(ds.slug());
-  w.Key("status").String("active");
+  w.Key("status").String(ds.lifecycle());
   w.Key("createdAt").String(FormatRfc3339(ds.created_ns()));
   w.Key("schema").BeginObject();
   w.Key("version").Uint(schema->version);
@@ -768,11 +793,13 @@ void Service::AdminListDatasets(AdminCall& call) {
   std::string last;
   for (const auto& ds : call.engine->ListDatasets()) {  // ordered by slug
     if (!after.empty() && ds->slug() <= after) continue;
+    if (!status.empty() && ds->lifecycle() != status) continue;
     const std::string id = DatasetIdString(ds->id());
     // Slugs are lower case and ids lower-case hex: matching `needle` is
-    // case-insensitive.
+    // case-insensitive; so is the match on the display name.
     if (!needle.empty() && ds->slug().find(needle) == std::string::npos &&
-        id.compare(0, needle.size(), needle) != 0) {
+        id.compare(0, needle.size(), needle) != 0 &&
+        AsciiLower(ds->display_name_and_description().first).find(needle) == std::string::npos) {
       continue;
     }
     if (n == limit) {
@@ -788,7 +815,9 @@ void Service::AdminListDatasets(AdminCall& call) {
     w.BeginObject();
     w.Key("id").String(id);
     w.Key("slug").String(ds->slug());
-    w.Key("status").String("active");
+    w.Key("status").String(ds->lifecycle());
+    const std::string display_name = ds->display_name_and_description().first;
+    if (!display_name.empty()) w.Key("displayName").String(display_name);
     w.Key("createdAt").String(FormatRfc3339(ds->created_ns()));
     w.Key("schemaVersion").Uint(ds->schema()->version);
     w.Key("rows").Uint(rows);

@@ -153,7 +153,11 @@ absl::StatusOr<TieringResult> TierMover::TierDataset(Dataset* ds, int64_t now_ns
       std::lock_guard<std::mutex> l(mu_);
       if (stop_) break;
     }
-    absl::Status s = MoveSegment(ds, seg, result.target, store->get());
+    absl::Status s;
+    {
+      Dataset::TieringScope tiering(ds);
+      s = MoveSegment(ds, seg, result.target, store->get());
+    }
     if (absl::IsAborted(s)) continue;
     if (!s.ok()) {
       ++result.segments_failed;

@@ -85,6 +85,8 @@ absl::Status Engine::UpdateSettings(Dataset* ds, const Settings& settings) {
   e.segment_by_set = ds->segment_by_set_ || settings.segment_by.has_value();
   e.inferred_segment_by = ds->inferred_segment_by_;
   e.dedup = settings.dedup.value_or(ds->dedup_);
+  e.display_name = settings.display_name.value_or(ds->display_name_);
+  e.description = settings.description.value_or(ds->description_);
   // Compaction finds a row's duplicates next to it in sort order only when
   // every segmentBy column is a key column; and inside a segment, rows equal
   // in the keys and time are in write order only then. That holds for the
@@ -114,6 +116,8 @@ absl::Status Engine::UpdateSettings(Dataset* ds, const Settings& settings) {
   ds->segment_by_ = e.segment_by;
   ds->segment_by_set_ = e.segment_by_set;
   ds->dedup_ = e.dedup;
+  ds->display_name_ = e.display_name;
+  ds->description_ = e.description;
   return absl::OkStatus();
 }
 

@@ -252,6 +252,31 @@ class Dataset {
     std::lock_guard<std::mutex> l(mu_);
     return inferred_segment_by_;
   }
+  // Free text for people (PUT settings displayName, description); "" if unset.
+  std::pair<std::string, std::string> display_name_and_description() const {
+    std::lock_guard<std::mutex> l(mu_);
+    return {display_name_, description_};
+  }
+  // Held while partitions of the dataset move to object storage (the tier
+  // mover), so that listings say "tiering".
+  class TieringScope {
+   public:
+    explicit TieringScope(Dataset* ds) : ds_(ds) { ds_->tiering_.fetch_add(1); }
+    ~TieringScope() { ds_->tiering_.fetch_sub(1); }
+    TieringScope(const TieringScope&) = delete;
+    TieringScope& operator=(const TieringScope&) = delete;
+
+   private:
+    Dataset* ds_;
+  };
+  // The lifecycle state a dataset listing shows and filters on: "deleting"
+  // once a delete has begun, "tiering" while partitions move to object
+  // storage, else "active".
+  std::string_view lifecycle() const {
+    if (deleted()) return "deleting";
+    if (tiering_.load(std::memory_order_acquire) > 0) return "tiering";
+    return "active";
+  }
   SchemaPtr schema() const {
     std::lock_guard<std::mutex> l(mu_);
     return schema_;
@@ -329,6 +354,9 @@ class Dataset {
   bool segment_by_set_ ABSL_GUARDED_BY(mu_) = false;
   std::vector<std::string> inferred_segment_by_ ABSL_GUARDED_BY(mu_);
   std::optional<DedupSettings> dedup_ ABSL_GUARDED_BY(mu_);
+  std::string display_name_ ABSL_GUARDED_BY(mu_);
+  std::string description_ ABSL_GUARDED_BY(mu_);
+  std::atomic<int> tiering_{0};  // partition moves to object storage under way
   RetentionSettings retention_ ABSL_GUARDED_BY(mu_);
   std::string storage_target_ ABSL_GUARDED_BY(mu_);
   // Serialises the edits that change the segment list from the background
@@ -388,6 +416,7 @@ class Engine {
     std::optional<std::vector<std::string>> segment_by;
     // Outer optional: whether to change it; inner: on (settings) or off.
     std::optional<std::optional<DedupSettings>> dedup;
+    std::optional<std::string> display_name, description;  // "" clears
   };
   // Changes dataset settings (durably). partitionInterval and segmentBy apply
   // to rows sealed from now on; dedup applies to every stored row at once

@@ -178,6 +178,9 @@ std::string EncodeManifestEdit(const ManifestEdit& e) {
       w.Key("inferredSegmentBy").BeginArray();
       for (const auto& c : e.inferred_segment_by) w.String(c);
       w.EndArray();
+      // Written only when set: manifests from before they existed read alike.
+      if (!e.display_name.empty()) w.Key("displayName").String(e.display_name);
+      if (!e.description.empty()) w.Key("description").String(e.description);
       break;
     case ManifestEdit::Op::kSetRetention:
       w.Key("op").String("set_retention");
@@ -285,6 +288,9 @@ absl::StatusOr<ManifestEdit> DecodeManifestEdit(std::string_view json) {
         e.inferred_segment_by.emplace_back(name);
       }
     }
+    std::string_view text;
+    if (!root["displayName"].get(text)) e.display_name = std::string(text);
+    if (!root["description"].get(text)) e.description = std::string(text);
     simdjson::dom::element dedup;
     if (!root["dedup"].get(dedup) && !dedup.is_null()) {
       simdjson::dom::array keys;
@@ -390,6 +396,8 @@ absl::Status Manifest::Apply(const ManifestEdit& e) {
       it->second.segment_by_set = e.segment_by_set;
       it->second.inferred_segment_by = e.inferred_segment_by;
       it->second.dedup = e.dedup;
+      it->second.display_name = e.display_name;
+      it->second.description = e.description;
       return absl::OkStatus();
     }
     case ManifestEdit::Op::kSetRetention: {
@@ -498,6 +506,8 @@ absl::Status Manifest::WriteSnapshot(uint64_t number, int64_t key_ttl_ns) {
     settings.segment_by_set = meta.segment_by_set;
     settings.inferred_segment_by = meta.inferred_segment_by;
     settings.dedup = meta.dedup;
+    settings.display_name = meta.display_name;
+    settings.description = meta.description;
     RETURN_IF_ERROR(
         log->AddRecord(wal::RecordType::kManifestEdit, next_seq_++, EncodeManifestEdit(settings)));
     if (meta.retention.delete_after || meta.retention.cold_after) {

@@ -113,7 +113,8 @@ struct DatasetMeta {
   std::vector<std::string> inferred_segment_by;
   std::optional<DedupSettings> dedup;
   RetentionSettings retention;
-  std::string storage_target;  // empty: the server's default target
+  std::string storage_target;             // empty: the server's default target
+  std::string display_name, description;  // free text for people; empty: none
 };
 
 // Where one segment went: tier_segments.
@@ -152,6 +153,7 @@ struct ManifestEdit {
   bool segment_by_set = false;
   std::vector<std::string> inferred_segment_by;
   std::optional<DedupSettings> dedup;
+  std::string display_name, description;
   // kSetRetention
   RetentionSettings retention;
   // kAddSegments; kReplaceSegments adds `segments` and removes `remove`

@@ -161,6 +161,8 @@ absl::Status Engine::Recover() {
         ds->segment_by_set_ = meta.segment_by_set;
         ds->inferred_segment_by_ = meta.inferred_segment_by;
         ds->dedup_ = meta.dedup;
+        ds->display_name_ = meta.display_name;
+        ds->description_ = meta.description;
         ds->retention_ = meta.retention;
         ds->storage_target_ = meta.storage_target;
       }

@@ -202,6 +202,8 @@ void Engine::MaybeInferSeriesKey(Dataset* ds, const Schema& schema,
   e.segment_by_set = false;
   e.inferred_segment_by = key;
   e.dedup = ds->dedup_;
+  e.display_name = ds->display_name_;
+  e.description = ds->description_;
   if (absl::Status s = manifest_->LogEdit(e); !s.ok()) {
     spdlog::warn("dataset {}: could not record the inferred series key: {}", ds->slug(),
                  ToStd(s.message()));
