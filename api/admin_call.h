@@ -1,6 +1,7 @@
-// The pieces of an /admin request that its handlers share: the matched call
-// and the route table row. Internal to api/ (admin_routes.cc and the files
-// that implement more admin routes, like admin_storage_routes.cc).
+// The pieces of an /admin request that its handlers share: the matched call,
+// the route table row and the shared JSON forms. Internal to api/ (admin_routes.cc and the files
+// that implement more admin routes: admin_settings_routes.cc,
+// admin_storage_routes.cc).
 #pragma once
 
 #include <memory>
@@ -10,6 +11,7 @@
 
 #include "api/http_server.h"
 #include "api/service.h"
+#include "common/json_writer.h"
 #include "engine/engine.h"
 
 namespace timestore::api {
@@ -33,5 +35,15 @@ struct Service::AdminRoute {
   std::string_view pattern;
   void (Service::*handler)(AdminCall& call);
 };
+
+// JSON forms shared by the admin routes (api/admin_settings_routes.cc): a
+// dataset's settings members ({"partitionInterval", "segmentBy", ...}) and the
+// same as an object; retention as {"stored", "effective"} members and object;
+// a duration in seconds, as an integer when whole.
+void WriteSettingsMembers(const Dataset& ds, JsonWriter& w);
+std::string SettingsJson(const Dataset& ds);
+void WriteRetentionMembers(const Engine& engine, const Dataset& ds, JsonWriter& w);
+std::string RetentionJson(const Engine& engine, const Dataset& ds);
+void WriteSeconds(JsonWriter& w, int64_t ns);
 
 }  // namespace timestore::api
