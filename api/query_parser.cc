@@ -4,6 +4,7 @@
 
 #include <cmath>
 
+#include "absl/time/time.h"
 #include "common/status_macros.h"
 #include "common/status_util.h"
 #include "common/strings.h"
@@ -139,17 +140,28 @@ absl::StatusOr<int64_t> UnitNanos(std::string_view unit) {
   if (unit == "hour") return 3'600'000 * kMs;
   if (unit == "day") return 86'400'000 * kMs;
   if (unit == "week") return 7 * 86'400'000 * kMs;
+  if (unit == "month" || unit == "year") return 0;  // calendar units
   return Bad(StrCat("unknown intervalUnit \"", unit,
-                    "\" (expected millisecond, second, minute, hour, day, week)"),
+                    "\" (expected millisecond, second, minute, hour, day, week, month, year)"),
              "intervalUnit");
 }
 
 absl::StatusOr<Downsample> ParseDownsample(element e) {
   object o;
   if (e.get(o)) return Bad("downsample must be an object", "downsample");
-  RETURN_IF_ERROR(
-      CheckKeys(o, "downsample", {"intervalUnit", "intervalSize", "groupBy", "aggregations"}));
+  RETURN_IF_ERROR(CheckKeys(
+      o, "downsample", {"intervalUnit", "intervalSize", "groupBy", "aggregations", "timezone"}));
   Downsample ds;
+  element tz_e;
+  if (!o["timezone"].get(tz_e) && !tz_e.is_null()) {
+    ASSIGN_OR_RETURN(ds.timezone, GetString(tz_e, "downsample.timezone"));
+    absl::TimeZone tz;
+    if (ds.timezone.empty() || !absl::LoadTimeZone(ds.timezone, &tz)) {
+      return Bad(StrCat("downsample.timezone \"", ds.timezone.substr(0, 64),
+                        "\" is not an IANA time zone name (e.g. \"Europe/Berlin\", \"UTC\")"),
+                 "timezone");
+    }
+  }
   element unit;
   if (!o["intervalUnit"].get(unit) && !unit.is_null()) {
     ASSIGN_OR_RETURN(std::string u, GetString(unit, "downsample.intervalUnit"));
@@ -161,12 +173,28 @@ absl::StatusOr<Downsample> ParseDownsample(element e) {
         return Bad("downsample.intervalSize must be a positive integer", "intervalSize");
       }
     }
-    if (__builtin_mul_overflow(unit_ns, size, &ds.interval_ns)) {
+    ds.has_interval = true;
+    // Months and years are calendar buckets; so are days and weeks in a
+    // named time zone. Everything else is a fixed width from the epoch.
+    const bool zoned = !ds.timezone.empty();
+    if (u == "month" || u == "year" || (zoned && (u == "day" || u == "week"))) {
+      if (size > 1'000'000) return Bad("downsample interval is too large", "intervalSize");
+      ds.calendar = u == "month"  ? CalendarUnit::kMonth
+                    : u == "year" ? CalendarUnit::kYear
+                    : u == "week" ? CalendarUnit::kWeek
+                                  : CalendarUnit::kDay;
+      ds.calendar_size = size;
+    } else if (zoned) {
+      return Bad(
+          StrCat("downsample.timezone applies to day, week, month and year buckets, not ", u),
+          "timezone");
+    } else if (__builtin_mul_overflow(unit_ns, size, &ds.interval_ns)) {
       return Bad("downsample interval is too large", "intervalSize");
     }
-    ds.has_interval = true;
   } else if (!o["intervalSize"].error()) {
     return Bad("downsample.intervalSize needs downsample.intervalUnit", "intervalSize");
+  } else if (!ds.timezone.empty()) {
+    return Bad("downsample.timezone needs downsample.intervalUnit", "timezone");
   }
   element group_by;
   if (!o["groupBy"].get(group_by)) {

@@ -6,6 +6,7 @@
 
 #include "common/status_macros.h"
 #include "common/time_util.h"
+#include "engine/buckets.h"
 #include "engine/query_executor.h"
 
 namespace timestore {
@@ -65,9 +66,8 @@ std::unique_ptr<GroupedAggregate::Partial> GroupedAggregate::Aggregate(ChunkPtr 
     if (gcol[k] != nullptr && gcol[k]->all_null) gcol[k] = nullptr;
   }
   const int64_t* ts = c.timestamps();
-  auto bucket_of = [&](int64_t t) {
-    return ds.has_interval ? FloorToMultiple(t, ds.interval_ns) : spec_.start;
-  };
+  Bucketer bucketer(ds, spec_.start);
+  auto bucket_of = [&](int64_t t) { return bucketer.Floor(t); };
   std::vector<uint32_t> gids(sel.size());
   std::vector<uint64_t>& keys = p->keys;
   const size_t kw = key_words_;
@@ -80,10 +80,12 @@ std::unique_ptr<GroupedAggregate::Partial> GroupedAggregate::Aggregate(ChunkPtr 
   // Dense: every group column is a dictionary (or absent), and buckets ×
   // (dictionary size + null) is small.
   uint64_t slots = 1;
-  int64_t first_bucket = bucket_of(std::max(c.min_ts, spec_.start));
+  int64_t first_ordinal = 0;
   if (ds.has_interval) {
-    const int64_t last_bucket = bucket_of(std::min(c.max_ts, spec_.end - 1));
-    const __int128 span = (static_cast<__int128>(last_bucket) - first_bucket) / ds.interval_ns + 1;
+    int64_t last_ordinal = 0;
+    bucketer.Floor(std::max(c.min_ts, spec_.start), &first_ordinal);
+    bucketer.Floor(std::min(c.max_ts, spec_.end - 1), &last_ordinal);
+    const __int128 span = static_cast<__int128>(last_ordinal) - first_ordinal + 1;
     slots = span > kMaxDenseSlots ? kMaxDenseSlots + 1 : static_cast<uint64_t>(span);
   }
   bool dense = true;
@@ -102,9 +104,9 @@ std::unique_ptr<GroupedAggregate::Partial> GroupedAggregate::Aggregate(ChunkPtr 
     std::vector<uint32_t> slot_gid(slots, std::numeric_limits<uint32_t>::max());
     for (size_t i = 0; i < sel.size(); ++i) {
       const uint32_t r = sel[i];
-      const int64_t bucket = bucket_of(ts[r]);
-      uint64_t slot =
-          ds.has_interval ? static_cast<uint64_t>((bucket - first_bucket) / ds.interval_ns) : 0;
+      int64_t ordinal = 0;
+      const int64_t bucket = bucketer.Floor(ts[r], &ordinal);
+      uint64_t slot = static_cast<uint64_t>(ordinal - first_ordinal);
       for (size_t k = 0; k < ng; ++k) {
         const ColumnVector* g = gcol[k];
         const uint64_t code = g == nullptr || g->IsNull(r) ? dims[k] - 1 : g->ids[r];

@@ -58,9 +58,16 @@ struct Aggregation {
   std::string alias;  // defaulted to fn_column by ValidateQuery
 };
 
+// Calendar buckets (engine/buckets.h): months and years, and days and weeks in
+// a named time zone.
+enum class CalendarUnit : uint8_t { kNone, kDay, kWeek, kMonth, kYear };
+
 struct Downsample {
   bool has_interval = false;
-  int64_t interval_ns = 0;
+  int64_t interval_ns = 0;  // fixed-width buckets; 0 for calendar ones
+  CalendarUnit calendar = CalendarUnit::kNone;
+  int64_t calendar_size = 1;  // intervalSize of a calendar unit
+  std::string timezone;       // IANA name; "" is UTC
   std::vector<std::string> group_by;
   std::vector<Aggregation> aggregations;
 };

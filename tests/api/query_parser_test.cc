@@ -450,10 +450,31 @@ TEST(QueryParserTest, BadIntervals) {
     EXPECT_EQ(e.code, "invalid_query");
     EXPECT_TRUE(Mentions(e, "intervalSize") || Mentions(e, "interval")) << e.message;
   }
-  ErrorResponse e = Rejected(
-      ParseWith(R"("downsample": {"intervalUnit": "month", "aggregations": [{"fn": "count"}]})"));
+  ErrorResponse e = Rejected(ParseWith(
+      R"("downsample": {"intervalUnit": "fortnight", "aggregations": [{"fn": "count"}]})"));
   EXPECT_EQ(e.http, 400);
-  EXPECT_TRUE(Mentions(e, "\"month\"")) << e.message;
+  EXPECT_TRUE(Mentions(e, "\"fortnight\"")) << e.message;
+  // month and year are calendar units; a timezone makes day and week ones too.
+  auto spec = ParseWith(
+      R"("downsample": {"intervalUnit": "month", "intervalSize": 3, "aggregations": [{"fn": "count"}]})");
+  ASSERT_TRUE(spec.ok()) << spec.status();
+  EXPECT_EQ(spec->downsample->calendar, CalendarUnit::kMonth);
+  EXPECT_EQ(spec->downsample->calendar_size, 3);
+  spec = ParseWith(
+      R"("downsample": {"intervalUnit": "day", "timezone": "Asia/Tokyo", "aggregations": [{"fn": "count"}]})");
+  ASSERT_TRUE(spec.ok()) << spec.status();
+  EXPECT_EQ(spec->downsample->calendar, CalendarUnit::kDay);
+  EXPECT_EQ(spec->downsample->timezone, "Asia/Tokyo");
+  for (std::string_view ds :
+       {R"("timezone": "Nowhere/City", "intervalUnit": "day")", R"("timezone": "UTC")",
+        R"("timezone": "UTC", "intervalUnit": "minute")",
+        R"("timezone": 5, "intervalUnit": "day")"}) {
+    SCOPED_TRACE(ds);
+    e = Rejected(
+        ParseWith(StrCat(R"("downsample": {)", ds, R"(, "aggregations": [{"fn": "count"}]})")));
+    EXPECT_EQ(e.http, 400);
+    EXPECT_TRUE(Mentions(e, "timezone")) << e.message;
+  }
 }
 
 TEST(QueryParserTest, Order) {
