@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs the Debian 12 packages Timestore needs to build, test and run.
+# Installs the Debian 12 packages Timestore needs to build, test and run (tzdata: the
+# IANA zones of downsample timezones).
 # Idempotent: packages already present are skipped by apt. Needs root or sudo.
 set -euo pipefail
 
@@ -14,7 +15,7 @@ PACKAGES=(
   libssl-dev libexpat1-dev
   awscli python3-botocore
   libprotobuf-dev protobuf-compiler libsnappy-dev libre2-dev
-  prometheus influxdb-client python3-influxdb
+  prometheus influxdb-client python3-influxdb tzdata
 )
 # Node.js runs the S3 and Azure emulators the tests start; this machine kind
 # ships Node.js 20 with npm, Debian's own is the fallback.
