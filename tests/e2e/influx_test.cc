@@ -212,6 +212,26 @@ TEST_F(InfluxTest, ErrorsInInfluxShapeStoreNothing) {
   EXPECT_EQ(c2.Get("/health").status, 200);
 }
 
+// An Idempotency-Key makes a retried body (two measurements here) store once,
+// also after a restart; the same key with another body is a 409.
+TEST_F(InfluxTest, IdempotencyKeyStoresARetriedBodyOnce) {
+  StartServer();
+  HttpClient c(server_->port());
+  const std::string body = "a,host=h v=1i 1700000000000000000\nb w=2 1700000000000000000\n";
+  for (int i = 0; i < 2; ++i) {
+    EXPECT_EQ(c.Post("/write?db=idem", body, {{"Idempotency-Key", "batch-1"}}).status, 204);
+  }
+  server_->Stop(SIGKILL);
+  ASSERT_TRUE(server_->Start());
+  HttpClient c2(server_->port());
+  EXPECT_EQ(c2.Post("/write?db=idem", body, {{"Idempotency-Key", "batch-1"}}).status, 204);
+  for (const char* slug : {"idem_a", "idem_b"}) {
+    std::string rows = Rows(slug);
+    EXPECT_EQ(std::count(rows.begin(), rows.end(), '\n'), 1) << slug << ": " << rows;
+  }
+  EXPECT_EQ(c2.Post("/write?db=idem", "a v=9i 5\n", {{"Idempotency-Key", "batch-1"}}).status, 409);
+}
+
 // Every acknowledged (204) line-protocol write survives kill -9, including
 // bodies spanning several measurements.
 TEST_F(InfluxTest, AcknowledgedLinesSurviveKill9) {
