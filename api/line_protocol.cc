@@ -24,6 +24,8 @@ struct SeriesEntry {
 // Past this many distinct series in one body, lines are parsed without the
 // cache (a body of unique series gains nothing from it).
 constexpr size_t kMaxCachedSeries = 1 << 16;
+// Measurements (so datasets) one body may write.
+constexpr size_t kMaxMeasurements = 1000;
 
 enum class Kind : uint8_t { kTag, kField };
 
@@ -246,10 +248,18 @@ class Parser {
     if (!slug.ok()) return Syntax(ToStd(slug.status().message()));
     // Two spellings of one slug ("CPU", "cpu") share a table.
     int index = -1;
-    for (size_t i = 0; i < tables_.size(); ++i) {
-      if (tables_[i].slug == *slug) index = static_cast<int>(i);
-    }
+    if (auto it = slug_index_.find(*slug); it != slug_index_.end()) index = it->second;
     if (index < 0) {
+      // Each measurement is a dataset: a body does not create them by the
+      // thousand (nor make this parse quadratic in them).
+      if (tables_.size() >= kMaxMeasurements) {
+        return MakeError(absl::StatusCode::kInvalidArgument, "invalid_value",
+                         StrCat("line ", line_ + 1, ", measurement \"", measurement,
+                                "\": the body names more than ", kMaxMeasurements,
+                                " measurements; send them in separate requests"),
+                         ErrorDetails(line_, "", "", "", true));
+      }
+      slug_index_.emplace(*slug, static_cast<int>(tables_.size()));
       index = static_cast<int>(tables_.size());
       Table& t = tables_.emplace_back();
       t.slug = *slug;
@@ -632,7 +642,8 @@ class Parser {
   const std::string_view body_;
   const LineProtocolOptions& opts_;
   std::vector<Table> tables_;  // current_ is taken again for every line
-  StringMap<int> table_index_;
+  StringMap<int> table_index_;  // raw measurement -> table
+  StringMap<int> slug_index_;   // dataset slug -> table
   StringMap<SeriesEntry> series_cache_;
   Table* current_ = nullptr;
   const char* line_start_ = nullptr;

@@ -166,6 +166,12 @@ TEST(LineProtocolTest, MeasurementsBecomeDatasets) {
   EXPECT_EQ(*MeasurementSlug("", "_internal"), "minternal");
   EXPECT_FALSE(MeasurementSlug("x_", std::string(70, 'a')).ok());
   EXPECT_THAT(ErrorOf(std::string(70, 'a') + " v=1 1\n"), HasSubstr("longer than 64"));
+  // At most 1000 measurements (datasets) per body; 1000 is fine.
+  std::string many;
+  for (int i = 0; i < 1001; ++i) many += "m" + std::to_string(i) + " v=1 1\n";
+  EXPECT_THAT(ErrorOf(many), HasSubstr("line 1001, measurement \"m1000\": the body names more than 1000"));
+  many.resize(many.rfind("m1000"));
+  EXPECT_EQ(MustParse(many).size(), 1000u);
 }
 
 TEST(LineProtocolTest, SeriesCacheKeepsColumnsRight) {
