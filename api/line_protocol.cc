@@ -641,7 +641,7 @@ class Parser {
 
   const std::string_view body_;
   const LineProtocolOptions& opts_;
-  std::vector<Table> tables_;  // current_ is taken again for every line
+  std::vector<Table> tables_;   // current_ is taken again for every line
   StringMap<int> table_index_;  // raw measurement -> table
   StringMap<int> slug_index_;   // dataset slug -> table
   StringMap<SeriesEntry> series_cache_;

@@ -9,71 +9,18 @@
 
 #include "engine/schema.h"
 #include "tests/api/error_response.h"
+#include "tests/api/ingest_test_util.h"
 
 namespace timestore::api {
 namespace {
 
 using ::timestore::api::testing::ErrorResponse;
 using ::timestore::api::testing::ToErrorResponse;
+using namespace ::timestore::api::testing;  // Parse, Rejected, Col, TypeOf, Str
 
 constexpr int64_t kSec = 1'000'000'000;
 // 2024-05-01T12:00:00Z
 constexpr int64_t kNoon = 1714564800 * kSec;
-
-struct Opts {
-  BodyFormat format = BodyFormat::kJson;
-  Precision precision = Precision::kMilliseconds;
-  const Schema* current = nullptr;
-};
-
-absl::StatusOr<IngestRequest> Parse(std::string body, Opts o = {}) {
-  IngestParseOptions options;
-  options.slug = "cpu";
-  options.format = o.format;
-  options.precision = o.precision;
-  options.current = o.current;
-  return ParseIngestBody(&body, options);
-}
-
-absl::StatusOr<IngestRequest> ParseNdjson(std::string body, Opts o = {}) {
-  o.format = BodyFormat::kNdjson;
-  return Parse(std::move(body), o);
-}
-
-// The error a client would receive for a request that must fail.
-ErrorResponse Rejected(const absl::StatusOr<IngestRequest>& r) {
-  EXPECT_FALSE(r.ok()) << "expected the body to be rejected";
-  if (r.ok()) return ErrorResponse{};
-  ErrorResponse e = ToErrorResponse(r.status());
-  EXPECT_TRUE(e.body_is_json) << r.status();
-  return e;
-}
-
-int FieldIndex(const IngestRequest& req, std::string_view name) {
-  for (size_t i = 0; i < req.fields.size(); ++i)
-    if (req.fields[i].name == name) return static_cast<int>(i);
-  return -1;
-}
-
-std::optional<ColumnType> TypeOf(const IngestRequest& req, std::string_view name) {
-  int i = FieldIndex(req, name);
-  if (i < 0) return std::nullopt;
-  return req.fields[i].type;
-}
-
-const ColumnVector& Col(const IngestRequest& req, std::string_view name) {
-  static const ColumnVector kMissing;
-  int i = FieldIndex(req, name);
-  if (i < 0) {
-    ADD_FAILURE() << "no column \"" << name << "\"";
-    return kMissing;
-  }
-  EXPECT_EQ(req.columns.size(), req.fields.size());
-  EXPECT_EQ(req.columns[i].size(), req.rows) << name;
-  return req.columns[i];
-}
-
-std::string Str(const ColumnVector& c, size_t i) { return c.dict.at(c.ids.at(i)); }
 
 Schema CpuSchema() {
   Schema s;
@@ -438,63 +385,6 @@ TEST(IngestParserErrorTest, TrailingContentAfterTheBody) {
     ErrorResponse e = Rejected(Parse(std::string(body)));
     EXPECT_EQ(e.http, 400);
     EXPECT_EQ(e.code, "invalid_json");
-  }
-}
-
-// Nothing a client sends is dropped silently: a member that is not stored is
-// a 400 naming it, a misspelt "records" among them.
-TEST(IngestParserErrorTest, UnknownMembersAreRefused) {
-  for (std::string_view body : {R"({"records": [{"timestamp": 1}], "other": 1})",
-                                R"({"recrods": [{"timestamp": 1}], "records": []})",
-                                R"({"partitionkey": {"a": "b"}, "records": []})"}) {
-    SCOPED_TRACE(body);
-    ErrorResponse e = Rejected(Parse(std::string(body)));
-    EXPECT_EQ(e.http, 400);
-    EXPECT_EQ(e.code, "invalid_request");
-    EXPECT_NE(e.message.find("unknown member"), std::string::npos) << e.message;
-  }
-}
-
-// partitionKey: attributes of the batch, stored as string columns of every row.
-TEST(IngestParserTest, PartitionKeyBecomesColumnsOfEveryRow) {
-  auto req = Parse(R"({"partitionKey": {"region": "eu", "tenant": "acme"},
-                       "records": [{"timestamp": 1, "v": 1}, {"timestamp": 2, "v": 2}]})");
-  ASSERT_TRUE(req.ok()) << req.status();
-  for (const char* name : {"region", "tenant"}) {
-    const ColumnVector& c = Col(*req, name);
-    ASSERT_EQ(c.size(), 2u);
-    EXPECT_EQ(TypeOf(*req, name), ColumnType::kString);
-    EXPECT_FALSE(c.HasNulls());
-  }
-  EXPECT_EQ(Col(*req, "tenant").dict[Col(*req, "tenant").ids[1]], "acme");
-  // Empty records: nothing stored, no error.
-  EXPECT_TRUE(Parse(R"({"partitionKey": {"a": "b"}, "records": []})").ok());
-  EXPECT_TRUE(Parse(R"({"partitionKey": null, "records": [{"timestamp": 1}]})").ok());
-}
-
-TEST(IngestParserErrorTest, PartitionKeyConflicts) {
-  Schema current;
-  current.version = 1;
-  current.time_column = "timestamp";
-  current.fields = {{"timestamp", ColumnType::kTimestamp}, {"n", ColumnType::kInteger}};
-  struct Case {
-    std::string body;
-    std::string want;
-  } cases[] = {
-      {R"({"partitionKey": {"region": "eu"}, "records": [{"timestamp": 1, "region": "us"}]})",
-       "given both by partitionKey and by the records"},
-      {R"({"partitionKey": {"n": "x"}, "records": [{"timestamp": 1}]})", "has type integer"},
-      {R"({"partitionKey": {"timestamp": "x"}, "records": [{"timestamp": 1}]})",
-       "names the time column"},
-      {R"({"partitionKey": {"a": 1}, "records": [{"timestamp": 1}]})", "must be a string"},
-      {R"({"partitionKey": ["a"], "records": [{"timestamp": 1}]})", "must be an object"},
-      {R"({"partitionKey": {"a": "x", "a": "y"}, "records": [{"timestamp": 1}]})", "twice"},
-  };
-  for (const auto& c : cases) {
-    SCOPED_TRACE(c.body);
-    ErrorResponse e = Rejected(Parse(c.body, {.current = &current}));
-    EXPECT_EQ(e.http, 400);
-    EXPECT_NE(e.message.find(c.want), std::string::npos) << e.message;
   }
 }
 

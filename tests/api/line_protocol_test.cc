@@ -12,36 +12,21 @@
 #include <random>
 
 #include "common/status_util.h"
+#include "tests/api/ingest_test_util.h"
 
 namespace timestore::api {
 namespace {
 
 using ::testing::HasSubstr;
+using ::timestore::api::testing::Col;
+using ::timestore::api::testing::Str;
+using ::timestore::api::testing::TypeOf;
 
 LineProtocolOptions Options(std::string prefix = "db_") {
   LineProtocolOptions o;
   o.dataset_prefix = std::move(prefix);
   o.now_ns = 777;
   return o;
-}
-
-const ColumnVector& Col(const IngestRequest& r, std::string_view name) {
-  for (size_t i = 0; i < r.fields.size(); ++i) {
-    if (r.fields[i].name == name) return r.columns[i];
-  }
-  static ColumnVector none;
-  ADD_FAILURE() << "no column " << name;
-  return none;
-}
-
-ColumnType TypeOf(const IngestRequest& r, std::string_view name) {
-  for (const auto& f : r.fields)
-    if (f.name == name) return f.type;
-  return ColumnType::kTimestamp;
-}
-
-std::string Str(const ColumnVector& c, size_t i) {
-  return c.IsNull(i) ? "<null>" : c.dict[c.ids[i]];
 }
 
 std::vector<IngestRequest> MustParse(std::string_view body,
@@ -169,7 +154,8 @@ TEST(LineProtocolTest, MeasurementsBecomeDatasets) {
   // At most 1000 measurements (datasets) per body; 1000 is fine.
   std::string many;
   for (int i = 0; i < 1001; ++i) many += "m" + std::to_string(i) + " v=1 1\n";
-  EXPECT_THAT(ErrorOf(many), HasSubstr("line 1001, measurement \"m1000\": the body names more than 1000"));
+  EXPECT_THAT(ErrorOf(many),
+              HasSubstr("line 1001, measurement \"m1000\": the body names more than 1000"));
   many.resize(many.rfind("m1000"));
   EXPECT_EQ(MustParse(many).size(), 1000u);
 }
