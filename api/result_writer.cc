@@ -182,4 +182,46 @@ void WriteResult(const QueryResult& r, std::string_view dataset, bool epoch_ns, 
   w.EndObject();
 }
 
+void WriteSqlResult(const QueryResult& r, const std::vector<std::string>& types,
+                    std::string_view command, ResultFormat format, std::string* out) {
+  auto write_row = [&](size_t i) {
+    out->push_back('[');
+    for (size_t k = 0; k < r.columns.size(); ++k) {
+      if (k) out->push_back(',');
+      WriteJsonValue(r.columns[k], i, false, out);
+    }
+    out->push_back(']');
+  };
+  if (format == ResultFormat::kNdjson) {
+    for (size_t i = 0; i < r.rows; ++i) {
+      write_row(i);
+      out->push_back('\n');
+    }
+    return;
+  }
+  if (format == ResultFormat::kCsv) {
+    WriteResult(r, "", false, ResultFormat::kCsv, out);
+    return;
+  }
+  out->append("{\"columns\":[");
+  for (size_t k = 0; k < r.columns.size(); ++k) {
+    if (k) out->push_back(',');
+    out->append("{\"name\":");
+    AppendJsonString(out, r.columns[k].name);
+    out->append(",\"type\":");
+    AppendJsonString(out, k < types.size() ? types[k] : "text");
+    out->push_back('}');
+  }
+  out->append("],\"rows\":[");
+  for (size_t i = 0; i < r.rows; ++i) {
+    if (i) out->push_back(',');
+    write_row(i);
+  }
+  out->append("],\"rowCount\":");
+  AppendJsonInt(out, static_cast<int64_t>(r.rows));
+  out->append(",\"command\":");
+  AppendJsonString(out, command);
+  out->push_back('}');
+}
+
 }  // namespace timestore::api

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "engine/query.h"
 
@@ -16,5 +17,12 @@ std::string_view ContentType(ResultFormat f);
 
 void WriteResult(const QueryResult& result, std::string_view dataset, bool epoch_ns,
                  ResultFormat format, std::string* out);
+
+// A SQL answer (POST /sql): JSON {"columns":[{"name","type"}],"rows":[[...]],
+// "rowCount","command"} with each row an array (SQL allows repeated column
+// names), NDJSON with one array per line, or CSV with a header row.
+// `types` are the PostgreSQL type names of the columns.
+void WriteSqlResult(const QueryResult& r, const std::vector<std::string>& types,
+                    std::string_view command, ResultFormat format, std::string* out);
 
 }  // namespace timestore::api

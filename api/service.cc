@@ -256,6 +256,12 @@ void Service::Handle(HttpRequest&& req, Responder respond) {
     }
     return HandleInfluxQuery(std::move(req), std::move(done));
   }
+  if (path == "/sql") {
+    route = Route::kQuery;
+    Responder done = finish(respond);
+    if (req.method != "POST") return done(MethodNotAllowed(req, "POST"));
+    return HandleSql(std::move(req), std::move(done));
+  }
   if (path == "/ping") {
     // InfluxDB's liveness route, which its clients call before writing.
     route = Route::kHealth;

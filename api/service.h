@@ -69,6 +69,8 @@ class Service {
   // /api/v1/write, /api/v1/read.
   void HandlePromWrite(HttpRequest&& req, Responder respond);
   void HandlePromRead(HttpRequest&& req, Responder respond);
+  // POST /sql, in api/sql_routes.cc.
+  void HandleSql(HttpRequest&& req, Responder respond);
   HttpResponse HandleStatus(Engine* engine);
   // Runs `task` on the query pool: work that must not hold an I/O thread.
   void RunOnPool(std::function<void()> task);

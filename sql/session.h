@@ -24,6 +24,8 @@ class Engine;
 
 namespace timestore::sql {
 
+struct Statement;  // sql/ast.h
+
 struct SessionOptions {
   std::string user = "timestore";
   std::string database = "timestore";
@@ -34,13 +36,16 @@ struct SessionOptions {
   std::string require_scope;
   uint64_t max_rows = 1'000'000;  // rows a statement may return (54000 beyond)
   std::string server_version = "15.0 (Timestore 0.1.0)";
+  // When set, statements stop (57014) once it becomes true: POST /sql passes
+  // the HTTP request's "client gone" flag. Otherwise Cancel() drives one.
+  std::shared_ptr<std::atomic<bool>> cancel_flag;
 };
 
 // A parsed statement (Parse message, or one statement of a simple query).
 struct Prepared {
   std::string sql;
-  int param_count = 0;                 // highest $n used
-  std::vector<uint32_t> param_types;   // declared by the client or inferred; 0 = unknown
+  int param_count = 0;                // highest $n used
+  std::vector<uint32_t> param_types;  // declared by the client or inferred; 0 = unknown
   // Opaque parse tree and lowering state owned by the SQL layer.
   std::shared_ptr<const void> impl;
 };
@@ -89,6 +94,9 @@ class Session {
   const std::map<std::string, std::string>& settings() const { return settings_; }
 
  private:
+  absl::StatusOr<SqlResult> ExecuteStatement(const Statement& st, const Prepared& stmt,
+                                             const std::vector<Param>& params);
+
   Engine* engine_;
   SessionOptions options_;
   std::map<std::string, std::string> settings_;

@@ -1,0 +1,721 @@
+#include "sql/ast.h"
+
+#include <pg_query.h>
+
+#include <memory>
+
+#include "absl/strings/ascii.h"
+#include "common/status_macros.h"
+#include "common/strings.h"
+#include "simdjson.h"
+#include "sql/sql_result.h"
+
+namespace timestore::sql {
+namespace {
+
+using simdjson::dom::array;
+using simdjson::dom::element;
+using simdjson::dom::object;
+
+absl::Status Unsupported(std::string_view what) {
+  return SqlError(sqlstate::kFeatureNotSupported, StrCat(what, " is not supported"));
+}
+
+// The single key of a node object ("SelectStmt", "A_Const", ...) and its body.
+bool NodeOf(element e, std::string_view* type, object* body) {
+  object o;
+  if (e.get(o)) return false;
+  for (auto [k, v] : o) {
+    *type = k;
+    return !v.get(*body);
+  }
+  return false;
+}
+
+std::string_view Str(object o, std::string_view key) {
+  std::string_view s;
+  if (o[key].get(s)) return {};
+  return s;
+}
+
+int64_t Int(object o, std::string_view key, int64_t def = 0) {
+  int64_t v;
+  if (o[key].get(v)) return def;
+  return v;
+}
+
+bool Bool(object o, std::string_view key) {
+  bool v;
+  if (o[key].get(v)) return false;
+  return v;
+}
+
+bool Has(object o, std::string_view key) {
+  element e;
+  return !o[key].get(e);
+}
+
+// The elements of array member `key` (none when absent: a default-made
+// simdjson array must not be touched).
+std::vector<element> Arr(object o, std::string_view key) {
+  std::vector<element> out;
+  array a;
+  if (o[key].get(a)) return out;
+  for (element e : a) out.push_back(e);
+  return out;
+}
+
+// The strings of a list of {"String":{"sval":...}} nodes (names, funcnames).
+std::vector<std::string> Strings(const std::vector<element>& a) {
+  std::vector<std::string> out;
+  for (element e : a) {
+    std::string_view t;
+    object body;
+    if (!NodeOf(e, &t, &body)) continue;
+    if (t == "String") out.emplace_back(Str(body, "sval"));
+    if (t == "A_Star") out.emplace_back("*");
+  }
+  return out;
+}
+
+absl::StatusOr<SqlType> TypeFromNames(const std::vector<std::string>& names) {
+  std::string n = names.empty() ? "" : AsciiLower(names.back());
+  if (n == "int8" || n == "int4" || n == "int2" || n == "bigint" || n == "integer" || n == "int" ||
+      n == "smallint" || n == "oid" || n == "regclass") {
+    if (n == "regclass") return Unsupported("the regclass type");
+    return SqlType::kInt;
+  }
+  if (n == "float8" || n == "float4" || n == "float" || n == "double precision" || n == "real" ||
+      n == "numeric" || n == "decimal") {
+    return SqlType::kDouble;
+  }
+  if (n == "text" || n == "varchar" || n == "char" || n == "bpchar" || n == "name" ||
+      n == "character varying") {
+    return SqlType::kText;
+  }
+  if (n == "bool" || n == "boolean") return SqlType::kBool;
+  if (n == "timestamptz" || n == "timestamp" || n == "date") return SqlType::kTimestamp;
+  if (n == "interval") return SqlType::kInterval;
+  return SqlError(sqlstate::kUndefinedObject,
+                  StrCat("type \"", names.empty() ? "?" : names.back(), "\" does not exist"));
+}
+
+class Converter {
+ public:
+  int max_param = 0;
+
+  absl::StatusOr<Expr> Convert(element node) {
+    std::string_view type;
+    object o;
+    if (!NodeOf(node, &type, &o)) return SqlError(sqlstate::kInternalError, "bad parse tree");
+    Expr e;
+    e.location = static_cast<int>(Int(o, "location", -1));
+    if (type == "A_Const") return Const(o);
+    if (type == "ColumnRef") {
+      std::vector<std::string> f = Strings(Arr(o, "fields"));
+      if (f.empty()) return SqlError(sqlstate::kSyntaxError, "empty column reference");
+      if (f.back() == "*") {
+        e.kind = ExprKind::kStar;
+        if (f.size() >= 2) e.qualifier = f[f.size() - 2];
+        return e;
+      }
+      e.kind = ExprKind::kColumn;
+      e.name = f.back();
+      if (f.size() >= 2) e.qualifier = f[f.size() - 2];
+      if (f.size() > 3) return Unsupported("a column reference with more than 3 parts");
+      return e;
+    }
+    if (type == "ParamRef") {
+      e.kind = ExprKind::kParam;
+      e.param = static_cast<int>(Int(o, "number"));
+      if (e.param <= 0 || e.param > 65535) {
+        return SqlError(sqlstate::kUndefinedParameter, "parameter number out of range");
+      }
+      max_param = std::max(max_param, e.param);
+      return e;
+    }
+    if (type == "TypeCast") {
+      e.kind = ExprKind::kCast;
+      element arg;
+      if (o["arg"].get(arg)) return SqlError(sqlstate::kInternalError, "cast without argument");
+      ASSIGN_OR_RETURN(Expr a, Convert(arg));
+      object tn;
+      if (o["typeName"].get(tn)) return SqlError(sqlstate::kInternalError, "cast without type");
+      if (Has(tn, "arrayBounds")) return Unsupported("array types");
+      auto t = TypeFromNames(Strings(Arr(tn, "names")));
+      if (!t.ok()) return t.status();
+      e.cast_type = *t;
+      e.args.push_back(std::move(a));
+      return e;
+    }
+    if (type == "FuncCall") return Func(o, e);
+    if (type == "A_Expr") return AExpr(o, e);
+    if (type == "BoolExpr") {
+      std::string_view op = Str(o, "boolop");
+      e.kind = op == "AND_EXPR" ? ExprKind::kAnd : op == "OR_EXPR" ? ExprKind::kOr : ExprKind::kNot;
+      for (element a : Arr(o, "args")) {
+        ASSIGN_OR_RETURN(Expr c, Convert(a));
+        e.args.push_back(std::move(c));
+      }
+      return e;
+    }
+    if (type == "NullTest") {
+      e.kind = ExprKind::kNullTest;
+      e.negated = Str(o, "nulltesttype") == "IS_NOT_NULL";
+      element arg;
+      if (o["arg"].get(arg)) return SqlError(sqlstate::kInternalError, "bad IS NULL");
+      ASSIGN_OR_RETURN(Expr a, Convert(arg));
+      e.args.push_back(std::move(a));
+      return e;
+    }
+    if (type == "BooleanTest") {
+      e.kind = ExprKind::kBoolTest;
+      std::string_view t = Str(o, "booltesttype");
+      if (t == "IS_UNKNOWN" || t == "IS_NOT_UNKNOWN") {
+        e.kind = ExprKind::kNullTest;
+        e.negated = t == "IS_NOT_UNKNOWN";
+      } else {
+        e.name = (t == "IS_TRUE" || t == "IS_NOT_TRUE") ? "true" : "false";
+        e.negated = t == "IS_NOT_TRUE" || t == "IS_NOT_FALSE";
+      }
+      element arg;
+      if (o["arg"].get(arg)) return SqlError(sqlstate::kInternalError, "bad IS test");
+      ASSIGN_OR_RETURN(Expr a, Convert(arg));
+      e.args.push_back(std::move(a));
+      return e;
+    }
+    if (type == "CaseExpr") {
+      e.kind = ExprKind::kCase;
+      element arg;
+      if (!o["arg"].get(arg)) {
+        ASSIGN_OR_RETURN(Expr a, Convert(arg));
+        e.args.push_back(std::move(a));
+        e.has_case_arg = true;
+      }
+      for (element w : Arr(o, "args")) {
+        std::string_view wt;
+        object wb;
+        if (!NodeOf(w, &wt, &wb) || wt != "CaseWhen") return Unsupported("this CASE form");
+        element we, wr;
+        if (wb["expr"].get(we) || wb["result"].get(wr)) return Unsupported("this CASE form");
+        ASSIGN_OR_RETURN(Expr c, Convert(we));
+        ASSIGN_OR_RETURN(Expr r, Convert(wr));
+        e.args.push_back(std::move(c));
+        e.args.push_back(std::move(r));
+      }
+      element def;
+      if (!o["defresult"].get(def)) {
+        ASSIGN_OR_RETURN(Expr d, Convert(def));
+        e.args.push_back(std::move(d));
+      } else {
+        e.args.push_back(Expr{});  // ELSE NULL
+      }
+      return e;
+    }
+    if (type == "CoalesceExpr") {
+      e.kind = ExprKind::kFunc;
+      e.name = "coalesce";
+      for (element a : Arr(o, "args")) {
+        ASSIGN_OR_RETURN(Expr c, Convert(a));
+        e.args.push_back(std::move(c));
+      }
+      return e;
+    }
+    if (type == "MinMaxExpr") {
+      e.kind = ExprKind::kFunc;
+      e.name = Str(o, "op") == "IS_GREATEST" ? "greatest" : "least";
+      for (element a : Arr(o, "args")) {
+        ASSIGN_OR_RETURN(Expr c, Convert(a));
+        e.args.push_back(std::move(c));
+      }
+      return e;
+    }
+    if (type == "SQLValueFunction") {
+      std::string_view op = Str(o, "op");
+      e.kind = ExprKind::kFunc;
+      if (op == "SVFOP_CURRENT_TIMESTAMP" || op == "SVFOP_CURRENT_TIMESTAMP_N" ||
+          op == "SVFOP_LOCALTIMESTAMP" || op == "SVFOP_LOCALTIMESTAMP_N") {
+        e.name = "now";
+      } else if (op == "SVFOP_CURRENT_USER" || op == "SVFOP_USER" || op == "SVFOP_SESSION_USER" ||
+                 op == "SVFOP_CURRENT_ROLE") {
+        e.name = "current_user";
+      } else if (op == "SVFOP_CURRENT_CATALOG") {
+        e.name = "current_database";
+      } else if (op == "SVFOP_CURRENT_SCHEMA") {
+        e.name = "current_schema";
+      } else {
+        return Unsupported(StrCat("the SQL value function ", op));
+      }
+      return e;
+    }
+    if (type == "SubLink") return Unsupported("subqueries");
+    if (type == "A_ArrayExpr" || type == "A_Indirection") return Unsupported("arrays");
+    if (type == "RowExpr") return Unsupported("row constructors");
+    if (type == "CollateClause") {
+      element arg;
+      if (o["arg"].get(arg)) return SqlError(sqlstate::kInternalError, "bad COLLATE");
+      return Convert(arg);  // one collation: byte order
+    }
+    if (type == "GroupingFunc") return Unsupported("GROUPING");
+    return Unsupported(StrCat("the expression ", type));
+  }
+
+  absl::StatusOr<Expr> Const(object o) {
+    Expr e;
+    e.kind = ExprKind::kConst;
+    e.location = static_cast<int>(Int(o, "location", -1));
+    if (Bool(o, "isnull")) return e;
+    object v;
+    if (!o["ival"].get(v)) {
+      e.value = Value::Int(Int(v, "ival"));
+    } else if (!o["fval"].get(v)) {
+      std::string_view s = Str(v, "fval");
+      // A numeric literal too large for bigint also arrives as fval.
+      auto as_int = CastValue(Value::Text(std::string(s)), SqlType::kInt);
+      if (s.find_first_of(".eE") == std::string_view::npos && as_int.ok()) {
+        e.value = *as_int;
+      } else {
+        auto d = CastValue(Value::Text(std::string(s)), SqlType::kDouble);
+        if (!d.ok()) return d.status();
+        e.value = *d;
+      }
+    } else if (!o["sval"].get(v)) {
+      e.value = Value::Text(std::string(Str(v, "sval")), SqlType::kUnknown);
+    } else if (!o["boolval"].get(v)) {
+      e.value = Value::Bool(Bool(v, "boolval"));
+    } else if (!o["bsval"].get(v)) {
+      return Unsupported("bit-string literals");
+    } else {
+      return SqlError(sqlstate::kInternalError, "unknown constant");
+    }
+    return e;
+  }
+
+  absl::StatusOr<Expr> Func(object o, Expr e) {
+    e.kind = ExprKind::kFunc;
+    std::vector<std::string> names = Strings(Arr(o, "funcname"));
+    if (names.empty()) return SqlError(sqlstate::kInternalError, "function without a name");
+    if (names.size() > 1 && names[0] != "pg_catalog" && names[0] != "public") {
+      return SqlError(sqlstate::kUndefinedFunction,
+                      StrCat("function ", names[0], ".", names.back(), " does not exist"));
+    }
+    e.name = AsciiLower(names.back());
+    if (Has(o, "over")) return Unsupported("window functions (OVER)");
+    if (Has(o, "agg_filter")) return Unsupported("aggregate FILTER clauses");
+    if (Bool(o, "func_variadic")) return Unsupported("VARIADIC");
+    e.star = Bool(o, "agg_star");
+    e.distinct = Bool(o, "agg_distinct");
+    for (element a : Arr(o, "args")) {
+      std::string_view t;
+      object b;
+      if (NodeOf(a, &t, &b) && t == "NamedArgExpr") return Unsupported("named arguments");
+      ASSIGN_OR_RETURN(Expr c, Convert(a));
+      e.args.push_back(std::move(c));
+    }
+    std::vector<element> order = Arr(o, "agg_order");
+    if (order.size() > 0) {
+      if (!Bool(o, "agg_within_group")) return Unsupported("ORDER BY inside an aggregate");
+      for (element s : order) {
+        std::string_view t;
+        object b;
+        if (!NodeOf(s, &t, &b) || t != "SortBy") return Unsupported("this WITHIN GROUP form");
+        if (Str(b, "sortby_dir") == "SORTBY_DESC") {
+          return Unsupported("WITHIN GROUP (ORDER BY ... DESC)");
+        }
+        element n;
+        if (b["node"].get(n)) return SqlError(sqlstate::kInternalError, "bad WITHIN GROUP");
+        ASSIGN_OR_RETURN(Expr c, Convert(n));
+        e.within_group.push_back(std::move(c));
+      }
+    }
+    return e;
+  }
+
+  absl::StatusOr<Expr> AExpr(object o, Expr e) {
+    std::string_view kind = Str(o, "kind");
+    std::vector<std::string> name = Strings(Arr(o, "name"));
+    std::string op = name.empty() ? "" : name.back();
+    element l, r;
+    bool has_l = !o["lexpr"].get(l), has_r = !o["rexpr"].get(r);
+    if (kind == "AEXPR_OP" || kind == "AEXPR_LIKE" || kind == "AEXPR_ILIKE") {
+      e.kind = ExprKind::kOp;
+      e.name = op;
+      if (name.size() > 1 && name[0] != "pg_catalog") {
+        return SqlError(sqlstate::kUndefinedFunction,
+                        StrCat("operator does not exist: ", name[0], ".", op));
+      }
+      if (has_l) {
+        ASSIGN_OR_RETURN(Expr a, Convert(l));
+        e.args.push_back(std::move(a));
+      }
+      if (has_r) {
+        ASSIGN_OR_RETURN(Expr b, Convert(r));
+        e.args.push_back(std::move(b));
+      }
+      return e;
+    }
+    if (kind == "AEXPR_IN") {
+      e.kind = ExprKind::kIn;
+      e.negated = op == "<>";
+      ASSIGN_OR_RETURN(Expr a, Convert(l));
+      e.args.push_back(std::move(a));
+      std::string_view t;
+      object b;
+      if (!NodeOf(r, &t, &b) || t != "List") return Unsupported("IN with a subquery");
+      for (element item : Arr(b, "items")) {
+        ASSIGN_OR_RETURN(Expr c, Convert(item));
+        e.args.push_back(std::move(c));
+      }
+      return e;
+    }
+    if (kind == "AEXPR_BETWEEN" || kind == "AEXPR_NOT_BETWEEN") {
+      e.kind = ExprKind::kBetween;
+      e.negated = kind == "AEXPR_NOT_BETWEEN";
+      ASSIGN_OR_RETURN(Expr a, Convert(l));
+      e.args.push_back(std::move(a));
+      std::string_view t;
+      object b;
+      if (!NodeOf(r, &t, &b) || t != "List") return SqlError(sqlstate::kSyntaxError, "bad BETWEEN");
+      for (element item : Arr(b, "items")) {
+        ASSIGN_OR_RETURN(Expr c, Convert(item));
+        e.args.push_back(std::move(c));
+      }
+      if (e.args.size() != 3) return SqlError(sqlstate::kSyntaxError, "bad BETWEEN");
+      return e;
+    }
+    if (kind == "AEXPR_DISTINCT" || kind == "AEXPR_NOT_DISTINCT") {
+      e.kind = ExprKind::kOp;
+      e.name = kind == "AEXPR_DISTINCT" ? "is distinct from" : "is not distinct from";
+      ASSIGN_OR_RETURN(Expr a, Convert(l));
+      ASSIGN_OR_RETURN(Expr b, Convert(r));
+      e.args.push_back(std::move(a));
+      e.args.push_back(std::move(b));
+      return e;
+    }
+    if (kind == "AEXPR_NULLIF") {
+      e.kind = ExprKind::kFunc;
+      e.name = "nullif";
+      ASSIGN_OR_RETURN(Expr a, Convert(l));
+      ASSIGN_OR_RETURN(Expr b, Convert(r));
+      e.args.push_back(std::move(a));
+      e.args.push_back(std::move(b));
+      return e;
+    }
+    if (kind == "AEXPR_OP_ANY" || kind == "AEXPR_OP_ALL") return Unsupported("ANY/ALL");
+    if (kind == "AEXPR_SIMILAR") return Unsupported("SIMILAR TO");
+    return Unsupported(StrCat("the operator form ", kind));
+  }
+
+  absl::StatusOr<Select> ConvertSelect(object o) {
+    Select s;
+    if (Str(o, "op") != "SETOP_NONE" && !Str(o, "op").empty()) {
+      return Unsupported("UNION, INTERSECT and EXCEPT");
+    }
+    if (Has(o, "withClause")) return Unsupported("WITH (common table expressions)");
+    if (Has(o, "intoClause")) return Unsupported("SELECT INTO");
+    if (Has(o, "lockingClause")) return Unsupported("FOR UPDATE/SHARE");
+    if (Has(o, "windowClause")) return Unsupported("WINDOW");
+    if (Has(o, "valuesLists")) return Unsupported("VALUES");
+    if (Has(o, "groupingSets")) return Unsupported("GROUPING SETS");
+    if (Str(o, "limitOption") == "LIMIT_OPTION_WITH_TIES")
+      return Unsupported("FETCH ... WITH TIES");
+    array distinct;
+    if (!o["distinctClause"].get(distinct)) {
+      s.distinct = true;
+      for (element d : distinct) {
+        std::string_view t;
+        object b;
+        // Plain DISTINCT is a list holding one empty node.
+        if (!NodeOf(d, &t, &b)) continue;
+        ASSIGN_OR_RETURN(Expr c, Convert(d));
+        s.distinct_on.push_back(std::move(c));
+      }
+    }
+    for (element t : Arr(o, "targetList")) {
+      std::string_view tt;
+      object tb;
+      if (!NodeOf(t, &tt, &tb) || tt != "ResTarget") return Unsupported("this select list");
+      SelectTarget target;
+      target.alias = std::string(Str(tb, "name"));
+      element val;
+      if (tb["val"].get(val)) return SqlError(sqlstate::kSyntaxError, "empty select item");
+      ASSIGN_OR_RETURN(target.expr, Convert(val));
+      s.targets.push_back(std::move(target));
+    }
+    std::vector<element> from = Arr(o, "fromClause");
+    if (from.size() > 1) return Unsupported("joins (several tables in FROM)");
+    for (element f : from) {
+      std::string_view ft;
+      object fb;
+      if (!NodeOf(f, &ft, &fb)) return SqlError(sqlstate::kInternalError, "bad FROM");
+      if (ft == "JoinExpr") return Unsupported("JOIN");
+      if (ft == "RangeSubselect") return Unsupported("subqueries in FROM");
+      if (ft == "RangeFunction") return Unsupported("functions in FROM");
+      if (ft != "RangeVar") return Unsupported(StrCat("FROM ", ft));
+      TableRef ref;
+      ref.schema = std::string(Str(fb, "schemaname"));
+      ref.name = std::string(Str(fb, "relname"));
+      if (Has(fb, "catalogname")) ref.schema = std::string(Str(fb, "schemaname"));
+      object alias;
+      if (!fb["alias"].get(alias)) {
+        ref.alias = std::string(Str(alias, "aliasname"));
+        if (Has(alias, "colnames")) return Unsupported("column aliases in FROM");
+      }
+      s.from = std::move(ref);
+    }
+    element w;
+    if (!o["whereClause"].get(w)) {
+      ASSIGN_OR_RETURN(Expr c, Convert(w));
+      s.where = std::move(c);
+    }
+    for (element g : Arr(o, "groupClause")) {
+      std::string_view gt;
+      object gb;
+      if (NodeOf(g, &gt, &gb) && gt == "GroupingSet") {
+        return Unsupported("ROLLUP, CUBE and GROUPING SETS");
+      }
+      ASSIGN_OR_RETURN(Expr c, Convert(g));
+      s.group_by.push_back(std::move(c));
+    }
+    element h;
+    if (!o["havingClause"].get(h)) {
+      ASSIGN_OR_RETURN(Expr c, Convert(h));
+      s.having = std::move(c);
+    }
+    for (element sb : Arr(o, "sortClause")) {
+      std::string_view st;
+      object b;
+      if (!NodeOf(sb, &st, &b) || st != "SortBy") return Unsupported("this ORDER BY");
+      if (Str(b, "sortby_dir") == "SORTBY_USING") return Unsupported("ORDER BY ... USING");
+      SortItem item;
+      item.desc = Str(b, "sortby_dir") == "SORTBY_DESC";
+      std::string_view nulls = Str(b, "sortby_nulls");
+      if (nulls == "SORTBY_NULLS_FIRST") item.nulls_first = true;
+      if (nulls == "SORTBY_NULLS_LAST") item.nulls_first = false;
+      element n;
+      if (b["node"].get(n)) return SqlError(sqlstate::kInternalError, "bad ORDER BY");
+      ASSIGN_OR_RETURN(item.expr, Convert(n));
+      s.order_by.push_back(std::move(item));
+    }
+    element lim, off;
+    if (!o["limitCount"].get(lim)) {
+      ASSIGN_OR_RETURN(Expr c, Convert(lim));
+      s.limit = std::move(c);
+    }
+    if (!o["limitOffset"].get(off)) {
+      ASSIGN_OR_RETURN(Expr c, Convert(off));
+      s.offset = std::move(c);
+    }
+    return s;
+  }
+
+  absl::StatusOr<Statement> ConvertStatement(std::string_view type, object o) {
+    Statement st;
+    if (type == "SelectStmt") {
+      st.kind = StatementKind::kSelect;
+      ASSIGN_OR_RETURN(st.select, ConvertSelect(o));
+      st.tag = "SELECT";
+      return st;
+    }
+    if (type == "ExplainStmt") {
+      st.kind = StatementKind::kExplain;
+      for (element opt : Arr(o, "options")) {
+        std::string_view t;
+        object b;
+        if (NodeOf(opt, &t, &b) && t == "DefElem") {
+          std::string_view n = Str(b, "defname");
+          if (n == "analyze")
+            st.explain_analyze = true;
+          else if (n != "verbose" && n != "costs" && n != "format" && n != "buffers" &&
+                   n != "timing" && n != "summary" && n != "settings" && n != "wal") {
+            return SqlError(sqlstate::kSyntaxError,
+                            StrCat("unrecognized EXPLAIN option \"", n, "\""));
+          }
+        }
+      }
+      element q;
+      std::string_view qt;
+      object qb;
+      if (o["query"].get(q) || !NodeOf(q, &qt, &qb) || qt != "SelectStmt") {
+        return Unsupported("EXPLAIN of anything but SELECT");
+      }
+      ASSIGN_OR_RETURN(st.select, ConvertSelect(qb));
+      st.tag = "EXPLAIN";
+      return st;
+    }
+    if (type == "VariableSetStmt") {
+      st.kind = StatementKind::kSet;
+      std::string_view kind = Str(o, "kind");
+      st.name = AsciiLower(Str(o, "name"));
+      st.tag = kind == "VAR_RESET" || kind == "VAR_RESET_ALL" ? "RESET" : "SET";
+      if (kind == "VAR_RESET_ALL") st.name = "all";
+      if (kind == "VAR_SET_DEFAULT" || kind == "VAR_RESET" || kind == "VAR_RESET_ALL") {
+        st.set_default = true;
+        return st;
+      }
+      if (kind == "VAR_SET_MULTI") {
+        // SET TRANSACTION ..., SET SESSION CHARACTERISTICS: nothing to keep.
+        st.name = "";
+        return st;
+      }
+      if (kind != "VAR_SET_VALUE" && kind != "VAR_SET_CURRENT") {
+        return Unsupported(StrCat("SET form ", kind));
+      }
+      for (element a : Arr(o, "args")) {
+        ASSIGN_OR_RETURN(Expr c, Convert(a));
+        if (c.kind == ExprKind::kCast && !c.args.empty()) c = c.args[0];  // SET TIME ZONE INTERVAL
+        if (c.kind != ExprKind::kConst) return Unsupported("SET to an expression");
+        st.set_values.push_back(c.value);
+      }
+      return st;
+    }
+    if (type == "VariableShowStmt") {
+      st.kind = StatementKind::kShow;
+      st.name = AsciiLower(Str(o, "name"));
+      st.tag = "SHOW";
+      return st;
+    }
+    if (type == "TransactionStmt") {
+      st.kind = StatementKind::kTransaction;
+      std::string_view k = Str(o, "kind");
+      if (k == "TRANS_STMT_BEGIN" || k == "TRANS_STMT_START") {
+        st.tx = TransactionKind::kBegin;
+        st.tag = k == "TRANS_STMT_BEGIN" ? "BEGIN" : "START TRANSACTION";
+      } else if (k == "TRANS_STMT_COMMIT") {
+        st.tx = TransactionKind::kCommit;
+        st.tag = "COMMIT";
+      } else if (k == "TRANS_STMT_ROLLBACK") {
+        st.tx = TransactionKind::kRollback;
+        st.tag = "ROLLBACK";
+      } else {
+        return Unsupported("savepoints and two-phase commit");
+      }
+      return st;
+    }
+    if (type == "DiscardStmt") {
+      st.kind = StatementKind::kDiscard;
+      st.tag = StrCat("DISCARD ", Str(o, "target") == "DISCARD_ALL" ? "ALL" : "PLANS");
+      return st;
+    }
+    if (type == "DeallocateStmt") {
+      st.kind = StatementKind::kDeallocate;
+      st.name = std::string(Str(o, "name"));
+      st.tag = st.name.empty() ? "DEALLOCATE ALL" : "DEALLOCATE";
+      return st;
+    }
+    if (type == "InsertStmt") {
+      return Unsupported(
+          "INSERT (ingest over HTTP: JSON, line protocol or Prometheus remote write)");
+    }
+    if (type == "UpdateStmt" || type == "DeleteStmt" || type == "MergeStmt") {
+      return Unsupported(StrCat(type.substr(0, type.size() - 4),
+                                " (data is append-only; see retention and DELETE /datasets)"));
+    }
+    if (type == "CreateStmt" || type == "CreateTableAsStmt") {
+      return Unsupported("CREATE TABLE (a dataset is created by its first ingest)");
+    }
+    std::string name(type);
+    if (name.size() > 4 && name.substr(name.size() - 4) == "Stmt") name.resize(name.size() - 4);
+    return Unsupported(StrCat("the statement ", name));
+  }
+};
+
+}  // namespace
+
+absl::StatusOr<Statement> ParseStatement(std::string_view sql, int* param_count) {
+  std::string text(sql);
+  PgQueryParseResult r = pg_query_parse(text.c_str());
+  std::unique_ptr<PgQueryParseResult, void (*)(PgQueryParseResult*)> guard(
+      &r, [](PgQueryParseResult* p) { pg_query_free_parse_result(*p); });
+  if (r.error != nullptr) {
+    std::string msg = r.error->message;
+    if (r.error->cursorpos > 0) msg += StrCat(" (at character ", r.error->cursorpos, ")");
+    return SqlError(sqlstate::kSyntaxError, msg);
+  }
+  simdjson::dom::parser parser;
+  element doc;
+  if (parser.parse(r.parse_tree, std::strlen(r.parse_tree)).get(doc)) {
+    return SqlError(sqlstate::kInternalError, "unreadable parse tree");
+  }
+  array stmts;
+  if (doc["stmts"].get(stmts) || stmts.size() == 0) {
+    return SqlError(sqlstate::kSyntaxError, "empty statement");
+  }
+  if (stmts.size() > 1) {
+    return SqlError(sqlstate::kSyntaxError,
+                    "cannot insert multiple commands into a prepared statement");
+  }
+  element stmt;
+  object wrapper;
+  if ((*stmts.begin()).get(wrapper) || wrapper["stmt"].get(stmt)) {
+    return SqlError(sqlstate::kSyntaxError, "empty statement");
+  }
+  std::string_view type;
+  object body;
+  if (!NodeOf(stmt, &type, &body)) return SqlError(sqlstate::kInternalError, "bad parse tree");
+  Converter c;
+  auto st = c.ConvertStatement(type, body);
+  if (!st.ok()) return st.status();
+  st->raw = std::string(sql);
+  if (param_count != nullptr) *param_count = c.max_param;
+  return st;
+}
+
+absl::StatusOr<std::vector<std::string>> SplitStatements(std::string_view sql) {
+  std::string text(sql);
+  PgQuerySplitResult r = pg_query_split_with_parser(text.c_str());
+  std::unique_ptr<PgQuerySplitResult, void (*)(PgQuerySplitResult*)> guard(
+      &r, [](PgQuerySplitResult* p) { pg_query_free_split_result(*p); });
+  if (r.error != nullptr) {
+    std::string msg = r.error->message;
+    if (r.error->cursorpos > 0) msg += StrCat(" (at character ", r.error->cursorpos, ")");
+    return SqlError(sqlstate::kSyntaxError, msg);
+  }
+  std::vector<std::string> out;
+  for (int i = 0; i < r.n_stmts; ++i) {
+    // A length of 0 means "to the end of the string".
+    size_t len = r.stmts[i]->stmt_len == 0 ? std::string_view::npos
+                                           : static_cast<size_t>(r.stmts[i]->stmt_len);
+    std::string_view s = std::string_view(text).substr(r.stmts[i]->stmt_location, len);
+    if (StripWhitespace(s).empty()) continue;
+    out.emplace_back(s);
+  }
+  return out;
+}
+
+std::string DefaultColumnName(const Expr& e) {
+  switch (e.kind) {
+    case ExprKind::kColumn:
+      return e.name;
+    case ExprKind::kFunc:
+      return e.name;
+    case ExprKind::kCast:
+      if (!e.args.empty() &&
+          (e.args[0].kind == ExprKind::kColumn || e.args[0].kind == ExprKind::kFunc ||
+           e.args[0].kind == ExprKind::kCast)) {
+        return DefaultColumnName(e.args[0]);
+      }
+      switch (e.cast_type) {
+        case SqlType::kInt:
+          return "int8";
+        case SqlType::kDouble:
+          return "float8";
+        case SqlType::kText:
+          return "text";
+        case SqlType::kBool:
+          return "bool";
+        case SqlType::kTimestamp:
+          return "timestamptz";
+        case SqlType::kInterval:
+          return "interval";
+        default:
+          return "?column?";
+      }
+    case ExprKind::kCase:
+      return "case";
+    default:
+      return "?column?";
+  }
+}
+
+}  // namespace timestore::sql
