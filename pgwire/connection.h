@@ -1,0 +1,81 @@
+// One client connection, on its own thread with blocking socket I/O:
+// startup (SSLRequest and GSSENCRequest answered 'N', CancelRequest,
+// protocol 3.0 with NegotiateProtocolVersion for newer minors), the
+// authentication exchange, session setup (ParameterStatus, BackendKeyData,
+// ReadyForQuery), then messages handed to QueryProtocol until Terminate, the
+// client leaving, a protocol violation (FATAL 08P01, then close) or the
+// server stopping (FATAL 57P01).
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "pgwire/auth.h"
+#include "pgwire/backend_messages.h"
+#include "pgwire/connection_registry.h"
+#include "pgwire/frontend_messages.h"
+#include "pgwire/query_protocol.h"
+#include "pgwire/sql_session.h"
+
+namespace timestore::pgwire {
+
+struct ConnectionOptions {
+  uint32_t max_message_bytes = kDefaultMaxMessageBytes;
+  // Time to finish startup and authentication (PostgreSQL's
+  // authentication_timeout); the connection is closed after it.
+  int auth_timeout_ms = 60'000;
+  std::shared_ptr<const AuthConfig> auth;
+  SessionFactory session_factory;
+  ConnectionRegistry* registry = nullptr;
+};
+
+class Connection : public Cancellable {
+ public:
+  // Takes ownership of the connected socket `fd`. `options` must outlive it.
+  Connection(int fd, const ConnectionOptions* options, std::string peer);
+  ~Connection() override;
+
+  // Serves the client until the connection ends; closes nothing but
+  // returns (the destructor closes the socket).
+  void Run();
+
+  // Thread-safe. Stops the statement running now, if any.
+  void CancelStatement() override;
+  // Thread-safe. Ends the connection: cancels the running statement and
+  // shuts the socket down for reading (so the connection thread wakes, says
+  // FATAL 57P01 and leaves) or, when `hard`, for writing too (for a client
+  // that does not read).
+  void Shutdown(bool hard);
+
+ private:
+  enum class Phase { kStartup, kSession };
+  // Reads more bytes into reader_; false on EOF, error or timeout.
+  bool Fill();
+  bool Flush();
+  void Fatal(const absl::Status& status);
+  // Startup and authentication; false when the connection ends there.
+  bool Startup();
+  bool Authenticate(const StartupMessage& startup, std::vector<std::string>* scopes);
+  bool StartSession(const StartupMessage& startup, std::vector<std::string> scopes);
+  void ApplyStartupSettings(const StartupMessage& startup);
+
+  const int fd_;
+  const ConnectionOptions* options_;
+  const std::string peer_;
+  FrameReader reader_;
+  BackendWriter out_;
+  std::atomic<bool> stopping_{false};
+  bool holds_slot_ = false;
+  int32_t pid_ = 0;
+
+  // The connection thread sets these under mu_ and reads them without it
+  // (it is their only writer); CancelStatement reads them under mu_.
+  std::mutex mu_;
+  std::unique_ptr<SqlSession> session_;
+  std::unique_ptr<QueryProtocol> protocol_;
+};
+
+}  // namespace timestore::pgwire
