@@ -8,6 +8,8 @@
 #include "common/status_macros.h"
 #include "common/status_util.h"
 #include "common/strings.h"
+#include "engine/filter_tree.h"
+#include "engine/query_executor.h"
 
 namespace timestore::api {
 namespace {
@@ -108,11 +110,88 @@ absl::StatusOr<FilterOp> ParseOp(std::string_view op) {
   if (op == "gt") return FilterOp::kGt;
   if (op == "gte") return FilterOp::kGte;
   if (op == "in") return FilterOp::kIn;
+  if (op == "not_in") return FilterOp::kNotIn;
   if (op == "is_null") return FilterOp::kIsNull;
   if (op == "is_not_null") return FilterOp::kIsNotNull;
   return Bad(StrCat("unknown filter op \"", op,
-                    "\" (expected eq, neq, lt, lte, gt, gte, in, is_null, is_not_null)"),
+                    "\" (expected eq, neq, lt, lte, gt, gte, in, not_in, is_null, is_not_null)"),
              "op");
+}
+
+// A leaf filter item: {"column", "op", "value"}.
+absl::StatusOr<Filter> ParseLeaf(const object& fo, const std::string& where) {
+  RETURN_IF_ERROR(CheckKeys(fo, where, {"column", "op", "value", "or", "and", "not"}));
+  Filter f;
+  element col, op;
+  if (fo["column"].get(col) || fo["op"].get(op)) {
+    return Bad(
+        StrCat(where, " needs \"column\" and \"op\" (or is an \"or\", \"and\" or \"not\" item)"),
+        "filters");
+  }
+  ASSIGN_OR_RETURN(f.column, GetString(col, StrCat(where, ".column")));
+  ASSIGN_OR_RETURN(std::string op_name, GetString(op, StrCat(where, ".op")));
+  ASSIGN_OR_RETURN(f.op, ParseOp(op_name));
+  element value;
+  bool has_value = !fo["value"].get(value);
+  if (f.op == FilterOp::kIsNull || f.op == FilterOp::kIsNotNull) {
+    // No value needed; one given is ignored.
+  } else if (!has_value) {
+    return Bad(StrCat(where, " (", op_name, ") needs a \"value\""), "value");
+  } else if (f.op == FilterOp::kIn || f.op == FilterOp::kNotIn) {
+    simdjson::dom::array va;
+    if (value.get(va)) {
+      return Bad(StrCat(where, ": op \"", op_name, "\" needs an array value"), "value");
+    }
+    for (element v : va) {
+      ASSIGN_OR_RETURN(Literal l, ParseLiteral(v, StrCat(where, ".value")));
+      f.values.push_back(std::move(l));
+    }
+  } else {
+    ASSIGN_OR_RETURN(Literal l, ParseLiteral(value, StrCat(where, ".value")));
+    f.values.push_back(std::move(l));
+  }
+  return f;
+}
+
+// A filter item: a leaf, or {"or": [items]}, {"and": [items]}, {"not": item}
+// nested at most kMaxFilterNesting deep (`depth` counts from 1 at the top).
+// NOT is pushed down as it is parsed (engine/filter_tree.h).
+absl::StatusOr<FilterTree> ParseFilterItem(element e, const std::string& where, int depth) {
+  object fo;
+  if (e.get(fo)) return Bad(StrCat(where, " must be an object"), "filters");
+  std::string_view kind;
+  for (std::string_view k : {"or", "and", "not"}) {
+    if (!fo[k].error()) kind = k;
+  }
+  if (kind.empty()) {
+    ASSIGN_OR_RETURN(Filter f, ParseLeaf(fo, where));
+    return FilterLeaf(std::move(f));
+  }
+  if (fo.size() != 1) {
+    return Bad(StrCat(where, ": an \"", kind, "\" item has no other keys"), "filters");
+  }
+  if (depth > kMaxFilterNesting) {
+    return Bad(StrCat(where, ": filter items nest deeper than ", kMaxFilterNesting, " levels"),
+               "filters");
+  }
+  const std::string inner = StrCat(where, ".", kind);
+  element body = fo[kind].value_unsafe();
+  if (kind == "not") {
+    ASSIGN_OR_RETURN(FilterTree t, ParseFilterItem(body, inner, depth + 1));
+    return Negate(t);
+  }
+  simdjson::dom::array items;
+  if (body.get(items) || items.size() == 0) {
+    return Bad(StrCat(inner, " must be a non-empty array of filter items"), "filters");
+  }
+  FilterTree t;
+  t.kind = kind == "or" ? FilterTree::Kind::kOr : FilterTree::Kind::kAnd;
+  size_t i = 0;
+  for (element item : items) {
+    ASSIGN_OR_RETURN(FilterTree c, ParseFilterItem(item, StrCat(inner, "[", i++, "]"), depth + 1));
+    t.children.push_back(std::move(c));
+  }
+  return t;
 }
 
 absl::StatusOr<AggFn> ParseFn(std::string_view fn) {
@@ -262,7 +341,7 @@ absl::StatusOr<QuerySpec> ParseQueryBody(std::string_view body, Precision precis
   if (root.get(o)) return Bad("the query must be a JSON object");
   RETURN_IF_ERROR(CheckKeys(o, "the query",
                             {"timeRange", "columns", "filters", "downsample", "order", "limit",
-                             "timestampFormat", "requireFresh", "minWatermark"}));
+                             "offset", "timestampFormat", "requireFresh", "minWatermark"}));
   QuerySpec spec;
   spec.precision = precision;
   object range;
@@ -287,36 +366,8 @@ absl::StatusOr<QuerySpec> ParseQueryBody(std::string_view body, Precision precis
     if (filters.get(fa)) return Bad("filters must be an array", "filters");
     size_t i = 0;
     for (element fe : fa) {
-      std::string where = StrCat("filters[", i++, "]");
-      object fo;
-      if (fe.get(fo)) return Bad(StrCat(where, " must be an object"), "filters");
-      RETURN_IF_ERROR(CheckKeys(fo, where, {"column", "op", "value"}));
-      Filter f;
-      element col, op;
-      if (fo["column"].get(col) || fo["op"].get(op)) {
-        return Bad(StrCat(where, " needs \"column\" and \"op\""), "filters");
-      }
-      ASSIGN_OR_RETURN(f.column, GetString(col, StrCat(where, ".column")));
-      ASSIGN_OR_RETURN(std::string op_name, GetString(op, StrCat(where, ".op")));
-      ASSIGN_OR_RETURN(f.op, ParseOp(op_name));
-      element value;
-      bool has_value = !fo["value"].get(value);
-      if (f.op == FilterOp::kIsNull || f.op == FilterOp::kIsNotNull) {
-        // No value needed; one given is ignored.
-      } else if (!has_value) {
-        return Bad(StrCat(where, " (", op_name, ") needs a \"value\""), "value");
-      } else if (f.op == FilterOp::kIn) {
-        simdjson::dom::array va;
-        if (value.get(va)) return Bad(StrCat(where, ": op \"in\" needs an array value"), "value");
-        for (element v : va) {
-          ASSIGN_OR_RETURN(Literal l, ParseLiteral(v, StrCat(where, ".value")));
-          f.values.push_back(std::move(l));
-        }
-      } else {
-        ASSIGN_OR_RETURN(Literal l, ParseLiteral(value, StrCat(where, ".value")));
-        f.values.push_back(std::move(l));
-      }
-      spec.filters.push_back(std::move(f));
+      ASSIGN_OR_RETURN(FilterTree t, ParseFilterItem(fe, StrCat("filters[", i++, "]"), 1));
+      AddConjunct(&spec, std::move(t));
     }
   }
   element ds;
@@ -347,6 +398,17 @@ absl::StatusOr<QuerySpec> ParseQueryBody(std::string_view body, Precision precis
     spec.limit = n;
   }
   spec.limit = std::min<uint64_t>(spec.limit, max_limit);
+  element offset;
+  if (!o["offset"].get(offset) && !offset.is_null()) {
+    uint64_t n;
+    if (offset.get(n)) return Bad("offset must be a non-negative integer", "offset");
+    if (n > kMaxQueryOffset) {
+      return MakeError(absl::StatusCode::kInvalidArgument, "invalid_query",
+                       StrCat("offset ", n, " exceeds the maximum ", kMaxQueryOffset),
+                       StrCat("{\"field\":\"offset\",\"maximum\":", kMaxQueryOffset, "}"));
+    }
+    spec.offset = n;
+  }
   element fresh;
   if (!o["requireFresh"].get(fresh) && !fresh.is_null()) {
     if (fresh.get(spec.require_fresh))

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <iterator>
+#include <type_traits>
 
 #include "common/status_macros.h"
 #include "common/status_util.h"
@@ -32,15 +34,17 @@ std::string_view LiteralKindName(Literal::Kind k) {
   return "?";
 }
 
-// Lowers a comparison with a fractional literal on an integer column to an
-// integer comparison with the same meaning.
+// Lowers `x op d` for an integer column x and a double d that is no int64
+// (fractional, beyond int64, infinite or NaN) to an integer comparison with
+// the same meaning. NaN is above every number (PostgreSQL's order).
 void LowerFractional(FilterOp op, double d, CompiledFilter* cf) {
-  double lo = std::floor(d), hi = std::ceil(d);
-  auto clamp = [](double x) -> int64_t {
-    if (x <= -9.2233720368547758e18) return std::numeric_limits<int64_t>::min();
-    if (x >= 9.2233720368547758e18) return std::numeric_limits<int64_t>::max();
-    return static_cast<int64_t>(x);
-  };
+  constexpr double kTwo63 = 9.223372036854775808e18;
+  if (std::isnan(d)) {
+    const bool below = op == FilterOp::kNeq || op == FilterOp::kLt || op == FilterOp::kLte;
+    (below ? cf->always : cf->never) = true;
+    return;
+  }
+  const double lo = std::floor(d), hi = std::ceil(d);
   switch (op) {
     case FilterOp::kEq:
       cf->never = true;
@@ -49,23 +53,59 @@ void LowerFractional(FilterOp op, double d, CompiledFilter* cf) {
       cf->always = true;
       break;
     case FilterOp::kLt:  // x < 2.5  <=>  x <= 2
-      cf->op = FilterOp::kLte;
-      cf->ints.push_back(clamp(lo));
-      break;
     case FilterOp::kLte:
-      cf->ints.push_back(clamp(lo));
+      if (lo >= kTwo63) {
+        cf->always = true;
+      } else if (lo < -kTwo63) {
+        cf->never = true;
+      } else {
+        cf->op = FilterOp::kLte;
+        cf->ints.push_back(static_cast<int64_t>(lo));
+      }
       break;
     case FilterOp::kGt:  // x > 2.5  <=>  x >= 3
-      cf->op = FilterOp::kGte;
-      cf->ints.push_back(clamp(hi));
-      break;
     case FilterOp::kGte:
-      cf->ints.push_back(clamp(hi));
+      if (hi >= kTwo63) {
+        cf->never = true;
+      } else if (hi <= -kTwo63) {
+        cf->always = true;
+      } else {
+        cf->op = FilterOp::kGte;
+        cf->ints.push_back(static_cast<int64_t>(hi));
+      }
       break;
     default:
       break;
   }
 }
+
+// Lowers `x op NaN` for a double column x to a comparison with +Inf: NaN is
+// the one value above +Inf.
+void LowerNaN(FilterOp op, CompiledFilter* cf) {
+  constexpr double kInf = std::numeric_limits<double>::infinity();
+  switch (op) {
+    case FilterOp::kEq:
+    case FilterOp::kGte:  // only NaN
+      cf->op = FilterOp::kGt;
+      cf->doubles.push_back(kInf);
+      break;
+    case FilterOp::kNeq:
+    case FilterOp::kLt:  // every number
+      cf->op = FilterOp::kLte;
+      cf->doubles.push_back(kInf);
+      break;
+    case FilterOp::kLte:
+      cf->always = true;
+      break;
+    case FilterOp::kGt:
+      cf->never = true;
+      break;
+    default:
+      break;
+  }
+}
+
+bool IsList(FilterOp op) { return op == FilterOp::kIn || op == FilterOp::kNotIn; }
 
 template <typename T>
 bool Compare(FilterOp op, T v, T lit) {
@@ -96,36 +136,56 @@ void Narrow(std::vector<uint32_t>* sel, Pred keep) {
   sel->resize(out);
 }
 
+// The literal is never NaN (LowerNaN), so `!(v <= lit)` is `v > lit` for
+// numbers and true for a NaN value: NaN is above every number.
 template <typename T>
 void FilterValues(const CompiledFilter& f, const T* values, const ColumnVector& c,
                   const std::vector<T>& lits, std::vector<uint32_t>* sel) {
   const uint8_t* valid = c.valid.empty() ? nullptr : c.valid.data();
-  if (f.op == FilterOp::kIn) {
+  if (IsList(f.op)) {
+    const bool want = f.op == FilterOp::kIn;
     Narrow(sel, [&](uint32_t r) {
       if (valid && !valid[r]) return false;
-      for (const T& l : lits)
-        if (values[r] == l) return true;
-      return false;
+      const T v = values[r];
+      bool in = false;
+      for (const T& l : lits) {
+        if (v == l) {
+          in = true;
+          break;
+        }
+      }
+      if constexpr (std::is_same_v<T, double>) in = in || (f.nan && v != v);
+      return in == want;
     });
     return;
   }
   const T lit = lits[0];
+  auto run = [&](auto test) {
+    if (valid) {
+      Narrow(sel, [&](uint32_t r) { return valid[r] && test(values[r]); });
+    } else {
+      Narrow(sel, [&](uint32_t r) { return test(values[r]); });
+    }
+  };
   switch (f.op) {
-#define TS_FILTER_CASE(OP, EXPR)                                                 \
-  case FilterOp::OP:                                                             \
-    if (valid) {                                                                 \
-      Narrow(sel, [&](uint32_t r) { return valid[r] && (values[r] EXPR lit); }); \
-    } else {                                                                     \
-      Narrow(sel, [&](uint32_t r) { return values[r] EXPR lit; });               \
-    }                                                                            \
-    break;
-    TS_FILTER_CASE(kEq, ==)
-    TS_FILTER_CASE(kNeq, !=)
-    TS_FILTER_CASE(kLt, <)
-    TS_FILTER_CASE(kLte, <=)
-    TS_FILTER_CASE(kGt, >)
-    TS_FILTER_CASE(kGte, >=)
-#undef TS_FILTER_CASE
+    case FilterOp::kEq:
+      run([lit](T v) { return v == lit; });
+      break;
+    case FilterOp::kNeq:
+      run([lit](T v) { return !(v == lit); });
+      break;
+    case FilterOp::kLt:
+      run([lit](T v) { return v < lit; });
+      break;
+    case FilterOp::kLte:
+      run([lit](T v) { return v <= lit; });
+      break;
+    case FilterOp::kGt:
+      run([lit](T v) { return !(v <= lit); });
+      break;
+    case FilterOp::kGte:
+      run([lit](T v) { return !(v < lit); });
+      break;
     default:
       break;
   }
@@ -167,7 +227,9 @@ void ApplyFilter(const CompiledFilter& f, const Chunk& chunk, std::vector<uint32
       Narrow(sel, [&](uint32_t r) {
         if (c->IsNull(r)) return false;
         int64_t v = c->bools[r];
-        if (f.op == FilterOp::kIn) return std::find(lits.begin(), lits.end(), v) != lits.end();
+        if (IsList(f.op)) {
+          return (std::find(lits.begin(), lits.end(), v) != lits.end()) == (f.op == FilterOp::kIn);
+        }
         return Compare<int64_t>(f.op, v, lits[0]);
       });
       break;
@@ -178,8 +240,9 @@ void ApplyFilter(const CompiledFilter& f, const Chunk& chunk, std::vector<uint32
       for (size_t id = 0; id < c->dict.size(); ++id) {
         std::string_view s = c->dict[id];
         bool m = false;
-        if (f.op == FilterOp::kIn) {
+        if (IsList(f.op)) {
           for (const auto& l : f.strings) m |= s == l;
+          m = m == (f.op == FilterOp::kIn);
         } else {
           m = Compare<std::string_view>(f.op, s, f.strings[0]);
         }
@@ -187,6 +250,48 @@ void ApplyFilter(const CompiledFilter& f, const Chunk& chunk, std::vector<uint32
       }
       Narrow(sel, [&](uint32_t r) { return !c->IsNull(r) && match[c->ids[r]]; });
       break;
+    }
+  }
+}
+
+// Narrows `sel` to the rows that pass `t`. An OR evaluates each child only on
+// the rows no earlier child passed, and merges what passes (both lists are
+// sorted row ids, so the result is too, without duplicates).
+void ApplyTree(const CompiledFilterTree& t, const Chunk& chunk, std::vector<uint32_t>* sel) {
+  switch (t.kind) {
+    case FilterTree::Kind::kLeaf:
+      ApplyFilter(t.leaf, chunk, sel);
+      return;
+    case FilterTree::Kind::kAnd:
+      for (const CompiledFilterTree& c : t.children) {
+        if (sel->empty()) return;
+        ApplyTree(c, chunk, sel);
+      }
+      return;
+    case FilterTree::Kind::kOr: {
+      std::vector<uint32_t> rest = *sel, passed, part, merged;
+      for (const CompiledFilterTree& c : t.children) {
+        if (rest.empty()) break;
+        part = rest;
+        ApplyTree(c, chunk, &part);
+        if (part.empty()) continue;
+        merged.clear();
+        std::set_union(passed.begin(), passed.end(), part.begin(), part.end(),
+                       std::back_inserter(merged));
+        passed.swap(merged);
+        // part is a subsequence of rest: drop it in one pass.
+        size_t out = 0, k = 0;
+        for (uint32_t r : rest) {
+          if (k < part.size() && part[k] == r) {
+            ++k;
+          } else {
+            rest[out++] = r;
+          }
+        }
+        rest.resize(out);
+      }
+      sel->swap(passed);
+      return;
     }
   }
 }
@@ -207,22 +312,33 @@ absl::StatusOr<CompiledFilter> CompileFilter(const Filter& f, const Schema& sche
   cf.op = f.op;
   if (f.op == FilterOp::kIsNull || f.op == FilterOp::kIsNotNull) return cf;
   for (const Literal& lit : f.values) {
-    // Comparing with null is false (API.md): such a value matches nothing.
-    // is_null / is_not_null are the way to test for nulls.
+    // Comparing with null is unknown (API.md): such a comparison matches
+    // nothing, a null in an `in` list equals nothing, and one in a `not_in`
+    // list makes it match nothing (SQL's NOT IN). is_null / is_not_null are
+    // the way to test for nulls.
     if (lit.kind == Literal::Kind::kNull) {
       if (f.op != FilterOp::kIn) cf.never = true;
       continue;
     }
     switch (cf.type) {
-      case ColumnType::kDouble:
+      case ColumnType::kDouble: {
+        double d;
         if (lit.kind == Literal::Kind::kInt) {
-          cf.doubles.push_back(static_cast<double>(lit.i));
+          d = static_cast<double>(lit.i);
         } else if (lit.kind == Literal::Kind::kDouble) {
-          cf.doubles.push_back(lit.d);
+          d = lit.d;
         } else {
           return LiteralMismatch(f, cf.type, LiteralKindName(lit.kind));
         }
+        if (!std::isnan(d)) {
+          cf.doubles.push_back(d);
+        } else if (IsList(f.op)) {
+          cf.nan = true;
+        } else {
+          LowerNaN(f.op, &cf);
+        }
         break;
+      }
       case ColumnType::kInteger:
         if (lit.kind == Literal::Kind::kInt) {
           cf.ints.push_back(lit.i);
@@ -230,7 +346,7 @@ absl::StatusOr<CompiledFilter> CompileFilter(const Filter& f, const Schema& sche
           if (std::floor(lit.d) == lit.d && lit.d >= -9.223372036854775808e18 &&
               lit.d < 9.223372036854775808e18) {
             cf.ints.push_back(static_cast<int64_t>(lit.d));
-          } else if (f.op == FilterOp::kIn) {
+          } else if (IsList(f.op)) {
             // A fractional value in a list can never equal an integer.
           } else {
             LowerFractional(f.op, lit.d, &cf);
@@ -264,24 +380,43 @@ absl::StatusOr<CompiledFilter> CompileFilter(const Filter& f, const Schema& sche
         break;
     }
   }
-  if (f.op == FilterOp::kIn && cf.ints.empty() && cf.doubles.empty() && cf.strings.empty())
-    cf.never = true;
+  const bool empty_list = cf.ints.empty() && cf.doubles.empty() && cf.strings.empty() && !cf.nan;
+  if (f.op == FilterOp::kIn && empty_list) cf.never = true;
+  if (f.op == FilterOp::kNotIn && empty_list && !cf.never) cf.always = true;
   return cf;
 }
 
-absl::StatusOr<std::vector<CompiledFilter>> CompileFilters(const QuerySpec& spec,
-                                                           const Schema& schema) {
-  std::vector<CompiledFilter> filters;
-  for (const auto& f : spec.filters) {
-    ASSIGN_OR_RETURN(CompiledFilter cf, CompileFilter(f, schema, spec.precision));
-    filters.push_back(std::move(cf));
+absl::StatusOr<CompiledFilterTree> CompileFilterTree(const FilterTree& t, const Schema& schema,
+                                                     Precision precision) {
+  CompiledFilterTree ct;
+  ct.kind = t.kind;
+  if (t.kind == FilterTree::Kind::kLeaf) {
+    ASSIGN_OR_RETURN(ct.leaf, CompileFilter(t.leaf, schema, precision));
+    return ct;
   }
-  return filters;
+  ct.children.reserve(t.children.size());
+  for (const FilterTree& c : t.children) {
+    ASSIGN_OR_RETURN(CompiledFilterTree cc, CompileFilterTree(c, schema, precision));
+    ct.children.push_back(std::move(cc));
+  }
+  return ct;
 }
 
-// Selects the rows of `chunk` inside [start, end) that pass every filter.
-void SelectRows(const Chunk& chunk, const QuerySpec& spec,
-                const std::vector<CompiledFilter>& filters, std::vector<uint32_t>* sel) {
+absl::StatusOr<CompiledPredicate> CompileFilters(const QuerySpec& spec, const Schema& schema) {
+  CompiledPredicate pred;
+  for (const auto& f : spec.filters) {
+    ASSIGN_OR_RETURN(CompiledFilter cf, CompileFilter(f, schema, spec.precision));
+    pred.filters.push_back(std::move(cf));
+  }
+  for (const auto& t : spec.filter_trees) {
+    ASSIGN_OR_RETURN(CompiledFilterTree ct, CompileFilterTree(t, schema, spec.precision));
+    pred.trees.push_back(std::move(ct));
+  }
+  return pred;
+}
+
+void SelectRows(const Chunk& chunk, const QuerySpec& spec, const CompiledPredicate& pred,
+                std::vector<uint32_t>* sel) {
   sel->clear();
   const int64_t* ts = chunk.timestamps();
   if (chunk.min_ts >= spec.start && chunk.max_ts < spec.end) {
@@ -292,9 +427,13 @@ void SelectRows(const Chunk& chunk, const QuerySpec& spec,
     for (uint32_t i = 0; i < chunk.rows; ++i)
       if (ts[i] >= spec.start && ts[i] < spec.end) sel->push_back(i);
   }
-  for (const auto& f : filters) {
+  for (const auto& f : pred.filters) {
     if (sel->empty()) return;
     ApplyFilter(f, chunk, sel);
+  }
+  for (const auto& t : pred.trees) {
+    if (sel->empty()) return;
+    ApplyTree(t, chunk, sel);
   }
 }
 

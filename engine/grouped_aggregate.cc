@@ -34,7 +34,7 @@ inline uint64_t Code(const ColumnVector* g, uint32_t r) {
 }  // namespace
 
 GroupedAggregate::GroupedAggregate(const QuerySpec& spec, const Schema& schema,
-                                   const std::vector<CompiledFilter>& filters)
+                                   const CompiledPredicate& filters)
     : spec_(spec), schema_(schema), filters_(filters) {
   const Downsample& ds = *spec.downsample;
   for (const auto& g : ds.group_by) group_cols_.push_back(schema.IndexOf(g));
@@ -273,13 +273,16 @@ absl::StatusOr<QueryResult> GroupedAggregate::Finish(QueryResult result) {
     }
     return false;
   };
-  size_t n = std::min<uint64_t>(order.size(), spec_.limit);
+  size_t n = std::min<uint64_t>(order.size(), RowsToRank(spec_));
   if (n < order.size()) {
     std::partial_sort(order.begin(), order.begin() + static_cast<ptrdiff_t>(n), order.end(), less);
     order.resize(n);
   } else {
     std::sort(order.begin(), order.end(), less);
   }
+  const size_t skip = std::min<uint64_t>(n, spec_.offset);
+  if (skip > 0) order.erase(order.begin(), order.begin() + static_cast<ptrdiff_t>(skip));
+  n -= skip;
 
   // Columns: time (bucket start), groupBy columns, aggregations.
   result.columns.resize(1 + ng + aggs_.size());

@@ -4,7 +4,7 @@
 //   GroupedAggregate op(spec, schema, filters);
 //   for each chunk, on any thread:   partial = op.Aggregate(chunk);
 //   in chunk order, on one thread:   op.Merge(std::move(partial));
-//   op.Finish(result);               // ordered, limited output columns
+//   op.Finish(result);               // ordered output columns, offset and limit applied
 //
 // Aggregate is const and thread-safe: it filters the chunk and aggregates it
 // into groups and aggregators of its own (dense group ids when buckets × the
@@ -44,8 +44,7 @@ class GroupedAggregate {
 
   // REQUIRES: ValidateQuery(spec, schema) succeeded and spec.downsample is set.
   // `spec`, `schema` and `filters` must outlive the operator.
-  GroupedAggregate(const QuerySpec& spec, const Schema& schema,
-                   const std::vector<CompiledFilter>& filters);
+  GroupedAggregate(const QuerySpec& spec, const Schema& schema, const CompiledPredicate& filters);
 
   // Thread-safe.
   std::unique_ptr<Partial> Aggregate(ChunkPtr chunk) const;
@@ -57,14 +56,15 @@ class GroupedAggregate {
   size_t MemoryBytes() const;
   uint32_t groups() const { return num_groups_; }
 
-  // The ordered, limited answer; hot_chunks_* and rows_scanned in its stats
+  // The ordered answer, `offset` groups skipped, at most `limit` after them;
+  // hot_chunks_* and rows_scanned in its stats
   // count every merged chunk.
   absl::StatusOr<QueryResult> Finish(QueryResult result);
 
  private:
   const QuerySpec& spec_;
   const Schema& schema_;
-  const std::vector<CompiledFilter>& filters_;
+  const CompiledPredicate& filters_;
   std::vector<int> group_cols_;
   std::vector<int> agg_cols_;
   std::vector<ColumnType> agg_types_;

@@ -69,12 +69,16 @@ absl::StatusOr<QueryResult> Engine::ScanRaw(uint64_t dataset_id, const QuerySpec
   }
   out.stats.rows_scanned = hot_rows_scanned;
   bool first = true;
+  // The offset is spent window by window, in query order: a window skips
+  // what is left of it, and says how many rows it skipped.
+  uint64_t to_skip = spec.offset;
   for (size_t v : visit) {
     const Window& w = windows[v];
     QuerySpec sub = spec;
     sub.start = w.lo;
     sub.end = v + 1 < windows.size() ? windows[v + 1].lo : spec.end;
     sub.limit = spec.limit - out.rows;
+    sub.offset = to_skip;
     if (sub.start >= sub.end) continue;
     std::vector<ChunkPtr> chunks;
     uint64_t memory = 0;
@@ -103,7 +107,9 @@ absl::StatusOr<QueryResult> Engine::ScanRaw(uint64_t dataset_id, const QuerySpec
     }
     for (const ChunkPtr& c : chunks) out.stats.rows_scanned += c->rows;
     chunks.insert(chunks.end(), hot.begin(), hot.end());
-    ASSIGN_OR_RETURN(QueryResult part, ExecuteQuery(sub, schema, chunks));
+    uint64_t skipped = 0;
+    ASSIGN_OR_RETURN(QueryResult part, ExecuteQuery(sub, schema, chunks, &skipped));
+    to_skip -= skipped;
     RETURN_IF_ERROR(CheckDeadline(limits.deadline, limits.cancelled));
     if (first) {
       out.columns = std::move(part.columns);
@@ -191,7 +197,7 @@ absl::StatusOr<QueryResult> Engine::ScanDownsample(uint64_t dataset_id, const Qu
                                                    const std::vector<ChunkPtr>& hot,
                                                    const QueryLimits& limits, IoStats* io,
                                                    uint64_t* bytes_read) {
-  ASSIGN_OR_RETURN(std::vector<CompiledFilter> filters, CompileFilters(spec, schema));
+  ASSIGN_OR_RETURN(CompiledPredicate filters, CompileFilters(spec, schema));
   GroupedAggregate op(spec, schema, filters);
   // Remote segments are fetched first, side by side (their ranges merged per
   // segment); local blocks are read by the morsel that aggregates them.

@@ -29,7 +29,9 @@ struct Literal {
   std::string s;
 };
 
-enum class FilterOp { kEq, kNeq, kLt, kLte, kGt, kGte, kIn, kIsNull, kIsNotNull };
+// kNotIn: the value is not null and equals none of the values (SQL NOT IN
+// without nulls in the list).
+enum class FilterOp { kEq, kNeq, kLt, kLte, kGt, kGte, kIn, kIsNull, kIsNotNull, kNotIn };
 
 struct Filter {
   std::string column;
@@ -49,6 +51,18 @@ enum class AggFn {
   kPercentile,
   kFirst,
   kLast
+};
+
+// A boolean combination of filters (API.md filter items {"or": [...]},
+// {"and": [...]}, {"not": ...}). Parsers push NOT down to the leaves (De
+// Morgan, and x < 5 -> x >= 5, in -> notIn, isNull -> isNotNull), so a tree
+// holds AND and OR nodes over leaves only. A leaf never passes a null, which
+// makes this SQL's three-valued WHERE: a row passes when the tree is true.
+struct FilterTree {
+  enum class Kind : uint8_t { kLeaf, kAnd, kOr };
+  Kind kind = Kind::kLeaf;
+  Filter leaf;                      // kLeaf
+  std::vector<FilterTree> children;  // kAnd, kOr
 };
 
 struct Aggregation {
@@ -76,10 +90,14 @@ struct QuerySpec {
   int64_t start = 0;  // inclusive, ns
   int64_t end = 0;    // exclusive, ns
   std::optional<std::vector<std::string>> columns;
-  std::vector<Filter> filters;
+  std::vector<Filter> filters;  // all must pass
+  // Each tree must also pass; plain conjunctions are flattened into `filters`
+  // by the parsers, so only trees with an OR remain here.
+  std::vector<FilterTree> filter_trees;
   std::optional<Downsample> downsample;
   bool descending = false;
   uint64_t limit = 10000;
+  uint64_t offset = 0;  // rows (or buckets) skipped before `limit` applies
   bool epoch_ns = false;
   Precision precision = Precision::kMilliseconds;  // for integer literals of timestamp columns
   // Set (by the HTTP layer) when the client has gone: the query stops with

@@ -12,6 +12,7 @@
 #include "common/status_macros.h"
 #include "common/status_util.h"
 #include "common/strings.h"
+#include "engine/filter_tree.h"
 #include "engine/filters.h"
 #include "engine/grouped_aggregate.h"
 
@@ -81,8 +82,8 @@ void AppendValue(const ColumnVector* c, uint32_t r, ResultColumn* out) {
 
 absl::StatusOr<QueryResult> ExecuteRaw(const QuerySpec& spec, const Schema& schema,
                                        const std::vector<ChunkPtr>& chunks,
-                                       const std::vector<CompiledFilter>& filters,
-                                       QueryResult result) {
+                                       const CompiledPredicate& filters, QueryResult result,
+                                       uint64_t* offset_skipped) {
   // Output columns: the time column, then `columns` (or every other column).
   const int time_index = schema.time_index();
   std::vector<int> out_cols = {time_index};
@@ -123,13 +124,18 @@ absl::StatusOr<QueryResult> ExecuteRaw(const QuerySpec& spec, const Schema& sche
     if (a.chunk != b.chunk) return a.chunk < b.chunk;
     return a.row < b.row;
   };
-  size_t n = std::min<uint64_t>(refs.size(), spec.limit);
+  // The first offset + limit rows in order, then the offset dropped.
+  size_t n = std::min<uint64_t>(refs.size(), RowsToRank(spec));
   if (n < refs.size()) {
     std::partial_sort(refs.begin(), refs.begin() + static_cast<ptrdiff_t>(n), refs.end(), less);
     refs.resize(n);
   } else {
     std::sort(refs.begin(), refs.end(), less);
   }
+  const size_t skip = std::min<uint64_t>(n, spec.offset);
+  if (offset_skipped != nullptr) *offset_skipped = skip;
+  if (skip > 0) refs.erase(refs.begin(), refs.begin() + static_cast<ptrdiff_t>(skip));
+  n -= skip;
 
   result.columns.resize(out_cols.size());
   for (size_t k = 0; k < out_cols.size(); ++k) {
@@ -148,11 +154,23 @@ absl::StatusOr<QueryResult> ExecuteRaw(const QuerySpec& spec, const Schema& sche
 // (as the scan does on many threads, so both give the same answer).
 absl::StatusOr<QueryResult> ExecuteDownsample(const QuerySpec& spec, const Schema& schema,
                                               const std::vector<ChunkPtr>& chunks,
-                                              const std::vector<CompiledFilter>& filters,
+                                              const CompiledPredicate& filters,
                                               QueryResult result) {
   GroupedAggregate op(spec, schema, filters);
   for (const ChunkPtr& c : chunks) RETURN_IF_ERROR(op.Merge(op.Aggregate(c)));
   return op.Finish(std::move(result));
+}
+
+absl::Status ValidateFilter(Filter* f, const Schema& schema, Precision precision) {
+  f->index = schema.IndexOf(f->column);
+  if (f->index < 0) return UnknownColumn("filters", f->column);
+  if ((f->op == FilterOp::kEq || f->op == FilterOp::kNeq || f->op == FilterOp::kLt ||
+       f->op == FilterOp::kLte || f->op == FilterOp::kGt || f->op == FilterOp::kGte) &&
+      f->values.size() != 1) {
+    return Invalid(StrCat("filter on column \"", f->column, "\" needs exactly one value"),
+                   f->column);
+  }
+  return CompileFilter(*f, schema, precision).status();
 }
 
 }  // namespace
@@ -165,16 +183,21 @@ absl::Status ValidateQuery(QuerySpec* spec, const Schema& schema) {
     for (const auto& c : *spec->columns)
       if (schema.IndexOf(c) < 0) return UnknownColumn("columns", c);
   }
-  for (auto& f : spec->filters) {
-    f.index = schema.IndexOf(f.column);
-    if (f.index < 0) return UnknownColumn("filters", f.column);
-    if ((f.op == FilterOp::kEq || f.op == FilterOp::kNeq || f.op == FilterOp::kLt ||
-         f.op == FilterOp::kLte || f.op == FilterOp::kGt || f.op == FilterOp::kGte) &&
-        f.values.size() != 1) {
-      return Invalid(StrCat("filter on column \"", f.column, "\" needs exactly one value"),
-                     f.column);
+  for (auto& f : spec->filters) RETURN_IF_ERROR(ValidateFilter(&f, schema, spec->precision));
+  for (auto& t : spec->filter_trees) {
+    if (FilterTreeDepth(t) > kMaxFilterTreeDepth) {
+      return Invalid(StrCat("filters nest deeper than ", kMaxFilterTreeDepth, " levels"));
     }
-    RETURN_IF_ERROR(CompileFilter(f, schema, spec->precision).status());
+    absl::Status status;
+    ForEachLeaf(t, [&](Filter& f) {
+      if (status.ok()) status = ValidateFilter(&f, schema, spec->precision);
+    });
+    RETURN_IF_ERROR(status);
+  }
+  if (spec->offset > kMaxQueryOffset) {
+    return MakeError(absl::StatusCode::kInvalidArgument, "invalid_query",
+                     StrCat("offset ", spec->offset, " exceeds the maximum ", kMaxQueryOffset),
+                     StrCat("{\"field\":\"offset\",\"maximum\":", kMaxQueryOffset, "}"));
   }
   if (!spec->downsample) return absl::OkStatus();
   Downsample& ds = *spec->downsample;
@@ -221,15 +244,18 @@ absl::Status ValidateQuery(QuerySpec* spec, const Schema& schema) {
 }
 
 absl::StatusOr<QueryResult> ExecuteQuery(const QuerySpec& spec, const Schema& schema,
-                                         const std::vector<ChunkPtr>& chunks) {
+                                         const std::vector<ChunkPtr>& chunks,
+                                         uint64_t* offset_skipped) {
   auto t0 = std::chrono::steady_clock::now();
-  ASSIGN_OR_RETURN(std::vector<CompiledFilter> filters, CompileFilters(spec, schema));
+  if (offset_skipped != nullptr) *offset_skipped = 0;
+  ASSIGN_OR_RETURN(CompiledPredicate filters, CompileFilters(spec, schema));
   QueryResult result;
   result.downsampled = spec.downsample.has_value();
   result.keepalive = chunks;
   absl::StatusOr<QueryResult> out =
-      spec.downsample ? ExecuteDownsample(spec, schema, chunks, filters, std::move(result))
-                      : ExecuteRaw(spec, schema, chunks, filters, std::move(result));
+      spec.downsample
+          ? ExecuteDownsample(spec, schema, chunks, filters, std::move(result))
+          : ExecuteRaw(spec, schema, chunks, filters, std::move(result), offset_skipped);
   if (out.ok()) {
     out->stats.elapsed_ms =
         std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();

@@ -1,6 +1,7 @@
 // Engine queries: snapshot, pruning by time and zone maps, the footer shortcut
 // for lastpoint, block reads, then the executor.
 #include <chrono>
+#include <cmath>
 #include <functional>
 #include <map>
 #include <random>
@@ -16,6 +17,7 @@
 #include "engine/dedup.h"
 #include "engine/engine.h"
 #include "engine/engine_internal.h"
+#include "engine/filter_tree.h"
 #include "engine/filters.h"
 #include "engine/grouped_aggregate.h"
 #include "engine/query_executor.h"
@@ -35,12 +37,18 @@ namespace {
 
 // Whether a block whose zone map is `b` may hold a row passing `f`. Only
 // comparisons that are false for null and NaN prune; anything uncertain keeps
-// the block.
+// the block. Double min/max leave NaN out (segment/segment_writer.cc), and NaN
+// is above every number, so `gt`/`gte` on a double column never prune, nor
+// does a NaN literal.
 bool BlockMayMatch(const Filter& f, ColumnType type, const segment::BlockInfo& b,
                    Precision precision) {
   if (f.op == FilterOp::kIsNull) return b.null_count > 0;
   if (b.null_count == b.rows) return false;  // every comparison with null is false
-  if (f.op == FilterOp::kIsNotNull || f.op == FilterOp::kNeq || !b.has_minmax) return true;
+  if (f.op == FilterOp::kIsNotNull || f.op == FilterOp::kNeq || f.op == FilterOp::kNotIn ||
+      !b.has_minmax) {
+    return true;
+  }
+  if (type == ColumnType::kDouble && (f.op == FilterOp::kGt || f.op == FilterOp::kGte)) return true;
   auto may = [&](auto lo, auto hi, auto v) {
     switch (f.op) {
       case FilterOp::kEq:
@@ -64,14 +72,14 @@ bool BlockMayMatch(const Filter& f, ColumnType type, const segment::BlockInfo& b
       case ColumnType::kDouble:
         if (l.kind == Literal::Kind::kInt) {
           m = may(b.min_double, b.max_double, static_cast<double>(l.i));
-        } else if (l.kind == Literal::Kind::kDouble) {
+        } else if (l.kind == Literal::Kind::kDouble && !std::isnan(l.d)) {
           m = may(b.min_double, b.max_double, l.d);
         }
         break;
       case ColumnType::kInteger:
         if (l.kind == Literal::Kind::kInt) {
           m = may(b.min_int, b.max_int, l.i);
-        } else if (l.kind == Literal::Kind::kDouble) {
+        } else if (l.kind == Literal::Kind::kDouble && !std::isnan(l.d)) {
           m = may(static_cast<long double>(b.min_int), static_cast<long double>(b.max_int),
                   static_cast<long double>(l.d));
         }
@@ -100,6 +108,38 @@ bool BlockMayMatch(const Filter& f, ColumnType type, const segment::BlockInfo& b
   return f.op != FilterOp::kIn;  // an empty in-list matches nothing
 }
 
+// Whether block `b` of a segment may hold a row passing `f`. `seg_col` maps
+// dataset columns to the segment's (-1: absent, every value null); a filter
+// on a column that is not `prunable` keeps every block.
+bool LeafMayMatch(const Filter& f, const segment::SegmentMeta& meta, size_t b,
+                  const std::vector<int>& seg_col, const std::vector<bool>& prunable,
+                  Precision precision) {
+  if (!prunable[f.index]) return true;
+  const int sc = seg_col[f.index];
+  if (sc < 0) return f.op == FilterOp::kIsNull;
+  return BlockMayMatch(f, meta.columns[sc].type, meta.columns[sc].blocks[b], precision);
+}
+
+// A tree prunes a block only when it provably matches nothing there: an AND
+// when any child does not match, an OR when none of its children does.
+bool TreeMayMatch(const FilterTree& t, const segment::SegmentMeta& meta, size_t b,
+                  const std::vector<int>& seg_col, const std::vector<bool>& prunable,
+                  Precision precision) {
+  switch (t.kind) {
+    case FilterTree::Kind::kLeaf:
+      return LeafMayMatch(t.leaf, meta, b, seg_col, prunable, precision);
+    case FilterTree::Kind::kAnd:
+      for (const FilterTree& c : t.children)
+        if (!TreeMayMatch(c, meta, b, seg_col, prunable, precision)) return false;
+      return true;
+    case FilterTree::Kind::kOr:
+      for (const FilterTree& c : t.children)
+        if (TreeMayMatch(c, meta, b, seg_col, prunable, precision)) return true;
+      return false;
+  }
+  return true;
+}
+
 // The group column when `spec` asks only for the newest values per series
 // (lastpoint: a downsample without an interval, grouped by one string column,
 // of `last` of any columns and `max` of the time column, no filters), which a
@@ -107,7 +147,8 @@ bool BlockMayMatch(const Filter& f, ColumnType type, const segment::BlockInfo& b
 // dedup: a duplicate's null would hide an older value the footer still shows.
 int LatestPerSeriesKey(const QuerySpec& spec, const Schema& schema, bool dedup) {
   if (dedup || !spec.downsample || spec.downsample->has_interval || !spec.filters.empty() ||
-      spec.downsample->group_by.size() != 1 || spec.downsample->aggregations.empty()) {
+      !spec.filter_trees.empty() || spec.downsample->group_by.size() != 1 ||
+      spec.downsample->aggregations.empty()) {
     return -1;
   }
   const int key = schema.IndexOf(spec.downsample->group_by[0]);
@@ -194,6 +235,7 @@ std::vector<bool> NeededColumns(const QuerySpec& spec, const Schema& schema) {
   };
   mark(schema.time_column);
   for (const auto& f : spec.filters) mark(f.column);
+  for (const auto& t : spec.filter_trees) ForEachLeaf(t, [&](const Filter& f) { mark(f.column); });
   if (spec.downsample) {
     for (const auto& g : spec.downsample->group_by) mark(g);
     for (const auto& a : spec.downsample->aggregations) mark(a.column);
@@ -228,10 +270,12 @@ QueryResult FinishScan(QueryResult result, const QueryStats& seg_stats, size_t p
 // The latest buckets first: a downsample over time alone, newest first,
 // with a limit (TSBS groupby-orderby-limit: "the 5 latest minutes", often
 // with no lower bound) needs only the last few buckets that hold data. It is
-// run over the `limit` latest buckets, then 4x, 16x ... as many, until the
-// window yields `limit` rows or covers the whole range. Windows start on a
+// run over the `offset + limit` latest buckets, then 4x, 16x ... as many,
+// until the window yields `limit` rows after its offset (so it held offset +
+// limit buckets with data) or covers the whole range. Windows start on a
 // bucket boundary, so every bucket they hold is complete and equals the one
-// the full query computes.
+// the full query computes, and the newest offset + limit buckets of a window
+// that has that many are the full query's.
 absl::StatusOr<QueryResult> Engine::Query(std::string_view slug, QuerySpec spec) {
   const auto t0 = std::chrono::steady_clock::now();
   // One deadline for the whole query (TIMESTORE_QUERY_TIMEOUT), and one for
@@ -296,7 +340,7 @@ absl::StatusOr<QueryResult> Engine::Query(std::string_view slug, QuerySpec spec)
   };
   if (spec.downsample && spec.downsample->has_interval && spec.downsample->interval_ns > 0 &&
       spec.downsample->group_by.empty() && spec.descending && spec.limit > 0 &&
-      spec.limit <= 100'000 && spec.end > spec.start) {
+      RowsToRank(spec) <= 100'000 && spec.end > spec.start) {
     const int64_t iv = spec.downsample->interval_ns;
     // Windows never reach below the oldest stored row: once one would, the
     // full query runs (so a range with fewer than `limit` buckets of data
@@ -309,7 +353,7 @@ absl::StatusOr<QueryResult> Engine::Query(std::string_view slug, QuerySpec spec)
     }
     const int64_t floor = std::max(spec.start, data_min);
     const int64_t last_bucket = FloorToMultiple(spec.end - 1, iv);
-    for (__int128 span = spec.limit;; span *= 4) {
+    for (__int128 span = RowsToRank(spec);; span *= 4) {
       const __int128 from = static_cast<__int128>(last_bucket) - (span - 1) * iv;
       if (from <= floor) break;  // the window would hold all the rows in range
       QuerySpec window = spec;
@@ -456,17 +500,11 @@ absl::StatusOr<QueryResult> Engine::QueryOnce(
       if (tb.max_int < spec.start || tb.min_int >= spec.end) continue;
       bool keep = true;
       for (const auto& f : spec.filters) {
-        if (!prunable[f.index]) continue;
-        int sc = seg_col[f.index];
-        if (sc < 0) {
-          // Absent from this segment: every value is null.
-          keep = f.op == FilterOp::kIsNull;
-        } else {
-          keep =
-              BlockMayMatch(f, meta.columns[sc].type, meta.columns[sc].blocks[b], spec.precision);
-        }
+        keep = LeafMayMatch(f, meta, b, seg_col, prunable, spec.precision);
         if (!keep) break;
       }
+      for (size_t t = 0; keep && t < spec.filter_trees.size(); ++t)
+        keep = TreeMayMatch(spec.filter_trees[t], meta, b, seg_col, prunable, spec.precision);
       if (keep) read.blocks.push_back(b);
     }
     if (read.blocks.empty()) {

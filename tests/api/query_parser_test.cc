@@ -345,6 +345,122 @@ TEST(QueryParserTest, UnknownOpIsNamed) {
   EXPECT_TRUE(Mentions(e, "\"like\"")) << e.message;
 }
 
+TEST(QueryParserTest, NotInTakesAnArray) {
+  auto spec = ParseWith(R"("filters": [{"column": "h", "op": "not_in", "value": ["a", null]}])");
+  ASSERT_TRUE(spec.ok()) << spec.status();
+  EXPECT_EQ(spec->filters[0].op, FilterOp::kNotIn);
+  EXPECT_EQ(spec->filters[0].values.size(), 2u);
+  ErrorResponse e =
+      Rejected(ParseWith(R"("filters": [{"column": "h", "op": "not_in", "value": 1}])"));
+  EXPECT_EQ(e.code, "invalid_query");
+  EXPECT_TRUE(Mentions(e, "\"not_in\" needs an array")) << e.message;
+}
+
+// {"or"} items become trees; {"and"} items and NOT pushed down become plain filters.
+TEST(QueryParserTest, OrAndNotItems) {
+  auto spec = ParseWith(R"("filters": [
+    {"or": [{"column": "a", "op": "eq", "value": 1}, {"column": "b", "op": "is_null"}]},
+    {"and": [{"column": "c", "op": "lt", "value": 2}, {"and": [{"column": "d", "op": "gte", "value": 3}]}]},
+    {"not": {"or": [{"column": "e", "op": "in", "value": [4]}, {"column": "f", "op": "lte", "value": 5}]}},
+    {"not": {"not": {"column": "g", "op": "neq", "value": 6}}},
+    {"not": {"and": [{"column": "h", "op": "gt", "value": 7}, {"column": "i", "op": "not_in", "value": []}]}}])");
+  ASSERT_TRUE(spec.ok()) << spec.status();
+  std::vector<std::pair<std::string, FilterOp>> flat;
+  for (const Filter& f : spec->filters) flat.emplace_back(f.column, f.op);
+  EXPECT_EQ(flat, (std::vector<std::pair<std::string, FilterOp>>{{"c", FilterOp::kLt},
+                                                                 {"d", FilterOp::kGte},
+                                                                 {"e", FilterOp::kNotIn},
+                                                                 {"f", FilterOp::kGt},
+                                                                 {"g", FilterOp::kNeq}}));
+  ASSERT_EQ(spec->filter_trees.size(), 2u);
+  const FilterTree& a = spec->filter_trees[0];
+  ASSERT_EQ(a.kind, FilterTree::Kind::kOr);
+  ASSERT_EQ(a.children.size(), 2u);
+  EXPECT_EQ(a.children[0].leaf.column, "a");
+  EXPECT_EQ(a.children[1].leaf.op, FilterOp::kIsNull);
+  const FilterTree& h = spec->filter_trees[1];  // NOT (h > 7 AND i not_in []) is h <= 7 OR i in []
+  ASSERT_EQ(h.kind, FilterTree::Kind::kOr);
+  EXPECT_EQ(h.children[0].leaf.op, FilterOp::kLte);
+  EXPECT_EQ(h.children[0].leaf.values[0].i, 7);
+  EXPECT_EQ(h.children[1].leaf.op, FilterOp::kIn);
+}
+
+TEST(QueryParserTest, NotComplementsEveryOp) {
+  const std::pair<std::string_view, FilterOp> cases[] = {
+      {R"("eq", "value": 1)", FilterOp::kNeq},     {R"("neq", "value": 1)", FilterOp::kEq},
+      {R"("lt", "value": 1)", FilterOp::kGte},     {R"("lte", "value": 1)", FilterOp::kGt},
+      {R"("gt", "value": 1)", FilterOp::kLte},     {R"("gte", "value": 1)", FilterOp::kLt},
+      {R"("in", "value": [1])", FilterOp::kNotIn}, {R"("not_in", "value": [1])", FilterOp::kIn},
+      {R"("is_null")", FilterOp::kIsNotNull},      {R"("is_not_null")", FilterOp::kIsNull}};
+  for (const auto& [op, want] : cases) {
+    SCOPED_TRACE(op);
+    auto spec = ParseWith(StrCat(R"("filters": [{"not": {"column": "a", "op": )", op, "}}]"));
+    ASSERT_TRUE(spec.ok()) << spec.status();
+    ASSERT_EQ(spec->filters.size(), 1u);
+    EXPECT_EQ(spec->filters[0].op, want);
+  }
+}
+
+TEST(QueryParserTest, FilterItemErrorsNameThePath) {
+  const std::string leaf = R"({"column": "a", "op": "eq", "value": 1})";
+  const std::pair<std::string, std::string_view> cases[] = {
+      {R"({"or": []})", "filters[0].or must be a non-empty array"},
+      {R"({"and": {}})", "filters[0].and must be a non-empty array"},
+      {StrCat(R"({"or": [)", leaf, R"(, {"and": []}]})"), "filters[0].or[1].and must be"},
+      {R"({"not": 5})", "filters[0].not must be an object"},
+      {StrCat(R"({"not": {"or": [)", leaf, ", 7]}}"), "filters[0].not.or[1] must be an object"},
+      {StrCat(R"({"or": [)", leaf, R"(], "column": "a"})"), "an \"or\" item has no other keys"},
+      {R"({"not": {"column": "a", "op": "nope"}})", "unknown filter op \"nope\""},
+      {R"({"column": "a", "op": "eq", "value": 1, "OR": 2})", "\"OR\" in filters[0]"},
+  };
+  for (const auto& [item, message] : cases) {
+    SCOPED_TRACE(item);
+    ErrorResponse e = Rejected(ParseWith(StrCat(R"("filters": [)", item, "]")));
+    EXPECT_EQ(e.http, 400);
+    EXPECT_EQ(e.code, "invalid_query");
+    EXPECT_TRUE(Mentions(e, message)) << e.message;
+  }
+}
+
+TEST(QueryParserTest, FilterItemsNestAtMost32Deep) {
+  auto nested = [](int levels) {  // `levels` "not" items around a leaf
+    std::string s = R"({"column": "a", "op": "eq", "value": 1})";
+    for (int k = 0; k < levels; ++k) s = StrCat(R"({"not": )", s, "}");
+    return StrCat(R"("filters": [)", s, "]");
+  };
+  auto spec = ParseWith(nested(kMaxFilterNesting));
+  ASSERT_TRUE(spec.ok()) << spec.status();
+  EXPECT_EQ(spec->filters[0].op, FilterOp::kEq);  // an even number of NOTs
+  ErrorResponse e = Rejected(ParseWith(nested(kMaxFilterNesting + 1)));
+  EXPECT_EQ(e.http, 400);
+  EXPECT_EQ(e.code, "invalid_query");
+  EXPECT_TRUE(Mentions(e, "deeper than 32 levels")) << e.message;
+}
+
+TEST(QueryParserTest, Offset) {
+  EXPECT_EQ(ParseWith("")->offset, 0u);
+  EXPECT_EQ(ParseWith(R"("offset": null)")->offset, 0u);
+  auto spec = ParseWith(R"("offset": 1000000000, "limit": 5)");
+  ASSERT_TRUE(spec.ok()) << spec.status();
+  EXPECT_EQ(spec->offset, kMaxQueryOffset);
+  EXPECT_EQ(spec->limit, 5u);
+  for (std::string_view offset : {"1000000001", "18446744073709551615"}) {
+    SCOPED_TRACE(offset);
+    ErrorResponse e = Rejected(ParseWith(StrCat(R"("offset": )", offset)));
+    EXPECT_EQ(e.http, 400);
+    EXPECT_TRUE(Mentions(e, "maximum 1000000000")) << e.message;
+    EXPECT_EQ(e.Detail("field"), "offset");
+    EXPECT_EQ(e.Detail("maximum"), "1000000000");
+  }
+  for (std::string_view offset : {"-1", "1.5", R"("10")", "[]"}) {
+    SCOPED_TRACE(offset);
+    ErrorResponse e = Rejected(ParseWith(StrCat(R"("offset": )", offset)));
+    EXPECT_EQ(e.http, 400);
+    EXPECT_TRUE(Mentions(e, "offset must be a non-negative integer")) << e.message;
+    EXPECT_EQ(e.Detail("field"), "offset");
+  }
+}
+
 TEST(QueryParserTest, EveryAggregationFn) {
   struct Case {
     std::string_view fn;
@@ -584,6 +700,9 @@ TEST(ValidateQueryTest, UnknownColumnIsNamed) {
       {R"("columns": ["hostname", "usage_sys"])", "usage_sys"},
       {R"("filters": [{"column": "region", "op": "eq", "value": "eu"}])", "region"},
       {R"("filters": [{"column": "zone", "op": "is_null"}])", "zone"},
+      {R"("filters": [{"or": [{"column": "up", "op": "is_null"},
+                              {"not": {"column": "rack", "op": "in", "value": []}}]}])",
+       "rack"},
       {R"("downsample": {"groupBy": ["rack"], "aggregations": [{"fn": "count"}]})", "rack"},
       {R"("downsample": {"aggregations": [{"fn": "max", "column": "temp"}]})", "temp"},
   };

@@ -1,6 +1,6 @@
 // The original service's contract, held end to end through the real server:
 // freshness controls and headers on queries, `x-user-id` as the audit actor,
-// and the log-level names operators use.
+// the log-level names operators use, and filter items and offset.
 #include <gtest/gtest.h>
 #include <simdjson.h>
 #include <sys/wait.h>
@@ -172,6 +172,42 @@ TEST_F(ContractTest, CalendarBucketsAndTimeZones) {
                     R"("aggregations":[{"fn":"count"}]}})"));
   EXPECT_EQ(r.status, 400);
   EXPECT_NE(r.body.find("applies to day, week, month and year"), std::string::npos) << r.body;
+}
+
+// Filter items with "or" and "not", and an offset, over sealed and hot rows.
+TEST_F(ContractTest, OrNotFiltersAndOffset) {
+  ASSERT_TRUE(StartServer());
+  HttpClient c(server_->port());
+  for (int half = 0; half < 2; ++half) {
+    std::string records;
+    for (int i = half * 5; i < half * 5 + 5; ++i) {
+      StrAppend(&records, records.empty() ? "" : ",", "{\"timestamp\":\"2024-05-01T12:00:0", i,
+                "Z\",\"v\":", i, ",\"host\":\"", i % 2 ? "b" : "a", "\"}");
+    }
+    ASSERT_EQ(c.Post("/datasets/o/ingest", StrCat(R"({"records":[)", records, "]}")).status, 200);
+    if (half == 0) {
+      ASSERT_EQ(c.Post("/admin/datasets/o/flush", "").status, 200);
+    }
+  }
+  const std::string range =
+      R"("timeRange":{"start":"2024-05-01T00:00:00Z","end":"2024-05-02T00:00:00Z"})";
+  // v < 2 OR NOT host in ["a"]: rows 0, 1, 3, 5, 7, 9; the second to the fourth.
+  auto r = c.Post("/datasets/o/query",
+                  StrCat("{", range, R"(,"columns":["v"],"offset":1,"limit":3,"filters":[)",
+                         R"({"or":[{"column":"v","op":"lt","value":2},)",
+                         R"({"not":{"column":"host","op":"in","value":["a"]}}]}]})"),
+                  {{"Accept", "text/csv"}});
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.body,
+            "timestamp,v\r\n2024-05-01T12:00:01Z,1\r\n2024-05-01T12:00:03Z,3\r\n"
+            "2024-05-01T12:00:05Z,5\r\n");
+  r = c.Post("/datasets/o/query", StrCat("{", range, R"(,"filters":[{"or":[]}]})"));
+  EXPECT_EQ(r.status, 400);
+  EXPECT_NE(r.body.find("filters[0].or must be a non-empty array"), std::string::npos) << r.body;
+  r = c.Post("/datasets/o/query", StrCat("{", range, R"(,"offset":-1})"));
+  EXPECT_EQ(r.status, 400);
+  EXPECT_EQ(Code(r), "invalid_query");
+  EXPECT_NE(r.body.find("offset"), std::string::npos) << r.body;
 }
 
 }  // namespace

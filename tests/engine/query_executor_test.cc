@@ -12,6 +12,7 @@
 #include <optional>
 #include <random>
 #include <set>
+#include <type_traits>
 
 #include "common/strings.h"
 
@@ -105,21 +106,29 @@ std::vector<std::vector<Cell>> Render(const QueryResult& r) {
 
 // ---- the reference -------------------------------------------------------
 
+// Doubles compare in PostgreSQL's total order (NaN = NaN, above every number).
 bool Matches(const Row& r, const Filter& f) {
   auto cmp = [&](auto v, auto lit) {
+    auto less = [](auto a, auto b) {
+      if constexpr (std::is_same_v<decltype(a), double>) {
+        return DoubleLess(a, b);
+      } else {
+        return a < b;
+      }
+    };
     switch (f.op) {
       case FilterOp::kEq:
-        return v == lit;
+        return !less(v, lit) && !less(lit, v);
       case FilterOp::kNeq:
-        return v != lit;
+        return less(v, lit) || less(lit, v);
       case FilterOp::kLt:
-        return v < lit;
+        return less(v, lit);
       case FilterOp::kLte:
-        return v <= lit;
+        return !less(lit, v);
       case FilterOp::kGt:
-        return v > lit;
+        return less(lit, v);
       case FilterOp::kGte:
-        return v >= lit;
+        return !less(v, lit);
       default:
         return false;
     }
@@ -129,25 +138,25 @@ bool Matches(const Row& r, const Filter& f) {
   if (f.op == FilterOp::kIsNull) return is_null;
   if (f.op == FilterOp::kIsNotNull) return !is_null;
   if (is_null) return false;
+  const bool list = f.op == FilterOp::kIn || f.op == FilterOp::kNotIn;
   auto one = [&](const Literal& l) -> bool {
     if (f.column == "d") {
       double lit = l.kind == Literal::Kind::kInt ? static_cast<double>(l.i) : l.d;
-      return f.op == FilterOp::kIn ? *r.d == lit : cmp(*r.d, lit);
+      return list ? *r.d == lit : cmp(*r.d, lit);
     }
     if (f.column == "i") {
-      if (l.kind == Literal::Kind::kInt)
-        return f.op == FilterOp::kIn ? *r.i == l.i : cmp(*r.i, l.i);
+      if (l.kind == Literal::Kind::kInt) return list ? *r.i == l.i : cmp(*r.i, l.i);
       long double v = static_cast<long double>(*r.i), lit = l.d;
-      return f.op == FilterOp::kIn ? v == lit : cmp(v, lit);
+      return list ? v == lit : cmp(v, lit);
     }
     if (f.column == "ts") return cmp(r.ts, l.i);
-    if (f.column == "s") return f.op == FilterOp::kIn ? *r.s == l.s : cmp(*r.s, l.s);
-    return f.op == FilterOp::kIn ? *r.b == l.b : cmp(*r.b, l.b);
+    if (f.column == "s") return list ? *r.s == l.s : cmp(*r.s, l.s);
+    return list ? *r.b == l.b : cmp(*r.b, l.b);
   };
-  if (f.op == FilterOp::kIn) {
-    for (const auto& l : f.values)
-      if (one(l)) return true;
-    return false;
+  if (list) {
+    bool in = false;
+    for (const auto& l : f.values) in = in || one(l);
+    return in == (f.op == FilterOp::kIn);
   }
   return one(f.values[0]);
 }
@@ -478,11 +487,11 @@ class Gen {
     for (int k = 0; k < nf; ++k) {
       Filter f;
       f.column = kCols[Int(0, 4)];
-      f.op = static_cast<FilterOp>(Int(0, 8));
-      if (f.column == "ts" &&
-          (f.op == FilterOp::kIn || f.op == FilterOp::kIsNull || f.op == FilterOp::kIsNotNull))
+      f.op = static_cast<FilterOp>(Int(0, 9));
+      if (f.column == "ts" && (f.op == FilterOp::kIn || f.op == FilterOp::kNotIn ||
+                               f.op == FilterOp::kIsNull || f.op == FilterOp::kIsNotNull))
         f.op = FilterOp::kGte;
-      if (f.op == FilterOp::kIn) {
+      if (f.op == FilterOp::kIn || f.op == FilterOp::kNotIn) {
         int n = static_cast<int>(Int(0, 3));
         for (int j = 0; j < n; ++j) f.values.push_back(LiteralFor(f.column));
       } else if (f.op != FilterOp::kIsNull && f.op != FilterOp::kIsNotNull) {
