@@ -102,6 +102,7 @@ absl::StatusOr<SqlType> TypeFromNames(const std::vector<std::string>& names) {
 
 class Converter {
  public:
+  explicit Converter(std::string_view sql) : sql_(sql) {}
   int max_param = 0;
 
   absl::StatusOr<Expr> Convert(element node) {
@@ -267,7 +268,11 @@ class Converter {
     if (Bool(o, "isnull")) return e;
     object v;
     if (!o["ival"].get(v)) {
+      // libpg_query 15-4.0's JSON drops negative integer constants ("ival":
+      // {} for -5, as for 0), so the number is read back from the statement
+      // text at the constant's location.
       e.value = Value::Int(Int(v, "ival"));
+      if (auto from_text = IntAt(e.location)) e.value = Value::Int(*from_text);
     } else if (!o["fval"].get(v)) {
       std::string_view s = Str(v, "fval");
       // A numeric literal too large for bigint also arrives as fval.
@@ -289,6 +294,25 @@ class Converter {
       return SqlError(sqlstate::kInternalError, "unknown constant");
     }
     return e;
+  }
+
+  // The integer literal written at byte `location` of the statement.
+  std::optional<int64_t> IntAt(int location) const {
+    if (location < 0 || static_cast<size_t>(location) >= sql_.size()) return std::nullopt;
+    size_t i = static_cast<size_t>(location);
+    bool neg = false;
+    if (sql_[i] == '-') {
+      neg = true;
+      ++i;
+      while (i < sql_.size() && (sql_[i] == ' ' || sql_[i] == '\t' || sql_[i] == '\n')) ++i;
+    }
+    size_t start = i;
+    while (i < sql_.size() && sql_[i] >= '0' && sql_[i] <= '9') ++i;
+    if (i == start) return std::nullopt;
+    std::string digits = (neg ? "-" : "") + std::string(sql_.substr(start, i - start));
+    int64_t v;
+    if (!SimpleAtoi(digits, &v)) return std::nullopt;
+    return v;
   }
 
   absl::StatusOr<Expr> Func(object o, Expr e) {
@@ -509,6 +533,8 @@ class Converter {
     return s;
   }
 
+  std::string_view sql_;
+
   absl::StatusOr<Statement> ConvertStatement(std::string_view type, object o) {
     Statement st;
     if (type == "SelectStmt") {
@@ -653,7 +679,7 @@ absl::StatusOr<Statement> ParseStatement(std::string_view sql, int* param_count)
   std::string_view type;
   object body;
   if (!NodeOf(stmt, &type, &body)) return SqlError(sqlstate::kInternalError, "bad parse tree");
-  Converter c;
+  Converter c(sql);
   auto st = c.ConvertStatement(type, body);
   if (!st.ok()) return st.status();
   st->raw = std::string(sql);
