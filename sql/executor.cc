@@ -218,7 +218,7 @@ absl::StatusOr<SqlResult> ExecutePlan(Plan plan, const PlanContext& ctx,
     if (!plan.limit_pushed && in.rows >= plan.spec.limit) {
       return SqlError(sqlstate::kProgramLimitExceeded,
                       StrCat("the statement needs more than ", ctx.max_rows,
-                             " rows above the scan (TIMESTORE_SQL_MAX_ROWS); narrow the WHERE, "
+                             " rows above the scan (TIMESTORE_QUERY_MAX_LIMIT); narrow the WHERE, "
                              "or ORDER BY the time column so the LIMIT can be pushed down"));
     }
   } else {
@@ -339,7 +339,7 @@ absl::StatusOr<SqlResult> ExecutePlan(Plan plan, const PlanContext& ctx,
   if (t.rows > ctx.max_rows) {
     return SqlError(sqlstate::kProgramLimitExceeded,
                     StrCat("the statement returns more than ", ctx.max_rows,
-                           " rows (TIMESTORE_SQL_MAX_ROWS); add a LIMIT"));
+                           " rows (TIMESTORE_QUERY_MAX_LIMIT); add a LIMIT"));
   }
   t.stats = in.stats;
   t.watermark = in.watermark;
@@ -444,7 +444,7 @@ std::vector<std::string> ExplainPlan(const Plan& plan, const QueryStats* stats,
                             plan.order_pushed ? " (is the ORDER BY)" : ""));
   out.push_back(in + StrCat("Engine Limit: ", s.limit,
                             plan.limit_pushed ? " (LIMIT pushed down)"
-                                              : " (cap: TIMESTORE_SQL_MAX_ROWS + 1)"));
+                                              : " (cap: TIMESTORE_QUERY_MAX_LIMIT + 1)"));
   out.push_back(in +
                 "Parallelism: partitions and segments are scanned in morsels on the query pool");
   for (const std::string& n : plan.notes) out.push_back(in + "Note: " + n);

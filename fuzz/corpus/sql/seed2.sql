@@ -1,0 +1,1 @@
+SELECT time_bucket('1 minute', timestamp) AS t, host, avg(v), count(*) FROM cpu GROUP BY 1, 2 HAVING count(*) > 1 ORDER BY 1 DESC

@@ -1,0 +1,1 @@
+SELECT DISTINCT ON (host) host, v FROM cpu ORDER BY host, timestamp DESC

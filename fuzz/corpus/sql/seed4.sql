@@ -1,0 +1,1 @@
+SELECT count(DISTINCT host), percentile_cont(0.9) WITHIN GROUP (ORDER BY v) FROM cpu WHERE timestamp BETWEEN '2024-05-01' AND now()

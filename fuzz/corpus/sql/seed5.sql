@@ -1,0 +1,1 @@
+SELECT v * 2, coalesce(host, 'x'), CASE WHEN ok THEN 1 ELSE -1 END FROM cpu WHERE host NOT IN ('h1') AND NOT ok

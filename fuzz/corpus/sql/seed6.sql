@@ -1,0 +1,1 @@
+EXPLAIN ANALYZE SELECT last(v, timestamp), max(timestamp), host FROM cpu GROUP BY host

@@ -1,0 +1,1 @@
+SELECT table_name FROM information_schema.columns WHERE column_name LIKE 'h%'; SHOW all; BEGIN; COMMIT
