@@ -27,6 +27,7 @@
 #include "engine/engine.h"
 #include "engine/manifest.h"
 #include "engine/wal_payload.h"
+#include "pgwire/server.h"
 #include "segment/segment_inspect.h"
 #include "segment/segment_reader.h"
 #include "spdlog/spdlog.h"
@@ -77,6 +78,12 @@ struct ServeConfig {
   int compaction_interval_ms = 1000;
   std::string retention_check_interval = "1m";
   std::string crash_point;  // tests only
+  // PostgreSQL wire protocol (docs/pgwire.md); port 0 leaves it off.
+  std::string pg_host;  // empty: the HTTP host
+  int pg_port = 0;
+  int pg_max_connections = 100;
+  std::string pg_auth;  // empty: scram-sha-256 with users, else trust
+  std::string pg_users;
   tools::TieringConfig tiering;
 };
 
@@ -220,6 +227,48 @@ int Serve(const ServeConfig& c) {
   so.max_body_bytes = ho.max_body_bytes;
   api::Service service(so);
 
+  // The PostgreSQL protocol: sessions get the engine once recovery is over
+  // (before that they answer 57P03 for statements that need data).
+  std::atomic<Engine*> pg_engine{nullptr};
+  std::unique_ptr<pgwire::Server> pg_server;
+  std::string pg_auth_name;
+  if (c.pg_port < 0 || c.pg_port > 65535 || c.pg_max_connections < 1) {
+    std::cerr << "TIMESTORE_PG_PORT must be 0..65535 and TIMESTORE_PG_MAX_CONNECTIONS >= 1\n";
+    return 2;
+  }
+  if (c.pg_port > 0) {
+    auto users = pgwire::ParsePgUsers(c.pg_users);
+    if (!users.ok()) {
+      std::cerr << users.status().message() << "\n";
+      return 2;
+    }
+    auto auth = pgwire::AuthConfig::Make(c.pg_auth, *std::move(users));
+    if (!auth.ok()) {
+      std::cerr << auth.status().message() << "\n";
+      return 2;
+    }
+    pgwire::ServerOptions po;
+    po.host = c.pg_host.empty() ? c.host : c.pg_host;
+    po.port = static_cast<uint16_t>(c.pg_port);
+    po.max_connections = c.pg_max_connections;
+    // One limit for the largest request, HTTP body or protocol message
+    // (PostgreSQL's own ceiling is 1 GiB).
+    po.max_message_bytes = static_cast<uint32_t>(std::min<uint64_t>(ho.max_body_bytes, 1ull << 30));
+    po.auth = *auth;
+    pg_auth_name = std::string(pgwire::AuthMethodName((*auth)->method()));
+    const std::string server_version = StrCat("15.0 (Timestore ", TIMESTORE_VERSION, ")");
+    pg_server = std::make_unique<pgwire::Server>(
+        po,
+        [&pg_engine, &c, server_version](
+            sql::SessionOptions options) -> absl::StatusOr<std::unique_ptr<pgwire::SqlSession>> {
+          options.require_scope = c.require_scope;
+          options.max_rows = c.query_max_limit;
+          options.server_version = server_version;
+          return pgwire::NewSqlSession(pg_engine.load(std::memory_order_acquire),
+                                       std::move(options));
+        });
+  }
+
   api::HttpServer server(ho, [&service](api::HttpRequest&& req, api::Responder respond) {
     service.Handle(std::move(req), std::move(respond));
   });
@@ -237,6 +286,14 @@ int Serve(const ServeConfig& c) {
   }
   spdlog::info("timestore {} listening on {}:{} (storage {})", TIMESTORE_VERSION, c.host,
                server.port(), c.storage_root);
+  if (pg_server != nullptr) {
+    if (auto s = pg_server->Start(); !s.ok()) {
+      spdlog::critical("cannot serve the PostgreSQL protocol: {}", ToStd(s.message()));
+      return 1;
+    }
+    spdlog::info("PostgreSQL protocol listening on {}:{} (authentication {})",
+                 c.pg_host.empty() ? c.host : c.pg_host, pg_server->port(), pg_auth_name);
+  }
   if (!c.port_file.empty()) {
     std::string tmp = c.port_file + ".tmp";
     if (FILE* f = std::fopen(tmp.c_str(), "w")) {
@@ -300,6 +357,7 @@ int Serve(const ServeConfig& c) {
     mover->Start();
     service.SetTierMover(mover.get());
     service.SetEngine(engine.get());
+    pg_engine.store(engine.get(), std::memory_order_release);
   });
 
   int sig = 0;
@@ -309,6 +367,8 @@ int Serve(const ServeConfig& c) {
   // Stop accepting, let in-flight requests finish (ingests wait for their
   // fsync), then make the log durable and exit.
   server.Stop(10'000);
+  // PostgreSQL sessions: running statements are cancelled, clients told.
+  if (pg_server != nullptr) pg_server->Stop();
   // The mover first: a move or sweep in progress stops at its next step
   // (the upload under way ends within the store's request timeout), and an
   // enforce-retention request waiting on it finishes.
@@ -537,6 +597,23 @@ int main(int argc, char** argv) {
       ->add_option("--compaction-interval-ms", c.compaction_interval_ms,
                    "How often the compaction threads look for work")
       ->envname("TIMESTORE_COMPACTION_INTERVAL_MS");
+  serve->add_option("--pg-host", c.pg_host, "PostgreSQL protocol listen address (default: --host)")
+      ->envname("TIMESTORE_PG_HOST");
+  serve->add_option("--pg-port", c.pg_port, "PostgreSQL protocol port (0 = off)")
+      ->envname("TIMESTORE_PG_PORT");
+  serve
+      ->add_option("--pg-max-connections", c.pg_max_connections,
+                   "PostgreSQL sessions at once; more are refused with 53300")
+      ->envname("TIMESTORE_PG_MAX_CONNECTIONS");
+  serve
+      ->add_option("--pg-auth", c.pg_auth,
+                   "trust|password|md5|scram-sha-256 (default: scram-sha-256 with users, else "
+                   "trust)")
+      ->envname("TIMESTORE_PG_AUTH");
+  serve
+      ->add_option("--pg-users", c.pg_users,
+                   "name:password[:scope+scope],... (prefer the variable: flags show in ps)")
+      ->envname("TIMESTORE_PG_USERS");
   serve->add_option("--test-crash-point", c.crash_point, "Tests only: SIGKILL at this point")
       ->envname("TIMESTORE_TEST_CRASH_POINT");
   timestore::tools::AddTieringOptions(serve, &c.tiering);

@@ -124,6 +124,26 @@ HttpResult HttpClient::Request(const std::string& method, const std::string& tar
   return result;
 }
 
+int PickFreePort() {
+  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof(addr);
+  int port = 0;
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0 &&
+      ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0) {
+    port = ntohs(addr.sin_port);
+  }
+  ::close(fd);
+  return port;
+}
+
+int TestServer::pg_port() const {
+  auto it = env_.find("TIMESTORE_PG_PORT");
+  return it == env_.end() ? 0 : std::atoi(it->second.c_str());
+}
+
 TestServer::TestServer(std::string root, std::map<std::string, std::string> env)
     : root_(std::move(root)), env_(std::move(env)), log_(root_ + "/server.log") {}
 

@@ -49,6 +49,9 @@ class TestServer {
   // Sends `signal` and waits for the process to exit; returns its wait status.
   int Stop(int signal);
   int port() const { return port_; }
+  // The PostgreSQL protocol port: TIMESTORE_PG_PORT of `env` (0: off). Set it
+  // from PickFreePort(); the server is listening on it once Start returns.
+  int pg_port() const;
   pid_t pid() const { return pid_; }
   const std::string& log_path() const { return log_; }
 
@@ -62,6 +65,10 @@ class TestServer {
 
 // The path of the `timestore` binary under test.
 const char* TimestoreBinary();
+
+// A TCP port free on 127.0.0.1 right now, for servers that take a port by
+// number (the kernel picks it, so parallel tests do not collide).
+int PickFreePort();
 
 // A fresh temporary directory, removed by the caller.
 std::string MakeTempDir();

@@ -1,0 +1,337 @@
+// Real PostgreSQL clients against the real `timestore serve` (TestServer with
+// TIMESTORE_PG_PORT): psql, psycopg2 and node-postgres (scripts beside this
+// file), libpq and libpqxx in process; each authentication method; scopes.
+// The statements stay simple (raw selects with a filter and a limit, count,
+// avg) so that what is tested is the protocol, not the SQL layer.
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <libpq-fe.h>
+#include <sys/wait.h>
+
+#include <bit>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <pqxx/pqxx>
+
+#include "common/strings.h"
+#include "tests/e2e/test_server.h"
+
+namespace timestore::testing {
+namespace {
+
+// Runs a shell command; returns its exit status and output (stdout and stderr).
+std::pair<int, std::string> Shell(const std::string& cmd) {
+  std::string out;
+  FILE* f = popen((cmd + " 2>&1").c_str(), "r");
+  if (f == nullptr) return {-1, ""};
+  char buf[4096];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof(buf), f)) > 0) out.append(buf, n);
+  int rc = pclose(f);
+  return {WIFEXITED(rc) ? WEXITSTATUS(rc) : -1, out};
+}
+
+constexpr const char* kRows = R"({
+  "schema": {"fields": [{"name": "timestamp", "type": "timestamp"},
+                        {"name": "hostname", "type": "string"},
+                        {"name": "usage_user", "type": "double"}]},
+  "records": [
+    {"timestamp": "2024-05-01T12:00:00Z", "hostname": "host_0", "usage_user": 42.5},
+    {"timestamp": "2024-05-01T12:00:10Z", "hostname": "host_1", "usage_user": 17},
+    {"timestamp": "2024-05-01T12:00:20Z", "hostname": "host_2", "usage_user": 99.25},
+    {"timestamp": "2024-05-01T12:00:30Z", "hostname": "host_3", "usage_user": 5}]})";
+
+using Env = std::map<std::string, std::string>;
+
+// A server with the dataset `cpu` (kRows) and the PostgreSQL protocol on.
+struct PgTestServer {
+  explicit PgTestServer(Env env = {}) : dir(MakeTempDir()) {
+    env["TIMESTORE_PG_PORT"] = std::to_string(PickFreePort());
+    server = std::make_unique<TestServer>(dir, env);
+  }
+  ~PgTestServer() {
+    server.reset();
+    std::filesystem::remove_all(dir);
+  }
+  bool Start() {
+    if (!server->Start()) return false;
+    HttpClient http(server->port());
+    auto r = http.Post("/datasets/cpu/ingest", kRows, {{"content-type", "application/json"}});
+    return r.status == 200;
+  }
+  // psql with `args`, as `user` with `password`, not reading ~/.psqlrc.
+  std::pair<int, std::string> Psql(const std::string& args, const std::string& user = "u",
+                                   const std::string& password = "") {
+    return Shell(StrCat("PGPASSWORD='", password, "' PGCONNECT_TIMEOUT=60 psql -X -h 127.0.0.1 -p ",
+                        server->pg_port(), " -U ", user, " -d timestore ", args));
+  }
+  std::string ConnInfo(const std::string& user = "u", const std::string& password = "") {
+    return StrCat("host=127.0.0.1 port=", server->pg_port(), " user=", user,
+                  " dbname=timestore connect_timeout=60",
+                  password.empty() ? "" : StrCat(" password=", password));
+  }
+  std::string dir;
+  std::unique_ptr<TestServer> server;
+};
+
+class PgClientsTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    pg_ = new PgTestServer();
+    if (!pg_->Start()) {
+      delete pg_;
+      pg_ = nullptr;
+    }
+  }
+  static void TearDownTestSuite() {
+    delete pg_;
+    pg_ = nullptr;
+  }
+  void SetUp() override {
+    ASSERT_NE(pg_, nullptr) << "the server did not start";
+    if (Shell("command -v psql").first != 0) GTEST_SKIP() << "psql missing";
+  }
+  static PgTestServer* pg_;
+};
+PgTestServer* PgClientsTest::pg_ = nullptr;
+
+TEST_F(PgClientsTest, PsqlSelectOne) {
+  auto [rc, out] = pg_->Psql("-At -c 'SELECT 1'");
+  EXPECT_EQ(rc, 0) << out;
+  EXPECT_EQ(out, "1\n");
+}
+
+TEST_F(PgClientsTest, PsqlSeveralStatements) {
+  // One simple query with two statements, then two -c (two queries).
+  auto [rc, out] = pg_->Psql("-At -c 'SELECT 1; SELECT 2' -c 'SELECT 3'");
+  EXPECT_EQ(rc, 0) << out;
+  EXPECT_EQ(out, "1\n2\n3\n");
+}
+
+TEST_F(PgClientsTest, PsqlReadsData) {
+  auto [rc, out] = pg_->Psql(
+      "-At -F, -c 'SELECT hostname, usage_user FROM cpu WHERE usage_user > 10 "
+      "ORDER BY timestamp LIMIT 2' -c 'SELECT count(*) FROM cpu' "
+      "-c 'SELECT avg(usage_user) FROM cpu' "
+      "-c 'SELECT timestamp FROM cpu ORDER BY timestamp LIMIT 1'");
+  EXPECT_EQ(rc, 0) << out;
+  EXPECT_EQ(out, "host_0,42.5\nhost_1,17\n4\n40.9375\n2024-05-01 12:00:00+00\n");
+}
+
+TEST_F(PgClientsTest, PsqlTableOutputAndShow) {
+  auto [rc, out] = pg_->Psql("-c 'SHOW server_version' -c 'SELECT current_database()'");
+  EXPECT_EQ(rc, 0) << out;
+  EXPECT_NE(out.find("15.0 (Timestore"), std::string::npos) << out;
+  EXPECT_NE(out.find("timestore"), std::string::npos) << out;
+  EXPECT_NE(out.find("(1 row)"), std::string::npos) << out;
+}
+
+TEST_F(PgClientsTest, PsqlSyntaxErrorGivesTheSqlstate) {
+  auto [rc, out] = pg_->Psql("-v VERBOSITY=verbose -v ON_ERROR_STOP=1 -c 'SELEC 1'");
+  EXPECT_EQ(rc, 1) << out;
+  EXPECT_NE(out.find("ERROR:  42601"), std::string::npos) << out;
+  // And the connection goes on after an error inside one session.
+  auto [rc2, out2] = pg_->Psql("-At -c 'SELEC 1' -c 'SELECT 5'");
+  EXPECT_NE(out2.find("5\n"), std::string::npos) << out2;
+}
+
+TEST_F(PgClientsTest, Psycopg2) {
+  if (Shell("/usr/bin/python3 -c 'import psycopg2'").first != 0)
+    GTEST_SKIP() << "python3-psycopg2 missing";
+  auto [rc, out] =
+      Shell(StrCat("/usr/bin/python3 ", TIMESTORE_SOURCE_DIR, "/tests/pgwire/psycopg2_client.py ",
+                   pg_->server->pg_port(), " u ''"));
+  EXPECT_EQ(rc, 0) << out;
+  EXPECT_NE(out.find("\nOK\n"), std::string::npos) << out;
+}
+
+std::string NodeCommand(int port, const std::string& user, const std::string& password) {
+  return StrCat("NODE_PATH=", TIMESTORE_SOURCE_DIR, "/tests/node/node_modules node ",
+                TIMESTORE_SOURCE_DIR, "/tests/pgwire/node_pg_client.js ", port, " ", user, " '",
+                password, "'");
+}
+
+bool HaveNodePg() {
+  return Shell(StrCat("NODE_PATH=", TIMESTORE_SOURCE_DIR,
+                      "/tests/node/node_modules node -e \"require('pg')\""))
+             .first == 0;
+}
+
+TEST_F(PgClientsTest, NodePostgresWithParameters) {
+  if (!HaveNodePg()) GTEST_SKIP() << "node or tests/node/node_modules/pg missing (npm ci)";
+  auto [rc, out] = Shell(NodeCommand(pg_->server->pg_port(), "u", ""));
+  EXPECT_EQ(rc, 0) << out;
+  EXPECT_NE(out.find("\nOK\n"), std::string::npos) << out;
+}
+
+TEST_F(PgClientsTest, LibpqxxPreparedStatement) {
+  pqxx::connection c(pg_->ConnInfo());
+  c.prepare("hot",
+            "SELECT hostname, usage_user FROM cpu WHERE usage_user > $1 ORDER BY timestamp "
+            "LIMIT $2");
+  pqxx::work w(c);
+  pqxx::result r = w.exec_prepared("hot", 20, 5);
+  ASSERT_EQ(r.size(), 2u);
+  EXPECT_EQ(r[0][0].as<std::string>(), "host_0");
+  EXPECT_EQ(r[0][1].as<double>(), 42.5);
+  EXPECT_EQ(r[1][0].as<std::string>(), "host_2");
+  r = w.exec_prepared("hot", 50, 5);
+  ASSERT_EQ(r.size(), 1u);
+  EXPECT_EQ(r[0][1].as<double>(), 99.25);
+  w.commit();
+}
+
+std::string BigEndian64(uint64_t v) {
+  std::string s(8, '\0');
+  for (int i = 0; i < 8; ++i) s[i] = static_cast<char>(v >> (56 - 8 * i));
+  return s;
+}
+
+uint64_t ReadBigEndian64(const char* p) {
+  uint64_t v = 0;
+  for (int i = 0; i < 8; ++i) v = (v << 8) | static_cast<unsigned char>(p[i]);
+  return v;
+}
+
+TEST_F(PgClientsTest, LibpqBinaryParametersAndResults) {
+  PGconn* conn = PQconnectdb(pg_->ConnInfo().c_str());
+  ASSERT_EQ(PQstatus(conn), CONNECTION_OK) << PQerrorMessage(conn);
+  // float8 parameter 20.0 in binary; every result column in binary.
+  const Oid types[] = {701};
+  const std::string param = BigEndian64(std::bit_cast<uint64_t>(20.0));
+  const char* values[] = {param.data()};
+  const int lengths[] = {8};
+  const int formats[] = {1};
+  PGresult* r = PQexecParams(
+      conn,
+      "SELECT usage_user, timestamp, hostname FROM cpu WHERE usage_user > $1 ORDER BY timestamp", 1,
+      types, values, lengths, formats, 1);
+  ASSERT_EQ(PQresultStatus(r), PGRES_TUPLES_OK) << PQresultErrorMessage(r);
+  ASSERT_EQ(PQntuples(r), 2);
+  EXPECT_EQ(PQftype(r, 0), 701u);
+  EXPECT_EQ(PQftype(r, 1), 1184u);
+  EXPECT_EQ(PQfformat(r, 0), 1);
+  ASSERT_EQ(PQgetlength(r, 1, 0), 8);
+  EXPECT_EQ(std::bit_cast<double>(ReadBigEndian64(PQgetvalue(r, 1, 0))), 99.25);
+  ASSERT_EQ(PQgetlength(r, 0, 1), 8);
+  // 2024-05-01 12:00:00 UTC in microseconds since 2000-01-01.
+  EXPECT_EQ(static_cast<int64_t>(ReadBigEndian64(PQgetvalue(r, 0, 1))),
+            (1714564800LL - 946684800LL) * 1000000);
+  EXPECT_EQ(std::string(PQgetvalue(r, 1, 2), PQgetlength(r, 1, 2)), "host_2");
+  PQclear(r);
+
+  // A prepared statement described: its parameter and result types.
+  r = PQprepare(conn, "by_host", "SELECT usage_user FROM cpu WHERE hostname = $1", 0, nullptr);
+  ASSERT_EQ(PQresultStatus(r), PGRES_COMMAND_OK) << PQresultErrorMessage(r);
+  PQclear(r);
+  r = PQdescribePrepared(conn, "by_host");
+  ASSERT_EQ(PQresultStatus(r), PGRES_COMMAND_OK) << PQresultErrorMessage(r);
+  EXPECT_EQ(PQnparams(r), 1);
+  EXPECT_EQ(PQnfields(r), 1);
+  EXPECT_EQ(PQftype(r, 0), 701u);
+  PQclear(r);
+  const char* host[] = {"host_1"};
+  r = PQexecPrepared(conn, "by_host", 1, host, nullptr, nullptr, 0);
+  ASSERT_EQ(PQresultStatus(r), PGRES_TUPLES_OK) << PQresultErrorMessage(r);
+  EXPECT_STREQ(PQgetvalue(r, 0, 0), "17");
+  PQclear(r);
+
+  // A binary parameter of a type without a binary form here: 0A000.
+  const Oid numeric[] = {1700};
+  r = PQexecParams(conn, "SELECT count(*) FROM cpu WHERE usage_user > $1", 1, numeric, values,
+                   lengths, formats, 0);
+  EXPECT_STREQ(PQresultErrorField(r, PG_DIAG_SQLSTATE), "0A000");
+  PQclear(r);
+
+  // PQcancel reaches the server (nothing runs, so nothing is cancelled) and
+  // the connection stays usable.
+  PGcancel* cancel = PQgetCancel(conn);
+  char err[256];
+  EXPECT_EQ(PQcancel(cancel, err, sizeof(err)), 1) << err;
+  PQfreeCancel(cancel);
+  r = PQexec(conn, "SELECT count(*) FROM cpu");
+  ASSERT_EQ(PQresultStatus(r), PGRES_TUPLES_OK) << PQresultErrorMessage(r);
+  EXPECT_STREQ(PQgetvalue(r, 0, 0), "4");
+  PQclear(r);
+  EXPECT_EQ(PQbackendPID(conn) > 0, true);
+  EXPECT_STREQ(PQparameterStatus(conn, "integer_datetimes"), "on");
+  EXPECT_STREQ(PQparameterStatus(conn, "server_encoding"), "UTF8");
+  PQfinish(conn);
+}
+
+// Authentication, each method with the clients that speak it.
+class PgAuthTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (Shell("command -v psql").first != 0) GTEST_SKIP() << "psql missing";
+  }
+};
+
+TEST_F(PgAuthTest, ScramSha256ByDefaultWithUsers) {
+  PgTestServer pg(Env{{"TIMESTORE_PG_USERS", "alice:s3cret:read,bob:hunter2"}});
+  ASSERT_TRUE(pg.Start()) << "see " << pg.server->log_path();
+  auto [rc, out] = pg.Psql("-At -c 'SELECT count(*) FROM cpu'", "alice", "s3cret");
+  EXPECT_EQ(rc, 0) << out;
+  EXPECT_EQ(out, "4\n");
+  for (auto [user, password] : {std::pair{"alice", "wrong"}, std::pair{"mallory", "s3cret"}}) {
+    auto [rc2, out2] = pg.Psql("-At -c 'SELECT 1'", user, password);
+    EXPECT_EQ(rc2, 2) << out2;
+    EXPECT_NE(out2.find(StrCat("password authentication failed for user \"", user, "\"")),
+              std::string::npos)
+        << out2;
+  }
+  // libpq's SCRAM through psycopg2, and node-postgres's own SCRAM.
+  if (Shell("/usr/bin/python3 -c 'import psycopg2'").first == 0) {
+    auto [rc3, out3] =
+        Shell(StrCat("/usr/bin/python3 ", TIMESTORE_SOURCE_DIR, "/tests/pgwire/psycopg2_client.py ",
+                     pg.server->pg_port(), " alice s3cret"));
+    EXPECT_EQ(rc3, 0) << out3;
+  }
+  if (HaveNodePg()) {
+    auto [rc4, out4] = Shell(NodeCommand(pg.server->pg_port(), "bob", "hunter2"));
+    EXPECT_EQ(rc4, 0) << out4;
+    auto [rc5, out5] = Shell(NodeCommand(pg.server->pg_port(), "bob", "hunter3"));
+    EXPECT_NE(rc5, 0) << out5;
+    EXPECT_NE(out5.find("password authentication failed for user \"bob\""), std::string::npos)
+        << out5;
+  }
+}
+
+TEST_F(PgAuthTest, Md5AndCleartext) {
+  for (const char* method : {"md5", "password"}) {
+    SCOPED_TRACE(method);
+    PgTestServer pg(Env{{"TIMESTORE_PG_AUTH", method}, {"TIMESTORE_PG_USERS", "carol:p\\,w"}});
+    ASSERT_TRUE(pg.Start()) << "see " << pg.server->log_path();
+    auto [rc, out] = pg.Psql("-At -c 'SELECT 1'", "carol", "p,w");  // "\," is a comma
+    EXPECT_EQ(rc, 0) << out;
+    auto [rc2, out2] = pg.Psql("-At -c 'SELECT 1'", "carol", "pw");
+    EXPECT_EQ(rc2, 2) << out2;
+    EXPECT_NE(out2.find("password authentication failed for user \"carol\""), std::string::npos)
+        << out2;
+  }
+}
+
+TEST_F(PgAuthTest, ScopesComeFromTheUser) {
+  PgTestServer pg(Env{{"TIMESTORE_REQUIRE_SCOPE", "read"},
+                      {"TIMESTORE_PG_USERS", "reader:pw:read+other,nobody:pw"}});
+  ASSERT_TRUE(pg.Start()) << "see " << pg.server->log_path();
+  auto [rc, out] = pg.Psql("-At -c 'SELECT count(*) FROM cpu'", "reader", "pw");
+  EXPECT_EQ(rc, 0) << out;
+  EXPECT_EQ(out, "4\n");
+  auto [rc2, out2] =
+      pg.Psql("-At -v VERBOSITY=verbose -c 'SELECT count(*) FROM cpu'", "nobody", "pw");
+  EXPECT_EQ(rc2, 1) << out2;
+  EXPECT_NE(out2.find("42501"), std::string::npos) << out2;
+}
+
+TEST_F(PgAuthTest, BadConfigurationRefusesToStart) {
+  for (const Env& env : {Env{{"TIMESTORE_PG_AUTH", "md5"}}, Env{{"TIMESTORE_PG_AUTH", "ldap"}},
+                         Env{{"TIMESTORE_PG_USERS", "nopassword"}}}) {
+    PgTestServer pg(env);
+    EXPECT_FALSE(pg.server->Start());
+  }
+}
+
+}  // namespace
+}  // namespace timestore::testing
