@@ -46,6 +46,9 @@ struct QueryProtocol::Portal {
   std::vector<sql::Param> params;
   std::vector<int16_t> result_formats;
   std::optional<sql::SqlResult> result;  // once executed
+  // The columns a Describe of the portal announced before it ran: its rows
+  // must match them.
+  std::optional<std::vector<sql::SqlColumn>> described;
   size_t next_row = 0;
   bool complete = false;
 };
@@ -386,6 +389,7 @@ absl::Status QueryProtocol::HandleDescribe(const Describe& m) {
     auto described = ColumnsOf(*portal.stmt);
     if (!described.ok()) return described.status();
     columns = *described;
+    portal.described = **described;
   }
   if (columns->empty()) {
     out_->NoData();
@@ -412,6 +416,16 @@ absl::Status QueryProtocol::HandleExecute(const Execute& m) {
     if (!result.ok()) {
       portal.complete = true;
       return result.status();
+    }
+    if (portal.described && result->returns_rows) {
+      bool same = portal.described->size() == result->columns.size();
+      for (size_t c = 0; same && c < result->columns.size(); ++c)
+        same = (*portal.described)[c].type_oid == result->columns[c].type_oid;
+      if (!same) {
+        portal.complete = true;
+        return PgError(sql::sqlstate::kInternalError,
+                       "the statement's result columns differ from what Describe announced");
+      }
     }
     portal.result = *std::move(result);
   }

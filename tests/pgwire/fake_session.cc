@@ -69,8 +69,8 @@ absl::StatusOr<sql::Prepared> FakeSession::Prepare(std::string_view sql,
                                                    std::vector<uint32_t> param_types) {
   auto words = Words(sql);
   if (words.empty()) return PgError("42601", "empty statement");
-  static const char* kKnown[] = {"rows", "echo",  "set",    "begin",   "commit",
-                                 "fail", "sleep", "broken", "numeric", "SET"};
+  static const char* kKnown[] = {"rows",  "echo",   "set",     "begin", "commit", "fail",
+                                 "sleep", "broken", "numeric", "SET",   "shifty"};
   bool known = false;
   for (const char* k : kKnown) known |= words[0] == k;
   if (!known) return PgError("42601", StrCat("syntax error at or near \"", words[0], "\""));
@@ -95,7 +95,8 @@ absl::StatusOr<std::vector<sql::SqlColumn>> FakeSession::Describe(const sql::Pre
     return cols;
   }
   if (words[0] == "numeric") return std::vector<sql::SqlColumn>{{"n", sql::oid::kNumeric}};
-  if (words[0] == "broken") return std::vector<sql::SqlColumn>{{"x", sql::oid::kInt8}};
+  if (words[0] == "broken" || words[0] == "shifty")
+    return std::vector<sql::SqlColumn>{{"x", sql::oid::kInt8}};
   if (words[0] == "sleep") return std::vector<sql::SqlColumn>{{"slept", sql::oid::kBool}};
   return std::vector<sql::SqlColumn>{};
 }
@@ -109,6 +110,11 @@ absl::StatusOr<sql::SqlResult> FakeSession::Execute(const sql::Prepared& stmt,
   sql::SqlResult r;
   auto cols = Describe(stmt);
   r.columns = *cols;
+  if (words[0] == "shifty") {
+    // Runs as "rows 1", whatever Describe said.
+    words = {"rows", "1"};
+    r.columns = RowsColumns();
+  }
   if (words[0] == "rows") {
     const size_t n = std::stoul(words.at(1));
     r.returns_rows = true;

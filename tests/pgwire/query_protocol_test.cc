@@ -316,6 +316,17 @@ TEST_F(QueryProtocolTest, BrokenResultIsAnErrorNotACrash) {
   EXPECT_EQ(Types(Exchange(QueryMessage("rows 1"))), "TDCZ");
 }
 
+TEST_F(QueryProtocolTest, RowsMustMatchWhatDescribeAnnounced) {
+  auto got = Exchange(ParseMessage("", "shifty") + BindMessage("", "", {}, {}, {}) +
+                      DescribeMessage('P', "") + ExecuteMessage("", 0) + SyncMessage());
+  EXPECT_EQ(Types(got), "12TEZ");
+  EXPECT_EQ(ErrorField(got), "XX000");
+  // Without a Describe there is nothing to contradict.
+  got = Exchange(ParseMessage("", "shifty") + BindMessage("", "", {}, {}, {}) +
+                 ExecuteMessage("", 0) + SyncMessage());
+  EXPECT_EQ(Types(got), "12DCZ");
+}
+
 TEST_F(QueryProtocolTest, FunctionCallIsRefusedAndCopyDataIgnored) {
   auto got = Exchange(Message('F', std::string(10, '\0')));
   EXPECT_EQ(Types(got), "EZ");
