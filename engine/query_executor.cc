@@ -29,32 +29,6 @@ absl::Status UnknownColumn(std::string_view where, std::string_view column) {
                    ErrorDetails(-1, column, "", ""));
 }
 
-std::string_view FnName(AggFn fn) {
-  switch (fn) {
-    case AggFn::kAvg:
-      return "avg";
-    case AggFn::kMin:
-      return "min";
-    case AggFn::kMax:
-      return "max";
-    case AggFn::kSum:
-      return "sum";
-    case AggFn::kCount:
-      return "count";
-    case AggFn::kCountDistinct:
-      return "count_distinct";
-    case AggFn::kMedian:
-      return "median";
-    case AggFn::kPercentile:
-      return "percentile";
-    case AggFn::kFirst:
-      return "first";
-    case AggFn::kLast:
-      return "last";
-  }
-  return "?";
-}
-
 bool IsNumeric(ColumnType t) { return t == ColumnType::kDouble || t == ColumnType::kInteger; }
 
 // ---------------------------------------------------------------------------
@@ -175,6 +149,32 @@ absl::Status ValidateFilter(Filter* f, const Schema& schema, Precision precision
 
 }  // namespace
 
+std::string_view AggFnName(AggFn fn) {
+  switch (fn) {
+    case AggFn::kAvg:
+      return "avg";
+    case AggFn::kMin:
+      return "min";
+    case AggFn::kMax:
+      return "max";
+    case AggFn::kSum:
+      return "sum";
+    case AggFn::kCount:
+      return "count";
+    case AggFn::kCountDistinct:
+      return "count_distinct";
+    case AggFn::kMedian:
+      return "median";
+    case AggFn::kPercentile:
+      return "percentile";
+    case AggFn::kFirst:
+      return "first";
+    case AggFn::kLast:
+      return "last";
+  }
+  return "?";
+}
+
 absl::Status ValidateQuery(QuerySpec* spec, const Schema& schema) {
   if (spec->end <= spec->start) {
     return Invalid("timeRange.end must be later than timeRange.start (the range is [start, end))");
@@ -212,7 +212,7 @@ absl::Status ValidateQuery(QuerySpec* spec, const Schema& schema) {
   for (auto& a : ds.aggregations) {
     if (a.column.empty()) {
       if (a.fn != AggFn::kCount) {
-        return Invalid(StrCat("aggregation \"", FnName(a.fn), "\" needs a column"));
+        return Invalid(StrCat("aggregation \"", AggFnName(a.fn), "\" needs a column"));
       }
     } else {
       int idx = schema.IndexOf(a.column);
@@ -222,7 +222,7 @@ absl::Status ValidateQuery(QuerySpec* spec, const Schema& schema) {
                           a.fn == AggFn::kPercentile;
       if (numeric_only && !IsNumeric(t)) {
         return MakeError(absl::StatusCode::kInvalidArgument, "invalid_query",
-                         StrCat("aggregation \"", FnName(a.fn), "\" needs a numeric column; \"",
+                         StrCat("aggregation \"", AggFnName(a.fn), "\" needs a numeric column; \"",
                                 a.column, "\" is ", ColumnTypeName(t)),
                          ErrorDetails(-1, a.column, "double or integer", ColumnTypeName(t)));
       }
@@ -231,7 +231,8 @@ absl::Status ValidateQuery(QuerySpec* spec, const Schema& schema) {
       return Invalid("percentile must be between 0 and 1", a.column);
     }
     if (a.alias.empty()) {
-      a.alias = a.column.empty() ? std::string(FnName(a.fn)) : StrCat(FnName(a.fn), "_", a.column);
+      a.alias =
+          a.column.empty() ? std::string(AggFnName(a.fn)) : StrCat(AggFnName(a.fn), "_", a.column);
     }
     if (std::find(names.begin(), names.end(), a.alias) != names.end()) {
       return Invalid(StrCat("output column \"", a.alias,

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string_view>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -30,6 +31,9 @@ absl::Status ValidateQuery(QuerySpec* spec, const Schema& schema);
 // skipped after ordering, then at most `limit`. For a raw query,
 // `offset_skipped` (if not null) is set to the rows the offset skipped:
 // fewer than `offset` when fewer rows matched.
+// The JSON API's name of an aggregation ("avg", "count_distinct", ...).
+std::string_view AggFnName(AggFn fn);
+
 // REQUIRES: ValidateQuery(spec, schema) succeeded.
 absl::StatusOr<QueryResult> ExecuteQuery(const QuerySpec& spec, const Schema& schema,
                                          const std::vector<ChunkPtr>& chunks,

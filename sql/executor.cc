@@ -8,6 +8,7 @@
 #include "common/strings.h"
 #include "common/time_util.h"
 #include "engine/engine.h"
+#include "engine/query_executor.h"
 
 namespace timestore::sql {
 namespace {
@@ -165,32 +166,6 @@ std::string DescribeTree(const FilterTree& t, const std::string& time_column) {
     out += DescribeTree(t.children[i], time_column);
   }
   return out + ")";
-}
-
-std::string_view AggName(AggFn fn) {
-  switch (fn) {
-    case AggFn::kAvg:
-      return "avg";
-    case AggFn::kMin:
-      return "min";
-    case AggFn::kMax:
-      return "max";
-    case AggFn::kSum:
-      return "sum";
-    case AggFn::kCount:
-      return "count";
-    case AggFn::kCountDistinct:
-      return "count_distinct";
-    case AggFn::kMedian:
-      return "median";
-    case AggFn::kPercentile:
-      return "percentile";
-    case AggFn::kFirst:
-      return "first";
-    case AggFn::kLast:
-      return "last";
-  }
-  return "?";
 }
 
 }  // namespace
@@ -421,7 +396,7 @@ std::vector<std::string> ExplainPlan(const Plan& plan, const QueryStats* stats,
     std::string a;
     for (const Aggregation& x : d.aggregations) {
       if (x.alias == "__groups") continue;
-      a += StrCat(a.empty() ? "" : ", ", AggName(x.fn), "(", x.column.empty() ? "*" : x.column,
+      a += StrCat(a.empty() ? "" : ", ", AggFnName(x.fn), "(", x.column.empty() ? "*" : x.column,
                   x.fn == AggFn::kPercentile ? StrCat(", ", x.percentile) : "", ")");
     }
     if (!a.empty()) out.push_back(in + "Aggregates: " + a);

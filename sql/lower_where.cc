@@ -231,7 +231,7 @@ absl::StatusOr<std::optional<FilterTree>> Planner::LowerPredicate(const Expr& e,
       flt.column = f.name;
       flt.op = CompareOp(e.name);
       if (flipped) flt.op = Flip(flt.op);
-      if (negate) flt.op = Negate(flt.op);
+      if (negate) flt.op = ComplementOp(flt.op);
       flt.values.push_back(std::move(*l));
       return Leaf(std::move(flt));
     }
@@ -305,16 +305,6 @@ void Planner::Conjuncts(const Expr& e, std::vector<const Expr*>* out) {
   }
 }
 
-void Planner::AddConjunct(FilterTree t) {
-  if (t.kind == FilterTree::Kind::kLeaf) {
-    plan_.spec.filters.push_back(std::move(t.leaf));
-  } else if (t.kind == FilterTree::Kind::kAnd) {
-    for (FilterTree& c : t.children) AddConjunct(std::move(c));
-  } else {
-    plan_.spec.filter_trees.push_back(std::move(t));
-  }
-}
-
 absl::Status Planner::LowerWhere() {
   if (!sel_.where) return absl::OkStatus();
   std::vector<const Expr*> conj;
@@ -325,7 +315,7 @@ absl::Status Planner::LowerWhere() {
     if (ranged) continue;
     ASSIGN_OR_RETURN(std::optional<FilterTree> t, LowerPredicate(*c, false));
     if (t) {
-      AddConjunct(std::move(*t));
+      timestore::AddConjunct(&plan_.spec, std::move(*t));
       continue;
     }
     if (aggregate_) {

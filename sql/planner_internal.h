@@ -13,6 +13,7 @@
 #include "common/strings.h"
 #include "common/time_util.h"
 #include "engine/engine.h"
+#include "engine/filter_tree.h"
 #include "sql/plan.h"
 #include "sql/sql_result.h"
 
@@ -79,32 +80,6 @@ inline FilterOp CompareOp(std::string_view op) {
   if (op == "<=") return FilterOp::kLte;
   if (op == ">") return FilterOp::kGt;
   return FilterOp::kGte;
-}
-
-inline FilterOp Negate(FilterOp op) {
-  switch (op) {
-    case FilterOp::kEq:
-      return FilterOp::kNeq;
-    case FilterOp::kNeq:
-      return FilterOp::kEq;
-    case FilterOp::kLt:
-      return FilterOp::kGte;
-    case FilterOp::kLte:
-      return FilterOp::kGt;
-    case FilterOp::kGt:
-      return FilterOp::kLte;
-    case FilterOp::kGte:
-      return FilterOp::kLt;
-    case FilterOp::kIn:
-      return FilterOp::kNotIn;
-    case FilterOp::kNotIn:
-      return FilterOp::kIn;
-    case FilterOp::kIsNull:
-      return FilterOp::kIsNotNull;
-    case FilterOp::kIsNotNull:
-      return FilterOp::kIsNull;
-  }
-  return op;
 }
 
 // x op c  <=>  c flip(op) x
@@ -187,8 +162,6 @@ class Planner {
   // the conjunct was consumed.
   absl::StatusOr<bool> NarrowTimeRange(const Expr& e);
   static void Conjuncts(const Expr& e, std::vector<const Expr*>* out);
-  // Adds a lowered tree to the spec: conjunctions flatten into `filters`.
-  void AddConjunct(FilterTree t);
   absl::Status LowerWhere();
   absl::Status BindTargets();
   BoundExpr InputRef(int i);
@@ -213,6 +186,12 @@ class Planner {
   std::vector<Expr> group_exprs_;
   std::vector<int> group_inputs_;
   std::vector<AggSlot> aggs_;
+  // > 0 while binding what PostgreSQL's constant folding never reaches (a CASE
+  // arm after a constant-true or under a constant-false condition, AND/OR
+  // operands after a deciding constant, COALESCE arguments after a non-null
+  // constant): a constant there that fails to evaluate stays unfolded, and
+  // fails only if a row evaluates it.
+  int unreached_ = 0;
 };
 
 }  // namespace timestore::sql::planner_internal

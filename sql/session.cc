@@ -8,6 +8,7 @@
 #include "sql/ast.h"
 #include "sql/executor.h"
 #include "sql/plan.h"
+#include "sql/psql_catalog.h"
 
 namespace timestore::sql {
 namespace {
@@ -29,6 +30,7 @@ std::map<std::string, std::string> DefaultSettings(const SessionOptions& o) {
       {"session_authorization", o.user},
       {"search_path", "\"$user\", public"},
       {"transaction_isolation", "read committed"},
+      {"default_transaction_isolation", "read committed"},
       {"default_transaction_read_only", "on"},
       {"transaction_read_only", "on"},
       {"extra_float_digits", "1"},
@@ -65,8 +67,21 @@ SqlResult TextRows(std::string column, const std::vector<std::string>& lines, st
   return r;
 }
 
+// psql's catalog queries need the scope that reading a table needs.
+bool HasScope(const SessionOptions& o) {
+  return o.require_scope.empty() ||
+         std::find(o.scopes.begin(), o.scopes.end(), o.require_scope) != o.scopes.end();
+}
+absl::Status ScopeDenied(const SessionOptions& o, std::string_view table) {
+  return SqlError(sqlstate::kInsufficientPrivilege,
+                  StrCat("permission denied for table ", table, ": the scope \"", o.require_scope,
+                         "\" is required"));
+}
+
 struct PreparedImpl {
   Statement stmt;
+  // psql's describe queries (joins of pg_catalog tables): see psql_catalog.h.
+  std::shared_ptr<const PsqlCatalogQuery> psql;
 };
 
 }  // namespace
@@ -87,7 +102,13 @@ absl::StatusOr<std::vector<std::string>> Session::Split(std::string_view sql) co
 
 absl::StatusOr<Prepared> Session::Prepare(std::string_view sql, std::vector<uint32_t> param_types) {
   int params = 0;
-  ASSIGN_OR_RETURN(Statement st, ParseStatement(sql, &params));
+  auto psql = RecognizePsqlCatalogQuery(sql);
+  Statement st;
+  if (psql != nullptr) {
+    st.tag = "SELECT";
+  } else {
+    ASSIGN_OR_RETURN(st, ParseStatement(sql, &params));
+  }
   Prepared p;
   p.sql = std::string(sql);
   p.param_count = std::max<int>(params, static_cast<int>(param_types.size()));
@@ -95,6 +116,7 @@ absl::StatusOr<Prepared> Session::Prepare(std::string_view sql, std::vector<uint
   p.param_types.resize(p.param_count, oid::kUnspecified);
   auto impl = std::make_shared<PreparedImpl>();
   impl->stmt = std::move(st);
+  impl->psql = std::move(psql);
   p.impl = std::move(impl);
   return p;
 }
@@ -105,20 +127,18 @@ const Statement& StatementOf(const Prepared& p) {
   return static_cast<const PreparedImpl*>(p.impl.get())->stmt;
 }
 
+const PsqlCatalogQuery* PsqlQueryOf(const Prepared& p) {
+  return static_cast<const PreparedImpl*>(p.impl.get())->psql.get();
+}
+
 }  // namespace
 
 absl::StatusOr<std::vector<SqlColumn>> Session::Describe(const Prepared& stmt) {
   const Statement& st = StatementOf(stmt);
+  if (const PsqlCatalogQuery* psql = PsqlQueryOf(stmt)) return PsqlCatalogColumns(*psql);
   switch (st.kind) {
     case StatementKind::kSelect: {
-      PlanContext ctx;
-      ctx.engine = engine_;
-      ctx.param_types = &stmt.param_types;
-      ctx.user = options_.user;
-      ctx.database = options_.database;
-      ctx.server_version = options_.server_version;
-      ctx.max_rows = options_.max_rows;
-      ctx.now_ns = NowNanos();
+      PlanContext ctx = MakePlanContext(stmt);
       ASSIGN_OR_RETURN(Plan plan, PlanSelect(st.select, ctx));
       std::vector<SqlColumn> cols;
       for (const OutputColumn& o : plan.outputs) {
@@ -140,6 +160,18 @@ absl::StatusOr<std::vector<SqlColumn>> Session::Describe(const Prepared& stmt) {
     default:
       return std::vector<SqlColumn>{};
   }
+}
+
+PlanContext Session::MakePlanContext(const Prepared& stmt) const {
+  PlanContext ctx;
+  ctx.engine = engine_;
+  ctx.param_types = &stmt.param_types;
+  ctx.user = options_.user;
+  ctx.database = options_.database;
+  ctx.server_version = options_.server_version;
+  ctx.max_rows = options_.max_rows;
+  ctx.now_ns = NowNanos();  // one now() per statement, as in PostgreSQL
+  return ctx;
 }
 
 void Session::Cancel() { cancelled_->store(true, std::memory_order_relaxed); }
@@ -171,15 +203,12 @@ absl::StatusOr<SqlResult> Session::ExecuteStatement(const Statement& st, const P
   switch (st.kind) {
     case StatementKind::kSelect:
     case StatementKind::kExplain: {
-      PlanContext ctx;
-      ctx.engine = engine_;
+      PlanContext ctx = MakePlanContext(stmt);
       ctx.params = &params;
-      ctx.param_types = &stmt.param_types;
-      ctx.user = options_.user;
-      ctx.database = options_.database;
-      ctx.server_version = options_.server_version;
-      ctx.max_rows = options_.max_rows;
-      ctx.now_ns = NowNanos();
+      if (const PsqlCatalogQuery* psql = PsqlQueryOf(stmt)) {  // psql's \d, \dt, \l, ...
+        if (!HasScope(options_)) return ScopeDenied(options_, "pg_catalog");
+        return AnswerPsqlCatalogQuery(*psql, ctx);
+      }
       ASSIGN_OR_RETURN(Plan plan, PlanSelect(st.select, ctx));
       if (plan.source != Plan::Source::kNone && !options_.require_scope.empty() &&
           std::find(options_.scopes.begin(), options_.scopes.end(), options_.require_scope) ==

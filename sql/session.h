@@ -24,7 +24,8 @@ class Engine;
 
 namespace timestore::sql {
 
-struct Statement;  // sql/ast.h
+struct Statement;    // sql/ast.h
+struct PlanContext;  // sql/plan.h
 
 struct SessionOptions {
   std::string user = "timestore";
@@ -94,6 +95,7 @@ class Session {
   const std::map<std::string, std::string>& settings() const { return settings_; }
 
  private:
+  PlanContext MakePlanContext(const Prepared& stmt) const;
   absl::StatusOr<SqlResult> ExecuteStatement(const Statement& st, const Prepared& stmt,
                                              const std::vector<Param>& params);
 
