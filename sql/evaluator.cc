@@ -40,6 +40,18 @@ absl::Status DivZero() { return SqlError(sqlstate::kDivisionByZero, "division by
 
 double AsDouble(const Value& v) { return v.type == SqlType::kInt ? static_cast<double>(v.i) : v.d; }
 
+// `r` unless it overflowed (±Infinity and no input was infinite) or
+// underflowed (0 and `zero_ok` is false).
+absl::StatusOr<Value> CheckedDouble(double r, bool inf_ok, bool zero_ok) {
+  if (std::isinf(r) && !inf_ok) {
+    return SqlError(sqlstate::kNumericOutOfRange, "value out of range: overflow");
+  }
+  if (r == 0 && !zero_ok) {
+    return SqlError(sqlstate::kNumericOutOfRange, "value out of range: underflow");
+  }
+  return Value::Double(r);
+}
+
 bool IsNumeric(SqlType t) { return t == SqlType::kInt || t == SqlType::kDouble; }
 
 absl::StatusOr<Value> Arith(std::string_view op, const Value& a, const Value& b) {
@@ -92,13 +104,18 @@ absl::StatusOr<Value> Arith(std::string_view op, const Value& a, const Value& b)
     }
     return Value::Int(out);
   }
+  // float8 arithmetic as PostgreSQL's float8pl/mi/mul/div: a result that
+  // overflows to ±Infinity from finite inputs, or underflows to 0 from
+  // non-zero ones, is 22003; NaN / 0 is NaN.
   double x = AsDouble(a), y = AsDouble(b);
-  if (op == "+") return Value::Double(x + y);
-  if (op == "-") return Value::Double(x - y);
-  if (op == "*") return Value::Double(x * y);
+  if (op == "+") return CheckedDouble(x + y, std::isinf(x) || std::isinf(y), true);
+  if (op == "-") return CheckedDouble(x - y, std::isinf(x) || std::isinf(y), true);
+  if (op == "*") {
+    return CheckedDouble(x * y, std::isinf(x) || std::isinf(y), x == 0 || y == 0);
+  }
   if (op == "/") {
-    if (y == 0) return DivZero();
-    return Value::Double(x / y);
+    if (y == 0 && !std::isnan(x)) return DivZero();
+    return CheckedDouble(x / y, std::isinf(x), x == 0 || std::isinf(y));
   }
   if (op == "%") {
     if (y == 0) return DivZero();

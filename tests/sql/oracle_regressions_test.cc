@@ -1,0 +1,48 @@
+// Bugs the DuckDB differential oracle (tests/sql/duckdb_oracle.mjs) found in the
+// SQL layer, each pinned by the statements that showed it, with PostgreSQL's
+// answer as the expected one.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "tests/sql/sql_fixture.h"
+
+namespace timestore::sql::testing {
+namespace {
+
+using ::testing::ElementsAre;
+
+class OracleRegressionTest : public SqlTest {
+ protected:
+  void SetUp() override {
+    SqlTest::SetUp();
+    Ingest("t", R"({"schema": {"fields": [{"name": "timestamp", "type": "timestamp"},
+                                          {"name": "host", "type": "string"},
+                                          {"name": "v", "type": "double"},
+                                          {"name": "big", "type": "integer"}]},
+      "records": [
+      {"timestamp":"2024-05-01T00:00:00Z","host":"東京","v":1e300,"big":9223372036854775807},
+      {"timestamp":"2024-05-01T00:01:00Z","host":"zürich","v":5e-324,"big":0},
+      {"timestamp":"2024-05-01T00:02:00Z","host":"alpha","v":null,"big":null}]})");
+  }
+};
+
+// SELECT v * big FROM t answered Infinity where PostgreSQL's float8mul raises
+// 22003; 5e-324 / 10 answered 0 (underflow); NaN / 0 raised 22012 (NaN).
+TEST_F(OracleRegressionTest, FloatOverflowAndUnderflowAre22003) {
+  EXPECT_EQ(StateOf("SELECT v * big FROM t"), "22003");
+  EXPECT_EQ(StateOf("SELECT 1e300::float8 * 1e300::float8"), "22003");
+  EXPECT_EQ(StateOf("SELECT 1e308::float8 + 1e308::float8"), "22003");
+  EXPECT_EQ(StateOf("SELECT -1e308::float8 - 1e308::float8"), "22003");
+  EXPECT_EQ(StateOf("SELECT 1e300::float8 / 1e-300::float8"), "22003");
+  EXPECT_EQ(StateOf("SELECT 5e-324::float8 / 10"), "22003");
+  EXPECT_EQ(StateOf("SELECT 1e-300::float8 * 1e-300::float8"), "22003");
+  EXPECT_EQ(StateOf("SELECT v / 10 FROM t"), "22003");
+  EXPECT_EQ(StateOf("SELECT 1::float8 / 0"), "22012");
+  // Infinite inputs, NaN and exact zeros are no overflow or underflow.
+  EXPECT_THAT(Rows("SELECT 'Infinity'::float8 + 1, 'Infinity'::float8 * 2, "
+                   "'NaN'::float8 / 0, 0::float8 * 1e-300, 1 / 'Infinity'::float8"),
+              ElementsAre("Infinity|Infinity|NaN|0|0"));
+}
+
+}  // namespace
+}  // namespace timestore::sql::testing
