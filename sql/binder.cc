@@ -14,7 +14,9 @@ absl::StatusOr<BoundExpr> Planner::Bind(const Expr& e) {
   ASSIGN_OR_RETURN(BoundExpr b, BindRaw(e));
   if (b.kind != K::kConst && IsConstant(b)) {
     QueryResult none;
-    ASSIGN_OR_RETURN(Value v, Eval(b, none, 0, ctx_));
+    absl::StatusOr<Value> folded = Eval(b, none, 0, ctx_);
+    if (!folded.ok() && unreached_ > 0) return b;
+    ASSIGN_OR_RETURN(Value v, std::move(folded));
     BoundExpr c;
     c.kind = K::kConst;
     c.type = b.type;
@@ -60,6 +62,17 @@ absl::Status Planner::RequireBool(const BoundExpr& e, std::string_view where) {
       StrCat("argument of ", where, " must be type boolean, not type ", SqlTypeName(e.type)));
 }
 
+// The truth of a bound condition when it is a constant (a null one counts as
+// `null_is`), or nullopt when it depends on the row.
+static std::optional<bool> ConstantTruth(const BoundExpr& c, std::optional<bool> null_is) {
+  if (c.kind != K::kConst) return std::nullopt;
+  if (c.value.is_null()) return null_is;
+  if (c.value.type == SqlType::kBool) return c.value.b;
+  auto b = CastValue(c.value, SqlType::kBool);
+  if (!b.ok() || b->type != SqlType::kBool) return std::nullopt;
+  return b->b;
+}
+
 absl::Status Planner::Unify(BoundExpr* a, BoundExpr* b) {
   if (a->type == SqlType::kUnknown && b->type != SqlType::kUnknown) return Coerce(a, b->type);
   if (b->type == SqlType::kUnknown && a->type != SqlType::kUnknown) return Coerce(b, a->type);
@@ -82,12 +95,22 @@ absl::StatusOr<BoundExpr> Planner::BindRaw(const Expr& e) {
     case ExprKind::kNot: {
       b.kind = e.kind == ExprKind::kAnd ? K::kAnd : e.kind == ExprKind::kOr ? K::kOr : K::kNot;
       b.type = SqlType::kBool;
+      // After a constant that decides AND (false) or OR (true), PostgreSQL
+      // folds no further operand.
+      int unreached = 0;
       for (const Expr& a : e.args) {
-        ASSIGN_OR_RETURN(BoundExpr c, Bind(a));
+        unreached_ += unreached;
+        absl::StatusOr<BoundExpr> bound = Bind(a);
+        unreached_ -= unreached;
+        ASSIGN_OR_RETURN(BoundExpr c, std::move(bound));
         RETURN_IF_ERROR(Coerce(&c, SqlType::kBool));
         RETURN_IF_ERROR(RequireBool(c, e.kind == ExprKind::kAnd  ? "AND"
                                        : e.kind == ExprKind::kOr ? "OR"
                                                                  : "NOT"));
+        if (ConstantTruth(c, std::nullopt) == (e.kind == ExprKind::kOr) &&
+            e.kind != ExprKind::kNot) {
+          unreached = 1;
+        }
         b.args.push_back(std::move(c));
       }
       return b;
@@ -139,12 +162,37 @@ absl::StatusOr<BoundExpr> Planner::BindRaw(const Expr& e) {
     case ExprKind::kCase: {
       b.kind = K::kCase;
       b.has_case_arg = e.has_case_arg;
-      for (const Expr& a : e.args) {
-        ASSIGN_OR_RETURN(BoundExpr c, Bind(a));
+      // PostgreSQL folds no arm after a constant-true condition and no result
+      // under a constant-false one (CASE WHEN false THEN 1 / 0 ELSE 1 END is 1).
+      size_t first = e.has_case_arg ? 1 : 0;
+      bool decided = false;  // a condition was constant true
+      bool dead = false;     // this arm's condition is constant false
+      for (size_t i = 0; i < e.args.size(); ++i) {
+        const bool is_when = i >= first && i + 1 < e.args.size() && (i - first) % 2 == 0;
+        const int unreached = decided || (!is_when && dead) ? 1 : 0;
+        unreached_ += unreached;
+        absl::StatusOr<BoundExpr> bound = Bind(e.args[i]);
+        unreached_ -= unreached;
+        ASSIGN_OR_RETURN(BoundExpr c, std::move(bound));
+        if (is_when && !decided) {
+          std::optional<bool> truth;
+          if (!e.has_case_arg) {
+            truth = ConstantTruth(c, false);
+          } else if (b.args[0].kind == K::kConst && c.kind == K::kConst) {
+            const Value& x = b.args[0].value;
+            const Value& y = c.value;
+            if (x.is_null() || y.is_null()) {
+              truth = false;
+            } else if (x.type == y.type || (Numeric(x.type) && Numeric(y.type))) {
+              truth = CompareValues(x, y) == 0;
+            }
+          }
+          dead = truth == false;
+          decided = truth == true;
+        }
         b.args.push_back(std::move(c));
       }
       // Result type: the first typed THEN/ELSE.
-      size_t first = e.has_case_arg ? 1 : 0;
       SqlType t = SqlType::kNull;
       for (size_t i = first + 1; i < b.args.size(); i += 2) {
         if (b.args[i].type != SqlType::kNull && b.args[i].type != SqlType::kUnknown) {
@@ -330,8 +378,14 @@ absl::StatusOr<BoundExpr> Planner::BindFunc(const Expr& e) {
   BoundExpr b;
   b.kind = K::kFunc;
   b.name = e.name;
+  // COALESCE: PostgreSQL folds no argument after a non-null constant.
+  int unreached = 0;
   for (const Expr& a : e.args) {
-    ASSIGN_OR_RETURN(BoundExpr c, Bind(a));
+    unreached_ += unreached;
+    absl::StatusOr<BoundExpr> bound = Bind(a);
+    unreached_ -= unreached;
+    ASSIGN_OR_RETURN(BoundExpr c, std::move(bound));
+    if (e.name == "coalesce" && c.kind == K::kConst && !c.value.is_null()) unreached = 1;
     b.args.push_back(std::move(c));
   }
   const std::string& f = e.name;

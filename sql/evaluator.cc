@@ -406,16 +406,20 @@ absl::StatusOr<Value> Eval(const BoundExpr& e, const QueryResult& in, size_t row
       if (f == "current_schema") return Value::Text("public");
       if (f == "current_user") return Value::Text(ctx.user);
       if (f == "pg_backend_pid") return Value::Int(0);
+      if (f == "coalesce") {
+        // Lazy, as in PostgreSQL: arguments after the first non-null are not
+        // evaluated (coalesce(x, y / z) divides only where x is null).
+        for (const BoundExpr& a : e.args) {
+          ASSIGN_OR_RETURN(Value x, Eval(a, in, row, ctx));
+          if (!x.is_null()) return x;
+        }
+        return Value::Null();
+      }
       std::vector<Value> v;
       v.reserve(e.args.size());
       for (const BoundExpr& a : e.args) {
         ASSIGN_OR_RETURN(Value x, Eval(a, in, row, ctx));
         v.push_back(std::move(x));
-      }
-      if (f == "coalesce") {
-        for (Value& x : v)
-          if (!x.is_null()) return x;
-        return Value::Null();
       }
       if (f == "nullif") {
         if (!v[0].is_null() && !v[1].is_null() && CompareValues(v[0], v[1]) == 0) {

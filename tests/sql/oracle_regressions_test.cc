@@ -44,5 +44,29 @@ TEST_F(OracleRegressionTest, FloatOverflowAndUnderflowAre22003) {
               ElementsAre("Infinity|Infinity|NaN|0|0"));
 }
 
+// SELECT CASE WHEN false THEN 1 / 0 ELSE 1 END raised 22012: constant folding
+// evaluated CASE arms, AND/OR operands and COALESCE arguments that
+// PostgreSQL's eval_const_expressions never reaches (and COALESCE evaluated
+// every argument of every row).
+TEST_F(OracleRegressionTest, UnreachedCaseArmsAreNotFolded) {
+  EXPECT_THAT(Rows("SELECT CASE WHEN false THEN 1 / 0 ELSE 1 END, "
+                   "CASE WHEN true THEN 2 ELSE 1 / 0 END, "
+                   "CASE WHEN NULL THEN 1 / 0 WHEN 1 = 1 THEN 3 WHEN 1 / 0 = 1 THEN 4 END, "
+                   "CASE 1 WHEN 2 THEN 1 / 0 ELSE 5 END, "
+                   "coalesce(6, 1 / 0), true OR 1 / 0 = 1, false AND 1 / 0 = 1"),
+              ElementsAre("1|2|3|5|6|t|f"));
+  // COALESCE is lazy row by row too.
+  EXPECT_THAT(Rows("SELECT coalesce(big, 1 / (length(host) - length(host))) FROM t "
+                   "WHERE big IS NOT NULL ORDER BY 1"),
+              ElementsAre("0", "9223372036854775807"));
+  // What PostgreSQL does fold still fails: an operand before the deciding
+  // constant, a NULL that decides nothing, a row that reaches the error.
+  EXPECT_EQ(StateOf("SELECT 1 / 0 = 1 OR true"), "22012");
+  EXPECT_EQ(StateOf("SELECT NULL AND 1 / 0 = 1"), "22012");
+  EXPECT_EQ(StateOf("SELECT coalesce(NULL, 1 / 0)"), "22012");
+  EXPECT_EQ(StateOf("SELECT coalesce(big, 1 / 0) FROM t WHERE big IS NOT NULL"), "22012");
+  EXPECT_EQ(StateOf("SELECT coalesce(big, 1 / (length(host) - length(host))) FROM t"), "22012");
+}
+
 }  // namespace
 }  // namespace timestore::sql::testing
