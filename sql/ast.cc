@@ -272,7 +272,9 @@ class Converter {
       // {} for -5, as for 0), so the number is read back from the statement
       // text at the constant's location.
       e.value = Value::Int(Int(v, "ival"));
-      if (auto from_text = IntAt(e.location)) e.value = Value::Int(*from_text);
+      if (e.value.i == 0) {
+        if (auto from_text = IntAt(e.location)) e.value = Value::Int(*from_text);
+      }
     } else if (!o["fval"].get(v)) {
       std::string_view s = Str(v, "fval");
       // A numeric literal too large for bigint also arrives as fval.
@@ -296,15 +298,35 @@ class Converter {
     return e;
   }
 
-  // The integer literal written at byte `location` of the statement.
+  // The integer constant PostgreSQL's grammar folded a minus sign into at byte
+  // `location` (doNegate): the digits after the signs, parentheses, spaces and
+  // comments there (-5, - 5, -(5), -/*c*/5, -(-(-5))). libpg_query
+  // drops only values <= 0, so a non-zero magnitude read here is negative.
   std::optional<int64_t> IntAt(int location) const {
     if (location < 0 || static_cast<size_t>(location) >= sql_.size()) return std::nullopt;
     size_t i = static_cast<size_t>(location);
     bool neg = false;
-    if (sql_[i] == '-') {
-      neg = true;
-      ++i;
-      while (i < sql_.size() && (sql_[i] == ' ' || sql_[i] == '\t' || sql_[i] == '\n')) ++i;
+    while (i < sql_.size()) {
+      char c = sql_[i];
+      if (c == '-' && i + 1 < sql_.size() && sql_[i + 1] == '-') {
+        while (i < sql_.size() && sql_[i] != '\n') ++i;  // -- comment
+      } else if (c == '/' && i + 1 < sql_.size() && sql_[i + 1] == '*') {
+        int depth = 0;  // /* comments */ nest in PostgreSQL
+        do {
+          if (sql_.compare(i, 2, "/*") == 0) {
+            ++depth, i += 2;
+          } else if (sql_.compare(i, 2, "*/") == 0) {
+            --depth, i += 2;
+          } else {
+            ++i;
+          }
+        } while (depth > 0 && i < sql_.size());
+      } else if (c == '-' || c == '(' || c == ' ' || c == '\t' || c == '\n' || c == '\r') {
+        neg = neg || c == '-';
+        ++i;
+      } else {
+        break;
+      }
     }
     size_t start = i;
     while (i < sql_.size() && sql_[i] >= '0' && sql_[i] <= '9') ++i;

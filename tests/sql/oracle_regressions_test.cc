@@ -68,5 +68,15 @@ TEST_F(OracleRegressionTest, UnreachedCaseArmsAreNotFolded) {
   EXPECT_EQ(StateOf("SELECT coalesce(big, 1 / (length(host) - length(host))) FROM t"), "22012");
 }
 
+// SELECT -(2) answered 0: libpg_query's JSON drops non-positive integer
+// constants, and the text was read back only for a '-' directly before the
+// digits.
+TEST_F(OracleRegressionTest, NegativeConstantsThroughParenthesesAndComments) {
+  EXPECT_THAT(Rows("SELECT -(2), -( 5 ), -/*c*/6, -(-(-8)), - (-3), -(-(4)), -0, 0"),
+              ElementsAre("-2|-5|-6|-8|3|4|0|0"));
+  EXPECT_THAT(Rows("SELECT big FROM t WHERE big > -(1) ORDER BY 1"),
+              ElementsAre("0", "9223372036854775807"));
+}
+
 }  // namespace
 }  // namespace timestore::sql::testing
