@@ -126,7 +126,22 @@ absl::StatusOr<Value> Arith(std::string_view op, const Value& a, const Value& b)
                   StrCat("operator does not exist: double precision ", op, " double precision"));
 }
 
-// LIKE with % and _ and backslash escapes, byte-wise (UTF-8 safe for %).
+// The length in bytes of the UTF-8 character that starts with byte `c`.
+size_t Utf8Length(unsigned char c) {
+  if (c >= 0xF0) return 4;
+  if (c >= 0xE0) return 3;
+  if (c >= 0xC0) return 2;
+  return 1;
+}
+
+// The byte offset `n` characters after byte `pos` of `s` (at most s.size()).
+size_t Utf8Advance(std::string_view s, size_t pos, int64_t n) {
+  for (; n > 0 && pos < s.size(); --n) pos += Utf8Length(s[pos]);
+  return std::min(pos, s.size());
+}
+
+// LIKE with % and _ and backslash escapes. _ is one character, as in
+// PostgreSQL: a whole UTF-8 sequence, and % backtracks by characters.
 bool Like(std::string_view s, std::string_view p, bool icase) {
   size_t si = 0, pi = 0, star_p = std::string_view::npos, star_s = 0;
   auto eq = [&](char a, char b) {
@@ -139,12 +154,16 @@ bool Like(std::string_view s, std::string_view p, bool icase) {
     } else if (pi < p.size() && p[pi] == '\\' && pi + 1 < p.size() && eq(p[pi + 1], s[si])) {
       pi += 2;
       ++si;
-    } else if (pi < p.size() && p[pi] != '\\' && (p[pi] == '_' || eq(p[pi], s[si]))) {
+    } else if (pi < p.size() && p[pi] == '_') {
+      ++pi;
+      si = Utf8Advance(s, si, 1);
+    } else if (pi < p.size() && p[pi] != '\\' && eq(p[pi], s[si])) {
       ++pi;
       ++si;
     } else if (star_p != std::string_view::npos) {
       pi = star_p + 1;
-      si = ++star_s;
+      star_s = Utf8Advance(s, star_s, 1);
+      si = star_s;
     } else {
       return false;
     }
@@ -524,11 +543,15 @@ absl::StatusOr<Value> Eval(const BoundExpr& e, const QueryResult& in, size_t row
         int64_t start = v[1].i;
         int64_t len = v.size() > 2 ? v[2].i : std::numeric_limits<int64_t>::max() / 2;
         if (len < 0) return SqlError("22011", "negative substring length not allowed");
+        // Characters, not bytes, as in PostgreSQL: [start, start + len) of
+        // the 1-based character positions.
         int64_t from = std::max<int64_t>(start, 1) - 1;
-        int64_t to = start + len - 1;  // exclusive, 1-based end
-        if (to <= from || from >= static_cast<int64_t>(v[0].s.size())) return Value::Text("");
-        return Value::Text(
-            v[0].s.substr(from, static_cast<size_t>(std::min<int64_t>(to, v[0].s.size()) - from)));
+        int64_t to = SaturatingAdd(start, len) - 1;  // exclusive, 0-based
+        if (to <= from) return Value::Text("");
+        const std::string& str = v[0].s;
+        size_t b = Utf8Advance(str, 0, from);
+        size_t e = Utf8Advance(str, b, to - from);
+        return Value::Text(str.substr(b, e - b));
       }
       return SqlError(sqlstate::kUndefinedFunction, StrCat("function ", f, " does not exist"));
     }

@@ -78,5 +78,18 @@ TEST_F(OracleRegressionTest, NegativeConstantsThroughParenthesesAndComments) {
               ElementsAre("0", "9223372036854775807"));
 }
 
+// substr('東京x', 2, 1) answered bytes (part of a character), and LIKE's _
+// matched one byte: both count characters in PostgreSQL.
+TEST_F(OracleRegressionTest, SubstrAndLikeCountCharacters) {
+  EXPECT_THAT(Rows("SELECT substr('東京x', 2, 1), substr('zürich', 2, 2), substr('ΩMEGA', 4), "
+                   "substr('東京', 0, 2), length(substr('東京', 2))"),
+              ElementsAre("京|ür|GA|東|1"));
+  EXPECT_THAT(Rows("SELECT '東x' LIKE '_x', '東' LIKE '%__', 'zürich' LIKE 'z_rich', "
+                   "'zürich' LIKE '%_rich', '東京' LIKE '__', '東京' ILIKE '%京'"),
+              ElementsAre("t|f|t|t|t|t"));
+  EXPECT_THAT(Rows("SELECT host FROM t WHERE host LIKE '_ü%' OR host LIKE '東_' ORDER BY 1"),
+              ElementsAre("zürich", "東京"));
+}
+
 }  // namespace
 }  // namespace timestore::sql::testing
