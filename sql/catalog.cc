@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/ascii.h"
 #include "common/strings.h"
 #include "engine/engine.h"
@@ -9,6 +10,14 @@
 
 namespace timestore::sql {
 namespace {
+
+ColumnType StorageOf(SqlType type) {
+  return type == SqlType::kInt         ? ColumnType::kInteger
+         : type == SqlType::kBool      ? ColumnType::kBoolean
+         : type == SqlType::kDouble    ? ColumnType::kDouble
+         : type == SqlType::kTimestamp ? ColumnType::kTimestamp
+                                       : ColumnType::kString;
+}
 
 // Builds a catalog table column by column.
 class TableBuilder {
@@ -19,11 +28,7 @@ class TableBuilder {
     t_->columns.push_back({name, type});
     ResultColumn c;
     c.name = std::move(name);
-    c.type = type == SqlType::kInt         ? ColumnType::kInteger
-             : type == SqlType::kBool      ? ColumnType::kBoolean
-             : type == SqlType::kDouble    ? ColumnType::kDouble
-             : type == SqlType::kTimestamp ? ColumnType::kTimestamp
-                                           : ColumnType::kString;
+    c.type = StorageOf(type);
     t_->rows.columns.push_back(std::move(c));
   }
 
@@ -61,11 +66,6 @@ class TableBuilder {
   size_t col_ = 0;
 };
 
-constexpr int64_t kNamespacePublic = 2200;
-constexpr int64_t kNamespaceCatalog = 11;
-constexpr int64_t kNamespaceInfo = 13000;
-constexpr int64_t kTableOidBase = 16384;
-
 uint32_t TypeOid(ColumnType t) { return SqlTypeOid(FromColumnType(t)); }
 
 std::string_view UdtName(ColumnType t) {
@@ -84,138 +84,96 @@ std::string_view UdtName(ColumnType t) {
   return "text";
 }
 
-std::vector<std::shared_ptr<Dataset>> Datasets(const PlanContext& ctx) {
-  if (ctx.engine == nullptr) return {};
-  std::vector<std::shared_ptr<Dataset>> out;
-  for (auto& ds : ctx.engine->ListDatasets())
-    if (!ds->deleted()) out.push_back(ds);
-  std::sort(out.begin(), out.end(),
-            [](const auto& a, const auto& b) { return a->slug() < b->slug(); });
-  return out;
-}
-
-// Columns of a dataset: the time column first, then schema order.
-std::vector<Field> OrderedFields(const Dataset& ds) {
-  SchemaPtr s = ds.schema();
-  std::vector<Field> out;
-  if (s == nullptr) return out;
-  for (const Field& f : s->fields)
-    if (f.name == s->time_column) out.push_back(f);
-  for (const Field& f : s->fields)
-    if (f.name != s->time_column) out.push_back(f);
-  return out;
-}
-
-void InfoTables(const PlanContext& ctx, CatalogTable* t) {
-  TableBuilder b(t);
-  b.Column("table_catalog", SqlType::kText);
-  b.Column("table_schema", SqlType::kText);
-  b.Column("table_name", SqlType::kText);
-  b.Column("table_type", SqlType::kText);
-  for (auto& ds : Datasets(ctx)) {
-    b.Text(ctx.database).Text("public").Text(ds->slug()).Text("BASE TABLE").EndRow();
+// information_schema.tables and .columns have PostgreSQL 15's columns, in its
+// order, so that SELECT * has its shape. Datasets are read-only to SQL: not
+// insertable, not updatable.
+void InfoTables(const PlanContext& ctx, TableBuilder& b) {
+  for (const CatalogRelation& r : CatalogRelations(ctx)) {
+    b.Text(ctx.database).Text(r.schema).Text(r.name);
+    b.Text(r.relkind == 'v' ? "VIEW" : "BASE TABLE");
+    b.Null().Null().Null().Null().Null().Text("NO").Text("NO").Null().EndRow();
   }
 }
 
-void InfoColumns(const PlanContext& ctx, CatalogTable* t) {
-  TableBuilder b(t);
-  b.Column("table_catalog", SqlType::kText);
-  b.Column("table_schema", SqlType::kText);
-  b.Column("table_name", SqlType::kText);
-  b.Column("column_name", SqlType::kText);
-  b.Column("ordinal_position", SqlType::kInt);
-  b.Column("column_default", SqlType::kText);
-  b.Column("is_nullable", SqlType::kText);
-  b.Column("data_type", SqlType::kText);
-  b.Column("udt_name", SqlType::kText);
-  for (auto& ds : Datasets(ctx)) {
-    SchemaPtr s = ds->schema();
+void InfoColumns(const PlanContext& ctx, TableBuilder& b) {
+  auto nulls = [&b](int n) {
+    for (int i = 0; i < n; ++i) b.Null();
+  };
+  for (const CatalogRelation& r : CatalogRelations(ctx)) {
     int pos = 1;
-    for (const Field& f : OrderedFields(*ds)) {
-      b.Text(ctx.database).Text("public").Text(ds->slug()).Text(f.name).Int(pos++).Null();
-      b.Text(f.name == s->time_column ? "NO" : "YES")
-          .Text(PgTypeName(f.type))
-          .Text(UdtName(f.type));
-      b.EndRow();
+    for (const Field& f : r.columns) {
+      b.Text(ctx.database).Text(r.schema).Text(r.name).Text(f.name).Int(pos).Null();
+      b.Text(f.name == r.time_column ? "NO" : "YES").Text(PgTypeName(f.type));
+      // character_maximum_length, character_octet_length (text: 1 GB, as in PostgreSQL)
+      b.Null();
+      if (f.type == ColumnType::kString) {
+        b.Int(1073741824);
+      } else {
+        b.Null();
+      }
+      // numeric_precision, _radix, _scale: bits, as for PostgreSQL's binary types
+      if (f.type == ColumnType::kInteger) {
+        b.Int(64).Int(2).Int(0);
+      } else if (f.type == ColumnType::kDouble) {
+        b.Int(53).Int(2).Null();
+      } else {
+        nulls(3);
+      }
+      // datetime_precision: microseconds, as PostgreSQL's timestamptz
+      if (f.type == ColumnType::kTimestamp) {
+        b.Int(6);
+      } else {
+        b.Null();
+      }
+      nulls(11);  // interval_type .. domain_name
+      b.Text(ctx.database).Text("pg_catalog").Text(UdtName(f.type));
+      nulls(4);  // scope_*, maximum_cardinality
+      b.Text(std::to_string(pos)).Text("NO").Text("NO");
+      nulls(5);  // identity_generation .. identity_minimum
+      b.Text("NO").Text("NEVER").Null().Text("NO").EndRow();
+      ++pos;
     }
   }
 }
 
-void InfoSchemata(const PlanContext& ctx, CatalogTable* t) {
-  TableBuilder b(t);
-  b.Column("catalog_name", SqlType::kText);
-  b.Column("schema_name", SqlType::kText);
-  b.Column("schema_owner", SqlType::kText);
+void InfoSchemata(const PlanContext& ctx, TableBuilder& b) {
   for (std::string_view s : {"information_schema", "pg_catalog", "public"}) {
     b.Text(ctx.database).Text(s).Text(ctx.user).EndRow();
   }
 }
 
-void PgTables(const PlanContext& ctx, CatalogTable* t) {
-  TableBuilder b(t);
-  b.Column("schemaname", SqlType::kText);
-  b.Column("tablename", SqlType::kText);
-  b.Column("tableowner", SqlType::kText);
-  b.Column("tablespace", SqlType::kText);
-  b.Column("hasindexes", SqlType::kBool);
-  b.Column("hasrules", SqlType::kBool);
-  b.Column("hastriggers", SqlType::kBool);
-  b.Column("rowsecurity", SqlType::kBool);
-  for (auto& ds : Datasets(ctx)) {
-    b.Text("public").Text(ds->slug()).Text(ctx.user).Null().Bool(false).Bool(false).Bool(false);
-    b.Bool(false).EndRow();
+void PgTables(const PlanContext& ctx, TableBuilder& b) {
+  for (const CatalogRelation& r : CatalogRelations(ctx)) {
+    if (r.relkind != 'r') continue;
+    b.Text(r.schema).Text(r.name).Text(ctx.user).Null();
+    b.Bool(false).Bool(false).Bool(false).Bool(false).EndRow();
   }
 }
 
-void PgNamespace(const PlanContext& ctx, CatalogTable* t) {
-  TableBuilder b(t);
-  b.Column("oid", SqlType::kInt);
-  b.Column("nspname", SqlType::kText);
-  b.Column("nspowner", SqlType::kInt);
-  b.Int(kNamespaceCatalog).Text("pg_catalog").Int(10).EndRow();
-  b.Int(kNamespacePublic).Text("public").Int(10).EndRow();
-  b.Int(kNamespaceInfo).Text("information_schema").Int(10).EndRow();
+void PgNamespace(const PlanContext&, TableBuilder& b) {
+  b.Int(kPgCatalogNamespaceOid).Text("pg_catalog").Int(10).EndRow();
+  b.Int(kPublicNamespaceOid).Text("public").Int(10).EndRow();
+  b.Int(kInformationSchemaNamespaceOid).Text("information_schema").Int(10).EndRow();
 }
 
-void PgClass(const PlanContext& ctx, CatalogTable* t) {
-  TableBuilder b(t);
-  b.Column("oid", SqlType::kInt);
-  b.Column("relname", SqlType::kText);
-  b.Column("relnamespace", SqlType::kInt);
-  b.Column("relkind", SqlType::kText);
-  b.Column("relowner", SqlType::kInt);
-  b.Column("relnatts", SqlType::kInt);
-  for (auto& ds : Datasets(ctx)) {
-    b.Int(kTableOidBase + static_cast<int64_t>(ds->id())).Text(ds->slug()).Int(kNamespacePublic);
-    b.Text("r").Int(10).Int(static_cast<int64_t>(OrderedFields(*ds).size())).EndRow();
+void PgClass(const PlanContext& ctx, TableBuilder& b) {
+  for (const CatalogRelation& r : CatalogRelations(ctx)) {
+    b.Int(r.oid).Text(r.name).Int(r.namespace_oid).Text(std::string(1, r.relkind)).Int(10);
+    b.Int(static_cast<int64_t>(r.columns.size())).EndRow();
   }
 }
 
-void PgAttribute(const PlanContext& ctx, CatalogTable* t) {
-  TableBuilder b(t);
-  b.Column("attrelid", SqlType::kInt);
-  b.Column("attname", SqlType::kText);
-  b.Column("atttypid", SqlType::kInt);
-  b.Column("attnum", SqlType::kInt);
-  b.Column("attnotnull", SqlType::kBool);
-  b.Column("attisdropped", SqlType::kBool);
-  for (auto& ds : Datasets(ctx)) {
-    SchemaPtr s = ds->schema();
+void PgAttribute(const PlanContext& ctx, TableBuilder& b) {
+  for (const CatalogRelation& r : CatalogRelations(ctx)) {
     int pos = 1;
-    for (const Field& f : OrderedFields(*ds)) {
-      b.Int(kTableOidBase + static_cast<int64_t>(ds->id())).Text(f.name).Int(TypeOid(f.type));
-      b.Int(pos++).Bool(f.name == s->time_column).Bool(false).EndRow();
+    for (const Field& f : r.columns) {
+      b.Int(r.oid).Text(f.name).Int(TypeOid(f.type));
+      b.Int(pos++).Bool(f.name == r.time_column).Bool(false).EndRow();
     }
   }
 }
 
-void PgType(const PlanContext& ctx, CatalogTable* t) {
-  TableBuilder b(t);
-  b.Column("oid", SqlType::kInt);
-  b.Column("typname", SqlType::kText);
-  b.Column("typnamespace", SqlType::kInt);
-  b.Column("typlen", SqlType::kInt);
-  b.Column("typtype", SqlType::kText);
+void PgType(const PlanContext&, TableBuilder& b) {
   struct T {
     int64_t oid;
     std::string_view name;
@@ -226,21 +184,212 @@ void PgType(const PlanContext& ctx, CatalogTable* t) {
         T{25, "text", -1}, T{26, "oid", 4}, T{700, "float4", 4}, T{701, "float8", 8},
         T{705, "unknown", -2}, T{1043, "varchar", -1}, T{1114, "timestamp", 8},
         T{1184, "timestamptz", 8}, T{1186, "interval", 16}, T{1700, "numeric", -1}}) {
-    b.Int(x.oid).Text(x.name).Int(kNamespaceCatalog).Int(x.len).Text("b").EndRow();
+    b.Int(x.oid).Text(x.name).Int(kPgCatalogNamespaceOid).Int(x.len).Text("b").EndRow();
   }
 }
 
-void PgDatabase(const PlanContext& ctx, CatalogTable* t) {
-  TableBuilder b(t);
-  b.Column("oid", SqlType::kInt);
-  b.Column("datname", SqlType::kText);
-  b.Column("datdba", SqlType::kInt);
-  b.Column("encoding", SqlType::kInt);
-  b.Column("datallowconn", SqlType::kBool);
-  b.Int(16383).Text(ctx.database).Int(10).Int(6).Bool(true).EndRow();
+void PgDatabase(const PlanContext& ctx, TableBuilder& b) {
+  b.Int(kDatabaseOid).Text(ctx.database).Int(10).Int(6).Bool(true).EndRow();
+}
+
+// The catalog tables: where they live, their oid and kind in PostgreSQL 15,
+// their columns (a subset of PostgreSQL's, in its order) and their rows.
+struct TableDef {
+  std::string_view schema, name;
+  uint32_t oid;
+  char relkind;
+  std::vector<std::pair<std::string_view, SqlType>> columns;
+  void (*rows)(const PlanContext&, TableBuilder&);
+};
+
+const std::vector<TableDef>& TableDefs() {
+  constexpr SqlType kText = SqlType::kText, kInt = SqlType::kInt, kBool = SqlType::kBool;
+  static const std::vector<TableDef> kDefs = {
+      {"information_schema",
+       "tables",
+       13425,
+       'v',
+       {{"table_catalog", kText},
+        {"table_schema", kText},
+        {"table_name", kText},
+        {"table_type", kText},
+        {"self_referencing_column_name", kText},
+        {"reference_generation", kText},
+        {"user_defined_type_catalog", kText},
+        {"user_defined_type_schema", kText},
+        {"user_defined_type_name", kText},
+        {"is_insertable_into", kText},
+        {"is_typed", kText},
+        {"commit_action", kText}},
+       InfoTables},
+      {"information_schema",
+       "columns",
+       13295,
+       'v',
+       {{"table_catalog", kText},
+        {"table_schema", kText},
+        {"table_name", kText},
+        {"column_name", kText},
+        {"ordinal_position", kInt},
+        {"column_default", kText},
+        {"is_nullable", kText},
+        {"data_type", kText},
+        {"character_maximum_length", kInt},
+        {"character_octet_length", kInt},
+        {"numeric_precision", kInt},
+        {"numeric_precision_radix", kInt},
+        {"numeric_scale", kInt},
+        {"datetime_precision", kInt},
+        {"interval_type", kText},
+        {"interval_precision", kInt},
+        {"character_set_catalog", kText},
+        {"character_set_schema", kText},
+        {"character_set_name", kText},
+        {"collation_catalog", kText},
+        {"collation_schema", kText},
+        {"collation_name", kText},
+        {"domain_catalog", kText},
+        {"domain_schema", kText},
+        {"domain_name", kText},
+        {"udt_catalog", kText},
+        {"udt_schema", kText},
+        {"udt_name", kText},
+        {"scope_catalog", kText},
+        {"scope_schema", kText},
+        {"scope_name", kText},
+        {"maximum_cardinality", kInt},
+        {"dtd_identifier", kText},
+        {"is_self_referencing", kText},
+        {"is_identity", kText},
+        {"identity_generation", kText},
+        {"identity_start", kText},
+        {"identity_increment", kText},
+        {"identity_maximum", kText},
+        {"identity_minimum", kText},
+        {"identity_cycle", kText},
+        {"is_generated", kText},
+        {"generation_expression", kText},
+        {"is_updatable", kText}},
+       InfoColumns},
+      {"information_schema",
+       "schemata",
+       13382,
+       'v',
+       {{"catalog_name", kText}, {"schema_name", kText}, {"schema_owner", kText}},
+       InfoSchemata},
+      {"pg_catalog",
+       "pg_tables",
+       12033,
+       'v',
+       {{"schemaname", kText},
+        {"tablename", kText},
+        {"tableowner", kText},
+        {"tablespace", kText},
+        {"hasindexes", kBool},
+        {"hasrules", kBool},
+        {"hastriggers", kBool},
+        {"rowsecurity", kBool}},
+       PgTables},
+      {"pg_catalog",
+       "pg_namespace",
+       2615,
+       'r',
+       {{"oid", kInt}, {"nspname", kText}, {"nspowner", kInt}},
+       PgNamespace},
+      {"pg_catalog",
+       "pg_class",
+       1259,
+       'r',
+       {{"oid", kInt},
+        {"relname", kText},
+        {"relnamespace", kInt},
+        {"relkind", kText},
+        {"relowner", kInt},
+        {"relnatts", kInt}},
+       PgClass},
+      {"pg_catalog",
+       "pg_attribute",
+       1249,
+       'r',
+       {{"attrelid", kInt},
+        {"attname", kText},
+        {"atttypid", kInt},
+        {"attnum", kInt},
+        {"attnotnull", kBool},
+        {"attisdropped", kBool}},
+       PgAttribute},
+      {"pg_catalog",
+       "pg_type",
+       1247,
+       'r',
+       {{"oid", kInt},
+        {"typname", kText},
+        {"typnamespace", kInt},
+        {"typlen", kInt},
+        {"typtype", kText}},
+       PgType},
+      {"pg_catalog",
+       "pg_database",
+       1262,
+       'r',
+       {{"oid", kInt},
+        {"datname", kText},
+        {"datdba", kInt},
+        {"encoding", kInt},
+        {"datallowconn", kBool}},
+       PgDatabase},
+  };
+  return kDefs;
 }
 
 }  // namespace
+
+std::vector<CatalogRelation> CatalogRelations(const PlanContext& ctx) {
+  std::vector<CatalogRelation> out;
+  if (ctx.engine != nullptr) {
+    for (auto& ds : ctx.engine->ListDatasets()) {
+      if (ds->deleted()) continue;
+      CatalogRelation r;
+      r.schema = "public";
+      r.name = ds->slug();
+      r.dataset = ds;
+      if (SchemaPtr s = ds->schema()) {
+        r.time_column = s->time_column;
+        for (const Field& f : s->fields)
+          if (f.name == s->time_column) r.columns.push_back(f);
+        for (const Field& f : s->fields)
+          if (f.name != s->time_column) r.columns.push_back(f);
+      }
+      out.push_back(std::move(r));
+    }
+    // Oids in id order, so that a collision resolves the same way every time.
+    std::sort(out.begin(), out.end(),
+              [](const auto& a, const auto& b) { return a.dataset->id() < b.dataset->id(); });
+    constexpr uint64_t kSpan = (uint64_t{1} << 32) - kFirstRelationOid;
+    absl::flat_hash_set<uint32_t> used;
+    for (CatalogRelation& r : out) {
+      uint64_t k = r.dataset->id() % kSpan;
+      while (!used.insert(static_cast<uint32_t>(kFirstRelationOid + k)).second) {
+        k = (k + 1) % kSpan;
+      }
+      r.oid = static_cast<uint32_t>(kFirstRelationOid + k);
+    }
+    std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.name < b.name; });
+  }
+  for (const TableDef& d : TableDefs()) {
+    CatalogRelation r;
+    r.schema = std::string(d.schema);
+    r.name = std::string(d.name);
+    r.oid = d.oid;
+    r.namespace_oid =
+        d.schema == "pg_catalog" ? kPgCatalogNamespaceOid : kInformationSchemaNamespaceOid;
+    r.relkind = d.relkind;
+    for (const auto& [name, type] : d.columns)
+      r.columns.push_back({std::string(name), StorageOf(type)});
+    out.push_back(std::move(r));
+  }
+  return out;
+}
 
 std::string_view PgTypeName(ColumnType t) {
   switch (t) {
@@ -263,27 +412,13 @@ absl::StatusOr<std::optional<CatalogTable>> ReadCatalogTable(std::string_view sc
                                                              const PlanContext& ctx) {
   std::string schema = AsciiLower(schema_in);
   std::string name = AsciiLower(name_in);
-  using Builder = void (*)(const PlanContext&, CatalogTable*);
-  struct Entry {
-    std::string_view schema, name;
-    Builder build;
-  };
-  static constexpr Entry kTables[] = {
-      {"information_schema", "tables", InfoTables},
-      {"information_schema", "columns", InfoColumns},
-      {"information_schema", "schemata", InfoSchemata},
-      {"pg_catalog", "pg_tables", PgTables},
-      {"pg_catalog", "pg_namespace", PgNamespace},
-      {"pg_catalog", "pg_class", PgClass},
-      {"pg_catalog", "pg_attribute", PgAttribute},
-      {"pg_catalog", "pg_type", PgType},
-      {"pg_catalog", "pg_database", PgDatabase},
-  };
-  for (const Entry& e : kTables) {
-    bool schema_ok = schema == e.schema || (schema.empty() && e.schema == "pg_catalog");
-    if (schema_ok && name == e.name) {
+  for (const TableDef& d : TableDefs()) {
+    bool schema_ok = schema == d.schema || (schema.empty() && d.schema == "pg_catalog");
+    if (schema_ok && name == d.name) {
       CatalogTable t;
-      e.build(ctx, &t);
+      TableBuilder b(&t);
+      for (const auto& [column, type] : d.columns) b.Column(std::string(column), type);
+      d.rows(ctx, b);
       return std::optional<CatalogTable>(std::move(t));
     }
   }

@@ -17,6 +17,7 @@ namespace timestore::sql {
 namespace oid {
 inline constexpr uint32_t kUnspecified = 0;
 inline constexpr uint32_t kBool = 16;
+inline constexpr uint32_t kChar = 18;  // "char": one byte (pg_class.relkind)
 inline constexpr uint32_t kName = 19;
 inline constexpr uint32_t kInt8 = 20;
 inline constexpr uint32_t kInt2 = 21;
@@ -38,7 +39,7 @@ inline constexpr uint32_t kNumeric = 1700;
 //   kBool, kInt2/4/8, kOid -> ints (booleans 0/1)
 //   kFloat4/8              -> doubles
 //   kTimestamptz           -> ints, nanoseconds since the epoch (UTC)
-//   kText, kName, kVarchar -> strings
+//   kText, kName, kVarchar, kChar -> strings
 struct SqlColumn {
   std::string name;
   uint32_t type_oid = oid::kText;

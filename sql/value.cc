@@ -107,6 +107,7 @@ SqlType SqlTypeFromOid(uint32_t o) {
     case oid::kText:
     case oid::kVarchar:
     case oid::kName:
+    case oid::kChar:
       return SqlType::kText;
     default:
       return SqlType::kUnknown;
