@@ -230,11 +230,25 @@ absl::StatusOr<Value> DatePart(std::string_view field_in, int64_t ts) {
                   StrCat("unit \"", field_in, "\" not recognized by date_part"));
 }
 
+// A bigint and a double compared exactly, as pushed-down filters compare them
+// (and PostgreSQL a bigint with a numeric literal): converting the bigint to a
+// double would make 9007199254740993 equal 9007199254740992.0.
+int CompareIntDouble(int64_t i, double d) {
+  if (std::isnan(d) || d >= 0x1p63) return -1;  // NaN is above every number
+  if (d < -0x1p63) return 1;
+  const double whole = std::trunc(d);  // in [-2^63, 2^63): fits an int64
+  const int64_t w = static_cast<int64_t>(whole);
+  if (i != w) return i < w ? -1 : 1;
+  return d > whole ? -1 : d < whole ? 1 : 0;
+}
+
 }  // namespace
 
 int CompareValues(const Value& a, const Value& b) {
   if (IsNumeric(a.type) && IsNumeric(b.type)) {
     if (a.type == SqlType::kInt && b.type == SqlType::kInt) return a.i < b.i ? -1 : a.i > b.i;
+    if (a.type == SqlType::kInt) return CompareIntDouble(a.i, b.d);
+    if (b.type == SqlType::kInt) return -CompareIntDouble(b.i, a.d);
     double x = AsDouble(a), y = AsDouble(b);
     bool xn = std::isnan(x), yn = std::isnan(y);
     if (xn || yn) return xn == yn ? 0 : (xn ? 1 : -1);

@@ -91,5 +91,23 @@ TEST_F(OracleRegressionTest, SubstrAndLikeCountCharacters) {
               ElementsAre("zürich", "東京"));
 }
 
+// SELECT rid FROM t WHERE big + 0 = 9007199254740992.0 matched 9007199254740993
+// (and big + 0 >= 9223372036854775807.0 matched INT64_MAX): above the scan a
+// bigint met a double as a double, while the same comparison pushed down (big
+// = 9007199254740992.0) is exact, as PostgreSQL's bigint against a numeric.
+TEST_F(OracleRegressionTest, BigintAgainstDoubleComparesExactly) {
+  EXPECT_THAT(
+      Rows("SELECT 9007199254740993 = 9007199254740992.0, "
+           "9007199254740993 > 9007199254740992.0, 9007199254740993 IN (9007199254740992.0), "
+           "3 = 3.0, 2 < 2.5, -1 > -1.5, 0 = '-0'::float8, 5 < 'NaN'::float8, "
+           "9223372036854775807 < 9223372036854775807.0, "
+           "-9223372036854775807 - 1 = -9223372036854775808.0"),
+      ElementsAre("f|t|f|t|t|t|t|t|t|t"));
+  EXPECT_THAT(Rows("SELECT big FROM t WHERE big + 0 >= 9223372036854775807.0"), ElementsAre());
+  EXPECT_THAT(Rows("SELECT big FROM t WHERE big >= 9223372036854775807.0"), ElementsAre());
+  EXPECT_THAT(Rows("SELECT big FROM t WHERE big + 0 BETWEEN 9223372036854774784.0 AND 1e300"),
+              ElementsAre("9223372036854775807"));
+}
+
 }  // namespace
 }  // namespace timestore::sql::testing
