@@ -34,6 +34,7 @@ HttpResponse SqlErrorResponse(const absl::Status& status) {
   if (state == sql::sqlstate::kInternalError) http = 500, code = "internal";
   std::string details = "{\"sqlstate\":";
   AppendJsonString(&details, state);
+  if (int pos = sql::SqlPositionOf(status); pos > 0) details += StrCat(",\"position\":", pos);
   details += "}";
   return Error(http, code, ToStd(status.message()), details);
 }

@@ -126,6 +126,7 @@ void QueryProtocol::SendError(const absl::Status& status, std::string_view sever
   e.severity = std::string(severity);
   e.sqlstate = session_->SqlStateOf(status);
   e.message = std::string(status.message());
+  e.position = sql::SqlPositionOf(status);
   out_->ErrorResponse(e);
 }
 

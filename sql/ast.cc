@@ -676,9 +676,7 @@ absl::StatusOr<Statement> ParseStatement(std::string_view sql, int* param_count)
   std::unique_ptr<PgQueryParseResult, void (*)(PgQueryParseResult*)> guard(
       &r, [](PgQueryParseResult* p) { pg_query_free_parse_result(*p); });
   if (r.error != nullptr) {
-    std::string msg = r.error->message;
-    if (r.error->cursorpos > 0) msg += StrCat(" (at character ", r.error->cursorpos, ")");
-    return SqlError(sqlstate::kSyntaxError, msg);
+    return WithPosition(SqlError(sqlstate::kSyntaxError, r.error->message), r.error->cursorpos);
   }
   simdjson::dom::parser parser;
   element doc;
@@ -715,9 +713,7 @@ absl::StatusOr<std::vector<std::string>> SplitStatements(std::string_view sql) {
   std::unique_ptr<PgQuerySplitResult, void (*)(PgQuerySplitResult*)> guard(
       &r, [](PgQuerySplitResult* p) { pg_query_free_split_result(*p); });
   if (r.error != nullptr) {
-    std::string msg = r.error->message;
-    if (r.error->cursorpos > 0) msg += StrCat(" (at character ", r.error->cursorpos, ")");
-    return SqlError(sqlstate::kSyntaxError, msg);
+    return WithPosition(SqlError(sqlstate::kSyntaxError, r.error->message), r.error->cursorpos);
   }
   std::vector<std::string> out;
   for (int i = 0; i < r.n_stmts; ++i) {

@@ -106,13 +106,17 @@ absl::StatusOr<int> Planner::TableColumn(const Expr& e) {
   if (plan_.source == Plan::Source::kDataset) {
     int i = schema_->IndexOf(e.name);
     if (i < 0) {
-      return SqlError(sqlstate::kUndefinedColumn, StrCat("column \"", e.name, "\" does not exist"));
+      return WithPosition(
+          SqlError(sqlstate::kUndefinedColumn, StrCat("column \"", e.name, "\" does not exist")),
+          e.location + 1);
     }
     return i;
   }
   for (size_t i = 0; i < plan_.inputs.size(); ++i)
     if (plan_.inputs[i].name == e.name) return static_cast<int>(i);
-  return SqlError(sqlstate::kUndefinedColumn, StrCat("column \"", e.name, "\" does not exist"));
+  return WithPosition(
+      SqlError(sqlstate::kUndefinedColumn, StrCat("column \"", e.name, "\" does not exist")),
+      e.location + 1);
 }
 
 bool Planner::IsTimeColumn(const Expr& e) {

@@ -164,7 +164,7 @@ absl::StatusOr<std::vector<SqlColumn>> Session::Describe(const Prepared& stmt) {
 
 PlanContext Session::MakePlanContext(const Prepared& stmt) const {
   PlanContext ctx;
-  ctx.engine = engine_;
+  ctx.engine = engine();
   ctx.param_types = &stmt.param_types;
   ctx.user = options_.user;
   ctx.database = options_.database;

@@ -9,6 +9,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -40,6 +41,10 @@ struct SessionOptions {
   // When set, statements stop (57014) once it becomes true: POST /sql passes
   // the HTTP request's "client gone" flag. Otherwise Cancel() drives one.
   std::shared_ptr<std::atomic<bool>> cancel_flag;
+  // Where the engine comes from when the session was opened before recovery
+  // ended (engine == nullptr): asked again at each statement, so a pgwire
+  // connection made during WAL replay works once replay is over.
+  std::function<Engine*()> engine_source;
 };
 
 // A parsed statement (Parse message, or one statement of a simple query).
@@ -96,6 +101,9 @@ class Session {
 
  private:
   PlanContext MakePlanContext(const Prepared& stmt) const;
+  Engine* engine() const {
+    return engine_ != nullptr || !options_.engine_source ? engine_ : options_.engine_source();
+  }
   absl::StatusOr<SqlResult> ExecuteStatement(const Statement& st, const Prepared& stmt,
                                              const std::vector<Param>& params);
 

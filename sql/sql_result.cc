@@ -22,6 +22,24 @@ absl::Status SqlError(std::string_view sqlstate, std::string_view message) {
   return s;
 }
 
+absl::Status WithPosition(absl::Status status, int position) {
+  if (position > 0 && !status.ok()) {
+    status.SetPayload(ToAbsl(kSqlPositionPayload), absl::Cord(ToAbsl(std::to_string(position))));
+  }
+  return status;
+}
+
+int SqlPositionOf(const absl::Status& status) {
+  auto p = status.GetPayload(ToAbsl(kSqlPositionPayload));
+  if (!p) return 0;
+  int v = 0;
+  for (char c : std::string(*p)) {
+    if (c < '0' || c > '9') return 0;
+    v = v * 10 + (c - '0');
+  }
+  return v;
+}
+
 std::string SqlStateOf(const absl::Status& status) {
   if (auto p = status.GetPayload(ToAbsl(kSqlStatePayload))) return std::string(*p);
   const std::string code = ErrorCodeOf(status);

@@ -60,6 +60,12 @@ struct SqlResult {
 inline constexpr std::string_view kSqlStatePayload = "timestore.sqlstate";
 
 absl::Status SqlError(std::string_view sqlstate, std::string_view message);
+
+// The 1-based character position in the statement an error points at (the
+// ErrorResponse P field), carried as a payload; 0 when there is none.
+inline constexpr std::string_view kSqlPositionPayload = "timestore.sqlposition";
+absl::Status WithPosition(absl::Status status, int position);
+int SqlPositionOf(const absl::Status& status);
 // The SQLSTATE of `status`: its payload, or one derived from the engine error
 // code (not_found -> 42P01, query_cancelled -> 57014, invalid_query -> 22023
 // or 42703 for an unknown column, forbidden -> 42501, ...; XX000 otherwise).

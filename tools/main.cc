@@ -264,6 +264,9 @@ int Serve(const ServeConfig& c) {
           options.require_scope = c.require_scope;
           options.max_rows = c.query_max_limit;
           options.server_version = server_version;
+          options.engine_source = [&pg_engine] {
+            return pg_engine.load(std::memory_order_acquire);
+          };
           return pgwire::NewSqlSession(pg_engine.load(std::memory_order_acquire),
                                        std::move(options));
         });

@@ -139,6 +139,32 @@ TEST_F(SessionTest, ErrorsCarryTheirSqlState) {
   EXPECT_EQ(StateOf("SHOW nosuch"), "42704");
 }
 
+TEST_F(SessionTest, ErrorsPointAtTheirPosition) {
+  auto r = Run("SELECT 1 FROM cpu WHERE hostnam = 'x'");
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(SqlStateOf(r.status()), "42703");
+  EXPECT_EQ(SqlPositionOf(r.status()), 25);  // 1-based, at "hostnam"
+  auto s = Run("SELECT 1 FRM cpu");
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(SqlStateOf(s.status()), "42601");
+  EXPECT_EQ(SqlPositionOf(s.status()), 14);
+  EXPECT_THAT(std::string(s.status().message()), ::testing::Not(::testing::HasSubstr("character")));
+}
+
+TEST_F(SessionTest, ASessionOpenedDuringRecoverySeesTheEngineAfterIt) {
+  Engine* current = nullptr;
+  SessionOptions o;
+  o.engine_source = [&current] { return current; };
+  Session s(nullptr, o);
+  auto p = s.Prepare("SELECT count(*) FROM cpu", {});
+  ASSERT_TRUE(p.ok());
+  EXPECT_EQ(SqlStateOf(s.Execute(*p, {}).status()), "57P03");
+  current = engine_.get();  // recovery has ended
+  auto r = s.Execute(*p, {});
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_THAT(Render(*r), ElementsAre("4"));
+}
+
 TEST_F(SessionTest, TransactionsAndSettings) {
   EXPECT_EQ(session_->transaction_status(), 'I');
   ASSERT_TRUE(Run("BEGIN").ok());
