@@ -327,6 +327,39 @@ absl::StatusOr<Downsample> ParseDownsample(element e) {
   return ds;
 }
 
+// "computed": [{"alias": "...", "expr": "<SQL scalar expression>"}, ...].
+// The expressions are parsed later, by the SQL layer (sql/projection.h).
+absl::StatusOr<std::vector<ComputedColumn>> ParseComputed(element e) {
+  constexpr size_t kMaxComputed = 64;
+  simdjson::dom::array a;
+  if (e.get(a)) return Bad("computed must be an array of {\"alias\", \"expr\"}", "computed");
+  if (a.size() > kMaxComputed) {
+    return Bad(StrCat("computed has ", a.size(), " items; at most ", kMaxComputed), "computed");
+  }
+  std::vector<ComputedColumn> out;
+  for (element item : a) {
+    const std::string where = StrCat("computed[", out.size(), "]");
+    object c;
+    if (item.get(c)) return Bad(StrCat(where, " must be an object"), where);
+    RETURN_IF_ERROR(CheckKeys(c, where, {"alias", "expr"}));
+    ComputedColumn col;
+    std::string_view alias, expr;
+    if (c["alias"].get(alias) || alias.empty()) {
+      return Bad(StrCat(where, ".alias must be a non-empty string"), where);
+    }
+    if (c["expr"].get(expr) || expr.empty()) {
+      return Bad(StrCat(where, ".expr must be a non-empty string (a SQL expression)"), where);
+    }
+    for (const ComputedColumn& prev : out) {
+      if (prev.alias == alias) return Bad(StrCat(where, ".alias repeats \"", alias, "\""), where);
+    }
+    col.alias = std::string(alias);
+    col.expr = std::string(expr);
+    out.push_back(std::move(col));
+  }
+  return out;
+}
+
 }  // namespace
 
 absl::StatusOr<QuerySpec> ParseQueryBody(std::string_view body, Precision precision,
@@ -339,9 +372,10 @@ absl::StatusOr<QuerySpec> ParseQueryBody(std::string_view body, Precision precis
   }
   object o;
   if (root.get(o)) return Bad("the query must be a JSON object");
-  RETURN_IF_ERROR(CheckKeys(o, "the query",
-                            {"timeRange", "columns", "filters", "downsample", "order", "limit",
-                             "offset", "timestampFormat", "requireFresh", "minWatermark"}));
+  RETURN_IF_ERROR(
+      CheckKeys(o, "the query",
+                {"timeRange", "columns", "filters", "downsample", "order", "limit", "offset",
+                 "timestampFormat", "requireFresh", "minWatermark", "computed"}));
   QuerySpec spec;
   spec.precision = precision;
   object range;
@@ -417,6 +451,10 @@ absl::StatusOr<QuerySpec> ParseQueryBody(std::string_view body, Precision precis
   element min_watermark;
   if (!o["minWatermark"].get(min_watermark) && !min_watermark.is_null()) {
     ASSIGN_OR_RETURN(spec.min_watermark, ParseTime(min_watermark, "minWatermark", precision));
+  }
+  element computed;
+  if (!o["computed"].get(computed) && !computed.is_null()) {
+    ASSIGN_OR_RETURN(spec.computed, ParseComputed(computed));
   }
   element tf;
   if (!o["timestampFormat"].get(tf) && !tf.is_null()) {

@@ -17,6 +17,7 @@
 #include "common/strings.h"
 #include "common/time_util.h"
 #include "spdlog/spdlog.h"
+#include "sql/projection.h"
 
 namespace timestore::api {
 namespace {
@@ -358,8 +359,29 @@ void Service::HandleQuery(HttpRequest&& req, std::string slug, Responder respond
     if (!spec.ok()) return respond(StatusToResponse(spec.status()));
     bool epoch_ns = spec->epoch_ns;
     spec->cancelled = req.client_gone;
+    // Computed columns read columns a raw query may not list: fetch them too,
+    // and drop them again once the expressions are evaluated.
+    std::vector<ComputedColumn> computed = std::move(spec->computed);
+    std::vector<std::string> fetched_for_computed;
+    if (!computed.empty()) {
+      auto inputs = sql::ComputedColumnInputs(computed);
+      if (!inputs.ok()) return respond(StatusToResponse(inputs.status()));
+      if (!spec->downsample && spec->columns) {
+        for (const std::string& name : *inputs) {
+          if (std::find(spec->columns->begin(), spec->columns->end(), name) ==
+              spec->columns->end()) {
+            spec->columns->push_back(name);
+            fetched_for_computed.push_back(name);
+          }
+        }
+      }
+    }
     auto result = engine->Query(slug, std::move(*spec));
     if (!result.ok()) return respond(StatusToResponse(result.status()));
+    if (!computed.empty()) {
+      absl::Status s = sql::ApplyComputedColumns(computed, fetched_for_computed, &*result);
+      if (!s.ok()) return respond(StatusToResponse(s));
+    }
     metrics_.AddQueryRows(result->stats.rows_scanned, result->rows);
     metrics_.AddQueryRemote(result->stats.bytes_read, result->stats.remote_requests,
                             result->stats.remote_bytes_read, result->stats.cache_hits,

@@ -61,7 +61,7 @@ enum class AggFn {
 struct FilterTree {
   enum class Kind : uint8_t { kLeaf, kAnd, kOr };
   Kind kind = Kind::kLeaf;
-  Filter leaf;                      // kLeaf
+  Filter leaf;                       // kLeaf
   std::vector<FilterTree> children;  // kAnd, kOr
 };
 
@@ -86,6 +86,14 @@ struct Downsample {
   std::vector<Aggregation> aggregations;
 };
 
+// A column computed from the answer's columns by a SQL scalar expression
+// (API.md "computed"). The engine ignores these: the API layer evaluates them
+// above it with the SQL layer's expressions (sql/projection.h).
+struct ComputedColumn {
+  std::string alias;
+  std::string expr;
+};
+
 struct QuerySpec {
   int64_t start = 0;  // inclusive, ns
   int64_t end = 0;    // exclusive, ns
@@ -108,6 +116,7 @@ struct QuerySpec {
   // flight (require_fresh) or the visible watermark is below min_watermark.
   bool require_fresh = false;
   std::optional<int64_t> min_watermark;
+  std::vector<ComputedColumn> computed;
 };
 
 struct QueryStats {

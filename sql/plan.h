@@ -100,6 +100,9 @@ struct PlanContext {
   std::string server_version;
   uint64_t max_rows = 1'000'000;
   int64_t now_ns = 0;  // now() for the whole statement, as in PostgreSQL
+  // When set, FROM names this table (computed columns over a JSON query's
+  // answer): its columns are the inputs, its rows go in Plan::catalog_rows.
+  const QueryResult* input_table = nullptr;
 };
 
 absl::StatusOr<Plan> PlanSelect(const Select& select, const PlanContext& ctx);

@@ -21,7 +21,8 @@ absl::StatusOr<Plan> Planner::Run() {
     return SqlError(sqlstate::kGroupingError, "aggregate functions are not allowed in WHERE");
   }
   if (aggregate_ && plan_.source != Plan::Source::kDataset) {
-    return Unsupported(plan_.source == Plan::Source::kCatalog
+    return Unsupported(ctx_.input_table != nullptr ? "aggregates in computed columns"
+                       : plan_.source == Plan::Source::kCatalog
                            ? "aggregates and GROUP BY over catalog tables"
                            : "aggregates without a FROM table");
   }
@@ -64,6 +65,14 @@ absl::Status Planner::ResolveSource() {
     return absl::OkStatus();
   }
   const TableRef& t = *sel_.from;
+  if (ctx_.input_table != nullptr) {
+    plan_.source = Plan::Source::kCatalog;
+    plan_.table = "the query's answer";
+    for (const ResultColumn& c : ctx_.input_table->columns) {
+      plan_.inputs.push_back({c.name, FromColumnType(c.type)});
+    }
+    return absl::OkStatus();
+  }
   ASSIGN_OR_RETURN(std::optional<CatalogTable> cat, ReadCatalogTable(t.schema, t.name, ctx_));
   if (cat) {
     plan_.source = Plan::Source::kCatalog;
