@@ -480,9 +480,10 @@ absl::StatusOr<BoundExpr> Planner::BindFunc(const Expr& e) {
     }
     b.type = t;
   } else if (f == "date_trunc") {
-    RETURN_IF_ERROR(arity(2, 2));
+    RETURN_IF_ERROR(arity(2, 3));
     RETURN_IF_ERROR(want(0, SqlType::kText));
     RETURN_IF_ERROR(want(1, SqlType::kTimestamp));
+    if (b.args.size() == 3) RETURN_IF_ERROR(want(2, SqlType::kText));  // a time zone
     b.type = SqlType::kTimestamp;
   } else if (f == "date_part" || f == "extract") {
     RETURN_IF_ERROR(arity(2, 2));

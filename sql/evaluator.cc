@@ -8,6 +8,7 @@
 #include "common/status_macros.h"
 #include "common/strings.h"
 #include "common/time_util.h"
+#include "engine/buckets.h"
 #include "re2/re2.h"
 #include "sql/plan.h"
 #include "sql/sql_result.h"
@@ -243,6 +244,52 @@ int CompareIntDouble(int64_t i, double d) {
 }
 
 }  // namespace
+
+absl::StatusOr<Downsample> ZonedTrunc(std::string_view unit_in, std::string_view zone) {
+  std::string unit = AsciiLower(unit_in);
+  Downsample ds;
+  ds.has_interval = true;
+  std::string z(zone);
+  absl::TimeZone tz;
+  if (!z.empty() && !absl::LoadTimeZone(z, &tz)) {
+    return SqlError(sqlstate::kInvalidParameterValue,
+                    StrCat("time zone \"", zone, "\" not recognized"));
+  }
+  const bool utc = z.empty() || tz == absl::UTCTimeZone();
+  if (unit == "day" || unit == "days") {
+    ds.calendar = CalendarUnit::kDay;
+  } else if (unit == "week" || unit == "weeks") {
+    ds.calendar = CalendarUnit::kWeek;
+  } else if (unit == "month" || unit == "months") {
+    ds.calendar = CalendarUnit::kMonth;
+  } else if (unit == "quarter") {
+    ds.calendar = CalendarUnit::kMonth;
+    ds.calendar_size = 3;
+  } else if (unit == "year" || unit == "years") {
+    ds.calendar = CalendarUnit::kYear;
+  } else {
+    int64_t fixed = unit == "microsecond" || unit == "microseconds"   ? 1000
+                    : unit == "millisecond" || unit == "milliseconds" ? 1'000'000
+                    : unit == "second" || unit == "seconds"           ? kNanosPerSecond
+                    : unit == "minute" || unit == "minutes"           ? 60 * kNanosPerSecond
+                    : unit == "hour" || unit == "hours"               ? 3600 * kNanosPerSecond
+                                                                      : 0;
+    if (fixed == 0) {
+      return SqlError(sqlstate::kInvalidParameterValue,
+                      StrCat("unit \"", unit_in, "\" not recognized by date_trunc"));
+    }
+    if (!utc) {
+      return SqlError(sqlstate::kFeatureNotSupported,
+                      StrCat("date_trunc('", unit_in, "', ..., '", zone,
+                             "') is not supported: units below a day truncate in UTC; use the "
+                             "two-argument form"));
+    }
+    ds.interval_ns = fixed;
+    return ds;
+  }
+  ds.timezone = utc ? "" : z;
+  return ds;
+}
 
 int CompareValues(const Value& a, const Value& b) {
   if (IsNumeric(a.type) && IsNumeric(b.type)) {
@@ -522,6 +569,14 @@ absl::StatusOr<Value> Eval(const BoundExpr& e, const QueryResult& in, size_t row
         return Value::Int(n);
       }
       if (f == "date_trunc") {
+        if (v.size() == 3) {
+          ASSIGN_OR_RETURN(Downsample ds, ZonedTrunc(v[0].s, v[2].s));
+          if (ds.calendar == CalendarUnit::kNone) {
+            return Value::Timestamp(FloorToMultiple(v[1].i, ds.interval_ns));
+          }
+          Bucketer b(ds, 0);
+          return Value::Timestamp(b.Floor(v[1].i));
+        }
         ASSIGN_OR_RETURN(int64_t t, Truncate(v[0].s, v[1].i));
         return Value::Timestamp(t);
       }

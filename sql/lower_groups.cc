@@ -104,10 +104,22 @@ absl::StatusOr<bool> Planner::LowerBucket(const Expr& g, Downsample* ds) {
     return true;
   }
   if (g.name == "date_trunc") {
-    if (g.args.size() != 2) return false;
+    if (g.args.size() != 2 && g.args.size() != 3) return false;
     RETURN_IF_ERROR(RequireTimeArg(g, g.args[1]));
     ASSIGN_OR_RETURN(Value unit, ConstArg(g.args[0], SqlType::kText));
     std::string u = AsciiLower(unit.s);
+    if (g.args.size() == 3) {
+      // Civil days, weeks, months and years in a time zone (the engine's
+      // calendar buckets, daylight saving included).
+      ASSIGN_OR_RETURN(Value tz, ConstArg(g.args[2], SqlType::kText));
+      ASSIGN_OR_RETURN(Downsample zoned, ZonedTrunc(u, tz.is_null() ? "" : tz.s));
+      ds->has_interval = true;
+      ds->interval_ns = zoned.interval_ns;
+      ds->calendar = zoned.calendar;
+      ds->calendar_size = zoned.calendar_size;
+      ds->timezone = zoned.timezone;
+      return true;
+    }
     static const std::map<std::string, int64_t> kFixed = {
         {"microsecond", 1000},        {"microseconds", 1000},      {"millisecond", 1'000'000},
         {"milliseconds", 1'000'000},  {"second", 1'000'000'000},   {"seconds", 1'000'000'000},
@@ -150,13 +162,14 @@ absl::Status Planner::PlanGroups() {
       if (have_bucket) {
         // The same bucket twice (GROUP BY 1, t) is harmless; two different ones are not.
         bool same = probe.interval_ns == ds.interval_ns && probe.calendar == ds.calendar &&
-                    probe.calendar_size == ds.calendar_size;
+                    probe.calendar_size == ds.calendar_size && probe.timezone == ds.timezone;
         if (!same) return Unsupported("grouping by two different time buckets");
       } else {
         ds.has_interval = true;
         ds.interval_ns = probe.interval_ns;
         ds.calendar = probe.calendar;
         ds.calendar_size = probe.calendar_size;
+        ds.timezone = probe.timezone;
         have_bucket = true;
       }
       group_exprs_.push_back(g);

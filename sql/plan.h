@@ -107,6 +107,12 @@ struct PlanContext {
 
 absl::StatusOr<Plan> PlanSelect(const Select& select, const PlanContext& ctx);
 
+// date_trunc(unit, ts, zone) as the engine's buckets: civil days, weeks
+// (from Monday), months, quarters and years in IANA zone `zone` ("" or "UTC":
+// UTC), or fixed units below a day when the zone is UTC. 22023 for an unknown
+// zone or unit; 0A000 for units below a day in another zone.
+absl::StatusOr<Downsample> ZonedTrunc(std::string_view unit, std::string_view zone);
+
 // Evaluates `e` on `row` of `input` (its columns parallel to plan.inputs).
 absl::StatusOr<Value> Eval(const BoundExpr& e, const QueryResult& input, size_t row,
                            const PlanContext& ctx);

@@ -93,6 +93,16 @@ TEST_F(SessionTest, Aggregates) {
                           "2024-05-01 00:00:00+00|host_1|1", "2024-05-01 00:00:00+00|host_2|1"));
   EXPECT_THAT(Rows("SELECT date_trunc('hour', timestamp), max(usage_user) FROM cpu GROUP BY 1"),
               ElementsAre("2024-05-01 00:00:00+00|30"));
+  // Civil days in a time zone: 00:00 UTC on May 1 is 02:00 in Berlin (CEST).
+  EXPECT_THAT(Rows("SELECT date_trunc('day', timestamp, 'Europe/Berlin') AS d, count(*) FROM cpu "
+                   "GROUP BY 1"),
+              ElementsAre("2024-04-30 22:00:00+00|4"));
+  EXPECT_THAT(Rows("SELECT date_trunc('month', timestamp, 'America/New_York') FROM cpu LIMIT 1"),
+              ElementsAre("2024-04-01 04:00:00+00"));  // still April 30 there
+  EXPECT_EQ(StateOf("SELECT date_trunc('day', timestamp, 'Mars/Olympus'), count(*) FROM cpu "
+                    "GROUP BY 1"),
+            "22023");
+  EXPECT_EQ(StateOf("SELECT date_trunc('hour', timestamp, 'Europe/Berlin') FROM cpu"), "0A000");
   EXPECT_THAT(Rows("SELECT hostname, last(usage_user, timestamp), first(usage_user, timestamp) "
                    "FROM cpu GROUP BY hostname ORDER BY hostname"),
               ElementsAre("host_1|30|10.5", "host_2|20|20", "NULL|NULL|NULL"));
