@@ -8,61 +8,24 @@
 #include "common/status_macros.h"
 #include "common/strings.h"
 #include "simdjson.h"
+#include "sql/parse_tree.h"
 #include "sql/sql_result.h"
 
 namespace timestore::sql {
 namespace {
 
+using parse_tree::Arr;
+using parse_tree::Bool;
+using parse_tree::Has;
+using parse_tree::Int;
+using parse_tree::NodeOf;
+using parse_tree::Str;
 using simdjson::dom::array;
 using simdjson::dom::element;
 using simdjson::dom::object;
 
 absl::Status Unsupported(std::string_view what) {
   return SqlError(sqlstate::kFeatureNotSupported, StrCat(what, " is not supported"));
-}
-
-// The single key of a node object ("SelectStmt", "A_Const", ...) and its body.
-bool NodeOf(element e, std::string_view* type, object* body) {
-  object o;
-  if (e.get(o)) return false;
-  for (auto [k, v] : o) {
-    *type = k;
-    return !v.get(*body);
-  }
-  return false;
-}
-
-std::string_view Str(object o, std::string_view key) {
-  std::string_view s;
-  if (o[key].get(s)) return {};
-  return s;
-}
-
-int64_t Int(object o, std::string_view key, int64_t def = 0) {
-  int64_t v;
-  if (o[key].get(v)) return def;
-  return v;
-}
-
-bool Bool(object o, std::string_view key) {
-  bool v;
-  if (o[key].get(v)) return false;
-  return v;
-}
-
-bool Has(object o, std::string_view key) {
-  element e;
-  return !o[key].get(e);
-}
-
-// The elements of array member `key` (none when absent: a default-made
-// simdjson array must not be touched).
-std::vector<element> Arr(object o, std::string_view key) {
-  std::vector<element> out;
-  array a;
-  if (o[key].get(a)) return out;
-  for (element e : a) out.push_back(e);
-  return out;
 }
 
 // The strings of a list of {"String":{"sval":...}} nodes (names, funcnames).

@@ -25,6 +25,17 @@ std::string MakeTempDir() {
   return mkdtemp(tmpl);
 }
 
+std::pair<int, std::string> Shell(const std::string& cmd) {
+  std::string out;
+  FILE* f = popen((cmd + " 2>&1").c_str(), "r");
+  if (f == nullptr) return {-1, ""};
+  char buf[4096];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof(buf), f)) > 0) out.append(buf, n);
+  int rc = pclose(f);
+  return {WIFEXITED(rc) ? WEXITSTATUS(rc) : -1, out};
+}
+
 HttpClient::~HttpClient() { Close(); }
 
 void HttpClient::Close() {

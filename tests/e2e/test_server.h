@@ -6,6 +6,7 @@
 
 #include <map>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace timestore::testing {
@@ -72,5 +73,9 @@ int PickFreePort();
 
 // A fresh temporary directory, removed by the caller.
 std::string MakeTempDir();
+
+// Runs a shell command (real clients: psql, python3, node); returns its exit
+// status (-1 when it did not exit normally) and its stdout and stderr.
+std::pair<int, std::string> Shell(const std::string& cmd);
 
 }  // namespace timestore::testing

@@ -26,18 +26,6 @@ std::string ReadFile(const std::string& path) {
   return s.str();
 }
 
-// Runs a shell command; returns its exit status and output (stdout and stderr).
-std::pair<int, std::string> Shell(const std::string& cmd) {
-  std::string out;
-  FILE* f = popen((cmd + " 2>&1").c_str(), "r");
-  if (f == nullptr) return {-1, ""};
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof(buf), f)) > 0) out.append(buf, n);
-  int rc = pclose(f);
-  return {WIFEXITED(rc) ? WEXITSTATUS(rc) : -1, out};
-}
-
 // The reference PostgreSQL's tables (tests/sql/psql15/README.md).
 constexpr const char* kCpu = R"({
   "schema": {"fields": [{"name": "timestamp", "type": "timestamp"},
