@@ -23,6 +23,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/strings/ascii.h"
 #include "common/strings.h"
+#include "common/tcp_listen.h"
 
 namespace timestore::api {
 namespace {
@@ -549,30 +550,9 @@ absl::Status HttpServer::Start() {
     return absl::FailedPreconditionError("HttpServer::Start called twice or after Stop");
   }
   const HttpServerOptions& options = impl.core->options;
-  const std::string where = StrCat(options.host, ":", options.port);
-
-  error_code ec;
-  tcp::resolver resolver(impl.ioc);
-  const auto endpoints =
-      resolver.resolve(options.host, std::to_string(options.port),
-                       tcp::resolver::passive | tcp::resolver::numeric_service, ec);
-  if (ec || endpoints.empty()) {
-    return absl::InvalidArgumentError(
-        StrCat("cannot resolve listen address ", where, ": ", ec.message()));
-  }
-  const tcp::endpoint endpoint = endpoints.begin()->endpoint();
-  auto fail = [&](const char* what) {
-    error_code ignored;
-    impl.acceptor.close(ignored);
-    return absl::UnavailableError(StrCat("cannot ", what, " ", where, ": ", ec.message()));
-  };
-  if (impl.acceptor.open(endpoint.protocol(), ec)) return fail("open a socket for");
-  if (impl.acceptor.set_option(net::socket_base::reuse_address(true), ec)) {
-    return fail("set SO_REUSEADDR on");
-  }
-  if (impl.acceptor.bind(endpoint, ec)) return fail("bind");
-  if (impl.acceptor.listen(net::socket_base::max_listen_connections, ec)) return fail("listen on");
-  impl.port = impl.acceptor.local_endpoint(ec).port();
+  auto port = ListenOn(impl.acceptor, impl.ioc, options.host, options.port);
+  if (!port.ok()) return port.status();
+  impl.port = *port;
 
   impl.started = true;
   impl.work.emplace(impl.ioc.get_executor());
