@@ -167,6 +167,8 @@ void WriteResult(const QueryResult& r, std::string_view dataset, bool epoch_ns, 
   w.Key("partitionsScanned").Uint(s.partitions_scanned);
   w.Key("segmentsScanned").Uint(s.segments_scanned);
   w.Key("segmentsPruned").Uint(s.segments_pruned);
+  w.Key("blocksScanned").Uint(s.blocks_scanned);
+  w.Key("blocksPruned").Uint(s.blocks_pruned);
   w.Key("hotChunksScanned").Uint(s.hot_chunks_scanned);
   w.Key("hotChunksPruned").Uint(s.hot_chunks_pruned);
   w.Key("rowsScanned").Uint(s.rows_scanned);

@@ -123,6 +123,10 @@ struct QueryStats {
   uint64_t partitions_scanned = 0;
   uint64_t segments_scanned = 0;
   uint64_t segments_pruned = 0;
+  // Blocks of the segments in the time range: read, or skipped by their time
+  // range or zone maps (block min/max against the filters).
+  uint64_t blocks_scanned = 0;
+  uint64_t blocks_pruned = 0;
   uint64_t hot_chunks_scanned = 0;
   uint64_t hot_chunks_pruned = 0;
   uint64_t rows_scanned = 0;

@@ -252,6 +252,8 @@ QueryResult FinishScan(QueryResult result, const QueryStats& seg_stats, size_t p
                        const IoStats& io, const Dataset& ds, uint64_t hot_rows) {
   result.stats.segments_scanned = seg_stats.segments_scanned;
   result.stats.segments_pruned = seg_stats.segments_pruned;
+  result.stats.blocks_scanned = seg_stats.blocks_scanned;
+  result.stats.blocks_pruned = seg_stats.blocks_pruned;
   result.stats.partitions_scanned = partitions;
   result.stats.bytes_read = seg_stats.bytes_read;
   result.stats.segments_remote = seg_stats.segments_remote;
@@ -507,6 +509,8 @@ absl::StatusOr<QueryResult> Engine::QueryOnce(
         keep = TreeMayMatch(spec.filter_trees[t], meta, b, seg_col, prunable, spec.precision);
       if (keep) read.blocks.push_back(b);
     }
+    seg_stats.blocks_scanned += read.blocks.size();
+    seg_stats.blocks_pruned += time_blocks.size() - read.blocks.size();
     if (read.blocks.empty()) {
       ++seg_stats.segments_pruned;
       continue;

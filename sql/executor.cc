@@ -428,6 +428,8 @@ std::vector<std::string> ExplainPlan(const Plan& plan, const QueryStats* stats,
     out.push_back(StrCat("Partitions Scanned: ", stats->partitions_scanned));
     out.push_back(StrCat("Segments: ", stats->segments_scanned, " scanned, ",
                          stats->segments_pruned, " pruned, ", stats->segments_remote, " remote"));
+    out.push_back(StrCat("Blocks: ", stats->blocks_scanned, " scanned, ", stats->blocks_pruned,
+                         " pruned (time range and zone maps)"));
     out.push_back(StrCat("Hot Chunks: ", stats->hot_chunks_scanned, " scanned, ",
                          stats->hot_chunks_pruned, " pruned"));
     out.push_back(StrCat("Rows Scanned: ", stats->rows_scanned));

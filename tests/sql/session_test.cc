@@ -207,6 +207,16 @@ TEST_F(SessionTest, ExplainShowsWhatIsPushedDown) {
   std::string a;
   for (auto& l : analyzed) a += l + "\n";
   EXPECT_THAT(a, ::testing::HasSubstr("Rows Scanned: 4"));
+  // Zone maps: sealed, a filter no block can match prunes every block.
+  Seal("cpu");
+  auto pruned = Rows("EXPLAIN ANALYZE SELECT * FROM cpu WHERE usage_user < 0");
+  std::string p;
+  for (auto& l : pruned) p += l + "\n";
+  EXPECT_THAT(p, ::testing::HasSubstr("Blocks: 0 scanned, 1 pruned"));
+  auto read = Rows("EXPLAIN ANALYZE SELECT * FROM cpu WHERE usage_user > 15");
+  std::string r;
+  for (auto& l : read) r += l + "\n";
+  EXPECT_THAT(r, ::testing::HasSubstr("Blocks: 1 scanned, 0 pruned"));
 }
 
 TEST_F(SessionTest, CatalogListsDatasetsAndColumns) {
