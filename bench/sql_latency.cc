@@ -52,8 +52,8 @@ std::string HostList(const Query& q) {
 
 // The TSBS query as SQL, asking what TimestoreQueryBody asks of the JSON API.
 std::string ToSql(const Query& q, const std::string& table) {
-  const std::string range = "timestamp >= '" + Rfc3339(q.start_ns) + "' AND timestamp < '" +
-                            Rfc3339(q.end_ns) + "'";
+  const std::string range =
+      "timestamp >= '" + Rfc3339(q.start_ns) + "' AND timestamp < '" + Rfc3339(q.end_ns) + "'";
   std::string hosts = q.hosts.empty() ? "" : " AND hostname IN (" + HostList(q) + ")";
   std::string sql;
   switch (q.kind) {
@@ -99,8 +99,7 @@ double Percentile(std::vector<double> v, double p) {
 
 int Main(int argc, char** argv) {
   CLI::App app{"SQL over pgwire next to the JSON query API, on TSBS queries"};
-  std::string host = "127.0.0.1", dataset = "cpu", duration = "1d", user = "bench",
-              password;
+  std::string host = "127.0.0.1", dataset = "cpu", duration = "1d", user = "bench", password;
   int http_port = 4100, pg_port = 5432, per_type = 20, rounds = 5;
   int64_t hosts = 100;
   uint64_t seed = 123;
@@ -114,7 +113,8 @@ int Main(int argc, char** argv) {
   app.add_option("--duration", duration)->capture_default_str();
   app.add_option("--seed", seed)->capture_default_str();
   app.add_option("--per-type", per_type, "Query instances per type")->capture_default_str();
-  app.add_option("--rounds", rounds, "Times each instance runs per front end")->capture_default_str();
+  app.add_option("--rounds", rounds, "Times each instance runs per front end")
+      ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
 
   QueryDataSpec spec;
@@ -169,8 +169,8 @@ int Main(int argc, char** argv) {
               static_cast<size_t>(PQntuples(res)) != json_rows) {
             if (mismatches++ < 5) {
               std::fprintf(stderr, "mismatch on %s: json %d rows %zu, sql %s rows %d\n  %s\n",
-                           type.c_str(), resp.status, json_rows,
-                           PQresStatus(PQresultStatus(res)), PQntuples(res), PQerrorMessage(pg));
+                           type.c_str(), resp.status, json_rows, PQresStatus(PQresultStatus(res)),
+                           PQntuples(res), PQerrorMessage(pg));
               std::fprintf(stderr, "  %s\n", sql.c_str());
             }
           }

@@ -643,7 +643,16 @@ absl::StatusOr<Statement> ParseStatement(std::string_view sql, int* param_count)
   }
   simdjson::dom::parser parser;
   element doc;
-  if (parser.parse(r.parse_tree, std::strlen(r.parse_tree)).get(doc)) {
+  if (auto err = parser.parse(r.parse_tree, std::strlen(r.parse_tree)).get(doc)) {
+    // The tree nests two levels per expression level: past the reader's
+    // depth the statement is refused as PostgreSQL refuses one that exceeds
+    // its stack, not reported as our own failure.
+    if (err == simdjson::DEPTH_ERROR) {
+      return SqlError(sqlstate::kStatementTooComplex,
+                      StrCat("the statement nests expressions too deeply (its parse tree has more "
+                             "than ",
+                             parser.max_depth(), " levels)"));
+    }
     return SqlError(sqlstate::kInternalError, "unreadable parse tree");
   }
   array stmts;

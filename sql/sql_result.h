@@ -95,6 +95,7 @@ inline constexpr std::string_view kUndefinedObject = "42704";
 inline constexpr std::string_view kInvalidSqlStatementName = "26000";
 inline constexpr std::string_view kInvalidCursorName = "34000";
 inline constexpr std::string_view kProgramLimitExceeded = "54000";
+inline constexpr std::string_view kStatementTooComplex = "54001";
 inline constexpr std::string_view kTooManyConnections = "53300";
 inline constexpr std::string_view kServiceUnavailable = "57P03";  // cannot_connect_now
 inline constexpr std::string_view kInternalError = "XX000";

@@ -175,6 +175,21 @@ TEST_F(SessionTest, ASessionOpenedDuringRecoverySeesTheEngineAfterIt) {
   EXPECT_THAT(Render(*r), ElementsAre("4"));
 }
 
+TEST_F(SessionTest, DeeplyNestedStatementsAreRefusedNotACrash) {
+  std::string sum = "SELECT 1";
+  for (int i = 0; i < 5000; ++i) sum += "+1";
+  EXPECT_EQ(StateOf(sum), "54001");
+  std::string ands = "SELECT count(*) FROM cpu WHERE ";
+  for (int i = 0; i < 3000; ++i) ands += "NOT (";
+  ands += "usage_user > 1";
+  for (int i = 0; i < 3000; ++i) ands += ")";
+  EXPECT_EQ(StateOf(ands), "54001");
+  // Wide is fine: a long IN list or a long flat AND is not deep.
+  std::string in = "SELECT count(*) FROM cpu WHERE hostname IN ('x'";
+  for (int i = 0; i < 5000; ++i) in += ",'h" + std::to_string(i) + "'";
+  EXPECT_THAT(Rows(in + ")"), ElementsAre("0"));
+}
+
 TEST_F(SessionTest, TransactionsAndSettings) {
   EXPECT_EQ(session_->transaction_status(), 'I');
   ASSERT_TRUE(Run("BEGIN").ok());
