@@ -62,6 +62,11 @@ TEST_F(SessionTest, RawSelectFiltersAndOrders) {
               ElementsAre("2024-05-01 00:09:00+00"));
   EXPECT_THAT(Rows("SELECT hostname AS h FROM cpu ORDER BY h LIMIT 2"),
               ElementsAre("host_1", "host_1"));
+  // Columns handed on whole (no sort, filter or DISTINCT above the engine),
+  // one of them twice, cut to OFFSET and LIMIT.
+  EXPECT_THAT(Rows("SELECT hostname, usage_user, hostname AS again FROM cpu LIMIT 2 OFFSET 1"),
+              ElementsAre("host_2|20|host_2", "host_1|30|host_1"));
+  EXPECT_THAT(Rows("SELECT usage_user FROM cpu OFFSET 9"), IsEmpty());
   EXPECT_THAT(Rows("SELECT DISTINCT hostname FROM cpu ORDER BY 1"),
               ElementsAre("host_1", "host_2", "NULL"));
   EXPECT_THAT(Rows("SELECT DISTINCT ON (hostname) hostname, usage_user FROM cpu "
