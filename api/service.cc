@@ -361,13 +361,12 @@ void Service::HandleQuery(HttpRequest&& req, std::string slug, Responder respond
     spec->cancelled = req.client_gone;
     // Computed columns read columns a raw query may not list: fetch them too,
     // and drop them again once the expressions are evaluated.
-    std::vector<ComputedColumn> computed = std::move(spec->computed);
+    auto computed = sql::ComputedColumns::Parse(std::move(spec->computed));
+    if (!computed.ok()) return respond(StatusToResponse(computed.status()));
     std::vector<std::string> fetched_for_computed;
-    if (!computed.empty()) {
-      auto inputs = sql::ComputedColumnInputs(computed);
-      if (!inputs.ok()) return respond(StatusToResponse(inputs.status()));
+    if (!computed->inputs().empty()) {
       if (!spec->downsample && spec->columns) {
-        for (const std::string& name : *inputs) {
+        for (const std::string& name : computed->inputs()) {
           if (std::find(spec->columns->begin(), spec->columns->end(), name) ==
               spec->columns->end()) {
             spec->columns->push_back(name);
@@ -378,9 +377,8 @@ void Service::HandleQuery(HttpRequest&& req, std::string slug, Responder respond
     }
     auto result = engine->Query(slug, std::move(*spec));
     if (!result.ok()) return respond(StatusToResponse(result.status()));
-    if (!computed.empty()) {
-      absl::Status s = sql::ApplyComputedColumns(computed, fetched_for_computed, &*result);
-      if (!s.ok()) return respond(StatusToResponse(s));
+    if (absl::Status s = computed->Apply(fetched_for_computed, &*result); !s.ok()) {
+      return respond(StatusToResponse(s));
     }
     metrics_.AddQueryRows(result->stats.rows_scanned, result->rows);
     metrics_.AddQueryRemote(result->stats.bytes_read, result->stats.remote_requests,

@@ -53,19 +53,20 @@ void CollectColumns(const Expr& e, std::vector<std::string>* out) {
 
 }  // namespace
 
-absl::StatusOr<std::vector<std::string>> ComputedColumnInputs(
-    const std::vector<ComputedColumn>& computed) {
-  std::vector<std::string> names;
+absl::StatusOr<ComputedColumns> ComputedColumns::Parse(std::vector<ComputedColumn> computed) {
+  ComputedColumns out;
   for (size_t i = 0; i < computed.size(); ++i) {
     ASSIGN_OR_RETURN(Expr e, ParseExpression(computed[i], i));
-    CollectColumns(e, &names);
+    CollectColumns(e, &out.inputs_);
+    out.exprs_.push_back(std::move(e));
   }
-  return names;
+  out.columns_ = std::move(computed);
+  return out;
 }
 
-absl::Status ApplyComputedColumns(const std::vector<ComputedColumn>& computed,
-                                  const std::vector<std::string>& drop, QueryResult* result) {
-  if (computed.empty()) return absl::OkStatus();
+absl::Status ComputedColumns::Apply(const std::vector<std::string>& drop,
+                                    QueryResult* result) const {
+  if (columns_.empty()) return absl::OkStatus();
   Select select;
   select.from = TableRef{"", "result", ""};
   for (size_t k = 0; k < result->columns.size(); ++k) {
@@ -76,33 +77,37 @@ absl::Status ApplyComputedColumns(const std::vector<ComputedColumn>& computed,
     col.name = name;
     select.targets.push_back({col, name});
   }
-  for (size_t i = 0; i < computed.size(); ++i) {
+  const size_t first_computed = select.targets.size();
+  for (size_t i = 0; i < columns_.size(); ++i) {
     for (const SelectTarget& t : select.targets) {
-      if (t.alias == computed[i].alias) {
+      if (t.alias == columns_[i].alias) {
         return ToApiError(
-            SqlError("42701", StrCat("alias \"", computed[i].alias, "\" repeats an output column")),
-            i, computed[i]);
+            SqlError("42701", StrCat("alias \"", columns_[i].alias, "\" repeats an output column")),
+            i, columns_[i]);
       }
     }
-    ASSIGN_OR_RETURN(Expr e, ParseExpression(computed[i], i));
-    select.targets.push_back({std::move(e), computed[i].alias});
+    select.targets.push_back({exprs_[i], columns_[i].alias});
   }
   PlanContext ctx;
   ctx.input_table = result;
   ctx.now_ns = NowNanos();
   ctx.max_rows = result->rows + 1;
-  // Bind each expression alone first, so an error names its computed[i].
-  for (size_t i = 0; i < computed.size(); ++i) {
-    Select one;
-    one.from = select.from;
-    one.targets.push_back(select.targets[select.targets.size() - computed.size() + i]);
-    auto p = PlanSelect(one, ctx);
-    if (!p.ok()) return ToApiError(p.status(), i, computed[i]);
+  auto plan = PlanSelect(select, ctx);
+  if (!plan.ok()) {
+    // Name the expression at fault: bind each alone (only on this path).
+    for (size_t i = 0; i < columns_.size(); ++i) {
+      Select one;
+      one.from = select.from;
+      one.targets.push_back(select.targets[first_computed + i]);
+      auto p = PlanSelect(one, ctx);
+      if (!p.ok()) return ToApiError(p.status(), i, columns_[i]);
+    }
+    return MakeError(absl::StatusCode::kInvalidArgument, "invalid_query",
+                     StrCat("computed: ", plan.status().message()));
   }
-  ASSIGN_OR_RETURN(Plan plan, PlanSelect(select, ctx));
   const bool downsampled = result->downsampled;
-  plan.catalog_rows = std::move(*result);
-  auto out = ExecutePlan(std::move(plan), ctx, nullptr);
+  plan->catalog_rows = std::move(*result);
+  auto out = ExecutePlan(*std::move(plan), ctx, nullptr);
   if (!out.ok()) {
     // Which expression failed is not tracked row by row; name them all.
     return MakeError(

@@ -8,20 +8,30 @@
 
 #include "absl/status/statusor.h"
 #include "engine/query.h"
+#include "sql/ast.h"
 
 namespace timestore::sql {
 
-// The column names the expressions read (so a raw query can fetch them).
-// A statement that is not one scalar expression is 400 invalid_query naming
-// computed[i]; a syntax error carries its SQLSTATE in details.
-absl::StatusOr<std::vector<std::string>> ComputedColumnInputs(
-    const std::vector<ComputedColumn>& computed);
+class ComputedColumns {
+ public:
+  // Parses every expression once. A statement that is not one scalar
+  // expression is 400 invalid_query naming computed[i]; a syntax error
+  // carries its SQLSTATE in details.
+  static absl::StatusOr<ComputedColumns> Parse(std::vector<ComputedColumn> computed);
 
-// Appends one column per expression to `result`, after dropping the columns
-// named in `drop` (fetched only for the expressions; never column 0). An
-// unknown column is 400 unknown_column; an evaluation error (division by
-// zero, a bad cast) is 400 invalid_query naming computed[i].
-absl::Status ApplyComputedColumns(const std::vector<ComputedColumn>& computed,
-                                  const std::vector<std::string>& drop, QueryResult* result);
+  // The column names the expressions read (so a raw query can fetch them).
+  const std::vector<std::string>& inputs() const { return inputs_; }
+
+  // Appends one column per expression to `result`, after dropping the
+  // columns named in `drop` (fetched only for the expressions; never column
+  // 0). An unknown column is 400 unknown_column; an evaluation error
+  // (division by zero, a bad cast) is 400 invalid_query naming `computed`.
+  absl::Status Apply(const std::vector<std::string>& drop, QueryResult* result) const;
+
+ private:
+  std::vector<ComputedColumn> columns_;
+  std::vector<Expr> exprs_;
+  std::vector<std::string> inputs_;
+};
 
 }  // namespace timestore::sql
