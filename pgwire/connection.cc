@@ -28,6 +28,15 @@ void SetReceiveTimeout(int fd, int ms) {
   ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 }
 
+// A client that stops reading its answer must not hold a thread and a
+// session for ever: a send that makes no progress for this long fails.
+constexpr int kSendTimeoutMs = 60'000;
+
+void SetSendTimeout(int fd, int ms) {
+  timeval tv{ms / 1000, (ms % 1000) * 1000};
+  ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+}
+
 // Startup parameters that are not settings.
 bool IsConnectionParameter(std::string_view name) {
   return name == "user" || name == "database" || name == "options" || name == "replication" ||
@@ -96,7 +105,7 @@ std::vector<std::pair<std::string, std::string>> ParseOptions(std::string_view o
 }  // namespace
 
 Connection::Connection(int fd, const ConnectionOptions* options, std::string peer)
-    : fd_(fd), options_(options), peer_(std::move(peer)), reader_(options->max_message_bytes) {}
+    : fd_(fd), options_(options), peer_(std::move(peer)), reader_(kMaxAuthMessageBytes) {}
 
 Connection::~Connection() {
   if (pid_ != 0) options_->registry->Unregister(pid_);
@@ -124,6 +133,13 @@ void Connection::Shutdown(bool hard) {
 }
 
 bool Connection::Fill() {
+  if (startup_deadline_) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+                          *startup_deadline_ - std::chrono::steady_clock::now())
+                          .count();
+    if (left <= 0) return false;
+    SetReceiveTimeout(fd_, static_cast<int>(std::min<int64_t>(left, INT32_MAX)));
+  }
   while (true) {
     char* p = reader_.PrepareWrite(kReadChunk);
     const ssize_t n = ::recv(fd_, p, kReadChunk, 0);
@@ -174,8 +190,13 @@ void Connection::Fatal(const absl::Status& status) {
 }
 
 void Connection::Run() {
+  SetSendTimeout(fd_, kSendTimeoutMs);
+  startup_deadline_ =
+      std::chrono::steady_clock::now() + std::chrono::milliseconds(options_->auth_timeout_ms);
   if (!Startup()) return;
+  startup_deadline_.reset();
   SetReceiveTimeout(fd_, 0);  // a session may stay idle as long as it likes
+  reader_.set_max_message_bytes(options_->max_message_bytes);
   while (true) {
     auto frame = reader_.NextMessage();
     if (!frame.ok()) {
@@ -202,7 +223,6 @@ void Connection::Run() {
 }
 
 bool Connection::Startup() {
-  SetReceiveTimeout(fd_, options_->auth_timeout_ms);
   int negotiations = 0;
   std::optional<StartupMessage> startup;
   while (!startup) {

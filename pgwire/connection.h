@@ -8,9 +8,11 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 
 #include "pgwire/auth.h"
@@ -69,6 +71,9 @@ class Connection : public Cancellable {
   BackendWriter out_;
   std::atomic<bool> stopping_{false};
   bool holds_slot_ = false;
+  // Startup and authentication must end by this time as a whole (not per
+  // read: a client trickling a byte a minute would otherwise keep its place).
+  std::optional<std::chrono::steady_clock::time_point> startup_deadline_;
   int32_t pid_ = 0;
 
   // The connection thread sets these under mu_ and reads them without it

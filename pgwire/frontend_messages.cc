@@ -85,10 +85,15 @@ absl::StatusOr<FrontendMessage> DecodeBind(std::string_view body) {
   int16_t n = 0;
   if (!r.String(&m.portal) || !r.String(&m.statement) || !r.Int16(&n) || n < 0)
     return Malformed('B', "has a truncated header");
+  // Declared counts are checked against the body before anything is sized by them.
+  if (static_cast<size_t>(n) * 2 > r.rest().size())
+    return Malformed('B', "has fewer parameter format codes than it declares");
   m.param_formats.resize(static_cast<size_t>(n));
   for (auto& f : m.param_formats)
     if (!r.Int16(&f)) return Malformed('B', "has fewer parameter format codes than it declares");
   if (!r.Int16(&n) || n < 0) return Malformed('B', "has no valid parameter count");
+  if (static_cast<size_t>(n) * 4 > r.rest().size())
+    return Malformed('B', "has fewer parameters than it declares");
   m.params.resize(static_cast<size_t>(n));
   for (auto& p : m.params) {
     int32_t len = 0;

@@ -135,6 +135,9 @@ class FrameReader {
  public:
   explicit FrameReader(uint32_t max_message_bytes = kDefaultMaxMessageBytes)
       : max_message_bytes_(max_message_bytes) {}
+  // The largest query-carrying message from now on (small until the client
+  // has logged in, the configured limit after).
+  void set_max_message_bytes(uint32_t n) { max_message_bytes_ = n; }
 
   // Space for `n` more bytes from the socket; call Commit with what was read.
   char* PrepareWrite(size_t n);

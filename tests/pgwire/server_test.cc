@@ -184,6 +184,22 @@ TEST_F(PgServerTest, AuthenticationTimeoutClosesSilentClients) {
   Connect();  // sessions after startup have no timeout, and others still get in
 }
 
+// The startup timeout covers the whole startup, not each read: a client that
+// trickles its startup packet a byte at a time never gets a session.
+TEST_F(PgServerTest, AuthenticationTimeoutIsForTheWholeStartup) {
+  ServerOptions o;
+  o.auth_timeout_ms = 300;
+  StartServer(o);
+  RawConnection c(port());
+  const std::string packet = Startup({{"user", "u"}, {"application_name", std::string(60, 'a')}});
+  for (char b : packet) {
+    if (!c.Send(std::string_view(&b, 1))) break;  // closed under us: fine
+    std::this_thread::sleep_for(std::chrono::milliseconds(40));
+  }
+  EXPECT_TRUE(c.WaitClosed());
+  EXPECT_EQ(state_.sessions_made.load(), 0);
+}
+
 // Each of these ends the connection with FATAL 08P01 (or 0A000) and a clean
 // close; the next client is served as if nothing happened.
 TEST_F(PgServerTest, MalformedStreamsAreRefusedAndTheServerSurvives) {
