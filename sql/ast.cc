@@ -1,7 +1,5 @@
 #include "sql/ast.h"
 
-#include <pg_query.h>
-
 #include <memory>
 
 #include "absl/strings/ascii.h"
@@ -9,6 +7,7 @@
 #include "common/strings.h"
 #include "simdjson.h"
 #include "sql/parse_tree.h"
+#include "sql/pg_parser.h"
 #include "sql/sql_result.h"
 
 namespace timestore::sql {
@@ -634,16 +633,10 @@ class Converter {
 }  // namespace
 
 absl::StatusOr<Statement> ParseStatement(std::string_view sql, int* param_count) {
-  std::string text(sql);
-  PgQueryParseResult r = pg_query_parse(text.c_str());
-  std::unique_ptr<PgQueryParseResult, void (*)(PgQueryParseResult*)> guard(
-      &r, [](PgQueryParseResult* p) { pg_query_free_parse_result(*p); });
-  if (r.error != nullptr) {
-    return WithPosition(SqlError(sqlstate::kSyntaxError, r.error->message), r.error->cursorpos);
-  }
+  ASSIGN_OR_RETURN(const std::string tree, ParseToJson(sql));
   simdjson::dom::parser parser;
   element doc;
-  if (auto err = parser.parse(r.parse_tree, std::strlen(r.parse_tree)).get(doc)) {
+  if (auto err = parser.parse(tree).get(doc)) {
     // The tree nests two levels per expression level: past the reader's
     // depth the statement is refused as PostgreSQL refuses one that exceeds
     // its stack, not reported as our own failure.
@@ -680,19 +673,12 @@ absl::StatusOr<Statement> ParseStatement(std::string_view sql, int* param_count)
 }
 
 absl::StatusOr<std::vector<std::string>> SplitStatements(std::string_view sql) {
-  std::string text(sql);
-  PgQuerySplitResult r = pg_query_split_with_parser(text.c_str());
-  std::unique_ptr<PgQuerySplitResult, void (*)(PgQuerySplitResult*)> guard(
-      &r, [](PgQuerySplitResult* p) { pg_query_free_split_result(*p); });
-  if (r.error != nullptr) {
-    return WithPosition(SqlError(sqlstate::kSyntaxError, r.error->message), r.error->cursorpos);
-  }
+  ASSIGN_OR_RETURN(const auto ranges, SplitToRanges(sql));
   std::vector<std::string> out;
-  for (int i = 0; i < r.n_stmts; ++i) {
+  for (const auto& [location, length] : ranges) {
     // A length of 0 means "to the end of the string".
-    size_t len = r.stmts[i]->stmt_len == 0 ? std::string_view::npos
-                                           : static_cast<size_t>(r.stmts[i]->stmt_len);
-    std::string_view s = std::string_view(text).substr(r.stmts[i]->stmt_location, len);
+    size_t len = length == 0 ? std::string_view::npos : static_cast<size_t>(length);
+    std::string_view s = sql.substr(location, len);
     if (StripWhitespace(s).empty()) continue;
     out.emplace_back(s);
   }

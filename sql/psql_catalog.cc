@@ -11,8 +11,6 @@
 // positions, so layout and letter case do not matter.
 #include "sql/psql_catalog.h"
 
-#include <pg_query.h>
-
 #include <algorithm>
 #include <cstdlib>
 #include <functional>
@@ -25,6 +23,7 @@
 #include "simdjson.h"
 #include "sql/catalog.h"
 #include "sql/parse_tree.h"
+#include "sql/pg_parser.h"
 #include "sql/psql_catalog_internal.h"
 #include "sql/value.h"
 
@@ -109,12 +108,9 @@ std::string Canonical(element e) {
 class ParsedStatement {
  public:
   bool Parse(std::string_view sql) {
-    std::string text(sql);
-    PgQueryParseResult r = pg_query_parse(text.c_str());
-    bool ok = r.error == nullptr && r.parse_tree != nullptr;
-    if (ok) json_ = r.parse_tree;
-    pg_query_free_parse_result(r);
-    if (!ok) return false;
+    auto tree = ParseToJson(sql);
+    if (!tree.ok()) return false;
+    json_ = *std::move(tree);
     element root;
     if (parser_.parse(json_).get(root)) return false;
     array stmts;

@@ -189,6 +189,14 @@ TEST_F(SessionTest, DeeplyNestedStatementsAreRefusedNotACrash) {
   ands += "usage_user > 1";
   for (int i = 0; i < 3000; ++i) ands += ")";
   EXPECT_EQ(StateOf(ands), "54001");
+  // libpg_query recurses once per level with no check of its own (100,000
+  // terms overflowed an 8 MiB stack): long statements parse on a large stack,
+  // and past 1 MiB they are refused.
+  std::string deep = "SELECT 1";
+  for (int i = 0; i < 400'000; ++i) deep += "+1";
+  EXPECT_EQ(StateOf(deep), "54001");
+  EXPECT_EQ(StateOf("SELECT 1" + std::string(600'000, ' ') + "+1" + std::string(600'000, ' ')),
+            "54000");
   // Wide is fine: a long IN list or a long flat AND is not deep.
   std::string in = "SELECT count(*) FROM cpu WHERE hostname IN ('x'";
   for (int i = 0; i < 5000; ++i) in += ",'h" + std::to_string(i) + "'";
