@@ -308,6 +308,11 @@ absl::StatusOr<BoundExpr> Planner::BindOp(const Expr& e) {
                       StrCat("operator does not exist: ", SqlTypeName(l.type), " ", op, " ",
                              SqlTypeName(r.type)));
     }
+    // A constant pattern is compiled once here, not once per row.
+    const bool regex = op == "~" || op == "!~" || op == "~*" || op == "!~*";
+    if (regex && r.kind == K::kConst && !r.value.is_null()) {
+      ASSIGN_OR_RETURN(b.regex, CompileRegex(r.value.s, op));
+    }
     b.type = SqlType::kBool;
     return b;
   }

@@ -245,6 +245,16 @@ int CompareIntDouble(int64_t i, double d) {
 
 }  // namespace
 
+absl::StatusOr<std::shared_ptr<const RE2>> CompileRegex(const std::string& pattern,
+                                                        std::string_view op) {
+  RE2::Options o;
+  o.set_case_sensitive(op.find('*') == std::string_view::npos);
+  o.set_log_errors(false);
+  auto re = std::make_shared<const RE2>(pattern, o);
+  if (!re->ok()) return SqlError("2201B", StrCat("invalid regular expression: ", re->error()));
+  return re;
+}
+
 absl::StatusOr<Downsample> ZonedTrunc(std::string_view unit_in, std::string_view zone) {
   std::string unit = AsciiLower(unit_in);
   Downsample ds;
@@ -463,14 +473,11 @@ absl::StatusOr<Value> Eval(const BoundExpr& e, const QueryResult& in, size_t row
         return Value::Bool(r != (op[0] == '!'));
       }
       if (op == "~" || op == "!~" || op == "~*" || op == "!~*") {
-        RE2::Options o;
-        o.set_case_sensitive(op.find('*') == std::string::npos);
-        o.set_log_errors(false);
-        RE2 re(b.s, o);
-        if (!re.ok()) {
-          return SqlError("2201B", StrCat("invalid regular expression: ", re.error()));
+        std::shared_ptr<const RE2> re = e.regex;
+        if (re == nullptr) {
+          ASSIGN_OR_RETURN(re, CompileRegex(b.s, op));
         }
-        bool r = RE2::PartialMatch(a.s, re);
+        bool r = RE2::PartialMatch(a.s, *re);
         return Value::Bool(r != (op[0] == '!'));
       }
       return Arith(op, a, b);

@@ -69,13 +69,6 @@ absl::StatusOr<Value> Planner::ForColumn(BoundExpr c, const Field& f, std::strin
   return c.value;
 }
 
-FilterTree Planner::Leaf(Filter f) {
-  FilterTree t;
-  t.kind = FilterTree::Kind::kLeaf;
-  t.leaf = std::move(f);
-  return t;
-}
-
 FilterTree Planner::Node(FilterTree::Kind k, std::vector<FilterTree> children) {
   FilterTree t;
   t.kind = k;
@@ -88,7 +81,7 @@ FilterTree Planner::Never(const std::string& column) {
   f.column = column;
   f.op = FilterOp::kEq;
   f.values.push_back(Literal{});  // a null literal matches nothing
-  return Leaf(std::move(f));
+  return FilterLeaf(std::move(f));
 }
 
 absl::StatusOr<std::optional<FilterTree>> Planner::LowerPredicate(const Expr& e, bool negate) {
@@ -129,7 +122,7 @@ absl::StatusOr<std::optional<FilterTree>> Planner::LowerPredicate(const Expr& e,
       flt.column = f.name;
       flt.op = FilterOp::kEq;
       flt.values.push_back(*ToLiteral(Value::Bool(!negate), f.type));
-      return Leaf(std::move(flt));
+      return FilterLeaf(std::move(flt));
     }
     case ExprKind::kNullTest: {
       if (e.args[0].kind != ExprKind::kColumn) return std::nullopt;
@@ -137,7 +130,7 @@ absl::StatusOr<std::optional<FilterTree>> Planner::LowerPredicate(const Expr& e,
       Filter flt;
       flt.column = schema_->fields[idx].name;
       flt.op = (e.negated != negate) ? FilterOp::kIsNotNull : FilterOp::kIsNull;
-      return Leaf(std::move(flt));
+      return FilterLeaf(std::move(flt));
     }
     case ExprKind::kBoolTest: {
       if (e.args[0].kind != ExprKind::kColumn) return std::nullopt;
@@ -151,13 +144,13 @@ absl::StatusOr<std::optional<FilterTree>> Planner::LowerPredicate(const Expr& e,
       eq.column = f.name;
       eq.op = FilterOp::kEq;
       eq.values.push_back(*ToLiteral(Value::Bool(is_not ? !want : want), f.type));
-      if (!is_not) return Leaf(std::move(eq));
+      if (!is_not) return FilterLeaf(std::move(eq));
       Filter null;
       null.column = f.name;
       null.op = FilterOp::kIsNull;
       std::vector<FilterTree> kids;
-      kids.push_back(Leaf(std::move(eq)));
-      kids.push_back(Leaf(std::move(null)));
+      kids.push_back(FilterLeaf(std::move(eq)));
+      kids.push_back(FilterLeaf(std::move(null)));
       return Node(FilterTree::Kind::kOr, std::move(kids));
     }
     case ExprKind::kIn: {
@@ -183,7 +176,7 @@ absl::StatusOr<std::optional<FilterTree>> Planner::LowerPredicate(const Expr& e,
       }
       // x NOT IN (.., NULL) is never true.
       if (not_in && has_null) return Never(f.name);
-      return Leaf(std::move(flt));
+      return FilterLeaf(std::move(flt));
     }
     case ExprKind::kBetween: {
       if (e.args[0].kind != ExprKind::kColumn) return std::nullopt;
@@ -204,8 +197,8 @@ absl::StatusOr<std::optional<FilterTree>> Planner::LowerPredicate(const Expr& e,
       a.values.push_back(std::move(*l1));
       b.values.push_back(std::move(*l2));
       std::vector<FilterTree> kids;
-      kids.push_back(Leaf(std::move(a)));
-      kids.push_back(Leaf(std::move(b)));
+      kids.push_back(FilterLeaf(std::move(a)));
+      kids.push_back(FilterLeaf(std::move(b)));
       // NOT BETWEEN with a null bound: x < NULL OR x > hi is three-valued
       // OR, which the engine's "null literal never matches" gets right.
       return Node(neg ? FilterTree::Kind::kOr : FilterTree::Kind::kAnd, std::move(kids));
@@ -233,7 +226,7 @@ absl::StatusOr<std::optional<FilterTree>> Planner::LowerPredicate(const Expr& e,
       if (flipped) flt.op = Flip(flt.op);
       if (negate) flt.op = ComplementOp(flt.op);
       flt.values.push_back(std::move(*l));
-      return Leaf(std::move(flt));
+      return FilterLeaf(std::move(flt));
     }
     default:
       return std::nullopt;

@@ -5,6 +5,7 @@
 // select list, HAVING, ORDER BY on anything, DISTINCT, OFFSET/LIMIT).
 #pragma once
 
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -14,9 +15,14 @@
 #include "sql/ast.h"
 #include "sql/value.h"
 
+namespace re2 {
+class RE2;
+}
+
 namespace timestore {
 class Engine;
 }
+using re2::RE2;
 
 namespace timestore::sql {
 
@@ -47,6 +53,8 @@ struct BoundExpr {
   bool negated = false;
   bool has_case_arg = false;
   SqlType cast_type = SqlType::kNull;
+  // kOp ~ ~* !~ !~* with a constant pattern: compiled once, when bound.
+  std::shared_ptr<const RE2> regex;
 };
 
 struct OutputColumn {
@@ -106,6 +114,11 @@ struct PlanContext {
 };
 
 absl::StatusOr<Plan> PlanSelect(const Select& select, const PlanContext& ctx);
+
+// A regular expression of the ~ family (`op` "~*" or "!~*": case-blind);
+// 2201B when it does not compile.
+absl::StatusOr<std::shared_ptr<const RE2>> CompileRegex(const std::string& pattern,
+                                                        std::string_view op);
 
 // date_trunc(unit, ts, zone) as the engine's buckets: civil days, weeks
 // (from Monday), months, quarters and years in IANA zone `zone` ("" or "UTC":

@@ -152,7 +152,6 @@ class Planner {
   // A constant compared with column `f`: coerced as PostgreSQL would, or an
   // error for types that do not compare.
   absl::StatusOr<Value> ForColumn(BoundExpr c, const Field& f, std::string_view op);
-  static FilterTree Leaf(Filter f);
   static FilterTree Node(FilterTree::Kind k, std::vector<FilterTree> children);
   static FilterTree Never(const std::string& column);
   // Lowers a predicate (under `negate` NOTs) to a filter tree the engine

@@ -76,6 +76,10 @@ TEST_F(SessionTest, RawSelectFiltersAndOrders) {
       Rows("SELECT usage_user * 2 + 1 AS x, upper(hostname) FROM cpu WHERE usage_user + 0 > 15"),
       ElementsAre("41|HOST_2", "61|HOST_1"));
   EXPECT_THAT(Rows("SELECT hostname FROM cpu WHERE hostname LIKE '%_2'"), ElementsAre("host_2"));
+  EXPECT_THAT(Rows("SELECT usage_user FROM cpu WHERE hostname ~ '^host_[12]$'"),
+              ElementsAre("10.5", "20", "30"));
+  EXPECT_THAT(Rows("SELECT hostname FROM cpu WHERE hostname !~* 'HOST_1'"), ElementsAre("host_2"));
+  EXPECT_EQ(StateOf("SELECT hostname ~ '(' FROM cpu"), "2201B");
   EXPECT_THAT(Rows("SELECT count(*) FROM cpu WHERE timestamp >= '2024-05-01 00:01' AND "
                    "timestamp < '2024-05-01 00:09'"),
               ElementsAre("2"));
