@@ -17,7 +17,7 @@ PACKAGES=(
   awscli python3-botocore
   libprotobuf-dev protobuf-compiler libsnappy-dev libre2-dev
   prometheus influxdb-client python3-influxdb tzdata
-  libpg-query-dev postgresql-client-15 python3-psycopg2 libpqxx-dev
+  libpg-query-dev postgresql-client-15 python3-psycopg2 libpq-dev libpqxx-dev
 )
 # Node.js runs the S3 and Azure emulators the tests start; this machine kind
 # ships Node.js 20 with npm, Debian's own is the fallback.

@@ -72,7 +72,7 @@ TEST_F(InfluxTest, PingAnswersAsInfluxDb) {
 }
 
 TEST_F(InfluxTest, InfluxCliInserts) {
-  if (access("/usr/bin/influx", X_OK) != 0) GTEST_SKIP() << "influx CLI not installed";
+  TIMESTORE_SKIP_WITHOUT(access("/usr/bin/influx", X_OK) == 0, "the influx CLI");
   StartServer();
   auto [rc, out] =
       Shell(StrCat("/usr/bin/influx -host 127.0.0.1 -port ", server_->port(),
@@ -96,8 +96,8 @@ TEST_F(InfluxTest, InfluxCliInserts) {
 }
 
 TEST_F(InfluxTest, PythonClientWritesEveryType) {
-  if (Shell("/usr/bin/python3 -c 'import influxdb'").first != 0)
-    GTEST_SKIP() << "python3-influxdb missing";
+  TIMESTORE_SKIP_WITHOUT(Shell("/usr/bin/python3 -c 'import influxdb'").first == 0,
+                         "python3-influxdb");
   StartServer();
   std::string script = StrCat(R"(
 from influxdb import InfluxDBClient

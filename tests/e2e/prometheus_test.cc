@@ -206,10 +206,7 @@ Curves TimestoreSums(HttpClient& c, const std::string& filters, int64_t start_ms
 }
 
 TEST(PrometheusE2ETest, RemoteWriteFromScrapesAndRemoteReadMatchesTimestoreQueries) {
-  if (::access(kPrometheus, X_OK) != 0) {
-    GTEST_SKIP() << kPrometheus << " is missing (Debian package `prometheus`, see "
-                 << "scripts/install-deps.sh)";
-  }
+  TIMESTORE_SKIP_WITHOUT(::access(kPrometheus, X_OK) == 0, kPrometheus);
   const auto t0 = Clock::now();
   const std::string dir = MakeTempDir();
   struct Cleanup {

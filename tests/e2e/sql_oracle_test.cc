@@ -112,13 +112,10 @@ std::string Summary(const std::string& output) {
 class SqlOracleTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    if (!OnPath("node")) GTEST_SKIP() << "node is not on PATH (scripts/install-deps.sh)";
+    TIMESTORE_SKIP_WITHOUT(OnPath("node"), "node");
     const std::string api =
         std::string(SourceDir()) + "/tests/node/node_modules/@duckdb/node-api/package.json";
-    if (!std::filesystem::exists(api)) {
-      GTEST_SKIP() << "@duckdb/node-api is not installed in tests/node "
-                      "(scripts/install-deps.sh, or: cd tests/node && npm ci)";
-    }
+    TIMESTORE_SKIP_WITHOUT(std::filesystem::exists(api), "@duckdb/node-api in tests/node");
     root_ = MakeTempDir();
     server_ = std::make_unique<TestServer>(root_);
     ASSERT_TRUE(server_->Start()) << ReadFile(server_->log_path());

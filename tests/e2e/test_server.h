@@ -2,10 +2,13 @@
 // end-to-end tests, and talks HTTP/1.1 to it with a small blocking client.
 #pragma once
 
+#include <gtest/gtest.h>
 #include <sys/types.h>
 
+#include <cstdlib>
 #include <map>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -78,4 +81,23 @@ std::string MakeTempDir();
 // status (-1 when it did not exit normally) and its stdout and stderr.
 std::pair<int, std::string> Shell(const std::string& cmd);
 
+// True under CI (CI set and not "false"), where every real client and server
+// the tests drive has been installed by scripts/install-deps.sh.
+inline bool InCi() {
+  const char* ci = std::getenv("CI");
+  return ci != nullptr && *ci != '\0' && std::string_view(ci) != "false";
+}
+
 }  // namespace timestore::testing
+
+// A real client or server the test drives is missing: a failure under CI (a
+// skipped test there would pass without testing anything), a skip elsewhere.
+#define TIMESTORE_SKIP_WITHOUT(present, what)                                    \
+  if (!(present)) {                                                              \
+    if (::timestore::testing::InCi()) {                                          \
+      FAIL() << what << " is missing; CI installs it (scripts/install-deps.sh)"; \
+    }                                                                            \
+    GTEST_SKIP() << what << " is missing (scripts/install-deps.sh installs it)"; \
+  }
+
+namespace timestore::testing {}  // namespace timestore::testing

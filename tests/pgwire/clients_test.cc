@@ -78,7 +78,7 @@ class PgClientsTest : public ::testing::Test {
   }
   void SetUp() override {
     ASSERT_NE(pg_, nullptr) << "the server did not start";
-    if (Shell("command -v psql").first != 0) GTEST_SKIP() << "psql missing";
+    TIMESTORE_SKIP_WITHOUT(Shell("command -v psql").first == 0, "psql");
   }
   static PgTestServer* pg_;
 };
@@ -125,8 +125,8 @@ TEST_F(PgClientsTest, PsqlSyntaxErrorGivesTheSqlstate) {
 }
 
 TEST_F(PgClientsTest, Psycopg2) {
-  if (Shell("/usr/bin/python3 -c 'import psycopg2'").first != 0)
-    GTEST_SKIP() << "python3-psycopg2 missing";
+  TIMESTORE_SKIP_WITHOUT(Shell("/usr/bin/python3 -c 'import psycopg2'").first == 0,
+                         "python3-psycopg2");
   auto [rc, out] =
       Shell(StrCat("/usr/bin/python3 ", TIMESTORE_SOURCE_DIR, "/tests/pgwire/psycopg2_client.py ",
                    pg_->server->pg_port(), " u ''"));
@@ -147,7 +147,7 @@ bool HaveNodePg() {
 }
 
 TEST_F(PgClientsTest, NodePostgresWithParameters) {
-  if (!HaveNodePg()) GTEST_SKIP() << "node or tests/node/node_modules/pg missing (npm ci)";
+  TIMESTORE_SKIP_WITHOUT(HaveNodePg(), "node or tests/node/node_modules/pg");
   auto [rc, out] = Shell(NodeCommand(pg_->server->pg_port(), "u", ""));
   EXPECT_EQ(rc, 0) << out;
   EXPECT_NE(out.find("\nOK\n"), std::string::npos) << out;
@@ -251,9 +251,7 @@ TEST_F(PgClientsTest, LibpqBinaryParametersAndResults) {
 // Authentication, each method with the clients that speak it.
 class PgAuthTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    if (Shell("command -v psql").first != 0) GTEST_SKIP() << "psql missing";
-  }
+  void SetUp() override { TIMESTORE_SKIP_WITHOUT(Shell("command -v psql").first == 0, "psql"); }
 };
 
 TEST_F(PgAuthTest, ScramSha256ByDefaultWithUsers) {

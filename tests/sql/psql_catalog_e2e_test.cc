@@ -66,7 +66,7 @@ class PsqlCatalogE2eTest : public ::testing::Test {
   }
   void SetUp() override {
     ASSERT_NE(server_, nullptr) << "the server did not start";
-    if (Shell("command -v psql").first != 0) GTEST_SKIP() << "psql missing";
+    TIMESTORE_SKIP_WITHOUT(Shell("command -v psql").first == 0, "psql");
   }
 
   // psql -c COMMAND as user timestore (the reference's owner), as printed;
