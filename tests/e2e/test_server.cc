@@ -13,12 +13,18 @@
 #include <cctype>
 #include <chrono>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <thread>
 
 namespace timestore::testing {
 
-const char* TimestoreBinary() { return TIMESTORE_BINARY; }
+// TIMESTORE_TEST_BINARY overrides the binary built with the tests: a long soak
+// runs a copy, so that a rebuild meanwhile does not replace it under the run.
+const char* TimestoreBinary() {
+  const char* b = std::getenv("TIMESTORE_TEST_BINARY");
+  return b != nullptr && *b != '\0' ? b : TIMESTORE_BINARY;
+}
 
 std::string MakeTempDir() {
   char tmpl[] = "/tmp/timestore-e2e-XXXXXX";
@@ -34,6 +40,20 @@ std::pair<int, std::string> Shell(const std::string& cmd) {
   while ((n = fread(buf, 1, sizeof(buf), f)) > 0) out.append(buf, n);
   int rc = pclose(f);
   return {WIFEXITED(rc) ? WEXITSTATUS(rc) : -1, out};
+}
+
+std::pair<int, std::string> VerifyStorageRoot(const std::string& storage_root) {
+  return Shell(std::string(TimestoreBinary()) + " verify '" + storage_root + "'");
+}
+
+uint64_t DirectoryBytes(const std::string& dir) {
+  std::error_code ec;
+  uint64_t total = 0;
+  for (const auto& e : std::filesystem::directory_iterator(dir, ec)) {
+    std::error_code size_ec;
+    if (e.is_regular_file(size_ec)) total += e.file_size(size_ec);
+  }
+  return total;
 }
 
 HttpClient::~HttpClient() { Close(); }
@@ -174,7 +194,7 @@ bool TestServer::Start() {
     }
     for (const auto& [k, v] : env_) ::setenv(k.c_str(), v.c_str(), 1);
     std::string data = root_ + "/data";
-    ::execl(TIMESTORE_BINARY, TIMESTORE_BINARY, "serve", "--host", "127.0.0.1", "--port", "0",
+    ::execl(TimestoreBinary(), TimestoreBinary(), "serve", "--host", "127.0.0.1", "--port", "0",
             "--port-file", port_file.c_str(), "--storage-root", data.c_str(), "--log-level", "warn",
             static_cast<char*>(nullptr));
     ::_exit(127);
@@ -191,7 +211,7 @@ bool TestServer::Start() {
       HttpClient c(port_);
       if (c.Get("/ready").status == 200) return true;
     }
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    std::this_thread::sleep_for(std::chrono::milliseconds(ready_poll_ms_));
   }
   return false;
 }

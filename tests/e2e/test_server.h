@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 #include <sys/types.h>
 
+#include <cstdint>
 #include <cstdlib>
 #include <map>
 #include <string>
@@ -58,6 +59,11 @@ class TestServer {
   int pg_port() const;
   pid_t pid() const { return pid_; }
   const std::string& log_path() const { return log_; }
+  // The server's storage root: <root>/data.
+  std::string storage_root() const { return root_ + "/data"; }
+  // How often Start() looks for /ready (default 20 ms; the kill -9 soak
+  // measures the time to ready and polls finer).
+  void set_ready_poll_ms(int ms) { ready_poll_ms_ = ms; }
 
  private:
   std::string root_;
@@ -65,9 +71,11 @@ class TestServer {
   std::string log_;
   pid_t pid_ = -1;
   int port_ = 0;
+  int ready_poll_ms_ = 20;
 };
 
-// The path of the `timestore` binary under test.
+// The path of the `timestore` binary under test (TIMESTORE_TEST_BINARY, else
+// the one built with the tests).
 const char* TimestoreBinary();
 
 // A TCP port free on 127.0.0.1 right now, for servers that take a port by
@@ -76,6 +84,13 @@ int PickFreePort();
 
 // A fresh temporary directory, removed by the caller.
 std::string MakeTempDir();
+
+// Runs `timestore verify` on a storage root (of a stopped server); returns its
+// exit status (0: every file intact) and its output.
+std::pair<int, std::string> VerifyStorageRoot(const std::string& storage_root);
+
+// Bytes of the regular files directly in `dir` (0 when it does not exist).
+uint64_t DirectoryBytes(const std::string& dir);
 
 // Runs a shell command (real clients: psql, python3, node); returns its exit
 // status (-1 when it did not exit normally) and its stdout and stderr.
