@@ -287,20 +287,21 @@ absl::Status Engine::Recover() {
           "WAL recovery dropped {} bytes of {} ({}); those requests were never "
           "acknowledged",
           log->dropped_bytes, path, log->drop_reason);
-      if (log->valid_bytes < wal::kFileHeaderSize) {
-        // Cut inside its own header (a crash while the file was created): it
-        // holds nothing, and as an older file it would no longer read cleanly.
-        RETURN_IF_ERROR(env_->RemoveFile(path));
-        RETURN_IF_ERROR(env_->SyncDir(wal_dir));
-        file_last_seq.erase(numbers[i]);
-      } else {
-        // Cut the tail, durably, so this file reads cleanly once it is no
-        // longer the newest.
-        RETURN_IF_ERROR(env_->TruncateFile(path, log->valid_bytes));
-        ASSIGN_OR_RETURN(auto f, env_->NewAppendableFile(path));
-        RETURN_IF_ERROR(f->Sync());
-        RETURN_IF_ERROR(f->Close());
-      }
+    }
+    if (log->valid_bytes < wal::kFileHeaderSize) {
+      // Cut inside its own header, or empty (a crash between creating the file
+      // and writing its header; nothing is dropped then): it holds nothing,
+      // and as an older file it would no longer read cleanly.
+      RETURN_IF_ERROR(env_->RemoveFile(path));
+      RETURN_IF_ERROR(env_->SyncDir(wal_dir));
+      file_last_seq.erase(numbers[i]);
+    } else if (log->dropped_bytes > 0) {
+      // Cut the tail, durably, so this file reads cleanly once it is no
+      // longer the newest.
+      RETURN_IF_ERROR(env_->TruncateFile(path, log->valid_bytes));
+      ASSIGN_OR_RETURN(auto f, env_->NewAppendableFile(path));
+      RETURN_IF_ERROR(f->Sync());
+      RETURN_IF_ERROR(f->Close());
     }
   }
   if (skipped_records > 0) {

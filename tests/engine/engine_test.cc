@@ -357,6 +357,24 @@ TEST_F(EngineTest, WalFileCutInsideItsHeaderSurvivesTwoRestarts) {
   EXPECT_EQ(CountRows("cpu"), 15u);
 }
 
+// Found by the kill -9 soak: a crash between creating a WAL file and writing
+// its header leaves it empty. Nothing is dropped from an empty file, so the
+// first restart kept it, and the second read it strictly as an older file
+// and refused to start ("file is 0 bytes, shorter than the log file header").
+TEST_F(EngineTest, EmptyWalFileFromACrashSurvivesTwoRestarts) {
+  Open();
+  ASSERT_TRUE(Ingest(Batch("cpu", 10)).ok());
+  engine_.reset();
+  // Recovery opened 000002.wal; fake a crash that left 000003.wal empty.
+  ASSERT_TRUE(WriteFileAtomically(Env::Default(), WalFile(3), "").ok());
+  Open();
+  EXPECT_EQ(CountRows("cpu"), 10u);
+  EXPECT_FALSE(std::filesystem::exists(WalFile(3)));
+  ASSERT_TRUE(Ingest(Batch("cpu", 5, 5000)).ok());
+  Open();
+  EXPECT_EQ(CountRows("cpu"), 15u);
+}
+
 // Review finding: an ingest after the WAL was closed called back on the same
 // thread while the dataset lock was held, and the callback took it again.
 TEST_F(EngineTest, IngestAfterCloseFailsInsteadOfHanging) {
