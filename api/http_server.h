@@ -1,6 +1,8 @@
-// The HTTP/1.1 server: Boost.Beast over Asio, keep-alive, a body size limit,
-// header/body/idle timeouts, and graceful shutdown. It knows nothing of
-// datasets: every complete request goes to one Handler.
+// The HTTP/1.1 server: Boost.Beast over Asio, plain or TLS (OpenSSL through
+// Boost.Asio SSL streams), keep-alive, a body size limit, header/body/idle
+// timeouts, a connection limit with a reserve for admin routes, and graceful
+// shutdown. It knows nothing of datasets: every complete request goes to one
+// Handler.
 #pragma once
 
 #include <atomic>
@@ -14,6 +16,14 @@
 
 #include "absl/status/status.h"
 
+namespace timestore {
+class TlsContext;  // common/tls_context.h
+}  // namespace timestore
+
+namespace timestore::auth {
+struct Principal;
+}  // namespace timestore::auth
+
 namespace timestore::api {
 
 struct HttpRequest {
@@ -26,6 +36,9 @@ struct HttpRequest {
   // Becomes true when the client closes the connection while the request is
   // being handled (long queries stop then).
   std::shared_ptr<std::atomic<bool>> client_gone = std::make_shared<std::atomic<bool>>(false);
+  // Who sent it: set by Service::Handle once the request is authenticated
+  // (null before, and for the public routes /health, /ready, /metrics, /ping).
+  std::shared_ptr<const auth::Principal> principal;
 
   // First header with `name` (lower-case), or "" when absent.
   std::string_view Header(std::string_view name) const;
@@ -52,6 +65,16 @@ struct HttpServerOptions {
   int header_timeout_ms = 10'000;  // time to receive the request head
   int body_timeout_ms = 60'000;    // time to receive the body
   int idle_timeout_ms = 60'000;    // keep-alive connection idle time
+  // When set, the port speaks only TLS; each handshake uses the context's
+  // certificate of that moment (TlsContext::Reload rotates it).
+  std::shared_ptr<TlsContext> tls;
+  // Connections at once (TIMESTORE_MAX_CONNECTIONS). The next
+  // `admin_reserve_connections` are read for one request head and served
+  // only when its path is /admin..., /health, /ready, /metrics or /status
+  // (others get 503 too_many_connections, Retry-After: 1, and are closed);
+  // beyond those, connections are closed as soon as they are accepted.
+  int64_t max_connections = 10'000;
+  int64_t admin_reserve_connections = 32;
 };
 
 // Thread-safe.
@@ -71,6 +94,14 @@ class HttpServer {
   void Stop(int grace_ms = 10'000);
   // Requests currently being handled (received, not yet answered).
   int64_t in_flight() const;
+  // Connections open now, including those of the admin reserve.
+  int64_t open_connections() const;
+  // Connections refused for the limit since Start: closed at accept, or
+  // answered 503 too_many_connections.
+  uint64_t connections_refused() const;
+  // TLS handshakes that failed (a client refusing the certificate, no client
+  // certificate under mTLS, a protocol older than TLS 1.2, ...).
+  uint64_t tls_handshake_failures() const;
 
  private:
   struct Impl;

@@ -1,8 +1,11 @@
 #include "pgwire/connection.h"
 
+#include <openssl/err.h>
+#include <openssl/ssl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cctype>
 #include <cerrno>
 #include <chrono>
@@ -115,7 +118,60 @@ Connection::~Connection() {
     session_.reset();
   }
   if (holds_slot_) options_->registry->ReleaseSlot();
+  if (ssl_ != nullptr) SSL_free(ssl_);
   ::close(fd_);
+}
+
+ssize_t Connection::Receive(char* p, size_t n) {
+  if (ssl_ == nullptr) return ::recv(fd_, p, n, 0);
+  while (true) {
+    ERR_clear_error();
+    const int r = SSL_read(ssl_, p, static_cast<int>(std::min<size_t>(n, INT32_MAX)));
+    if (r > 0) return r;
+    const int err = SSL_get_error(ssl_, r);
+    if (err == SSL_ERROR_ZERO_RETURN) return 0;  // close_notify
+    if (err == SSL_ERROR_SYSCALL && errno == EINTR) continue;
+    // The receive timeout surfaces as WANT_READ on a blocking socket.
+    if (err == SSL_ERROR_WANT_READ) errno = EAGAIN;
+    return -1;
+  }
+}
+
+ssize_t Connection::Send(const char* p, size_t n) {
+  if (ssl_ == nullptr) return ::send(fd_, p, n, MSG_NOSIGNAL);
+  ERR_clear_error();
+  const int r = SSL_write(ssl_, p, static_cast<int>(std::min<size_t>(n, INT32_MAX)));
+  if (r > 0) return r;
+  if (SSL_get_error(ssl_, r) == SSL_ERROR_SYSCALL && errno == EINTR) {
+    errno = EINTR;
+  } else {
+    errno = EPIPE;
+  }
+  return -1;
+}
+
+bool Connection::StartTls() {
+  tls_context_ = options_->tls->Current();
+  ssl_ = SSL_new(tls_context_->native_handle());
+  if (ssl_ == nullptr || SSL_set_fd(ssl_, fd_) != 1) return false;
+  const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+                        *startup_deadline_ - std::chrono::steady_clock::now())
+                        .count();
+  if (left <= 0) return false;
+  SetReceiveTimeout(fd_, static_cast<int>(std::min<int64_t>(left, INT32_MAX)));
+  while (true) {
+    ERR_clear_error();
+    const int r = SSL_accept(ssl_);
+    if (r == 1) return true;
+    if (SSL_get_error(ssl_, r) == SSL_ERROR_SYSCALL && errno == EINTR) continue;
+    char why[256] = "connection closed";
+    if (const unsigned long e = ERR_peek_error()) ERR_error_string_n(e, why, sizeof(why));
+    spdlog::debug("pgwire {}: TLS handshake failed: {}", peer_, why);
+    // Nothing more can be said to this client in the clear or through TLS.
+    SSL_free(ssl_);
+    ssl_ = nullptr;
+    return false;
+  }
 }
 
 void Connection::CancelStatement() {
@@ -142,7 +198,7 @@ bool Connection::Fill() {
   }
   while (true) {
     char* p = reader_.PrepareWrite(kReadChunk);
-    const ssize_t n = ::recv(fd_, p, kReadChunk, 0);
+    const ssize_t n = Receive(p, kReadChunk);
     if (n > 0) {
       reader_.Commit(static_cast<size_t>(n));
       return true;
@@ -157,7 +213,7 @@ bool Connection::Flush() {
   const std::string& buf = *out_.buffer();
   size_t sent = 0;
   while (sent < buf.size()) {
-    const ssize_t n = ::send(fd_, buf.data() + sent, buf.size() - sent, MSG_NOSIGNAL);
+    const ssize_t n = Send(buf.data() + sent, buf.size() - sent);
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) {
       out_.Clear();
@@ -247,13 +303,19 @@ bool Connection::Startup() {
       return false;
     }
     if (std::holds_alternative<StartupMessage>(*packet)) {
+      if (options_->tls != nullptr && ssl_ == nullptr) {
+        // Passwords never cross in the clear.
+        Fatal(PgError(sql::sqlstate::kInvalidAuthorization,
+                      "TLS is required: connect with sslmode=require or verify-full"));
+        return false;
+      }
       startup = std::get<StartupMessage>(std::move(*packet));
       continue;
     }
-    // SSLRequest or GSSENCRequest: no encryption here (yet), so 'N', once
-    // each. Bytes already sent after the request would be read as plain
-    // text by a client that expected encryption: refuse them (CVE-2021-23214).
-    if (++negotiations > 2) {
+    // SSLRequest or GSSENCRequest, once each. Bytes already sent after the
+    // request would be read as plain text by a client that expected
+    // encryption: refuse them (CVE-2021-23214).
+    if (++negotiations > 2 || ssl_ != nullptr) {
       Fatal(ProtocolViolation("too many encryption requests"));
       return false;
     }
@@ -261,8 +323,10 @@ bool Connection::Startup() {
       Fatal(ProtocolViolation("received unencrypted data after SSL request"));
       return false;
     }
-    out_.buffer()->push_back('N');
+    const bool tls = options_->tls != nullptr && std::holds_alternative<SslRequest>(*packet);
+    out_.buffer()->push_back(tls ? 'S' : 'N');
     if (!Flush()) return false;
+    if (tls && !StartTls()) return false;
   }
 
   // Newer 3.x minors and _pq_ options: tell the client what we speak.

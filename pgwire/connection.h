@@ -1,5 +1,6 @@
 // One client connection, on its own thread with blocking socket I/O:
-// startup (SSLRequest and GSSENCRequest answered 'N', CancelRequest,
+// startup (SSLRequest answered 'S' and the session run over TLS when TLS is
+// configured, else 'N'; GSSENCRequest answered 'N'; CancelRequest,
 // protocol 3.0 with NegotiateProtocolVersion for newer minors), the
 // authentication exchange, session setup (ParameterStatus, BackendKeyData,
 // ReadyForQuery), then messages handed to QueryProtocol until Terminate, the
@@ -15,6 +16,7 @@
 #include <optional>
 #include <string>
 
+#include "common/tls_context.h"
 #include "pgwire/auth.h"
 #include "pgwire/backend_messages.h"
 #include "pgwire/connection_registry.h"
@@ -36,6 +38,9 @@ struct ConnectionOptions {
 
 class Connection : public Cancellable {
  public:
+  // When set, SSLRequest is answered 'S' and a client that does not ask for
+  // TLS is refused (FATAL 28000) before it can send a password.
+  std::shared_ptr<TlsContext> tls;
   // Takes ownership of the connected socket `fd`. `options` must outlive it.
   Connection(int fd, const ConnectionOptions* options, std::string peer);
   ~Connection() override;
@@ -61,6 +66,12 @@ class Connection : public Cancellable {
   // Startup and authentication; false when the connection ends there.
   bool Startup();
   bool Authenticate(const StartupMessage& startup, std::vector<std::string>* scopes);
+  // Sends or receives through TLS once it is up, else on the socket; the
+  // result is recv/send's (bytes, 0 for EOF, -1 with errno on failure).
+  ssize_t Receive(char* p, size_t n);
+  ssize_t Send(const char* p, size_t n);
+  // After answering 'S': the TLS handshake, under the startup deadline.
+  bool StartTls();
   bool StartSession(const StartupMessage& startup, std::vector<std::string> scopes);
   void ApplyStartupSettings(const StartupMessage& startup);
 
@@ -71,6 +82,8 @@ class Connection : public Cancellable {
   BackendWriter out_;
   std::atomic<bool> stopping_{false};
   bool holds_slot_ = false;
+  std::shared_ptr<boost::asio::ssl::context> tls_context_;  // kept while ssl_ lives
+  SSL* ssl_ = nullptr;
   // Startup and authentication must end by this time as a whole (not per
   // read: a client trickling a byte a minute would otherwise keep its place).
   std::optional<std::chrono::steady_clock::time_point> startup_deadline_;

@@ -55,6 +55,7 @@ struct Server::Impl {
     connection_options.max_message_bytes = options.max_message_bytes;
     connection_options.auth_timeout_ms = options.auth_timeout_ms;
     connection_options.auth = options.auth;
+    connection_options.tls = options.tls;
     connection_options.session_factory = std::move(factory);
     connection_options.registry = &registry;
   }

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "absl/status/status.h"
+#include "common/tls_context.h"
 #include "pgwire/auth.h"
 #include "pgwire/frontend_messages.h"
 #include "pgwire/sql_session.h"
@@ -24,6 +25,10 @@ struct ServerOptions {
   uint32_t max_message_bytes = kDefaultMaxMessageBytes;
   int auth_timeout_ms = 60'000;            // to finish startup and authentication
   std::shared_ptr<const AuthConfig> auth;  // null: trust
+  // When set, SSLRequest is answered 'S' and sessions run over TLS with this
+  // context's certificate of that moment; clients that do not ask for TLS are
+  // refused with FATAL 28000 (docs/pgwire.md, "TLS").
+  std::shared_ptr<TlsContext> tls;
 };
 
 // Thread-safe.

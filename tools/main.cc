@@ -4,6 +4,7 @@
 //   timestore inspect    print the layout, codecs and statistics of segment files
 //   timestore verify     check every file of a storage root, read-only
 #include <signal.h>
+#include <sys/resource.h>
 
 #include <atomic>
 #include <cctype>
@@ -22,6 +23,7 @@
 #include "common/env.h"
 #include "common/strings.h"
 #include "common/time_util.h"
+#include "common/tls_context.h"
 #include "common/uring_env.h"
 #include "compaction/compactor.h"
 #include "engine/engine.h"
@@ -86,10 +88,34 @@ struct ServeConfig {
   std::string pg_users;
   tools::TieringConfig tiering;
 };
+  // TLS for the HTTP port and pgwire (docs/api.md, "TLS"); off when empty.
+  std::string tls_cert, tls_key, tls_client_ca;
+  int64_t max_connections = 10'000;  // HTTP connections at once
 
 // The names operators use for log levels, mapped onto spdlog's; nullopt for
 // anything else (spdlog itself would silently turn logging off).
 std::optional<spdlog::level::level_enum> ParseLogLevel(std::string name) {
+// Each connection is a file descriptor: lifts the soft limit toward the
+// hard one (the default soft limit, often 1024, is below the default
+// TIMESTORE_MAX_CONNECTIONS).
+void RaiseFileLimit(int64_t connections) {
+  rlimit limit{};
+  if (getrlimit(RLIMIT_NOFILE, &limit) != 0) return;
+  if (limit.rlim_cur < limit.rlim_max) {
+    const rlim_t old = limit.rlim_cur;
+    limit.rlim_cur = limit.rlim_max;
+    if (setrlimit(RLIMIT_NOFILE, &limit) != 0) limit.rlim_cur = old;
+  }
+  // Room for the storage files besides the connections.
+  const rlim_t wanted = static_cast<rlim_t>(connections) + 1024;
+  if (limit.rlim_cur != RLIM_INFINITY && limit.rlim_cur < wanted) {
+    spdlog::warn(
+        "the open-file limit ({}) is below TIMESTORE_MAX_CONNECTIONS plus room for "
+        "files ({}): accept may fail with EMFILE before the limit is reached",
+        limit.rlim_cur, wanted);
+  }
+}
+
   for (char& ch : name) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
   using L = spdlog::level::level_enum;
   static const std::pair<const char*, L> kNames[] = {
@@ -239,6 +265,35 @@ int Serve(const ServeConfig& c) {
   if (c.pg_port > 0) {
     auto users = pgwire::ParsePgUsers(c.pg_users);
     if (!users.ok()) {
+  if (c.max_connections < 1) {
+    std::cerr << "TIMESTORE_MAX_CONNECTIONS must be at least 1\n";
+    return 2;
+  }
+  ho.max_connections = c.max_connections;
+  RaiseFileLimit(ho.max_connections + ho.admin_reserve_connections);
+  std::shared_ptr<TlsContext> tls;
+  if (!c.tls_cert.empty() || !c.tls_key.empty() || !c.tls_client_ca.empty()) {
+    if (c.tls_cert.empty() || c.tls_key.empty()) {
+      std::cerr << "TLS needs both TIMESTORE_TLS_CERT and TIMESTORE_TLS_KEY (--tls-cert, "
+                   "--tls-key); only "
+                << (c.tls_cert.empty()
+                        ? (c.tls_key.empty() ? "TIMESTORE_TLS_CLIENT_CA" : "TIMESTORE_TLS_KEY")
+                        : "TIMESTORE_TLS_CERT")
+                << " is set\n";
+      return 2;
+    }
+    auto loaded = TlsContext::Load({c.tls_cert, c.tls_key, c.tls_client_ca});
+    if (!loaded.ok()) {
+      std::cerr << "cannot start TLS: " << loaded.status().message() << "\n";
+      return 2;
+    }
+    tls = *std::move(loaded);
+    spdlog::info("TLS on (1.2 and later{}): {}",
+                 tls->requires_client_certificate() ? ", client certificates required" : "",
+                 tls->Describe());
+    if (!tls->warning().empty()) spdlog::warn("{}", tls->warning());
+  }
+  ho.tls = tls;
       std::cerr << users.status().message() << "\n";
       return 2;
     }
@@ -255,6 +310,7 @@ int Serve(const ServeConfig& c) {
     // (PostgreSQL's own ceiling is 1 GiB).
     po.max_message_bytes = static_cast<uint32_t>(std::min<uint64_t>(ho.max_body_bytes, 1ull << 30));
     po.auth = *auth;
+    po.tls = tls;
     pg_auth_name = std::string(pgwire::AuthMethodName((*auth)->method()));
     const std::string server_version = StrCat("15.0 (Timestore ", TIMESTORE_VERSION, ")");
     pg_server = std::make_unique<pgwire::Server>(
@@ -316,6 +372,7 @@ int Serve(const ServeConfig& c) {
     spdlog::critical("io_uring was required but is unavailable: {}", why);
     return 1;
   }
+  sigaddset(&set, SIGHUP);  // reloads the TLS certificate (and is ignored without TLS)
   spdlog::info("file I/O: {}", why);
 
   // Storage targets: the environment's default (if any) and those the admin
@@ -364,7 +421,21 @@ int Serve(const ServeConfig& c) {
   });
 
   int sig = 0;
-  sigwait(&set, &sig);
+  while (sigwait(&set, &sig) == 0 && sig == SIGHUP) {
+    if (tls == nullptr) {
+      spdlog::info("SIGHUP: no TLS configured, nothing to reload");
+      continue;
+    }
+    // One context serves both ports: new handshakes on either take the new
+    // certificate; connections already up keep theirs.
+    if (auto s = tls->Reload(); !s.ok()) {
+      spdlog::error("SIGHUP: TLS reload failed, keeping the current certificate: {}",
+                    ToStd(s.message()));
+      continue;
+    }
+    spdlog::info("SIGHUP: TLS certificate reloaded: {}", tls->Describe());
+    if (!tls->warning().empty()) spdlog::warn("{}", tls->warning());
+  }
   recovery.join();
   spdlog::info("signal {}: shutting down", sig);
   // Stop accepting, let in-flight requests finish (ingests wait for their
@@ -655,3 +726,15 @@ int main(int argc, char** argv) {
   if (*verify) return timestore::Verify(verify_root, verify_tiering, verify_deep);
   return 0;
 }
+  serve->add_option("--tls-cert", c.tls_cert, "PEM certificate (and chain): the ports speak TLS")
+      ->envname("TIMESTORE_TLS_CERT");
+  serve->add_option("--tls-key", c.tls_key, "PEM private key of --tls-cert")
+      ->envname("TIMESTORE_TLS_KEY");
+  serve
+      ->add_option("--tls-client-ca", c.tls_client_ca,
+                   "PEM CA certificates: clients must present a certificate they signed (mTLS)")
+      ->envname("TIMESTORE_TLS_CLIENT_CA");
+  serve
+      ->add_option("--max-connections", c.max_connections,
+                   "HTTP connections at once; more get 503 (admin routes have a reserve of 32)")
+      ->envname("TIMESTORE_MAX_CONNECTIONS");
