@@ -47,6 +47,9 @@ const std::vector<Service::AdminRoute>& Service::AdminRoutes() {
       {"PUT", "/admin/storage-targets/{target}", &Service::AdminPutStorageTargetConfig},
       {"DELETE", "/admin/storage-targets/{target}", &Service::AdminDeleteStorageTarget},
       {"GET", "/admin/audit", &Service::AdminAudit},
+      {"POST", "/admin/tokens", &Service::AdminCreateToken},
+      {"GET", "/admin/tokens", &Service::AdminListTokens},
+      {"DELETE", "/admin/tokens/{target}", &Service::AdminRevokeToken},
   };
   return kRoutes;
 }
@@ -444,12 +447,22 @@ void Service::HandleAdmin(HttpRequest&& req, Responder respond) {
                                 "; the admin routes are ", known)));
   }
   if (auto denied = CheckScope(req, options_.admin_scope)) return respond(*denied);
+  const bool dataset_route = route->pattern.find(kIdSegment) != std::string_view::npos;
+  // Routes about the whole server are not for tokens restricted to some
+  // datasets; the dataset list only shows them what they may see.
+  if (!dataset_route && route->handler != &Service::AdminListDatasets) {
+    if (auto denied = CheckUnrestricted(req)) return respond(*denied);
+  }
   Engine* engine = engine_.load(std::memory_order_acquire);
   if (engine == nullptr) return respond(NotReady());
   AdminCall call;
-  if (route->pattern.find(kIdSegment) != std::string_view::npos) {
+  if (dataset_route) {
     call.dataset = engine->FindDataset(id);
     if (call.dataset == nullptr) return respond(DatasetNotFound(id));
+    if (auto denied = CheckDataset(req, engine, call.dataset->slug(), auth::kAdmin,
+                                   options_.admin_scope, options_.admin_scope)) {
+      return respond(*denied);
+    }
   } else if (route->pattern.find(kTargetSegment) != std::string_view::npos) {
     call.target_id = std::string(id);
   }
@@ -502,6 +515,7 @@ void Service::AdminListDatasets(AdminCall& call) {
   std::string last;
   for (const auto& ds : call.engine->ListDatasets()) {  // ordered by slug
     if (!after.empty() && ds->slug() <= after) continue;
+    if (!MaySee(req, ds->slug())) continue;
     if (!status.empty() && ds->lifecycle() != status) continue;
     const std::string id = DatasetIdString(ds->id());
     // Slugs are lower case and ids lower-case hex: matching `needle` is

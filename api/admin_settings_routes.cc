@@ -50,6 +50,14 @@ void WriteSettingsMembers(const Dataset& ds, JsonWriter& w) {
   } else {
     w.Null();
   }
+  // Present only when set, as displayName.
+  if (const DatasetIam iam = ds.iam(); !iam.empty()) {
+    w.Key("iam").BeginObject().Key("readScopes").BeginArray();
+    for (const auto& s : iam.read_scopes) w.String(s);
+    w.EndArray().Key("writeScopes").BeginArray();
+    for (const auto& s : iam.write_scopes) w.String(s);
+    w.EndArray().EndObject();
+  }
 }
 
 std::string SettingsJson(const Dataset& ds) {
@@ -158,14 +166,41 @@ static HttpResponse UpdateSettings(Engine* engine, Dataset* ds, const std::strin
       }
       (key == "displayName" ? settings.display_name : settings.description) = std::move(text);
     } else if (key == "iam") {
-      return Error(400, "not_supported",
-                   StrCat("the \"", key, "\" setting is not available yet; nothing was changed"),
-                   FieldDetails(key));
+      auto bad = [](std::string_view why) {
+        return Error(400, "invalid_settings", StrCat("iam: ", why), "{\"field\":\"iam\"}");
+      };
+      DatasetIam iam;
+      if (!value.is_null()) {
+        simdjson::dom::object io;
+        if (value.get(io)) {
+          return bad("must be {\"readScopes\": [scopes], \"writeScopes\": [scopes]} or null");
+        }
+        for (auto [ik, iv] : io) {
+          std::vector<std::string>* list = ik == "readScopes"    ? &iam.read_scopes
+                                           : ik == "writeScopes" ? &iam.write_scopes
+                                                                 : nullptr;
+          if (list == nullptr) {
+            return bad(StrCat("unknown member \"", ik.substr(0, 40),
+                              "\" (known: readScopes, writeScopes)"));
+          }
+          simdjson::dom::array a;
+          if (iv.get(a)) return bad(StrCat(ik, " must be an array of scope names"));
+          for (auto e : a) {
+            std::string_view scope;
+            if (e.get(scope) || scope.empty() || scope.size() > 128 ||
+                scope.find(',') != std::string_view::npos) {
+              return bad(StrCat(ik, " must hold non-empty scope names without commas"));
+            }
+            list->emplace_back(scope);
+          }
+        }
+      }
+      settings.iam = std::move(iam);
     } else {
       return Error(
           400, "invalid_settings",
           StrCat("unknown setting \"", key,
-                 "\" (known: partitionInterval, segmentBy, dedup, displayName, description)"),
+                 "\" (known: partitionInterval, segmentBy, dedup, displayName, description, iam)"),
           FieldDetails(key));
     }
   }

@@ -87,9 +87,16 @@ HttpResponse NoContent() {
 
 void Service::HandleInfluxWrite(HttpRequest&& req, bool v2, Responder respond) {
   auto fail = [v2, &respond](HttpResponse r) { respond(InfluxError(std::move(r), v2)); };
-  if (auto denied = CheckScope(req, options_.require_write_scope)) return fail(*denied);
+  // Without credentials, refuse before reading the body; the datasets (one
+  // per measurement) are checked once the body names them.
+  if (req.principal && req.principal->anonymous()) {
+    if (auto denied = CheckScope(req, options_.require_write_scope)) return fail(*denied);
+  }
   Engine* engine = engine_.load(std::memory_order_acquire);
-  if (engine == nullptr) return fail(NotReady());
+  if (engine == nullptr) {
+    if (auto denied = CheckScope(req, options_.require_write_scope)) return fail(*denied);
+    return fail(NotReady());
+  }
 
   // v1 names a database, v2 a bucket; either prefixes the dataset names.
   const std::string_view db_param = v2 ? "bucket" : "db";
@@ -126,6 +133,20 @@ void Service::HandleInfluxWrite(HttpRequest&& req, bool v2, Responder respond) {
   if (!parsed.ok()) return fail(StatusToResponse(parsed.status()));
   std::vector<IngestRequest> requests = *std::move(parsed);
   if (requests.empty()) return respond(NoContent());
+  uint64_t batch_rows = 0;
+  for (size_t i = 0; i < requests.size(); ++i) {
+    batch_rows += requests[i].rows;
+    bool seen = false;
+    for (size_t j = 0; j < i && !seen; ++j) seen = requests[j].slug == requests[i].slug;
+    if (seen) continue;
+    if (auto denied = CheckDataset(req, engine, requests[i].slug, auth::kWrite,
+                                   options_.require_write_scope, options_.admin_scope)) {
+      return fail(*denied);
+    }
+  }
+  if (auto limited = Throttle(req, /*ingest=*/true, static_cast<double>(batch_rows))) {
+    return fail(*limited);
+  }
 
   // An Idempotency-Key lives on the dataset of the first measurement, keyed
   // by the whole body: a retry of the same body finds it there.
@@ -168,6 +189,10 @@ void Service::HandleInfluxWrite(HttpRequest&& req, bool v2, Responder respond) {
 }
 
 void Service::HandleInfluxQuery(HttpRequest&& req, Responder respond) {
+  // Only write clients call it (CREATE DATABASE at start-up).
+  if (auto denied = CheckScope(req, options_.require_write_scope)) {
+    return respond(InfluxError(*denied, false));
+  }
   // `q` comes in the query string or, for POST, as a form body.
   std::string q;
   auto raw = QueryParam(req.query, "q");

@@ -249,6 +249,21 @@ std::string Metrics::Render(const Engine* engine, const compaction::Compactor* c
   Counter(&out, "timestore_query_cache_misses_total",
           "Remote blocks queries fetched from object storage.",
           query_cache_misses_.load(std::memory_order_relaxed));
+  StrAppend(&out,
+            "# HELP timestore_auth_failures_total Requests refused by authentication "
+            "(unauthenticated: 401) or authorisation (forbidden: 403).\n"
+            "# TYPE timestore_auth_failures_total counter\n"
+            "timestore_auth_failures_total{reason=\"unauthenticated\"} ",
+            auth_unauthenticated_.load(std::memory_order_relaxed),
+            "\ntimestore_auth_failures_total{reason=\"forbidden\"} ",
+            auth_forbidden_.load(std::memory_order_relaxed), "\n");
+  StrAppend(&out,
+            "# HELP timestore_rate_limited_total Requests refused with 429 by a token's rate "
+            "limit.\n# TYPE timestore_rate_limited_total counter\n"
+            "timestore_rate_limited_total{kind=\"ingest\"} ",
+            rate_limited_ingest_.load(std::memory_order_relaxed),
+            "\ntimestore_rate_limited_total{kind=\"query\"} ",
+            rate_limited_queries_.load(std::memory_order_relaxed), "\n");
   if (engine != nullptr) RenderTiering(*engine, mover, &out);
   Gauge(&out, "timestore_ready", "1 once recovery has finished.", engine != nullptr ? 1 : 0);
   return out;

@@ -57,6 +57,15 @@ class Metrics {
     query_cache_hits_.fetch_add(cache_hits, std::memory_order_relaxed);
     query_cache_misses_.fetch_add(cache_misses, std::memory_order_relaxed);
   }
+  // A request refused by authentication (401) or authorisation (403).
+  void AddAuthFailure(bool unauthenticated) {
+    (unauthenticated ? auth_unauthenticated_ : auth_forbidden_)
+        .fetch_add(1, std::memory_order_relaxed);
+  }
+  // A request refused with 429 by a token's rate limit.
+  void AddRateLimited(bool ingest) {
+    (ingest ? rate_limited_ingest_ : rate_limited_queries_).fetch_add(1, std::memory_order_relaxed);
+  }
   // `engine` may be null (not ready yet), `compactor` and `mover` too.
   std::string Render(const Engine* engine, const compaction::Compactor* compactor = nullptr,
                      const compaction::TierMover* mover = nullptr) const;
@@ -71,6 +80,8 @@ class Metrics {
   std::atomic<uint64_t> query_remote_requests_{0}, query_remote_bytes_{0};
   std::atomic<uint64_t> query_cache_hits_{0}, query_cache_misses_{0};
   std::atomic<uint64_t> query_block_bytes_{0};
+  std::atomic<uint64_t> auth_unauthenticated_{0}, auth_forbidden_{0};
+  std::atomic<uint64_t> rate_limited_ingest_{0}, rate_limited_queries_{0};
 };
 
 }  // namespace timestore::api

@@ -41,11 +41,17 @@ HttpResponse NoContent() {
 }  // namespace
 
 void Service::HandlePromWrite(HttpRequest&& req, Responder respond) {
-  if (auto denied = CheckScope(req, options_.require_write_scope)) return respond(*denied);
   Engine* engine = engine_.load(std::memory_order_acquire);
-  if (engine == nullptr) return respond(NotReady());
   auto slug = RemoteDatasetSlug(req.query);
-  if (!slug.ok()) return respond(StatusToResponse(slug.status()));
+  if (!slug.ok()) {
+    if (auto denied = CheckScope(req, options_.require_write_scope)) return respond(*denied);
+    return respond(StatusToResponse(slug.status()));
+  }
+  if (auto denied = CheckDataset(req, engine, *slug, auth::kWrite, options_.require_write_scope,
+                                 options_.admin_scope)) {
+    return respond(*denied);
+  }
+  if (engine == nullptr) return respond(NotReady());
   if (auto s = CheckRemoteEncoding(req.Header("content-encoding"), req.Header("content-type"));
       !s.ok()) {
     return respond(StatusToResponse(s));
@@ -59,6 +65,9 @@ void Service::HandlePromWrite(HttpRequest&& req, Responder respond) {
   if (!batch.ok()) return respond(StatusToResponse(batch.status()));
   // Metadata only (Prometheus sends it on its own timer): nothing to store.
   if (batch->rows == 0) return respond(NoContent());
+  if (auto limited = Throttle(req, /*ingest=*/true, static_cast<double>(batch->rows))) {
+    return respond(*limited);
+  }
   const uint64_t body_bytes = req.body.size();
   engine->Ingest(std::move(*batch),
                  [this, engine, body_bytes, actor = ActorOf(req),
@@ -72,11 +81,18 @@ void Service::HandlePromWrite(HttpRequest&& req, Responder respond) {
 }
 
 void Service::HandlePromRead(HttpRequest&& req, Responder respond) {
-  if (auto denied = CheckScope(req, options_.require_scope)) return respond(*denied);
   Engine* engine = engine_.load(std::memory_order_acquire);
-  if (engine == nullptr) return respond(NotReady());
   auto slug = RemoteDatasetSlug(req.query);
-  if (!slug.ok()) return respond(StatusToResponse(slug.status()));
+  if (!slug.ok()) {
+    if (auto denied = CheckScope(req, options_.require_scope)) return respond(*denied);
+    return respond(StatusToResponse(slug.status()));
+  }
+  if (auto denied = CheckDataset(req, engine, *slug, auth::kRead, options_.require_scope,
+                                 options_.admin_scope)) {
+    return respond(*denied);
+  }
+  if (engine == nullptr) return respond(NotReady());
+  if (auto limited = Throttle(req, /*ingest=*/false, 1)) return respond(*limited);
   if (auto s = CheckRemoteEncoding(req.Header("content-encoding"), req.Header("content-type"));
       !s.ok()) {
     return respond(StatusToResponse(s));

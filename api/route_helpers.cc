@@ -1,5 +1,7 @@
 #include "api/route_helpers.h"
 
+#include "auth/access.h"
+#include "auth/authenticator.h"
 #include "common/json_writer.h"
 #include "common/strings.h"
 #include "common/time_util.h"
@@ -44,19 +46,77 @@ HttpResponse MethodNotAllowed(const HttpRequest& req, std::string_view allow) {
   return r;
 }
 
+HttpResponse Unauthorized(std::string_view message) {
+  HttpResponse r = Error(401, "unauthorized", message);
+  r.headers.emplace_back("WWW-Authenticate", "Bearer realm=\"timestore\"");
+  r.headers.emplace_back("WWW-Authenticate", "Basic realm=\"timestore\"");
+  return r;
+}
+
+namespace {
+
+HttpResponse DenialResponse(const auth::Denial& d) {
+  if (d.unauthenticated) return Unauthorized(d.message);
+  std::string details;
+  JsonWriter w(&details);
+  w.BeginObject();
+  if (!d.any_of_scopes.empty()) {
+    w.Key("requiredScope").String(d.any_of_scopes.front());
+    if (d.any_of_scopes.size() > 1) {
+      w.Key("anyOfScopes").BeginArray();
+      for (const auto& s : d.any_of_scopes) w.String(s);
+      w.EndArray();
+    }
+  }
+  if (!d.dataset.empty()) w.Key("dataset").String(d.dataset);
+  w.EndObject();
+  return Error(403, "forbidden", d.message, details);
+}
+
+}  // namespace
+
+auth::Principal CallerOf(const HttpRequest& req) {
+  if (req.principal) return *req.principal;
+  auth::Principal p;
+  p.kind = auth::Principal::Kind::kHeaders;
+  p.scopes = auth::SplitScopes(req.Header("x-iam-scopes"));
+  return p;
+}
+
 std::optional<HttpResponse> CheckScope(const HttpRequest& req, const std::string& needed) {
   if (needed.empty()) return std::nullopt;
-  std::string_view scopes = req.Header("x-iam-scopes");
-  while (!scopes.empty()) {
-    size_t comma = scopes.find(',');
-    if (StripWhitespace(scopes.substr(0, comma)) == needed) return std::nullopt;
-    scopes = comma == std::string_view::npos ? std::string_view() : scopes.substr(comma + 1);
+  if (auto d = auth::CheckScope(CallerOf(req), needed)) return DenialResponse(*d);
+  return std::nullopt;
+}
+
+std::vector<std::string> DatasetScopes(Engine* engine, std::string_view slug, auth::Access access) {
+  if (engine == nullptr || access == auth::kAdmin) return {};
+  auto ds = engine->GetDataset(slug);
+  if (ds == nullptr) return {};
+  DatasetIam iam = ds->iam();
+  return access == auth::kRead ? std::move(iam.read_scopes) : std::move(iam.write_scopes);
+}
+
+std::optional<HttpResponse> CheckDataset(const HttpRequest& req, Engine* engine,
+                                         std::string_view slug, auth::Access access,
+                                         const std::string& server_scope,
+                                         const std::string& admin_scope) {
+  if (auto d =
+          auth::CheckDatasetAccess(CallerOf(req), slug, access, DatasetScopes(engine, slug, access),
+                                   server_scope, admin_scope)) {
+    return DenialResponse(*d);
   }
-  std::string details;
-  JsonWriter(&details).BeginObject().Key("requiredScope").String(needed).EndObject();
-  return Error(403, "forbidden",
-               StrCat("this route needs the scope \"", needed, "\" in the x-iam-scopes header"),
-               details);
+  return std::nullopt;
+}
+
+bool MaySee(const HttpRequest& req, std::string_view slug) {
+  return !req.principal || req.principal->GrantAllows(slug, auth::kRead);
+}
+
+std::optional<HttpResponse> CheckUnrestricted(const HttpRequest& req) {
+  if (!req.principal) return std::nullopt;
+  if (auto d = auth::CheckUnrestricted(*req.principal)) return DenialResponse(*d);
+  return std::nullopt;
 }
 
 std::optional<std::string_view> QueryParam(std::string_view query, std::string_view name) {
@@ -93,6 +153,10 @@ bool DecodeQueryValue(std::string_view in, std::string* out) {
 }
 
 std::optional<std::string> ActorOf(const HttpRequest& req) {
+  if (req.principal && (req.principal->kind == auth::Principal::Kind::kToken ||
+                        req.principal->kind == auth::Principal::Kind::kBootstrap)) {
+    return StrCat("token:", req.principal->name);
+  }
   std::string_view user = req.Header("x-iam-user");
   // x-user-id is the original service's name for the same header.
   if (user.empty()) user = req.Header("x-user-id");

@@ -6,8 +6,10 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "api/http_server.h"
+#include "auth/principal.h"
 #include "engine/audit_log.h"
 
 namespace timestore {
@@ -27,8 +29,40 @@ HttpResponse NotReady();
 // 405 method_not_allowed with an Allow header naming `allow`.
 HttpResponse MethodNotAllowed(const HttpRequest& req, std::string_view allow);
 
-// A missing scope is 403 naming it; an empty requirement lets everyone in.
+// 401 unauthorized with WWW-Authenticate (Bearer and Basic): no or bad
+// credentials.
+HttpResponse Unauthorized(std::string_view message);
+
+// Whether the caller of `req` (req.principal; without one, the x-iam-scopes
+// header, as in auth mode none) holds `needed`: 401 for an anonymous caller
+// of token and proxy modes, 403 naming the scope for one without it. An
+// empty requirement lets everyone in.
 std::optional<HttpResponse> CheckScope(const HttpRequest& req, const std::string& needed);
+
+// The scopes a request on dataset `slug` needs: the dataset's own iam scopes
+// for reading or writing when set, else `server_scope`; and the caller's
+// dataset grants (tokens restricted to some datasets) must allow `access`.
+// A caller holding `admin_scope` with no dataset restrictions passes the
+// dataset's iam lists. `engine` may be null (recovery: server scopes only).
+std::optional<HttpResponse> CheckDataset(const HttpRequest& req, Engine* engine,
+                                         std::string_view slug, auth::Access access,
+                                         const std::string& server_scope,
+                                         const std::string& admin_scope);
+
+// The caller of `req`: req.principal, or (for handlers called without
+// Service::Handle in front, as in auth mode none) one made from x-iam-scopes.
+auth::Principal CallerOf(const HttpRequest& req);
+// Dataset `slug`'s own iam scopes for `access` (none for admin, for unknown
+// datasets, or when `engine` is null).
+std::vector<std::string> DatasetScopes(Engine* engine, std::string_view slug, auth::Access access);
+
+// Whether the caller may see dataset `slug` in listings (/status, GET
+// /admin/datasets): its grants allow reading it.
+bool MaySee(const HttpRequest& req, std::string_view slug);
+
+// 403 for routes about the whole server (tokens, storage targets, the audit
+// log) when the caller's token is restricted to some datasets.
+std::optional<HttpResponse> CheckUnrestricted(const HttpRequest& req);
 
 // Query-string parameter `name`, undecoded; the first one when repeated.
 std::optional<std::string_view> QueryParam(std::string_view query, std::string_view name);
@@ -36,8 +70,8 @@ std::optional<std::string_view> QueryParam(std::string_view query, std::string_v
 // truncated or non-hex escape.
 bool DecodeQueryValue(std::string_view in, std::string* out);
 
-// The x-iam-user header (or x-user-id when it is absent), or nullopt when
-// neither is given.
+// The audit actor: "token:<name>" for a token, else the x-iam-user header
+// (or x-user-id when it is absent), or nullopt when there is none.
 std::optional<std::string> ActorOf(const HttpRequest& req);
 
 // Appends `event` to the engine's audit log (stamping the time). A failure is

@@ -4,6 +4,7 @@
 
 #include <boost/asio/post.hpp>
 #include <boost/asio/thread_pool.hpp>
+#include <cmath>
 #include <thread>
 
 #include "api/body_decoding.h"
@@ -52,6 +53,31 @@ std::string IngestAnswerJson(const IngestResult& r) {
   w.Key("duplicate").Bool(r.duplicate);
   w.EndObject();
   return out;
+}
+
+// Audits a 401 or 403: who (if anyone), from where, asking what, and why.
+// Not synced (one write(2)), like ingest events: a flood of bad requests must
+// not turn into a flood of fsyncs.
+void AuditAuthFailure(Engine* engine, const auth::Principal* principal, const HttpResponse& resp,
+                      const std::string& peer, const std::string& what) {
+  if (engine == nullptr) return;
+  AuditEvent e;
+  if (principal != nullptr && !principal->anonymous()) e.actor = principal->Label();
+  e.action = "auth.failure";
+  std::string after;
+  JsonWriter w(&after);
+  w.BeginObject().Key("status").Int(resp.status).Key("source").String(peer);
+  w.Key("request").String(what);
+  // The message of the error body: it names the scope or grant, never a secret.
+  simdjson::dom::parser parser;
+  std::string_view message;
+  simdjson::dom::element root;
+  if (!parser.parse(resp.body).get(root) && !root["error"]["message"].get(message)) {
+    w.Key("reason").String(message);
+  }
+  w.EndObject();
+  e.after = std::move(after);
+  RecordAudit(engine, std::move(e), /*sync=*/false);
 }
 
 uint64_t ReadRssBytes() {
@@ -180,16 +206,51 @@ void Service::Handle(HttpRequest&& req, Responder respond) {
   const auto t0 = std::chrono::steady_clock::now();
   Route route = Route::kOther;
   std::string_view path = req.path;
-  // Wraps the responder to record metrics once per request.
-  auto finish = [this, t0, &route](Responder& inner) {
+  // Wraps the responder to record metrics once per request, and to count and
+  // audit refusals (401, 403) with where they came from.
+  auto finish = [this, t0, &route, &req](Responder& inner) {
     Route r = route;
-    return [this, t0, r, inner = std::move(inner)](HttpResponse resp) mutable {
+    return [this, t0, r, inner = std::move(inner), peer = req.remote_address,
+            what = StrCat(req.method, " ", std::string_view(req.path).substr(0, 200)),
+            principal = req.principal](HttpResponse resp) mutable {
       metrics_.RecordRequest(
           r, resp.status,
           std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+      if (resp.status == 401 || resp.status == 403) {
+        metrics_.AddAuthFailure(resp.status == 401);
+        AuditAuthFailure(engine_.load(std::memory_order_acquire), principal.get(), resp, peer,
+                         what);
+      }
       inner(std::move(resp));
     };
   };
+
+  const bool open_route =
+      path == "/health" || path == "/ready" || path == "/metrics" || path == "/ping";
+  if (!open_route && options_.authenticator != nullptr) {
+    std::string_view password;
+    if (path == "/write" || path == "/query") {
+      // InfluxDB 1.x clients may send their token as ?u=...&p=<token>.
+      if (auto p = QueryParam(req.query, "p")) password = *p;
+    }
+    std::string decoded_password;
+    if (!password.empty() && DecodeQueryValue(password, &decoded_password)) {
+      password = decoded_password;
+    }
+    std::string_view user = req.Header("x-iam-user");
+    if (user.empty()) user = req.Header("x-user-id");
+    auth::AuthResult a =
+        options_.authenticator->Authenticate({.authorization = req.Header("authorization"),
+                                              .iam_scopes = req.Header("x-iam-scopes"),
+                                              .iam_user = user,
+                                              .query_password = password,
+                                              .peer = req.remote_address});
+    if (!a.ok()) {
+      Responder done = finish(respond);
+      return done(Unauthorized(a.message));
+    }
+    req.principal = std::make_shared<const auth::Principal>(std::move(a.principal));
+  }
 
   if (path == "/health" || path == "/ready" || path == "/metrics" || path == "/status") {
     route = path == "/health"    ? Route::kHealth
@@ -216,7 +277,7 @@ void Service::Handle(HttpRequest&& req, Responder respond) {
         return done(std::move(r));
       }
       default:
-        return done(HandleStatus(engine));
+        return done(HandleStatus(req, engine));
     }
   }
 
@@ -287,8 +348,11 @@ void Service::Handle(HttpRequest&& req, Responder respond) {
 }
 
 void Service::HandleIngest(HttpRequest&& req, std::string slug, Responder respond) {
-  if (auto denied = CheckScope(req, options_.require_write_scope)) return respond(*denied);
   Engine* engine = engine_.load(std::memory_order_acquire);
+  if (auto denied = CheckDataset(req, engine, slug, auth::kWrite, options_.require_write_scope,
+                                 options_.admin_scope)) {
+    return respond(*denied);
+  }
   if (engine == nullptr) return respond(NotReady());
 
   if (auto s = DecodeBody(req.Header("content-encoding"), options_.max_body_bytes, &req.body);
@@ -330,6 +394,7 @@ void Service::HandleIngest(HttpRequest&& req, std::string slug, Responder respon
   const uint64_t body_bytes = req.body.size();
   auto parsed = ParseIngestBody(&req.body, opts);
   if (!parsed.ok()) return respond(StatusToResponse(parsed.status()));
+  if (auto limited = Throttle(req, /*ingest=*/true, parsed->rows)) return respond(*limited);
   parsed->idempotency_key = std::move(key);
   parsed->request_hash = hash;
   engine->Ingest(std::move(*parsed),
@@ -347,9 +412,13 @@ void Service::HandleIngest(HttpRequest&& req, std::string slug, Responder respon
 }
 
 void Service::HandleQuery(HttpRequest&& req, std::string slug, Responder respond) {
-  if (auto denied = CheckScope(req, options_.require_scope)) return respond(*denied);
   Engine* engine = engine_.load(std::memory_order_acquire);
+  if (auto denied = CheckDataset(req, engine, slug, auth::kRead, options_.require_scope,
+                                 options_.admin_scope)) {
+    return respond(*denied);
+  }
   if (engine == nullptr) return respond(NotReady());
+  if (auto limited = Throttle(req, /*ingest=*/false, 1)) return respond(*limited);
   // Queries run on their own pool so a long scan never holds an I/O thread.
   boost::asio::post(pool_->pool, [this, engine, req = std::move(req), slug = std::move(slug),
                                   respond = std::move(respond)]() mutable {
@@ -397,7 +466,35 @@ void Service::HandleQuery(HttpRequest&& req, std::string slug, Responder respond
   });
 }
 
-HttpResponse Service::HandleStatus(Engine* engine) {
+std::optional<HttpResponse> Service::Throttle(const HttpRequest& req, bool ingest, double cost) {
+  if (!req.principal || req.principal->token_id.empty()) return std::nullopt;
+  const auth::RateLimits& l = req.principal->limits;
+  const double rate = ingest ? l.ingest_rows_per_second : l.queries_per_second;
+  auto wait =
+      limiter_.Admit(StrCat(ingest ? "i:" : "q:", req.principal->token_id), rate, cost, NowNanos());
+  if (!wait) return std::nullopt;
+  metrics_.AddRateLimited(ingest);
+  const int64_t retry = std::max<int64_t>(1, static_cast<int64_t>(std::ceil(*wait)));
+  std::string details;
+  JsonWriter(&details)
+      .BeginObject()
+      .Key("limit")
+      .String(ingest ? "ingestRowsPerSecond" : "queriesPerSecond")
+      .Key("rate")
+      .Double(rate)
+      .Key("retryAfterSeconds")
+      .Int(retry)
+      .EndObject();
+  HttpResponse r =
+      Error(429, "rate_limited",
+            StrCat("the token \"", req.principal->name, "\" is over its rate of ", rate,
+                   ingest ? " ingest rows" : " queries", " per second; retry in ", retry, " s"),
+            details);
+  r.headers.emplace_back("Retry-After", StrCat(retry));
+  return r;
+}
+
+HttpResponse Service::HandleStatus(const HttpRequest& req, Engine* engine) {
   std::string out;
   JsonWriter w(&out);
   w.BeginObject();
@@ -408,9 +505,13 @@ HttpResponse Service::HandleStatus(Engine* engine) {
   if (engine != nullptr) {
     Engine::Stats s = engine->GetStats();
     w.Key("datasets").BeginObject();
-    w.Key("count").Uint(s.datasets);
+    std::vector<std::shared_ptr<Dataset>> visible;
+    for (auto& ds : engine->ListDatasets()) {
+      if (MaySee(req, ds->slug())) visible.push_back(std::move(ds));
+    }
+    w.Key("count").Uint(visible.size());
     w.Key("items").BeginArray();
-    for (const auto& ds : engine->ListDatasets()) {
+    for (const auto& ds : visible) {
       w.BeginObject();
       w.Key("id").String(DatasetIdString(ds->id()));
       w.Key("slug").String(ds->slug());

@@ -15,6 +15,8 @@
 #include "absl/status/status.h"
 #include "api/http_server.h"
 #include "api/metrics.h"
+#include "auth/authenticator.h"
+#include "auth/rate_limiter.h"
 #include "compaction/compactor.h"
 #include "compaction/tier_mover.h"
 #include "engine/engine.h"
@@ -26,6 +28,9 @@ struct ServiceOptions {
   std::string require_scope;        // gates queries (and admin when admin_scope is empty)
   std::string require_write_scope;  // gates ingest
   std::string admin_scope;          // gates /admin
+  // Authenticates every request but /health, /ready, /metrics and /ping
+  // (auth/authenticator.h). Null: mode none, x-iam-scopes believed as sent.
+  std::shared_ptr<auth::Authenticator> authenticator;
   std::string version = "0.0.0";
   int query_threads = 0;  // 0 = hardware concurrency + 2
   // Largest request body once decoded (gzip, snappy): 413 beyond it, as for
@@ -71,7 +76,10 @@ class Service {
   void HandlePromRead(HttpRequest&& req, Responder respond);
   // POST /sql, in api/sql_routes.cc.
   void HandleSql(HttpRequest&& req, Responder respond);
-  HttpResponse HandleStatus(Engine* engine);
+  HttpResponse HandleStatus(const HttpRequest& req, Engine* engine);
+  // 429 with Retry-After when the caller's token is over its rate of ingest
+  // rows (`ingest`, `cost` rows) or queries (`cost` 1).
+  std::optional<HttpResponse> Throttle(const HttpRequest& req, bool ingest, double cost);
   // Runs `task` on the query pool: work that must not hold an I/O thread.
   void RunOnPool(std::function<void()> task);
   // Runs `task` on the admin pool: seals, merges, uploads, store checks.
@@ -94,6 +102,10 @@ class Service {
   void AdminDeleteStorageTarget(AdminCall& call);
   void AdminPutStorageTarget(AdminCall& call);
   void AdminAudit(AdminCall& call);
+  // API tokens, in api/admin_token_routes.cc.
+  void AdminCreateToken(AdminCall& call);
+  void AdminListTokens(AdminCall& call);
+  void AdminRevokeToken(AdminCall& call);
   void AdminDatasetDetail(AdminCall& call);
   void AdminDeleteDataset(AdminCall& call);
   void AdminGetRetention(AdminCall& call);
@@ -106,6 +118,7 @@ class Service {
   std::atomic<compaction::Compactor*> compactor_{nullptr};
   std::atomic<compaction::TierMover*> tier_mover_{nullptr};
   Metrics metrics_;
+  auth::RateLimiter limiter_;
   const std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
   struct Pool;
   std::unique_ptr<Pool> pool_;

@@ -3,6 +3,7 @@
 #include "api/result_writer.h"
 #include "api/route_helpers.h"
 #include "api/service.h"
+#include "auth/access.h"
 #include "common/json_writer.h"
 #include "common/status_util.h"
 #include "common/strings.h"
@@ -103,9 +104,17 @@ absl::StatusOr<SqlRequest> ParseSqlBody(const HttpRequest& req) {
 }  // namespace
 
 void Service::HandleSql(HttpRequest&& req, Responder respond) {
-  if (auto denied = CheckScope(req, options_.require_scope)) return respond(*denied);
+  // Without credentials, 401 at once; which datasets a statement reads is
+  // checked per table by the session (42501, answered 403).
+  if (req.principal && req.principal->anonymous()) {
+    if (auto denied = CheckScope(req, options_.require_scope)) return respond(*denied);
+  }
   Engine* engine = engine_.load(std::memory_order_acquire);
-  if (engine == nullptr) return respond(NotReady());
+  if (engine == nullptr) {
+    if (auto denied = CheckScope(req, options_.require_scope)) return respond(*denied);
+    return respond(NotReady());
+  }
+  if (auto limited = Throttle(req, /*ingest=*/false, 1)) return respond(*limited);
   RunOnPool([this, engine, req = std::move(req), respond = std::move(respond)]() mutable {
     auto body = ParseSqlBody(req);
     if (!body.ok()) return respond(StatusToResponse(body.status()));
@@ -115,6 +124,15 @@ void Service::HandleSql(HttpRequest&& req, Responder respond) {
     so.server_version = StrCat("15.0 (Timestore ", options_.version, ")");
     // The client going away cancels the statement.
     so.cancel_flag = req.client_gone;
+    so.table_access = [this, engine, caller = CallerOf(req)](
+                          std::string_view table) -> std::optional<std::string> {
+      if (auto d = auth::CheckDatasetAccess(caller, table, auth::kRead,
+                                            DatasetScopes(engine, table, auth::kRead),
+                                            options_.require_scope, options_.admin_scope)) {
+        return d->message;
+      }
+      return std::nullopt;
+    };
     sql::Session session(engine, so);
     auto stmts = session.Split(body->query);
     if (!stmts.ok()) return respond(SqlErrorResponse(stmts.status()));

@@ -10,6 +10,8 @@
 # Environment: BUILD_DIR (build), TYPES (the query types), TIMESTORE_* reach the servers (for example
 # TIMESTORE_MEMTABLE_MAX_BYTES bounds the memory of the load).
 set -euo pipefail
+# Loopback benchmarks send no tokens (docs/api.md, "Authentication").
+export TIMESTORE_AUTH=${TIMESTORE_AUTH:-none}
 cd "$(dirname "$0")/.."
 HOSTS=${1:-1000000}; DURATION=${2:-30s}; QUERIES=${3:-5}
 BUILD_DIR=${BUILD_DIR:-build}

@@ -13,6 +13,8 @@
 # logs. TIMESTORE_* variables reach the server (e.g. TIMESTORE_COMPACTION_QUIET (10s here),
 # _CONCURRENCY, _MIN_SEGMENTS, _MAX_BYTES_PER_SEC); TIMESTORE_WAL_SYNC defaults to always.
 set -euo pipefail
+# Loopback benchmarks send no tokens (docs/api.md, "Authentication").
+export TIMESTORE_AUTH=${TIMESTORE_AUTH:-none}
 cd "$(dirname "$0")/.."
 HOSTS=${1:-100}; DURATION=${2:-3d}; LATE_FRACTION=${3:-0.05}; LATE_MAX=${4:-2h}
 BUILD_DIR=${BUILD_DIR:-build}

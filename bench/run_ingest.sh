@@ -4,6 +4,8 @@
 #   bench/run_ingest.sh [runs=5] [format=ndjson] [connections=2] [hosts=100] [duration=1d]
 # Needs build/timestore and build/timestore-ingest-bench (./scripts/build.sh).
 set -euo pipefail
+# Loopback benchmarks send no tokens (docs/api.md, "Authentication").
+export TIMESTORE_AUTH=${TIMESTORE_AUTH:-none}
 cd "$(dirname "$0")/.."
 RUNS=${1:-5}; FORMAT=${2:-ndjson}; CONNS=${3:-2}; HOSTS=${4:-100}; DURATION=${5:-1d}
 PORT=${PORT:-4391}

@@ -5,6 +5,8 @@
 #
 #   bench/run_sql.sh [hosts] [duration] [per-type] [rounds]     (default 100 1d 20 5)
 set -euo pipefail
+# Loopback benchmarks send no tokens (docs/api.md, "Authentication").
+export TIMESTORE_AUTH=${TIMESTORE_AUTH:-none}
 HOSTS=${1:-100}
 DURATION=${2:-1d}
 PER_TYPE=${3:-20}

@@ -5,6 +5,8 @@
 #   bench/run_storage.sh [hosts=100] [duration=1d] [segment_by=hostname]
 # FLUSH=0 skips the seal, so the queries run over the rows held in memory.
 set -euo pipefail
+# Loopback benchmarks send no tokens (docs/api.md, "Authentication").
+export TIMESTORE_AUTH=${TIMESTORE_AUTH:-none}
 cd "$(dirname "$0")/.."
 HOSTS=${1:-100}; DURATION=${2:-1d}; SEGMENT_BY=${3:-hostname}
 PORT=${PORT:-4394}

@@ -21,6 +21,8 @@
 # proxy without TCP_NODELAY, see bench/tiering_report.py); TIMESTORE_* variables reach
 # the servers. bench/README.md describes the benchmark and how to read it.
 set -euo pipefail
+# Loopback benchmarks send no tokens (docs/api.md, "Authentication").
+export TIMESTORE_AUTH=${TIMESTORE_AUTH:-none}
 cd "$(dirname "$0")/.."
 invocation="bench/run_tiering.sh${*:+ $*}"
 

@@ -87,6 +87,7 @@ absl::Status Engine::UpdateSettings(Dataset* ds, const Settings& settings) {
   e.dedup = settings.dedup.value_or(ds->dedup_);
   e.display_name = settings.display_name.value_or(ds->display_name_);
   e.description = settings.description.value_or(ds->description_);
+  e.iam = settings.iam.value_or(ds->iam_);
   // Compaction finds a row's duplicates next to it in sort order only when
   // every segmentBy column is a key column; and inside a segment, rows equal
   // in the keys and time are in write order only then. That holds for the
@@ -118,6 +119,7 @@ absl::Status Engine::UpdateSettings(Dataset* ds, const Settings& settings) {
   ds->dedup_ = e.dedup;
   ds->display_name_ = e.display_name;
   ds->description_ = e.description;
+  ds->iam_ = e.iam;
   return absl::OkStatus();
 }
 

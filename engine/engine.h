@@ -257,6 +257,11 @@ class Dataset {
     std::lock_guard<std::mutex> l(mu_);
     return {display_name_, description_};
   }
+  // Per-dataset read and write scopes (PUT settings "iam"); empty if unset.
+  DatasetIam iam() const {
+    std::lock_guard<std::mutex> l(mu_);
+    return iam_;
+  }
   // Held while partitions of the dataset move to object storage (the tier
   // mover), so that listings say "tiering".
   class TieringScope {
@@ -356,6 +361,7 @@ class Dataset {
   std::optional<DedupSettings> dedup_ ABSL_GUARDED_BY(mu_);
   std::string display_name_ ABSL_GUARDED_BY(mu_);
   std::string description_ ABSL_GUARDED_BY(mu_);
+  DatasetIam iam_ ABSL_GUARDED_BY(mu_);
   std::atomic<int> tiering_{0};  // partition moves to object storage under way
   RetentionSettings retention_ ABSL_GUARDED_BY(mu_);
   std::string storage_target_ ABSL_GUARDED_BY(mu_);
@@ -417,6 +423,7 @@ class Engine {
     // Outer optional: whether to change it; inner: on (settings) or off.
     std::optional<std::optional<DedupSettings>> dedup;
     std::optional<std::string> display_name, description;  // "" clears
+    std::optional<DatasetIam> iam;
   };
   // Changes dataset settings (durably). partitionInterval and segmentBy apply
   // to rows sealed from now on; dedup applies to every stored row at once

@@ -181,6 +181,13 @@ std::string EncodeManifestEdit(const ManifestEdit& e) {
       // Written only when set: manifests from before they existed read alike.
       if (!e.display_name.empty()) w.Key("displayName").String(e.display_name);
       if (!e.description.empty()) w.Key("description").String(e.description);
+      if (!e.iam.empty()) {
+        w.Key("iam").BeginObject().Key("readScopes").BeginArray();
+        for (const auto& s : e.iam.read_scopes) w.String(s);
+        w.EndArray().Key("writeScopes").BeginArray();
+        for (const auto& s : e.iam.write_scopes) w.String(s);
+        w.EndArray().EndObject();
+      }
       break;
     case ManifestEdit::Op::kSetRetention:
       w.Key("op").String("set_retention");
@@ -291,6 +298,19 @@ absl::StatusOr<ManifestEdit> DecodeManifestEdit(std::string_view json) {
     std::string_view text;
     if (!root["displayName"].get(text)) e.display_name = std::string(text);
     if (!root["description"].get(text)) e.description = std::string(text);
+    simdjson::dom::object iam;
+    if (!root["iam"].get(iam)) {
+      for (auto [member, list] :
+           {std::pair{"readScopes", &e.iam.read_scopes}, {"writeScopes", &e.iam.write_scopes}}) {
+        simdjson::dom::array scopes;
+        if (iam[member].get(scopes)) return Corrupt("bad iam");
+        for (simdjson::dom::element scope : scopes) {
+          std::string_view name;
+          if (scope.get(name)) return Corrupt("bad iam scope");
+          list->emplace_back(name);
+        }
+      }
+    }
     simdjson::dom::element dedup;
     if (!root["dedup"].get(dedup) && !dedup.is_null()) {
       simdjson::dom::array keys;
@@ -398,6 +418,7 @@ absl::Status Manifest::Apply(const ManifestEdit& e) {
       it->second.dedup = e.dedup;
       it->second.display_name = e.display_name;
       it->second.description = e.description;
+      it->second.iam = e.iam;
       return absl::OkStatus();
     }
     case ManifestEdit::Op::kSetRetention: {
@@ -508,6 +529,7 @@ absl::Status Manifest::WriteSnapshot(uint64_t number, int64_t key_ttl_ns) {
     settings.dedup = meta.dedup;
     settings.display_name = meta.display_name;
     settings.description = meta.description;
+    settings.iam = meta.iam;
     RETURN_IF_ERROR(
         log->AddRecord(wal::RecordType::kManifestEdit, next_seq_++, EncodeManifestEdit(settings)));
     if (meta.retention.delete_after || meta.retention.cold_after) {
@@ -543,16 +565,46 @@ absl::Status Manifest::WriteSnapshot(uint64_t number, int64_t key_ttl_ns) {
 absl::Status Manifest::LogEdit(const ManifestEdit& edit) {
   std::lock_guard<std::mutex> l(mu_);
   if (!failed_.ok()) return failed_;
+  const uint64_t good_size = log_->size();
   absl::Status st =
-      log_->AddRecord(wal::RecordType::kManifestEdit, next_seq_++, EncodeManifestEdit(edit));
-  if (st.ok()) st = log_->Sync();
+      log_->AddRecord(wal::RecordType::kManifestEdit, next_seq_, EncodeManifestEdit(edit));
   if (!st.ok()) {
+    // The write may have left part of the record. Cut it off and make the cut
+    // durable: the edit was never made, and the next one appends after the
+    // last whole record. Only a failed cut leaves the log unusable.
+    const std::string path = log_->path();
+    (void)log_->Close();
+    log_.reset();
+    absl::Status cut = env_->TruncateFile(path, good_size);
+    absl::StatusOr<std::unique_ptr<wal::LogWriter>> reopened =
+        cut.ok() ? wal::LogWriter::OpenForAppend(env_, path) : cut;
+    if (reopened.ok()) cut = (*reopened)->Sync();
+    if (reopened.ok() && cut.ok()) {
+      log_ = *std::move(reopened);
+      return st;
+    }
+    if (cut.ok()) cut = reopened.status();
+    failed_ = absl::InternalError(StrCat("the manifest could not be written (", st.message(),
+                                         ") nor cut back to its last edit (", cut.message(),
+                                         "); no further changes are accepted until a restart"));
+    return st;
+  }
+  ++next_seq_;
+  st = log_->Sync();
+  if (!st.ok()) {
+    // After a failed fsync the kernel may have dropped the pages: whether the
+    // edit is durable is unknown until a restart reads the log again.
     failed_ = absl::InternalError(StrCat("the manifest could not be written (", st.message(),
                                          "); no further changes are accepted until a restart"));
     return st;
   }
   // datasets_ stays the state as loaded: the engine holds the live state.
   return absl::OkStatus();
+}
+
+bool Manifest::broken() const {
+  std::lock_guard<std::mutex> l(mu_);
+  return !failed_.ok();
 }
 
 }  // namespace timestore

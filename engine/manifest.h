@@ -87,6 +87,15 @@ struct DedupSettings {
   bool operator==(const DedupSettings&) const = default;
 };
 
+// Who may read and write a dataset (PUT settings "iam"): when a list is
+// non-empty, the request needs one of its scopes instead of the server's
+// read or write scope.
+struct DatasetIam {
+  std::vector<std::string> read_scopes, write_scopes;
+  bool empty() const { return read_scopes.empty() && write_scopes.empty(); }
+  bool operator==(const DatasetIam&) const = default;
+};
+
 // A retention duration as stored: nanoseconds plus the JSON value the user
 // PUT (shown back by GET /retention).
 struct RetentionValue {
@@ -115,6 +124,7 @@ struct DatasetMeta {
   RetentionSettings retention;
   std::string storage_target;             // empty: the server's default target
   std::string display_name, description;  // free text for people; empty: none
+  DatasetIam iam;
 };
 
 // Where one segment went: tier_segments.
@@ -154,6 +164,7 @@ struct ManifestEdit {
   std::vector<std::string> inferred_segment_by;
   std::optional<DedupSettings> dedup;
   std::string display_name, description;
+  DatasetIam iam;
   // kSetRetention
   RetentionSettings retention;
   // kAddSegments; kReplaceSegments adds `segments` and removes `remove`
@@ -189,8 +200,15 @@ class Manifest {
   // The state as loaded; read once at start-up, before any LogEdit.
   const std::map<uint64_t, DatasetMeta>& datasets() const { return datasets_; }
 
-  // Appends the edit and fsyncs it; returns only once it is durable.
+  // Appends the edit and fsyncs it; returns only once it is durable. When the
+  // append fails (ENOSPC, EIO), the log is cut back to its last whole record
+  // and the edit is not made: later edits may succeed (a full disk can
+  // clear). When the fsync fails, or the cut does, the edit's fate is unknown
+  // and every later edit fails until a restart (see broken()).
   absl::Status LogEdit(const ManifestEdit& edit);
+  // True once an edit's outcome is unknown; a failed LogEdit while this is
+  // false was not made, so files only it would have listed can go.
+  bool broken() const;
 
  private:
   Manifest(Env* env, std::string root) : env_(env), root_(std::move(root)) {}
@@ -199,12 +217,13 @@ class Manifest {
 
   Env* const env_;
   const std::string root_;
-  std::mutex mu_;
+  mutable std::mutex mu_;
   std::map<uint64_t, DatasetMeta> datasets_;  // mutated only at open and under mu_
   std::unique_ptr<wal::LogWriter> log_ ABSL_GUARDED_BY(mu_);
-  // Set by a failed append or sync. Appending after a partial record would
-  // leave corruption in the middle of the log; refusing keeps the damage a
-  // droppable torn tail, and a restart rewrites the manifest cleanly.
+  // Set by a failed sync, or an append that could not be cut off. Appending
+  // after a partial record would leave corruption in the middle of the log;
+  // refusing keeps the damage a droppable torn tail, and a restart rewrites
+  // the manifest cleanly.
   absl::Status failed_ ABSL_GUARDED_BY(mu_);
   uint64_t next_seq_ = 1;
 };

@@ -163,6 +163,7 @@ absl::Status Engine::Recover() {
         ds->dedup_ = meta.dedup;
         ds->display_name_ = meta.display_name;
         ds->description_ = meta.description;
+        ds->iam_ = meta.iam;
         ds->retention_ = meta.retention;
         ds->storage_target_ = meta.storage_target;
       }

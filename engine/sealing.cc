@@ -204,6 +204,7 @@ void Engine::MaybeInferSeriesKey(Dataset* ds, const Schema& schema,
   e.dedup = ds->dedup_;
   e.display_name = ds->display_name_;
   e.description = ds->description_;
+  e.iam = ds->iam_;
   if (absl::Status s = manifest_->LogEdit(e); !s.ok()) {
     spdlog::warn("dataset {}: could not record the inferred series key: {}", ds->slug(),
                  ToStd(s.message()));

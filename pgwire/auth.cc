@@ -85,6 +85,8 @@ std::string_view AuthMethodName(AuthMethod method) {
       return "md5";
     case AuthMethod::kScramSha256:
       return "scram-sha-256";
+    case AuthMethod::kToken:
+      return "token";
   }
   return "?";
 }
@@ -128,11 +130,21 @@ absl::StatusOr<std::vector<PgUser>> ParsePgUsers(std::string_view spec) {
   return users;
 }
 
-absl::StatusOr<std::shared_ptr<const AuthConfig>> AuthConfig::Make(std::string_view method,
-                                                                   std::vector<PgUser> users) {
+absl::StatusOr<std::shared_ptr<const AuthConfig>> AuthConfig::Make(
+    std::string_view method, std::vector<PgUser> users,
+    std::shared_ptr<const auth::Authenticator> tokens) {
   auto config = std::make_shared<AuthConfig>();
+  config->tokens_ = std::move(tokens);
   if (method.empty()) {
-    config->method_ = users.empty() ? AuthMethod::kTrust : AuthMethod::kScramSha256;
+    config->method_ = !users.empty()    ? AuthMethod::kScramSha256
+                      : config->tokens_ ? AuthMethod::kToken
+                                        : AuthMethod::kTrust;
+  } else if (method == "token") {
+    if (config->tokens_ == nullptr) {
+      return absl::InvalidArgumentError(
+          "TIMESTORE_PG_AUTH=token needs TIMESTORE_AUTH=token or proxy");
+    }
+    config->method_ = AuthMethod::kToken;
   } else if (method == "trust") {
     config->method_ = AuthMethod::kTrust;
   } else if (method == "password") {
@@ -142,10 +154,11 @@ absl::StatusOr<std::shared_ptr<const AuthConfig>> AuthConfig::Make(std::string_v
   } else if (method == "scram-sha-256") {
     config->method_ = AuthMethod::kScramSha256;
   } else {
-    return absl::InvalidArgumentError(
-        StrCat("TIMESTORE_PG_AUTH \"", method, "\" is not trust, password, md5 or scram-sha-256"));
+    return absl::InvalidArgumentError(StrCat(
+        "TIMESTORE_PG_AUTH \"", method, "\" is not trust, password, md5, scram-sha-256 or token"));
   }
-  if (config->method_ != AuthMethod::kTrust && users.empty()) {
+  if (config->method_ != AuthMethod::kTrust && config->method_ != AuthMethod::kToken &&
+      users.empty()) {
     return absl::InvalidArgumentError(StrCat("TIMESTORE_PG_AUTH=", AuthMethodName(config->method_),
                                              " needs users in TIMESTORE_PG_USERS"));
   }
@@ -192,6 +205,7 @@ bool Authenticator::Start(BackendWriter* out) {
       state_ = State::kDone;
       return true;
     case AuthMethod::kPassword:
+    case AuthMethod::kToken:
       out->AuthenticationCleartextPassword();
       state_ = State::kPassword;
       return false;
@@ -217,6 +231,18 @@ absl::StatusOr<bool> Authenticator::Step(std::string_view body, BackendWriter* o
     case State::kPassword: {
       auto given = DecodePasswordMessage(body);
       if (!given.ok()) return given.status();
+      if (config_->method() == AuthMethod::kToken) {
+        auth::AuthResult r = config_->tokens()->AuthenticateSecret(*given);
+        if (!r.ok() || r.principal.anonymous()) {
+          return PgError(sql::sqlstate::kInvalidPassword,
+                         StrCat("password authentication failed for user \"", user_,
+                                "\": the password must be a valid API token (",
+                                r.message.empty() ? "none given" : r.message, ")"));
+        }
+        principal_ = std::make_shared<const auth::Principal>(std::move(r.principal));
+        state_ = State::kDone;
+        return true;
+      }
       const PgUser* u = config_->FindUser(user_);
       // Unknown users are compared against a throwaway secret so that the
       // work done (and the answer) does not tell them apart.
@@ -262,6 +288,7 @@ absl::StatusOr<bool> Authenticator::Step(std::string_view body, BackendWriter* o
 
 std::vector<std::string> Authenticator::scopes() const {
   if (state_ != State::kDone || config_->method() == AuthMethod::kTrust) return {};
+  if (principal_) return principal_->scopes;
   const PgUser* u = config_->FindUser(user_);
   return u ? u->scopes : std::vector<std::string>{};
 }

@@ -23,12 +23,15 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "auth/authenticator.h"
 #include "pgwire/backend_messages.h"
 #include "pgwire/scram.h"
 
 namespace timestore::pgwire {
 
-enum class AuthMethod { kTrust, kPassword, kMd5, kScramSha256 };
+// kToken: the password is an API token (auth/token_store.h), sent in clear
+// text (TLS keeps it private off loopback); the session acts as the token.
+enum class AuthMethod { kTrust, kPassword, kMd5, kScramSha256, kToken };
 
 std::string_view AuthMethodName(AuthMethod method);
 
@@ -45,8 +48,11 @@ absl::StatusOr<std::vector<PgUser>> ParsePgUsers(std::string_view spec);
 class AuthConfig {
  public:
   // `method` "" picks the default. Refuses a password method without users.
-  static absl::StatusOr<std::shared_ptr<const AuthConfig>> Make(std::string_view method,
-                                                                std::vector<PgUser> users);
+  // "token" needs `tokens`; it is the default when `tokens` is given and no
+  // users are.
+  static absl::StatusOr<std::shared_ptr<const AuthConfig>> Make(
+      std::string_view method, std::vector<PgUser> users,
+      std::shared_ptr<const auth::Authenticator> tokens = nullptr);
 
   AuthMethod method() const { return method_; }
   // nullptr for a name that is not configured.
@@ -55,8 +61,10 @@ class AuthConfig {
   // The salt shown to a user that does not exist: the same on every attempt,
   // as a real user's would be.
   std::string MockSalt(std::string_view name) const;
+  const auth::Authenticator* tokens() const { return tokens_.get(); }
 
  private:
+  std::shared_ptr<const auth::Authenticator> tokens_;
   AuthMethod method_ = AuthMethod::kTrust;
   std::map<std::string, PgUser, std::less<>> users_;
   std::map<std::string, ScramSecret, std::less<>> scram_;
@@ -78,6 +86,8 @@ class Authenticator {
 
   // The authenticated user's scopes (none in trust mode).
   std::vector<std::string> scopes() const;
+  // The token's principal (method token), else null.
+  std::shared_ptr<const auth::Principal> principal() const { return principal_; }
 
  private:
   absl::Status Failed() const;
@@ -86,6 +96,7 @@ class Authenticator {
   std::string user_;
   std::string md5_salt_;
   std::optional<ScramServer> scram_;
+  std::shared_ptr<const auth::Principal> principal_;
   enum class State { kStart, kPassword, kSaslInitial, kSaslContinue, kDone } state_ = State::kStart;
 };
 

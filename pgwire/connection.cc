@@ -385,6 +385,7 @@ bool Connection::Authenticate(const StartupMessage& startup, std::vector<std::st
   }
   out_.AuthenticationOk();
   *scopes = auth.scopes();
+  principal_ = auth.principal();
   return true;
 }
 
@@ -406,6 +407,7 @@ bool Connection::StartSession(const StartupMessage& startup, std::vector<std::st
   if (so.database.empty()) so.database = so.user;
   so.application_name = startup.Param("application_name").value_or("");
   so.scopes = std::move(scopes);
+  so.principal = principal_;
   auto session = options_->session_factory(so);
   if (!session.ok()) {
     Fatal(PgError(PayloadSqlState(session.status(), sql::sqlstate::kServiceUnavailable),

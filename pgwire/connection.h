@@ -24,6 +24,10 @@
 #include "pgwire/query_protocol.h"
 #include "pgwire/sql_session.h"
 
+namespace timestore::auth {
+struct Principal;
+}  // namespace timestore::auth
+
 namespace timestore::pgwire {
 
 struct ConnectionOptions {
@@ -34,13 +38,13 @@ struct ConnectionOptions {
   std::shared_ptr<const AuthConfig> auth;
   SessionFactory session_factory;
   ConnectionRegistry* registry = nullptr;
+  // When set, SSLRequest is answered 'S' and a client that does not ask for
+  // TLS is refused (FATAL 28000) before it can send a password.
+  std::shared_ptr<TlsContext> tls;
 };
 
 class Connection : public Cancellable {
  public:
-  // When set, SSLRequest is answered 'S' and a client that does not ask for
-  // TLS is refused (FATAL 28000) before it can send a password.
-  std::shared_ptr<TlsContext> tls;
   // Takes ownership of the connected socket `fd`. `options` must outlive it.
   Connection(int fd, const ConnectionOptions* options, std::string peer);
   ~Connection() override;
@@ -62,28 +66,30 @@ class Connection : public Cancellable {
   // Reads more bytes into reader_; false on EOF, error or timeout.
   bool Fill();
   bool Flush();
-  void Fatal(const absl::Status& status);
-  // Startup and authentication; false when the connection ends there.
-  bool Startup();
-  bool Authenticate(const StartupMessage& startup, std::vector<std::string>* scopes);
   // Sends or receives through TLS once it is up, else on the socket; the
   // result is recv/send's (bytes, 0 for EOF, -1 with errno on failure).
   ssize_t Receive(char* p, size_t n);
   ssize_t Send(const char* p, size_t n);
   // After answering 'S': the TLS handshake, under the startup deadline.
   bool StartTls();
+  void Fatal(const absl::Status& status);
+  // Startup and authentication; false when the connection ends there.
+  bool Startup();
+  bool Authenticate(const StartupMessage& startup, std::vector<std::string>* scopes);
   bool StartSession(const StartupMessage& startup, std::vector<std::string> scopes);
   void ApplyStartupSettings(const StartupMessage& startup);
 
   const int fd_;
   const ConnectionOptions* options_;
   const std::string peer_;
-  FrameReader reader_;
-  BackendWriter out_;
-  std::atomic<bool> stopping_{false};
-  bool holds_slot_ = false;
   std::shared_ptr<boost::asio::ssl::context> tls_context_;  // kept while ssl_ lives
   SSL* ssl_ = nullptr;
+  FrameReader reader_;
+  BackendWriter out_;
+  // The API token the session acts as (pgwire auth method token), else null.
+  std::shared_ptr<const auth::Principal> principal_;
+  std::atomic<bool> stopping_{false};
+  bool holds_slot_ = false;
   // Startup and authentication must end by this time as a whole (not per
   // read: a client trickling a byte a minute would otherwise keep its place).
   std::optional<std::chrono::steady_clock::time_point> startup_deadline_;

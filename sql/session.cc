@@ -210,9 +210,14 @@ absl::StatusOr<SqlResult> Session::ExecuteStatement(const Statement& st, const P
         return AnswerPsqlCatalogQuery(*psql, ctx);
       }
       ASSIGN_OR_RETURN(Plan plan, PlanSelect(st.select, ctx));
-      if (plan.source != Plan::Source::kNone && !options_.require_scope.empty() &&
-          std::find(options_.scopes.begin(), options_.scopes.end(), options_.require_scope) ==
-              options_.scopes.end()) {
+      if (plan.source != Plan::Source::kNone && options_.table_access) {
+        if (auto denied = options_.table_access(plan.table)) {
+          return SqlError(sqlstate::kInsufficientPrivilege,
+                          StrCat("permission denied for table ", plan.table, ": ", *denied));
+        }
+      } else if (plan.source != Plan::Source::kNone && !options_.require_scope.empty() &&
+                 std::find(options_.scopes.begin(), options_.scopes.end(),
+                           options_.require_scope) == options_.scopes.end()) {
         return SqlError(sqlstate::kInsufficientPrivilege,
                         StrCat("permission denied for table ", plan.table, ": the scope \"",
                                options_.require_scope, "\" is required"));

@@ -23,6 +23,10 @@ namespace timestore {
 class Engine;
 }
 
+namespace timestore::auth {
+struct Principal;
+}  // namespace timestore::auth
+
 namespace timestore::sql {
 
 struct Statement;    // sql/ast.h
@@ -36,6 +40,14 @@ struct SessionOptions {
   // a missing scope is 42501.
   std::vector<std::string> scopes;
   std::string require_scope;
+  // When set, decides instead of `scopes`/`require_scope` whether the session
+  // may read a table (a dataset slug): nullopt allows it, a message denies
+  // it (42501). The HTTP and pgwire servers set it from the caller's token:
+  // dataset grants and the dataset's own read scopes (auth/access.h).
+  std::function<std::optional<std::string>(std::string_view table)> table_access;
+  // The API token the session acts as (pgwire auth method token), for the
+  // server's session factory to build `table_access` from; else null.
+  std::shared_ptr<const auth::Principal> principal;
   uint64_t max_rows = 1'000'000;  // rows a statement may return (54000 beyond)
   std::string server_version = "15.0 (Timestore 0.1.0)";
   // When set, statements stop (57014) once it becomes true: POST /sql passes

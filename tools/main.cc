@@ -19,6 +19,7 @@
 #include "CLI/CLI.hpp"
 #include "api/http_server.h"
 #include "api/service.h"
+#include "auth/access.h"
 #include "common/crash_point.h"
 #include "common/env.h"
 #include "common/strings.h"
@@ -33,6 +34,7 @@
 #include "segment/segment_inspect.h"
 #include "segment/segment_reader.h"
 #include "spdlog/spdlog.h"
+#include "tools/auth_setup.h"
 #include "tools/tiering_config.h"
 #include "tools/verify.h"
 #include "wal/log_reader.h"
@@ -86,15 +88,13 @@ struct ServeConfig {
   int pg_max_connections = 100;
   std::string pg_auth;  // empty: scram-sha-256 with users, else trust
   std::string pg_users;
-  tools::TieringConfig tiering;
-};
   // TLS for the HTTP port and pgwire (docs/api.md, "TLS"); off when empty.
   std::string tls_cert, tls_key, tls_client_ca;
   int64_t max_connections = 10'000;  // HTTP connections at once
+  tools::TieringConfig tiering;
+  tools::AuthSettings auth;  // TIMESTORE_AUTH and friends (tools/auth_setup.h)
+};
 
-// The names operators use for log levels, mapped onto spdlog's; nullopt for
-// anything else (spdlog itself would silently turn logging off).
-std::optional<spdlog::level::level_enum> ParseLogLevel(std::string name) {
 // Each connection is a file descriptor: lifts the soft limit toward the
 // hard one (the default soft limit, often 1024, is below the default
 // TIMESTORE_MAX_CONNECTIONS).
@@ -116,6 +116,9 @@ void RaiseFileLimit(int64_t connections) {
   }
 }
 
+// The names operators use for log levels, mapped onto spdlog's; nullopt for
+// anything else (spdlog itself would silently turn logging off).
+std::optional<spdlog::level::level_enum> ParseLogLevel(std::string name) {
   for (char& ch : name) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
   using L = spdlog::level::level_enum;
   static const std::pair<const char*, L> kNames[] = {
@@ -242,6 +245,18 @@ int Serve(const ServeConfig& c) {
   so.admin_scope = c.admin_scope.empty() ? c.require_scope : c.admin_scope;
   so.version = TIMESTORE_VERSION;
   so.local_price_per_gb_month = c.tiering.local_price_per_gb_month;
+  const std::string pg_listen_host = c.pg_host.empty() ? c.host : c.pg_host;
+  auto resolved_auth =
+      tools::ResolveAuth(c.auth, c.storage_root, c.host, pg_listen_host, c.pg_port > 0,
+                         c.require_scope, c.write_scope, c.admin_scope);
+  if (!resolved_auth.ok()) {
+    std::cerr << resolved_auth.status().message() << "\n";
+    return 2;
+  }
+  so.require_scope = resolved_auth->read_scope;
+  so.require_write_scope = resolved_auth->write_scope;
+  so.admin_scope = resolved_auth->admin_scope;
+  so.authenticator = resolved_auth->authenticator;
   api::HttpServerOptions ho;
   ho.host = c.host;
   ho.port = static_cast<uint16_t>(c.port);
@@ -251,20 +266,6 @@ int Serve(const ServeConfig& c) {
     return 2;
   }
   so.max_body_bytes = ho.max_body_bytes;
-  api::Service service(so);
-
-  // The PostgreSQL protocol: sessions get the engine once recovery is over
-  // (before that they answer 57P03 for statements that need data).
-  std::atomic<Engine*> pg_engine{nullptr};
-  std::unique_ptr<pgwire::Server> pg_server;
-  std::string pg_auth_name;
-  if (c.pg_port < 0 || c.pg_port > 65535 || c.pg_max_connections < 1) {
-    std::cerr << "TIMESTORE_PG_PORT must be 0..65535 and TIMESTORE_PG_MAX_CONNECTIONS >= 1\n";
-    return 2;
-  }
-  if (c.pg_port > 0) {
-    auto users = pgwire::ParsePgUsers(c.pg_users);
-    if (!users.ok()) {
   if (c.max_connections < 1) {
     std::cerr << "TIMESTORE_MAX_CONNECTIONS must be at least 1\n";
     return 2;
@@ -294,12 +295,29 @@ int Serve(const ServeConfig& c) {
     if (!tls->warning().empty()) spdlog::warn("{}", tls->warning());
   }
   ho.tls = tls;
+  api::Service service(so);
+
+  // The PostgreSQL protocol: sessions get the engine once recovery is over
+  // (before that they answer 57P03 for statements that need data).
+  std::atomic<Engine*> pg_engine{nullptr};
+  std::unique_ptr<pgwire::Server> pg_server;
+  std::string pg_auth_name;
+  if (c.pg_port < 0 || c.pg_port > 65535 || c.pg_max_connections < 1) {
+    std::cerr << "TIMESTORE_PG_PORT must be 0..65535 and TIMESTORE_PG_MAX_CONNECTIONS >= 1\n";
+    return 2;
+  }
+  if (c.pg_port > 0) {
+    auto users = pgwire::ParsePgUsers(c.pg_users);
+    if (!users.ok()) {
       std::cerr << users.status().message() << "\n";
       return 2;
     }
-    auto auth = pgwire::AuthConfig::Make(c.pg_auth, *std::move(users));
-    if (!auth.ok()) {
-      std::cerr << auth.status().message() << "\n";
+    auto pg_auth = pgwire::AuthConfig::Make(
+        c.pg_auth, *std::move(users),
+        resolved_auth->authenticator->mode() != auth::Mode::kNone ? resolved_auth->authenticator
+                                                                  : nullptr);
+    if (!pg_auth.ok()) {
+      std::cerr << pg_auth.status().message() << "\n";
       return 2;
     }
     pgwire::ServerOptions po;
@@ -309,15 +327,33 @@ int Serve(const ServeConfig& c) {
     // One limit for the largest request, HTTP body or protocol message
     // (PostgreSQL's own ceiling is 1 GiB).
     po.max_message_bytes = static_cast<uint32_t>(std::min<uint64_t>(ho.max_body_bytes, 1ull << 30));
-    po.auth = *auth;
+    po.auth = *pg_auth;
     po.tls = tls;
-    pg_auth_name = std::string(pgwire::AuthMethodName((*auth)->method()));
+    pg_auth_name = std::string(pgwire::AuthMethodName((*pg_auth)->method()));
     const std::string server_version = StrCat("15.0 (Timestore ", TIMESTORE_VERSION, ")");
     pg_server = std::make_unique<pgwire::Server>(
         po,
-        [&pg_engine, &c, server_version](
+        [&pg_engine, &c, server_version, read_scope = resolved_auth->read_scope,
+         admin_scope = resolved_auth->admin_scope](
             sql::SessionOptions options) -> absl::StatusOr<std::unique_ptr<pgwire::SqlSession>> {
-          options.require_scope = c.require_scope;
+          options.require_scope = read_scope;
+          if (options.principal != nullptr) {
+            // A token's session: its dataset grants and each dataset's own
+            // read scopes decide, as over HTTP.
+            options.table_access =
+                [&pg_engine, principal = options.principal, read_scope,
+                 admin_scope](std::string_view table) -> std::optional<std::string> {
+              std::vector<std::string> dataset_scopes;
+              if (Engine* e = pg_engine.load(std::memory_order_acquire)) {
+                if (auto ds = e->GetDataset(table)) dataset_scopes = ds->iam().read_scopes;
+              }
+              if (auto d = auth::CheckDatasetAccess(*principal, table, auth::kRead, dataset_scopes,
+                                                    read_scope, admin_scope)) {
+                return d->message;
+              }
+              return std::nullopt;
+            };
+          }
           options.max_rows = c.query_max_limit;
           options.server_version = server_version;
           options.engine_source = [&pg_engine] {
@@ -337,14 +373,20 @@ int Serve(const ServeConfig& c) {
   sigemptyset(&set);
   sigaddset(&set, SIGTERM);
   sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGHUP);  // reloads the TLS certificate (and is ignored without TLS)
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
 
   if (auto s = server.Start(); !s.ok()) {
     spdlog::critical("cannot listen on {}:{}: {}", c.host, c.port, ToStd(s.message()));
     return 1;
   }
-  spdlog::info("timestore {} listening on {}:{} (storage {})", TIMESTORE_VERSION, c.host,
-               server.port(), c.storage_root);
+  spdlog::info("timestore {} listening on {}:{} (storage {}, auth {})", TIMESTORE_VERSION, c.host,
+               server.port(), c.storage_root, auth::ModeName(resolved_auth->authenticator->mode()));
+  if (!resolved_auth->bootstrap_path.empty()) {
+    spdlog::info(
+        "the bootstrap admin token is in {} (send it as \"Authorization: Bearer <token>\")",
+        resolved_auth->bootstrap_path);
+  }
   if (pg_server != nullptr) {
     if (auto s = pg_server->Start(); !s.ok()) {
       spdlog::critical("cannot serve the PostgreSQL protocol: {}", ToStd(s.message()));
@@ -372,7 +414,6 @@ int Serve(const ServeConfig& c) {
     spdlog::critical("io_uring was required but is unavailable: {}", why);
     return 1;
   }
-  sigaddset(&set, SIGHUP);  // reloads the TLS certificate (and is ignored without TLS)
   spdlog::info("file I/O: {}", why);
 
   // Storage targets: the environment's default (if any) and those the admin
@@ -688,9 +729,24 @@ int main(int argc, char** argv) {
       ->add_option("--pg-users", c.pg_users,
                    "name:password[:scope+scope],... (prefer the variable: flags show in ps)")
       ->envname("TIMESTORE_PG_USERS");
+  serve->add_option("--tls-cert", c.tls_cert, "PEM certificate (and chain): the ports speak TLS")
+      ->envname("TIMESTORE_TLS_CERT");
+  serve->add_option("--tls-key", c.tls_key, "PEM private key of --tls-cert")
+      ->envname("TIMESTORE_TLS_KEY");
+  serve
+      ->add_option("--tls-client-ca", c.tls_client_ca,
+                   "PEM CA certificates: clients must present a certificate they signed (mTLS)")
+      ->envname("TIMESTORE_TLS_CLIENT_CA");
+  serve
+      ->add_option("--max-connections", c.max_connections,
+                   "HTTP connections at once; more get 503 (admin routes have a reserve of 32)")
+      ->envname("TIMESTORE_MAX_CONNECTIONS");
   serve->add_option("--test-crash-point", c.crash_point, "Tests only: SIGKILL at this point")
       ->envname("TIMESTORE_TEST_CRASH_POINT");
   timestore::tools::AddTieringOptions(serve, &c.tiering);
+  timestore::tools::AddAuthOptions(serve, &c.auth);
+  int token_exit = 0;
+  timestore::tools::AddTokenCommand(&app, &token_exit);
 
   std::vector<std::string> wal_paths;
   auto* dump = app.add_subcommand("wal-dump", "Print the records of write-ahead log files");
@@ -724,17 +780,5 @@ int main(int argc, char** argv) {
   if (*dump) return timestore::WalDump(wal_paths, true);
   if (*inspect) return timestore::Inspect(segment_paths, inspect_json);
   if (*verify) return timestore::Verify(verify_root, verify_tiering, verify_deep);
-  return 0;
+  return token_exit;
 }
-  serve->add_option("--tls-cert", c.tls_cert, "PEM certificate (and chain): the ports speak TLS")
-      ->envname("TIMESTORE_TLS_CERT");
-  serve->add_option("--tls-key", c.tls_key, "PEM private key of --tls-cert")
-      ->envname("TIMESTORE_TLS_KEY");
-  serve
-      ->add_option("--tls-client-ca", c.tls_client_ca,
-                   "PEM CA certificates: clients must present a certificate they signed (mTLS)")
-      ->envname("TIMESTORE_TLS_CLIENT_CA");
-  serve
-      ->add_option("--max-connections", c.max_connections,
-                   "HTTP connections at once; more get 503 (admin routes have a reserve of 32)")
-      ->envname("TIMESTORE_MAX_CONNECTIONS");

@@ -28,6 +28,8 @@
 # same rows through InfluxDB line protocol, reported beside the NDJSON load);
 # TIMESTORE_* variables reach the Timestore server.
 set -euo pipefail
+# Loopback benchmarks send no tokens (docs/api.md, "Authentication").
+export TIMESTORE_AUTH=${TIMESTORE_AUTH:-none}
 cd "$(dirname "$0")/../.."
 PY=/usr/bin/python3
 HOSTS=100; DURATION=1d; QUERIES=10; RUNS=1; SEED=""; FLOAT=0; REFERENCE=0; PYREF=0; SMOKE=0

@@ -423,9 +423,10 @@ TEST_F(AdminTest, ExistingRoutesStillAnswer) {
   EXPECT_EQ(a.status, 400);
   EXPECT_EQ(ErrorCode(a), "invalid_settings");
   EXPECT_NE(a.body.find("keys is required"), std::string::npos) << a.body;
-  a = Call("PUT", "/admin/datasets/cpu/settings", R"({"iam":{}})");
+  a = Call("PUT", "/admin/datasets/cpu/settings", R"({"iam":{"readers":[]}})");
   EXPECT_EQ(a.status, 400);
-  EXPECT_EQ(ErrorCode(a), "not_supported");
+  EXPECT_EQ(ErrorCode(a), "invalid_settings");
+  EXPECT_NE(a.body.find("readScopes"), std::string::npos) << a.body;
   // An unknown key is named in details, escaped (it was pasted in raw).
   a = Call("PUT", "/admin/datasets/cpu/settings", R"({"a\"b":1})");
   EXPECT_EQ(a.status, 400);

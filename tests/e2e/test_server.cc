@@ -192,6 +192,9 @@ bool TestServer::Start() {
       ::dup2(fd, 1);
       ::dup2(fd, 2);
     }
+    // Tests talk to the server without tokens unless they ask for an auth
+    // mode (the product's default is token).
+    ::setenv("TIMESTORE_AUTH", "none", 1);
     for (const auto& [k, v] : env_) ::setenv(k.c_str(), v.c_str(), 1);
     std::string data = root_ + "/data";
     ::execl(TimestoreBinary(), TimestoreBinary(), "serve", "--host", "127.0.0.1", "--port", "0",
