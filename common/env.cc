@@ -291,7 +291,9 @@ absl::Status WriteFileAtomically(Env* env, const std::string& path, std::string_
 struct FaultInjectionEnv::State {
   std::mutex mu;
   absl::Status append_fault;
+  std::string append_fault_path;  // only files whose path contains this
   absl::Status sync_fault;
+  std::string sync_fault_path;
   int64_t short_write_bytes = -1;
   std::string short_write_path;                 // only files whose path contains this
   std::map<std::string, uint64_t> synced_size;  // path -> bytes known durable
@@ -307,7 +309,10 @@ class FaultFile : public WritableFile {
   absl::Status Append(std::string_view data) override {
     {
       std::lock_guard<std::mutex> l(state_->mu);
-      if (!state_->append_fault.ok()) return state_->append_fault;
+      if (!state_->append_fault.ok() &&
+          path().find(state_->append_fault_path) != std::string::npos) {
+        return state_->append_fault;
+      }
       if (state_->short_write_bytes >= 0 &&
           path().find(state_->short_write_path) != std::string::npos) {
         size_t n = std::min<size_t>(data.size(), static_cast<size_t>(state_->short_write_bytes));
@@ -321,7 +326,9 @@ class FaultFile : public WritableFile {
   absl::Status Sync() override {
     {
       std::lock_guard<std::mutex> l(state_->mu);
-      if (!state_->sync_fault.ok()) return state_->sync_fault;
+      if (!state_->sync_fault.ok() && path().find(state_->sync_fault_path) != std::string::npos) {
+        return state_->sync_fault;
+      }
     }
     RETURN_IF_ERROR(base_->Sync());
     std::lock_guard<std::mutex> l(state_->mu);
@@ -342,13 +349,15 @@ class FaultFile : public WritableFile {
 FaultInjectionEnv::FaultInjectionEnv(Env* base) : base_(base), state_(std::make_shared<State>()) {}
 FaultInjectionEnv::~FaultInjectionEnv() = default;
 
-void FaultInjectionEnv::FailAppends(absl::Status status) {
+void FaultInjectionEnv::FailAppends(absl::Status status, std::string path_part) {
   std::lock_guard<std::mutex> l(state_->mu);
   state_->append_fault = std::move(status);
+  state_->append_fault_path = std::move(path_part);
 }
-void FaultInjectionEnv::FailSyncs(absl::Status status) {
+void FaultInjectionEnv::FailSyncs(absl::Status status, std::string path_part) {
   std::lock_guard<std::mutex> l(state_->mu);
   state_->sync_fault = std::move(status);
+  state_->sync_fault_path = std::move(path_part);
 }
 void FaultInjectionEnv::ShortWriteNext(size_t bytes, std::string path_part) {
   std::lock_guard<std::mutex> l(state_->mu);
@@ -433,7 +442,9 @@ absl::Status FaultInjectionEnv::TruncateFile(const std::string& path, uint64_t s
 absl::Status FaultInjectionEnv::SyncDir(const std::string& dir) {
   {
     std::lock_guard<std::mutex> l(state_->mu);
-    if (!state_->sync_fault.ok()) return state_->sync_fault;
+    if (!state_->sync_fault.ok() && dir.find(state_->sync_fault_path) != std::string::npos) {
+      return state_->sync_fault;
+    }
   }
   return base_->SyncDir(dir);
 }

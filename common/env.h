@@ -128,10 +128,12 @@ class FaultInjectionEnv : public Env {
   explicit FaultInjectionEnv(Env* base);
   ~FaultInjectionEnv() override;
 
-  // Every following Append fails with `status` (e.g. ENOSPC) until cleared.
-  void FailAppends(absl::Status status);
-  // Every following Sync fails with `status` until cleared.
-  void FailSyncs(absl::Status status);
+  // Every following Append (to a file whose path contains `path_part`, when
+  // given) fails with `status` (e.g. ENOSPC) until cleared.
+  void FailAppends(absl::Status status, std::string path_part = "");
+  // Every following Sync (of a file or directory whose path contains
+  // `path_part`, when given) fails with `status` until cleared.
+  void FailSyncs(absl::Status status, std::string path_part = "");
   // The next Append (to a file whose path contains `path_part`, when given)
   // writes only `bytes` bytes and then fails (a short write).
   void ShortWriteNext(size_t bytes, std::string path_part = "");

@@ -172,11 +172,14 @@ absl::StatusOr<bool> Compactor::MergeOnce(Dataset* ds, const std::vector<Segment
   for (const auto& in : inputs) remove.push_back(in->record.id);
   absl::Status s = engine_->ReplaceSegments(ds, remove, r.outputs);
   if (!s.ok()) {
-    // Aborted: the edit was never logged, the outputs are garbage. Any other
-    // failure (the manifest write) may have left the edit on disk, so the
-    // outputs stay; the next start keeps whichever files the manifest lists.
-    if (absl::IsAborted(s)) {
+    // Aborted: the edit was never logged, the outputs are garbage. A failed
+    // manifest write was not logged either unless the manifest is broken (a
+    // failed fsync): then the edit may be on disk, so the outputs stay and the
+    // next start keeps whichever files the manifest lists.
+    if (absl::IsAborted(s) || !engine_->manifest_broken()) {
       for (const auto& out : r.outputs) out->obsolete.store(true, std::memory_order_release);
+    }
+    if (absl::IsAborted(s)) {
       ++summary->aborted;
       std::lock_guard<std::mutex> l(mu_);
       ++stats_.aborted;

@@ -178,7 +178,11 @@ absl::StatusOr<std::shared_ptr<Dataset>> Engine::CreateDataset(const std::string
   if (auto existing = GetDataset(slug)) return existing;
   static thread_local std::mt19937_64 rng{std::random_device{}()};
   uint64_t id;
-  {
+  if (auto half = half_created_.find(slug); half != half_created_.end()) {
+    // Its create edit is logged but its schema edit failed (a full disk): the
+    // same id again, so the manifest never holds two datasets of one slug.
+    id = half->second;
+  } else {
     std::shared_lock<std::shared_mutex> l(datasets_mu_);
     do {
       id = rng();
@@ -193,7 +197,11 @@ absl::StatusOr<std::shared_ptr<Dataset>> Engine::CreateDataset(const std::string
   ManifestEdit set{ManifestEdit::Op::kSetSchema, id};
   set.version = schema.version;
   set.fields = schema.fields;
-  RETURN_IF_ERROR(manifest_->LogEdit(set));
+  if (absl::Status s = manifest_->LogEdit(set); !s.ok()) {
+    half_created_[slug] = id;
+    return s;
+  }
+  half_created_.erase(slug);
   auto ds = std::make_shared<Dataset>(id, slug, std::make_shared<Schema>(schema), create.created_ns,
                                       create.partition_interval_ns);
   std::unique_lock<std::shared_mutex> l(datasets_mu_);

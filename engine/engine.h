@@ -502,6 +502,9 @@ class Engine {
   absl::StatusOr<SegmentPtr> OpenSegment(const std::string& path, const SegmentRecord& record);
   Env* env() const { return env_; }
   const EngineOptions& options() const { return options_; }
+  // True once a manifest write's outcome is unknown (a failed fsync): every
+  // change fails until a restart. While false, a failed change was not made.
+  bool manifest_broken() const { return manifest_->broken(); }
 
   // Makes everything written so far durable; stops the WAL writer and the
   // background sealer. Idempotent.
@@ -625,6 +628,9 @@ class Engine {
       ABSL_GUARDED_BY(datasets_mu_);
   std::map<uint64_t, std::shared_ptr<Dataset>> by_id_ ABSL_GUARDED_BY(datasets_mu_);
   std::mutex create_mu_;  // serialises dataset creation
+  // Slugs whose create edit was logged but whose schema edit failed: a retry
+  // logs both again under the same id.
+  std::map<std::string, uint64_t, std::less<>> half_created_ ABSL_GUARDED_BY(create_mu_);
 
   std::atomic<uint64_t> inflight_bytes_{0};
   std::atomic<uint64_t> rows_ingested_{0};

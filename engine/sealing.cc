@@ -89,6 +89,18 @@ absl::StatusOr<FlushResult> Engine::Seal(Dataset* ds) {
   ManifestEdit edit(ManifestEdit::Op::kAddSegments, ds->id());
   edit.sealed_through_seq = sealed_seq;
   std::vector<SegmentPtr> handles;
+  // When the seal fails before its edit is logged, the files it wrote are in
+  // no manifest: they go with their handles, or on a full disk they would
+  // hold the space the retry needs until a restart. When the manifest cannot
+  // tell whether the edit was logged (broken()), they stay for the restart.
+  struct DropUnlisted {
+    std::vector<SegmentPtr>* handles;
+    bool keep = false;
+    ~DropUnlisted() {
+      if (keep) return;
+      for (const SegmentPtr& h : *handles) h->obsolete.store(true, std::memory_order_release);
+    }
+  } unlisted{&handles};
   for (auto& [start, rows] : parts) {
     std::stable_sort(rows.begin(), rows.end(), [&](const RowRef& a, const RowRef& b) {
       for (int col : sort_cols) {
@@ -155,7 +167,11 @@ absl::StatusOr<FlushResult> Engine::Seal(Dataset* ds) {
     }
   }
   // The files are durable; this edit makes them visible to a restart.
-  RETURN_IF_ERROR(manifest_->LogEdit(edit));
+  if (absl::Status s = manifest_->LogEdit(edit); !s.ok()) {
+    unlisted.keep = manifest_->broken();
+    return s;
+  }
+  unlisted.keep = true;
   {
     std::lock_guard<std::mutex> l(ds->mu_);
     for (const auto& k : keys) {
@@ -253,11 +269,15 @@ void Engine::SealerLoop() {
       }
       uint64_t rows = ds->hot_rows();
       int64_t first;
+      bool leftover;
       {
         std::lock_guard<std::mutex> vl(ds->version_mu_);
         first = ds->active_->first_append_ns();
+        leftover = ds->frozen_ != nullptr;
       }
-      bool due = rows >= options_.seal_max_rows ||
+      // A failed seal's leftover is retried even when no row arrives after
+      // it (a full disk freed while ingest had stopped).
+      bool due = rows >= options_.seal_max_rows || leftover ||
                  (first != 0 && now - first >= options_.seal_max_age_ms * 1'000'000);
       if (due) {
         if (auto r = Seal(ds.get()); !r.ok()) {

@@ -33,6 +33,12 @@ absl::StatusOr<std::unique_ptr<LogWriter>> LogWriter::Create(Env* env, const std
   return std::unique_ptr<LogWriter>(new LogWriter(std::move(file)));
 }
 
+absl::StatusOr<std::unique_ptr<LogWriter>> LogWriter::OpenForAppend(Env* env,
+                                                                    const std::string& path) {
+  ASSIGN_OR_RETURN(auto file, env->NewAppendableFile(path));
+  return std::unique_ptr<LogWriter>(new LogWriter(std::move(file)));
+}
+
 absl::Status LogWriter::AddRecord(RecordType type, uint64_t seq, std::string_view payload) {
   scratch_.clear();
   AppendFramedRecord(&scratch_, type, seq, payload);

@@ -23,6 +23,10 @@ class LogWriter {
   static absl::StatusOr<std::unique_ptr<LogWriter>> Create(Env* env, const std::string& path,
                                                            uint32_t magic);
 
+  // Opens the existing log `path` (its header written) to append after its end.
+  static absl::StatusOr<std::unique_ptr<LogWriter>> OpenForAppend(Env* env,
+                                                                  const std::string& path);
+
   absl::Status AddRecord(RecordType type, uint64_t seq, std::string_view payload);
   // Appends bytes already framed with AppendFramedRecord.
   absl::Status AppendFramed(std::string_view framed) { return file_->Append(framed); }

@@ -172,9 +172,9 @@ TEST_F(SealTest, SealsRacingIngestLoseNoRows) {
   EXPECT_EQ(CountAll(engine_.get()), 2100u);
 }
 
-// A manifest append cut short during a seal: the seal fails, later manifest
-// edits are refused (appending after a partial record would corrupt the middle
-// of the log), nothing is lost, and a restart drops the torn tail and works.
+// A manifest append cut short during a seal: the seal fails, the partial
+// record is cut off (appending after it would corrupt the middle of the log),
+// nothing is lost, the next seal succeeds, and a restart finds every row once.
 TEST_F(SealTest, FailedManifestWriteDuringSealLosesNothing) {
   FaultInjectionEnv env(Env::Default());
   Open(&env);
@@ -187,11 +187,9 @@ TEST_F(SealTest, FailedManifestWriteDuringSealLosesNothing) {
   ASSERT_FALSE(failed.ok());
   env.ClearFaults();
   EXPECT_EQ(CountAll(engine_.get()), 100u);
-  auto refused = engine_->Flush("ds");
-  ASSERT_FALSE(refused.ok());
-  EXPECT_NE(ToStd(refused.status().message()).find("manifest could not be written"),
-            std::string_view::npos)
-      << refused.status().message();
+  auto again = engine_->Flush("ds");
+  ASSERT_TRUE(again.ok()) << again.status().message();
+  EXPECT_EQ(again->rows, 50u);
   EXPECT_EQ(CountAll(engine_.get()), 100u);
   Open();
   EXPECT_EQ(CountAll(engine_.get()), 100u);
