@@ -116,6 +116,13 @@ absl::StatusOr<TlsContext::Loaded> TlsContext::Build(const TlsFiles& files) {
                                              ")"));
   }
   if (SSL_CTX_use_PrivateKey_file(ctx, files.key_file.c_str(), SSL_FILETYPE_PEM) != 1) {
+    // OpenSSL checks the pair as it loads the key.
+    const unsigned long last = ERR_peek_last_error();
+    if (ERR_GET_LIB(last) == ERR_LIB_X509 && ERR_GET_REASON(last) == X509_R_KEY_VALUES_MISMATCH) {
+      return absl::InvalidArgumentError(StrCat("TLS private key ", files.key_file,
+                                               " does not match the certificate ", files.cert_file,
+                                               " (", TakeOpenSslErrors(), ")"));
+    }
     return absl::InvalidArgumentError(StrCat("TLS private key ", files.key_file,
                                              ": not an unencrypted PEM private key (",
                                              TakeOpenSslErrors(), ")"));

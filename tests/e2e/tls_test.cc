@@ -195,6 +195,7 @@ class TlsTest : public ::testing::Test {
         "try:\n"
         "    with socket.create_connection(('127.0.0.1', int(sys.argv[2])), timeout=20) as s:\n"
         "        with ctx.wrap_socket(s, server_hostname=sys.argv[3]) as t:\n"
+        "            version = t.version()\n"
         "            t.sendall(b'GET /health HTTP/1.1\\r\\nHost: x\\r\\nConnection: "
         "close\\r\\n\\r\\n')\n"
         "            data = b''\n"
@@ -202,7 +203,7 @@ class TlsTest : public ::testing::Test {
         "                chunk = t.recv(65536)\n"
         "                if not chunk: break\n"
         "                data += chunk\n"
-        "            print('ok', data.split(b' ')[1].decode(), t.version())\n"
+        "            print('ok', data.split(b' ')[1].decode(), version)\n"
         "except Exception as e:\n"
         "    print(type(e).__name__, e)\n"
         "    sys.exit(3)\n";
@@ -301,7 +302,9 @@ TEST_F(TlsTest, CurlOpenSslAndPythonConnectWithTls12OrLater) {
   // Security level 0 lets the client offer TLS 1.1: the server must refuse it.
   auto [rc11, out11] = Shell(s_client + " -tls1_1 -cipher 'DEFAULT@SECLEVEL=0'");
   EXPECT_NE(rc11, 0) << out11;
-  EXPECT_EQ(out11.find("Protocol  : TLSv1.1"), std::string::npos) << out11;
+  // The server's alert, not the client's own refusal.
+  EXPECT_NE(out11.find("alert protocol version"), std::string::npos) << out11;
+  EXPECT_NE(out11.find("Cipher is (NONE)"), std::string::npos) << out11;
 
   auto [py_rc, py] = Python();
   EXPECT_EQ(py_rc, 0) << py;
@@ -349,7 +352,10 @@ TEST_F(TlsTest, MutualTlsRequiresAClientCertificateFromTheClientCa) {
       << ReadFile(log_);
   auto [rc_without, code_without] = Curl("/health");
   EXPECT_NE(rc_without, 0) << code_without;
-  EXPECT_EQ(code_without.substr(0, 3), "000");
+  // curl's status is "000" (no HTTP answer), after its error message.
+  EXPECT_EQ(code_without.substr(code_without.size() - std::min<size_t>(3, code_without.size())),
+            "000")
+      << code_without;
   // A certificate from another CA is refused too.
   auto [rc_other, code_other] = Curl(
       "/health", "--cert '" + Path("untrusted.pem") + "' --key '" + Path("untrusted.key") + "'");
@@ -419,7 +425,10 @@ TEST_F(TlsTest, SighupReloadsTheCertificateWithoutDroppingConnections) {
 TEST_F(TlsTest, PsqlVerifyFullWorksAndPlainTextIsRefused) {
   TIMESTORE_SKIP_WITHOUT(HaveTool("psql"), "psql");
   const int pg_port = PickFreePort();
-  ASSERT_TRUE(StartServer("server", {{"TIMESTORE_PG_PORT", std::to_string(pg_port)}}))
+  // Loopback without authentication: what is tested here is the transport.
+  ASSERT_TRUE(StartServer("server", {{"TIMESTORE_PG_PORT", std::to_string(pg_port)},
+                                     {"TIMESTORE_AUTH", "none"},
+                                     {"TIMESTORE_PG_AUTH", "trust"}}))
       << ReadFile(log_);
   const std::string conn = "host=localhost hostaddr=127.0.0.1 port=" + std::to_string(pg_port) +
                            " user=tester dbname=timestore connect_timeout=20";
