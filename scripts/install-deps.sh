@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages Timestore needs to build, test and run (tzdata: the
 # IANA zones of downsample timezones; libpg-query-dev: PostgreSQL's SQL grammar;
-# postgresql-client-15, python3-psycopg2, libpqxx-dev: the SQL clients the tests drive).
+# postgresql-client-15, python3-psycopg2, libpqxx-dev: the SQL clients the tests drive;
+# openssl, curl: the TLS tests make certificates and connect with them).
 # Idempotent: packages already present are skipped by apt. Needs root or sudo.
 set -euo pipefail
 
@@ -11,7 +12,7 @@ PACKAGES=(
   liburing-dev liblz4-dev libzstd-dev libxxhash-dev
   libflatbuffers-dev flatbuffers-compiler libcurl4-openssl-dev
   libgtest-dev libgmock-dev libbenchmark-dev libcli11-dev libspdlog-dev libfmt-dev
-  python3 curl
+  python3 curl openssl
   python3-xxhash gnuplot-nox
   libssl-dev libexpat1-dev
   awscli python3-botocore
