@@ -335,6 +335,7 @@ class FaultFile : public WritableFile {
     state_->synced_size[path()] = base_->Size();
     return absl::OkStatus();
   }
+  absl::Status Flush() override { return base_->Flush(); }
   absl::Status Close() override { return base_->Close(); }
   uint64_t Size() const override { return base_->Size(); }
   const std::string& path() const override { return base_->path(); }

@@ -22,6 +22,11 @@ class WritableFile {
  public:
   virtual ~WritableFile() = default;
   virtual absl::Status Append(std::string_view data) = 0;
+  // Hands everything appended so far to the operating system (write(2)),
+  // without making it durable. A file that buffers appends (io_uring) writes
+  // them here, so a failed write (ENOSPC) is told apart from a failed fsync;
+  // one that writes in Append has nothing to do.
+  virtual absl::Status Flush() { return absl::OkStatus(); }
   // Makes everything appended so far durable (fdatasync).
   virtual absl::Status Sync() = 0;
   virtual absl::Status Close() = 0;

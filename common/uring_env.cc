@@ -309,7 +309,7 @@ class UringWritableFile : public WritableFile {
     // Like PosixWritableFile, appended bytes reach the file even without
     // Close; errors have nobody to go to here.
     if (fd_ >= 0) {
-      if (error_.ok()) (void)Flush({});
+      if (error_.ok()) (void)WriteOut({});
       ::close(fd_);
     }
   }
@@ -320,15 +320,20 @@ class UringWritableFile : public WritableFile {
       buffer_.append(data);
     } else {
       // The buffer and `data` go out in one batch; `data` is not copied.
-      RETURN_IF_ERROR(Flush(data));
+      RETURN_IF_ERROR(WriteOut(data));
     }
     size_ += data.size();
     return absl::OkStatus();
   }
 
+  absl::Status Flush() override {
+    RETURN_IF_ERROR(CheckWritable());
+    return WriteOut({});
+  }
+
   absl::Status Sync() override {
     RETURN_IF_ERROR(CheckWritable());
-    RETURN_IF_ERROR(Flush({}));
+    RETURN_IF_ERROR(WriteOut({}));
     auto ring = pool_->Acquire();
     absl::Status s = RunFdatasync(*ring, fd_, path_);
     if (!s.ok()) error_ = s;
@@ -337,7 +342,7 @@ class UringWritableFile : public WritableFile {
 
   absl::Status Close() override {
     if (fd_ < 0) return absl::OkStatus();
-    absl::Status s = error_.ok() ? Flush({}) : error_;
+    absl::Status s = error_.ok() ? WriteOut({}) : error_;
     int rc = ::close(fd_);
     fd_ = -1;
     if (rc != 0 && s.ok()) s = OpenError("close", path_, errno);
@@ -355,7 +360,7 @@ class UringWritableFile : public WritableFile {
 
   // Writes the buffer and then `extra` at the end of what was written so far,
   // as writes of at most kMaxWriteBytes submitted together.
-  absl::Status Flush(std::string_view extra) {
+  absl::Status WriteOut(std::string_view extra) {
     std::vector<IoOp> ops;
     uint64_t offset = written_;
     for (std::string_view piece : {std::string_view(buffer_), extra}) {

@@ -42,7 +42,7 @@ absl::StatusOr<std::unique_ptr<LogWriter>> LogWriter::OpenForAppend(Env* env,
 absl::Status LogWriter::AddRecord(RecordType type, uint64_t seq, std::string_view payload) {
   scratch_.clear();
   AppendFramedRecord(&scratch_, type, seq, payload);
-  return file_->Append(scratch_);
+  return AppendFramed(scratch_);
 }
 
 }  // namespace timestore::wal

@@ -28,8 +28,13 @@ class LogWriter {
                                                                   const std::string& path);
 
   absl::Status AddRecord(RecordType type, uint64_t seq, std::string_view payload);
-  // Appends bytes already framed with AppendFramedRecord.
-  absl::Status AppendFramed(std::string_view framed) { return file_->Append(framed); }
+  // Appends bytes already framed with AppendFramedRecord. Like AddRecord, it
+  // writes them out (WritableFile::Flush): a failed write shows here, and
+  // Sync fails only when the fsync does.
+  absl::Status AppendFramed(std::string_view framed) {
+    absl::Status s = file_->Append(framed);
+    return s.ok() ? file_->Flush() : s;
+  }
   absl::Status Sync() { return file_->Sync(); }
   absl::Status Close() { return file_->Close(); }
   uint64_t size() const { return file_->Size(); }

@@ -190,8 +190,10 @@ class Soak {
       return std::string(*(v.begin() + rng_() % v.size()));
     };
     std::map<std::string, std::string> env = {
-        {"TIMESTORE_SEAL_MAX_ROWS", pick({"300", "2000", "20000"})},
-        {"TIMESTORE_SEAL_MAX_AGE_MS", pick({"20", "200", "2000"})},
+        // The largest thresholds let the WAL grow across trials (a graceful
+        // stop seals nothing), for time to ready against WAL size.
+        {"TIMESTORE_SEAL_MAX_ROWS", pick({"300", "2000", "20000", "200000"})},
+        {"TIMESTORE_SEAL_MAX_AGE_MS", pick({"20", "200", "2000", "30000"})},
         {"TIMESTORE_WAL_MAX_FILE_BYTES", pick({"16KiB", "256KiB", "4MiB"})},
         {"TIMESTORE_COMPACTION_MIN_SEGMENTS", "2"},
         {"TIMESTORE_COMPACTION_INTERVAL_MS", "20"},
@@ -409,7 +411,7 @@ class Soak {
       std::vector<double> ready;
       uint64_t wal_max = 0;
       for (const auto& r : records_) {
-        if (r.wal_bytes >= lower && r.wal_bytes < b.below) {
+        if (r.ready_s > 0 && r.wal_bytes >= lower && r.wal_bytes < b.below) {
           ready.push_back(r.ready_s * 1000);
           wal_max = std::max(wal_max, r.wal_bytes);
         }
@@ -421,8 +423,10 @@ class Soak {
                   *std::max_element(ready.begin(), ready.end()),
                   static_cast<double>(wal_max) / (1 << 20));
     }
-    std::vector<double> all;
-    for (const auto& r : records_) all.push_back(r.ready_s * 1000);
+    std::vector<double> all;  // trials whose server came back
+    for (const auto& r : records_) {
+      if (r.ready_s > 0) all.push_back(r.ready_s * 1000);
+    }
     std::printf("%-16s %7zu %8.1fms %8.1fms %8.1fms\n", "all", all.size(), Percentile(all, 0.5),
                 Percentile(all, 0.99), all.empty() ? 0 : *std::max_element(all.begin(), all.end()));
     std::fflush(stdout);
