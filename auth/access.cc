@@ -26,13 +26,13 @@ Denial MissingScope(const Principal& p, std::vector<std::string> needed) {
   for (const auto& s : needed) StrAppend(&names, names.empty() ? "\"" : " or \"", s, "\"");
   if (d.unauthenticated) {
     d.message = StrCat(
-        "this needs credentials (an API token, as \"Authorization: Bearer "
+        "this route needs credentials (an API token, as \"Authorization: Bearer "
         "<token>\") holding the scope ",
         names);
   } else if (p.kind == Principal::Kind::kHeaders) {
-    d.message = StrCat("this needs the scope ", names, " in the x-iam-scopes header");
+    d.message = StrCat("this route needs the scope ", names, " in the x-iam-scopes header");
   } else {
-    d.message = StrCat("this needs the scope ", names, ", which ", Who(p), " does not hold");
+    d.message = StrCat("this route needs the scope ", names, ", which ", Who(p), " does not hold");
   }
   d.any_of_scopes = std::move(needed);
   return d;

@@ -7,9 +7,10 @@
 //    "datasetId":"af1df7d0b01750c9","dataset":"cpu","before":{...},"after":{...}}
 //
 //   time       RFC 3339 UTC (FormatRfc3339); required
-//   actor      string, or null when the request carried no x-iam-user
+//   actor      string: "token:<name>" for a request made with an API token, else
+//              the x-iam-user header; null when there is neither
 //   action     "settings.update", "dataset.flush", "storage_target.update",
-//              "ingest", ...; required, non-empty
+//              "ingest", "token.create", "auth.failure", ...; required, non-empty
 //   datasetId  16 hex digits, or "" for events about no dataset
 //   dataset    the dataset's slug, or ""
 //   before     any JSON value (null when there is nothing to show)

@@ -31,6 +31,8 @@
 
 #include "api/http_request_conversion.h"
 #include "api/service.h"
+#include "auth/authenticator.h"
+#include "auth/token_store.h"
 #include "engine/engine.h"
 #include "simdjson.h"
 #include "spdlog/spdlog.h"
@@ -47,6 +49,7 @@ constexpr auto kAnswerTimeout = std::chrono::seconds(30);
 // A fresh store every so many inputs: datasets created by the fuzzer would
 // otherwise pile up and slow every listing.
 constexpr int kInputsPerStore = 2000;
+constexpr char kBootstrapToken[] = "fuzz-bootstrap-token-0123456789";
 
 // The service and its engine on a temp dir. Small budgets so a run stays fast
 // and bounded; no background sealing (the fuzzer can flush through
@@ -72,6 +75,19 @@ class Store {
     api::ServiceOptions so;
     so.query_threads = 2;
     so.query_max_limit = 10'000;
+    // Token mode, as the server runs by default: every request goes through
+    // the Authorization parsing; "Bearer fuzz-bootstrap-token-0123456789"
+    // (in the seed corpus) is the admin, and tokens the fuzzer creates
+    // through POST /admin/tokens work too.
+    tokens_ = auth::TokenStore::Open(root_ + "/auth").value();
+    auth::AuthConfig ac;
+    ac.mode = auth::Mode::kToken;
+    ac.read_scope = so.require_scope = "read";
+    ac.write_scope = so.require_write_scope = "write";
+    ac.admin_scope = so.admin_scope = "admin";
+    ac.bootstrap_hash = auth::HashSecret(kBootstrapToken);
+    ac.default_limits.queries_per_second = 1e6;  // the limiter runs, rarely refuses
+    so.authenticator = std::make_shared<auth::Authenticator>(ac, tokens_.get());
     service_ = std::make_unique<api::Service>(so);
     service_->SetEngine(engine_.get());
   }
@@ -89,6 +105,7 @@ class Store {
  private:
   std::string root_;
   std::unique_ptr<Engine> engine_;
+  std::unique_ptr<auth::TokenStore> tokens_;  // outlives service_
   std::unique_ptr<api::Service> service_;
 };
 
