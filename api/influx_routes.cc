@@ -41,8 +41,16 @@ std::string_view V2Code(int status) {
   }
 }
 
-// Rewrites a Timestore error answer into InfluxDB's shape, keeping its
-// status, headers and Timestore's own code beside InfluxDB's members.
+HttpResponse NoContent() {
+  HttpResponse r;
+  r.status = 204;
+  r.content_type.clear();
+  r.headers.emplace_back("X-Influxdb-Version", std::string(kInfluxVersion));
+  return r;
+}
+
+}  // namespace
+
 HttpResponse InfluxError(HttpResponse ts, bool v2) {
   // The Timestore body is {"error": {"code": ..., "message": ..., ...}}; the
   // message is what InfluxDB clients show.
@@ -74,16 +82,6 @@ HttpResponse InfluxError(HttpResponse ts, bool v2) {
   r.headers.emplace_back("X-Influxdb-Version", std::string(kInfluxVersion));
   return r;
 }
-
-HttpResponse NoContent() {
-  HttpResponse r;
-  r.status = 204;
-  r.content_type.clear();
-  r.headers.emplace_back("X-Influxdb-Version", std::string(kInfluxVersion));
-  return r;
-}
-
-}  // namespace
 
 void Service::HandleInfluxWrite(HttpRequest&& req, bool v2, Responder respond) {
   auto fail = [v2, &respond](HttpResponse r) { respond(InfluxError(std::move(r), v2)); };

@@ -32,6 +32,10 @@ HttpResponse MethodNotAllowed(const HttpRequest& req, std::string_view allow);
 // 401 unauthorized with WWW-Authenticate (Bearer and Basic): no or bad
 // credentials.
 HttpResponse Unauthorized(std::string_view message);
+// A Timestore error answer rewritten into InfluxDB's shape for its clients
+// ({"error"} for v1, {"code","message"} for v2), keeping the status, the
+// headers and Timestore's code as "timestoreCode". In influx_routes.cc.
+HttpResponse InfluxError(HttpResponse ts, bool v2);
 
 // Whether the caller of `req` (req.principal; without one, the x-iam-scopes
 // header, as in auth mode none) holds `needed`: 401 for an anonymous caller

@@ -247,6 +247,11 @@ void Service::Handle(HttpRequest&& req, Responder respond) {
                                               .peer = req.remote_address});
     if (!a.ok()) {
       Responder done = finish(respond);
+      // InfluxDB clients read InfluxDB's error shape, as for their other refusals.
+      const bool v2 = path == "/api/v2/write";
+      if (v2 || path == "/write" || path == "/query") {
+        return done(InfluxError(Unauthorized(a.message), v2));
+      }
       return done(Unauthorized(a.message));
     }
     req.principal = std::make_shared<const auth::Principal>(std::move(a.principal));

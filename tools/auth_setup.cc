@@ -1,5 +1,11 @@
 #include "tools/auth_setup.h"
 
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 #include <iostream>
 
 #include "auth/token_store.h"
@@ -41,6 +47,29 @@ absl::StatusOr<auth::DatasetGrant> ParseGrantFlag(std::string_view text) {
 }
 
 }  // namespace
+
+absl::StatusOr<std::unique_ptr<AuthRootLock>> AuthRootLock::Acquire(const std::string& auth_dir) {
+  if (auto s = Env::Default()->CreateDirs(auth_dir); !s.ok()) return s;
+  const std::string path = JoinPath(auth_dir, "lock");
+  const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (fd < 0) {
+    return absl::FailedPreconditionError(StrCat("cannot open ", path, ": ", std::strerror(errno)));
+  }
+  if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    const int err = errno;
+    ::close(fd);
+    if (err == EWOULDBLOCK) {
+      return absl::FailedPreconditionError(
+          StrCat(path,
+                 " is locked: a timestore server is running on this storage root (or "
+                 "`timestore token` is editing it)"));
+    }
+    return absl::FailedPreconditionError(StrCat("cannot lock ", path, ": ", std::strerror(err)));
+  }
+  return std::unique_ptr<AuthRootLock>(new AuthRootLock(fd));
+}
+
+AuthRootLock::~AuthRootLock() { ::close(fd_); }
 
 void AddAuthOptions(CLI::App* serve, AuthSettings* s) {
   serve->add_option("--auth", s->mode, "Authentication: token (default), proxy or none")
@@ -114,6 +143,9 @@ absl::StatusOr<ResolvedAuth> ResolveAuth(const AuthSettings& s, const std::strin
 
   if (auto s2 = Env::Default()->CreateDirs(storage_root); !s2.ok()) return s2;
   const std::string dir = JoinPath(storage_root, "auth");
+  auto lock = AuthRootLock::Acquire(dir);
+  if (!lock.ok()) return lock.status();
+  out.lock = *std::move(lock);
   auto store = auth::TokenStore::Open(dir);
   if (!store.ok()) return store.status();
   out.tokens = *std::move(store);
@@ -229,7 +261,13 @@ void AddTokenCommand(CLI::App* app, int* exit_code) {
       if (resp.status >= 300) *exit_code = 1;
       return;
     }
-    auto store = auth::TokenStore::Open(JoinPath(o->storage_root, "auth"));
+    const std::string dir = JoinPath(o->storage_root, "auth");
+    auto lock = AuthRootLock::Acquire(dir);
+    if (!lock.ok()) {
+      return fail(StrCat(ToStd(lock.status().message()),
+                         "; while a server runs, use --server URL with an admin --token"));
+    }
+    auto store = auth::TokenStore::Open(dir);
     if (!store.ok()) return fail(ToStd(store.status().message()));
     if (what == "create") {
       auto spec = auth::ParseTokenRequest(body, now);

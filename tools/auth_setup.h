@@ -22,7 +22,27 @@ struct AuthSettings {
 // Adds --auth, --trusted-proxies, --admin-token and the rate limit options.
 void AddAuthOptions(CLI::App* serve, AuthSettings* s);
 
+// An exclusive flock(2) on <root>/auth/lock, held while a server runs on the
+// storage root and while `timestore token --storage-root` edits it. The
+// server reads tokens.json once and rewrites it from memory, so a token the
+// CLI added beside a running server would neither work nor last: the CLI
+// refuses such a root instead (and a second server refuses it too). The
+// kernel releases the lock when its holder exits, however it exits.
+class AuthRootLock {
+ public:
+  // FailedPrecondition naming the lock file when another process holds it.
+  static absl::StatusOr<std::unique_ptr<AuthRootLock>> Acquire(const std::string& auth_dir);
+  ~AuthRootLock();
+  AuthRootLock(const AuthRootLock&) = delete;
+  AuthRootLock& operator=(const AuthRootLock&) = delete;
+
+ private:
+  explicit AuthRootLock(int fd) : fd_(fd) {}
+  const int fd_;
+};
+
 struct ResolvedAuth {
+  std::unique_ptr<AuthRootLock> lock;  // held for the server's lifetime
   std::shared_ptr<auth::Authenticator> authenticator;
   std::unique_ptr<auth::TokenStore> tokens;  // owned here; the authenticator points at it
   std::string read_scope, write_scope, admin_scope;

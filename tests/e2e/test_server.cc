@@ -197,9 +197,12 @@ bool TestServer::Start() {
     ::setenv("TIMESTORE_AUTH", "none", 1);
     for (const auto& [k, v] : env_) ::setenv(k.c_str(), v.c_str(), 1);
     std::string data = root_ + "/data";
+    // Quiet logs unless the test asks for a level (the flag beats the variable).
+    auto level = env_.find("TIMESTORE_LOG_LEVEL");
+    const std::string log_level = level == env_.end() ? "warn" : level->second;
     ::execl(TimestoreBinary(), TimestoreBinary(), "serve", "--host", "127.0.0.1", "--port", "0",
-            "--port-file", port_file.c_str(), "--storage-root", data.c_str(), "--log-level", "warn",
-            static_cast<char*>(nullptr));
+            "--port-file", port_file.c_str(), "--storage-root", data.c_str(), "--log-level",
+            log_level.c_str(), static_cast<char*>(nullptr));
     ::_exit(127);
   }
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);

@@ -45,7 +45,8 @@ class HttpClient {
 
 class TestServer {
  public:
-  // `root` is the storage root; `env` adds TIMESTORE_* variables.
+  // `root` is the storage root; `env` adds TIMESTORE_* variables
+  // (TIMESTORE_LOG_LEVEL among them sets --log-level, by default warn).
   TestServer(std::string root, std::map<std::string, std::string> env = {});
   ~TestServer();
 
