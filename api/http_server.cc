@@ -22,6 +22,7 @@
 
 #include "absl/base/thread_annotations.h"
 #include "api/http_session.h"
+#include "common/json_writer.h"
 #include "common/strings.h"
 #include "common/tcp_listen.h"
 
@@ -211,67 +212,13 @@ void HttpServer::Stop(int grace_ms) {
   sessions.clear();
 }
 
-namespace {
-
-// The length of the well-formed UTF-8 sequence starting at s[i] (RFC 3629:
-// no overlong forms, no surrogates, nothing past U+10FFFF), or 0.
-size_t Utf8SequenceLength(std::string_view s, size_t i) {
-  const auto at = [&](size_t k) { return static_cast<unsigned char>(s[i + k]); };
-  const unsigned char b0 = at(0);
-  size_t n;
-  unsigned char lo = 0x80, hi = 0xBF;  // bounds of the second byte
-  if (b0 >= 0xC2 && b0 <= 0xDF) {
-    n = 2;
-  } else if (b0 >= 0xE0 && b0 <= 0xEF) {
-    n = 3;
-    if (b0 == 0xE0) lo = 0xA0;
-    if (b0 == 0xED) hi = 0x9F;
-  } else if (b0 >= 0xF0 && b0 <= 0xF4) {
-    n = 4;
-    if (b0 == 0xF0) lo = 0x90;
-    if (b0 == 0xF4) hi = 0x8F;
-  } else {
-    return 0;
-  }
-  if (i + n > s.size() || at(1) < lo || at(1) > hi) return 0;
-  for (size_t k = 2; k < n; ++k) {
-    if (at(k) < 0x80 || at(k) > 0xBF) return 0;
-  }
-  return n;
-}
-
-}  // namespace
-
 std::string ErrorBody(std::string_view code, std::string_view message,
                       std::string_view details_json) {
   std::string out;
   out.reserve(48 + code.size() + message.size() + details_json.size());
-  auto append_string = [&out](std::string_view s) {
-    static constexpr char kHex[] = "0123456789abcdef";
-    out.push_back('"');
-    for (size_t i = 0; i < s.size(); ++i) {
-      const char c = s[i];
-      const auto u = static_cast<unsigned char>(c);
-      if (c == '"' || c == '\\') {
-        out.push_back('\\');
-        out.push_back(c);
-      } else if (u < 0x20) {
-        out.append("\\u00");
-        out.push_back(kHex[u >> 4]);
-        out.push_back(kHex[u & 0xf]);
-      } else if (u < 0x80) {
-        out.push_back(c);
-      } else if (const size_t n = Utf8SequenceLength(s, i); n > 0) {
-        out.append(s.substr(i, n));
-        i += n - 1;
-      } else {
-        // Messages quote what the client sent (a path, a column name): bytes
-        // that are not UTF-8 would make the whole body invalid JSON.
-        out.append("\\ufffd");
-      }
-    }
-    out.push_back('"');
-  };
+  // AppendJsonString writes bytes that are not UTF-8 as U+FFFD: messages
+  // quote what the client sent (a path, a column name).
+  auto append_string = [&out](std::string_view s) { AppendJsonString(&out, s); };
   out.append(R"({"error":{"code":)");
   append_string(code);
   out.append(R"(,"message":)");

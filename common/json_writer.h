@@ -11,13 +11,49 @@
 
 namespace timestore {
 
+// The length of the well-formed UTF-8 sequence starting at s[i] (RFC 3629:
+// no overlong forms, no surrogates, nothing past U+10FFFF), or 0.
+inline size_t Utf8SequenceLength(std::string_view s, size_t i) {
+  const auto at = [&](size_t k) { return static_cast<unsigned char>(s[i + k]); };
+  const unsigned char b0 = at(0);
+  size_t n;
+  unsigned char lo = 0x80, hi = 0xBF;  // bounds of the second byte
+  if (b0 >= 0xC2 && b0 <= 0xDF) {
+    n = 2;
+  } else if (b0 >= 0xE0 && b0 <= 0xEF) {
+    n = 3;
+    if (b0 == 0xE0) lo = 0xA0;
+    if (b0 == 0xED) hi = 0x9F;
+  } else if (b0 >= 0xF0 && b0 <= 0xF4) {
+    n = 4;
+    if (b0 == 0xF0) lo = 0x90;
+    if (b0 == 0xF4) hi = 0x8F;
+  } else {
+    return 0;
+  }
+  if (i + n > s.size() || at(1) < lo || at(1) > hi) return 0;
+  for (size_t k = 2; k < n; ++k) {
+    if (at(k) < 0x80 || at(k) > 0xBF) return 0;
+  }
+  return n;
+}
+
+// A JSON string of `s`. Bytes that are not UTF-8 (a client's raw bytes quoted
+// in an error, a line-protocol string) become U+FFFD, so the output is always
+// valid JSON; ASCII costs one comparison per byte.
 inline void AppendJsonString(std::string* out, std::string_view s) {
   static constexpr char kHex[] = "0123456789abcdef";
   out->push_back('"');
   size_t run = 0;  // start of the pending run of characters that need no escape
   for (size_t i = 0; i < s.size(); ++i) {
     unsigned char c = static_cast<unsigned char>(s[i]);
-    if (c >= 0x20 && c != '"' && c != '\\') continue;
+    if (c >= 0x20 && c != '"' && c != '\\' && c < 0x80) continue;
+    if (c >= 0x80) {
+      if (const size_t n = Utf8SequenceLength(s, i); n > 0) {
+        i += n - 1;
+        continue;
+      }
+    }
     out->append(s.data() + run, i - run);
     run = i + 1;
     switch (c) {
@@ -37,6 +73,10 @@ inline void AppendJsonString(std::string* out, std::string_view s) {
         out->append("\\t");
         break;
       default:
+        if (c >= 0x80) {
+          out->append("\\ufffd");
+          break;
+        }
         out->append("\\u00");
         out->push_back(kHex[c >> 4]);
         out->push_back(kHex[c & 15]);

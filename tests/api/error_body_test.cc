@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include "api/http_server.h"
+#include "common/json_writer.h"
 #include "simdjson.h"
 
 namespace timestore::api {
@@ -30,6 +31,29 @@ TEST(ErrorBodyTest, BytesThatAreNotUtf8BecomeReplacementCharacters) {
 TEST(ErrorBodyTest, WellFormedUtf8AndControlCharactersSurvive) {
   const std::string m = "caf\xC3\xA9 \xE2\x82\xAC \xF0\x9F\x98\x80 \"q\" \\ \n\x01";
   EXPECT_EQ(MessageOf(ErrorBody("x", m)), m);
+}
+
+// Found by fuzz/http_fuzz.cc in token mode: a line-protocol field key with
+// bytes that are not UTF-8 came back in the InfluxDB-shaped error body (written
+// with JsonWriter, not ErrorBody) as invalid JSON. Every JSON string the
+// server writes now goes through AppendJsonString's check.
+TEST(ErrorBodyTest, JsonWriterStringsAreAlwaysValidJson) {
+  std::string out;
+  JsonWriter w(&out);
+  w.BeginObject().Key("error").BeginObject().Key("message");
+  const std::string raw(
+      "field \x01\x00"
+      "a`\x00"
+      "b\xfa\x81"
+      "up and caf\xC3\xA9",
+      26);
+  w.String(raw);
+  w.EndObject().EndObject();
+  EXPECT_EQ(MessageOf(out), std::string("field \x01\x00"
+                                        "a`\x00"
+                                        "b\xEF\xBF\xBD\xEF\xBF\xBD"
+                                        "up and caf\xC3\xA9",
+                                        30));
 }
 
 }  // namespace

@@ -140,7 +140,7 @@ TEST(ErrorBodyTest, Shape) {
 
 TEST(ErrorBodyTest, Escapes) {
   EXPECT_EQ(ErrorBody("c", std::string("q\" b\\ n\n nul") + '\0' + "\x1f é"),
-            R"({"error":{"code":"c","message":"q\" b\\ n\u000a nul\u0000\u001f é","details":{}}})");
+            R"({"error":{"code":"c","message":"q\" b\\ n\n nul\u0000\u001f é","details":{}}})");
 }
 
 TEST(HttpRequestTest, Header) {
