@@ -279,6 +279,20 @@ void Service::Handle(HttpRequest&& req, Responder respond) {
         r.content_type = std::string(kPrometheusContentType);
         r.body = metrics_.Render(engine, compactor_.load(std::memory_order_acquire),
                                  tier_mover_.load(std::memory_order_acquire));
+        if (http_server_ != nullptr) {
+          StrAppend(&r.body,
+                    "# HELP timestore_http_connections Open HTTP connections.\n"
+                    "# TYPE timestore_http_connections gauge\ntimestore_http_connections ",
+                    http_server_->open_connections(),
+                    "\n# HELP timestore_http_connections_refused_total Connections refused over "
+                    "TIMESTORE_MAX_CONNECTIONS.\n# TYPE timestore_http_connections_refused_total "
+                    "counter\ntimestore_http_connections_refused_total ",
+                    http_server_->connections_refused(),
+                    "\n# HELP timestore_tls_handshake_failures_total TLS handshakes that "
+                    "failed.\n# TYPE timestore_tls_handshake_failures_total counter\n"
+                    "timestore_tls_handshake_failures_total ",
+                    http_server_->tls_handshake_failures(), "\n");
+        }
         return done(std::move(r));
       }
       default:

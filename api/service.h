@@ -61,6 +61,10 @@ class Service {
 
   Metrics& metrics() { return metrics_; }
 
+  // Adds the HTTP server's connection figures to /metrics (set once, before
+  // requests arrive).
+  void SetConnectionStats(const HttpServer* server) { http_server_ = server; }
+
  private:
   void HandleIngest(HttpRequest&& req, std::string slug, Responder respond);
   void HandleQuery(HttpRequest&& req, std::string slug, Responder respond);
@@ -119,6 +123,7 @@ class Service {
   std::atomic<compaction::TierMover*> tier_mover_{nullptr};
   Metrics metrics_;
   auth::RateLimiter limiter_;
+  const HttpServer* http_server_ = nullptr;
   const std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
   struct Pool;
   std::unique_ptr<Pool> pool_;

@@ -367,6 +367,7 @@ int Serve(const ServeConfig& c) {
   api::HttpServer server(ho, [&service](api::HttpRequest&& req, api::Responder respond) {
     service.Handle(std::move(req), std::move(respond));
   });
+  service.SetConnectionStats(&server);
 
   // Signals are handled by one thread with sigwait; block them everywhere first.
   sigset_t set;
