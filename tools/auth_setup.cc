@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -50,6 +51,12 @@ absl::StatusOr<auth::DatasetGrant> ParseGrantFlag(std::string_view text) {
 
 absl::StatusOr<std::unique_ptr<AuthRootLock>> AuthRootLock::Acquire(const std::string& auth_dir) {
   if (auto s = Env::Default()->CreateDirs(auth_dir); !s.ok()) return s;
+  // Only the owner may list or enter it: it holds the token file and the
+  // bootstrap admin token (each 0600 as well).
+  if (::chmod(auth_dir.c_str(), 0700) != 0) {
+    return absl::FailedPreconditionError(
+        StrCat("cannot make ", auth_dir, " private (chmod 0700): ", std::strerror(errno)));
+  }
   const std::string path = JoinPath(auth_dir, "lock");
   const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
   if (fd < 0) {

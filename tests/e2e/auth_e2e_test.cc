@@ -172,6 +172,8 @@ TEST_F(AuthE2ETest, FirstStartGeneratesTheAdminTokenOnce) {
   struct stat st {};
   ASSERT_EQ(::stat(path.c_str(), &st), 0) << path;
   EXPECT_EQ(st.st_mode & 0777, 0600u);
+  ASSERT_EQ(::stat((server_->storage_root() + "/auth").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0700u);  // the directory is private too
   const std::string file = ReadFile(path);
   const std::string token(StripWhitespace(file));
   ASSERT_EQ(token.substr(0, 4), "tsk_") << file;
