@@ -461,6 +461,9 @@ void Service::HandleAdmin(HttpRequest&& req, Responder respond) {
     if (call.dataset == nullptr) return respond(DatasetNotFound(id));
     if (auto denied = CheckDataset(req, engine, call.dataset->slug(), auth::kAdmin,
                                    options_.admin_scope, options_.admin_scope)) {
+      // To a token restricted to some datasets, the others do not exist: a
+      // 403 would tell it which slugs are taken.
+      if (req.principal && req.principal->datasets) return respond(DatasetNotFound(id));
       return respond(*denied);
     }
   } else if (route->pattern.find(kTargetSegment) != std::string_view::npos) {

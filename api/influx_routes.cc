@@ -126,7 +126,15 @@ void Service::HandleInfluxWrite(HttpRequest&& req, bool v2, Responder respond) {
   opts.dataset_prefix = StrCat(db, "_");
   opts.precision_ns = *precision;
   opts.now_ns = NowNanos();
-  opts.schema_of = [engine](const std::string& slug) { return engine->GetSchema(slug); };
+  // A dataset the caller may not write is parsed as if new: its schema must
+  // not show through type-conflict errors; the grant check below refuses it.
+  opts.schema_of = [this, engine, &req](const std::string& slug) -> SchemaPtr {
+    if (CheckDataset(req, engine, slug, auth::kWrite, options_.require_write_scope,
+                     options_.admin_scope)) {
+      return nullptr;
+    }
+    return engine->GetSchema(slug);
+  };
   auto parsed = ParseLineProtocol(req.body, opts);
   if (!parsed.ok()) return fail(StatusToResponse(parsed.status()));
   std::vector<IngestRequest> requests = *std::move(parsed);

@@ -55,31 +55,6 @@ std::string IngestAnswerJson(const IngestResult& r) {
   return out;
 }
 
-// Audits a 401 or 403: who (if anyone), from where, asking what, and why.
-// Not synced (one write(2)), like ingest events: a flood of bad requests must
-// not turn into a flood of fsyncs.
-void AuditAuthFailure(Engine* engine, const auth::Principal* principal, const HttpResponse& resp,
-                      const std::string& peer, const std::string& what) {
-  if (engine == nullptr) return;
-  AuditEvent e;
-  if (principal != nullptr && !principal->anonymous()) e.actor = principal->Label();
-  e.action = "auth.failure";
-  std::string after;
-  JsonWriter w(&after);
-  w.BeginObject().Key("status").Int(resp.status).Key("source").String(peer);
-  w.Key("request").String(what);
-  // The message of the error body: it names the scope or grant, never a secret.
-  simdjson::dom::parser parser;
-  std::string_view message;
-  simdjson::dom::element root;
-  if (!parser.parse(resp.body).get(root) && !root["error"]["message"].get(message)) {
-    w.Key("reason").String(message);
-  }
-  w.EndObject();
-  e.after = std::move(after);
-  RecordAudit(engine, std::move(e), /*sync=*/false);
-}
-
 uint64_t ReadRssBytes() {
   FILE* f = std::fopen("/proc/self/statm", "r");
   if (f == nullptr) return 0;
@@ -217,9 +192,18 @@ void Service::Handle(HttpRequest&& req, Responder respond) {
           r, resp.status,
           std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
       if (resp.status == 401 || resp.status == 403) {
-        metrics_.AddAuthFailure(resp.status == 401);
-        AuditAuthFailure(engine_.load(std::memory_order_acquire), principal.get(), resp, peer,
-                         what);
+        // The message of the error body names the scope or grant, never a
+        // secret (either error shape: API.md's or InfluxDB's).
+        simdjson::dom::parser parser;
+        simdjson::dom::element root;
+        std::string_view reason;
+        if (!parser.parse(resp.body).get(root) && root["error"]["message"].get(reason) &&
+            root["error"].get(reason)) {
+          reason = {};
+        }
+        std::optional<std::string> actor;
+        if (principal != nullptr && !principal->anonymous()) actor = principal->Label();
+        RecordAuthFailure(resp.status == 401, std::move(actor), peer, what, reason);
       }
       inner(std::move(resp));
     };
@@ -483,6 +467,46 @@ void Service::HandleQuery(HttpRequest&& req, std::string slug, Responder respond
     WriteResult(*result, slug, epoch_ns, format, &r.body);
     respond(std::move(r));
   });
+}
+
+void Service::RecordAuthFailure(bool unauthenticated, std::optional<std::string> actor,
+                                std::string_view peer, std::string_view request,
+                                std::string_view reason) {
+  metrics_.AddAuthFailure(unauthenticated);
+  Engine* engine = engine_.load(std::memory_order_acquire);
+  if (engine == nullptr) return;
+  // One event per source address every kAuthAuditWindow: a flood of bad
+  // requests must not push the real events out of the audit log. The next
+  // event says how many were left out.
+  constexpr int64_t kAuthAuditWindow = 10'000'000'000;
+  const std::string_view source = peer.substr(0, peer.rfind(':'));
+  const int64_t now = NowNanos();
+  uint64_t suppressed = 0;
+  {
+    std::lock_guard<std::mutex> l(auth_audit_mu_);
+    if (auth_audit_sources_.size() > 10'000) auth_audit_sources_.clear();
+    auto [it, inserted] = auth_audit_sources_.try_emplace(source);
+    AuthAuditSource& s = it->second;
+    if (!inserted && now - s.last_ns < kAuthAuditWindow) {
+      ++s.suppressed;
+      return;
+    }
+    suppressed = s.suppressed;
+    s = AuthAuditSource{now, 0};
+  }
+  AuditEvent e;
+  e.actor = std::move(actor);
+  e.action = "auth.failure";
+  std::string after;
+  JsonWriter w(&after);
+  w.BeginObject().Key("status").Int(unauthenticated ? 401 : 403).Key("source").String(peer);
+  w.Key("request").String(request);
+  if (!reason.empty()) w.Key("reason").String(reason);
+  if (suppressed > 0) w.Key("suppressedBefore").Uint(suppressed);
+  w.EndObject();
+  e.after = std::move(after);
+  // Not synced (one write(2)), like ingest events.
+  RecordAudit(engine, std::move(e), /*sync=*/false);
 }
 
 std::optional<HttpResponse> Service::Throttle(const HttpRequest& req, bool ingest, double cost) {

@@ -9,6 +9,8 @@
 #include <chrono>
 #include <functional>
 #include <memory>
+#include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -17,6 +19,7 @@
 #include "api/metrics.h"
 #include "auth/authenticator.h"
 #include "auth/rate_limiter.h"
+#include "common/strings.h"
 #include "compaction/compactor.h"
 #include "compaction/tier_mover.h"
 #include "engine/engine.h"
@@ -60,6 +63,13 @@ class Service {
   void Shutdown();
 
   Metrics& metrics() { return metrics_; }
+
+  // Counts a refused request or login (401 when `unauthenticated`, else 403)
+  // and audits it as auth.failure with the source "ip:port", the request and
+  // the reason; at most one event per source address every 10 s, the next
+  // one saying how many were left out. Thread-safe.
+  void RecordAuthFailure(bool unauthenticated, std::optional<std::string> actor,
+                         std::string_view peer, std::string_view request, std::string_view reason);
 
   // Adds the HTTP server's connection figures to /metrics (set once, before
   // requests arrive).
@@ -124,6 +134,12 @@ class Service {
   Metrics metrics_;
   auth::RateLimiter limiter_;
   const HttpServer* http_server_ = nullptr;
+  struct AuthAuditSource {
+    int64_t last_ns = 0;
+    uint64_t suppressed = 0;
+  };
+  std::mutex auth_audit_mu_;
+  StringMap<AuthAuditSource> auth_audit_sources_;  // guarded by auth_audit_mu_
   const std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
   struct Pool;
   std::unique_ptr<Pool> pool_;

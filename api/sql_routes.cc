@@ -124,8 +124,13 @@ void Service::HandleSql(HttpRequest&& req, Responder respond) {
     so.server_version = StrCat("15.0 (Timestore ", options_.version, ")");
     // The client going away cancels the statement.
     so.cancel_flag = req.client_gone;
-    so.table_access = [this, engine, caller = CallerOf(req)](
-                          std::string_view table) -> std::optional<std::string> {
+    // Catalog queries (psql's \dt, pg_class) need the read scope; which
+    // datasets they list, and which tables a statement reads, the caller's
+    // access decides (table_access).
+    const auth::Principal caller = CallerOf(req);
+    so.scopes = caller.scopes;
+    so.require_scope = options_.require_scope;
+    so.table_access = [this, engine, caller](std::string_view table) -> std::optional<std::string> {
       if (auto d = auth::CheckDatasetAccess(caller, table, auth::kRead,
                                             DatasetScopes(engine, table, auth::kRead),
                                             options_.require_scope, options_.admin_scope)) {

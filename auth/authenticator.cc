@@ -86,6 +86,13 @@ absl::StatusOr<std::vector<Cidr>> ParseCidrList(std::string_view list) {
         return absl::InvalidArgumentError(
             StrCat("trusted proxy \"", item, "\" has a bad prefix length (0-", v4 ? 32 : 128, ")"));
       }
+      // "::ffff:10.0.0.0/8" would be ::/8 and trust every IPv4 peer: an
+      // IPv4-mapped network needs a prefix of at least 96.
+      if (!v4 && IsV4Mapped(*addr) && bits < 96) {
+        return absl::InvalidArgumentError(StrCat(
+            "trusted proxy \"", item,
+            "\" is an IPv4-mapped address with a prefix below 96; write the IPv4 network instead"));
+      }
       c.prefix = v4 ? 96 + bits : bits;
     }
     out.push_back(c);

@@ -187,8 +187,18 @@ absl::StatusOr<TokenInfo> ParseTokenRequest(std::string_view json, int64_t now_n
   for (auto [k, v] : o) {
     if (k == "name") {
       std::string_view name;
-      if (v.get(name) || name.empty() || name.size() > kMaxName) {
-        return Invalid("name", "must be a non-empty string of at most 128 bytes");
+      if (v.get(name)) return Invalid("name", "must be a string");
+      const bool name_chars = std::all_of(name.begin(), name.end(), [](char c) {
+        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+               c == '.' || c == '_' || c == '-';
+      });
+      // Not 16 hex digits either: revoke takes an id or a name, and a name
+      // that reads as another token's id would revoke that token.
+      if (name.empty() || name.size() > kMaxName || !name_chars ||
+          (name.size() == kIdHex && IsHex(name))) {
+        return Invalid("name",
+                       "must be 1 to 128 of A-Z a-z 0-9 . _ - (and not 16 hex digits, the shape "
+                       "of a token id)");
       }
       t.name = std::string(name);
       has_name = true;

@@ -378,6 +378,9 @@ bool Connection::Authenticate(const StartupMessage& startup, std::vector<std::st
     if (!step.ok()) {
       spdlog::info("pgwire {}: authentication of user \"{}\" failed: {}", peer_,
                    *startup.Param("user"), ToStd(step.status().message()));
+      if (options_->on_auth_failure) {
+        options_->on_auth_failure(peer_, *startup.Param("user"), ToStd(step.status().message()));
+      }
       Fatal(step.status());
       return false;
     }

@@ -11,6 +11,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -41,6 +42,9 @@ struct ConnectionOptions {
   // When set, SSLRequest is answered 'S' and a client that does not ask for
   // TLS is refused (FATAL 28000) before it can send a password.
   std::shared_ptr<TlsContext> tls;
+  // Failed logins (ServerOptions::on_auth_failure); may be empty.
+  std::function<void(std::string_view peer, std::string_view user, std::string_view why)>
+      on_auth_failure;
 };
 
 class Connection : public Cancellable {

@@ -56,6 +56,7 @@ struct Server::Impl {
     connection_options.auth_timeout_ms = options.auth_timeout_ms;
     connection_options.auth = options.auth;
     connection_options.tls = options.tls;
+    connection_options.on_auth_failure = options.on_auth_failure;
     connection_options.session_factory = std::move(factory);
     connection_options.registry = &registry;
   }

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -29,6 +30,10 @@ struct ServerOptions {
   // context's certificate of that moment; clients that do not ask for TLS are
   // refused with FATAL 28000 (docs/pgwire.md, "TLS").
   std::shared_ptr<TlsContext> tls;
+  // Called (from a connection thread) for each failed login, with the peer
+  // ("ip:port"), the user name and why: the server counts and audits it.
+  std::function<void(std::string_view peer, std::string_view user, std::string_view why)>
+      on_auth_failure;
 };
 
 // Thread-safe.

@@ -349,6 +349,10 @@ std::vector<CatalogRelation> CatalogRelations(const PlanContext& ctx) {
   if (ctx.engine != nullptr) {
     for (auto& ds : ctx.engine->ListDatasets()) {
       if (ds->deleted()) continue;
+      // A caller that may not read a dataset does not see it in catalogs.
+      if (ctx.table_access != nullptr && *ctx.table_access && (*ctx.table_access)(ds->slug())) {
+        continue;
+      }
       CatalogRelation r;
       r.schema = "public";
       r.name = ds->slug();

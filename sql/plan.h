@@ -5,6 +5,7 @@
 // select list, HAVING, ORDER BY on anything, DISTINCT, OFFSET/LIMIT).
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -111,6 +112,9 @@ struct PlanContext {
   // When set, FROM names this table (computed columns over a JSON query's
   // answer): its columns are the inputs, its rows go in Plan::catalog_rows.
   const QueryResult* input_table = nullptr;
+  // When set, catalog tables (pg_class, information_schema.columns, psql's
+  // \dt) list only the datasets it allows (SessionOptions::table_access).
+  const std::function<std::optional<std::string>(std::string_view)>* table_access = nullptr;
 };
 
 absl::StatusOr<Plan> PlanSelect(const Select& select, const PlanContext& ctx);

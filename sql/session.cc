@@ -140,6 +140,14 @@ absl::StatusOr<std::vector<SqlColumn>> Session::Describe(const Prepared& stmt) {
     case StatementKind::kSelect: {
       PlanContext ctx = MakePlanContext(stmt);
       ASSIGN_OR_RETURN(Plan plan, PlanSelect(st.select, ctx));
+      // Describing a statement shows the table's columns: the same check as
+      // running it.
+      if (plan.source == Plan::Source::kDataset && options_.table_access) {
+        if (auto denied = options_.table_access(plan.table)) {
+          return SqlError(sqlstate::kInsufficientPrivilege,
+                          StrCat("permission denied for table ", plan.table, ": ", *denied));
+        }
+      }
       std::vector<SqlColumn> cols;
       for (const OutputColumn& o : plan.outputs) {
         SqlType t = o.expr.type;
@@ -168,6 +176,7 @@ PlanContext Session::MakePlanContext(const Prepared& stmt) const {
   ctx.param_types = &stmt.param_types;
   ctx.user = options_.user;
   ctx.database = options_.database;
+  ctx.table_access = &options_.table_access;
   ctx.server_version = options_.server_version;
   ctx.max_rows = options_.max_rows;
   ctx.now_ns = NowNanos();  // one now() per statement, as in PostgreSQL
@@ -210,7 +219,7 @@ absl::StatusOr<SqlResult> Session::ExecuteStatement(const Statement& st, const P
         return AnswerPsqlCatalogQuery(*psql, ctx);
       }
       ASSIGN_OR_RETURN(Plan plan, PlanSelect(st.select, ctx));
-      if (plan.source != Plan::Source::kNone && options_.table_access) {
+      if (plan.source == Plan::Source::kDataset && options_.table_access) {
         if (auto denied = options_.table_access(plan.table)) {
           return SqlError(sqlstate::kInsufficientPrivilege,
                           StrCat("permission denied for table ", plan.table, ": ", *denied));

@@ -329,6 +329,11 @@ int Serve(const ServeConfig& c) {
     po.max_message_bytes = static_cast<uint32_t>(std::min<uint64_t>(ho.max_body_bytes, 1ull << 30));
     po.auth = *pg_auth;
     po.tls = tls;
+    po.on_auth_failure = [&service](std::string_view peer, std::string_view user,
+                                    std::string_view why) {
+      service.RecordAuthFailure(/*unauthenticated=*/true, std::nullopt, peer,
+                                StrCat("pgwire login as \"", user.substr(0, 64), "\""), why);
+    };
     pg_auth_name = std::string(pgwire::AuthMethodName((*pg_auth)->method()));
     const std::string server_version = StrCat("15.0 (Timestore ", TIMESTORE_VERSION, ")");
     pg_server = std::make_unique<pgwire::Server>(

@@ -165,7 +165,10 @@ TEST_F(AuthRoutesTest, DatasetGrantsRestrictTokensAndListings) {
   EXPECT_EQ(denied.status, 403) << denied.body;
   EXPECT_EQ(ErrorDetail(denied, "dataset"), "mem");
   EXPECT_EQ(Query("mem", Bearer(t)).status, 403);
-  EXPECT_EQ(Call("GET", "/admin/datasets/mem", "", Bearer(t)).status, 403);
+  // Outside its grants a dataset does not exist for it: the same 404 as a
+  // slug nobody uses, so it cannot probe which slugs are taken.
+  EXPECT_EQ(Call("GET", "/admin/datasets/mem", "", Bearer(t)).status, 404);
+  EXPECT_EQ(Call("GET", "/admin/datasets/nobody", "", Bearer(t)).status, 404);
   EXPECT_EQ(Call("GET", "/admin/datasets/cpu-a", "", Bearer(t)).status, 200);
   // Listings show only what it may see.
   Answer list = Call("GET", "/admin/datasets", "", Bearer(t));
@@ -184,6 +187,55 @@ TEST_F(AuthRoutesTest, DatasetGrantsRestrictTokensAndListings) {
   Answer sql = Call("POST", "/sql", R"({"query":"SELECT count(*) FROM mem"})", Bearer(t));
   EXPECT_EQ(sql.status, 403) << sql.body;
   EXPECT_EQ(ErrorDetail(sql, "sqlstate"), "42501");
+}
+
+// Found by review: the SQL catalogs listed every dataset to any token, and an
+// InfluxDB write outside a grant showed the dataset's schema in its
+// type-conflict error.
+TEST_F(AuthRoutesTest, CatalogsAndInfluxErrorsShowNothingOutsideTheGrants) {
+  ASSERT_EQ(Call("POST", "/write?db=secret", "m x=1.5 1000000000", Bearer(kBootstrap)).status, 204);
+  EXPECT_EQ(Ingest("cpu-a", Bearer(kBootstrap)).status, 200);
+  const std::string t = NewToken(
+      R"({"name":"team","scopes":["read","write"],)"
+      R"("datasets":[{"pattern":"cpu-*","access":["read","write"]}]})");
+  Answer tables = Call(
+      "POST", "/sql",
+      R"({"query":"SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY 1"})",
+      Bearer(t));
+  ASSERT_EQ(tables.status, 200) << tables.body;
+  EXPECT_NE(tables.body.find("cpu-a"), std::string::npos) << tables.body;
+  EXPECT_EQ(tables.body.find("secret_m"), std::string::npos) << tables.body;
+  // A write-only token may not read the catalogs at all.
+  const std::string w = NewToken(R"({"name":"w","scopes":["write"]})");
+  Answer denied = Call("POST", "/sql", R"({"query":"SELECT relname FROM pg_class"})", Bearer(w));
+  EXPECT_EQ(denied.status, 403) << denied.body;
+  // The integer x conflicts with secret_m's double x; the answer must not say so.
+  Answer influx = Call("POST", "/write?db=secret", "m x=1i 1000000000", Bearer(t));
+  EXPECT_EQ(influx.status, 403) << influx.body;
+  EXPECT_EQ(influx.body.find("float"), std::string::npos) << influx.body;
+}
+
+// A flood of refusals from one address writes one audit event per 10 s; the
+// counter counts them all.
+TEST_F(AuthRoutesTest, AuditOfRefusalsIsThrottledPerSource) {
+  for (int i = 0; i < 5; ++i) {
+    HttpRequest req;
+    req.method = "GET";
+    req.path = "/status";
+    req.remote_address = "198.51.100.9:" + std::to_string(40000 + i);
+    std::promise<HttpResponse> p;
+    service_->Handle(std::move(req), [&p](HttpResponse r) { p.set_value(std::move(r)); });
+    ASSERT_EQ(p.get_future().get().status, 401);
+  }
+  Answer audit = Call("GET", "/admin/audit", "", Bearer(kBootstrap));
+  size_t events = 0;
+  for (size_t at = 0; (at = audit.body.find("198.51.100.9", at)) != std::string::npos; ++at) {
+    ++events;
+  }
+  EXPECT_EQ(events, 1u) << audit.body;
+  EXPECT_NE(Call("GET", "/metrics").body.find(
+                "timestore_auth_failures_total{reason=\"unauthenticated\"} 5"),
+            std::string::npos);
 }
 
 TEST_F(AuthRoutesTest, DatasetIamScopesReplaceTheServerScopes) {

@@ -67,6 +67,8 @@ TEST(CidrTest, ParsesAndMatchesV4AndV6) {
   EXPECT_FALSE(in("[fe80::1]:1"));
   EXPECT_FALSE(in("garbage"));
   EXPECT_FALSE(ParseCidrList("10.0.0.0/33").ok());
+  EXPECT_FALSE(ParseCidrList("::ffff:10.0.0.0/8").ok());  // would be ::/8
+  EXPECT_TRUE(ParseCidrList("::ffff:10.0.0.0/104").ok());
   EXPECT_FALSE(ParseCidrList("example.com").ok());
   EXPECT_TRUE(IsLoopbackHost("127.0.0.1"));
   EXPECT_TRUE(IsLoopbackHost("127.8.0.1"));
@@ -153,7 +155,9 @@ TEST(TokenRequestTest, ParsesAndNamesBadMembers) {
         R"({"name":"x","scopes":["read"],"datasets":[{"pattern":"c"}]})",
         R"({"name":"x","scopes":["read"],"datasets":[{"pattern":"c","access":"own"}]})",
         R"({"name":"x","scopes":["read"],"expiresAt":"2001-01-01T00:00:00Z"})",
-        R"({"name":"x","scopes":["read"],"color":"red"})", "[1]", "{"}) {
+        R"({"name":"x","scopes":["read"],"color":"red"})",
+        R"({"name":"ops?old","scopes":["read"]})",
+        R"({"name":"0123456789abcdef","scopes":["read"]})", "[1]", "{"}) {
     auto r = ParseTokenRequest(bad, now);
     EXPECT_FALSE(r.ok()) << bad;
     EXPECT_NE(r.status().message(), "") << bad;

@@ -277,6 +277,36 @@ TEST_F(SessionTest, ScopesAreEnforced) {
   EXPECT_TRUE(allowed.Execute(*p2, {}).ok());
 }
 
+// table_access (a token's grants, a dataset's iam) decides reads, Describe
+// (pgwire shows the columns) and what the catalogs list.
+TEST_F(SessionTest, TableAccessCoversDescribeAndCatalogs) {
+  SessionOptions o;
+  o.scopes = {"read"};
+  o.require_scope = "read";
+  o.table_access = [](std::string_view table) -> std::optional<std::string> {
+    if (table == "cpu") return std::string("not for you");
+    return std::nullopt;
+  };
+  Session s(engine_.get(), o);
+  auto p = s.Prepare("SELECT * FROM cpu", {});
+  ASSERT_TRUE(p.ok());
+  auto described = s.Describe(*p);
+  ASSERT_FALSE(described.ok());
+  EXPECT_EQ(SqlStateOf(described.status()), "42501");
+  EXPECT_EQ(SqlStateOf(s.Execute(*p, {}).status()), "42501");
+  auto tables = s.Prepare(
+      "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'", {});
+  ASSERT_TRUE(tables.ok());
+  auto listed = s.Execute(*tables, {});
+  ASSERT_TRUE(listed.ok()) << listed.status();
+  EXPECT_EQ(listed->table.rows, 0u);  // cpu is the only dataset, and hidden
+  auto classes = s.Prepare("SELECT relname FROM pg_class WHERE relname = 'cpu'", {});
+  ASSERT_TRUE(classes.ok());
+  auto found = s.Execute(*classes, {});
+  ASSERT_TRUE(found.ok()) << found.status();
+  EXPECT_EQ(found->table.rows, 0u);
+}
+
 TEST_F(SessionTest, RowCapIsAnErrorNotATruncation) {
   SessionOptions o;
   o.max_rows = 2;
