@@ -6,38 +6,12 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/ascii.h"
+#include "common/strings.h"
 
 namespace timestore::api {
 namespace {
 
 std::string_view ToStd(boost::beast::string_view s) { return {s.data(), s.size()}; }
-
-int HexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-// Decodes %XX escapes ('+' stays '+': this is a path, not a form). False on a
-// truncated or non-hex escape.
-bool PercentDecode(std::string_view in, std::string* out) {
-  out->clear();
-  out->reserve(in.size());
-  for (size_t i = 0; i < in.size(); ++i) {
-    if (in[i] != '%') {
-      out->push_back(in[i]);
-      continue;
-    }
-    if (i + 2 >= in.size()) return false;
-    const int hi = HexValue(in[i + 1]);
-    const int lo = HexValue(in[i + 2]);
-    if (hi < 0 || lo < 0) return false;
-    out->push_back(static_cast<char>(hi * 16 + lo));
-    i += 2;
-  }
-  return true;
-}
 
 }  // namespace
 
@@ -49,7 +23,7 @@ absl::StatusOr<HttpRequest> ToHttpRequest(
   const std::string_view target = ToStd(message.target());
   const size_t question = target.find('?');
   if (question != std::string_view::npos) request.query = std::string(target.substr(question + 1));
-  if (!PercentDecode(target.substr(0, question), &request.path)) {
+  if (!PercentDecode(target.substr(0, question), /*plus_as_space=*/false, &request.path)) {
     return absl::InvalidArgumentError("malformed percent-encoding in the request path");
   }
   request.headers.reserve(std::distance(message.begin(), message.end()));

@@ -9,16 +9,6 @@
 #include "spdlog/spdlog.h"
 
 namespace timestore::api {
-namespace {
-
-int HexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-}  // namespace
 
 HttpResponse Json(int status, std::string body) {
   HttpResponse r;
@@ -133,23 +123,7 @@ std::optional<std::string_view> QueryParam(std::string_view query, std::string_v
 }
 
 bool DecodeQueryValue(std::string_view in, std::string* out) {
-  out->clear();
-  out->reserve(in.size());
-  for (size_t i = 0; i < in.size(); ++i) {
-    if (in[i] == '+') {
-      out->push_back(' ');
-    } else if (in[i] != '%') {
-      out->push_back(in[i]);
-    } else {
-      if (i + 2 >= in.size()) return false;
-      const int hi = HexValue(in[i + 1]);
-      const int lo = HexValue(in[i + 2]);
-      if (hi < 0 || lo < 0) return false;
-      out->push_back(static_cast<char>(hi * 16 + lo));
-      i += 2;
-    }
-  }
-  return true;
+  return PercentDecode(in, /*plus_as_space=*/true, out);
 }
 
 std::optional<std::string> ActorOf(const HttpRequest& req) {

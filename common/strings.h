@@ -91,4 +91,33 @@ bool ParseInt(std::string_view s, T* out, int base = 10) {
   return r.ec == std::errc() && r.ptr == s.data() + s.size();
 }
 
+// Decodes %XX escapes of a URL part into `out`; '+' becomes a space only when
+// `plus_as_space` (a query-string value, not a path). False on a truncated
+// or non-hex escape.
+inline bool PercentDecode(std::string_view in, bool plus_as_space, std::string* out) {
+  const auto hex = [](char c) {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+  };
+  out->clear();
+  out->reserve(in.size());
+  for (size_t i = 0; i < in.size(); ++i) {
+    if (in[i] == '+' && plus_as_space) {
+      out->push_back(' ');
+    } else if (in[i] != '%') {
+      out->push_back(in[i]);
+    } else {
+      if (i + 2 >= in.size()) return false;
+      const int hi = hex(in[i + 1]);
+      const int lo = hex(in[i + 2]);
+      if (hi < 0 || lo < 0) return false;
+      out->push_back(static_cast<char>(hi * 16 + lo));
+      i += 2;
+    }
+  }
+  return true;
+}
+
 }  // namespace timestore

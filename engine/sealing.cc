@@ -251,6 +251,36 @@ absl::Status Engine::DeleteObsoleteWal(int* deleted) {
 }
 
 void Engine::SealerLoop() {
+  // A seal that fails (a full disk, an I/O error) is retried with a doubling
+  // delay, 100 ms up to 5 s, per dataset, and logged at failures 1, 2, 4, 8,
+  // ...: every 50 ms would fill the log and keep writing files that cannot
+  // be finished. A success resets it.
+  struct Backoff {
+    int64_t next_ns = 0;
+    int64_t delay_ns = 0;
+    uint64_t failures = 0;
+  };
+  std::map<uint64_t, Backoff> backoff;
+  auto seal = [&](Dataset* ds, int64_t now) {
+    Backoff& b = backoff[ds->id()];
+    if (now < b.next_ns) return;
+    auto r = Seal(ds);
+    if (r.ok()) {
+      if (b.failures > 0) {
+        spdlog::info("sealing dataset {} succeeded after {} failed attempt(s)", ds->slug(),
+                     b.failures);
+      }
+      backoff.erase(ds->id());
+      return;
+    }
+    ++b.failures;
+    b.delay_ns = std::min<int64_t>(b.delay_ns == 0 ? 100'000'000 : b.delay_ns * 2, 5'000'000'000);
+    b.next_ns = now + b.delay_ns;
+    if ((b.failures & (b.failures - 1)) == 0) {
+      spdlog::error("sealing dataset {} failed (attempt {}; retrying in {} ms): {}", ds->slug(),
+                    b.failures, b.delay_ns / 1'000'000, ToStd(r.status().message()));
+    }
+  };
   std::unique_lock<std::mutex> l(sealer_mu_);
   while (!sealer_stop_) {
     sealer_cv_.wait_for(l, std::chrono::milliseconds(50));
@@ -279,18 +309,9 @@ void Engine::SealerLoop() {
       // it (a full disk freed while ingest had stopped).
       bool due = rows >= options_.seal_max_rows || leftover ||
                  (first != 0 && now - first >= options_.seal_max_age_ms * 1'000'000);
-      if (due) {
-        if (auto r = Seal(ds.get()); !r.ok()) {
-          spdlog::error("sealing dataset {} failed: {}", ds->slug(), ToStd(r.status().message()));
-        }
-      }
+      if (due) seal(ds.get(), now);
     }
-    if (largest != nullptr && total > options_.memtable_max_bytes / 2) {
-      if (auto r = Seal(largest.get()); !r.ok()) {
-        spdlog::error("sealing dataset {} failed: {}", largest->slug(),
-                      ToStd(r.status().message()));
-      }
-    }
+    if (largest != nullptr && total > options_.memtable_max_bytes / 2) seal(largest.get(), now);
     l.lock();
   }
 }
