@@ -513,6 +513,7 @@ std::optional<HttpResponse> Service::Throttle(const HttpRequest& req, bool inges
   if (!req.principal || req.principal->token_id.empty()) return std::nullopt;
   const auth::RateLimits& l = req.principal->limits;
   const double rate = ingest ? l.ingest_rows_per_second : l.queries_per_second;
+  if (!(rate > 0)) return std::nullopt;  // no key to build, no lock to take
   auto wait =
       limiter_.Admit(StrCat(ingest ? "i:" : "q:", req.principal->token_id), rate, cost, NowNanos());
   if (!wait) return std::nullopt;

@@ -51,10 +51,9 @@ void WriteGrants(JsonWriter& w, const std::vector<DatasetGrant>& grants) {
   w.EndArray();
 }
 
-// The members both the file and the API show.
-void WriteTokenMembers(JsonWriter& w, const TokenInfo& t) {
-  w.Key("id").String(t.id);
-  w.Key("name").String(t.name);
+// The settings a token request carries, shared by the stored form and the
+// request the CLI sends: scopes, datasets (when restricted) and rate limits.
+void WriteTokenSettings(JsonWriter& w, const TokenInfo& t) {
   w.Key("scopes").BeginArray();
   for (const auto& s : t.scopes) w.String(s);
   w.EndArray();
@@ -62,6 +61,17 @@ void WriteTokenMembers(JsonWriter& w, const TokenInfo& t) {
     w.Key("datasets");
     WriteGrants(w, *t.datasets);
   }
+  w.Key("rateLimits").BeginObject();
+  w.Key("ingestRowsPerSecond").Double(t.limits.ingest_rows_per_second);
+  w.Key("queriesPerSecond").Double(t.limits.queries_per_second);
+  w.EndObject();
+}
+
+// The members both the file and the API show.
+void WriteTokenMembers(JsonWriter& w, const TokenInfo& t) {
+  w.Key("id").String(t.id);
+  w.Key("name").String(t.name);
+  WriteTokenSettings(w, t);
   w.Key("createdAt").String(FormatRfc3339(t.created_ns));
   w.Key("expiresAt");
   if (t.expires_ns) {
@@ -69,10 +79,6 @@ void WriteTokenMembers(JsonWriter& w, const TokenInfo& t) {
   } else {
     w.Null();
   }
-  w.Key("rateLimits").BeginObject();
-  w.Key("ingestRowsPerSecond").Double(t.limits.ingest_rows_per_second);
-  w.Key("queriesPerSecond").Double(t.limits.queries_per_second);
-  w.EndObject();
 }
 
 absl::Status ParseScopes(simdjson::dom::element v, std::vector<std::string>* out) {
@@ -242,18 +248,8 @@ std::string TokenRequestJson(const TokenInfo& t) {
   JsonWriter w(&out);
   w.BeginObject();
   w.Key("name").String(t.name);
-  w.Key("scopes").BeginArray();
-  for (const auto& s : t.scopes) w.String(s);
-  w.EndArray();
-  if (t.datasets) {
-    w.Key("datasets");
-    WriteGrants(w, *t.datasets);
-  }
+  WriteTokenSettings(w, t);
   if (t.expires_ns) w.Key("expiresAt").String(FormatRfc3339(*t.expires_ns));
-  w.Key("rateLimits").BeginObject();
-  w.Key("ingestRowsPerSecond").Double(t.limits.ingest_rows_per_second);
-  w.Key("queriesPerSecond").Double(t.limits.queries_per_second);
-  w.EndObject();
   w.EndObject();
   return out;
 }

@@ -195,9 +195,8 @@ TEST_F(AuthRoutesTest, DatasetGrantsRestrictTokensAndListings) {
 TEST_F(AuthRoutesTest, CatalogsAndInfluxErrorsShowNothingOutsideTheGrants) {
   ASSERT_EQ(Call("POST", "/write?db=secret", "m x=1.5 1000000000", Bearer(kBootstrap)).status, 204);
   EXPECT_EQ(Ingest("cpu-a", Bearer(kBootstrap)).status, 200);
-  const std::string t = NewToken(
-      R"({"name":"team","scopes":["read","write"],)"
-      R"("datasets":[{"pattern":"cpu-*","access":["read","write"]}]})");
+  const std::string t = NewToken(R"({"name":"team","scopes":["read","write"],)"
+                                 R"("datasets":[{"pattern":"cpu-*","access":["read","write"]}]})");
   Answer tables = Call(
       "POST", "/sql",
       R"({"query":"SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY 1"})",
@@ -233,8 +232,8 @@ TEST_F(AuthRoutesTest, AuditOfRefusalsIsThrottledPerSource) {
     ++events;
   }
   EXPECT_EQ(events, 1u) << audit.body;
-  EXPECT_NE(Call("GET", "/metrics").body.find(
-                "timestore_auth_failures_total{reason=\"unauthenticated\"} 5"),
+  EXPECT_NE(Call("GET", "/metrics")
+                .body.find("timestore_auth_failures_total{reason=\"unauthenticated\"} 5"),
             std::string::npos);
 }
 

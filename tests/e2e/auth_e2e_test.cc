@@ -36,16 +36,6 @@ using Clock = std::chrono::steady_clock;
 // The bootstrap admin token of the tests that set one (at least 16 characters).
 constexpr char kAdminToken[] = "e2e-admin-token-0123456789abcdef";
 
-constexpr const char* kCpuRows = R"({
-  "schema": {"fields": [{"name": "timestamp", "type": "timestamp"},
-                        {"name": "hostname", "type": "string"},
-                        {"name": "usage_user", "type": "double"}]},
-  "records": [
-    {"timestamp": "2024-05-01T12:00:00Z", "hostname": "host_0", "usage_user": 42.5},
-    {"timestamp": "2024-05-01T12:00:10Z", "hostname": "host_1", "usage_user": 17},
-    {"timestamp": "2024-05-01T12:00:20Z", "hostname": "host_2", "usage_user": 99.25},
-    {"timestamp": "2024-05-01T12:00:30Z", "hostname": "host_3", "usage_user": 5}]})";
-
 constexpr const char* kMemRows = R"({
   "schema": {"fields": [{"name": "timestamp", "type": "timestamp"},
                         {"name": "hostname", "type": "string"},
@@ -256,7 +246,7 @@ TEST_F(AuthE2ETest, UnsafeSettingsRefuseToStart) {
 // and against a stopped server's storage root.
 TEST_F(AuthE2ETest, TokenCliCreatesListsAndRevokes) {
   StartServer();
-  Ingest("cpu", kCpuRows);
+  Ingest("cpu", kCpuRowsJson);
   auto [rc, created] = TokenCli("create" + AgainstServer() + " --name reader --scope read");
   ASSERT_EQ(rc, 0) << created;
   const std::string reader = JsonMember(created, "token");
@@ -277,7 +267,7 @@ TEST_F(AuthE2ETest, TokenCliCreatesListsAndRevokes) {
   // Outside its scope: 403 naming the scope it lacks, not 401.
   Headers json = Bearer(reader);
   json.emplace_back("Content-Type", "application/json");
-  r = c.Post("/datasets/cpu/ingest", kCpuRows, json);
+  r = c.Post("/datasets/cpu/ingest", kCpuRowsJson, json);
   EXPECT_EQ(r.status, 403) << r.body;
   EXPECT_NE(r.body.find("\"forbidden\""), std::string::npos) << r.body;
   EXPECT_NE(r.body.find("write"), std::string::npos) << r.body;
@@ -313,7 +303,7 @@ TEST_F(AuthE2ETest, TokenCliCreatesListsAndRevokes) {
   HttpClient c2(server_->port());
   json = Bearer(writer);
   json.emplace_back("Content-Type", "application/json");
-  r = c2.Post("/datasets/cpu2/ingest", kCpuRows, json);
+  r = c2.Post("/datasets/cpu2/ingest", kCpuRowsJson, json);
   EXPECT_EQ(r.status, 200) << r.body;
   r = c2.Post("/datasets/cpu2/query", kAllRows, Bearer(writer));
   EXPECT_EQ(r.status, 200) << r.body;
@@ -361,7 +351,7 @@ TEST_F(AuthE2ETest, PsqlWithATokenAsPassword) {
   TIMESTORE_SKIP_WITHOUT(HaveTool("psql"), "psql");
   StartServer({{"TIMESTORE_ADMIN_TOKEN", kAdminToken},
                {"TIMESTORE_PG_PORT", std::to_string(PickFreePort())}});
-  Ingest("cpu", kCpuRows);
+  Ingest("cpu", kCpuRowsJson);
   Ingest("mem", kMemRows);
   const std::string reader = CreateToken("--name reader --scope read");
   const std::string mem_only = CreateToken("--name mem-only --scope read --dataset 'mem:read'");
@@ -578,7 +568,7 @@ TEST_F(AuthE2ETest, WrongTokenOnInfluxRoutesAnswersInInfluxShape) {
 // again once Retry-After has passed.
 TEST_F(AuthE2ETest, TokenQueryRateLimitAnswers429WithRetryAfter) {
   StartServer();
-  Ingest("cpu", kCpuRows);
+  Ingest("cpu", kCpuRowsJson);
   const std::string slow = CreateToken("--name slow --scope read --queries-per-second 0.5");
   HttpClient c(server_->port());
   HttpResult limited;

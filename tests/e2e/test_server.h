@@ -43,6 +43,18 @@ class HttpClient {
   std::string buf_;
 };
 
+// The dataset `cpu` of several end-to-end tests: a declared schema and four
+// rows, one per host, ten seconds apart (usage_user sums to 163.75).
+inline constexpr const char* kCpuRowsJson = R"({
+  "schema": {"fields": [{"name": "timestamp", "type": "timestamp"},
+                        {"name": "hostname", "type": "string"},
+                        {"name": "usage_user", "type": "double"}]},
+  "records": [
+    {"timestamp": "2024-05-01T12:00:00Z", "hostname": "host_0", "usage_user": 42.5},
+    {"timestamp": "2024-05-01T12:00:10Z", "hostname": "host_1", "usage_user": 17},
+    {"timestamp": "2024-05-01T12:00:20Z", "hostname": "host_2", "usage_user": 99.25},
+    {"timestamp": "2024-05-01T12:00:30Z", "hostname": "host_3", "usage_user": 5}]})";
+
 class TestServer {
  public:
   // `root` is the storage root; `env` adds TIMESTORE_* variables

@@ -20,19 +20,10 @@
 namespace timestore::testing {
 namespace {
 
-constexpr const char* kRows = R"({
-  "schema": {"fields": [{"name": "timestamp", "type": "timestamp"},
-                        {"name": "hostname", "type": "string"},
-                        {"name": "usage_user", "type": "double"}]},
-  "records": [
-    {"timestamp": "2024-05-01T12:00:00Z", "hostname": "host_0", "usage_user": 42.5},
-    {"timestamp": "2024-05-01T12:00:10Z", "hostname": "host_1", "usage_user": 17},
-    {"timestamp": "2024-05-01T12:00:20Z", "hostname": "host_2", "usage_user": 99.25},
-    {"timestamp": "2024-05-01T12:00:30Z", "hostname": "host_3", "usage_user": 5}]})";
-
 using Env = std::map<std::string, std::string>;
 
-// A server with the dataset `cpu` (kRows) and the PostgreSQL protocol on.
+// A server with the dataset `cpu` (kCpuRowsJson, in the shared harness) and the PostgreSQL protocol
+// on.
 struct PgTestServer {
   explicit PgTestServer(Env env = {}) : dir(MakeTempDir()) {
     env["TIMESTORE_PG_PORT"] = std::to_string(PickFreePort());
@@ -45,7 +36,8 @@ struct PgTestServer {
   bool Start() {
     if (!server->Start()) return false;
     HttpClient http(server->port());
-    auto r = http.Post("/datasets/cpu/ingest", kRows, {{"content-type", "application/json"}});
+    auto r =
+        http.Post("/datasets/cpu/ingest", kCpuRowsJson, {{"content-type", "application/json"}});
     return r.status == 200;
   }
   // psql with `args`, as `user` with `password`, not reading ~/.psqlrc.
