@@ -50,6 +50,11 @@ const std::vector<Service::AdminRoute>& Service::AdminRoutes() {
       {"POST", "/admin/tokens", &Service::AdminCreateToken},
       {"GET", "/admin/tokens", &Service::AdminListTokens},
       {"DELETE", "/admin/tokens/{target}", &Service::AdminRevokeToken},
+      {"POST", "/admin/backup", &Service::AdminBackup},
+      {"GET", "/admin/backups", &Service::AdminListBackups},
+      {"POST", "/admin/restore", &Service::AdminRestore},
+      {"GET", "/admin/jobs", &Service::AdminListJobs},
+      {"GET", "/admin/jobs/{target}", &Service::AdminGetJob},
   };
   return kRoutes;
 }

@@ -173,6 +173,7 @@ void Service::RunOnAdminPool(std::function<void()> task) {
 }
 
 void Service::Shutdown() {
+  jobs_.Shutdown();  // before the engine closes: jobs read through it
   if (pool_ != nullptr) pool_->pool.join();
   if (admin_pool_ != nullptr) admin_pool_->pool.join();
 }

@@ -23,6 +23,7 @@
 #include "compaction/compactor.h"
 #include "compaction/tier_mover.h"
 #include "engine/engine.h"
+#include "transfer/jobs.h"
 
 namespace timestore::api {
 
@@ -120,6 +121,12 @@ class Service {
   void AdminCreateToken(AdminCall& call);
   void AdminListTokens(AdminCall& call);
   void AdminRevokeToken(AdminCall& call);
+  // api/admin_backup_routes.cc: backups, restores and the job list.
+  void AdminBackup(AdminCall& call);
+  void AdminListBackups(AdminCall& call);
+  void AdminRestore(AdminCall& call);
+  void AdminListJobs(AdminCall& call);
+  void AdminGetJob(AdminCall& call);
   void AdminDatasetDetail(AdminCall& call);
   void AdminDeleteDataset(AdminCall& call);
   void AdminGetRetention(AdminCall& call);
@@ -129,6 +136,8 @@ class Service {
 
   ServiceOptions options_;
   std::atomic<Engine*> engine_{nullptr};
+  // Background admin jobs (exports, backups, restores); stopped by Shutdown.
+  transfer::JobRegistry jobs_;
   std::atomic<compaction::Compactor*> compactor_{nullptr};
   std::atomic<compaction::TierMover*> tier_mover_{nullptr};
   Metrics metrics_;

@@ -35,6 +35,7 @@
 #include "segment/segment_reader.h"
 #include "spdlog/spdlog.h"
 #include "tools/auth_setup.h"
+#include "tools/backup_command.h"
 #include "tools/tiering_config.h"
 #include "tools/verify.h"
 #include "wal/log_reader.h"
@@ -753,6 +754,7 @@ int main(int argc, char** argv) {
   timestore::tools::AddAuthOptions(serve, &c.auth);
   int token_exit = 0;
   timestore::tools::AddTokenCommand(&app, &token_exit);
+  timestore::tools::AddBackupCommands(&app, &token_exit);
 
   std::vector<std::string> wal_paths;
   auto* dump = app.add_subcommand("wal-dump", "Print the records of write-ahead log files");

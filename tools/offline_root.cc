@@ -1,8 +1,10 @@
 #include "tools/offline_root.h"
 
 #include <chrono>
+#include <thread>
 
 #include "common/strings.h"
+#include "simdjson.h"
 #include "tiering/http_client.h"
 
 namespace timestore::tools {
@@ -72,6 +74,37 @@ absl::StatusOr<ServerAnswer> CallServer(const TargetFlags& flags, std::string_vi
     return absl::UnavailableError(StrCat("cannot reach ", flags.server, ": ", resp.error));
   }
   return ServerAnswer{resp.status, std::move(resp.body)};
+}
+
+absl::StatusOr<std::string> RunServerJob(const TargetFlags& flags, std::string_view method,
+                                         std::string_view path, std::string_view body) {
+  auto started = CallServer(flags, method, path, body);
+  if (!started.ok()) return started.status();
+  if (started->status != 202) {
+    return absl::FailedPreconditionError(
+        StrCat("the server answered ", started->status, ": ", started->body));
+  }
+  simdjson::dom::parser parser;
+  std::string_view id;
+  if (parser.parse(started->body).get_object()["id"].get(id)) {
+    return absl::InternalError(StrCat("the server's answer names no job: ", started->body));
+  }
+  const std::string job_path = StrCat("/admin/jobs/", id);
+  for (;;) {
+    auto polled = CallServer(flags, "GET", job_path);
+    if (!polled.ok()) return polled.status();
+    if (polled->status != 200) {
+      return absl::UnavailableError(StrCat("polling ", job_path, ": the server answered ",
+                                           polled->status, ": ", polled->body));
+    }
+    std::string_view state;
+    if (parser.parse(polled->body).get_object()["state"].get(state)) {
+      return absl::InternalError(StrCat("the job's status has no state: ", polled->body));
+    }
+    if (state == "succeeded") return std::move(polled->body);
+    if (state == "failed") return absl::AbortedError(polled->body);
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
 }
 
 }  // namespace timestore::tools

@@ -58,4 +58,11 @@ struct ServerAnswer {
 absl::StatusOr<ServerAnswer> CallServer(const TargetFlags& flags, std::string_view method,
                                         std::string_view path, std::string_view body = {});
 
+// Starts a background job on --server (`method` `path` answering 202 with
+// the job's JSON, transfer/jobs.h) and polls GET /admin/jobs/{id} until it
+// ends; returns the final job JSON. The error carries the server's answer
+// when the start is refused, or the job's error when it failed.
+absl::StatusOr<std::string> RunServerJob(const TargetFlags& flags, std::string_view method,
+                                         std::string_view path, std::string_view body);
+
 }  // namespace timestore::tools

@@ -70,7 +70,9 @@ std::string JobJson(const JobInfo& job) {
   return out;
 }
 
-JobRegistry::~JobRegistry() {
+JobRegistry::~JobRegistry() { Shutdown(); }
+
+void JobRegistry::Shutdown() {
   std::vector<std::thread> threads;
   {
     std::lock_guard<std::mutex> l(mu_);
@@ -102,6 +104,12 @@ JobInfo JobRegistry::Start(std::string kind, std::string subject, Work work) {
   Entry* e = entry.get();
   const std::string id = e->info.id;
   jobs_.emplace(id, std::move(entry));
+  if (stopping_) {
+    e->info.state = "failed";
+    e->info.error = "the server is shutting down";
+    e->info.finished_ns = e->info.created_ns;
+    return Snapshot(*e);
+  }
   JobInfo started = Snapshot(*e);
   e->thread = std::thread([this, e, work = std::move(work)] {
     absl::StatusOr<std::string> result = work(*e->progress);

@@ -63,6 +63,10 @@ class JobRegistry {
   JobRegistry(const JobRegistry&) = delete;
   JobRegistry& operator=(const JobRegistry&) = delete;
 
+  // Asks running jobs to stop (JobProgress::cancelled) and joins them; jobs
+  // started afterwards fail at once. Idempotent; the destructor calls it.
+  void Shutdown();
+
   // Starts `work` on its own thread; returns the job as it starts.
   JobInfo Start(std::string kind, std::string subject, Work work);
   std::optional<JobInfo> Get(std::string_view id) const;
