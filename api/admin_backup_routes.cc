@@ -64,6 +64,18 @@ std::optional<HttpResponse> ParseBody(std::string_view body, std::string_view wh
   return std::nullopt;
 }
 
+// A destination that cannot be used: 400 naming the member, or 404 for a
+// storage target that does not exist.
+HttpResponse BadDestination(const absl::Status& status, std::string_view field) {
+  if (absl::IsNotFound(status)) {
+    return Error(404, "storage_target_not_found", ToStd(status.message()), FieldDetails(field));
+  }
+  if (absl::IsInvalidArgument(status)) {
+    return Error(400, "invalid_request", ToStd(status.message()), FieldDetails(field));
+  }
+  return StatusToResponse(status);
+}
+
 HttpResponse JobAccepted(const transfer::JobInfo& job) {
   HttpResponse r = Json(202, transfer::JobJson(job));
   r.headers.emplace_back("Location", StrCat("/admin/jobs/", job.id));
@@ -84,7 +96,7 @@ void Service::AdminBackup(AdminCall& call) {
                               FieldDetails("to")));
   }
   auto dest = transfer::ResolveDestination(body.to, call.engine->env(), call.engine->targets());
-  if (!dest.ok()) return call.respond(StatusToResponse(dest.status()));
+  if (!dest.ok()) return call.respond(BadDestination(dest.status(), "to"));
   if (jobs_.Running("backup", dest->describe) > 0) {
     return call.respond(Error(409, "backup_running",
                               StrCat("a backup to ", dest->describe,
@@ -126,7 +138,7 @@ void Service::AdminListBackups(AdminCall& call) {
                               FieldDetails("at")));
   }
   auto dest = transfer::ResolveDestination(spec, call.engine->env(), call.engine->targets());
-  if (!dest.ok()) return call.respond(StatusToResponse(dest.status()));
+  if (!dest.ok()) return call.respond(BadDestination(dest.status(), "at"));
   auto list = transfer::ListBackups(*dest);
   if (!list.ok()) return call.respond(StatusToResponse(list.status()));
   call.respond(Json(200, transfer::BackupListJson(*list)));
@@ -144,7 +156,7 @@ void Service::AdminRestore(AdminCall& call) {
                               FieldDetails(body.from.empty() ? "from" : "to")));
   }
   auto from = transfer::ResolveDestination(body.from, call.engine->env(), call.engine->targets());
-  if (!from.ok()) return call.respond(StatusToResponse(from.status()));
+  if (!from.ok()) return call.respond(BadDestination(from.status(), "from"));
   AuditEvent e;
   e.actor = call.actor;
   e.action = "restore.start";

@@ -5,6 +5,7 @@
 
 #include "common/strings.h"
 #include "simdjson.h"
+#include "spdlog/spdlog.h"
 #include "tiering/http_client.h"
 
 namespace timestore::tools {
@@ -15,6 +16,9 @@ absl::StatusOr<std::unique_ptr<OfflineRoot>> OpenOfflineRoot(const std::string& 
   if (!env->FileExists(JoinPath(root, "CURRENT"))) {
     return absl::NotFoundError(StrCat("no storage root at ", root, " (it has no CURRENT file)"));
   }
+  // The command's answer goes to stdout; the engine's routine logs would mix
+  // with it.
+  if (spdlog::get_level() < spdlog::level::warn) spdlog::set_level(spdlog::level::warn);
   auto out = std::make_unique<OfflineRoot>();
   auto lock = AuthRootLock::Acquire(JoinPath(root, "auth"));
   if (!lock.ok()) {

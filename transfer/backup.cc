@@ -12,6 +12,7 @@
 
 #include "absl/strings/str_format.h"
 #include "common/checksum.h"
+#include "common/crash_point.h"
 #include "common/json_writer.h"
 #include "common/strings.h"
 #include "common/time_util.h"
@@ -319,6 +320,7 @@ absl::Status CopySegment(Engine* engine, const Destination& dest, const SegmentH
                                       ", expected ", entry->size, ")"));
   }
   present->insert(key);
+  CrashPoint("backup.segment_uploaded");  // kill -9 tests: mid-backup
   ++report->segments_uploaded;
   report->bytes_uploaded += entry->size;
   Count(progress, "segmentsUploaded", 1);
