@@ -13,6 +13,7 @@
 
 #include "common/strings.h"
 #include "simdjson.h"
+#include "tests/e2e/s3_test_server.h"
 #include "tests/e2e/test_server.h"
 
 namespace timestore::testing {
@@ -249,6 +250,60 @@ TEST_F(BackupE2ETest, CorruptObjectNamedAndOfflineCliRefusedWhileServing) {
   EXPECT_EQ(r.status, 404) << r.body;
   r = c.Get("/admin/jobs/job-0000000000000000");
   EXPECT_EQ(r.status, 404) << r.body;
+}
+
+// A root whose partitions are tiered to S3 (s3rver), backed up into the same
+// S3 target under another prefix: the tiered segments are copied, and the
+// restore (offline, resolving s3://s3 from the environment) builds a root that
+// answers the same with no S3 at all.
+TEST_F(BackupE2ETest, TieredRootBacksUpToS3AndRestoresLocal) {
+  S3TestServer s3;
+  ASSERT_TRUE(s3.Start()) << s3.error();
+  const std::map<std::string, std::string> s3_env = {
+      {"TIMESTORE_STORAGE_DRIVER", "s3"},
+      {"TIMESTORE_S3_BUCKET", s3.bucket()},
+      {"TIMESTORE_S3_ENDPOINT", s3.endpoint()},
+      {"TIMESTORE_S3_FORCE_PATH_STYLE", "true"},
+      {"TIMESTORE_S3_REGION", S3TestServer::kRegion},
+      {"TIMESTORE_S3_ACCESS_KEY_ID", S3TestServer::kAccessKey},
+      {"TIMESTORE_S3_SECRET_ACCESS_KEY", S3TestServer::kSecretKey},
+      {"TIMESTORE_S3_PREFIX", "ts"},
+      {"TIMESTORE_TIERING_INTERVAL", "1h"},
+      {"TIMESTORE_COMPACTION_ENABLED", "false"}};
+  server_ = std::make_unique<TestServer>(dir_, s3_env);
+  ASSERT_TRUE(server_->Start());
+  Ingest(0, 1500);
+  HttpClient c(server_->port());
+  ASSERT_EQ(c.Post("/admin/datasets/m/flush", "").status, 200);
+  ASSERT_EQ(c.Request("PUT", "/admin/datasets/m/retention", R"({"coldAfter":"30d"})").status, 200);
+  auto r = c.Post("/admin/datasets/m/enforce-retention", "");
+  ASSERT_EQ(r.status, 200) << r.body;
+  r = c.Get("/admin/datasets/m/manifest");
+  ASSERT_NE(r.body.find("\"tier\":\"remote\""), std::string::npos) << r.body;
+  Ingest(1500, 500);  // and some local rows
+  const Stats want = Query(server_->port());
+  ASSERT_EQ(want.count, 2000);
+
+  int rc = 0;
+  std::string out = Cli(StrCat("backup ", Server(), " --to s3://s3/backups --keep 2"), &rc);
+  ASSERT_EQ(rc, 0) << out;
+  EXPECT_EQ(Field(out, "/result/rows"), "2000") << out;
+  out = Cli(StrCat("backups ", Server(), " --at s3://s3/backups"), &rc);
+  ASSERT_EQ(rc, 0) << out;
+  EXPECT_NE(Field(out, "/backups/0/id"), "") << out;
+
+  std::string env;
+  for (const auto& [k, v] : s3_env) StrAppend(&env, k, "='", v, "' ");
+  out = Cli(StrCat("restore --from s3://s3/backups --to ", dir_, "/restored/data"), &rc);
+  EXPECT_NE(rc, 0) << "s3://s3 resolved without the environment's target: " << out;
+  auto [rc2, out2] = Shell(StrCat(env, TimestoreBinary(), " restore --from s3://s3/backups --to ",
+                                  dir_, "/restored/data 2>&1"));
+  ASSERT_EQ(rc2, 0) << out2;
+  restored_ = std::make_unique<TestServer>(dir_ + "/restored");
+  ASSERT_TRUE(restored_->Start());
+  EXPECT_EQ(Query(restored_->port()), want);
+  r = HttpClient(restored_->port()).Get("/admin/datasets/m/manifest");
+  EXPECT_EQ(r.body.find("\"tier\":\"remote\""), std::string::npos) << r.body;
 }
 
 }  // namespace
