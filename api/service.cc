@@ -278,6 +278,7 @@ void Service::Handle(HttpRequest&& req, Responder respond) {
                     "timestore_tls_handshake_failures_total ",
                     http_server_->tls_handshake_failures(), "\n");
         }
+        if (options_.extra_metrics) options_.extra_metrics(&r.body);
         return done(std::move(r));
       }
       default:
@@ -595,6 +596,7 @@ HttpResponse Service::HandleStatus(const HttpRequest& req, Engine* engine) {
     w.Key("seconds").Double(rec.seconds);
     w.EndObject();
   }
+  if (options_.extra_status) options_.extra_status(w);
   w.EndObject();
   return Json(200, std::move(out));
 }

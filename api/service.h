@@ -19,6 +19,7 @@
 #include "api/metrics.h"
 #include "auth/authenticator.h"
 #include "auth/rate_limiter.h"
+#include "common/json_writer.h"
 #include "common/strings.h"
 #include "compaction/compactor.h"
 #include "compaction/tier_mover.h"
@@ -43,6 +44,12 @@ struct ServiceOptions {
   // USD per GB-month of local disk, for the storage cost estimates of the
   // dataset detail (object-store prices are per target).
   double local_price_per_gb_month = 0.08;
+  // Parts of /status and /metrics from components above the API (the file
+  // connectors, connectors/connector_manager.h): members written into the
+  // /status object, and Prometheus text appended to /metrics. Called per
+  // request, from any thread; empty: none.
+  std::function<void(JsonWriter&)> extra_status;
+  std::function<void(std::string*)> extra_metrics;
 };
 
 // Maps an engine/parser status to the JSON error response of API.md.

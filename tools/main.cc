@@ -34,6 +34,7 @@
 #include "segment/segment_inspect.h"
 #include "segment/segment_reader.h"
 #include "spdlog/spdlog.h"
+#include "connectors/connector_manager.h"
 #include "tools/auth_setup.h"
 #include "tools/backup_command.h"
 #include "tools/tiering_config.h"
@@ -258,6 +259,13 @@ int Serve(const ServeConfig& c) {
   so.require_write_scope = resolved_auth->write_scope;
   so.admin_scope = resolved_auth->admin_scope;
   so.authenticator = resolved_auth->authenticator;
+  // File connectors (TIMESTORE_CONNECTORS_ENABLED; docs/connectors.md).
+  auto connector_manager = connectors::ConnectorManager::FromEnvironment();
+  if (!connector_manager.ok()) {
+    std::cerr << connector_manager.status().message() << "\n";
+    return 2;
+  }
+  (*connector_manager)->InstallHooks(&so);
   api::HttpServerOptions ho;
   ho.host = c.host;
   ho.port = static_cast<uint16_t>(c.port);
@@ -466,6 +474,7 @@ int Serve(const ServeConfig& c) {
     service.SetTierMover(mover.get());
     service.SetEngine(engine.get());
     pg_engine.store(engine.get(), std::memory_order_release);
+    (*connector_manager)->Start(engine.get());
   });
 
   int sig = 0;
@@ -495,6 +504,7 @@ int Serve(const ServeConfig& c) {
   // (the upload under way ends within the store's request timeout), and an
   // enforce-retention request waiting on it finishes.
   if (mover != nullptr) mover->Stop();
+  (*connector_manager)->Stop();  // each finishes its batch in hand: rows durable, checkpointed
   service.Shutdown();
   if (compactor != nullptr) compactor->Stop();
   if (engine != nullptr) engine->Close();

@@ -1,0 +1,57 @@
+// The streaming connector's checkpoint: which file (by inode) it is reading
+// and the byte offset up to which every line is durable (stored, or written
+// to the dead-letter file). Written with WriteFileAtomically after the rows
+// are fsynced in the WAL, so after a crash it never points past an undurable
+// line; it may point before durable ones, which the engine's idempotency keys
+// then answer as duplicates (docs/connectors.md "Guarantees").
+//
+// On disk (JSON, one object):
+//   {"version":1,"path":"/var/log/app/events.ndjson","inode":1234,"offset":5678}
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+
+#include "absl/status/statusor.h"
+
+namespace timestore::connectors {
+
+struct StreamCheckpoint {
+  std::string path;     // the tailed path when written (the file may since be rotated)
+  uint64_t inode = 0;   // the file the offset belongs to
+  uint64_t offset = 0;  // bytes of that file done
+};
+
+std::string EncodeCheckpoint(const StreamCheckpoint& c);
+// DataLoss naming `file` when the text is not a checkpoint.
+absl::StatusOr<StreamCheckpoint> DecodeCheckpoint(std::string_view text, std::string_view file);
+// nullopt when the file does not exist.
+absl::StatusOr<std::optional<StreamCheckpoint>> LoadCheckpoint(const std::string& file);
+absl::Status SaveCheckpoint(const std::string& file, const StreamCheckpoint& c);
+
+// Where reading starts at start-up.
+struct StartPlan {
+  std::string file;     // "" : nothing to read yet (the path does not exist)
+  uint64_t offset = 0;  // in `file`
+  bool rotated =
+      false;         // `file` is the checkpointed file under another name: finish it, then the path
+  std::string note;  // why, when the checkpoint could not be followed exactly (logged)
+};
+
+struct FileIdentity {
+  uint64_t inode = 0;
+  uint64_t size = 0;
+};
+
+// `path_id`: the tailed path now (nullopt: missing). `find_inode(ino)`: a file
+// beside the path with that inode (a rotated name), if any.
+StartPlan PlanStart(
+    const std::optional<StreamCheckpoint>& checkpoint, const std::string& path,
+    const std::optional<FileIdentity>& path_id,
+    const std::function<std::optional<std::pair<std::string, FileIdentity>>(uint64_t inode)>&
+        find_inode,
+    bool start_at_oldest);
+
+}  // namespace timestore::connectors

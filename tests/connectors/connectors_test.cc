@@ -1,0 +1,545 @@
+// The file connectors in process (connectors/): configuration errors, CSV,
+// envelopes, checkpoints and start plans, bulk file splitting, and the
+// streaming and bulk connectors over a real Engine on a temporary root.
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+#include "common/strings.h"
+#include "connectors/bulk_connector.h"
+#include "connectors/checkpoint.h"
+#include "connectors/config.h"
+#include "connectors/csv.h"
+#include "connectors/envelope.h"
+#include "connectors/streaming_connector.h"
+#include "engine/engine.h"
+
+namespace timestore::connectors {
+namespace {
+
+std::string Message(const absl::Status& s) { return std::string(ToStd(s.message())); }
+
+// ---------------------------------------------------------------------------
+// Configuration
+
+TEST(ConnectorConfigTest, StreamingMembersAndDefaults) {
+  auto c = ParseStreamingConnectors(
+      R"([{"id":"tail-1","driver":"file","path":"/tmp/x.ndjson","datasetSlug":"orders",
+          "pollIntervalMs":50,"batchSize":10,"dedupeWindowMs":0,"checkpointPath":"/tmp/c.json",
+          "dlqPath":null,"startAtOldest":false,"precision":"s"},
+         {"id":"b","path":"/tmp/y"}])",
+      "TIMESTORE_STREAMING_CONNECTORS");
+  ASSERT_TRUE(c.ok()) << c.status();
+  ASSERT_EQ(c->size(), 2u);
+  const StreamingConfig& a = (*c)[0];
+  EXPECT_EQ(a.id, "tail-1");
+  EXPECT_EQ(a.path, "/tmp/x.ndjson");
+  EXPECT_EQ(a.dataset, "orders");
+  EXPECT_EQ(a.poll_interval_ms, 50);
+  EXPECT_EQ(a.batch_size, 10);
+  EXPECT_EQ(a.checkpoint_path, "/tmp/c.json");
+  EXPECT_EQ(a.dead_letter_path, "");
+  EXPECT_FALSE(a.start_at_oldest);
+  EXPECT_EQ(a.precision, "s");
+  const StreamingConfig& b = (*c)[1];
+  EXPECT_EQ(b.batch_size, 500);
+  EXPECT_TRUE(b.start_at_oldest);
+  EXPECT_EQ(b.precision, "ms");
+}
+
+TEST(ConnectorConfigTest, EveryErrorNamesTheConnectorAndMember) {
+  struct Case {
+    std::string json, want;
+  };
+  const std::string src = "TIMESTORE_STREAMING_CONNECTORS";
+  std::vector<Case> cases = {
+      {R"({"id":"a"})", "TIMESTORE_STREAMING_CONNECTORS: expected a JSON array"},
+      {R"([{"id":"a","path":"/x",)", "not valid JSON"},
+      {R"([{"path":"/x"}])", "streaming connector at index 0: member \"id\": is required"},
+      {R"([{"id":"a b","path":"/x"}])", "member \"id\": \"a b\" must be 1-64 of"},
+      {R"([{"id":"a","path":"/x"},{"id":"b","path":"/x","batchsize":5}])",
+       "streaming connector \"b\": member \"batchsize\": is not a member of a streaming connector"},
+      {R"([{"id":"a","path":"/x","batchSize":"10"}])",
+       "streaming connector \"a\": member \"batchSize\": expected a whole number, got \"10\""},
+      {R"([{"id":"a","path":"/x","batchSize":0}])",
+       "member \"batchSize\": expected a whole number from 1 to 1000000, got 0"},
+      {R"([{"id":"a","path":"/x","pollIntervalMs":2.5}])", "member \"pollIntervalMs\""},
+      {R"([{"id":"a"}])", "streaming connector \"a\": member \"path\": is required"},
+      {R"([{"id":"a","path":""}])", "member \"path\": expected a non-empty string"},
+      {R"([{"id":"a","path":"/x","driver":"kafka"}])",
+       "member \"driver\": \"kafka\" is not supported; only \"file\" is"},
+      {R"([{"id":"a","path":"/x","startAtOldest":"yes"}])",
+       "member \"startAtOldest\": expected true or false"},
+      {R"([{"id":"a","path":"/x","precision":"min"}])", "member \"precision\""},
+      {R"([7])", "streaming connector at index 0: expected an object, got 7"},
+  };
+  for (const Case& c : cases) {
+    auto r = ParseStreamingConnectors(c.json, src);
+    ASSERT_FALSE(r.ok()) << c.json;
+    EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_NE(Message(r.status()).find(c.want), std::string::npos)
+        << c.json << "\n  got: " << r.status().message() << "\n  want: " << c.want;
+  }
+}
+
+TEST(ConnectorConfigTest, BulkMembersAndErrors) {
+  auto c = ParseBulkConnectors(
+      R"([{"id":"load","driver":"file","directory":"/stage","filePattern":"*.csv","format":"csv",
+          "dataset":"cpu","pollIntervalMs":100,"chunkSize":7,"deleteAfterLoad":true,
+          "renameOnSuccess":false,"checkpointPath":"/c","deadLetterPath":"/d","precision":"s"}])",
+      "TIMESTORE_BULK_CONNECTORS");
+  ASSERT_TRUE(c.ok()) << c.status();
+  const BulkConfig& b = (*c)[0];
+  EXPECT_EQ(b.directory, "/stage");
+  EXPECT_EQ(b.file_pattern, "*.csv");
+  EXPECT_EQ(b.format, BulkFormat::kCsv);
+  EXPECT_EQ(b.dataset, "cpu");
+  EXPECT_EQ(b.chunk_size, 7u);
+  EXPECT_TRUE(b.delete_after_load);
+  EXPECT_EQ(b.dead_letter_path, "/d");
+
+  struct Case {
+    std::string json, want;
+  };
+  std::vector<Case> cases = {
+      {R"([{"id":"l"}])", "bulk connector \"l\": member \"directory\": is required"},
+      {R"([{"id":"l","directory":"/s","format":"xml"}])",
+       "bulk connector \"l\": member \"format\": \"xml\" is not one of"},
+      {R"([{"id":"l","directory":"/s","chunkSize":-1}])", "member \"chunkSize\""},
+      {R"([{"id":"l","directory":"/s","glob":"a/*"}])", "member \"glob\": matches file names"},
+      {R"([{"id":"l","directory":"/s","renameOnSuccess":false}])",
+       "member \"renameOnSuccess\": false needs deleteAfterLoad true"},
+      {R"([{"id":"l","directory":"/s","path":"/x"}])",
+       "bulk connector \"l\": member \"path\": is not a member of a bulk connector"},
+  };
+  for (const Case& c : cases) {
+    auto r = ParseBulkConnectors(c.json, "TIMESTORE_BULK_CONNECTORS");
+    ASSERT_FALSE(r.ok()) << c.json;
+    EXPECT_NE(Message(r.status()).find(c.want), std::string::npos)
+        << c.json << "\n  got: " << r.status().message();
+  }
+}
+
+TEST(ConnectorConfigTest, BackpressureAndFile) {
+  auto b = ParseBackpressure(
+      R"({"highWatermark":1000,"lowWatermark":500,"minPauseMs":25,"maxPauseMs":200})", "BP");
+  ASSERT_TRUE(b.ok()) << b.status();
+  EXPECT_EQ(b->high_watermark, 1000u);
+  EXPECT_EQ(b->low_watermark, 500u);
+  auto low = ParseBackpressure(R"({"highWatermark":10,"lowWatermark":50})", "BP");
+  ASSERT_FALSE(low.ok());
+  EXPECT_EQ(Message(low.status()),
+            "BP: backpressure: member \"lowWatermark\": 50 must not exceed highWatermark 10");
+  auto pause = ParseBackpressure(R"({"minPauseMs":300,"maxPauseMs":200})", "BP");
+  ASSERT_FALSE(pause.ok());
+  EXPECT_NE(Message(pause.status()).find("member \"minPauseMs\""), std::string::npos);
+  auto unknown = ParseBackpressure(R"({"high":1})", "BP");
+  ASSERT_FALSE(unknown.ok());
+  EXPECT_NE(Message(unknown.status()).find("member \"high\": is not a member of backpressure"),
+            std::string::npos);
+
+  auto f = ParseConnectorsFile(
+      R"({"streaming":[{"id":"s","path":"/x"}],"bulk":[{"id":"b","directory":"/d"}],
+          "backpressure":{"highWatermark":9}})",
+      "/etc/c.json");
+  ASSERT_TRUE(f.ok()) << f.status();
+  EXPECT_EQ(f->streaming.size(), 1u);
+  EXPECT_EQ(f->bulk.size(), 1u);
+  EXPECT_EQ(f->backpressure.high_watermark, 9u);
+  auto dup = ParseConnectorsFile(
+      R"({"streaming":[{"id":"s","path":"/x"}],"bulk":[{"id":"s","directory":"/d"}]})", "/c");
+  ASSERT_FALSE(dup.ok());
+  EXPECT_EQ(Message(dup.status()), "connector id \"s\" is used twice");
+  auto top = ParseConnectorsFile(R"({"streams":[]})", "/c");
+  ASSERT_FALSE(top.ok());
+  EXPECT_EQ(Message(top.status()),
+            "/c: member \"streams\" is not one of streaming, bulk, backpressure");
+  auto inner = ParseConnectorsFile(R"({"bulk":[{"id":"b"}]})", "/c");
+  ASSERT_FALSE(inner.ok());
+  EXPECT_EQ(Message(inner.status()),
+            "/c bulk: bulk connector \"b\": member \"directory\": is required (the staging "
+            "directory to watch)");
+}
+
+// ---------------------------------------------------------------------------
+// CSV
+
+TEST(CsvTest, QuotesCrlfAndEmbeddedNewlines) {
+  CsvReader r("a,b,c\r\n1,\"x,y\",\"say \"\"hi\"\"\"\r\n\r\n2,\"two\nlines\",\n");
+  std::vector<std::string> f;
+  ASSERT_TRUE(*r.Next(&f));
+  EXPECT_EQ(f, (std::vector<std::string>{"a", "b", "c"}));
+  ASSERT_TRUE(*r.Next(&f));
+  EXPECT_EQ(f, (std::vector<std::string>{"1", "x,y", "say \"hi\""}));
+  EXPECT_EQ(r.line(), 2);
+  ASSERT_TRUE(*r.Next(&f));
+  EXPECT_EQ(f, (std::vector<std::string>{"2", "two\nlines", ""}));
+  EXPECT_EQ(r.line(), 4);
+  EXPECT_FALSE(*r.Next(&f));
+}
+
+TEST(CsvTest, UnterminatedQuoteNamesItsLine) {
+  CsvReader r("a\n1\n\"open\n2\n");
+  std::vector<std::string> f;
+  ASSERT_TRUE(*r.Next(&f));
+  ASSERT_TRUE(*r.Next(&f));
+  auto bad = r.Next(&f);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(Message(bad.status()),
+            "line 3: a quoted field is not closed before the end of the file");
+}
+
+TEST(CsvTest, TypesLikeTheJsonPath) {
+  std::vector<std::string> header = {"timestamp", "host", "v", "ok", "note"};
+  std::string out;
+  ASSERT_TRUE(
+      AppendCsvRecordJson(header, {"1714564800000", "h1", "2.5", "TRUE", "007"}, nullptr, &out)
+          .ok());
+  EXPECT_EQ(out, R"({"timestamp":1714564800000,"host":"h1","v":2.5,"ok":true,"note":"007"})");
+  out.clear();
+  ASSERT_TRUE(
+      AppendCsvRecordJson(header, {"2024-05-01T12:00:00Z", "", "-1e3"}, nullptr, &out).ok());
+  EXPECT_EQ(out, R"({"timestamp":"2024-05-01T12:00:00Z","v":-1e3})");
+  // A stored string column keeps digits a string; a stored double column
+  // gets a bad value as a string (the parser then names it).
+  Schema s;
+  s.time_column = "timestamp";
+  s.fields = {{"timestamp", ColumnType::kTimestamp},
+              {"host", ColumnType::kString},
+              {"v", ColumnType::kDouble}};
+  out.clear();
+  ASSERT_TRUE(AppendCsvRecordJson(header, {"5", "123", "abc"}, &s, &out).ok());
+  EXPECT_EQ(out, R"({"timestamp":5,"host":"123","v":"abc"})");
+  auto extra = AppendCsvRecordJson({"a"}, {"1", "2"}, nullptr, &out);
+  ASSERT_FALSE(extra.ok());
+  EXPECT_EQ(Message(extra), "has 2 fields; the header names 1 columns");
+  EXPECT_TRUE(IsJsonNumber("0"));
+  EXPECT_TRUE(IsJsonNumber("-0.5e+7"));
+  EXPECT_FALSE(IsJsonNumber("01"));
+  EXPECT_FALSE(IsJsonNumber("1."));
+  EXPECT_FALSE(IsJsonNumber("NaN"));
+  EXPECT_FALSE(IsJsonNumber(""));
+}
+
+// ---------------------------------------------------------------------------
+// Envelopes
+
+TEST(EnvelopeTest, TheOriginalsShape) {
+  auto e = ParseEnvelope(
+      R"({"offset":42,"idempotencyKey":"k-42","ingestion":{"datasetSlug":"orders",
+          "datasetName":"Orders","tableName":"orders","receivedAt":"2024-05-01T00:00:00Z",
+          "schema":{"fields":[{"name":"timestamp","type":"timestamp"},{"name":"v","type":"double"}]},
+          "partition":{"key":{"region":"eu"},"timeRange":{"start":"a","end":"b"}},
+          "rows":[{"timestamp":"2024-05-01T12:00:00Z","v":1}]}})",
+      "");
+  ASSERT_TRUE(e.ok()) << e.status();
+  EXPECT_EQ(e->offset, "42");
+  EXPECT_EQ(e->idempotency_key, "k-42");
+  EXPECT_EQ(e->dataset, "orders");
+  EXPECT_EQ(
+      e->body,
+      R"({"schema":{"fields":[{"name":"timestamp","type":"timestamp"},{"name":"v","type":"double"}]},"partitionKey":{"region":"eu"},"records":[{"timestamp":"2024-05-01T12:00:00Z","v":1}]})");
+  auto again = ParseEnvelope(
+      R"({"offset":42,"idempotencyKey":"k-42","ingestion":{"datasetSlug":"orders",
+          "datasetName":"Orders","tableName":"orders","receivedAt":"2024-05-01T00:00:00Z",
+          "schema":{"fields":[{"name":"timestamp","type":"timestamp"},{"name":"v","type":"double"}]},
+          "partition":{"key":{"region":"eu"},"timeRange":{"start":"a","end":"b"}},
+          "rows":[{"timestamp":"2024-05-01T12:00:00Z","v":1}]}})",
+      "");
+  EXPECT_EQ(e->hash, again->hash);
+}
+
+TEST(EnvelopeTest, DefaultsAndErrors) {
+  auto e = ParseEnvelope(R"({"offset":"7","ingestion":{"records":[{"v":1}]}})", "metrics");
+  ASSERT_TRUE(e.ok()) << e.status();
+  EXPECT_EQ(e->dataset, "metrics");
+  EXPECT_EQ(e->idempotency_key, "");
+  EXPECT_EQ(e->body, R"({"records":[{"v":1}]})");
+  struct Case {
+    std::string line, want;
+  };
+  std::vector<Case> cases = {
+      {"not json", "envelope: not valid JSON"},
+      {"[1]", "envelope: expected a JSON object"},
+      {R"({"offset":1})", "envelope: member \"ingestion\" is required"},
+      {R"({"offset":1,"payload":{},"ingestion":{}})",
+       "envelope: member \"payload\" is not one of offset, idempotencyKey, ingestion"},
+      {R"({"ingestion":{"rows":[]}})",
+       "member \"ingestion.datasetSlug\" is required (the connector names no dataset)"},
+      {R"({"ingestion":{"datasetSlug":"Bad Slug","rows":[]}})", "dataset slug \"Bad Slug\""},
+      {R"({"ingestion":{"datasetSlug":"a","rows":{}}})",
+       "member \"ingestion.rows\": expected an array"},
+      {R"({"ingestion":{"datasetSlug":"a"}})", "member \"ingestion.rows\" is required"},
+      {R"({"ingestion":{"datasetSlug":"a","rows":[],"extra":1}})",
+       "member \"ingestion.extra\" is not one of"},
+      {R"({"offset":[1],"ingestion":{"datasetSlug":"a","rows":[]}})",
+       "member \"offset\": expected a string or a whole number"},
+  };
+  for (const Case& c : cases) {
+    auto r = ParseEnvelope(c.line, "");
+    ASSERT_FALSE(r.ok()) << c.line;
+    EXPECT_NE(Message(r.status()).find(c.want), std::string::npos)
+        << c.line << "\n  got: " << r.status().message();
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Checkpoints
+
+TEST(CheckpointTest, RoundTripAndCorruption) {
+  StreamCheckpoint c{"/logs/a.ndjson", 77, 1234};
+  auto d = DecodeCheckpoint(EncodeCheckpoint(c), "f");
+  ASSERT_TRUE(d.ok()) << d.status();
+  EXPECT_EQ(d->path, "/logs/a.ndjson");
+  EXPECT_EQ(d->inode, 77u);
+  EXPECT_EQ(d->offset, 1234u);
+  auto bad = DecodeCheckpoint("{\"version\":1,\"path\":\"x\",\"inode\":3}", "/c/x.json");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.status().code(), absl::StatusCode::kDataLoss);
+  EXPECT_EQ(Message(bad.status()), "checkpoint /c/x.json: \"offset\" is missing");
+  EXPECT_FALSE(DecodeCheckpoint("{tr", "f").ok());
+  EXPECT_FALSE(DecodeCheckpoint(R"({"version":2,"path":"x","inode":1,"offset":1})", "f").ok());
+}
+
+TEST(CheckpointTest, StartPlans) {
+  auto none = [](uint64_t) -> std::optional<std::pair<std::string, FileIdentity>> {
+    return std::nullopt;
+  };
+  const std::string path = "/logs/a.ndjson";
+  // No checkpoint: from the start, or from the end.
+  StartPlan p = PlanStart(std::nullopt, path, FileIdentity{5, 100}, none, true);
+  EXPECT_EQ(p.file, path);
+  EXPECT_EQ(p.offset, 0u);
+  p = PlanStart(std::nullopt, path, FileIdentity{5, 100}, none, false);
+  EXPECT_EQ(p.offset, 100u);
+  p = PlanStart(std::nullopt, path, std::nullopt, none, true);
+  EXPECT_EQ(p.file, "");
+  // Same file: where it left off; truncated below it: from the start, noted.
+  StreamCheckpoint c{path, 5, 60};
+  p = PlanStart(c, path, FileIdentity{5, 100}, none, true);
+  EXPECT_EQ(p.offset, 60u);
+  EXPECT_TRUE(p.note.empty());
+  p = PlanStart(c, path, FileIdentity{5, 10}, none, true);
+  EXPECT_EQ(p.offset, 0u);
+  EXPECT_NE(p.note.find("truncated"), std::string::npos);
+  // Rotated while down: the old file under its new name first.
+  auto rotated = [](uint64_t ino) -> std::optional<std::pair<std::string, FileIdentity>> {
+    if (ino == 5) return std::make_pair(std::string("/logs/a.ndjson.1"), FileIdentity{5, 80});
+    return std::nullopt;
+  };
+  p = PlanStart(c, path, FileIdentity{9, 30}, rotated, true);
+  EXPECT_EQ(p.file, "/logs/a.ndjson.1");
+  EXPECT_EQ(p.offset, 60u);
+  EXPECT_TRUE(p.rotated);
+  // Rotated and gone: the new file from its start, and a note saying so.
+  p = PlanStart(c, path, FileIdentity{9, 30}, none, true);
+  EXPECT_EQ(p.file, path);
+  EXPECT_EQ(p.offset, 0u);
+  EXPECT_NE(p.note.find("is no longer beside"), std::string::npos);
+}
+
+// ---------------------------------------------------------------------------
+// Bulk files
+
+TEST(BulkSplitTest, ChunksOfEachFormat) {
+  std::string dataset = "d";
+  auto j = SplitBulkFile(R"([{"v":1},{"v":2},{"v":3}])", BulkFormat::kJson, 2, &dataset, nullptr);
+  ASSERT_TRUE(j.ok()) << j.status();
+  ASSERT_EQ(j->size(), 2u);
+  EXPECT_EQ((*j)[0].body, R"({"records":[{"v":1},{"v":2}]})");
+  EXPECT_EQ((*j)[1].body, R"({"records":[{"v":3}]})");
+  EXPECT_EQ((*j)[1].first_row, 3u);
+
+  auto orig = SplitBulkFile(
+      R"({"ingestion":{"datasetSlug":"orders","schema":{"fields":[{"name":"v","type":"double"}]}},"rows":[{"v":1}]})",
+      BulkFormat::kJson, 10, &dataset, nullptr);
+  ASSERT_TRUE(orig.ok()) << orig.status();
+  EXPECT_EQ(dataset, "orders");
+  EXPECT_EQ((*orig)[0].body,
+            R"({"schema":{"fields":[{"name":"v","type":"double"}]},"records":[{"v":1}]})");
+  auto unknown = SplitBulkFile(R"({"recs":[]})", BulkFormat::kJson, 10, &dataset, nullptr);
+  ASSERT_FALSE(unknown.ok());
+  EXPECT_NE(Message(unknown.status()).find("member \"recs\""), std::string::npos);
+
+  auto nd =
+      SplitBulkFile("{\"v\":1}\n\n{\"v\":2}\n{\"v\":3}", BulkFormat::kNdjson, 2, &dataset, nullptr);
+  ASSERT_TRUE(nd.ok());
+  ASSERT_EQ(nd->size(), 2u);
+  EXPECT_EQ((*nd)[0].first_row, 1u);
+  EXPECT_EQ((*nd)[0].last_row, 3u);
+  EXPECT_EQ((*nd)[1].body, "{\"v\":3}\n");
+
+  auto lp = SplitBulkFile("# comment\ncpu v=1 1\ncpu v=2 2\n", BulkFormat::kLineProtocol, 5,
+                          &dataset, nullptr);
+  ASSERT_TRUE(lp.ok());
+  ASSERT_EQ(lp->size(), 1u);
+  EXPECT_EQ((*lp)[0].body, "cpu v=1 1\ncpu v=2 2\n");
+
+  auto csv = SplitBulkFile("timestamp,v\n1,2\n3,4\n5,6\n", BulkFormat::kCsv, 2, &dataset, nullptr);
+  ASSERT_TRUE(csv.ok());
+  ASSERT_EQ(csv->size(), 2u);
+  EXPECT_EQ((*csv)[0].body, R"({"records":[{"timestamp":1,"v":2},{"timestamp":3,"v":4}]})");
+  auto dup = SplitBulkFile("a,a\n1,2\n", BulkFormat::kCsv, 2, &dataset, nullptr);
+  ASSERT_FALSE(dup.ok());
+  EXPECT_EQ(Message(dup.status()), "header names column \"a\" twice");
+  EXPECT_EQ(FormatOfName("x.jsonl"), BulkFormat::kNdjson);
+  EXPECT_EQ(FormatOfName("x.lp"), BulkFormat::kLineProtocol);
+  EXPECT_EQ(FormatOfName("x.txt"), BulkFormat::kAuto);
+}
+
+// ---------------------------------------------------------------------------
+// The connectors over a real engine
+
+class ConnectorEngineTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/timestore-connectors-XXXXXX";
+    dir_ = mkdtemp(tmpl);
+    EngineOptions o;
+    o.root = dir_ + "/data";
+    auto e = Engine::Open(Env::Default(), o);
+    ASSERT_TRUE(e.ok()) << e.status();
+    engine_ = std::move(*e);
+  }
+  void TearDown() override {
+    if (engine_) engine_->Close();
+    engine_.reset();
+    std::filesystem::remove_all(dir_);
+  }
+  uint64_t Count(const std::string& slug) {
+    if (engine_->GetSchema(slug) == nullptr) return 0;
+    QuerySpec q;
+    q.start = std::numeric_limits<int64_t>::min();
+    q.end = std::numeric_limits<int64_t>::max();
+    Downsample ds;
+    ds.aggregations = {{AggFn::kCount, "", 0.5, "n"}};
+    q.downsample = ds;
+    auto r = engine_->Query(slug, q);
+    EXPECT_TRUE(r.ok()) << r.status();
+    if (!r.ok() || r->rows == 0) return 0;
+    return static_cast<uint64_t>(r->columns[1].ints[0]);
+  }
+  // Waits (up to 60 s) until `done` holds.
+  template <typename F>
+  bool WaitFor(F done) {
+    for (int i = 0; i < 6000; ++i) {
+      if (done()) return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    return false;
+  }
+  static void Append(const std::string& path, const std::string& text) {
+    std::ofstream(path, std::ios::app) << text;
+  }
+  static std::string Envelope(int n, const std::string& value = "1.5") {
+    return StrCat(R"({"offset":)", n,
+                  R"(,"ingestion":{"datasetSlug":"events","rows":[{"timestamp":)",
+                  1714564800000 + n, R"(,"v":)", value, "}]}}\n");
+  }
+  static std::string Read(const std::string& path) {
+    std::ifstream in(path);
+    return std::string(std::istreambuf_iterator<char>(in), {});
+  }
+  std::string dir_;
+  std::unique_ptr<Engine> engine_;
+};
+
+TEST_F(ConnectorEngineTest, StreamingDeadLettersAndReplaysAsDuplicates) {
+  const std::string file = dir_ + "/events.ndjson";
+  std::string text;
+  for (int i = 0; i < 10; ++i) text += Envelope(i);
+  text += "{not json\n";
+  text += Envelope(10, "\"abc\"");  // a string in the double column v
+  for (int i = 11; i < 20; ++i) text += Envelope(i);
+  Append(file, text);
+  StreamingConfig c;
+  c.id = "s1";
+  c.path = file;
+  c.poll_interval_ms = 10;
+  c.batch_size = 4;
+  BackpressureConfig bp{1ull << 40, 1ull << 39, 25, 200};
+  {
+    StreamingConnector s(c, engine_.get(), engine_->options().root, bp);
+    s.Start();
+    ASSERT_TRUE(WaitFor([&] { return s.status().offset == text.size(); })) << s.status().offset;
+    ConnectorStatus st = s.status();
+    EXPECT_EQ(st.rows, 19u);
+    EXPECT_EQ(st.dead_letters, 2u);
+    EXPECT_EQ(st.lag_bytes, 0u);
+    s.Stop();
+  }
+  EXPECT_EQ(Count("events"), 19u);
+  std::string dlq = Read(engine_->options().root + "/connectors/s1.dlq.ndjson");
+  EXPECT_NE(dlq.find(R"("source":")" + file + R"(")"), std::string::npos) << dlq;
+  EXPECT_NE(dlq.find(R"("reason":"envelope: not valid JSON)"), std::string::npos) << dlq;
+  EXPECT_NE(dlq.find(R"("line":"{not json")"), std::string::npos) << dlq;
+  EXPECT_NE(dlq.find(R"(column \"v\")"), std::string::npos) << dlq;
+
+  // A lost checkpoint replays the file: every envelope is a duplicate.
+  std::filesystem::remove(engine_->options().root + "/connectors/s1.checkpoint.json");
+  std::filesystem::remove(engine_->options().root + "/connectors/s1.dlq.ndjson");
+  {
+    StreamingConnector s(c, engine_.get(), engine_->options().root, bp);
+    s.Start();
+    ASSERT_TRUE(WaitFor([&] { return s.status().offset == text.size(); }));
+    EXPECT_EQ(s.status().rows, 0u);  // nothing new stored
+    s.Stop();
+  }
+  EXPECT_EQ(Count("events"), 19u);
+
+  // Rotation: the file renamed, more lines in the old one, then a new file.
+  {
+    StreamingConnector s(c, engine_.get(), engine_->options().root, bp);
+    s.Start();
+    std::filesystem::rename(file, file + ".1");
+    Append(file + ".1", Envelope(20) + Envelope(21));
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    Append(file, Envelope(22) + Envelope(23) + Envelope(24));
+    ASSERT_TRUE(WaitFor([&] { return Count("events") == 24u; })) << Count("events");
+    ASSERT_TRUE(WaitFor([&] { return s.status().file == file && s.status().lag_bytes == 0; }));
+    s.Stop();
+  }
+  EXPECT_EQ(Count("events"), 24u);
+}
+
+TEST_F(ConnectorEngineTest, BulkLoadsInChunksAndSetsBadFilesAside) {
+  const std::string stage = dir_ + "/stage";
+  std::filesystem::create_directories(stage);
+  std::string csv = "timestamp,host,v\n";
+  for (int i = 0; i < 25; ++i) csv += StrCat(1714564800000 + i, ",h", i % 3, ",", i, ".5\n");
+  Append(stage + "/a.csv", csv);
+  Append(stage + "/b.csv", "timestamp,host,v\n1714564900000,h1,abc\n");  // v is a double
+  Append(stage + "/c.txt", "x");
+  BulkConfig c;
+  c.id = "b1";
+  c.directory = stage;
+  c.dataset = "cpu";
+  c.chunk_size = 10;
+  c.poll_interval_ms = 10;
+  BackpressureConfig bp{1ull << 40, 1ull << 39, 25, 200};
+  BulkConnector b(c, engine_.get(), engine_->options().root, bp);
+  b.Start();
+  ASSERT_TRUE(WaitFor([&] {
+    auto s = b.status();
+    return s.files_loaded + s.files_failed == 3;
+  }));
+  b.Stop();
+  EXPECT_EQ(Count("cpu"), 25u);
+  EXPECT_TRUE(std::filesystem::exists(stage + "/a.csv.processed"));
+  EXPECT_FALSE(std::filesystem::exists(stage + "/a.csv"));
+  EXPECT_TRUE(std::filesystem::exists(stage + "/b.csv.failed"));
+  std::string note = Read(stage + "/b.csv.error");
+  EXPECT_NE(note.find("records 1-1: "), std::string::npos) << note;
+  EXPECT_NE(note.find("column \"v\""), std::string::npos) << note;
+  EXPECT_TRUE(std::filesystem::exists(stage + "/c.txt.failed"));
+  EXPECT_NE(Read(stage + "/c.txt.error").find("cannot tell the format"), std::string::npos);
+  EXPECT_EQ(b.status().rows, 25u);
+  EXPECT_EQ(b.status().files_failed, 2u);
+}
+
+}  // namespace
+}  // namespace timestore::connectors
