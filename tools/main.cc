@@ -37,6 +37,7 @@
 #include "connectors/connector_manager.h"
 #include "tools/auth_setup.h"
 #include "tools/backup_command.h"
+#include "tools/export_command.h"
 #include "tools/tiering_config.h"
 #include "tools/verify.h"
 #include "wal/log_reader.h"
@@ -764,6 +765,7 @@ int main(int argc, char** argv) {
   timestore::tools::AddAuthOptions(serve, &c.auth);
   int token_exit = 0;
   timestore::tools::AddTokenCommand(&app, &token_exit);
+  timestore::tools::AddExportCommand(&app, &token_exit);
   timestore::tools::AddBackupCommands(&app, &token_exit);
 
   std::vector<std::string> wal_paths;
