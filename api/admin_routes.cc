@@ -42,6 +42,9 @@ const std::vector<Service::AdminRoute>& Service::AdminRoutes() {
       {"PUT", "/admin/datasets/{id}/settings", &Service::AdminPutSettings},
       {"PUT", "/admin/datasets/{id}/storage-target", &Service::AdminPutStorageTarget},
       {"POST", "/admin/datasets/{id}/flush", &Service::AdminFlush},
+      {"POST", "/admin/datasets/{id}/export", &Service::AdminExport},
+      {"GET", "/admin/datasets/{id}/exports", &Service::AdminListExports},
+      {"GET", "/admin/datasets/{id}/exports/{target}", &Service::AdminGetExport},
       {"GET", "/admin/storage-targets", &Service::AdminStorageTargets},
       {"GET", "/admin/storage-targets/{target}", &Service::AdminGetStorageTarget},
       {"PUT", "/admin/storage-targets/{target}", &Service::AdminPutStorageTargetConfig},
@@ -90,7 +93,7 @@ bool MatchRoute(std::string_view pattern, const std::vector<std::string_view>& p
   for (size_t i = 0; i < want.size(); ++i) {
     if (want[i] == kIdSegment || want[i] == kTargetSegment) {
       if (path[i].empty()) return false;
-      *id = path[i];
+      if (id->empty()) *id = path[i];  // the first: {id} of .../{id}/exports/{target}
     } else if (want[i] != path[i]) {
       return false;
     }

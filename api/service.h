@@ -134,6 +134,10 @@ class Service {
   void AdminRestore(AdminCall& call);
   void AdminListJobs(AdminCall& call);
   void AdminGetJob(AdminCall& call);
+  // api/admin_export_routes.cc: Parquet exports (transfer/export.h).
+  void AdminExport(AdminCall& call);
+  void AdminListExports(AdminCall& call);
+  void AdminGetExport(AdminCall& call);
   void AdminDatasetDetail(AdminCall& call);
   void AdminDeleteDataset(AdminCall& call);
   void AdminGetRetention(AdminCall& call);

@@ -1,7 +1,9 @@
 #include "tools/export_command.h"
 
+#include <chrono>
 #include <iostream>
 #include <memory>
+#include <thread>
 
 #include "common/json_writer.h"
 #include "common/strings.h"
@@ -12,6 +14,49 @@
 #include "transfer/export.h"
 
 namespace timestore::tools {
+namespace {
+
+// Starts the export on the server and polls its job on the dataset's own
+// route (a token limited to the dataset may not read /admin/jobs) until it
+// ends; returns the job's result, the JSON the offline export prints.
+absl::StatusOr<std::string> RunExportJob(const TargetFlags& flags, const std::string& dataset,
+                                         const std::string& body) {
+  const std::string base = StrCat("/admin/datasets/", tiering::UriEncode(dataset, false));
+  auto started = CallServer(flags, "POST", base + "/export", body);
+  if (!started.ok()) return started.status();
+  if (started->status != 202) {
+    return absl::FailedPreconditionError(
+        StrCat("the server answered ", started->status, ": ", started->body));
+  }
+  simdjson::dom::parser parser;
+  std::string_view id;
+  if (parser.parse(started->body).get_object()["id"].get(id)) {
+    return absl::InternalError(StrCat("the server's answer names no job: ", started->body));
+  }
+  const std::string job_path = StrCat(base, "/exports/", id);
+  for (;;) {
+    auto polled = CallServer(flags, "GET", job_path);
+    if (!polled.ok()) return polled.status();
+    if (polled->status != 200) {
+      return absl::UnavailableError(StrCat("polling ", job_path, ": the server answered ",
+                                           polled->status, ": ", polled->body));
+    }
+    simdjson::dom::object job;
+    std::string_view state;
+    if (parser.parse(polled->body).get(job) || job["state"].get(state)) {
+      return absl::InternalError(StrCat("the job's status has no state: ", polled->body));
+    }
+    if (state == "failed") return absl::AbortedError(polled->body);
+    if (state == "succeeded") {
+      simdjson::dom::element result;
+      if (job["result"].get(result)) return std::move(polled->body);
+      return simdjson::minify(result);
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+}
+
+}  // namespace
 
 void AddExportCommand(CLI::App* app, int* exit_code) {
   struct Options {
@@ -63,18 +108,9 @@ void AddExportCommand(CLI::App* app, int* exit_code) {
       if (!o->to.empty()) w.Key("to").String(o->to);
       w.Key("out").String(o->out).Key("compression").String(o->compression);
       w.EndObject();
-      auto job = RunServerJob(
-          o->where, "POST",
-          StrCat("/admin/datasets/", tiering::UriEncode(o->dataset, false), "/export"), body);
+      auto job = RunExportJob(o->where, o->dataset, body);
       if (!job.ok()) return fail(ToStd(job.status().message()));
-      // The job's answer: the same JSON the offline export prints.
-      simdjson::dom::parser parser;
-      simdjson::dom::element result;
-      if (parser.parse(*job).get_object()["result"].get(result) == simdjson::SUCCESS) {
-        std::cout << simdjson::minify(result) << "\n";
-      } else {
-        std::cout << *job << "\n";
-      }
+      std::cout << *job << "\n";
       return;
     }
     auto root = OpenOfflineRoot(o->where.storage_root, o->where.tiering);
