@@ -156,6 +156,9 @@ std::vector<BulkChunk> SplitLines(std::string_view text, uint32_t chunk_size, bo
 
 absl::StatusOr<std::vector<BulkChunk>> SplitCsv(std::string_view text, uint32_t chunk_size,
                                                 const Schema* current) {
+  // Spreadsheet programs start UTF-8 CSV with a byte-order mark; it is not
+  // part of the first column's name.
+  if (text.substr(0, 3) == "\xEF\xBB\xBF") text.remove_prefix(3);
   CsvReader reader(text);
   std::vector<std::string> header, fields;
   auto first = reader.Next(&header);

@@ -15,6 +15,7 @@ std::string EncodeCheckpoint(const StreamCheckpoint& c) {
   w.Key("path").String(c.path);
   w.Key("inode").Uint(c.inode);
   w.Key("offset").Uint(c.offset);
+  w.Key("generation").Uint(c.generation);
   w.EndObject();
   out.push_back('\n');
   return out;
@@ -39,6 +40,7 @@ absl::StatusOr<StreamCheckpoint> DecodeCheckpoint(std::string_view text, std::st
   c.path = std::string(path);
   if (obj["inode"].get(c.inode) != simdjson::SUCCESS) return bad("\"inode\" is missing");
   if (obj["offset"].get(c.offset) != simdjson::SUCCESS) return bad("\"offset\" is missing");
+  if (obj["generation"].get(c.generation) != simdjson::SUCCESS) c.generation = 0;
   return c;
 }
 

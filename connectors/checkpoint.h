@@ -6,7 +6,8 @@
 // then answer as duplicates (docs/connectors.md "Guarantees").
 //
 // On disk (JSON, one object):
-//   {"version":1,"path":"/var/log/app/events.ndjson","inode":1234,"offset":5678}
+//   {"version":1,"path":"/var/log/app/events.ndjson","inode":1234,"offset":5678,
+//    "generation":3}
 #pragma once
 
 #include <cstdint>
@@ -22,6 +23,11 @@ struct StreamCheckpoint {
   std::string path;     // the tailed path when written (the file may since be rotated)
   uint64_t inode = 0;   // the file the offset belongs to
   uint64_t offset = 0;  // bytes of that file done
+  // Counts moves to a new file (rotation) and truncations: lines without an
+  // idempotency key or offset are keyed by generation and byte offset, so a
+  // new file (or a truncated one) reusing byte offsets gets new keys, and a
+  // replay of the same file after a crash the same ones.
+  uint64_t generation = 0;
 };
 
 std::string EncodeCheckpoint(const StreamCheckpoint& c);

@@ -159,6 +159,11 @@ bool StreamingConnector::OpenStart() {
   }
   if (plan.file.empty()) return false;
   if (!OpenFile(plan.file, plan.offset)) return false;
+  // Another file than the checkpoint's, or the same one read again from an
+  // earlier offset: byte offsets repeat, so keys of a new generation.
+  if (*loaded && (inode_ != (*loaded)->inode || pos_ < (*loaded)->offset)) {
+    ++checkpoint_.generation;
+  }
   if (plan.rotated) {
     spdlog::info("connector {}: finishing the rotated file {} from byte {}", config_.id, plan.file,
                  plan.offset);
@@ -276,11 +281,10 @@ uint64_t StreamingConnector::StoreBatch(const std::vector<Line>& lines) {
     }
     if (env->idempotency_key.empty()) {
       // Deterministic, so a replay after a crash is answered as a duplicate.
-      env->idempotency_key = env->offset.empty()
-                                 ? StrCat("stream:", config_.id, ":", inode_, ":", lines[i].offset)
-                                 : StrCat("stream:", config_.id, ":", env->offset);
-      if (env->idempotency_key.size() > 255) {
-        env->idempotency_key = StrCat("stream:", config_.id, ":", inode_, ":", lines[i].offset);
+      env->idempotency_key = StrCat("stream:", config_.id, ":", env->offset);
+      if (env->offset.empty() || env->idempotency_key.size() > 255) {
+        env->idempotency_key =
+            StrCat("stream:", config_.id, ":g", checkpoint_.generation, ":", lines[i].offset);
       }
     }
     envs[i] = std::move(*env);
@@ -392,6 +396,7 @@ void StreamingConnector::CheckRotation() {
                                 " bytes, below the offset ", pos_, "; reading it from the start");
       spdlog::warn("connector {}: {}", config_.id, note);
       SetError(note);
+      ++checkpoint_.generation;
       Checkpoint(0);
     }
     return;
@@ -423,6 +428,7 @@ void StreamingConnector::CheckRotation() {
                config_.id, config_.path, pos_);
   rotation_seen_ms_ = 0;
   if (!OpenFile(config_.path, 0)) return;
+  ++checkpoint_.generation;
   Checkpoint(0);
 }
 

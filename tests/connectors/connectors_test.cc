@@ -124,6 +124,45 @@ TEST(ConnectorConfigTest, BulkMembersAndErrors) {
   }
 }
 
+TEST(ConnectorConfigTest, FromTheEnvironment) {
+  char tmpl[] = "/tmp/timestore-connectors-config-XXXXXX";
+  const std::string dir = mkdtemp(tmpl);
+  const std::string file = dir + "/connectors.json";
+  std::ofstream(file)
+      << R"({"streaming":[{"id":"s","path":"/x"}],"backpressure":{"highWatermark":9}})";
+  ::unsetenv("TIMESTORE_CONNECTORS_ENABLED");
+  ::setenv("TIMESTORE_CONNECTORS_CONFIG", file.c_str(), 1);
+  ::setenv("TIMESTORE_BULK_CONNECTORS", R"([{"id":"b","directory":"/d"}])", 1);
+  auto off = ConnectorsConfigFromEnvironment();
+  ASSERT_TRUE(off.ok());
+  EXPECT_TRUE(off->empty());  // not enabled: nothing read
+  ::setenv("TIMESTORE_CONNECTORS_ENABLED", "true", 1);
+  auto on = ConnectorsConfigFromEnvironment();
+  ASSERT_TRUE(on.ok()) << on.status();
+  EXPECT_EQ(on->streaming.size(), 1u);
+  EXPECT_EQ(on->bulk.size(), 1u);
+  EXPECT_EQ(on->backpressure.high_watermark, 9u);
+  ::setenv("TIMESTORE_BULK_CONNECTORS", R"([{"id":"s","directory":"/d"}])", 1);
+  auto dup = ConnectorsConfigFromEnvironment();
+  ASSERT_FALSE(dup.ok());
+  EXPECT_EQ(Message(dup.status()), "connector id \"s\" is used twice");
+  ::setenv("TIMESTORE_CONNECTORS_CONFIG", (dir + "/missing.json").c_str(), 1);
+  auto missing = ConnectorsConfigFromEnvironment();
+  ASSERT_FALSE(missing.ok());
+  EXPECT_NE(Message(missing.status()).find("TIMESTORE_CONNECTORS_CONFIG: cannot read " + dir),
+            std::string::npos);
+  ::setenv("TIMESTORE_CONNECTORS_ENABLED", "yes please", 1);
+  auto bad = ConnectorsConfigFromEnvironment();
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(Message(bad.status()),
+            "TIMESTORE_CONNECTORS_ENABLED must be true or false, got \"yes please\"");
+  for (const char* v : {"TIMESTORE_CONNECTORS_ENABLED", "TIMESTORE_CONNECTORS_CONFIG",
+                        "TIMESTORE_BULK_CONNECTORS"}) {
+    ::unsetenv(v);
+  }
+  std::filesystem::remove_all(dir);
+}
+
 TEST(ConnectorConfigTest, BackpressureAndFile) {
   auto b = ParseBackpressure(
       R"({"highWatermark":1000,"lowWatermark":500,"minPauseMs":25,"maxPauseMs":200})", "BP");
@@ -291,12 +330,13 @@ TEST(EnvelopeTest, DefaultsAndErrors) {
 // Checkpoints
 
 TEST(CheckpointTest, RoundTripAndCorruption) {
-  StreamCheckpoint c{"/logs/a.ndjson", 77, 1234};
+  StreamCheckpoint c{"/logs/a.ndjson", 77, 1234, 3};
   auto d = DecodeCheckpoint(EncodeCheckpoint(c), "f");
   ASSERT_TRUE(d.ok()) << d.status();
   EXPECT_EQ(d->path, "/logs/a.ndjson");
   EXPECT_EQ(d->inode, 77u);
   EXPECT_EQ(d->offset, 1234u);
+  EXPECT_EQ(d->generation, 3u);
   auto bad = DecodeCheckpoint("{\"version\":1,\"path\":\"x\",\"inode\":3}", "/c/x.json");
   ASSERT_FALSE(bad.ok());
   EXPECT_EQ(bad.status().code(), absl::StatusCode::kDataLoss);
@@ -383,6 +423,10 @@ TEST(BulkSplitTest, ChunksOfEachFormat) {
   ASSERT_TRUE(csv.ok());
   ASSERT_EQ(csv->size(), 2u);
   EXPECT_EQ((*csv)[0].body, R"({"records":[{"timestamp":1,"v":2},{"timestamp":3,"v":4}]})");
+  auto bom =
+      SplitBulkFile("\xEF\xBB\xBFtimestamp,v\n1,2\n", BulkFormat::kCsv, 2, &dataset, nullptr);
+  ASSERT_TRUE(bom.ok());
+  EXPECT_EQ((*bom)[0].body, R"({"records":[{"timestamp":1,"v":2}]})");
   auto dup = SplitBulkFile("a,a\n1,2\n", BulkFormat::kCsv, 2, &dataset, nullptr);
   ASSERT_FALSE(dup.ok());
   EXPECT_EQ(Message(dup.status()), "header names column \"a\" twice");
@@ -439,6 +483,11 @@ class ConnectorEngineTest : public ::testing::Test {
     return StrCat(R"({"offset":)", n,
                   R"(,"ingestion":{"datasetSlug":"events","rows":[{"timestamp":)",
                   1714564800000 + n, R"(,"v":)", value, "}]}}\n");
+  }
+  // Without offset or key: keyed by generation and byte offset.
+  static std::string Keyless(int n) {
+    return StrCat(R"({"ingestion":{"datasetSlug":"events","rows":[{"timestamp":)",
+                  1714564800000 + n, R"(,"v":)", n, "}]}}\n");
   }
   static std::string Read(const std::string& path) {
     std::ifstream in(path);
@@ -504,6 +553,53 @@ TEST_F(ConnectorEngineTest, StreamingDeadLettersAndReplaysAsDuplicates) {
     s.Stop();
   }
   EXPECT_EQ(Count("events"), 24u);
+}
+
+TEST_F(ConnectorEngineTest, AHalfWrittenLineWaitsForItsNewline) {
+  const std::string file = dir_ + "/events.ndjson";
+  const std::string line = Envelope(1);
+  Append(file, line.substr(0, 30));
+  StreamingConfig c;
+  c.id = "half";
+  c.path = file;
+  c.poll_interval_ms = 5;
+  BackpressureConfig bp{1ull << 40, 1ull << 39, 25, 200};
+  StreamingConnector s(c, engine_.get(), engine_->options().root, bp);
+  s.Start();
+  // Several polls see the half line; it is neither stored nor dead-lettered.
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  EXPECT_EQ(s.status().offset, 0u);
+  EXPECT_EQ(s.status().dead_letters, 0u);
+  Append(file, line.substr(30));
+  ASSERT_TRUE(WaitFor([&] { return s.status().offset == line.size(); }));
+  s.Stop();
+  EXPECT_EQ(Count("events"), 1u);
+  EXPECT_EQ(s.status().dead_letters, 0u);
+}
+
+TEST_F(ConnectorEngineTest, ATruncatedFileIsReadAgainFromItsStart) {
+  const std::string file = dir_ + "/events.ndjson";
+  std::string text;
+  for (int i = 0; i < 5; ++i) text += Keyless(i);
+  Append(file, text);
+  StreamingConfig c;
+  c.id = "trunc";
+  c.path = file;
+  c.poll_interval_ms = 5;
+  BackpressureConfig bp{1ull << 40, 1ull << 39, 25, 200};
+  StreamingConnector s(c, engine_.get(), engine_->options().root, bp);
+  s.Start();
+  ASSERT_TRUE(WaitFor([&] { return s.status().offset == text.size(); }));
+  // copytruncate: the same inode, cut to nothing, then new lines shorter
+  // than the old offset.
+  std::filesystem::resize_file(file, 0);
+  // The same byte offsets as lines 0 and 1, other rows: stored, not taken
+  // for replays (the truncation began a new key generation).
+  Append(file, Keyless(5) + Keyless(6));
+  ASSERT_TRUE(WaitFor([&] { return Count("events") == 7u; })) << s.status().last_error;
+  s.Stop();
+  EXPECT_EQ(s.status().dead_letters, 0u);
+  EXPECT_NE(s.status().last_error.find("was truncated"), std::string::npos);
 }
 
 TEST_F(ConnectorEngineTest, BulkLoadsInChunksAndSetsBadFilesAside) {
