@@ -433,9 +433,17 @@ bool BulkConnector::LoadFile(const std::string& name) {
           SetAside(name, StrCat(where(c), ToStd(results.status().message()),
                                 k > 0 ? " (the chunks before this one were stored)" : ""));
           return true;
-        case ErrorKind::kPressure:
+        case ErrorKind::kPressure: {
+          {
+            // Visible while it lasts: a chunk larger than the whole in-memory
+            // budget would wait here for good (lower chunkSize).
+            std::lock_guard<std::mutex> l(mu_);
+            status_.last_error = StrCat("paused, the server refused ", path, " ", where(c),
+                                        ToStd(results.status().message()));
+          }
           backpressure_.PauseAfterRefusal([this](int ms) { SleepMs(ms); });
           break;
+        }
         case ErrorKind::kConnector:
           Fail(StrCat("storing ", path, " failed, retrying: ", ToStd(results.status().message())));
           SleepMs(std::min(5000, config_.poll_interval_ms << std::min(failures++, 5)));

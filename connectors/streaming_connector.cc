@@ -355,6 +355,11 @@ uint64_t StreamingConnector::StoreBatch(const std::vector<Line>& lines) {
           break;
         }
         case ErrorKind::kPressure:
+          if (!pressure) {
+            // Visible while it lasts: a single envelope larger than the
+            // whole in-memory budget would wait here for good.
+            SetError(StrCat("paused, the server refused rows: ", ToStd(r.status().message())));
+          }
           pressure = true;
           again.push_back(i);
           break;

@@ -29,10 +29,14 @@ void Append(const std::string& path, const std::string& text) {
 }
 
 // One envelope of `rows` rows; seq numbers every row uniquely across a test.
-std::string Envelope(uint64_t n, int rows, const std::string& slug = "events") {
-  std::string out = "{\"offset\":" + std::to_string(n) + ",\"idempotencyKey\":\"e-" +
-                    std::to_string(n) + "\",\"ingestion\":{\"datasetSlug\":\"" + slug +
-                    "\",\"rows\":[";
+// A keyless one has neither offset nor idempotencyKey (keyed by the
+// connector's generation and the line's byte offset).
+std::string Envelope(uint64_t n, int rows, const std::string& slug = "events",
+                     bool keyless = false) {
+  std::string out = keyless ? "{"
+                            : "{\"offset\":" + std::to_string(n) + ",\"idempotencyKey\":\"e-" +
+                                  std::to_string(n) + "\",";
+  out += "\"ingestion\":{\"datasetSlug\":\"" + slug + "\",\"rows\":[";
   for (int r = 0; r < rows; ++r) {
     uint64_t seq = n * rows + r;
     if (r > 0) out += ",";
@@ -200,7 +204,8 @@ TEST_F(ConnectorsE2ETest, KillNineMidFileLosesAndRepeatsNothing) {
   const std::string file = dir_ + "/big.ndjson";
   constexpr int kEnvelopes = 30000, kRows = 4;
   std::string text;
-  for (int i = 0; i < kEnvelopes; ++i) text += Envelope(i, kRows);
+  // A third of them keyless: their keys come from the byte offset.
+  for (int i = 0; i < kEnvelopes; ++i) text += Envelope(i, kRows, "events", i % 3 == 0);
   Append(file, text);
   const uint64_t total = uint64_t{kEnvelopes} * kRows;
   ASSERT_TRUE(Start({{"TIMESTORE_STREAMING_CONNECTORS",
@@ -332,6 +337,29 @@ TEST_F(ConnectorsE2ETest, BackpressurePausesAndResumesWithoutLosingRows) {
   EXPECT_EQ(Count("events"), std::make_pair(total, total));
   EXPECT_EQ(Field("bp", "deadLetters"), 0);
   EXPECT_GT(Field("bp", "pauses"), 0) << StatusBody();
+}
+
+TEST_F(ConnectorsE2ETest, TheEnginesOwnRefusalsArePausedAndRetried) {
+  // Watermarks far above the budget: only the engine's 503 backpressure
+  // (TIMESTORE_MEMTABLE_MAX_BYTES) can hold the connector back.
+  const std::string file = dir_ + "/events.ndjson";
+  constexpr int kEnvelopes = 3000, kRows = 10;
+  std::string text;
+  for (int i = 0; i < kEnvelopes; ++i) text += Envelope(i, kRows);
+  Append(file, text);
+  ASSERT_TRUE(Start({{"TIMESTORE_MEMTABLE_MAX_BYTES", "1MiB"},
+                     {"TIMESTORE_CONNECTOR_BACKPRESSURE",
+                      R"({"highWatermark":1073741824,"lowWatermark":536870912})"},
+                     {"TIMESTORE_STREAMING_CONNECTORS",
+                      R"([{"id":"tiny","path":")" + file + R"(","batchSize":500}])"}}))
+      << Log();
+  ASSERT_TRUE(WaitFor([&] { return Field("tiny", "offset") == static_cast<int64_t>(text.size()); }))
+      << StatusBody();
+  const uint64_t total = uint64_t{kEnvelopes} * kRows;
+  EXPECT_EQ(Count("events"), std::make_pair(total, total));
+  EXPECT_EQ(Field("tiny", "deadLetters"), 0);
+  std::printf("engine refusals paused the connector %lld times\n",
+              static_cast<long long>(Field("tiny", "pauses")));
 }
 
 TEST_F(ConnectorsE2ETest, AConfigurationErrorStopsTheServerNamingConnectorAndMember) {
