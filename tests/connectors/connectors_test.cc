@@ -436,6 +436,59 @@ TEST(BulkSplitTest, ChunksOfEachFormat) {
 }
 
 // ---------------------------------------------------------------------------
+// Outside bytes, mutated: every parser answers (a value or an error), none
+// crashes. A seeded smoke run, not a fuzzer.
+
+TEST(ConnectorParsersTest, MutatedInputsNeverCrash) {
+  const std::vector<std::string> seeds = {
+      R"({"offset":1,"idempotencyKey":"k","ingestion":{"datasetSlug":"a","schema":{"fields":[{"name":"v","type":"double"}]},"partition":{"key":{"r":"eu"}},"rows":[{"timestamp":1,"v":2}]}})",
+      "timestamp,host,v\n1,\"a,b\",2.5\n2,\"x\"\"y\",true\n",
+      R"({"ingestion":{"datasetSlug":"d"},"rows":[{"v":1},{"v":2}],"chunkSize":3})",
+      "cpu,host=a v=1i,s=\"x\" 1\n# c\nmem v=2 2\n",
+      R"([{"id":"a","path":"/x","batchSize":5,"startAtOldest":false}])",
+      R"([{"id":"b","directory":"/d","format":"csv","chunkSize":2}])",
+      R"({"version":1,"path":"/x","inode":1,"offset":2,"generation":3})",
+  };
+  uint64_t state = 0x9E3779B97F4A7C15ull;
+  auto next = [&] {
+    state ^= state << 13;
+    state ^= state >> 7;
+    state ^= state << 17;
+    return state;
+  };
+  const char specials[] = {'"', ',', '\n', '\r', '{', '}', '[', ']', ':', '\\', '\0', '\xff'};
+  for (int iter = 0; iter < 3000; ++iter) {
+    std::string in = seeds[next() % seeds.size()];
+    int edits = 1 + next() % 4;
+    for (int e = 0; e < edits && !in.empty(); ++e) {
+      size_t at = next() % in.size();
+      switch (next() % 3) {
+        case 0:
+          in[at] = specials[next() % sizeof(specials)];
+          break;
+        case 1:
+          in.erase(at, 1 + next() % 8);
+          break;
+        case 2:
+          in.insert(at, in.substr(next() % in.size(), 1 + next() % 16));
+          break;
+      }
+    }
+    (void)ParseEnvelope(in, iter % 2 ? "d" : "");
+    for (BulkFormat f :
+         {BulkFormat::kJson, BulkFormat::kNdjson, BulkFormat::kCsv, BulkFormat::kLineProtocol}) {
+      std::string dataset = "d";
+      (void)SplitBulkFile(in, f, 1 + next() % 3, &dataset, nullptr);
+    }
+    (void)ParseStreamingConnectors(in, "S");
+    (void)ParseBulkConnectors(in, "B");
+    (void)ParseBackpressure(in, "P");
+    (void)ParseConnectorsFile(in, "F");
+    (void)DecodeCheckpoint(in, "C");
+  }
+}
+
+// ---------------------------------------------------------------------------
 // The connectors over a real engine
 
 class ConnectorEngineTest : public ::testing::Test {
