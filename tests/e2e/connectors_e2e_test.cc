@@ -7,6 +7,7 @@
 // nothing; a configuration error stops the server at start-up.
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <sys/wait.h>
 
 #include <chrono>
 #include <filesystem>
@@ -229,6 +230,30 @@ TEST_F(ConnectorsE2ETest, KillNineMidFileLosesAndRepeatsNothing) {
   // Rows stored since this start: the rows stored before the last kill but
   // after its checkpoint were answered as duplicates, not stored again.
   EXPECT_LE(Field("big", "rows"), static_cast<int64_t>(total - total / 2));
+}
+
+TEST_F(ConnectorsE2ETest, SigtermMidFileStopsCleanlyAndResumes) {
+  const std::string file = dir_ + "/big.ndjson";
+  constexpr int kEnvelopes = 30000, kRows = 4;
+  std::string text;
+  for (int i = 0; i < kEnvelopes; ++i) text += Envelope(i, kRows);
+  Append(file, text);
+  const uint64_t total = uint64_t{kEnvelopes} * kRows;
+  ASSERT_TRUE(Start({{"TIMESTORE_STREAMING_CONNECTORS",
+                      R"([{"id":"big","path":")" + file + R"(","batchSize":300}])"}}))
+      << Log();
+  int64_t rows = 0;
+  ASSERT_TRUE(WaitFor([&] {
+    rows = Field("big", "rows");
+    return rows >= static_cast<int64_t>(total / 4);
+  })) << StatusBody();
+  int status = server_->Stop(SIGTERM);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status << "\n" << Log();
+  ASSERT_LT(rows, static_cast<int64_t>(total)) << "the file was done before the stop";
+  ASSERT_TRUE(Restart()) << Log();
+  ASSERT_TRUE(WaitFor([&] { return Field("big", "offset") == static_cast<int64_t>(text.size()); }))
+      << StatusBody();
+  EXPECT_EQ(Count("events"), std::make_pair(total, total));
 }
 
 TEST_F(ConnectorsE2ETest, BulkLoadsCsvNdjsonAndLineProtocolInChunks) {
