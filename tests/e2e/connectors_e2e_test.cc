@@ -203,7 +203,7 @@ TEST_F(ConnectorsE2ETest, RotationIsFollowedAlsoAcrossARestart) {
 
 TEST_F(ConnectorsE2ETest, KillNineMidFileLosesAndRepeatsNothing) {
   const std::string file = dir_ + "/big.ndjson";
-  constexpr int kEnvelopes = 30000, kRows = 4;
+  constexpr int kEnvelopes = 60000, kRows = 4;
   std::string text;
   // A third of them keyless: their keys come from the byte offset.
   for (int i = 0; i < kEnvelopes; ++i) text += Envelope(i, kRows, "events", i % 3 == 0);
@@ -316,7 +316,7 @@ TEST_F(ConnectorsE2ETest, BulkLoadsCsvNdjsonAndLineProtocolInChunks) {
 TEST_F(ConnectorsE2ETest, BulkKillNineMidFileLoadsEachChunkOnce) {
   const std::string stage = dir_ + "/stage";
   std::filesystem::create_directories(stage);
-  constexpr int kRows = 300000;
+  constexpr int kRows = 600000;
   std::string csv = "timestamp,seq,host\n";
   for (int i = 0; i < kRows; ++i) {
     csv += std::to_string(1714564800000 + i) + "," + std::to_string(i) + ",h" +
