@@ -23,6 +23,7 @@
 #include <thread>
 
 #include "api/prometheus.pb.h"
+#include "tests/e2e/s3_test_server.h"
 #include "tests/e2e/test_server.h"
 #include "tests/parquet/duckdb_check.h"
 
@@ -396,6 +397,65 @@ TEST_F(ParquetExportTest, DuckDbReadsWhatTimestoreAnswers) {
   for (const auto& r : answers[7].rows) keys.push_back(*r[0]);
   EXPECT_EQ(keys, (std::vector<std::string>{"timestore.dataset", "timestore.partition",
                                             "timestore.schema"}));
+}
+
+// An export to s3://TARGET/PREFIX of rows that live in object storage
+// (tiered segments) and in memory: the objects land under the target's
+// prefix and DuckDB reads them.
+TEST_F(ParquetExportTest, ToAStorageTargetFromTieredSegments) {
+  S3TestServerOptions so;
+  so.proxy = false;
+  S3TestServer s3(so);
+  TIMESTORE_SKIP_WITHOUT(s3.Start(), "s3rver (tests/node)");
+  TestServer server(dir_, {{"TIMESTORE_STORAGE_DRIVER", "s3"},
+                           {"TIMESTORE_S3_BUCKET", s3.bucket()},
+                           {"TIMESTORE_S3_ENDPOINT", s3.endpoint()},
+                           {"TIMESTORE_S3_FORCE_PATH_STYLE", "true"},
+                           {"TIMESTORE_S3_REGION", S3TestServer::kRegion},
+                           {"TIMESTORE_S3_ACCESS_KEY_ID", S3TestServer::kAccessKey},
+                           {"TIMESTORE_S3_SECRET_ACCESS_KEY", S3TestServer::kSecretKey},
+                           {"TIMESTORE_S3_PREFIX", "ts"},
+                           {"TIMESTORE_TIERING_INTERVAL", "1h"},
+                           {"TIMESTORE_COMPACTION_ENABLED", "false"}});
+  ASSERT_TRUE(server.Start()) << server.log_path();
+  HttpClient c(server.port());
+  ASSERT_EQ(c.Post("/datasets/cpu/ingest", kCpuRowsJson).status, 200);
+  ASSERT_EQ(c.Post("/admin/datasets/cpu/flush", "").status, 200);
+  ASSERT_EQ(c.Request("PUT", "/admin/datasets/cpu/retention", R"({"coldAfter":"30d"})").status,
+            200);
+  HttpResult moved = c.Post("/admin/datasets/cpu/enforce-retention", "");
+  ASSERT_EQ(moved.status, 200) << moved.body;
+  // One more row, in memory only.
+  ASSERT_EQ(
+      c.Post(
+           "/datasets/cpu/ingest",
+           R"({"records":[{"timestamp":"2024-05-02T08:00:00Z","hostname":"host_9","usage_user":1.5}]})")
+          .status,
+      200);
+  HttpResult q =
+      c.Post("/datasets/cpu/query",
+             R"({"timeRange":{"start":"2024-05-01T00:00:00Z","end":"2024-05-03T00:00:00Z"}})");
+  ASSERT_NE(q.body.find("\"segmentsRemote\":1"), std::string::npos) << q.body;
+
+  std::string job = ExportByRoute(c, "cpu", R"({"out":"s3://s3/exports","compression":"zstd"})");
+  EXPECT_NE(job.find("\"rows\":5"), std::string::npos) << job;
+  const std::string day1 =
+      s3.ObjectPath(s3.bucket(), "ts/exports/dataset=cpu/date=2024-05-01/part-0.parquet");
+  const std::string day2 =
+      s3.ObjectPath(s3.bucket(), "ts/exports/dataset=cpu/date=2024-05-02/part-0.parquet");
+  ASSERT_TRUE(fs::exists(day1)) << day1;
+  ASSERT_TRUE(fs::exists(day2)) << day2;
+  EXPECT_TRUE(
+      fs::exists(s3.ObjectPath(s3.bucket(), "ts/exports/dataset=cpu/_timestore_export.json")));
+  std::string failure;
+  auto a = AskDuckDb({"SELECT count(*), sum(usage_user), max(hostname) FROM read_parquet(['" +
+                      day1 + "', '" + day2 + "'])"},
+                     &failure);
+  ASSERT_FALSE(a.empty()) << failure;
+  ASSERT_TRUE(a[0].error.empty()) << a[0].error;
+  EXPECT_EQ(a[0].rows[0][0], "5");
+  EXPECT_EQ(a[0].rows[0][1], "165.25");  // 163.75 + 1.5
+  EXPECT_EQ(a[0].rows[0][2], "host_9");
 }
 
 }  // namespace
