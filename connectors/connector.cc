@@ -33,13 +33,20 @@ absl::Status DeadLetterFile::Append(std::string_view connector, std::string_view
                                     int64_t offset, std::string_view reason,
                                     std::string_view line) {
   if (file_ == nullptr) {
-    Env* env = Env::Default();
-    size_t slash = path_.rfind('/');
-    if (slash != std::string::npos && slash > 0) {
-      if (auto s = env->CreateDirs(path_.substr(0, slash)); !s.ok()) return s;
+    const std::string dir = DirName(path_);
+    const bool existed = env_->FileExists(path_);
+    const bool dir_existed = env_->FileExists(dir);
+    if (auto s = env_->CreateDirs(dir); !s.ok()) return s;
+    if (!dir_existed) {
+      if (auto s = env_->SyncDir(DirName(dir)); !s.ok()) return s;
     }
-    auto f = env->NewAppendableFile(path_);
+    auto f = env_->NewAppendableFile(path_);
     if (!f.ok()) return f.status();
+    if (!existed) {
+      // The new file's name is durable only once its directory is fsynced
+      // (a custom dlqPath may be on a file system that loses it otherwise).
+      if (auto s = env_->SyncDir(dir); !s.ok()) return s;
+    }
     file_ = std::move(*f);
   }
   std::string out;

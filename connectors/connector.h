@@ -42,10 +42,13 @@ ErrorKind Classify(const absl::Status& s);
 
 // An append-only NDJSON file of rejected records; each Append is fsynced
 // before it returns, so a checkpoint written after it never passes a bad
-// record that is not on disk. Thread-compatible.
+// record that is not on disk. Its directory is fsynced after the file is
+// opened (created), so a power loss cannot take the file's name away with
+// the records in it. Thread-compatible.
 class DeadLetterFile {
  public:
-  explicit DeadLetterFile(std::string path) : path_(std::move(path)) {}
+  explicit DeadLetterFile(std::string path, Env* env = Env::Default())
+      : path_(std::move(path)), env_(env) {}
   // One line: {"at","connector","source","offset","reason","line"}; `offset`
   // < 0 is left out; `line` is the raw record (or "" to leave it out).
   absl::Status Append(std::string_view connector, std::string_view source, int64_t offset,
@@ -54,6 +57,7 @@ class DeadLetterFile {
 
  private:
   std::string path_;
+  Env* env_;
   std::unique_ptr<WritableFile> file_;
 };
 

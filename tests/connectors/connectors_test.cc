@@ -3,12 +3,14 @@
 // streaming and bulk connectors over a real Engine on a temporary root.
 #include <gtest/gtest.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <thread>
 
+#include "common/env.h"
 #include "common/strings.h"
 #include "connectors/bulk_connector.h"
 #include "connectors/checkpoint.h"
@@ -380,6 +382,41 @@ TEST(CheckpointTest, StartPlans) {
   EXPECT_EQ(p.file, path);
   EXPECT_EQ(p.offset, 0u);
   EXPECT_NE(p.note.find("is no longer beside"), std::string::npos);
+}
+
+// ---------------------------------------------------------------------------
+// The dead-letter file
+
+// Records the directories fsynced through it.
+class DirSyncRecorder : public FaultInjectionEnv {
+ public:
+  DirSyncRecorder() : FaultInjectionEnv(Env::Default()) {}
+  absl::Status SyncDir(const std::string& dir) override {
+    synced.push_back(dir);
+    return FaultInjectionEnv::SyncDir(dir);
+  }
+  std::vector<std::string> synced;
+};
+
+TEST(ConnectorDeadLetterTest, ANewFileAndItsDirectoryAreMadeDurable) {
+  const std::string dir = StrCat(testing::TempDir(), "/dlq-", ::getpid());
+  std::filesystem::remove_all(dir);
+  DirSyncRecorder env;
+  // A custom path in a directory that does not exist yet.
+  DeadLetterFile dlq(dir + "/custom/bad.ndjson", &env);
+  ASSERT_TRUE(dlq.Append("c", "/x", 3, "bad", "{").ok());
+  EXPECT_EQ(env.synced, (std::vector<std::string>{dir, dir + "/custom"}));
+  ASSERT_TRUE(dlq.Append("c", "/x", 4, "bad", "{").ok());
+  EXPECT_EQ(env.synced.size(), 2u);  // once per opening, not per record
+  // Reopened at its end (an existing file): nothing new to make durable.
+  DeadLetterFile again(dir + "/custom/bad.ndjson", &env);
+  ASSERT_TRUE(again.Append("c", "/x", 5, "bad", "{").ok());
+  EXPECT_EQ(env.synced.size(), 2u);
+  // A directory that cannot be fsynced is an error, not a silent risk.
+  env.FailSyncs(absl::InternalError("fsync failed"), dir + "/custom");
+  DeadLetterFile other(dir + "/custom/other.ndjson", &env);
+  EXPECT_FALSE(other.Append("c", "/x", 6, "bad", "{").ok());
+  std::filesystem::remove_all(dir);
 }
 
 // ---------------------------------------------------------------------------
