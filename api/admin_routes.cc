@@ -42,6 +42,7 @@ const std::vector<Service::AdminRoute>& Service::AdminRoutes() {
       {"PUT", "/admin/datasets/{id}/settings", &Service::AdminPutSettings},
       {"PUT", "/admin/datasets/{id}/storage-target", &Service::AdminPutStorageTarget},
       {"POST", "/admin/datasets/{id}/flush", &Service::AdminFlush},
+      {"POST", "/admin/datasets/{id}/migrations", &Service::AdminMigrate},
       {"POST", "/admin/datasets/{id}/export", &Service::AdminExport},
       {"GET", "/admin/datasets/{id}/exports", &Service::AdminListExports},
       {"GET", "/admin/datasets/{id}/exports/{target}", &Service::AdminGetExport},

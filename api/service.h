@@ -138,6 +138,8 @@ class Service {
   void AdminExport(AdminCall& call);
   void AdminListExports(AdminCall& call);
   void AdminGetExport(AdminCall& call);
+  // api/admin_migration_routes.cc: schema migrations (migrate/migrator.h).
+  void AdminMigrate(AdminCall& call);
   void AdminDatasetDetail(AdminCall& call);
   void AdminDeleteDataset(AdminCall& call);
   void AdminGetRetention(AdminCall& call);

@@ -37,6 +37,7 @@
 #include "connectors/connector_manager.h"
 #include "tools/auth_setup.h"
 #include "tools/backup_command.h"
+#include "tools/migrate_command.h"
 #include "tools/export_command.h"
 #include "tools/tiering_config.h"
 #include "tools/verify.h"
@@ -767,6 +768,7 @@ int main(int argc, char** argv) {
   timestore::tools::AddTokenCommand(&app, &token_exit);
   timestore::tools::AddExportCommand(&app, &token_exit);
   timestore::tools::AddBackupCommands(&app, &token_exit);
+  timestore::tools::AddMigrateCommand(&app, &token_exit);
 
   std::vector<std::string> wal_paths;
   auto* dump = app.add_subcommand("wal-dump", "Print the records of write-ahead log files");

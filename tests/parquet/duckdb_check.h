@@ -1,5 +1,7 @@
 // Asks DuckDB (tests/parquet/duckdb_parquet_check.mjs under Node.js) about
-// Parquet files: the independent reader the Parquet tests compare against.
+// Parquet files: the independent reader the Parquet tests compare against;
+// and hyparquet (tests/parquet/hyparquet_check.mjs), a second one that keeps
+// the nanoseconds of timestamps DuckDB reads in microseconds.
 #pragma once
 
 #include <filesystem>
@@ -40,17 +42,24 @@ inline std::string ShellQuote(const std::string& s) {
   return q + "'";
 }
 
-// One answer per statement; an empty vector (and `*failure` set) when the
-// script did not run or printed something else.
-inline std::vector<DuckAnswer> AskDuckDb(const std::vector<std::string>& statements,
-                                         std::string* failure) {
-  std::string cmd = "node " + ShellQuote(std::string(TIMESTORE_SOURCE_DIR) +
-                                         "/tests/parquet/duckdb_parquet_check.mjs");
+inline bool HyparquetAvailable() {
+  return Shell("command -v node >/dev/null").first == 0 &&
+         std::filesystem::exists(std::string(TIMESTORE_SOURCE_DIR) +
+                                 "/tests/node/node_modules/hyparquet/package.json");
+}
+
+// Runs `script` (under tests/parquet) with `args`; one answer per argument.
+inline std::vector<DuckAnswer> AskNodeReader(const std::string& script,
+                                             const std::vector<std::string>& args,
+                                             std::string* failure) {
+  std::string cmd =
+      "node " + ShellQuote(std::string(TIMESTORE_SOURCE_DIR) + "/tests/parquet/" + script);
+  const std::vector<std::string>& statements = args;
   for (const std::string& s : statements) cmd += " " + ShellQuote(s);
   auto [rc, out] = Shell(cmd);
   std::vector<DuckAnswer> answers;
   if (rc != 0) {
-    *failure = "duckdb_parquet_check exited " + std::to_string(rc) + ": " + out;
+    *failure = script + " exited " + std::to_string(rc) + ": " + out;
     return {};
   }
   simdjson::dom::parser parser;
@@ -63,7 +72,7 @@ inline std::vector<DuckAnswer> AskDuckDb(const std::vector<std::string>& stateme
     if (line.empty()) continue;
     simdjson::dom::element doc;
     if (parser.parse(line).get(doc) != simdjson::SUCCESS) {
-      *failure = "not JSON from duckdb_parquet_check: " + line;
+      *failure = "not JSON from " + script + ": " + line;
       return {};
     }
     DuckAnswer a;
@@ -87,11 +96,25 @@ inline std::vector<DuckAnswer> AskDuckDb(const std::vector<std::string>& stateme
     answers.push_back(std::move(a));
   }
   if (answers.size() != statements.size()) {
-    *failure = "duckdb_parquet_check answered " + std::to_string(answers.size()) + " of " +
+    *failure = script + " answered " + std::to_string(answers.size()) + " of " +
                std::to_string(statements.size()) + " statements: " + out;
     return {};
   }
   return answers;
+}
+
+// One answer per statement; an empty vector (and `*failure` set) when the
+// script did not run or printed something else.
+inline std::vector<DuckAnswer> AskDuckDb(const std::vector<std::string>& statements,
+                                         std::string* failure) {
+  return AskNodeReader("duckdb_parquet_check.mjs", statements, failure);
+}
+
+// Every row of each file (uncompressed or snappy), timestamps as integer
+// nanoseconds.
+inline std::vector<DuckAnswer> AskHyparquet(const std::vector<std::string>& files,
+                                            std::string* failure) {
+  return AskNodeReader("hyparquet_check.mjs", files, failure);
 }
 
 }  // namespace timestore::testing
