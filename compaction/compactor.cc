@@ -161,6 +161,9 @@ absl::StatusOr<bool> Compactor::MergeOnce(Dataset* ds, const std::vector<Segment
                                           absl::flat_hash_set<uint64_t>* produced) {
   const auto t0 = std::chrono::steady_clock::now();
   SchemaPtr schema = ds->schema();
+  // A migration under way rewrites the older segments itself; merging them
+  // now would read its transformed columns as null (migrate/migrator.h).
+  if (schema->migration != nullptr && schema->migration->in_progress()) return false;
   MergeOptions mo;
   mo.dedup = MakeDedupPlan(ds->dedup(), *schema);
   mo.max_output_rows = options_.max_output_rows;

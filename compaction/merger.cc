@@ -9,6 +9,7 @@
 #include "common/strings.h"
 #include "common/time_util.h"
 #include "engine/row_compare.h"
+#include "engine/segment_columns.h"
 
 namespace timestore::compaction {
 namespace {
@@ -23,8 +24,7 @@ class Cursor {
     const segment::SegmentMeta& meta = seg_->reader->meta();
     for (size_t i = 0; i < schema.fields.size(); ++i) {
       out_types_[i] = schema.fields[i].type;
-      int sc = meta.ColumnIndex(schema.fields[i].name);
-      if (sc >= 0 && meta.columns[sc].type != schema.fields[i].type) sc = -1;
+      int sc = SegmentColumnFor(schema, i, meta);
       if (sc >= 0) {
         read_cols_.push_back(sc);
         targets_.push_back(static_cast<int>(i));

@@ -284,7 +284,23 @@ absl::StatusOr<Engine::PreparedBatch> Engine::PrepareBatch(IngestRequest& req) {
                             "\" was deleted while this request was in flight; retry to "
                             "create it anew"));
   }
+  // A schema migration is beginning: wait for its begin edit (a seal and one
+  // manifest edit), then lay the batch out by the new schema.
+  ds->gate_cv_.wait(l, [&] { return !ds->migration_gate_.load(); });
   SchemaPtr schema = ds->schema_;
+  if (schema->migration != nullptr && schema->migration->in_progress()) {
+    for (const Field& f : req.fields) {
+      if (std::find(schema->migration->retired.begin(), schema->migration->retired.end(), f.name) ==
+          schema->migration->retired.end())
+        continue;
+      return MakeError(
+          absl::StatusCode::kAlreadyExists, "migration_in_progress",
+          StrCat("column \"", f.name, "\" of dataset \"", req.slug,
+                 "\" is renamed or dropped by schema migration ", schema->migration->id,
+                 ", which is under way; write the new schema's columns (GET the "
+                 "dataset's schema)"));
+    }
+  }
   if (req.time_column != schema->time_column) {
     return MakeError(absl::StatusCode::kInvalidArgument, "invalid_request",
                      StrCat("timestampColumn \"", req.time_column, "\" differs from dataset \"",
@@ -438,13 +454,25 @@ void Engine::IngestMany(std::vector<IngestRequest> requests, IngestManyCallback 
   }
   inflight_bytes_.fetch_add(bytes, std::memory_order_relaxed);
   for (const auto& p : prepared) {
-    if (p.record != nullptr) p.ds->inflight_batches_.fetch_add(1, std::memory_order_acq_rel);
+    if (p.record != nullptr) p.ds->inflight_batches_.fetch_add(1);
   }
   auto settle = [](const std::vector<PreparedBatch>& batches) {
     for (const auto& p : batches) {
       if (p.record != nullptr) p.ds->inflight_batches_.fetch_sub(1, std::memory_order_acq_rel);
     }
   };
+  // A migration that began after these batches were laid out by the old
+  // schema (BeginSchemaMigration sets the gate, then waits for in-flight
+  // batches: one of the two sees the other) refuses them; nothing is stored.
+  for (const auto& p : prepared) {
+    if (p.record == nullptr || !p.ds->migration_gate_.load()) continue;
+    inflight_bytes_.fetch_sub(bytes, std::memory_order_relaxed);
+    for (const auto& q : prepared) ReleaseBatch(q);
+    settle(prepared);
+    return done(MakeError(absl::StatusCode::kUnavailable, "migration_starting",
+                          StrCat("a schema migration of dataset \"", p.slug,
+                                 "\" began while this request was in flight; retry")));
+  }
   wal_->Append(type, std::move(payload),
                [this, prepared, bytes, answer_all, settle, done = std::move(done)](
                    const absl::Status& s, uint64_t seq) {

@@ -315,6 +315,10 @@ class Dataset {
   // applied: their rows are not visible yet (nor acknowledged).
   uint32_t inflight_batches() const { return inflight_batches_.load(std::memory_order_acquire); }
 
+  // Held by the one migrator at work on the dataset (migrate/migrator.h):
+  // an execute, resume or rollback; try_lock it and refuse when taken.
+  std::mutex& migration_mutex() { return migration_mu_; }
+
   // Largest timestamp applied (visible to queries), if any row is.
   std::optional<int64_t> watermark() const {
     int64_t w = applied_max_ts_.load(std::memory_order_acquire);
@@ -372,6 +376,11 @@ class Dataset {
 
   std::atomic<int64_t> applied_max_ts_{kNoTimestamp};
   std::atomic<uint32_t> inflight_batches_{0};
+  // Set while a schema migration begins or rolls back: new batches wait
+  // (gate_cv_, with mu_) and batches prepared before it are refused (503).
+  std::atomic<bool> migration_gate_{false};
+  std::condition_variable gate_cv_;
+  std::mutex migration_mu_;
 };
 
 class Engine {
@@ -493,6 +502,23 @@ class Engine {
   // or the dataset was deleted. Removed files go once no snapshot holds them.
   absl::Status ReplaceSegments(Dataset* ds, const std::vector<uint64_t>& remove,
                                std::vector<SegmentPtr> add);
+  // Schema migrations (migrate/migrator.h drives them; docs/migrate.md).
+  // Begin: ingest to the dataset pauses (new batches wait, batches already
+  // prepared under the old schema are refused with 503 migration_starting),
+  // everything in memory is sealed, then `make` builds the new schema and
+  // its SchemaMigration from the sealed one and one durable migrate_schema
+  // begin edit makes it the schema; the paused batches go on under it.
+  // 409 migration_in_progress when a migration is under way already.
+  using MakeMigration = std::function<absl::StatusOr<Schema>(const Schema&)>;
+  absl::Status BeginSchemaMigration(Dataset* ds, const MakeMigration& make);
+  // Commit: one durable edit once no segment awaits a rewrite
+  // (FailedPrecondition naming the count otherwise).
+  absl::Status CommitSchemaMigration(Dataset* ds, const std::string& migration_id);
+  // Rollback: only while nothing was written under the new schema (after
+  // sealing what is in memory); the old fields, plus columns added since,
+  // are the schema again under a new version. FailedPrecondition otherwise.
+  absl::Status RollbackSchemaMigration(Dataset* ds, const std::string& migration_id);
+
   // Seals `ds` (like Flush) when it holds rows in memory older than `ts`.
   absl::Status SealIfHotBefore(Dataset* ds, int64_t ts);
 

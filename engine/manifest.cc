@@ -83,6 +83,26 @@ absl::Status ReadRetentionValue(simdjson::dom::element root, std::string_view ke
   return absl::OkStatus();
 }
 
+void WriteFields(JsonWriter& w, const std::vector<Field>& fields) {
+  w.BeginArray();
+  for (const Field& f : fields) {
+    w.BeginObject().Key("name").String(f.name).Key("type").String(ColumnTypeName(f.type));
+    w.EndObject();
+  }
+  w.EndArray();
+}
+
+absl::Status ReadFields(simdjson::dom::array fields, std::vector<Field>* out) {
+  for (simdjson::dom::element f : fields) {
+    std::string_view name, type;
+    if (f["name"].get(name) || f["type"].get(type)) return Corrupt("bad field");
+    auto t = ParseColumnType(type);
+    if (!t) return Corrupt(StrCat("unknown column type ", type));
+    out->push_back(Field{std::string(name), *t});
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 bool ReplaceInList(std::vector<SegmentRecord>* list, const std::vector<uint64_t>& remove,
@@ -228,16 +248,49 @@ std::string EncodeManifestEdit(const ManifestEdit& e) {
       w.Key("id").String(DatasetIdString(e.dataset_id));
       w.Key("target").String(e.storage_target);
       break;
+    case ManifestEdit::Op::kMigrateSchema: {
+      w.Key("op").String("migrate_schema");
+      w.Key("id").String(DatasetIdString(e.dataset_id));
+      w.Key("phase").String(e.phase);
+      const std::string mid = e.migration != nullptr ? e.migration->id : std::string();
+      if (e.phase == "commit") {
+        w.Key("migration").String(mid);
+        w.Key("committedAt").Int(e.committed_ns);
+        break;
+      }
+      w.Key("version").Uint(e.version);
+      w.Key("fields");
+      WriteFields(w, e.fields);
+      if (e.phase != "begin" || e.migration == nullptr) {
+        w.Key("migration").String(mid);
+        break;
+      }
+      const SchemaMigration& m = *e.migration;
+      w.Key("migration").BeginObject();
+      w.Key("id").String(m.id);
+      w.Key("fromVersion").Uint(m.from_version);
+      w.Key("toVersion").Uint(m.to_version);
+      w.Key("fromFields");
+      WriteFields(w, m.from_fields);
+      w.Key("sources").BeginArray();
+      for (const auto& n : m.sources) w.String(n);
+      w.EndArray();
+      w.Key("retired").BeginArray();
+      for (const auto& n : m.retired) w.String(n);
+      w.EndArray();
+      w.Key("ticketId").String(m.ticket_id);
+      w.Key("approvedBy").String(m.approved_by);
+      w.Key("operations").String(m.operations_json);
+      w.Key("begunAt").Int(m.begun_ns);
+      w.EndObject();
+      break;
+    }
     case ManifestEdit::Op::kSetSchema:
       w.Key("op").String("set_schema");
       w.Key("id").String(DatasetIdString(e.dataset_id));
       w.Key("version").Uint(e.version);
-      w.Key("fields").BeginArray();
-      for (const Field& f : e.fields) {
-        w.BeginObject().Key("name").String(f.name).Key("type").String(ColumnTypeName(f.type));
-        w.EndObject();
-      }
-      w.EndArray();
+      w.Key("fields");
+      WriteFields(w, e.fields);
       break;
   }
   w.EndObject();
@@ -268,13 +321,7 @@ absl::StatusOr<ManifestEdit> DecodeManifestEdit(std::string_view json) {
     if (root["version"].get(version) || root["fields"].get(fields))
       return Corrupt("set_schema lacks a field");
     e.version = static_cast<uint32_t>(version);
-    for (simdjson::dom::element f : fields) {
-      std::string_view name, type;
-      if (f["name"].get(name) || f["type"].get(type)) return Corrupt("bad field");
-      auto t = ParseColumnType(type);
-      if (!t) return Corrupt(StrCat("unknown column type ", type));
-      e.fields.push_back(Field{std::string(name), *t});
-    }
+    RETURN_IF_ERROR(ReadFields(fields, &e.fields));
   } else if (op == "set_settings") {
     e.op = ManifestEdit::Op::kSetSettings;
     simdjson::dom::array by;
@@ -341,6 +388,61 @@ absl::StatusOr<ManifestEdit> DecodeManifestEdit(std::string_view json) {
       e.remove.push_back(id);
     }
     RETURN_IF_ERROR(ReadSegments(add, &e.segments));
+  } else if (op == "migrate_schema") {
+    e.op = ManifestEdit::Op::kMigrateSchema;
+    std::string_view phase;
+    if (root["phase"].get(phase)) return Corrupt("migrate_schema lacks its phase");
+    e.phase = std::string(phase);
+    auto m = std::make_shared<SchemaMigration>();
+    if (e.phase == "commit") {
+      std::string_view mid;
+      if (root["migration"].get(mid) || root["committedAt"].get(e.committed_ns))
+        return Corrupt("migrate_schema commit lacks a field");
+      m->id = std::string(mid);
+    } else if (e.phase == "begin" || e.phase == "rollback") {
+      uint64_t version;
+      simdjson::dom::array fields;
+      if (root["version"].get(version) || root["fields"].get(fields))
+        return Corrupt("migrate_schema lacks version or fields");
+      e.version = static_cast<uint32_t>(version);
+      RETURN_IF_ERROR(ReadFields(fields, &e.fields));
+      if (e.phase == "rollback") {
+        std::string_view mid;
+        if (root["migration"].get(mid)) return Corrupt("migrate_schema rollback lacks migration");
+        m->id = std::string(mid);
+      } else {
+        simdjson::dom::object mo;
+        std::string_view mid, ticket, approver, ops;
+        uint64_t from = 0, to = 0;
+        simdjson::dom::array from_fields, sources, retired;
+        if (root["migration"].get(mo) || mo["id"].get(mid) || mo["fromVersion"].get(from) ||
+            mo["toVersion"].get(to) || mo["fromFields"].get(from_fields) ||
+            mo["sources"].get(sources) || mo["retired"].get(retired) ||
+            mo["ticketId"].get(ticket) || mo["approvedBy"].get(approver) ||
+            mo["operations"].get(ops) || mo["begunAt"].get(m->begun_ns))
+          return Corrupt("migrate_schema begin lacks a migration field");
+        m->id = std::string(mid);
+        m->from_version = static_cast<uint32_t>(from);
+        m->to_version = static_cast<uint32_t>(to);
+        RETURN_IF_ERROR(ReadFields(from_fields, &m->from_fields));
+        for (simdjson::dom::element n : sources) {
+          std::string_view v;
+          if (n.get(v)) return Corrupt("bad migration source");
+          m->sources.emplace_back(v);
+        }
+        for (simdjson::dom::element n : retired) {
+          std::string_view v;
+          if (n.get(v)) return Corrupt("bad retired column");
+          m->retired.emplace_back(v);
+        }
+        m->ticket_id = std::string(ticket);
+        m->approved_by = std::string(approver);
+        m->operations_json = std::string(ops);
+      }
+    } else {
+      return Corrupt(StrCat("unknown migrate_schema phase ", phase));
+    }
+    e.migration = std::move(m);
   } else if (op == "drop_dataset") {
     e.op = ManifestEdit::Op::kDropDataset;
   } else if (op == "tier_segments") {
@@ -434,6 +536,28 @@ absl::Status Manifest::Apply(const ManifestEdit& e) {
         return Corrupt("replace_segments removes a segment the dataset does not have");
       return absl::OkStatus();
     }
+    case ManifestEdit::Op::kMigrateSchema: {
+      auto it = datasets_.find(e.dataset_id);
+      if (it == datasets_.end()) return Corrupt("migrate_schema for an unknown dataset");
+      Schema& schema = it->second.schema;
+      if (e.phase == "begin") {
+        schema.version = e.version;
+        schema.fields = e.fields;
+        schema.migration = e.migration;
+      } else if (e.phase == "commit") {
+        if (schema.migration == nullptr || schema.migration->id != e.migration->id)
+          return Corrupt(StrCat("migrate_schema commit of migration ", e.migration->id,
+                                " that did not begin"));
+        auto done = std::make_shared<SchemaMigration>(*schema.migration);
+        done->committed_ns = e.committed_ns;
+        schema.migration = std::move(done);
+      } else {
+        schema.version = e.version;
+        schema.fields = e.fields;
+        schema.migration = nullptr;
+      }
+      return absl::OkStatus();
+    }
     case ManifestEdit::Op::kDropDataset:
       if (datasets_.erase(e.dataset_id) == 0) return Corrupt("drop_dataset of an unknown dataset");
       return absl::OkStatus();
@@ -521,6 +645,23 @@ absl::Status Manifest::WriteSnapshot(uint64_t number, int64_t key_ttl_ns) {
     schema.fields = meta.schema.fields;
     RETURN_IF_ERROR(
         log->AddRecord(wal::RecordType::kManifestEdit, next_seq_++, EncodeManifestEdit(schema)));
+    if (meta.schema.migration != nullptr) {
+      ManifestEdit begin{ManifestEdit::Op::kMigrateSchema, id};
+      begin.phase = "begin";
+      begin.version = meta.schema.version;
+      begin.fields = meta.schema.fields;
+      begin.migration = meta.schema.migration;
+      RETURN_IF_ERROR(
+          log->AddRecord(wal::RecordType::kManifestEdit, next_seq_++, EncodeManifestEdit(begin)));
+      if (!meta.schema.migration->in_progress()) {
+        ManifestEdit commit{ManifestEdit::Op::kMigrateSchema, id};
+        commit.phase = "commit";
+        commit.migration = meta.schema.migration;
+        commit.committed_ns = meta.schema.migration->committed_ns;
+        RETURN_IF_ERROR(log->AddRecord(wal::RecordType::kManifestEdit, next_seq_++,
+                                       EncodeManifestEdit(commit)));
+      }
+    }
     ManifestEdit settings{ManifestEdit::Op::kSetSettings, id};
     settings.partition_interval_ns = meta.partition_interval_ns;
     settings.segment_by = meta.segment_by;

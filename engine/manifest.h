@@ -30,6 +30,23 @@
 //     before this edit); their local files go. Segment entries of remote
 //     segments carry the same "target" and "key" members.
 //   {"op":"set_storage_target","id":"<16 hex>","target":"<id>"}   ("": the default)
+//   {"op":"migrate_schema","id":"<16 hex>","phase":"begin","version":n,"fields":[...],
+//    "migration":{"id":"<migration id>","fromVersion":n,"toVersion":n,"fromFields":[...],
+//                 "sources":["old name" | "",...],"retired":["name",...],
+//                 "ticketId":"..","approvedBy":"..","operations":"<JSON array text>",
+//                 "begunAt":<ns>}}
+//     A schema migration begins (engine/schema.h SchemaMigration): the fields
+//     become the schema at once; older segments are read through `sources`
+//     until replace_segments edits swap in their rewritten files.
+//   {"op":"migrate_schema","id":"<16 hex>","phase":"commit","migration":"<id>",
+//    "committedAt":<ns>}
+//     Every older segment was rewritten; the migration stays as the stamp.
+//   {"op":"migrate_schema","id":"<16 hex>","phase":"rollback","migration":"<id>",
+//    "version":n,"fields":[...]}
+//     Undone before any segment was rewritten: the fields (the old ones plus
+//     any added meanwhile) are the schema again.
+//     A snapshot writes a migration under way (or the last committed one) as
+//     its begin edit after set_schema, plus the commit edit when committed.
 //   {"op":"add_segments","id":"<16 hex>","sealedThroughSeq":<WAL seq>,
 //    "segments":[{"segment":"<16 hex>","partitionStart":<ns>,"rows":n,"bytes":n,
 //                 "minTs":<ns>,"maxTs":<ns>,"level":0}],
@@ -144,7 +161,8 @@ struct ManifestEdit {
     kReplaceSegments,
     kDropDataset,
     kTierSegments,
-    kSetStorageTarget
+    kSetStorageTarget,
+    kMigrateSchema
   };
   ManifestEdit() = default;
   ManifestEdit(Op o, uint64_t id) : op(o), dataset_id(id) {}
@@ -176,6 +194,10 @@ struct ManifestEdit {
   std::vector<TieredSegment> tiered;
   // kSetStorageTarget
   std::string storage_target;
+  // kMigrateSchema (with version and fields for "begin" and "rollback")
+  std::string phase;  // "begin", "commit" or "rollback"
+  std::shared_ptr<const SchemaMigration> migration;  // begin: all of it; else its id
+  int64_t committed_ns = 0;                          // commit
 };
 
 std::string EncodeManifestEdit(const ManifestEdit& edit);

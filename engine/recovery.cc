@@ -155,6 +155,20 @@ absl::Status Engine::Recover() {
       auto ds = std::make_shared<Dataset>(id, meta.slug, std::make_shared<Schema>(meta.schema),
                                           meta.created_ns, meta.partition_interval_ns);
       RETURN_IF_ERROR(OpenSegments(ds.get(), meta));
+      if (const auto& m = meta.schema.migration; m != nullptr && m->in_progress()) {
+        size_t waiting = 0;
+        std::set<int64_t> partitions;
+        for (const auto& seg : ds->segments()) {
+          if (seg->reader->meta().schema_version >= m->to_version) continue;
+          ++waiting;
+          partitions.insert(seg->record.partition_start);
+        }
+        spdlog::warn(
+            "dataset {}: schema migration {} (ticket {}) is under way: {} segments in {} "
+            "partitions await their rewrite; finish it with `timestore migrate --resume` or undo "
+            "it with `timestore migrate --rollback` (docs/migrate.md)",
+            meta.slug, m->id, m->ticket_id, waiting, partitions.size());
+      }
       {
         std::lock_guard<std::mutex> l(ds->mu_);
         ds->segment_by_ = meta.segment_by;

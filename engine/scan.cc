@@ -23,6 +23,7 @@
 #include "engine/query_executor.h"
 #include "engine/row_compare.h"
 #include "engine/scan_internal.h"
+#include "engine/segment_columns.h"
 #include "spdlog/spdlog.h"
 
 namespace timestore {
@@ -473,12 +474,12 @@ absl::StatusOr<QueryResult> Engine::QueryOnce(
     }
     SegmentRead read;
     read.seg = seg.get();
-    // Dataset column -> segment column (by name; a column added after the
-    // segment was written, or whose type differs, reads as null).
+    // Dataset column -> segment column (by name, or the name a migration
+    // under way mapped it from; a column added after the segment was written,
+    // or whose type differs, reads as null).
     std::vector<int> seg_col(schema->fields.size(), -1);
     for (size_t i = 0; i < schema->fields.size(); ++i) {
-      int sc = meta.ColumnIndex(schema->fields[i].name);
-      if (sc >= 0 && meta.columns[sc].type != schema->fields[i].type) sc = -1;
+      int sc = SegmentColumnFor(*schema, i, meta);
       seg_col[i] = sc;
       if (need[i] && sc >= 0) {
         read.read_cols.push_back(sc);

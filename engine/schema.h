@@ -21,11 +21,36 @@ struct Field {
   bool operator==(const Field&) const = default;
 };
 
+// A schema migration (migrate/, docs/migrate.md): the one change that is not
+// additive. Its begin edit makes the new fields the schema (version
+// `to_version`) at once; segments written earlier (footer schema_version <
+// to_version) are rewritten partition by partition, and until a segment is,
+// a reader finds dataset field i in it under `sources[i]`: the field's old
+// name ("" = nothing: a transformed column reads as null until its partition
+// is rewritten). Fields added after the begin (i >= sources.size()) are in no
+// older segment. Once committed the sources are unused and the record stays
+// as the governance stamp of the dataset's latest migration.
+struct SchemaMigration {
+  std::string id;  // names the migration in the manifest, audit log and errors
+  uint32_t from_version = 0;
+  uint32_t to_version = 0;
+  std::vector<Field> from_fields;    // the schema before the begin
+  std::vector<std::string> sources;  // parallel to the fields at the begin
+  std::vector<std::string> retired;  // old names ingest may not use until the commit
+  std::string ticket_id, approved_by;
+  std::string operations_json;  // the operations as a JSON array (the plan to resume)
+  int64_t begun_ns = 0;
+  int64_t committed_ns = 0;  // 0: under way
+  bool in_progress() const { return committed_ns == 0; }
+};
+
 // Immutable once shared (shared_ptr<const Schema>).
 struct Schema {
   uint32_t version = 0;
   std::string time_column;
   std::vector<Field> fields;
+  // The latest migration, under way or committed; null: none ever ran.
+  std::shared_ptr<const SchemaMigration> migration;
 
   // Index of `name`, or -1.
   int IndexOf(std::string_view name) const;

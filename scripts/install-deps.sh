@@ -2,7 +2,8 @@
 # Installs the Debian 12 packages Timestore needs to build, test and run (tzdata: the
 # IANA zones of downsample timezones; libpg-query-dev: PostgreSQL's SQL grammar;
 # postgresql-client-15, python3-psycopg2, libpqxx-dev: the SQL clients the tests drive;
-# openssl, curl: the TLS tests make certificates and connect with them).
+# openssl, curl: the TLS tests make certificates and connect with them;
+# libyaml-cpp-dev: migration manifests).
 # Idempotent: packages already present are skipped by apt. Needs root or sudo.
 set -euo pipefail
 
@@ -19,6 +20,7 @@ PACKAGES=(
   libprotobuf-dev protobuf-compiler libsnappy-dev libre2-dev
   prometheus influxdb-client python3-influxdb tzdata
   libpg-query-dev postgresql-client-15 python3-psycopg2 libpq-dev libpqxx-dev
+  libyaml-cpp-dev
 )
 # Node.js runs the S3 and Azure emulators the tests start; this machine kind
 # ships Node.js 20 with npm, Debian's own is the fallback.

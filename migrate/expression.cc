@@ -1,0 +1,1073 @@
+#include "migrate/expression.h"
+
+#include <charconv>
+#include <cmath>
+#include <cstdint>
+#include <limits>
+#include <optional>
+
+#include "common/strings.h"
+#include "common/time_util.h"
+
+namespace timestore::migrate {
+
+enum class NodeKind { kLiteral, kInput, kNeg, kNot, kBinary, kCast, kIsNull, kFunc };
+enum class BinOp { kAdd, kSub, kMul, kDiv, kMod, kConcat, kEq, kNe, kLt, kLe, kGt, kGe, kAnd, kOr };
+
+// One cell while evaluating.
+struct Value {
+  bool null = true;
+  int64_t i = 0;  // timestamp, integer, boolean (0/1)
+  double d = 0;
+  std::string s;
+};
+
+struct ExprNode {
+  NodeKind kind = NodeKind::kLiteral;
+  ColumnType type = ColumnType::kInteger;
+  bool untyped_null = false;  // the NULL literal, typed by its context
+  Value literal;
+  int input = -1;
+  BinOp op = BinOp::kAdd;
+  bool negate = false;  // IS NOT NULL
+  std::string func;
+  std::vector<ExprPtr> args;
+};
+
+namespace {
+
+bool Numeric(ColumnType t) { return t == ColumnType::kInteger || t == ColumnType::kDouble; }
+
+std::string Lower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+std::optional<ColumnType> TypeName(std::string_view s) {
+  std::string l = Lower(s);
+  if (l == "int" || l == "bigint") l = "integer";
+  if (l == "float" || l == "float8" || l == "real") l = "double";
+  if (l == "text" || l == "varchar") l = "string";
+  if (l == "bool") l = "boolean";
+  return ParseColumnType(l);
+}
+
+// ---- Tokens ----
+
+enum class Tok { kEnd, kNumber, kString, kIdent, kQuotedIdent, kOp };
+
+struct Token {
+  Tok kind = Tok::kEnd;
+  std::string text;  // identifiers and operators as written; strings unescaped
+  size_t pos = 0;    // 1-based column in the expression
+};
+
+class Parser {
+ public:
+  Parser(std::string_view text, const std::vector<Expression::Binding>& cols)
+      : text_(text), cols_(cols) {}
+
+  absl::StatusOr<ExprPtr> Parse() {
+    if (auto s = Tokenize(); !s.ok()) return s;
+    auto e = ParseExpr(0);
+    if (!e.ok()) return e;
+    if (Peek().kind != Tok::kEnd) return Error(Peek(), "an operator or the end");
+    return e;
+  }
+
+ private:
+  absl::Status Fail(size_t pos, std::string_view what) const {
+    return absl::InvalidArgumentError(
+        StrCat("expression \"", text_, "\" at character ", pos, ": ", what));
+  }
+  absl::Status Error(const Token& t, std::string_view expected) const {
+    if (t.kind == Tok::kEnd) return Fail(text_.size() + 1, StrCat("expected ", expected));
+    return Fail(t.pos, StrCat("expected ", expected, ", found \"", t.text, "\""));
+  }
+
+  absl::Status Tokenize() {
+    size_t i = 0;
+    while (i < text_.size()) {
+      char c = text_[i];
+      if (std::isspace(static_cast<unsigned char>(c))) {
+        ++i;
+        continue;
+      }
+      Token t;
+      t.pos = i + 1;
+      if (std::isdigit(static_cast<unsigned char>(c)) ||
+          (c == '.' && i + 1 < text_.size() &&
+           std::isdigit(static_cast<unsigned char>(text_[i + 1])))) {
+        size_t j = i;
+        while (j < text_.size() && std::isdigit(static_cast<unsigned char>(text_[j]))) ++j;
+        if (j < text_.size() && text_[j] == '.') {
+          ++j;
+          while (j < text_.size() && std::isdigit(static_cast<unsigned char>(text_[j]))) ++j;
+        }
+        if (j < text_.size() && (text_[j] == 'e' || text_[j] == 'E')) {
+          size_t k = j + 1;
+          if (k < text_.size() && (text_[k] == '+' || text_[k] == '-')) ++k;
+          if (k < text_.size() && std::isdigit(static_cast<unsigned char>(text_[k]))) {
+            j = k;
+            while (j < text_.size() && std::isdigit(static_cast<unsigned char>(text_[j]))) ++j;
+          }
+        }
+        t.kind = Tok::kNumber;
+        t.text = std::string(text_.substr(i, j - i));
+        i = j;
+      } else if (c == '\'' || c == '"') {
+        const char q = c;
+        std::string v;
+        size_t j = i + 1;
+        bool closed = false;
+        while (j < text_.size()) {
+          if (text_[j] == q) {
+            if (j + 1 < text_.size() && text_[j + 1] == q) {
+              v.push_back(q);
+              j += 2;
+              continue;
+            }
+            closed = true;
+            ++j;
+            break;
+          }
+          v.push_back(text_[j++]);
+        }
+        if (!closed)
+          return Fail(i + 1, q == '\'' ? "unterminated string" : "unterminated quoted column");
+        t.kind = q == '\'' ? Tok::kString : Tok::kQuotedIdent;
+        t.text = std::move(v);
+        i = j;
+      } else if (std::isalpha(static_cast<unsigned char>(c)) || c == '_') {
+        size_t j = i;
+        while (j < text_.size() &&
+               (std::isalnum(static_cast<unsigned char>(text_[j])) || text_[j] == '_'))
+          ++j;
+        t.kind = Tok::kIdent;
+        t.text = std::string(text_.substr(i, j - i));
+        i = j;
+      } else {
+        static constexpr std::string_view kTwo[] = {"::", "==", "!=", "<>", "<=", ">=", "||"};
+        std::string_view two = text_.substr(i, 2);
+        bool matched = false;
+        for (std::string_view op : kTwo) {
+          if (two == op) {
+            t.text = std::string(op);
+            i += 2;
+            matched = true;
+            break;
+          }
+        }
+        if (!matched) {
+          if (std::string_view("+-*/%()<>=,").find(c) == std::string_view::npos)
+            return Fail(i + 1, StrCat("unexpected character '", std::string(1, c), "'"));
+          t.text = std::string(1, c);
+          ++i;
+        }
+        t.kind = Tok::kOp;
+      }
+      tokens_.push_back(std::move(t));
+    }
+    Token end;
+    end.pos = text_.size() + 1;
+    tokens_.push_back(end);
+    return absl::OkStatus();
+  }
+
+  const Token& Peek() const { return tokens_[pos_]; }
+  Token Next() { return tokens_[pos_ < tokens_.size() - 1 ? pos_++ : pos_]; }
+  bool IsOp(const Token& t, std::string_view op) const {
+    return t.kind == Tok::kOp && t.text == op;
+  }
+  bool IsKeyword(const Token& t, std::string_view kw) const {
+    return t.kind == Tok::kIdent && Lower(t.text) == kw;
+  }
+  absl::Status Expect(std::string_view op) {
+    if (!IsOp(Peek(), op)) return Error(Peek(), StrCat("\"", op, "\""));
+    Next();
+    return absl::OkStatus();
+  }
+
+  absl::StatusOr<ColumnType> ParseType() {
+    Token t = Next();
+    if (t.kind != Tok::kIdent)
+      return Error(t, "a type (integer, double, string, boolean, timestamp)");
+    auto type = TypeName(t.text);
+    if (!type)
+      return Fail(t.pos, StrCat("unknown type \"", t.text,
+                                "\" (integer, double, string, boolean, timestamp)"));
+    return *type;
+  }
+
+  // Binding powers: OR 10, AND 20, NOT 25 (prefix), comparisons 30, IS 35,
+  // + - || 50, * / % 60, unary minus 70, :: 80.
+  absl::StatusOr<ExprPtr> ParseExpr(int min_bp) {
+    auto lhs_or = ParsePrefix();
+    if (!lhs_or.ok()) return lhs_or;
+    ExprPtr lhs = *lhs_or;
+    for (;;) {
+      const Token t = Peek();
+      if (IsOp(t, "::")) {
+        if (80 < min_bp) break;
+        Next();
+        auto type = ParseType();
+        if (!type.ok()) return type.status();
+        auto c = MakeCast(lhs, *type, t.pos);
+        if (!c.ok()) return c;
+        lhs = *c;
+        continue;
+      }
+      if (IsKeyword(t, "is")) {
+        if (35 < min_bp) break;
+        Next();
+        bool negate = false;
+        if (IsKeyword(Peek(), "not")) {
+          Next();
+          negate = true;
+        }
+        if (!IsKeyword(Peek(), "null")) return Error(Peek(), "NULL after IS");
+        Next();
+        auto n = std::make_shared<ExprNode>();
+        n->kind = NodeKind::kIsNull;
+        n->type = ColumnType::kBoolean;
+        n->negate = negate;
+        n->args = {lhs};
+        lhs = n;
+        continue;
+      }
+      std::optional<BinOp> op;
+      int bp = 0;
+      if (IsKeyword(t, "or"))
+        op = BinOp::kOr, bp = 10;
+      else if (IsKeyword(t, "and"))
+        op = BinOp::kAnd, bp = 20;
+      else if (IsOp(t, "=") || IsOp(t, "=="))
+        op = BinOp::kEq, bp = 30;
+      else if (IsOp(t, "!=") || IsOp(t, "<>"))
+        op = BinOp::kNe, bp = 30;
+      else if (IsOp(t, "<"))
+        op = BinOp::kLt, bp = 30;
+      else if (IsOp(t, "<="))
+        op = BinOp::kLe, bp = 30;
+      else if (IsOp(t, ">"))
+        op = BinOp::kGt, bp = 30;
+      else if (IsOp(t, ">="))
+        op = BinOp::kGe, bp = 30;
+      else if (IsOp(t, "+"))
+        op = BinOp::kAdd, bp = 50;
+      else if (IsOp(t, "-"))
+        op = BinOp::kSub, bp = 50;
+      else if (IsOp(t, "||"))
+        op = BinOp::kConcat, bp = 50;
+      else if (IsOp(t, "*"))
+        op = BinOp::kMul, bp = 60;
+      else if (IsOp(t, "/"))
+        op = BinOp::kDiv, bp = 60;
+      else if (IsOp(t, "%"))
+        op = BinOp::kMod, bp = 60;
+      if (!op || bp < min_bp) break;
+      Next();
+      // Comparisons do not chain (a < b < c is an error): the right side
+      // binds tighter than another comparison.
+      auto rhs = ParseExpr(bp == 30 ? 31 : bp + 1);
+      if (!rhs.ok()) return rhs;
+      if (bp == 30) {
+        const Token& after = Peek();
+        for (std::string_view c : {"=", "==", "!=", "<>", "<", "<=", ">", ">="}) {
+          if (IsOp(after, c)) return Fail(after.pos, "comparisons do not chain; use AND");
+        }
+      }
+      auto b = MakeBinary(*op, lhs, *rhs, t);
+      if (!b.ok()) return b;
+      lhs = *b;
+    }
+    return lhs;
+  }
+
+  absl::StatusOr<ExprPtr> ParsePrefix() {
+    Token t = Next();
+    if (t.kind == Tok::kEnd) return Error(t, "an expression");
+    if (t.kind == Tok::kNumber) {
+      auto n = std::make_shared<ExprNode>();
+      n->literal.null = false;
+      if (t.text.find_first_of(".eE") == std::string::npos) {
+        auto [p, ec] = std::from_chars(t.text.data(), t.text.data() + t.text.size(), n->literal.i);
+        if (ec != std::errc()) return Fail(t.pos, StrCat("integer ", t.text, " is out of range"));
+        n->type = ColumnType::kInteger;
+      } else {
+        auto [p, ec] = std::from_chars(t.text.data(), t.text.data() + t.text.size(), n->literal.d);
+        if (ec != std::errc()) return Fail(t.pos, StrCat("bad number ", t.text));
+        n->type = ColumnType::kDouble;
+      }
+      return ExprPtr(n);
+    }
+    if (t.kind == Tok::kString) {
+      auto n = std::make_shared<ExprNode>();
+      n->type = ColumnType::kString;
+      n->literal.null = false;
+      n->literal.s = t.text;
+      return ExprPtr(n);
+    }
+    if (t.kind == Tok::kQuotedIdent) return Column(t);
+    if (IsOp(t, "(")) {
+      auto e = ParseExpr(0);
+      if (!e.ok()) return e;
+      if (auto s = Expect(")"); !s.ok()) return s;
+      return e;
+    }
+    if (IsOp(t, "-")) {
+      auto e = ParseExpr(70);
+      if (!e.ok()) return e;
+      const ExprNode& x = **e;
+      if (x.untyped_null) return e;
+      if (!Numeric(x.type))
+        return Fail(t.pos, StrCat("unary minus needs a number, not ", ColumnTypeName(x.type)));
+      if (x.kind == NodeKind::kLiteral) {  // fold, so -9223372036854775808 is not needed
+        auto n = std::make_shared<ExprNode>(x);
+        if (x.type == ColumnType::kInteger)
+          n->literal.i = -x.literal.i;
+        else
+          n->literal.d = -x.literal.d;
+        return ExprPtr(n);
+      }
+      auto n = std::make_shared<ExprNode>();
+      n->kind = NodeKind::kNeg;
+      n->type = x.type;
+      n->args = {*e};
+      return ExprPtr(n);
+    }
+    if (t.kind != Tok::kIdent) return Error(t, "an expression");
+    const std::string kw = Lower(t.text);
+    if (IsOp(Peek(), "(")) {
+      Next();
+      if (kw == "cast") {
+        auto e = ParseExpr(0);
+        if (!e.ok()) return e;
+        if (!IsKeyword(Peek(), "as")) return Error(Peek(), "AS in CAST(x AS type)");
+        Next();
+        auto type = ParseType();
+        if (!type.ok()) return type.status();
+        if (auto s = Expect(")"); !s.ok()) return s;
+        return MakeCast(*e, *type, t.pos);
+      }
+      std::vector<ExprPtr> args;
+      if (!IsOp(Peek(), ")")) {
+        for (;;) {
+          auto a = ParseExpr(0);
+          if (!a.ok()) return a;
+          args.push_back(*a);
+          if (IsOp(Peek(), ",")) {
+            Next();
+            continue;
+          }
+          break;
+        }
+      }
+      if (auto s = Expect(")"); !s.ok()) return s;
+      return MakeFunc(kw, std::move(args), t.pos);
+    }
+    if (kw == "true" || kw == "false") {
+      auto n = std::make_shared<ExprNode>();
+      n->type = ColumnType::kBoolean;
+      n->literal.null = false;
+      n->literal.i = kw == "true";
+      return ExprPtr(n);
+    }
+    if (kw == "null") {
+      auto n = std::make_shared<ExprNode>();
+      n->untyped_null = true;
+      return ExprPtr(n);
+    }
+    if (kw == "not") {
+      auto e = ParseExpr(25);
+      if (!e.ok()) return e;
+      if (!(*e)->untyped_null && (*e)->type != ColumnType::kBoolean)
+        return Fail(t.pos, StrCat("NOT needs a boolean, not ", ColumnTypeName((*e)->type)));
+      auto n = std::make_shared<ExprNode>();
+      n->kind = NodeKind::kNot;
+      n->type = ColumnType::kBoolean;
+      n->args = {*e};
+      return ExprPtr(n);
+    }
+    return Column(t);
+  }
+
+  absl::StatusOr<ExprPtr> Column(const Token& t) {
+    for (const auto& c : cols_) {
+      if (c.name == t.text) return c.expr;
+    }
+    std::string names;
+    for (const auto& c : cols_) StrAppend(&names, names.empty() ? "" : ", ", c.name);
+    return Fail(t.pos,
+                StrCat("unknown column \"", t.text, "\" (columns at this step: ", names, ")"));
+  }
+
+  // A NULL literal takes the type its context needs.
+  static ExprPtr Typed(const ExprPtr& e, ColumnType type) {
+    if (!e->untyped_null) return e;
+    auto n = std::make_shared<ExprNode>(*e);
+    n->untyped_null = false;
+    n->type = type;
+    return n;
+  }
+
+  absl::StatusOr<ExprPtr> MakeCast(ExprPtr e, ColumnType to, size_t pos) {
+    if (e->untyped_null) return Typed(e, to);
+    if (!CastExists(e->type, to))
+      return Fail(pos,
+                  StrCat("no cast from ", ColumnTypeName(e->type), " to ", ColumnTypeName(to)));
+    if (e->type == to) return e;
+    auto n = std::make_shared<ExprNode>();
+    n->kind = NodeKind::kCast;
+    n->type = to;
+    n->args = {std::move(e)};
+    return ExprPtr(n);
+  }
+
+ public:
+  static bool CastExists(ColumnType from, ColumnType to) {
+    using T = ColumnType;
+    if (from == to || to == T::kString) return true;
+    switch (to) {
+      case T::kInteger:
+        return true;
+      case T::kDouble:
+        return from != T::kTimestamp;
+      case T::kBoolean:
+        return from == T::kInteger || from == T::kString;
+      case T::kTimestamp:
+        return from == T::kInteger || from == T::kString;
+      default:
+        return false;
+    }
+  }
+
+ private:
+  absl::StatusOr<ExprPtr> MakeBinary(BinOp op, ExprPtr a, ExprPtr b, const Token& t) {
+    using T = ColumnType;
+    if (a->untyped_null && b->untyped_null) {
+      a = Typed(a, op == BinOp::kAnd || op == BinOp::kOr ? T::kBoolean : T::kInteger);
+    }
+    if (a->untyped_null) a = Typed(a, op == BinOp::kConcat ? T::kString : b->type);
+    if (b->untyped_null) b = Typed(b, op == BinOp::kConcat ? T::kString : a->type);
+    auto n = std::make_shared<ExprNode>();
+    n->kind = NodeKind::kBinary;
+    n->op = op;
+    const T x = a->type, y = b->type;
+    auto bad = [&](std::string_view hint = {}) {
+      return Fail(t.pos, StrCat("\"", t.text, "\" cannot take ", ColumnTypeName(x), " and ",
+                                ColumnTypeName(y), hint));
+    };
+    switch (op) {
+      case BinOp::kAnd:
+      case BinOp::kOr:
+        if (x != T::kBoolean || y != T::kBoolean) return bad();
+        n->type = T::kBoolean;
+        break;
+      case BinOp::kConcat:
+        n->type = T::kString;
+        if (x != T::kString) a = *MakeCast(a, T::kString, t.pos);
+        if (y != T::kString) b = *MakeCast(b, T::kString, t.pos);
+        break;
+      case BinOp::kEq:
+      case BinOp::kNe:
+      case BinOp::kLt:
+      case BinOp::kLe:
+      case BinOp::kGt:
+      case BinOp::kGe:
+        if (!(x == y || (Numeric(x) && Numeric(y)))) return bad();
+        n->type = T::kBoolean;
+        break;
+      case BinOp::kAdd:
+      case BinOp::kSub:
+        if (x == T::kTimestamp && y == T::kInteger) {
+          n->type = T::kTimestamp;
+          break;
+        }
+        if (op == BinOp::kAdd && x == T::kInteger && y == T::kTimestamp) {
+          n->type = T::kTimestamp;
+          break;
+        }
+        if (op == BinOp::kSub && x == T::kTimestamp && y == T::kTimestamp) {
+          n->type = T::kInteger;
+          break;
+        }
+        [[fallthrough]];
+      case BinOp::kMul:
+      case BinOp::kDiv:
+      case BinOp::kMod:
+        if (!Numeric(x) || !Numeric(y))
+          return bad(x == T::kString || y == T::kString ? " (join strings with || or concat())"
+                                                        : "");
+        n->type = x == T::kDouble || y == T::kDouble ? T::kDouble : T::kInteger;
+        break;
+    }
+    n->args = {std::move(a), std::move(b)};
+    return ExprPtr(n);
+  }
+
+  absl::StatusOr<ExprPtr> MakeFunc(const std::string& name, std::vector<ExprPtr> args, size_t pos) {
+    using T = ColumnType;
+    auto n = std::make_shared<ExprNode>();
+    n->kind = NodeKind::kFunc;
+    n->func = name;
+    auto arity = [&](size_t lo, size_t hi) -> absl::Status {
+      if (args.size() >= lo && args.size() <= hi) return absl::OkStatus();
+      return Fail(pos, StrCat(name, "() takes ", lo == hi ? StrCat(lo) : StrCat(lo, " to ", hi),
+                              " arguments, not ", args.size()));
+    };
+    auto need = [&](size_t i, bool ok, std::string_view what) -> absl::Status {
+      if (ok) return absl::OkStatus();
+      return Fail(pos, StrCat(name, "() argument ", i + 1, " must be ", what, ", not ",
+                              ColumnTypeName(args[i]->type)));
+    };
+    if (name == "lower" || name == "upper" || name == "trim" || name == "length") {
+      if (auto s = arity(1, 1); !s.ok()) return s;
+      args[0] = Typed(args[0], T::kString);
+      if (auto s = need(0, args[0]->type == T::kString, "a string"); !s.ok()) return s;
+      n->type = name == "length" ? T::kInteger : T::kString;
+    } else if (name == "substr" || name == "substring") {
+      n->func = "substr";
+      if (auto s = arity(2, 3); !s.ok()) return s;
+      args[0] = Typed(args[0], T::kString);
+      if (auto s = need(0, args[0]->type == T::kString, "a string"); !s.ok()) return s;
+      for (size_t i = 1; i < args.size(); ++i) {
+        args[i] = Typed(args[i], T::kInteger);
+        if (auto s = need(i, args[i]->type == T::kInteger, "an integer"); !s.ok()) return s;
+      }
+      n->type = T::kString;
+    } else if (name == "concat") {
+      if (args.empty()) return Fail(pos, "concat() needs at least one argument");
+      for (auto& a : args) {
+        a = Typed(a, T::kString);
+        if (a->type != T::kString) a = *MakeCast(a, T::kString, pos);
+      }
+      n->type = T::kString;
+    } else if (name == "coalesce") {
+      if (args.empty()) return Fail(pos, "coalesce() needs at least one argument");
+      std::optional<T> common;
+      for (const auto& a : args) {
+        if (a->untyped_null) continue;
+        if (!common)
+          common = a->type;
+        else if (*common != a->type) {
+          if (Numeric(*common) && Numeric(a->type))
+            common = T::kDouble;
+          else
+            return Fail(pos, StrCat("coalesce() arguments must share a type: ",
+                                    ColumnTypeName(*common), " and ", ColumnTypeName(a->type)));
+        }
+      }
+      n->type = common.value_or(T::kInteger);
+      for (auto& a : args) {
+        a = Typed(a, n->type);
+        if (a->type != n->type) a = *MakeCast(a, n->type, pos);
+      }
+    } else if (name == "abs" || name == "floor" || name == "ceil" || name == "ceiling" ||
+               name == "round") {
+      if (name == "ceiling") n->func = "ceil";
+      if (auto s = arity(1, name == "round" ? 2 : 1); !s.ok()) return s;
+      args[0] = Typed(args[0], T::kDouble);
+      if (auto s = need(0, Numeric(args[0]->type), "a number"); !s.ok()) return s;
+      n->type = args[0]->type;
+      if (args.size() == 2) {
+        args[1] = Typed(args[1], T::kInteger);
+        if (auto s = need(1, args[1]->type == T::kInteger, "an integer"); !s.ok()) return s;
+        if (args[0]->type == T::kInteger) args[0] = *MakeCast(args[0], T::kDouble, pos);
+        n->type = T::kDouble;
+      }
+    } else {
+      return Fail(pos, StrCat("unknown function ", name,
+                              "() (lower, upper, trim, substr, concat, length, coalesce, abs, "
+                              "round, floor, ceil)"));
+    }
+    n->args = std::move(args);
+    return ExprPtr(n);
+  }
+
+  std::string_view text_;
+  const std::vector<Expression::Binding>& cols_;
+  std::vector<Token> tokens_;
+  size_t pos_ = 0;
+};
+
+// ---- Evaluation ----
+
+std::string DoubleString(double d) {
+  if (std::isnan(d)) return "NaN";
+  if (std::isinf(d)) return d > 0 ? "Infinity" : "-Infinity";
+  char buf[64];
+  auto [p, ec] = std::to_chars(buf, buf + sizeof(buf), d);
+  return std::string(buf, p);
+}
+
+// Unicode code points of UTF-8 text (continuation bytes do not count).
+int64_t CodePoints(std::string_view s) {
+  int64_t n = 0;
+  for (unsigned char c : s) n += (c & 0xC0) != 0x80;
+  return n;
+}
+
+// The byte offset of code point `cp` (0-based) in `s`, or s.size().
+size_t ByteOfCodePoint(std::string_view s, int64_t cp) {
+  int64_t seen = -1;
+  for (size_t i = 0; i < s.size(); ++i) {
+    if ((static_cast<unsigned char>(s[i]) & 0xC0) != 0x80 && ++seen == cp) return i;
+  }
+  return s.size();
+}
+
+class Evaluator {
+ public:
+  Evaluator(std::span<const ColumnVector* const> inputs, const ColumnVector* time,
+            const std::string& text)
+      : inputs_(inputs), time_(time), text_(text) {}
+
+  absl::Status status() const { return status_; }
+
+  Value Eval(const ExprNode& n, size_t row) {
+    using T = ColumnType;
+    switch (n.kind) {
+      case NodeKind::kLiteral:
+        return n.untyped_null ? Value{} : n.literal;
+      case NodeKind::kInput: {
+        Value v;
+        const ColumnVector* c = n.input >= 0 && static_cast<size_t>(n.input) < inputs_.size()
+                                    ? inputs_[n.input]
+                                    : nullptr;
+        if (c == nullptr || c->IsNull(row)) return v;
+        v.null = false;
+        switch (c->type) {
+          case T::kTimestamp:
+          case T::kInteger:
+            v.i = c->ints[row];
+            break;
+          case T::kDouble:
+            v.d = c->doubles[row];
+            break;
+          case T::kBoolean:
+            v.i = c->bools[row];
+            break;
+          case T::kString:
+            v.s = c->dict[c->ids[row]];
+            break;
+        }
+        return v;
+      }
+      case NodeKind::kNeg: {
+        Value v = Eval(*n.args[0], row);
+        if (v.null) return v;
+        if (n.type == T::kDouble) {
+          v.d = -v.d;
+        } else if (v.i == std::numeric_limits<int64_t>::min()) {
+          return Fail(row, "integer overflow in unary minus");
+        } else {
+          v.i = -v.i;
+        }
+        return v;
+      }
+      case NodeKind::kNot: {
+        Value v = Eval(*n.args[0], row);
+        if (!v.null) v.i = !v.i;
+        return v;
+      }
+      case NodeKind::kIsNull: {
+        Value v = Eval(*n.args[0], row);
+        Value out;
+        out.null = false;
+        out.i = v.null != n.negate;
+        return out;
+      }
+      case NodeKind::kCast:
+        return Cast(Eval(*n.args[0], row), n.args[0]->type, n.type, row);
+      case NodeKind::kBinary:
+        return Binary(n, row);
+      case NodeKind::kFunc:
+        return Func(n, row);
+    }
+    return Value{};
+  }
+
+ private:
+  Value Fail(size_t row, std::string_view what) {
+    if (status_.ok()) {
+      std::string at;
+      if (time_ != nullptr && row < time_->size() && !time_->IsNull(row)) {
+        at = StrCat(" in the row at ", FormatRfc3339(time_->ints[row]));
+      }
+      status_ = absl::InvalidArgumentError(StrCat("expression \"", text_, "\": ", what, at));
+    }
+    return Value{};
+  }
+
+  Value Cast(Value v, ColumnType from, ColumnType to, size_t row) {
+    using T = ColumnType;
+    if (v.null || from == to) return v;
+    Value out;
+    out.null = false;
+    switch (to) {
+      case T::kString:
+        switch (from) {
+          case T::kInteger:
+            out.s = StrCat(v.i);
+            break;
+          case T::kDouble:
+            out.s = DoubleString(v.d);
+            break;
+          case T::kBoolean:
+            out.s = v.i ? "true" : "false";
+            break;
+          case T::kTimestamp:
+            out.s = FormatRfc3339(v.i);
+            break;
+          default:
+            break;
+        }
+        return out;
+      case T::kInteger:
+        switch (from) {
+          case T::kDouble: {
+            if (!std::isfinite(v.d) || std::fabs(v.d) >= 9.2233720368547758e18)
+              return Fail(row, StrCat("double ", DoubleString(v.d), " is out of integer range"));
+            out.i = std::llround(v.d);
+            return out;
+          }
+          case T::kString: {
+            std::string_view s = v.s;
+            while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front())))
+              s.remove_prefix(1);
+            while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back())))
+              s.remove_suffix(1);
+            if (!s.empty() && s.front() == '+') s.remove_prefix(1);
+            auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), out.i);
+            if (ec != std::errc() || p != s.data() + s.size() || s.empty())
+              return Fail(row, StrCat("'", v.s, "' is not an integer"));
+            return out;
+          }
+          default:
+            out.i = v.i;  // timestamp (ns), boolean (0/1)
+            return out;
+        }
+      case T::kDouble:
+        switch (from) {
+          case T::kString: {
+            std::string_view s = v.s;
+            while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front())))
+              s.remove_prefix(1);
+            while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back())))
+              s.remove_suffix(1);
+            if (!s.empty() && s.front() == '+') s.remove_prefix(1);
+            auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), out.d);
+            if (ec != std::errc() || p != s.data() + s.size() || s.empty())
+              return Fail(row, StrCat("'", v.s, "' is not a number"));
+            return out;
+          }
+          default:
+            out.d = static_cast<double>(v.i);
+            return out;
+        }
+      case T::kBoolean:
+        if (from == T::kInteger) {
+          out.i = v.i != 0;
+          return out;
+        } else {
+          const std::string l = Lower(v.s);
+          if (l == "true" || l == "t" || l == "1" || l == "yes")
+            out.i = 1;
+          else if (l == "false" || l == "f" || l == "0" || l == "no")
+            out.i = 0;
+          else
+            return Fail(row, StrCat("'", v.s, "' is not a boolean"));
+          return out;
+        }
+      case T::kTimestamp:
+        if (from == T::kInteger) {
+          out.i = v.i;
+          return out;
+        } else {
+          auto ts = ParseRfc3339(v.s);
+          if (!ts.ok()) return Fail(row, StrCat("'", v.s, "' is not an RFC 3339 timestamp"));
+          out.i = *ts;
+          return out;
+        }
+    }
+    return out;
+  }
+
+  static int Compare(const Value& a, const Value& b, ColumnType ta, ColumnType tb) {
+    if (ta == ColumnType::kString) return a.s < b.s ? -1 : a.s > b.s ? 1 : 0;
+    if (ta == ColumnType::kDouble || tb == ColumnType::kDouble) {
+      double x = ta == ColumnType::kDouble ? a.d : static_cast<double>(a.i);
+      double y = tb == ColumnType::kDouble ? b.d : static_cast<double>(b.i);
+      return x < y ? -1 : x > y ? 1 : 0;
+    }
+    return a.i < b.i ? -1 : a.i > b.i ? 1 : 0;
+  }
+
+  Value Binary(const ExprNode& n, size_t row) {
+    using T = ColumnType;
+    const ExprNode& an = *n.args[0];
+    const ExprNode& bn = *n.args[1];
+    Value a = Eval(an, row);
+    if (n.op == BinOp::kAnd && !a.null && a.i == 0) return a;  // false AND x
+    if (n.op == BinOp::kOr && !a.null && a.i == 1) return a;   // true OR x
+    Value b = Eval(bn, row);
+    Value out;
+    if (n.op == BinOp::kAnd || n.op == BinOp::kOr) {
+      // a is null or neutral here.
+      if (!b.null && b.i == (n.op == BinOp::kOr ? 1 : 0)) return b;
+      if (a.null || b.null) return out;
+      out.null = false;
+      out.i = b.i;
+      return out;
+    }
+    if (a.null || b.null) return out;
+    out.null = false;
+    switch (n.op) {
+      case BinOp::kConcat:
+        out.s = a.s + b.s;
+        return out;
+      case BinOp::kEq:
+        out.i = Compare(a, b, an.type, bn.type) == 0;
+        return out;
+      case BinOp::kNe:
+        out.i = Compare(a, b, an.type, bn.type) != 0;
+        return out;
+      case BinOp::kLt:
+        out.i = Compare(a, b, an.type, bn.type) < 0;
+        return out;
+      case BinOp::kLe:
+        out.i = Compare(a, b, an.type, bn.type) <= 0;
+        return out;
+      case BinOp::kGt:
+        out.i = Compare(a, b, an.type, bn.type) > 0;
+        return out;
+      case BinOp::kGe:
+        out.i = Compare(a, b, an.type, bn.type) >= 0;
+        return out;
+      default:
+        break;
+    }
+    if (n.type == T::kDouble) {
+      double x = an.type == T::kDouble ? a.d : static_cast<double>(a.i);
+      double y = bn.type == T::kDouble ? b.d : static_cast<double>(b.i);
+      switch (n.op) {
+        case BinOp::kAdd:
+          out.d = x + y;
+          break;
+        case BinOp::kSub:
+          out.d = x - y;
+          break;
+        case BinOp::kMul:
+          out.d = x * y;
+          break;
+        case BinOp::kDiv:
+          if (y == 0) return Fail(row, "division by zero");
+          out.d = x / y;
+          break;
+        case BinOp::kMod:
+          if (y == 0) return Fail(row, "modulo by zero");
+          out.d = std::fmod(x, y);
+          break;
+        default:
+          break;
+      }
+      return out;
+    }
+    // Integer (or timestamp) arithmetic, overflow-checked.
+    bool overflow = false;
+    switch (n.op) {
+      case BinOp::kAdd:
+        overflow = __builtin_add_overflow(a.i, b.i, &out.i);
+        break;
+      case BinOp::kSub:
+        overflow = __builtin_sub_overflow(a.i, b.i, &out.i);
+        break;
+      case BinOp::kMul:
+        overflow = __builtin_mul_overflow(a.i, b.i, &out.i);
+        break;
+      case BinOp::kDiv:
+        if (b.i == 0) return Fail(row, "division by zero");
+        if (a.i == std::numeric_limits<int64_t>::min() && b.i == -1)
+          overflow = true;
+        else
+          out.i = a.i / b.i;
+        break;
+      case BinOp::kMod:
+        if (b.i == 0) return Fail(row, "modulo by zero");
+        out.i = b.i == -1 ? 0 : a.i % b.i;
+        break;
+      default:
+        break;
+    }
+    if (overflow) return Fail(row, "integer overflow");
+    return out;
+  }
+
+  Value Func(const ExprNode& n, size_t row) {
+    using T = ColumnType;
+    const std::string& f = n.func;
+    if (f == "coalesce") {
+      for (const auto& a : n.args) {
+        Value v = Eval(*a, row);
+        if (!v.null) return v;
+      }
+      return Value{};
+    }
+    if (f == "concat") {
+      Value out;
+      out.null = false;
+      for (const auto& a : n.args) {
+        Value v = Eval(*a, row);
+        if (!v.null) out.s += v.s;
+      }
+      return out;
+    }
+    std::vector<Value> v;
+    v.reserve(n.args.size());
+    for (const auto& a : n.args) {
+      v.push_back(Eval(*a, row));
+      if (v.back().null) return Value{};
+    }
+    Value out;
+    out.null = false;
+    if (f == "lower" || f == "upper") {
+      out.s = v[0].s;
+      for (char& c : out.s) {
+        unsigned char u = static_cast<unsigned char>(c);
+        c = static_cast<char>(f == "lower" ? std::tolower(u) : std::toupper(u));
+      }
+    } else if (f == "trim") {
+      std::string_view s = v[0].s;
+      while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
+      while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
+      out.s = std::string(s);
+    } else if (f == "length") {
+      out.i = CodePoints(v[0].s);
+    } else if (f == "substr") {
+      // SQL: 1-based start; positions before 1 count toward the length.
+      const std::string& s = v[0].s;
+      int64_t start = v[1].i;
+      int64_t end = std::numeric_limits<int64_t>::max();
+      if (v.size() == 3) {
+        if (v[2].i < 0) return Fail(row, "substr() length must not be negative");
+        end = start + v[2].i;
+        if (v[2].i > 0 && end < start) end = std::numeric_limits<int64_t>::max();
+      }
+      int64_t from = std::max<int64_t>(start, 1) - 1;
+      int64_t to = end == std::numeric_limits<int64_t>::max() ? CodePoints(s)
+                                                              : std::max<int64_t>(end - 1, 0);
+      if (to > from) {
+        size_t b0 = ByteOfCodePoint(s, from), b1 = ByteOfCodePoint(s, to);
+        out.s = s.substr(b0, b1 - b0);
+      }
+    } else if (f == "abs") {
+      if (n.type == T::kDouble) {
+        out.d = std::fabs(v[0].d);
+      } else {
+        if (v[0].i == std::numeric_limits<int64_t>::min())
+          return Fail(row, "integer overflow in abs()");
+        out.i = v[0].i < 0 ? -v[0].i : v[0].i;
+      }
+    } else if (f == "round" || f == "floor" || f == "ceil") {
+      if (n.args[0]->type == T::kInteger) {
+        out.i = v[0].i;
+      } else {
+        double x = v[0].d;
+        double scale = 1;
+        if (v.size() == 2) scale = std::pow(10.0, static_cast<double>(v[1].i));
+        double y = x * scale;
+        y = f == "round" ? std::round(y) : f == "floor" ? std::floor(y) : std::ceil(y);
+        out.d = y / scale;
+      }
+    }
+    return out;
+  }
+
+  std::span<const ColumnVector* const> inputs_;
+  const ColumnVector* time_;
+  const std::string& text_;
+  absl::Status status_;
+};
+
+}  // namespace
+
+Expression Expression::Input(int index, ColumnType type) {
+  auto n = std::make_shared<ExprNode>();
+  n->kind = NodeKind::kInput;
+  n->type = type;
+  n->input = index;
+  return Expression(n, "");
+}
+
+absl::StatusOr<Expression> Expression::Compile(std::string_view text,
+                                               const std::vector<Binding>& columns) {
+  Parser p(text, columns);
+  auto node = p.Parse();
+  if (!node.ok()) return node.status();
+  ExprPtr e = *node;
+  if (e->untyped_null) {
+    return absl::InvalidArgumentError(
+        StrCat("expression \"", text, "\" is NULL without a type; write e.g. NULL::double"));
+  }
+  return Expression(e, std::string(text));
+}
+
+absl::StatusOr<Expression> Expression::CastTo(const Expression& e, ColumnType type) {
+  if (e.type() == type) return e;
+  if (!Parser::CastExists(e.type(), type)) {
+    return absl::InvalidArgumentError(StrCat("expression \"", e.text_, "\" is ",
+                                             ColumnTypeName(e.type()), " and has no cast to ",
+                                             ColumnTypeName(type)));
+  }
+  auto n = std::make_shared<ExprNode>();
+  n->kind = NodeKind::kCast;
+  n->type = type;
+  n->args = {e.node_};
+  return Expression(n, e.text_);
+}
+
+ColumnType Expression::type() const { return node_->type; }
+
+int Expression::input_index() const { return node_->kind == NodeKind::kInput ? node_->input : -1; }
+
+absl::StatusOr<ColumnVector> Expression::Evaluate(std::span<const ColumnVector* const> inputs,
+                                                  uint32_t rows, const ColumnVector* time) const {
+  const ExprNode& n = *node_;
+  if (n.kind == NodeKind::kInput) {
+    const ColumnVector* c =
+        n.input >= 0 && static_cast<size_t>(n.input) < inputs.size() ? inputs[n.input] : nullptr;
+    if (c == nullptr) return ColumnVector::AllNull(n.type, rows);
+    return *c;
+  }
+  Evaluator ev(inputs, time, text_);
+  ColumnBuilder b(n.type);
+  b.Reserve(rows);
+  for (uint32_t r = 0; r < rows; ++r) {
+    Value v = ev.Eval(n, r);
+    if (!ev.status().ok()) return ev.status();
+    if (v.null) {
+      b.AppendNull();
+      continue;
+    }
+    switch (n.type) {
+      case ColumnType::kTimestamp:
+      case ColumnType::kInteger:
+        b.AppendInt(v.i);
+        break;
+      case ColumnType::kDouble:
+        b.AppendDouble(v.d);
+        break;
+      case ColumnType::kBoolean:
+        b.AppendBool(v.i != 0);
+        break;
+      case ColumnType::kString:
+        b.AppendString(v.s);
+        break;
+    }
+  }
+  return b.Finish();
+}
+
+}  // namespace timestore::migrate

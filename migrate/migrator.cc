@@ -1,0 +1,810 @@
+#include "migrate/migrator.h"
+
+#include <algorithm>
+#include <map>
+#include <mutex>
+#include <set>
+
+#include "common/crash_point.h"
+#include "common/env.h"
+#include "common/json_writer.h"
+#include "common/status_macros.h"
+#include "common/status_util.h"
+#include "common/strings.h"
+#include "common/time_util.h"
+#include "engine/segment_columns.h"
+#include "migrate/expression.h"
+#include "segment/segment_writer.h"
+#include "spdlog/spdlog.h"
+
+namespace timestore::migrate {
+namespace {
+
+absl::Status Invalid(std::string_view what) {
+  return MakeError(absl::StatusCode::kInvalidArgument, "invalid_migration", what);
+}
+
+// Expression and plan errors (untagged InvalidArgument, FailedPrecondition)
+// as the API's invalid_migration; others (I/O) as they are.
+absl::Status Tag(absl::Status s) {
+  if (s.ok() || !ErrorCodeOf(s).empty()) return s;
+  if (s.code() == absl::StatusCode::kInvalidArgument ||
+      s.code() == absl::StatusCode::kFailedPrecondition)
+    return Invalid(ToStd(s.message()));
+  return s;
+}
+
+// What a migration does, compiled against the schema it starts from: each
+// new column as an expression over the old columns (the inputs, by index).
+struct Plan {
+  std::string id;
+  std::string time_column;
+  std::vector<Field> from_fields, to_fields;
+  uint32_t from_version = 0, to_version = 0;
+  std::vector<Expression> outputs;   // parallel to to_fields
+  std::vector<std::string> sources;  // parallel to to_fields
+  std::vector<std::string> retired;
+  // Old column name -> new name, for columns carried over unchanged.
+  std::map<std::string, std::string> unchanged;
+  struct Archive {
+    std::string column;
+    Expression expr;
+  };
+  std::vector<Archive> archives;
+  std::vector<std::pair<std::string, int>> series;  // the series key: name, input index
+};
+
+absl::StatusOr<Plan> MakePlan(const Dataset& ds, const std::vector<Field>& from,
+                              const std::string& time_column, uint32_t from_version,
+                              const MigrationSpec& spec) {
+  Plan plan;
+  plan.id = spec.Id();
+  plan.time_column = time_column;
+  plan.from_fields = from;
+  plan.from_version = from_version;
+  plan.to_version = from_version + 1;
+  struct Col {
+    std::string name;
+    Expression expr;
+  };
+  std::vector<Col> cols;
+  for (size_t i = 0; i < from.size(); ++i)
+    cols.push_back({from[i].name, Expression::Input(static_cast<int>(i), from[i].type)});
+  auto find = [&](const std::string& name) -> int {
+    for (size_t i = 0; i < cols.size(); ++i)
+      if (cols[i].name == name) return static_cast<int>(i);
+    return -1;
+  };
+  auto bindings = [&] {
+    std::vector<Expression::Binding> b;
+    for (const Col& c : cols) b.push_back({c.name, c.expr.type(), c.expr.node()});
+    return b;
+  };
+  // Columns the sort order or dedup rely on cannot change (segments are
+  // sorted by them); the user changes segmentBy first.
+  std::set<std::string> keys;
+  for (const auto& k : ds.segment_by()) keys.insert(k);
+  if (auto d = ds.dedup()) keys.insert(d->keys.begin(), d->keys.end());
+  for (const MigrationOp& op : spec.operations) {
+    const int at = find(op.column);
+    if (at < 0) {
+      std::string names;
+      for (const Col& c : cols) StrAppend(&names, names.empty() ? "" : ", ", c.name);
+      return Invalid(StrCat(op.where, ": dataset \"", ds.slug(), "\" has no column \"", op.column,
+                            "\" at this step (columns: ", names, ")"));
+    }
+    if (op.column == time_column) {
+      return Invalid(StrCat(op.where, ": \"", op.column,
+                            "\" is the time column, which a migration cannot change"));
+    }
+    if (keys.contains(op.column)) {
+      return Invalid(StrCat(op.where, ": \"", op.column,
+                            "\" is a segmentBy or dedup key column; change the dataset's settings "
+                            "first (the stored segments are sorted by it)"));
+    }
+    switch (op.kind) {
+      case MigrationOp::Kind::kRename: {
+        if (find(op.to) >= 0) {
+          return Invalid(StrCat(op.where, ": column \"", op.to, "\" exists already"));
+        }
+        if (!op.expression.empty()) {
+          auto e = Expression::Compile(op.expression, bindings());
+          if (!e.ok()) return Invalid(StrCat(op.where, ".transform: ", e.status().message()));
+          cols[at].expr = *e;
+        }
+        cols[at].name = op.to;
+        break;
+      }
+      case MigrationOp::Kind::kTransform: {
+        auto e = Expression::Compile(op.expression, bindings());
+        if (!e.ok()) return Invalid(StrCat(op.where, ".expression: ", e.status().message()));
+        if (op.type) {
+          e = Expression::CastTo(*e, *op.type);
+          if (!e.ok()) return Invalid(StrCat(op.where, ".type: ", e.status().message()));
+        }
+        cols[at].expr = *e;
+        break;
+      }
+      case MigrationOp::Kind::kDrop:
+        plan.archives.push_back({op.column, cols[at].expr});
+        cols.erase(cols.begin() + at);
+        break;
+    }
+  }
+  for (const Col& c : cols) {
+    plan.to_fields.push_back(Field{c.name, c.expr.type()});
+    plan.outputs.push_back(c.expr);
+    const int in = c.expr.input_index();
+    if (in >= 0) {
+      plan.sources.push_back(from[in].name);
+      plan.unchanged[from[in].name] = c.name;
+    } else {
+      plan.sources.push_back("");
+    }
+  }
+  for (const Field& f : from) {
+    bool kept = false;
+    for (const Field& t : plan.to_fields) kept = kept || t.name == f.name;
+    if (!kept) plan.retired.push_back(f.name);
+  }
+  // The manifest's targetSchema must be what the operations give.
+  std::vector<std::string> diffs;
+  for (const Field& t : spec.target_schema) {
+    auto it = std::find_if(plan.to_fields.begin(), plan.to_fields.end(),
+                           [&](const Field& f) { return f.name == t.name; });
+    if (it == plan.to_fields.end()) {
+      diffs.push_back(StrCat("\"", t.name, "\" is not a column after the operations"));
+    } else if (it->type != t.type) {
+      diffs.push_back(StrCat("\"", t.name, "\" is ", ColumnTypeName(it->type), ", not ",
+                             ColumnTypeName(t.type)));
+    }
+  }
+  for (const Field& f : plan.to_fields) {
+    bool listed = false;
+    for (const Field& t : spec.target_schema) listed = listed || t.name == f.name;
+    if (!listed) {
+      diffs.push_back(StrCat("\"", f.name, "\" (", ColumnTypeName(f.type),
+                             ") is a column after the operations but not in targetSchema"));
+    }
+  }
+  if (!diffs.empty()) {
+    std::string all;
+    for (const auto& d : diffs) StrAppend(&all, all.empty() ? "" : "; ", d);
+    return Invalid(StrCat("targetSchema does not match the schema the operations give: ", all));
+  }
+  for (const auto& k : ds.segment_by()) {
+    for (size_t i = 0; i < from.size(); ++i)
+      if (from[i].name == k) plan.series.emplace_back(k, static_cast<int>(i));
+  }
+  return plan;
+}
+
+std::string ArchiveName(const std::string& slug, int64_t partition, const std::string& column) {
+  return StrCat(slug, "-", partition, "-", column, ".jsonl");
+}
+
+// One cell as a JSON value (timestamps as RFC 3339 text).
+void WriteCell(JsonWriter& w, const ColumnVector& c, size_t row) {
+  if (c.IsNull(row)) {
+    w.Null();
+    return;
+  }
+  switch (c.type) {
+    case ColumnType::kTimestamp:
+      w.String(FormatRfc3339(c.ints[row]));
+      break;
+    case ColumnType::kInteger:
+      w.Int(c.ints[row]);
+      break;
+    case ColumnType::kDouble:
+      w.Double(c.doubles[row]);
+      break;
+    case ColumnType::kBoolean:
+      w.Bool(c.bools[row] != 0);
+      break;
+    case ColumnType::kString:
+      w.String(c.dict[c.ids[row]]);
+      break;
+  }
+}
+
+// The archive lines of a block: one per non-null value of each dropped column.
+absl::Status ArchiveBlock(const Plan& plan, std::span<const ColumnVector* const> inputs,
+                          uint32_t rows, const ColumnVector* time, std::vector<std::string>* lines,
+                          uint64_t* values) {
+  for (size_t a = 0; a < plan.archives.size(); ++a) {
+    ASSIGN_OR_RETURN(ColumnVector v, plan.archives[a].expr.Evaluate(inputs, rows, time));
+    for (uint32_t r = 0; r < rows; ++r) {
+      if (v.IsNull(r)) continue;
+      std::string line;
+      JsonWriter w(&line);
+      w.BeginObject().Key("ts").String(FormatRfc3339(time->ints[r]));
+      w.Key("series").BeginObject();
+      for (const auto& [name, in] : plan.series) {
+        w.Key(name);
+        if (inputs[in] == nullptr) {
+          w.Null();
+        } else {
+          WriteCell(w, *inputs[in], r);
+        }
+      }
+      w.EndObject();
+      w.Key("value");
+      WriteCell(w, v, r);
+      w.EndObject();
+      line.push_back('\n');
+      (*lines)[a] += line;
+      ++*values;
+    }
+  }
+  return absl::OkStatus();
+}
+
+// Reads a segment written before the migration by the old fields.
+struct OldReader {
+  std::vector<int> read_cols;  // segment columns
+  std::vector<int> targets;    // input (old field) indices
+  int time_input = -1;
+};
+
+OldReader MakeOldReader(const Plan& plan, const segment::SegmentMeta& meta) {
+  OldReader r;
+  for (size_t i = 0; i < plan.from_fields.size(); ++i) {
+    int sc = meta.ColumnIndex(plan.from_fields[i].name);
+    if (sc >= 0 && meta.columns[sc].type == plan.from_fields[i].type) {
+      r.read_cols.push_back(sc);
+      r.targets.push_back(static_cast<int>(i));
+    }
+    if (plan.from_fields[i].name == plan.time_column) r.time_input = static_cast<int>(i);
+  }
+  return r;
+}
+
+// Calls fn(inputs, rows, time) for each block of `seg` (read by the old
+// fields), or for the first blocks up to `max_rows` rows.
+template <typename Fn>
+absl::Status ForEachBlock(const Plan& plan, const SegmentHandle& seg, uint64_t max_rows, Fn&& fn) {
+  const segment::SegmentMeta& meta = seg.reader->meta();
+  OldReader rd = MakeOldReader(plan, meta);
+  if (rd.time_input < 0) return absl::InternalError("the plan has no time column");
+  uint64_t seen = 0;
+  for (size_t b = 0; b < meta.num_blocks() && seen < max_rows; ++b) {
+    ASSIGN_OR_RETURN(auto decoded,
+                     seg.reader->ReadBlocks(std::span<const size_t>(&b, 1), rd.read_cols));
+    std::vector<const ColumnVector*> inputs(plan.from_fields.size(), nullptr);
+    uint32_t rows = 0;
+    for (size_t j = 0; j < rd.targets.size(); ++j) {
+      inputs[rd.targets[j]] = &decoded[0][j];
+      rows = static_cast<uint32_t>(decoded[0][j].size());
+    }
+    const ColumnVector* time = inputs[rd.time_input];
+    if (rows == 0 || time == nullptr) continue;
+    RETURN_IF_ERROR(fn(std::span<const ColumnVector* const>(inputs), rows, time));
+    seen += rows;
+  }
+  return absl::OkStatus();
+}
+
+// The rows keep their order, so the sort key keeps its columns, renamed;
+// a segment sorted by a column the migration changes cannot be rewritten.
+absl::StatusOr<std::vector<std::string>> NewSortKey(const Plan& plan, const SegmentHandle& seg) {
+  std::vector<std::string> out;
+  for (const auto& k : seg.reader->meta().sort_key) {
+    auto it = plan.unchanged.find(k);
+    if (it == plan.unchanged.end()) {
+      return Invalid(StrCat("segment ", DatasetIdString(seg.record.id), " is sorted by column \"",
+                            k,
+                            "\", which the migration changes or drops; set the dataset's segmentBy "
+                            "without it and compact first"));
+    }
+    out.push_back(it->second);
+  }
+  return out;
+}
+
+// Writes the rewritten copy of `seg` (durable when this returns).
+absl::StatusOr<SegmentPtr> RewriteSegment(Engine* engine, const Dataset& ds, const Plan& plan,
+                                          const SegmentPtr& seg,
+                                          std::vector<std::string>* archive_lines,
+                                          uint64_t* archived) {
+  const segment::SegmentMeta& meta = seg->reader->meta();
+  segment::SegmentContents header;
+  header.dataset_id = ds.id();
+  const std::string path = engine->NewSegmentPath(ds, meta.partition_start, &header.segment_id);
+  header.schema_version = plan.to_version;
+  header.partition_start = meta.partition_start;
+  header.partition_interval = meta.partition_interval;
+  header.level = seg->record.level;
+  header.created_ns = NowNanos();
+  for (size_t i = 0; i < plan.to_fields.size(); ++i) {
+    if (plan.to_fields[i].name == plan.time_column) header.time_column = static_cast<uint32_t>(i);
+    header.specs.push_back({plan.to_fields[i].name, plan.to_fields[i].type});
+  }
+  ASSIGN_OR_RETURN(header.sort_key, NewSortKey(plan, *seg));
+  RETURN_IF_ERROR(engine->env()->CreateDirs(DirName(path)));
+  ASSIGN_OR_RETURN(auto builder,
+                   segment::SegmentFileBuilder::Create(engine->env(), path, header,
+                                                       engine->options().segment_options));
+  RETURN_IF_ERROR(ForEachBlock(plan, *seg, UINT64_MAX,
+                               [&](std::span<const ColumnVector* const> inputs, uint32_t rows,
+                                   const ColumnVector* time) -> absl::Status {
+                                 std::vector<ColumnVector> out;
+                                 out.reserve(plan.outputs.size());
+                                 for (const Expression& e : plan.outputs) {
+                                   ASSIGN_OR_RETURN(ColumnVector v, e.Evaluate(inputs, rows, time));
+                                   out.push_back(std::move(v));
+                                 }
+                                 std::vector<const ColumnVector*> ptrs;
+                                 for (const auto& c : out) ptrs.push_back(&c);
+                                 RETURN_IF_ERROR(builder->AddBlock(ptrs));
+                                 return ArchiveBlock(plan, inputs, rows, time, archive_lines,
+                                                     archived);
+                               }));
+  ASSIGN_OR_RETURN(segment::WrittenSegment written, builder->Finish());
+  SegmentRecord r{header.segment_id,
+                  meta.partition_start,
+                  written.rows,
+                  written.bytes,
+                  written.min_ts,
+                  written.max_ts,
+                  seg->record.level,
+                  "",
+                  ""};
+  auto handle = engine->OpenSegment(path, r);
+  if (!handle.ok()) (void)engine->env()->RemoveFile(path);
+  return handle;
+}
+
+struct Awaiting {
+  std::map<int64_t, std::vector<SegmentPtr>> by_partition;  // in write order
+  std::set<int64_t> done;  // partitions holding only segments of the new schema
+};
+
+Awaiting FindAwaiting(const Dataset& ds, uint32_t to_version) {
+  Awaiting a;
+  std::set<int64_t> all;
+  for (const SegmentPtr& seg : ds.segments()) {
+    all.insert(seg->record.partition_start);
+    if (seg->reader->meta().schema_version < to_version)
+      a.by_partition[seg->record.partition_start].push_back(seg);
+  }
+  for (int64_t p : all)
+    if (!a.by_partition.contains(p)) a.done.insert(p);
+  return a;
+}
+
+void Audit(Engine* engine, const Dataset& ds, const MigrateOptions& options, std::string action,
+           const Plan& plan, const std::string& ticket, const std::string& approver,
+           std::string_view detail_json) {
+  AuditEvent e;
+  e.time_ns = NowNanos();
+  e.actor = options.actor;
+  e.action = std::move(action);
+  e.dataset_id = DatasetIdString(ds.id());
+  e.dataset = ds.slug();
+  std::string before, after;
+  JsonWriter b(&before);
+  b.BeginObject().Key("schemaVersion").Uint(plan.from_version).Key("fields").BeginArray();
+  for (const Field& f : plan.from_fields) b.String(StrCat(f.name, ":", ColumnTypeName(f.type)));
+  b.EndArray().EndObject();
+  JsonWriter w(&after);
+  w.BeginObject().Key("migration").String(plan.id);
+  w.Key("ticketId").String(ticket).Key("approvedBy").String(approver);
+  w.Key("schemaVersion").Uint(plan.to_version).Key("fields").BeginArray();
+  for (const Field& f : plan.to_fields) w.String(StrCat(f.name, ":", ColumnTypeName(f.type)));
+  w.EndArray();
+  if (!detail_json.empty()) w.Key("detail").Raw(detail_json);
+  w.EndObject();
+  e.before = before;
+  e.after = after;
+  if (auto s = engine->audit()->Append(e, /*sync=*/true); !s.ok()) {
+    spdlog::warn("dataset {}: audit event {} not written: {}", ds.slug(), e.action,
+                 ToStd(s.message()));
+  }
+}
+
+void FillFromPlan(const Plan& plan, const std::string& ticket, const std::string& approver,
+                  MigrationReport* r) {
+  r->migration_id = plan.id;
+  r->ticket_id = ticket;
+  r->approved_by = approver;
+  r->from_version = plan.from_version;
+  r->to_version = plan.to_version;
+  r->from_fields = plan.from_fields;
+  r->to_fields = plan.to_fields;
+}
+
+// Where dropped values go: the caller's directory, else the one the
+// migration began with (a resume), else <storage root>/migration-archive.
+std::string ArchiveDir(Engine* engine, const MigrateOptions& options, const MigrationSpec& spec) {
+  if (!options.archive_dir.empty()) return options.archive_dir;
+  if (!spec.archive_dir.empty()) return spec.archive_dir;
+  return JoinPath(engine->options().root, "migration-archive");
+}
+
+absl::Status CheckArchiveDir(const Plan& plan, const std::string& dir, Env* env) {
+  if (plan.archives.empty()) return absl::OkStatus();
+  return env->CreateDirs(dir);
+}
+
+// Rewrites every partition still awaiting the migration, oldest first.
+absl::Status RewritePartitions(Engine* engine, Dataset* ds, const Plan& plan,
+                               const std::string& archive_dir, const MigrateOptions& options,
+                               MigrationReport* report) {
+  for (int attempt = 0;; ++attempt) {
+    Awaiting aw = FindAwaiting(*ds, plan.to_version);
+    if (aw.by_partition.empty()) return absl::OkStatus();
+    if (attempt > 8) {
+      return absl::AbortedError(
+          StrCat("dataset \"", ds->slug(), "\": its segments kept changing under the migration"));
+    }
+    for (auto& [start, segs] : aw.by_partition) {
+      std::vector<std::string> lines(plan.archives.size());
+      uint64_t values = 0;
+      std::vector<SegmentPtr> outputs;
+      std::vector<uint64_t> remove;
+      PartitionReport pr;
+      pr.start = start;
+      absl::Status s;
+      for (const SegmentPtr& seg : segs) {
+        auto out = RewriteSegment(engine, *ds, plan, seg, &lines, &values);
+        if (!out.ok()) {
+          s = Tag(out.status());
+          break;
+        }
+        outputs.push_back(*out);
+        remove.push_back(seg->record.id);
+        ++pr.segments;
+        pr.rows += seg->record.rows;
+        pr.bytes += seg->record.bytes;
+      }
+      // Archive first: once the edit is logged, the old files may go.
+      std::vector<std::string> files;
+      for (size_t a = 0; s.ok() && a < plan.archives.size(); ++a) {
+        const std::string path =
+            JoinPath(archive_dir, ArchiveName(ds->slug(), start, plan.archives[a].column));
+        s = WriteFileAtomically(engine->env(), path, lines[a]);
+        files.push_back(path);
+      }
+      if (s.ok()) {
+        CrashPoint("migrate.partition_written");
+        s = engine->ReplaceSegments(ds, remove, outputs);
+      }
+      if (!s.ok()) {
+        for (const SegmentPtr& o : outputs) o->obsolete.store(true, std::memory_order_release);
+        if (absl::IsAborted(s) && !ds->deleted()) break;  // the list changed: plan again
+        return s;
+      }
+      pr.done = true;
+      report->partitions.push_back(pr);
+      report->rows += pr.rows;
+      report->bytes += pr.bytes;
+      report->archived_values += values;
+      report->archive_files.insert(report->archive_files.end(), files.begin(), files.end());
+      spdlog::info("dataset {}: migration {} rewrote partition {} ({} segments, {} rows)",
+                   ds->slug(), plan.id, start, pr.segments, pr.rows);
+      CrashPoint("migrate.partition_replaced");
+      if (options.after_partition) RETURN_IF_ERROR(options.after_partition(start));
+    }
+  }
+}
+
+absl::Status Busy(const Dataset& ds) {
+  return MakeError(absl::StatusCode::kAlreadyExists, "migration_busy",
+                   StrCat("a migration of dataset \"", ds.slug(), "\" is running now"));
+}
+
+absl::StatusOr<std::shared_ptr<Dataset>> Find(Engine* engine, std::string_view name) {
+  auto ds = engine->FindDataset(name);
+  if (ds == nullptr) {
+    return MakeError(absl::StatusCode::kNotFound, "dataset_not_found",
+                     StrCat("dataset \"", name, "\" not found"));
+  }
+  return ds;
+}
+
+// The plan of the migration under way, from what its begin edit stored.
+absl::StatusOr<std::pair<Plan, MigrationSpec>> PlanUnderWay(const Dataset& ds,
+                                                            const Schema& schema) {
+  const SchemaMigration& m = *schema.migration;
+  auto parsed = ParseMigrationManifest(m.operations_json, "the migration's stored plan");
+  if (!parsed.ok()) return absl::DataLossError(parsed.status().message());
+  MigrationSpec spec = *std::move(parsed);
+  ASSIGN_OR_RETURN(Plan plan,
+                   MakePlan(ds, m.from_fields, schema.time_column, m.from_version, spec));
+  if (plan.id != m.id || plan.to_version != m.to_version) {
+    return absl::InternalError(
+        StrCat("the stored plan of migration ", m.id, " does not rebuild the same migration"));
+  }
+  return std::make_pair(std::move(plan), std::move(spec));
+}
+
+absl::StatusOr<MigrationReport> Finish(Engine* engine, Dataset* ds, const Plan& plan,
+                                       const MigrationSpec& spec, const MigrateOptions& options,
+                                       MigrationReport report) {
+  const std::string archive_dir = ArchiveDir(engine, options, spec);
+  RETURN_IF_ERROR(CheckArchiveDir(plan, archive_dir, engine->env()));
+  RETURN_IF_ERROR(RewritePartitions(engine, ds, plan, archive_dir, options, &report));
+  CrashPoint("migrate.before_commit");
+  RETURN_IF_ERROR(engine->CommitSchemaMigration(ds, plan.id));
+  std::string detail;
+  JsonWriter w(&detail);
+  w.BeginObject().Key("partitions").Uint(report.partitions.size());
+  w.Key("rows").Uint(report.rows).Key("archiveFiles").BeginArray();
+  for (const auto& f : report.archive_files) w.String(f);
+  w.EndArray().EndObject();
+  Audit(engine, *ds, options, "schema.migration.commit", plan, spec.ticket_id, spec.approved_by,
+        detail);
+  return report;
+}
+
+}  // namespace
+
+absl::StatusOr<MigrationReport> DryRun(Engine* engine, const MigrationSpec& spec,
+                                       const MigrateOptions& options) {
+  ASSIGN_OR_RETURN(auto ds, Find(engine, spec.dataset));
+  SchemaPtr schema = ds->schema();
+  MigrationReport report;
+  report.mode = "dry-run";
+  report.dataset = ds->slug();
+  report.dataset_id = DatasetIdString(ds->id());
+  Plan plan;
+  uint32_t to_version;
+  if (schema->migration != nullptr && schema->migration->in_progress()) {
+    if (schema->migration->id != spec.Id()) {
+      return MakeError(absl::StatusCode::kAlreadyExists, "migration_in_progress",
+                       StrCat("dataset \"", ds->slug(), "\" has schema migration ",
+                              schema->migration->id, " under way; resume or roll it back first"));
+    }
+    ASSIGN_OR_RETURN(auto p, PlanUnderWay(*ds, *schema));
+    plan = std::move(p.first);
+    to_version = plan.to_version;
+    report.notes.push_back(
+        "this migration is under way already (interrupted): --execute or --resume finishes it");
+  } else {
+    ASSIGN_OR_RETURN(plan,
+                     MakePlan(*ds, schema->fields, schema->time_column, schema->version, spec));
+    to_version = plan.to_version;
+    // The begin seals and stamps version+1; ingest may add columns first.
+  }
+  FillFromPlan(plan, spec.ticket_id, spec.approved_by, &report);
+  const std::string archive_dir = ArchiveDir(engine, options, spec);
+  // Every expression over a sample of the stored rows: a bad cast or a
+  // division by zero shows here, before anything changes.
+  Awaiting aw = FindAwaiting(*ds, to_version);
+  report.partitions_already_done =
+      schema->migration != nullptr && schema->migration->in_progress() ? aw.done.size() : 0;
+  uint64_t sampled = 0;
+  for (const auto& [start, segs] : aw.by_partition) {
+    PartitionReport pr;
+    pr.start = start;
+    for (const SegmentPtr& seg : segs) {
+      ++pr.segments;
+      pr.rows += seg->record.rows;
+      pr.bytes += seg->record.bytes;
+      RETURN_IF_ERROR(NewSortKey(plan, *seg).status());
+      if (sampled >= options.sample_rows) continue;
+      std::vector<std::string> lines(plan.archives.size());
+      uint64_t values = 0;
+      RETURN_IF_ERROR(Tag(
+          ForEachBlock(plan, *seg, options.sample_rows - sampled,
+                       [&](std::span<const ColumnVector* const> inputs, uint32_t rows,
+                           const ColumnVector* time) -> absl::Status {
+                         for (const Expression& e : plan.outputs) {
+                           RETURN_IF_ERROR(e.Evaluate(inputs, rows, time).status());
+                         }
+                         RETURN_IF_ERROR(ArchiveBlock(plan, inputs, rows, time, &lines, &values));
+                         sampled += rows;
+                         return absl::OkStatus();
+                       })));
+    }
+    report.rows += pr.rows;
+    report.bytes += pr.bytes;
+    for (const auto& a : plan.archives) {
+      report.archive_files.push_back(
+          JoinPath(archive_dir, ArchiveName(ds->slug(), start, a.column)));
+    }
+    report.partitions.push_back(pr);
+  }
+  report.sampled_rows = sampled;
+  report.rows_in_memory = ds->hot_rows();
+  if (report.rows_in_memory > 0) {
+    report.notes.push_back(StrCat(report.rows_in_memory,
+                                  " rows in memory are sealed when the migration begins and "
+                                  "rewritten with their partitions (not counted above)"));
+  }
+  report.outcome = "validated";
+  report.notes.push_back("dry run: nothing was changed");
+  return report;
+}
+
+absl::StatusOr<MigrationReport> Execute(Engine* engine, const MigrationSpec& spec,
+                                        const MigrateOptions& options) {
+  ASSIGN_OR_RETURN(auto ds, Find(engine, spec.dataset));
+  std::unique_lock<std::mutex> lock(ds->migration_mutex(), std::try_to_lock);
+  if (!lock.owns_lock()) return Busy(*ds);
+  SchemaPtr schema = ds->schema();
+  if (schema->migration != nullptr && schema->migration->in_progress()) {
+    if (schema->migration->id != spec.Id()) {
+      return MakeError(absl::StatusCode::kAlreadyExists, "migration_in_progress",
+                       StrCat("dataset \"", ds->slug(), "\" has schema migration ",
+                              schema->migration->id, " under way; resume or roll it back first"));
+    }
+    lock.unlock();
+    return Resume(engine, ds->slug(), options);
+  }
+  // Everything a dry run checks, before anything changes.
+  MigrateOptions dry = options;
+  ASSIGN_OR_RETURN(MigrationReport checked, DryRun(engine, spec, dry));
+  MigrationSpec stored = spec;
+  stored.archive_dir = ArchiveDir(engine, options, spec);  // a resume writes there too
+  Plan plan;
+  ASSIGN_OR_RETURN(plan,
+                   MakePlan(*ds, schema->fields, schema->time_column, schema->version, stored));
+  RETURN_IF_ERROR(CheckArchiveDir(plan, stored.archive_dir, engine->env()));
+  const int64_t now = NowNanos();
+  RETURN_IF_ERROR(
+      engine->BeginSchemaMigration(ds.get(), [&](const Schema& current) -> absl::StatusOr<Schema> {
+        // Ingest may have added columns since the plan: plan again on what
+        // is current now that ingest is paused.
+        ASSIGN_OR_RETURN(
+            plan, MakePlan(*ds, current.fields, current.time_column, current.version, stored));
+        auto m = std::make_shared<SchemaMigration>();
+        m->id = plan.id;
+        m->from_version = plan.from_version;
+        m->to_version = plan.to_version;
+        m->from_fields = plan.from_fields;
+        m->sources = plan.sources;
+        m->retired = plan.retired;
+        m->ticket_id = stored.ticket_id;
+        m->approved_by = stored.approved_by;
+        m->operations_json = stored.ToJson();
+        m->begun_ns = now;
+        Schema next;
+        next.version = plan.to_version;
+        next.time_column = current.time_column;
+        next.fields = plan.to_fields;
+        next.migration = std::move(m);
+        return next;
+      }));
+  Audit(engine, *ds, options, "schema.migration.begin", plan, stored.ticket_id, stored.approved_by,
+        {});
+  CrashPoint("migrate.begun");
+  if (options.after_begin) RETURN_IF_ERROR(options.after_begin());
+  MigrationReport report;
+  report.mode = "execute";
+  report.dataset = ds->slug();
+  report.dataset_id = DatasetIdString(ds->id());
+  FillFromPlan(plan, stored.ticket_id, stored.approved_by, &report);
+  ASSIGN_OR_RETURN(report, Finish(engine, ds.get(), plan, stored, options, std::move(report)));
+  report.outcome = "committed";
+  report.notes.push_back(StrCat("schema version ", plan.to_version, " is current; ",
+                                report.partitions.size(), " partitions rewritten"));
+  return report;
+}
+
+absl::StatusOr<MigrationReport> Resume(Engine* engine, std::string_view dataset,
+                                       const MigrateOptions& options) {
+  ASSIGN_OR_RETURN(auto ds, Find(engine, dataset));
+  std::unique_lock<std::mutex> lock(ds->migration_mutex(), std::try_to_lock);
+  if (!lock.owns_lock()) return Busy(*ds);
+  SchemaPtr schema = ds->schema();
+  if (schema->migration == nullptr || !schema->migration->in_progress()) {
+    return MakeError(absl::StatusCode::kFailedPrecondition, "no_migration",
+                     StrCat("dataset \"", ds->slug(), "\" has no schema migration under way"));
+  }
+  ASSIGN_OR_RETURN(auto p, PlanUnderWay(*ds, *schema));
+  auto& [plan, spec] = p;
+  MigrationReport report;
+  report.mode = "resume";
+  report.dataset = ds->slug();
+  report.dataset_id = DatasetIdString(ds->id());
+  FillFromPlan(plan, spec.ticket_id, spec.approved_by, &report);
+  report.to_fields = schema->fields;  // with any column added while it ran
+  Awaiting aw = FindAwaiting(*ds, plan.to_version);
+  report.partitions_already_done = aw.done.size();
+  std::string todo;
+  for (const auto& [start, segs] : aw.by_partition)
+    StrAppend(&todo, todo.empty() ? "" : ", ", start);
+  report.notes.push_back(StrCat("resuming migration ", plan.id, ": ", aw.done.size(),
+                                " partitions are done (rewritten, or written since it began), ",
+                                aw.by_partition.size(), " remain",
+                                todo.empty() ? std::string() : StrCat(" (", todo, ")")));
+  ASSIGN_OR_RETURN(report, Finish(engine, ds.get(), plan, spec, options, std::move(report)));
+  report.outcome = "resumed and committed";
+  return report;
+}
+
+absl::StatusOr<MigrationReport> Rollback(Engine* engine, std::string_view dataset,
+                                         const MigrateOptions& options) {
+  ASSIGN_OR_RETURN(auto ds, Find(engine, dataset));
+  std::unique_lock<std::mutex> lock(ds->migration_mutex(), std::try_to_lock);
+  if (!lock.owns_lock()) return Busy(*ds);
+  SchemaPtr schema = ds->schema();
+  if (schema->migration == nullptr || !schema->migration->in_progress()) {
+    return MakeError(absl::StatusCode::kFailedPrecondition, "no_migration",
+                     StrCat("dataset \"", ds->slug(), "\" has no schema migration under way"));
+  }
+  ASSIGN_OR_RETURN(auto p, PlanUnderWay(*ds, *schema));
+  auto& [plan, spec] = p;
+  RETURN_IF_ERROR(engine->RollbackSchemaMigration(ds.get(), plan.id));
+  MigrationReport report;
+  report.mode = "rollback";
+  report.dataset = ds->slug();
+  report.dataset_id = DatasetIdString(ds->id());
+  FillFromPlan(plan, spec.ticket_id, spec.approved_by, &report);
+  SchemaPtr now = ds->schema();
+  report.to_version = now->version;
+  report.to_fields = now->fields;
+  report.outcome = "rolled back";
+  report.notes.push_back(StrCat("migration ", plan.id,
+                                " undone: no segment had been rewritten; "
+                                "the old columns are the schema again as version ",
+                                now->version));
+  Audit(engine, *ds, options, "schema.migration.rollback", plan, spec.ticket_id, spec.approved_by,
+        {});
+  return report;
+}
+
+std::string MigrationReport::ToJson() const {
+  std::string out;
+  JsonWriter w(&out);
+  auto fields = [&w](const std::vector<Field>& fs) {
+    w.BeginArray();
+    for (const Field& f : fs)
+      w.BeginObject()
+          .Key("name")
+          .String(f.name)
+          .Key("type")
+          .String(ColumnTypeName(f.type))
+          .EndObject();
+    w.EndArray();
+  };
+  w.BeginObject();
+  w.Key("mode").String(mode).Key("outcome").String(outcome);
+  w.Key("dataset").String(dataset).Key("datasetId").String(dataset_id);
+  w.Key("migration").String(migration_id);
+  w.Key("governance").BeginObject().Key("ticketId").String(ticket_id);
+  w.Key("approvedBy").String(approved_by).EndObject();
+  w.Key("fromSchemaVersion").Uint(from_version).Key("toSchemaVersion").Uint(to_version);
+  w.Key("fromFields");
+  fields(from_fields);
+  w.Key("toFields");
+  fields(to_fields);
+  w.Key("partitions").Uint(partitions.size());
+  w.Key("rows").Uint(rows).Key("bytes").Uint(bytes);
+  w.Key("rowsInMemory").Uint(rows_in_memory);
+  w.Key("sampledRows").Uint(sampled_rows);
+  w.Key("partitionsAlreadyDone").Uint(partitions_already_done);
+  w.Key("partitionList").BeginArray();
+  for (const auto& p : partitions) {
+    w.BeginObject().Key("id").Int(p.start).Key("start").String(FormatRfc3339(p.start));
+    w.Key("segments").Uint(p.segments).Key("rows").Uint(p.rows).Key("bytes").Uint(p.bytes);
+    w.Key("done").Bool(p.done).EndObject();
+  }
+  w.EndArray();
+  w.Key("archiveFiles").BeginArray();
+  for (const auto& f : archive_files) w.String(f);
+  w.EndArray();
+  w.Key("archivedValues").Uint(archived_values);
+  w.Key("notes").BeginArray();
+  for (const auto& n : notes) w.String(n);
+  w.EndArray();
+  w.EndObject();
+  return out;
+}
+
+std::string MigrationReport::ToText() const {
+  std::string out =
+      StrCat("migration ", migration_id, " of dataset ", dataset, " (", mode, "): ", outcome, "\n");
+  StrAppend(&out, "  governance: ticket ", ticket_id, ", approved by ", approved_by, "\n");
+  StrAppend(&out, "  schema version ", from_version, " -> ", to_version, ":");
+  for (const Field& f : to_fields) StrAppend(&out, " ", f.name, ":", ColumnTypeName(f.type));
+  StrAppend(&out, "\n  partitions ", partitions.size(), ", rows ", rows, ", bytes ", bytes, "\n");
+  if (sampled_rows > 0) StrAppend(&out, "  expressions checked on ", sampled_rows, " rows\n");
+  for (const auto& f : archive_files) StrAppend(&out, "  archive ", f, "\n");
+  for (const auto& n : notes) StrAppend(&out, "  ", n, "\n");
+  return out;
+}
+
+}  // namespace timestore::migrate

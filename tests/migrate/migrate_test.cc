@@ -1,0 +1,538 @@
+// Schema migrations in process (migrate/, docs/migrate.md): manifest errors,
+// the dry run that changes nothing, execute (rename, transform, drop with
+// archival) through the admin route, ingest while a migration is under way,
+// and an interrupted migration resumed (or rolled back) after a restart.
+// The real binary, kill -9 and the CLI are in tests/e2e/migrate_e2e_test.cc.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "common/json_writer.h"
+#include "common/strings.h"
+#include "common/time_util.h"
+#include "migrate/migration_manifest.h"
+#include "migrate/migrator.h"
+#include "tests/api/admin_fixture.h"
+
+namespace timestore::migrate {
+namespace {
+
+using api::testing::AdminTest;
+using api::testing::Answer;
+
+constexpr int64_t kDay = 86'400'000'000'000;
+const int64_t kStart = 1'714'521'600'000'000'000;  // 2024-05-01T00:00:00Z
+
+constexpr std::string_view kManifest = R"yaml(# rename, transform, drop
+dataset: cpu
+governance:
+  ticketId: CHG-1042
+  approvedBy: alice@example.com
+targetSchema:
+  timestamp: timestamp
+  host: string
+  zone: string
+  usage_pct: double
+  temp_c: double
+operations:
+  - rename: {from: region, to: zone}
+  - rename: {from: usage, to: usage_pct, transform: "round(usage * 100, 2)"}
+  - rename: {from: temp_f, to: temp_c, transform: "(temp_f - 32) * 5 / 9.0"}
+  - drop: {column: debug}
+)yaml";
+
+std::string ReadAll(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+std::string Num(double d) {
+  char buf[64];
+  snprintf(buf, sizeof buf, "%.17g", d);
+  return buf;
+}
+
+class MigrateTest : public AdminTest {
+ protected:
+  void SetUp() override {
+    AdminTest::SetUp();
+    archive_ = root_ + "-archive";
+    std::filesystem::remove_all(archive_);
+  }
+  void TearDown() override {
+    AdminTest::TearDown();
+    std::filesystem::remove_all(archive_);
+  }
+
+  void Restart() {
+    StopService();
+    StartService(api::ServiceOptions{});
+  }
+
+  // Row k (0..35): day k / 12, host h(k % 3), region by host, usage k / 100,
+  // temp_f 50 + k, debug "dbg-k" except every fourth row.
+  static int64_t Ts(int k) { return kStart + (k / 12) * kDay + (k % 12) * 60'000'000'000; }
+  void CreateCpu(int rows = 36) {
+    std::string records;
+    for (int k = 0; k < rows; ++k) {
+      StrAppend(&records, k ? "," : "", "{\"timestamp\":\"", FormatRfc3339(Ts(k)),
+                "\",\"host\":\"h", k % 3, "\",\"region\":\"", k % 3 == 2 ? "us" : "eu",
+                "\",\"usage\":", Num(k / 100.0), ",\"temp_f\":", 50 + k);
+      if (k % 4 != 0) StrAppend(&records, ",\"debug\":\"dbg-", k, "\"");
+      StrAppend(&records, "}");
+    }
+    Answer a =
+        Call("POST", "/datasets/cpu/ingest",
+             StrCat(R"({"schema":{"fields":[{"name":"timestamp","type":"timestamp"},)",
+                    R"({"name":"host","type":"string"},{"name":"region","type":"string"},)",
+                    R"({"name":"usage","type":"double"},{"name":"temp_f","type":"integer"},)",
+                    R"({"name":"debug","type":"string"}]},"records":[)", records, "]}"));
+    ASSERT_EQ(a.status, 200) << a.body;
+    Answer s = Call("PUT", "/admin/datasets/cpu/settings", R"({"segmentBy":["host"]})");
+    ASSERT_EQ(s.status, 200) << s.body;
+    Answer f = Call("POST", "/admin/datasets/cpu/flush");
+    ASSERT_EQ(f.status, 200) << f.body;
+  }
+
+  // What the migrated dataset must hold, in Dump's form.
+  static std::string Expected(int rows = 36) {
+    std::vector<std::string> lines;
+    for (int k = 0; k < rows; ++k) {
+      const double usage = k / 100.0;
+      lines.push_back(StrCat(FormatRfc3339(Ts(k)), " host=h", k % 3,
+                             " temp_c=", Num((50 + k - 32) * 5 / 9.0),
+                             " usage_pct=", Num(std::round(usage * 100 * 100) / 100),
+                             " zone=", k % 3 == 2 ? "us" : "eu"));
+    }
+    std::sort(lines.begin(), lines.end());
+    std::string out;
+    for (const auto& l : lines) StrAppend(&out, l, "\n");
+    return out;
+  }
+
+  // Every row, "time name=value ..." with names sorted, rows sorted.
+  std::string Dump(const std::string& slug = "cpu") {
+    QuerySpec q;
+    q.start = 0;
+    q.end = std::numeric_limits<int64_t>::max();
+    q.limit = 100000;
+    auto r = engine_->Query(slug, q);
+    if (!r.ok()) return std::string("error: ") + std::string(r.status().message());
+    std::vector<std::string> lines;
+    std::vector<size_t> order(r->columns.size());
+    for (size_t c = 0; c < order.size(); ++c) order[c] = c;
+    std::sort(order.begin(), order.end(),
+              [&](size_t a, size_t b) { return r->columns[a].name < r->columns[b].name; });
+    for (size_t row = 0; row < r->rows; ++row) {
+      std::string time;
+      std::string rest;
+      for (size_t c : order) {
+        const ResultColumn& col = r->columns[c];
+        std::string v = "null";
+        if (col.valid.empty() || col.valid[row]) {
+          switch (col.type) {
+            case ColumnType::kTimestamp:
+              v = FormatRfc3339(col.ints[row]);
+              break;
+            case ColumnType::kInteger:
+              v = std::to_string(col.ints[row]);
+              break;
+            case ColumnType::kDouble:
+              v = Num(col.doubles[row]);
+              break;
+            case ColumnType::kBoolean:
+              v = col.ints.empty() ? "?" : (col.ints[row] ? "true" : "false");
+              break;
+            case ColumnType::kString:
+              v = std::string(col.strings[row]);
+              break;
+          }
+        }
+        if (col.name == "timestamp") {
+          time = v;
+        } else {
+          StrAppend(&rest, " ", col.name, "=", v);
+        }
+      }
+      lines.push_back(time + rest);
+    }
+    std::sort(lines.begin(), lines.end());
+    std::string out;
+    for (const auto& l : lines) StrAppend(&out, l, "\n");
+    return out;
+  }
+
+  std::string ManifestBytes() {
+    std::string current = ReadAll(root_ + "/CURRENT");
+    while (!current.empty() && current.back() == '\n') current.pop_back();
+    return ReadAll(root_ + "/" + current);
+  }
+
+  // The archive of `column` in the partition of day `day`, as it must be.
+  static std::string ExpectedArchive(int day) {
+    std::string out;
+    for (int k = day * 12; k < day * 12 + 12; ++k) {
+      if (k % 4 == 0) continue;
+      (void)0;
+    }
+    // Lines follow the segment's order: by host, then time.
+    for (int h = 0; h < 3; ++h) {
+      for (int k = day * 12; k < day * 12 + 12; ++k) {
+        if (k % 3 != h || k % 4 == 0) continue;
+        StrAppend(&out, "{\"ts\":\"", FormatRfc3339(Ts(k)), "\",\"series\":{\"host\":\"h", h,
+                  "\"},\"value\":\"dbg-", k, "\"}\n");
+      }
+    }
+    return out;
+  }
+
+  MigrationSpec Spec() {
+    auto spec = ParseMigrationManifest(kManifest, "migration.yaml");
+    EXPECT_TRUE(spec.ok()) << spec.status();
+    return *spec;
+  }
+  MigrateOptions Options() {
+    MigrateOptions o;
+    o.archive_dir = archive_;
+    return o;
+  }
+
+  std::string archive_;
+};
+
+std::string ParseError(std::string_view yaml) {
+  auto s = ParseMigrationManifest(yaml, "m.yaml");
+  return s.ok() ? "ok" : std::string(s.status().message());
+}
+
+TEST(MigrationManifestTest, ErrorsNameTheKeyPathAndLine) {
+  EXPECT_EQ(ParseError("dataset: cpu\n"), "m.yaml:1: governance: is required");
+  EXPECT_EQ(ParseError("dataset: cpu\ngovernance: {ticketID: X, approvedBy: a}\n"),
+            "m.yaml:2: governance.ticketID: unknown key (expected one of: ticketId, approvedBy)");
+  EXPECT_EQ(ParseError("dataset: cpu\ngovernance: {ticketId: X}\n"),
+            "m.yaml:2: governance.approvedBy: is required");
+  const std::string head =
+      "dataset: cpu\ngovernance: {ticketId: X, approvedBy: a}\ntargetSchema: {timestamp: "
+      "timestamp, v: double}\n";
+  EXPECT_EQ(ParseError(head + "operations:\n  - rename: {from: a}\n"),
+            "m.yaml:5: operations[0].rename.to: is required");
+  EXPECT_EQ(
+      ParseError(head + "operations:\n  - drop: {column: a}\n  - frobnicate: {column: b}\n"),
+      "m.yaml:6: operations[1]: unknown operation \"frobnicate\" (rename, transform or drop)");
+  EXPECT_EQ(ParseError(head + "operations:\n  - transform: {column: v, expression: 'v*2', type: "
+                              "float64}\n"),
+            "m.yaml:5: operations[0].transform.type: unknown type \"float64\" (timestamp, double, "
+            "integer, string or boolean)");
+  EXPECT_EQ(ParseError(head + "operations: []\n"),
+            "m.yaml:4: operations: must be a non-empty list of rename, transform or drop");
+  EXPECT_EQ(ParseError("dataset: cpu\ngovernance: {ticketId: X, approvedBy: a}\ntargetSchema: "
+                       "{v: decimal}\noperations: [{drop: {column: a}}]\n"),
+            "m.yaml:3: targetSchema.v: unknown type \"decimal\" (timestamp, double, integer, "
+            "string or boolean)");
+  EXPECT_EQ(ParseError("dataset: cpu\n  governance: [\n"),
+            "m.yaml:2: not valid YAML or JSON: illegal map value");
+  EXPECT_EQ(ParseError("- a\n- b\n"), "m.yaml:1: (top level): must be a mapping");
+  // The JSON equivalent reads the same.
+  EXPECT_EQ(ParseError(R"({"dataset":"cpu","governance":{"ticketId":"X","approvedBy":"a"},)"
+                       R"("targetSchema":{"v":"double"},"operations":[{"drop":{"column":"w"}}]})"),
+            "ok");
+}
+
+TEST(MigrationManifestTest, JsonFormRoundTripsWithTheSameId) {
+  auto a = ParseMigrationManifest(kManifest, "m.yaml");
+  ASSERT_TRUE(a.ok()) << a.status();
+  auto b = ParseMigrationManifest(a->ToJson(), "json");
+  ASSERT_TRUE(b.ok()) << b.status();
+  EXPECT_EQ(a->ToJson(), b->ToJson());
+  EXPECT_EQ(a->Id(), b->Id());
+  EXPECT_EQ(b->operations.size(), 4u);
+  EXPECT_EQ(b->operations[1].expression, "round(usage * 100, 2)");
+}
+
+TEST_F(MigrateTest, PlanErrorsNameTheOperation) {
+  CreateCpu(12);
+  auto run = [&](std::string ops, std::string target) {
+    auto spec = ParseMigrationManifest(
+        StrCat("dataset: cpu\ngovernance: {ticketId: X, approvedBy: a}\ntargetSchema: ", target,
+               "\noperations:\n", ops),
+        "m.yaml");
+    EXPECT_TRUE(spec.ok()) << spec.status();
+    auto r = DryRun(engine_.get(), *spec, Options());
+    return r.ok() ? std::string("ok") : std::string(r.status().message());
+  };
+  const std::string all =
+      "{timestamp: timestamp, host: string, region: string, usage: double, temp_f: integer, "
+      "debug: string}";
+  EXPECT_EQ(run("  - drop: {column: nope}\n", all),
+            "operations[0].drop (line 5): dataset \"cpu\" has no column \"nope\" at this step "
+            "(columns: timestamp, host, region, usage, temp_f, debug)");
+  EXPECT_EQ(run("  - rename: {from: timestamp, to: ts}\n", all),
+            "operations[0].rename (line 5): \"timestamp\" is the time column, which a migration "
+            "cannot change");
+  EXPECT_EQ(run("  - drop: {column: host}\n", all),
+            "operations[0].drop (line 5): \"host\" is a segmentBy or dedup key column; change the "
+            "dataset's settings first (the stored segments are sorted by it)");
+  EXPECT_EQ(run("  - rename: {from: usage, to: region}\n", all),
+            "operations[0].rename (line 5): column \"region\" exists already");
+  EXPECT_EQ(run("  - transform: {column: usage, expression: 'usage + host'}\n", all),
+            "operations[0].transform (line 5).expression: expression \"usage + host\" at "
+            "character 7: \"+\" cannot take double and string (join strings with || or "
+            "concat())");
+  EXPECT_EQ(run("  - transform: {column: temp_f, expression: 'temp_f * 1.8'}\n", all),
+            "targetSchema does not match the schema the operations give: \"temp_f\" is double, "
+            "not integer");
+  // Errors at run time show in the dry run, before anything changes.
+  EXPECT_EQ(run("  - transform: {column: temp_f, expression: '100 / (temp_f - 55)'}\n", all),
+            "expression \"100 / (temp_f - 55)\": division by zero in the row at "
+            "2024-05-01T00:05:00Z");
+  EXPECT_EQ(run("  - drop: {column: debug}\n", all),
+            "targetSchema does not match the schema the operations give: \"debug\" is not a "
+            "column after the operations");
+  // A later operation sees the names of the earlier ones.
+  EXPECT_EQ(run("  - rename: {from: usage, to: u}\n  - transform: {column: u, expression: 'usage "
+                "* 2'}\n",
+                "{timestamp: timestamp, host: string, region: string, u: double, temp_f: "
+                "integer, debug: string}"),
+            "operations[1].transform (line 6).expression: expression \"usage * 2\" at character "
+            "1: unknown column \"usage\" (columns at this step: timestamp, host, region, u, "
+            "temp_f, debug)");
+  // Without an archive directory, dropped values go under the storage root.
+  auto no_archive = ParseMigrationManifest(
+      StrCat("dataset: cpu\ngovernance: {ticketId: X, approvedBy: a}\ntargetSchema: {timestamp: "
+             "timestamp, host: string, region: string, usage: double, temp_f: integer}\n"
+             "operations: [{drop: {column: debug}}]\n"),
+      "m.yaml");
+  ASSERT_TRUE(no_archive.ok());
+  auto r = DryRun(engine_.get(), *no_archive, MigrateOptions{});
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->archive_files, std::vector<std::string>{StrCat(root_, "/migration-archive/cpu-",
+                                                              kStart, "-debug.jsonl")});
+}
+
+TEST_F(MigrateTest, DryRunReportsAndChangesNothing) {
+  CreateCpu();
+  const std::string before = ManifestBytes();
+  const std::string rows_before = Dump();
+  Answer a =
+      Call("POST", StrCat("/admin/datasets/cpu/migrations?dryRun=true&archiveDir=", archive_),
+           std::string(kManifest));
+  ASSERT_EQ(a.status, 200) << a.body;
+  auto root = Parse(a);
+  EXPECT_EQ(std::string_view(root["mode"].get_string()), "dry-run");
+  EXPECT_EQ(std::string_view(root["outcome"].get_string()), "validated");
+  EXPECT_EQ(int64_t(root["partitions"].get_int64()), 3);
+  EXPECT_EQ(int64_t(root["rows"].get_int64()), 36);
+  EXPECT_GT(int64_t(root["bytes"].get_int64()), 0);
+  EXPECT_EQ(int64_t(root["sampledRows"].get_int64()), 36);
+  const int64_t from = root["fromSchemaVersion"].get_int64();
+  EXPECT_EQ(int64_t(root["toSchemaVersion"].get_int64()), from + 1);
+  EXPECT_EQ(std::string_view(root["governance"]["ticketId"].get_string()), "CHG-1042");
+  EXPECT_EQ(simdjson::minify(root["toFields"]),
+            R"([{"name":"timestamp","type":"timestamp"},{"name":"host","type":"string"},)"
+            R"({"name":"zone","type":"string"},{"name":"usage_pct","type":"double"},)"
+            R"({"name":"temp_c","type":"double"}])");
+  EXPECT_EQ(simdjson::minify(root["archiveFiles"]),
+            StrCat("[\"", archive_, "/cpu-", kStart, "-debug.jsonl\",\"", archive_, "/cpu-",
+                   kStart + kDay, "-debug.jsonl\",\"", archive_, "/cpu-", kStart + 2 * kDay,
+                   "-debug.jsonl\"]"));
+  EXPECT_EQ(ManifestBytes(), before);  // byte for byte
+  EXPECT_EQ(Dump(), rows_before);
+  EXPECT_FALSE(std::filesystem::exists(archive_));
+  // The same through the library.
+  auto r = DryRun(engine_.get(), Spec(), Options());
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->ToJson(), a.body);
+}
+
+TEST_F(MigrateTest, ExecuteThenQueriesAnswerUnderTheNewSchema) {
+  CreateCpu();
+  const uint32_t from = engine_->GetSchema("cpu")->version;
+  Answer a = Call("POST", StrCat("/admin/datasets/cpu/migrations?archiveDir=", archive_),
+                  std::string(kManifest));
+  ASSERT_EQ(a.status, 200) << a.body;
+  auto root = Parse(a);
+  EXPECT_EQ(std::string_view(root["outcome"].get_string()), "committed");
+  EXPECT_EQ(int64_t(root["partitions"].get_int64()), 3);
+  EXPECT_EQ(int64_t(root["archivedValues"].get_int64()), 27);
+  EXPECT_EQ(Dump(), Expected());
+  SchemaPtr schema = engine_->GetSchema("cpu");
+  EXPECT_EQ(schema->version, from + 1);
+  ASSERT_NE(schema->migration, nullptr);
+  EXPECT_FALSE(schema->migration->in_progress());
+  EXPECT_EQ(schema->migration->ticket_id, "CHG-1042");
+  EXPECT_EQ(schema->migration->approved_by, "alice@example.com");
+  for (int day = 0; day < 3; ++day) {
+    EXPECT_EQ(ReadAll(StrCat(archive_, "/cpu-", kStart + day * kDay, "-debug.jsonl")),
+              ExpectedArchive(day))
+        << day;
+  }
+  // Every segment is of the new schema; the manifest and audit log carry the stamp.
+  for (const auto& seg : engine_->GetDataset("cpu")->segments()) {
+    EXPECT_EQ(seg->reader->meta().schema_version, from + 1);
+    EXPECT_LT(seg->reader->meta().ColumnIndex("debug"), 0);
+  }
+  const std::string manifest = ManifestBytes();
+  EXPECT_NE(manifest.find("\"op\":\"migrate_schema\",\"id\""), std::string::npos);
+  EXPECT_NE(manifest.find("\"phase\":\"commit\""), std::string::npos);
+  EXPECT_NE(manifest.find("CHG-1042"), std::string::npos);
+  bool begin = false, commit = false;
+  for (const auto& e : engine_->audit()->Query("", 100)) {
+    if (e.action == "schema.migration.begin") begin = true;
+    if (e.action == "schema.migration.commit") {
+      commit = true;
+      EXPECT_NE(e.after.find("\"ticketId\":\"CHG-1042\""), std::string::npos) << e.after;
+      EXPECT_NE(e.after.find("\"approvedBy\":\"alice@example.com\""), std::string::npos);
+    }
+  }
+  EXPECT_TRUE(begin && commit);
+  // After a restart (the manifest rewritten as a snapshot): the same answers and stamp.
+  Restart();
+  EXPECT_EQ(Dump(), Expected());
+  EXPECT_EQ(engine_->GetSchema("cpu")->migration->ticket_id, "CHG-1042");
+  EXPECT_FALSE(engine_->GetSchema("cpu")->migration->in_progress());
+  // Running it again is refused: the columns it renames are gone.
+  Answer again = Call("POST", StrCat("/admin/datasets/cpu/migrations?archiveDir=", archive_),
+                      std::string(kManifest));
+  EXPECT_EQ(again.status, 400) << again.body;
+  EXPECT_EQ(ErrorCode(again), "invalid_migration");
+  // Compaction works on the migrated segments.
+  Answer c = Call("POST", "/admin/datasets/cpu/compact");
+  EXPECT_EQ(c.status, 200) << c.body;
+  EXPECT_EQ(Dump(), Expected());
+}
+
+TEST_F(MigrateTest, IngestWhileUnderWayFollowsTheRule) {
+  CreateCpu();
+  int partitions = 0;
+  MigrateOptions o = Options();
+  std::string mid_dump;
+  o.after_partition = [&](int64_t start) -> absl::Status {
+    if (++partitions != 1) return absl::OkStatus();
+    // The old names of renamed and dropped columns are refused until the commit.
+    Answer old =
+        Call("POST", "/datasets/cpu/ingest",
+             R"({"records":[{"timestamp":"2024-05-04T00:00:00Z","host":"h9","region":"eu"}]})");
+    EXPECT_EQ(old.status, 409) << old.body;
+    EXPECT_EQ(ErrorCode(old), "migration_in_progress");
+    EXPECT_NE(old.body.find("column \\\"region\\\""), std::string::npos) << old.body;
+    Answer dropped = Call("POST", "/datasets/cpu/ingest",
+                          R"({"records":[{"timestamp":"2024-05-04T00:00:00Z","debug":"x"}]})");
+    EXPECT_EQ(dropped.status, 409) << dropped.body;
+    // Rows under the new schema are taken, as they are.
+    Answer ok = Call("POST", "/datasets/cpu/ingest",
+                     R"({"records":[{"timestamp":"2024-05-04T00:00:00Z","host":"h9","zone":"ap",)"
+                     R"("usage_pct":12.5,"temp_c":21.5}]})");
+    EXPECT_EQ(ok.status, 200) << ok.body;
+    mid_dump = Dump();
+    return absl::OkStatus();
+  };
+  auto r = Execute(engine_.get(), Spec(), o);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(partitions, 3);
+  // Mid-way: the rewritten partition reads new values; the others read renamed
+  // columns by their old names and transformed columns as null until rewritten.
+  EXPECT_NE(mid_dump.find("2024-05-01T00:00:00Z host=h0 temp_c=10 usage_pct=0 zone=eu"),
+            std::string::npos)
+      << mid_dump;
+  EXPECT_NE(mid_dump.find("2024-05-02T00:00:00Z host=h0 temp_c=null usage_pct=null zone=eu"),
+            std::string::npos)
+      << mid_dump;
+  EXPECT_NE(mid_dump.find("2024-05-04T00:00:00Z host=h9 temp_c=21.5 usage_pct=12.5 zone=ap"),
+            std::string::npos)
+      << mid_dump;
+  EXPECT_EQ(Dump(),
+            Expected() + "2024-05-04T00:00:00Z host=h9 temp_c=21.5 usage_pct=12.5 zone=ap\n");
+  // After the commit an old name is just a new column again.
+  Answer later = Call("POST", "/datasets/cpu/ingest",
+                      R"({"records":[{"timestamp":"2024-05-05T00:00:00Z","region":"eu"}]})");
+  EXPECT_EQ(later.status, 200) << later.body;
+}
+
+TEST_F(MigrateTest, InterruptedBetweenPartitionsResumesAfterARestart) {
+  CreateCpu();
+  MigrateOptions o = Options();
+  o.after_partition = [](int64_t) { return absl::AbortedError("injected stop"); };
+  auto r = Execute(engine_.get(), Spec(), o);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().message(), "injected stop");
+  Restart();
+  SchemaPtr schema = engine_->GetSchema("cpu");
+  ASSERT_NE(schema->migration, nullptr);
+  EXPECT_TRUE(schema->migration->in_progress());
+  // Rollback is refused once a partition was rewritten, and says to resume.
+  auto back = Rollback(engine_.get(), "cpu", Options());
+  ASSERT_FALSE(back.ok());
+  EXPECT_NE(back.status().message().find("resume it instead"), std::string::npos) << back.status();
+  // A dry run of the same manifest says it is under way; another manifest is refused.
+  auto dry = DryRun(engine_.get(), Spec(), Options());
+  ASSERT_TRUE(dry.ok()) << dry.status();
+  EXPECT_EQ(dry->partitions.size(), 2u);
+  EXPECT_EQ(dry->partitions_already_done, 1u);
+  Answer res = Call("POST", "/admin/datasets/cpu/migrations?resume=true");
+  ASSERT_EQ(res.status, 200) << res.body;
+  auto root = Parse(res);
+  EXPECT_EQ(std::string_view(root["outcome"].get_string()), "resumed and committed");
+  EXPECT_EQ(int64_t(root["partitions"].get_int64()), 2);
+  EXPECT_EQ(int64_t(root["partitionsAlreadyDone"].get_int64()), 1);
+  EXPECT_EQ(Dump(), Expected());
+  for (int day = 0; day < 3; ++day) {
+    EXPECT_EQ(ReadAll(StrCat(archive_, "/cpu-", kStart + day * kDay, "-debug.jsonl")),
+              ExpectedArchive(day));
+  }
+  Restart();
+  EXPECT_EQ(Dump(), Expected());
+}
+
+TEST_F(MigrateTest, InterruptedRightAfterTheBeginRollsBack) {
+  CreateCpu();
+  const std::string before = Dump();
+  const uint32_t from = engine_->GetSchema("cpu")->version;
+  MigrateOptions o = Options();
+  o.after_begin = [] { return absl::AbortedError("injected stop"); };
+  ASSERT_FALSE(Execute(engine_.get(), Spec(), o).ok());
+  Restart();
+  ASSERT_TRUE(engine_->GetSchema("cpu")->migration->in_progress());
+  Answer a = Call("POST", "/admin/datasets/cpu/migrations?rollback=true");
+  ASSERT_EQ(a.status, 200) << a.body;
+  EXPECT_EQ(std::string_view(Parse(a)["outcome"].get_string()), "rolled back");
+  SchemaPtr schema = engine_->GetSchema("cpu");
+  EXPECT_EQ(schema->version, from + 2);  // the begin's version, then the rollback's
+  EXPECT_EQ(schema->migration, nullptr);
+  EXPECT_EQ(Dump(), before);
+  Restart();
+  EXPECT_EQ(Dump(), before);
+  // And the migration can run again from the start.
+  auto r = Execute(engine_.get(), Spec(), Options());
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(Dump(), Expected());
+}
+
+TEST_F(MigrateTest, RowsInMemoryAreSealedAndMigrated) {
+  CreateCpu(24);
+  // 12 more rows stay in memory until the begin seals them.
+  std::string records;
+  for (int k = 24; k < 36; ++k) {
+    StrAppend(&records, k > 24 ? "," : "", "{\"timestamp\":\"", FormatRfc3339(Ts(k)),
+              "\",\"host\":\"h", k % 3, "\",\"region\":\"", k % 3 == 2 ? "us" : "eu",
+              "\",\"usage\":", Num(k / 100.0), ",\"temp_f\":", 50 + k);
+    if (k % 4 != 0) StrAppend(&records, ",\"debug\":\"dbg-", k, "\"");
+    StrAppend(&records, "}");
+  }
+  Answer in = Call("POST", "/datasets/cpu/ingest", StrCat("{\"records\":[", records, "]}"));
+  ASSERT_EQ(in.status, 200) << in.body;
+  auto r = Execute(engine_.get(), Spec(), Options());
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(Dump(), Expected());
+  EXPECT_EQ(ReadAll(StrCat(archive_, "/cpu-", kStart + 2 * kDay, "-debug.jsonl")),
+            ExpectedArchive(2));
+  Restart();  // nothing replayed from the WAL under the old layout
+  EXPECT_EQ(Dump(), Expected());
+}
+
+}  // namespace
+}  // namespace timestore::migrate
