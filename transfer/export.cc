@@ -261,21 +261,28 @@ absl::StatusOr<ExportReport> ExportDataset(Engine* engine, std::string_view data
   wopts.compression = options.compression;
   Env* env = Env::Default();
   int64_t cursor = options.from;
+  bool probe = true;  // ask where the next row is before the next partition
   while (cursor < options.to) {
-    // The next row at or after the cursor decides the next partition, so
-    // empty partitions cost nothing.
-    QuerySpec probe;
-    probe.start = cursor;
-    probe.end = options.to;
-    probe.columns = std::vector<std::string>{schema->time_column};
-    probe.limit = 1;
-    ASSIGN_OR_RETURN(QueryResult first, engine->Query(ds->slug(), probe));
-    if (first.rows == 0) break;
-    const ResultColumn* tc = FindColumn(first, schema->time_column);
-    if (tc == nullptr || tc->ints.empty()) {
-      return absl::InternalError("export: the query answer lacks the time column");
+    int64_t at = cursor;
+    if (probe) {
+      // After an empty partition (and at the start) the next row decides the
+      // next partition, so runs of empty partitions cost one query. After a
+      // partition with rows the next one is taken as it comes: a probe over
+      // the rest of the range would cost more than an empty partition.
+      QuerySpec next;
+      next.start = cursor;
+      next.end = options.to;
+      next.columns = std::vector<std::string>{schema->time_column};
+      next.limit = 1;
+      ASSIGN_OR_RETURN(QueryResult first, engine->Query(ds->slug(), next));
+      if (first.rows == 0) break;
+      const ResultColumn* tc = FindColumn(first, schema->time_column);
+      if (tc == nullptr || tc->ints.empty()) {
+        return absl::InternalError("export: the query answer lacks the time column");
+      }
+      at = tc->ints[0];
     }
-    const int64_t pstart = FloorToMultiple(tc->ints[0], interval);
+    const int64_t pstart = FloorToMultiple(at, interval);
     const int64_t pend = SaturatingAdd(pstart, interval);
     const int64_t lo = std::max(pstart, options.from), hi = std::min(pend, options.to);
 
@@ -325,7 +332,8 @@ absl::StatusOr<ExportReport> ExportDataset(Engine* engine, std::string_view data
         progress->Set("bytes", static_cast<int64_t>(report.bytes));
       }
     }
-    if (pend <= cursor) break;  // the last partition of time
+    probe = file.rows == 0;
+    if (pend <= pstart) break;  // the last partition of time
     cursor = pend;
   }
   report.manifest = StrCat("dataset=", ds->slug(), "/_timestore_export.json");
