@@ -4,7 +4,9 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <functional>
 
+#include "absl/container/flat_hash_map.h"
 #include "api/ingest_parser.h"
 #include "api/line_protocol.h"
 #include "common/checksum.h"
@@ -347,17 +349,23 @@ bool BulkConnector::LoadFile(const std::string& name) {
   if (!config_.precision.empty()) precision = *ParsePrecision(config_.precision);
   const int64_t lp_unit = config_.precision.empty() ? 1 : PrecisionNanos(precision);
   const int64_t now_ns = NowNanos();
-  // Parses chunk k into its ingest requests.
-  auto parse = [&](BulkChunk& c) -> absl::StatusOr<std::vector<IngestRequest>> {
+  // Parses a chunk into its ingest requests against the schemas
+  // `schema_of` gives.
+  using SchemaOf = std::function<SchemaPtr(const std::string&)>;
+  const SchemaOf engine_schema = [this](const std::string& slug) {
+    return engine_->GetSchema(slug);
+  };
+  auto parse = [&](BulkChunk& c,
+                   const SchemaOf& schema_of) -> absl::StatusOr<std::vector<IngestRequest>> {
     if (lp) {
       api::LineProtocolOptions o;
       o.dataset_prefix = config_.dataset;
       o.precision_ns = lp_unit;
       o.now_ns = now_ns;
-      o.schema_of = [this](const std::string& slug) { return engine_->GetSchema(slug); };
+      o.schema_of = schema_of;
       return api::ParseLineProtocol(c.body, o);
     }
-    SchemaPtr schema = engine_->GetSchema(dataset);
+    SchemaPtr schema = schema_of(dataset);
     api::IngestParseOptions o;
     o.slug = dataset;
     o.current = schema.get();
@@ -375,14 +383,45 @@ bool BulkConnector::LoadFile(const std::string& name) {
                   c.last_row, ": ");
   };
   // Check the whole file before storing any of it: a bad row anywhere sets
-  // the file aside untouched.
+  // the file aside untouched. Each chunk is checked against the schemas as
+  // the chunks before it will have left them (a scratch copy, merged as the
+  // engine will merge them), so types inferred by an earlier chunk bind the
+  // later ones here as they will when stored.
+  absl::flat_hash_map<std::string, SchemaPtr> scratch;
+  const SchemaOf scratch_schema = [&](const std::string& slug) {
+    auto it = scratch.find(slug);
+    return it != scratch.end() ? it->second : engine_->GetSchema(slug);
+  };
   for (BulkChunk& c : *chunks) {
-    auto r = parse(c);
+    auto r = parse(c, scratch_schema);
     if (!r.ok()) {
       SetAside(name, StrCat(where(c), ToStd(r.status().message())));
       return true;
     }
+    for (const IngestRequest& req : *r) {
+      SchemaPtr base = scratch_schema(req.slug);
+      if (base == nullptr && req.rows == 0 && !req.schema_declared) continue;  // creates nothing
+      Schema b;
+      if (base != nullptr) {
+        b = *base;
+      } else {
+        b.time_column = req.time_column;
+      }
+      if (req.time_column != b.time_column) {
+        SetAside(name, StrCat(where(c), "timestampColumn \"", req.time_column,
+                              "\" differs from dataset \"", req.slug, "\"'s time column \"",
+                              b.time_column, "\""));
+        return true;
+      }
+      auto merged = MergeFields(b, req.fields);
+      if (!merged.ok()) {
+        SetAside(name, StrCat(where(c), ToStd(merged.status().message())));
+        return true;
+      }
+      scratch[req.slug] = std::make_shared<const Schema>(std::move(*merged));
+    }
   }
+  scratch.clear();
   // The key names this file (name, inode and mtime: a new file staged under
   // the same name is another file) and the chunk.
   const int64_t mtime_ns = int64_t{st.st_mtim.tv_sec} * 1'000'000'000 + st.st_mtim.tv_nsec;
@@ -398,7 +437,7 @@ bool BulkConnector::LoadFile(const std::string& name) {
       if (!backpressure_.Wait([this] { return stopping(); }, [this](int ms) { SleepMs(ms); })) {
         return false;
       }
-      auto reqs = parse(c);
+      auto reqs = parse(c, engine_schema);
       if (!reqs.ok()) {
         SetAside(name, StrCat(where(c), ToStd(reqs.status().message()), " (chunks before ",
                               "this one were stored)"));

@@ -727,5 +727,42 @@ TEST_F(ConnectorEngineTest, BulkLoadsInChunksAndSetsBadFilesAside) {
   EXPECT_EQ(b.status().files_failed, 2u);
 }
 
+TEST_F(ConnectorEngineTest, BulkChecksTheWholeFileAgainstTheSchemaItsChunksBuild) {
+  // Chunk 0 makes v a double column of a new dataset (JSON numbers are
+  // doubles; in line protocol 1i is an integer), chunk 1 gives it a string
+  // (a double). Checked chunk by chunk against the schema as it was, both
+  // pass and chunk 0 would be stored before chunk 1 fails. Checked against
+  // the schema the chunks before it build, the file is set aside untouched.
+  const std::string stage = dir_ + "/stage";
+  std::filesystem::create_directories(stage);
+  Append(stage + "/a.ndjson",
+         "{\"timestamp\":1714564800000,\"v\":1}\n{\"timestamp\":1714564800001,\"v\":2}\n"
+         "{\"timestamp\":1714564800002,\"v\":\"high\"}\n");
+  Append(stage + "/b.lp",
+         "lpm v=1i 1714564800000000000\nlpm v=2i 1714564800000000001\n"
+         "lpm v=2.5 1714564800000000002\n");
+  BulkConfig c;
+  c.id = "whole";
+  c.directory = stage;
+  c.dataset = "fresh";
+  c.chunk_size = 2;
+  c.poll_interval_ms = 10;
+  BackpressureConfig bp{1ull << 40, 1ull << 39, 25, 200};
+  BulkConnector b(c, engine_.get(), engine_->options().root, bp);
+  b.Start();
+  ASSERT_TRUE(WaitFor([&] { return b.status().files_failed == 2; })) << b.status().last_error;
+  b.Stop();
+  EXPECT_EQ(b.status().rows, 0u);
+  EXPECT_EQ(engine_->GetSchema("fresh"), nullptr);  // nothing stored, not even the dataset
+  EXPECT_EQ(engine_->GetSchema("freshlpm"), nullptr);
+  EXPECT_TRUE(std::filesystem::exists(stage + "/a.ndjson.failed"));
+  EXPECT_TRUE(std::filesystem::exists(stage + "/b.lp.failed"));
+  std::string note = Read(stage + "/a.ndjson.error");
+  EXPECT_NE(note.find("column \"v\""), std::string::npos) << note;
+  EXPECT_EQ(note.find("were stored"), std::string::npos) << note;
+  note = Read(stage + "/b.lp.error");
+  EXPECT_NE(note.find("\"v\""), std::string::npos) << note;
+}
+
 }  // namespace
 }  // namespace timestore::connectors
