@@ -143,6 +143,7 @@ std::vector<BulkChunk> SplitLines(std::string_view text, uint32_t chunk_size, bo
     std::string_view stripped = StripWhitespace(line);
     if (stripped.empty() || (!ndjson && stripped[0] == '#')) continue;
     if (rows == 0) cur.first_row = line_no;
+    if (rows == 0 || cur.last_row + 1 != line_no) cur.line_map.emplace_back(rows, line_no);
     cur.body.append(line);
     cur.body.push_back('\n');
     cur.last_row = line_no;
@@ -190,6 +191,33 @@ absl::StatusOr<std::vector<BulkChunk>> SplitCsv(std::string_view text, uint32_t 
 }
 
 }  // namespace
+
+uint64_t FileLineOf(const BulkChunk& chunk, uint64_t body_line) {
+  if (body_line == 0 || chunk.line_map.empty()) return 0;
+  const uint64_t index = body_line - 1;
+  auto it = std::upper_bound(
+      chunk.line_map.begin(), chunk.line_map.end(), index,
+      [](uint64_t i, const std::pair<uint32_t, uint64_t>& e) { return i < e.first; });
+  if (it == chunk.line_map.begin()) return 0;
+  --it;
+  const uint64_t line = it->second + (index - it->first);
+  return line <= chunk.last_row ? line : 0;
+}
+
+std::string LocateInFile(const BulkChunk& chunk, std::string_view message) {
+  std::string_view rest = message;
+  if (!ConsumePrefix(&rest, "line ")) return std::string(message);
+  size_t digits = 0;
+  uint64_t n = 0;
+  while (digits < rest.size() && digits < 12 && rest[digits] >= '0' && rest[digits] <= '9') {
+    n = n * 10 + (rest[digits] - '0');
+    ++digits;
+  }
+  if (digits == 0) return std::string(message);
+  const uint64_t line = FileLineOf(chunk, n);
+  if (line == 0) return std::string(message);
+  return StrCat("line ", line, rest.substr(digits));
+}
 
 BulkFormat FormatOfName(std::string_view name) {
   if (EndsWith(name, ".json")) return BulkFormat::kJson;
@@ -382,6 +410,12 @@ bool BulkConnector::LoadFile(const std::string& name) {
     return StrCat(lp || format == BulkFormat::kNdjson ? "lines " : "records ", c.first_row, "-",
                   c.last_row, ": ");
   };
+  // A parser's error: the bad line named by its line in the file, when the
+  // parser names one (NDJSON, line protocol); else the chunk's range first.
+  auto located = [&](const BulkChunk& c, const absl::Status& s) {
+    std::string m = LocateInFile(c, ToStd(s.message()));
+    return m != ToStd(s.message()) ? m : StrCat(where(c), m);
+  };
   // Check the whole file before storing any of it: a bad row anywhere sets
   // the file aside untouched. Each chunk is checked against the schemas as
   // the chunks before it will have left them (a scratch copy, merged as the
@@ -395,7 +429,7 @@ bool BulkConnector::LoadFile(const std::string& name) {
   for (BulkChunk& c : *chunks) {
     auto r = parse(c, scratch_schema);
     if (!r.ok()) {
-      SetAside(name, StrCat(where(c), ToStd(r.status().message())));
+      SetAside(name, located(c, r.status()));
       return true;
     }
     for (const IngestRequest& req : *r) {
@@ -439,8 +473,8 @@ bool BulkConnector::LoadFile(const std::string& name) {
       }
       auto reqs = parse(c, engine_schema);
       if (!reqs.ok()) {
-        SetAside(name, StrCat(where(c), ToStd(reqs.status().message()), " (chunks before ",
-                              "this one were stored)"));
+        SetAside(name,
+                 StrCat(located(c, reqs.status()), " (chunks before ", "this one were stored)"));
         return true;
       }
       if (reqs->empty()) break;

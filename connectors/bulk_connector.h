@@ -23,7 +23,20 @@ struct BulkChunk {
   std::string body;
   uint64_t first_row = 0;  // 1-based, in the file (records, or lines of line protocol)
   uint64_t last_row = 0;
+  // NDJSON and line protocol: where the body's lines are in the file, as
+  // (index of a body line from 0, its line in the file from 1) at the chunk's
+  // first line and after each gap (blank lines and comments are left out of
+  // the body). See FileLineOf.
+  std::vector<std::pair<uint32_t, uint64_t>> line_map;
 };
+
+// The file's line (from 1) of the chunk body's line `body_line` (from 1, as
+// the NDJSON and line-protocol parsers count them); 0 when unknown.
+uint64_t FileLineOf(const BulkChunk& chunk, uint64_t body_line);
+// A parser's error about a chunk of an NDJSON or line-protocol file
+// ("line 3, ...": the chunk body's third line) with the line counted in the
+// file instead ("line 57, ..."); other messages are returned unchanged.
+std::string LocateInFile(const BulkChunk& chunk, std::string_view message);
 
 // Splits a file into chunks of `chunk_size` rows. `dataset` is in/out: the
 // connector's dataset, replaced by one a JSON file names (ingestion.datasetSlug).

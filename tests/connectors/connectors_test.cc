@@ -472,6 +472,30 @@ TEST(BulkSplitTest, ChunksOfEachFormat) {
   EXPECT_EQ(FormatOfName("x.txt"), BulkFormat::kAuto);
 }
 
+TEST(BulkSplitTest, ErrorsNameTheFilesLine) {
+  std::string dataset = "d";
+  // Lines 1-2 records, 3 blank, 4 record, 5-6 blank, 7 record, 8 record.
+  auto nd = SplitBulkFile("{\"v\":1}\n{\"v\":2}\n\n{\"v\":3}\n\n  \n{\"v\":4}\n{\"v\":5}\n",
+                          BulkFormat::kNdjson, 3, &dataset, nullptr);
+  ASSERT_TRUE(nd.ok());
+  ASSERT_EQ(nd->size(), 2u);
+  EXPECT_EQ(FileLineOf((*nd)[0], 1), 1u);
+  EXPECT_EQ(FileLineOf((*nd)[0], 3), 4u);
+  EXPECT_EQ(FileLineOf((*nd)[0], 4), 0u);  // not in the chunk
+  EXPECT_EQ(FileLineOf((*nd)[1], 1), 7u);
+  EXPECT_EQ(FileLineOf((*nd)[1], 2), 8u);
+  EXPECT_EQ(LocateInFile((*nd)[1], "line 2, column \"v\": expected double, got string"),
+            "line 8, column \"v\": expected double, got string");
+  EXPECT_EQ(LocateInFile((*nd)[1], "column \"v\" is stored as double"),
+            "column \"v\" is stored as double");
+  auto lp = SplitBulkFile("# c\ncpu v=1 1\n\n# c\ncpu v=2 2\ncpu v=3 3\n",
+                          BulkFormat::kLineProtocol, 2, &dataset, nullptr);
+  ASSERT_TRUE(lp.ok());
+  ASSERT_EQ(lp->size(), 2u);
+  EXPECT_EQ(FileLineOf((*lp)[0], 2), 5u);
+  EXPECT_EQ(FileLineOf((*lp)[1], 1), 6u);
+}
+
 // ---------------------------------------------------------------------------
 // Outside bytes, mutated: every parser answers (a value or an error), none
 // crashes. A seeded smoke run, not a fuzzer.
@@ -762,6 +786,33 @@ TEST_F(ConnectorEngineTest, BulkChecksTheWholeFileAgainstTheSchemaItsChunksBuild
   EXPECT_EQ(note.find("were stored"), std::string::npos) << note;
   note = Read(stage + "/b.lp.error");
   EXPECT_NE(note.find("\"v\""), std::string::npos) << note;
+}
+
+TEST_F(ConnectorEngineTest, BulkErrorsNameTheBadRecordsLineInTheFile) {
+  const std::string stage = dir_ + "/stage";
+  std::filesystem::create_directories(stage);
+  std::string nd;
+  for (int i = 0; i < 6; ++i) {
+    nd += StrCat("{\"timestamp\":", 1714564800000 + i, ",\"v\":", i, "}\n\n");  // blank lines
+  }
+  nd += "{\"timestamp\":1714564800009,\"v\":true,}\n";  // line 13: not JSON
+  Append(stage + "/a.ndjson", nd);
+  Append(stage + "/b.lp", "# header\n\nm v=1 1\nm v=2 2\n# more\nm v=3 3\nm v= 4\n");  // line 7
+  BulkConfig c;
+  c.id = "lines";
+  c.directory = stage;
+  c.dataset = "lines";
+  c.chunk_size = 2;
+  c.poll_interval_ms = 10;
+  BackpressureConfig bp{1ull << 40, 1ull << 39, 25, 200};
+  BulkConnector b(c, engine_.get(), engine_->options().root, bp);
+  b.Start();
+  ASSERT_TRUE(WaitFor([&] { return b.status().files_failed == 2; })) << b.status().last_error;
+  b.Stop();
+  std::string note = Read(stage + "/a.ndjson.error");
+  EXPECT_NE(note.find(": line 13"), std::string::npos) << note;
+  note = Read(stage + "/b.lp.error");
+  EXPECT_NE(note.find(": line 7"), std::string::npos) << note;
 }
 
 }  // namespace
