@@ -7,7 +7,11 @@
 //
 // On disk (JSON, one object):
 //   {"version":1,"path":"/var/log/app/events.ndjson","inode":1234,"offset":5678,
-//    "generation":3}
+//    "generation":3,"device":2049,"fingerprint":987654321,"fingerprintBytes":4096}
+// A file system may give a deleted file's inode to a new file, so the inode
+// alone does not say "the same file": the fingerprint (xxh3 of the file's
+// first min(4 KiB, offset) bytes) and the device do. Checkpoints written
+// before them (no "fingerprint") are followed by inode alone, as before.
 #pragma once
 
 #include <cstdint>
@@ -28,7 +32,13 @@ struct StreamCheckpoint {
   // new file (or a truncated one) reusing byte offsets gets new keys, and a
   // replay of the same file after a crash the same ones.
   uint64_t generation = 0;
+  uint64_t device = 0;             // st_dev of the file; 0: not recorded
+  uint64_t fingerprint = 0;        // xxh3 of the file's first fingerprint_bytes bytes
+  uint64_t fingerprint_bytes = 0;  // min(kFingerprintBytes, offset); 0: no fingerprint
 };
+
+// How much of a file's start its fingerprint covers (at most).
+inline constexpr uint64_t kFingerprintBytes = 4096;
 
 std::string EncodeCheckpoint(const StreamCheckpoint& c);
 // DataLoss naming `file` when the text is not a checkpoint.
@@ -49,15 +59,23 @@ struct StartPlan {
 struct FileIdentity {
   uint64_t inode = 0;
   uint64_t size = 0;
+  uint64_t device = 0;  // 0: unknown
 };
 
+// xxh3 of the first `n` bytes of `file`; nullopt when it cannot be read or
+// is shorter.
+using FingerprintFn = std::function<std::optional<uint64_t>(const std::string& file, uint64_t n)>;
+std::optional<uint64_t> FingerprintOf(const std::string& file, uint64_t n);
+
 // `path_id`: the tailed path now (nullopt: missing). `find_inode(ino)`: a file
-// beside the path with that inode (a rotated name), if any.
+// beside the path with that inode (a rotated name), if any. `fingerprint`
+// (null: not checked) tells a file reusing the checkpoint's inode from the
+// checkpoint's file: one whose start differs is a new file, read from 0.
 StartPlan PlanStart(
     const std::optional<StreamCheckpoint>& checkpoint, const std::string& path,
     const std::optional<FileIdentity>& path_id,
     const std::function<std::optional<std::pair<std::string, FileIdentity>>(uint64_t inode)>&
         find_inode,
-    bool start_at_oldest);
+    bool start_at_oldest, const FingerprintFn& fingerprint = nullptr);
 
 }  // namespace timestore::connectors

@@ -9,6 +9,7 @@
 #include <condition_variable>
 
 #include "api/ingest_parser.h"
+#include "common/checksum.h"
 #include "common/env.h"
 #include "common/strings.h"
 #include "common/time_util.h"
@@ -26,7 +27,8 @@ constexpr size_t kReadBytes = 1 << 20;
 std::optional<FileIdentity> Identify(const std::string& path) {
   struct stat st;
   if (::stat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) return std::nullopt;
-  return FileIdentity{static_cast<uint64_t>(st.st_ino), static_cast<uint64_t>(st.st_size)};
+  return FileIdentity{static_cast<uint64_t>(st.st_ino), static_cast<uint64_t>(st.st_size),
+                      static_cast<uint64_t>(st.st_dev)};
 }
 
 std::string DirOf(const std::string& path) {
@@ -133,6 +135,8 @@ bool StreamingConnector::OpenFile(const std::string& file, uint64_t offset) {
   }
   fd_ = fd;
   inode_ = st.st_ino;
+  device_ = st.st_dev;
+  fingerprint_bytes_ = 0;
   pos_ = offset;
   skip_to_newline_ = false;
   std::lock_guard<std::mutex> l(mu_);
@@ -151,8 +155,8 @@ bool StreamingConnector::OpenStart() {
   checkpoint_.path = config_.path;
   StartPlan plan = PlanStart(
       *loaded, config_.path, Identify(config_.path),
-      [this](uint64_t ino) { return FindInode(DirOf(config_.path), ino); },
-      config_.start_at_oldest);
+      [this](uint64_t ino) { return FindInode(DirOf(config_.path), ino); }, config_.start_at_oldest,
+      FingerprintOf);
   if (!plan.note.empty()) {
     spdlog::warn("connector {}: {}", config_.id, plan.note);
     SetError(plan.note);
@@ -177,7 +181,24 @@ bool StreamingConnector::OpenStart() {
 }
 
 bool StreamingConnector::Checkpoint(uint64_t offset) {
+  // The file's first bytes (up to 4 KiB), read again only while the offset
+  // is below that: after a restart they tell this file from a new one that
+  // reuses its inode.
+  const uint64_t want = std::min(kFingerprintBytes, offset);
+  if (want != fingerprint_bytes_) {
+    std::string head(want, '\0');
+    ssize_t n = want == 0 ? 0 : ::pread(fd_, head.data(), want, 0);
+    if (n == static_cast<ssize_t>(want)) {
+      fingerprint_ = Checksum64(head);
+      fingerprint_bytes_ = want;
+    } else {
+      fingerprint_bytes_ = 0;  // none: the inode alone, as before
+    }
+  }
   checkpoint_.inode = inode_;
+  checkpoint_.device = device_;
+  checkpoint_.fingerprint = fingerprint_bytes_ != 0 ? fingerprint_ : 0;
+  checkpoint_.fingerprint_bytes = fingerprint_bytes_;
   checkpoint_.offset = offset;
   if (auto s = SaveCheckpoint(config_.checkpoint_path, checkpoint_); !s.ok()) {
     Fail(StrCat("cannot write the checkpoint ", config_.checkpoint_path, ": ", ToStd(s.message())));

@@ -57,6 +57,10 @@ class StreamingConnector : public Connector {
   // The connector thread's own.
   int fd_ = -1;
   uint64_t inode_ = 0;
+  uint64_t device_ = 0;
+  // The checkpoint's fingerprint of the open file (docs: checkpoint.h).
+  uint64_t fingerprint_ = 0;
+  uint64_t fingerprint_bytes_ = 0;
   // Rotation seen: the old file's size and when it was last seen to change.
   uint64_t rotated_size_ = 0;
   int64_t rotation_seen_ms_ = 0;

@@ -10,6 +10,7 @@
 #include <fstream>
 #include <thread>
 
+#include "common/checksum.h"
 #include "common/env.h"
 #include "common/strings.h"
 #include "connectors/bulk_connector.h"
@@ -419,6 +420,72 @@ TEST(ConnectorDeadLetterTest, ANewFileAndItsDirectoryAreMadeDurable) {
   std::filesystem::remove_all(dir);
 }
 
+TEST(CheckpointTest, AReusedInodeIsToldApartByTheFilesFirstBytes) {
+  const std::string path = "/logs/a.ndjson";
+  auto none = [](uint64_t) -> std::optional<std::pair<std::string, FileIdentity>> {
+    return std::nullopt;
+  };
+  StreamCheckpoint c{path, 5, 6000, 2, 2049, 0xfeed, kFingerprintBytes};
+  auto d = DecodeCheckpoint(EncodeCheckpoint(c), "f");
+  ASSERT_TRUE(d.ok()) << d.status();
+  EXPECT_EQ(d->device, 2049u);
+  EXPECT_EQ(d->fingerprint, 0xfeedu);
+  EXPECT_EQ(d->fingerprint_bytes, kFingerprintBytes);
+  uint64_t asked = 0;
+  auto content = [&](uint64_t fp) -> FingerprintFn {
+    return [&asked, fp](const std::string&, uint64_t n) -> std::optional<uint64_t> {
+      asked = n;
+      return fp;
+    };
+  };
+  // The same inode, the same first bytes: where it left off.
+  StartPlan p = PlanStart(c, path, FileIdentity{5, 9000, 2049}, none, true, content(0xfeed));
+  EXPECT_EQ(p.offset, 6000u);
+  EXPECT_EQ(asked, kFingerprintBytes);
+  EXPECT_TRUE(p.note.empty());
+  // The same inode, other first bytes: deleted and created anew, the inode
+  // reused. A new file: from its start, noted.
+  p = PlanStart(c, path, FileIdentity{5, 9000, 2049}, none, true, content(0xbeef));
+  EXPECT_EQ(p.file, path);
+  EXPECT_EQ(p.offset, 0u);
+  EXPECT_NE(p.note.find("other content"), std::string::npos) << p.note;
+  // The same inode number on another device: another file.
+  p = PlanStart(c, path, FileIdentity{5, 9000, 7}, none, true, content(0xfeed));
+  EXPECT_EQ(p.offset, 0u);
+  // A rotated name holding the inode with other bytes is not the old file.
+  auto rotated = [](uint64_t ino) -> std::optional<std::pair<std::string, FileIdentity>> {
+    return std::make_pair(std::string("/logs/a.ndjson.1"), FileIdentity{ino, 8000, 2049});
+  };
+  p = PlanStart(c, path, FileIdentity{9, 30, 2049}, rotated, true, content(0xbeef));
+  EXPECT_EQ(p.file, path);
+  EXPECT_FALSE(p.rotated);
+  p = PlanStart(c, path, FileIdentity{9, 30, 2049}, rotated, true, content(0xfeed));
+  EXPECT_EQ(p.file, "/logs/a.ndjson.1");
+  EXPECT_TRUE(p.rotated);
+  // A checkpoint written before fingerprints: the inode alone, as before.
+  auto old = DecodeCheckpoint(R"({"version":1,"path":"/logs/a.ndjson","inode":5,"offset":60,)"
+                              R"("generation":1})",
+                              "f");
+  ASSERT_TRUE(old.ok());
+  EXPECT_EQ(old->fingerprint_bytes, 0u);
+  p = PlanStart(*old, path, FileIdentity{5, 100, 2049}, none, true, content(0xbeef));
+  EXPECT_EQ(p.offset, 60u);
+  // A short first write: the fingerprint covers what the offset does.
+  StreamCheckpoint small{path, 5, 100, 0, 2049, 0xfeed, 100};
+  p = PlanStart(small, path, FileIdentity{5, 300, 2049}, none, true, content(0xfeed));
+  EXPECT_EQ(asked, 100u);
+  EXPECT_EQ(p.offset, 100u);
+}
+
+TEST(CheckpointTest, FingerprintOfAFile) {
+  const std::string file = StrCat(testing::TempDir(), "/fp-", ::getpid());
+  std::ofstream(file) << "hello world";
+  EXPECT_EQ(FingerprintOf(file, 5), Checksum64("hello"));
+  EXPECT_EQ(FingerprintOf(file, 50), std::nullopt);  // shorter
+  EXPECT_EQ(FingerprintOf(file + ".missing", 5), std::nullopt);
+  std::filesystem::remove(file);
+}
+
 // ---------------------------------------------------------------------------
 // Bulk files
 
@@ -689,6 +756,12 @@ TEST_F(ConnectorEngineTest, AHalfWrittenLineWaitsForItsNewline) {
   s.Stop();
   EXPECT_EQ(Count("events"), 1u);
   EXPECT_EQ(s.status().dead_letters, 0u);
+  // The checkpoint fingerprints the file's first bytes (all of it here).
+  auto cp = LoadCheckpoint(engine_->options().root + "/connectors/half.checkpoint.json");
+  ASSERT_TRUE(cp.ok() && cp->has_value());
+  EXPECT_EQ((*cp)->fingerprint_bytes, line.size());
+  EXPECT_EQ((*cp)->fingerprint, Checksum64(line));
+  EXPECT_NE((*cp)->device, 0u);
 }
 
 TEST_F(ConnectorEngineTest, ATruncatedFileIsReadAgainFromItsStart) {
