@@ -21,17 +21,27 @@
 namespace timestore::api {
 namespace {
 
-bool Flag(std::string_view query, std::string_view name) {
+// A boolean query parameter: true, false, 1 or 0; absent or empty: false.
+std::optional<HttpResponse> Flag(std::string_view query, std::string_view name, bool* out) {
   auto v = QueryParam(query, name);
-  return v.has_value() && (*v == "true" || *v == "1" || v->empty());
+  *out = false;
+  if (!v.has_value() || v->empty() || *v == "false" || *v == "0") return std::nullopt;
+  if (*v == "true" || *v == "1") {
+    *out = true;
+    return std::nullopt;
+  }
+  return Error(400, "invalid_request", StrCat(name, " must be true or false"), FieldDetails(name));
 }
 
 }  // namespace
 
 void Service::AdminMigrate(AdminCall& call) {
-  const bool dry = Flag(call.req.query, "dryRun");
-  const bool resume = Flag(call.req.query, "resume");
-  const bool rollback = Flag(call.req.query, "rollback");
+  bool dry = false, resume = false, rollback = false;
+  for (auto [name, flag] : {std::pair<std::string_view, bool*>{"dryRun", &dry},
+                            {"resume", &resume},
+                            {"rollback", &rollback}}) {
+    if (auto bad = Flag(call.req.query, name, flag)) return call.respond(std::move(*bad));
+  }
   if (dry + resume + rollback > 1) {
     return call.respond(
         Error(400, "invalid_request", "give at most one of dryRun, resume and rollback"));

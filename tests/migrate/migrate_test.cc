@@ -343,10 +343,29 @@ TEST_F(MigrateTest, DryRunReportsAndChangesNothing) {
   EXPECT_EQ(ManifestBytes(), before);  // byte for byte
   EXPECT_EQ(Dump(), rows_before);
   EXPECT_FALSE(std::filesystem::exists(archive_));
+  // Flags are true or false, one at a time; the manifest names the path's dataset.
+  Answer bad = Call("POST", "/admin/datasets/cpu/migrations?dryRun=maybe", std::string(kManifest));
+  EXPECT_EQ(bad.status, 400) << bad.body;
+  EXPECT_EQ(ErrorCode(bad), "invalid_request");
+  Answer two = Call("POST", "/admin/datasets/cpu/migrations?dryRun=true&resume=true");
+  EXPECT_EQ(two.status, 400) << two.body;
+  Answer yaml = Call("POST", "/admin/datasets/cpu/migrations?dryRun=true", "dataset: [");
+  EXPECT_EQ(yaml.status, 400) << yaml.body;
+  EXPECT_NE(yaml.body.find("request body:1: not valid YAML or JSON"), std::string::npos)
+      << yaml.body;
+  Answer none = Call("POST", "/admin/datasets/cpu/migrations?resume=true");
+  EXPECT_EQ(none.status, 422) << none.body;
+  EXPECT_EQ(ErrorCode(none), "no_migration");
+  EXPECT_EQ(ManifestBytes(), before);
   // The same through the library.
   auto r = DryRun(engine_.get(), Spec(), Options());
   ASSERT_TRUE(r.ok()) << r.status();
   EXPECT_EQ(r->ToJson(), a.body);
+  CreateDataset("other");
+  Answer other =
+      Call("POST", "/admin/datasets/other/migrations?dryRun=true", std::string(kManifest));
+  EXPECT_EQ(other.status, 400) << other.body;
+  EXPECT_EQ(ErrorCode(other), "invalid_migration");
 }
 
 TEST_F(MigrateTest, ExecuteThenQueriesAnswerUnderTheNewSchema) {
