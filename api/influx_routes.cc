@@ -172,9 +172,16 @@ void Service::HandleInfluxWrite(HttpRequest&& req, bool v2, Responder respond) {
     requests.front().request_hash = hash;
   }
 
+  // Tenant quotas of every measurement's dataset, before the engine sees
+  // any of them: the batch is stored whole or not at all.
+  std::vector<std::pair<std::string, uint64_t>> writes;
+  for (const IngestRequest& r : requests) writes.emplace_back(r.slug, r.rows);
+  std::shared_ptr<void> claim;
+  if (auto refused = AdmitTenantIngest(engine, writes, &claim)) return fail(*refused);
+
   const uint64_t body_bytes = req.body.size();
   engine->IngestMany(std::move(requests), [this, engine, v2, body_bytes, actor = ActorOf(req),
-                                           respond = std::move(respond)](
+                                           claim = std::move(claim), respond = std::move(respond)](
                                               absl::StatusOr<std::vector<IngestResult>> results) {
     if (!results.ok()) return respond(InfluxError(StatusToResponse(results.status()), v2));
     uint64_t rows = 0;
@@ -184,6 +191,7 @@ void Service::HandleInfluxWrite(HttpRequest&& req, bool v2, Responder respond) {
       duplicate |= r.duplicate;
     }
     if (!duplicate) {
+      for (const auto& r : *results) RecordTenantIngest(r.dataset, r.rows);
       metrics_.AddIngest(rows, body_bytes);
       // Only requests that name a user are audited, as for JSON ingest.
       if (actor) {

@@ -68,12 +68,19 @@ void Service::HandlePromWrite(HttpRequest&& req, Responder respond) {
   if (auto limited = Throttle(req, /*ingest=*/true, static_cast<double>(batch->rows))) {
     return respond(*limited);
   }
+  // Tenant quotas: 507 (storage) and 429 (rate) are both retried by
+  // Prometheus, so a refused batch waits in its queue rather than being lost.
+  std::shared_ptr<void> claim;
+  if (auto refused = AdmitTenantIngest(engine, {{*slug, batch->rows}}, &claim)) {
+    return respond(*refused);
+  }
   const uint64_t body_bytes = req.body.size();
   engine->Ingest(std::move(*batch),
-                 [this, engine, body_bytes, actor = ActorOf(req),
+                 [this, engine, body_bytes, actor = ActorOf(req), claim = std::move(claim),
                   respond = std::move(respond)](absl::StatusOr<IngestResult> result) {
                    // Back-pressure stays 503 with Retry-After: Prometheus retries it.
                    if (!result.ok()) return respond(StatusToResponse(result.status()));
+                   if (!result->duplicate) RecordTenantIngest(result->dataset, result->rows);
                    metrics_.AddIngest(result->rows, body_bytes);
                    if (actor) RecordIngestAudit(engine, *actor, *result, "prometheus_remote_write");
                    respond(NoContent());

@@ -59,6 +59,7 @@ HttpResponse DenialResponse(const auth::Denial& d) {
     }
   }
   if (!d.dataset.empty()) w.Key("dataset").String(d.dataset);
+  if (!d.tenant.empty()) w.Key("tenant").String(d.tenant);
   w.EndObject();
   return Error(403, "forbidden", d.message, details);
 }

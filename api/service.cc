@@ -12,6 +12,7 @@
 #include "api/query_parser.h"
 #include "api/result_writer.h"
 #include "api/route_helpers.h"
+#include "api/tenant_quotas.h"
 #include "common/checksum.h"
 #include "common/json_writer.h"
 #include "common/status_util.h"
@@ -278,6 +279,11 @@ void Service::Handle(HttpRequest&& req, Responder respond) {
                     "timestore_tls_handshake_failures_total ",
                     http_server_->tls_handshake_failures(), "\n");
         }
+        if (engine != nullptr) {
+          if (auto tenants = Tenants(engine); tenants.ok()) {
+            (*tenants)->RenderMetrics(*engine, &r.body);
+          }
+        }
         if (options_.extra_metrics) options_.extra_metrics(&r.body);
         return done(std::move(r));
       }
@@ -400,13 +406,19 @@ void Service::HandleIngest(HttpRequest&& req, std::string slug, Responder respon
   auto parsed = ParseIngestBody(&req.body, opts);
   if (!parsed.ok()) return respond(StatusToResponse(parsed.status()));
   if (auto limited = Throttle(req, /*ingest=*/true, parsed->rows)) return respond(*limited);
+  // Tenant quotas, before the engine sees anything (api/tenant_quotas.h).
+  std::shared_ptr<void> claim;
+  if (auto refused = AdmitTenantIngest(engine, {{slug, parsed->rows}}, &claim)) {
+    return respond(*refused);
+  }
   parsed->idempotency_key = std::move(key);
   parsed->request_hash = hash;
   engine->Ingest(std::move(*parsed),
-                 [this, engine, body_bytes, actor = ActorOf(req),
+                 [this, engine, body_bytes, actor = ActorOf(req), claim = std::move(claim),
                   respond = std::move(respond)](absl::StatusOr<IngestResult> result) {
                    if (!result.ok()) return respond(StatusToResponse(result.status()));
                    if (!result->duplicate) {
+                     RecordTenantIngest(result->dataset, result->rows);
                      metrics_.AddIngest(result->rows, body_bytes);
                      // Only requests that name a user are audited. This runs on the WAL
                      // writer thread, so the event costs one write(2) and no fsync.

@@ -28,6 +28,8 @@
 
 namespace timestore::api {
 
+class TenantQuotas;  // api/tenant_quotas.h
+
 struct ServiceOptions {
   uint64_t query_max_limit = 1'000'000;
   std::string require_scope;        // gates queries (and admin when admin_scope is empty)
@@ -50,6 +52,10 @@ struct ServiceOptions {
   // request, from any thread; empty: none.
   std::function<void(JsonWriter&)> extra_status;
   std::function<void(std::string*)> extra_metrics;
+  // Tenants' settings and quotas (<root>/tenants.json, api/tenant_quotas.h),
+  // opened by the server at start so a bad file stops it; null: opened from
+  // the engine's root on first use.
+  std::shared_ptr<TenantQuotas> tenants;
 };
 
 // Maps an engine/parser status to the JSON error response of API.md.
@@ -140,6 +146,22 @@ class Service {
   void AdminGetExport(AdminCall& call);
   // api/admin_migration_routes.cc: schema migrations (migrate/migrator.h).
   void AdminMigrate(AdminCall& call);
+  // api/admin_tenant_routes.cc: tenants, their quotas and usage.
+  void AdminListTenants(AdminCall& call);
+  void AdminGetTenant(AdminCall& call);
+  void AdminPutTenant(AdminCall& call);
+  void AdminDeleteTenant(AdminCall& call);
+  // The tenant quotas (opening them from `engine`'s root the first time when
+  // ServiceOptions::tenants is null), or the error that file gave.
+  absl::StatusOr<TenantQuotas*> Tenants(Engine* engine);
+  // The 507/429 quota_exceeded answer when an ingest of `writes` (slug,
+  // rows) is over a tenant quota, else nullopt with `*claim` holding the
+  // datasets it creates until the engine answers (api/tenant_quotas.h).
+  std::optional<HttpResponse> AdmitTenantIngest(
+      Engine* engine, const std::vector<std::pair<std::string, uint64_t>>& writes,
+      std::shared_ptr<void>* claim);
+  // Counts rows stored for the tenant metrics.
+  void RecordTenantIngest(std::string_view slug, uint64_t rows);
   void AdminDatasetDetail(AdminCall& call);
   void AdminDeleteDataset(AdminCall& call);
   void AdminGetRetention(AdminCall& call);
@@ -155,6 +177,8 @@ class Service {
   std::atomic<compaction::TierMover*> tier_mover_{nullptr};
   Metrics metrics_;
   auth::RateLimiter limiter_;
+  std::mutex tenants_mu_;
+  std::shared_ptr<TenantQuotas> tenants_;  // guarded by tenants_mu_ until set
   const HttpServer* http_server_ = nullptr;
   struct AuthAuditSource {
     int64_t last_ns = 0;

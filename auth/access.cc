@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "auth/tenant.h"
 #include "common/strings.h"
 
 namespace timestore::auth {
@@ -60,6 +61,16 @@ std::optional<Denial> CheckDatasetAccess(const Principal& p, std::string_view sl
                                       [&](const std::string& s) { return p.HasScope(s); })) {
     return MissingScope(p, std::move(needed));
   }
+  if (p.tenant && TenantOfSlug(slug) != *p.tenant) {
+    Denial d;
+    d.dataset = std::string(slug.substr(0, 80));
+    d.tenant = *p.tenant;
+    d.message =
+        StrCat(Who(p), " belongs to tenant \"", *p.tenant, "\" and may not ", AccessName(access),
+               " dataset \"", d.dataset, "\" of tenant \"", TenantOfSlug(d.dataset),
+               "\" (a tenant's datasets are named \"", *p.tenant, "__<name>\")");
+    return d;
+  }
   if (!p.GrantAllows(slug, access)) {
     Denial d;
     d.dataset = std::string(slug.substr(0, 80));
@@ -71,8 +82,14 @@ std::optional<Denial> CheckDatasetAccess(const Principal& p, std::string_view sl
 }
 
 std::optional<Denial> CheckUnrestricted(const Principal& p) {
-  if (!p.datasets) return std::nullopt;
+  if (!p.datasets && !p.tenant) return std::nullopt;
   Denial d;
+  if (p.tenant) {
+    d.tenant = *p.tenant;
+    d.message = StrCat(Who(p), " belongs to tenant \"", *p.tenant,
+                       "\" and may not use routes about the whole server");
+    return d;
+  }
   d.message = StrCat(Who(p),
                      " is restricted to some datasets and may not use routes about the whole "
                      "server");

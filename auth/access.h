@@ -20,6 +20,7 @@ struct Denial {
   // denial comes from the principal's dataset grants.
   std::vector<std::string> any_of_scopes;
   std::string dataset;  // set for grant denials
+  std::string tenant;   // set when a tenant token is refused another tenant's dataset
 };
 
 // A route about no dataset that needs `scope` ("" = open).

@@ -172,6 +172,11 @@ AuthResult Authenticator::AuthenticateSecret(std::string_view secret) const {
   p.token_id = t->id;
   p.scopes = t->scopes;
   p.datasets = t->datasets;
+  p.tenant = t->tenant;
+  // A tenant token is restricted whether or not it names datasets: every
+  // check of a restricted principal (routes about the whole server, 404 for
+  // others' datasets) applies to it; GrantAllows adds the tenant.
+  if (p.tenant && !p.datasets) p.datasets.emplace(1, DatasetGrant{"*", kRead | kWrite | kAdmin});
   if (!config_.admin_scope.empty() && p.HasScope(config_.admin_scope)) {
     for (const std::string* s : {&config_.read_scope, &config_.write_scope}) {
       if (!s->empty() && !p.HasScope(*s)) p.scopes.push_back(*s);

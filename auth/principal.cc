@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "auth/tenant.h"
+
 namespace timestore::auth {
 
 std::string_view AccessName(Access a) {
@@ -50,6 +52,7 @@ bool Principal::HasScope(std::string_view scope) const {
 }
 
 bool Principal::GrantAllows(std::string_view slug, Access access) const {
+  if (tenant && TenantOfSlug(slug) != *tenant) return false;
   if (!datasets) return true;
   for (const DatasetGrant& g : *datasets) {
     // An admin grant covers reading and writing the dataset too.

@@ -48,13 +48,18 @@ struct Principal {
   std::vector<std::string> scopes;
   // nullopt: every dataset; otherwise only the datasets a grant matches.
   std::optional<std::vector<DatasetGrant>> datasets;
+  // A tenant token's tenant (auth/tenant.h): only datasets of that tenant,
+  // and of those only what `datasets` allows. Such a principal always has
+  // `datasets` set (a "*" grant when the token has none), so every check of
+  // "restricted to some datasets" holds for it too.
+  std::optional<std::string> tenant;
   RateLimits limits;
 
   // A client that presented no identity (no token; no trusted proxy).
   bool anonymous() const { return kind == Kind::kAnonymous; }
   bool HasScope(std::string_view scope) const;
-  // Whether the dataset restrictions (if any) let this principal do `access`
-  // to `slug`. Says nothing about scopes.
+  // Whether the dataset restrictions (if any; its tenant's, then its grants)
+  // let this principal do `access` to `slug`. Says nothing about scopes.
   bool GrantAllows(std::string_view slug, Access access) const;
   // A label for logs and the audit log: "token:<name>", "proxy:<user>", ...
   std::string Label() const;

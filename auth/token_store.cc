@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <cerrno>
 
+#include "auth/tenant.h"
 #include "common/env.h"
 #include "common/json_writer.h"
 #include "common/status_util.h"
@@ -65,6 +66,18 @@ void WriteTokenSettings(JsonWriter& w, const TokenInfo& t) {
   w.Key("ingestRowsPerSecond").Double(t.limits.ingest_rows_per_second);
   w.Key("queriesPerSecond").Double(t.limits.queries_per_second);
   w.EndObject();
+  if (t.tenant) w.Key("tenant").String(*t.tenant);
+}
+
+absl::Status ParseTenant(simdjson::dom::element v, std::optional<std::string>* out) {
+  std::string_view id;
+  if (v.get(id) || !IsValidTenantId(id)) {
+    return Invalid("tenant",
+                   "must be a tenant id: 1 to 32 of a-z 0-9 and -, starting with a letter or "
+                   "digit (its datasets are named <tenant>__<name>)");
+  }
+  *out = std::string(id);
+  return absl::OkStatus();
 }
 
 // The members both the file and the API show.
@@ -230,10 +243,13 @@ absl::StatusOr<TokenInfo> ParseTokenRequest(std::string_view json, int64_t now_n
       if (*t.expires_ns <= now_ns) return Invalid(k, "the token would already be expired");
     } else if (k == "rateLimits") {
       if (auto s = ParseRate(v, &t.limits); !s.ok()) return s;
+    } else if (k == "tenant") {
+      if (v.is_null()) continue;
+      if (auto s = ParseTenant(v, &t.tenant); !s.ok()) return s;
     } else {
       return Invalid(k.substr(0, 40),
-                     "unknown member (known: name, scopes, datasets, expiresAt, expiresIn, "
-                     "rateLimits)");
+                     "unknown member (known: name, scopes, datasets, tenant, expiresAt, "
+                     "expiresIn, rateLimits)");
     }
   }
   if (!has_name) return Invalid("name", "is required");
@@ -358,6 +374,9 @@ absl::Status TokenStore::Load() {
     }
     if (!e["rateLimits"].get(v)) {
       if (!ParseRate(v, &entry.info.limits).ok()) return corrupt("bad rateLimits");
+    }
+    if (!e["tenant"].get(v) && !v.is_null()) {
+      if (!ParseTenant(v, &entry.info.tenant).ok()) return corrupt("bad tenant");
     }
     entries_.push_back(std::move(entry));
   }

@@ -13,8 +13,10 @@
 //   {"version":1,"tokens":[{"id":"3f9c...","name":"telegraf","hash":"<sha256 hex>",
 //     "scopes":["write"],"datasets":[{"pattern":"cpu-*","access":["write"]}],
 //     "createdAt":"2026-12-03T10:00:00Z","expiresAt":null,
-//     "rateLimits":{"ingestRowsPerSecond":0,"queriesPerSecond":0}}]}
-// "datasets" is absent for a token that may touch every dataset.
+//     "rateLimits":{"ingestRowsPerSecond":0,"queriesPerSecond":0},"tenant":"acme"}]}
+// "datasets" is absent for a token that may touch every dataset; "tenant" is
+// absent for a token of no tenant (a tenant token touches only the datasets
+// of its tenant, auth/tenant.h).
 //
 // Thread-safe. The server loads the file once at start; `timestore token`
 // against a storage root edits it while no server runs (the storage root
@@ -39,6 +41,7 @@ struct TokenInfo {
   std::string name;  // unique among live tokens
   std::vector<std::string> scopes;
   std::optional<std::vector<DatasetGrant>> datasets;  // nullopt: every dataset
+  std::optional<std::string> tenant;                  // nullopt: no tenant
   int64_t created_ns = 0;
   std::optional<int64_t> expires_ns;
   RateLimits limits;
@@ -50,7 +53,7 @@ struct TokenInfo {
 std::string TokenInfoJson(const TokenInfo& t, int64_t now_ns);
 
 // Reads a token request (POST /admin/tokens): {"name", "scopes", "datasets",
-// "expiresAt" (RFC 3339) or "expiresIn" ("30d"), "rateLimits"}. Errors are
+// "tenant", "expiresAt" (RFC 3339) or "expiresIn" ("30d"), "rateLimits"}. Errors are
 // InvalidArgument tagged invalid_request, naming the member.
 absl::StatusOr<TokenInfo> ParseTokenRequest(std::string_view json, int64_t now_ns);
 // The request body that ParseTokenRequest reads back to `t` (the CLI sends it).

@@ -190,7 +190,7 @@ absl::StatusOr<ResolvedAuth> ResolveAuth(const AuthSettings& s, const std::strin
 void AddTokenCommand(CLI::App* app, int* exit_code) {
   struct Options {
     std::string server, token, storage_root;
-    std::string name, expires_in, expires_at;
+    std::string name, expires_in, expires_at, tenant;
     std::vector<std::string> scopes, datasets;
     double ingest_rate = 0, query_rate = 0;
     std::string id;
@@ -212,6 +212,8 @@ void AddTokenCommand(CLI::App* app, int* exit_code) {
   create->add_option("--dataset", o->datasets,
                      "Restrict to datasets: PATTERN:ACCESS[+ACCESS], e.g. 'cpu-*:read+write'; "
                      "repeatable");
+  create->add_option("--tenant", o->tenant,
+                     "Limit to one tenant's datasets (<tenant>__<name>; docs/api.md Tenants)");
   create->add_option("--expires-in", o->expires_in, "Lifetime, e.g. 30d");
   create->add_option("--expires-at", o->expires_at, "Expiry as RFC 3339");
   create->add_option("--ingest-rows-per-second", o->ingest_rate, "Rate limit (0: default)");
@@ -246,6 +248,7 @@ void AddTokenCommand(CLI::App* app, int* exit_code) {
       }
       t.limits.ingest_rows_per_second = o->ingest_rate;
       t.limits.queries_per_second = o->query_rate;
+      if (!o->tenant.empty()) t.tenant = o->tenant;
       body = auth::TokenRequestJson(t);
       // Expiry goes through the same parser as the API's.
       if (!o->expires_in.empty() || !o->expires_at.empty()) {

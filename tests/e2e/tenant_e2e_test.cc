@@ -1,0 +1,188 @@
+// Tenants and quotas against the real binary: quotas set with curl on the
+// admin route, a tenant token made by `timestore token create --tenant`,
+// its 403 outside the tenant and filtered listings, 507 and 429
+// quota_exceeded refusals that store nothing, the metrics, persistence
+// across a restart and a server that refuses to start on a bad tenants.json.
+#include <simdjson.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include <csignal>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "common/strings.h"
+#include "tests/e2e/test_server.h"
+
+namespace timestore::testing {
+namespace {
+
+using Headers = std::vector<std::pair<std::string, std::string>>;
+
+constexpr char kAdminToken[] = "e2e-admin-token-0123456789abcdef";
+constexpr const char* kAllRows =
+    R"({"timeRange":{"start":0,"end":"2200-01-01T00:00:00Z"},"timestampFormat":"epoch_ns"})";
+
+Headers Bearer(const std::string& token) {
+  return {{"Authorization", "Bearer " + token}, {"Content-Type", "application/json"}};
+}
+
+std::string ReadAll(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+std::string Quote(const std::string& s) { return "'" + s + "'"; }
+
+std::string JsonString(const std::string& text, const char* key) {
+  size_t open = text.find('{');
+  if (open == std::string::npos) return "";
+  simdjson::dom::parser p;
+  simdjson::dom::element doc;
+  if (p.parse(text.substr(open, text.rfind('}') + 1 - open)).get(doc)) return "";
+  std::string_view v;
+  if (doc[key].get(v)) return "";
+  return std::string(v);
+}
+
+class TenantE2ETest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = MakeTempDir();
+    server_ = std::make_unique<TestServer>(
+        dir_, std::map<std::string, std::string>{{"TIMESTORE_AUTH", "token"},
+                                                 {"TIMESTORE_ADMIN_TOKEN", kAdminToken},
+                                                 {"TIMESTORE_TENANT_DEFAULT_MAX_DATASETS", "10"}});
+    ASSERT_TRUE(server_->Start()) << ReadAll(server_->log_path());
+  }
+  void TearDown() override {
+    server_.reset();
+    std::filesystem::remove_all(dir_);
+  }
+  std::string Url() const { return StrCat("http://127.0.0.1:", server_->port()); }
+  // curl with the admin token: "<status> <body>".
+  std::pair<int, std::string> Curl(const std::string& method, const std::string& path,
+                                   const std::string& body = "") {
+    auto [rc, out] = Shell(StrCat("curl -s -w '\\n%{http_code}' -X ", method, " -H ",
+                                  Quote(StrCat("Authorization: Bearer ", kAdminToken)),
+                                  body.empty() ? "" : " -H 'Content-Type: application/json' -d ",
+                                  body.empty() ? "" : Quote(body), " ", Url(), path));
+    const size_t nl = out.rfind('\n');
+    if (rc != 0 || nl == std::string::npos) return {0, out};
+    return {std::atoi(out.c_str() + nl + 1), out.substr(0, nl)};
+  }
+  std::string dir_;
+  std::unique_ptr<TestServer> server_;
+};
+
+TEST_F(TenantE2ETest, TenantTokenAndQuotasEndToEnd) {
+  TIMESTORE_SKIP_WITHOUT(Shell("command -v curl >/dev/null").first == 0, "curl");
+  auto [put_status, put] = Curl("PUT", "/admin/tenants/acme",
+                                R"({"displayName":"Acme","maxDatasets":1,"maxBytes":"1GiB"})");
+  ASSERT_EQ(put_status, 201) << put;
+  EXPECT_NE(put.find("\"maxBytes\":1073741824"), std::string::npos) << put;
+  auto [bad_status, bad] = Curl("PUT", "/admin/tenants/acme", R"({"maxDatasets":"many"})");
+  EXPECT_EQ(bad_status, 400) << bad;
+  EXPECT_NE(bad.find("\"field\":\"maxDatasets\""), std::string::npos) << bad;
+
+  // A tenant token from the CLI; a bad tenant id is refused naming the member.
+  auto [rc, created] =
+      Shell(StrCat(TimestoreBinary(), " token create --server ", Url(), " --token ", kAdminToken,
+                   " --name acme-app --scope read --scope write --tenant acme"));
+  ASSERT_EQ(rc, 0) << created;
+  const std::string token = JsonString(created, "token");
+  ASSERT_EQ(token.substr(0, 4), "tsk_") << created;
+  EXPECT_NE(created.find("\"tenant\":\"acme\""), std::string::npos) << created;
+  auto [rc_bad, refused_cli] =
+      Shell(StrCat(TimestoreBinary(), " token create --server ", Url(), " --token ", kAdminToken,
+                   " --name x --scope read --tenant Not_A_Tenant"));
+  EXPECT_EQ(rc_bad, 1) << refused_cli;
+  EXPECT_NE(refused_cli.find("tenant"), std::string::npos) << refused_cli;
+
+  HttpClient c(server_->port());
+  auto r = c.Post("/datasets/acme__cpu/ingest", kCpuRowsJson, Bearer(token));
+  ASSERT_EQ(r.status, 200) << r.body;
+  r = c.Post("/datasets/cpu/ingest", kCpuRowsJson, Bearer(kAdminToken));
+  ASSERT_EQ(r.status, 200) << r.body;
+  // Outside its tenant: 403 naming the tenant.
+  r = c.Post("/datasets/cpu/query", kAllRows, Bearer(token));
+  EXPECT_EQ(r.status, 403) << r.body;
+  EXPECT_NE(r.body.find("\"tenant\":\"acme\""), std::string::npos) << r.body;
+  r = c.Post("/datasets/globex__cpu/ingest", kCpuRowsJson, Bearer(token));
+  EXPECT_EQ(r.status, 403) << r.body;
+  r = c.Request("GET", "/admin/datasets", "", Bearer(token));
+  EXPECT_EQ(r.status, 403) << r.body;  // no admin scope: the listing is an admin route
+  r = c.Request("GET", "/status", "", Bearer(kAdminToken));
+  EXPECT_NE(r.body.find("\"cpu\""), std::string::npos) << r.body;
+
+  // maxDatasets 1: a second dataset is 507 and is not created; the same
+  // through the InfluxDB v2 route.
+  r = c.Post("/datasets/acme__mem/ingest", kCpuRowsJson, Bearer(token));
+  EXPECT_EQ(r.status, 507) << r.body;
+  EXPECT_NE(r.body.find("\"code\":\"quota_exceeded\""), std::string::npos) << r.body;
+  EXPECT_NE(r.body.find("\"quota\":\"maxDatasets\""), std::string::npos) << r.body;
+  EXPECT_NE(r.body.find("tenant acme is at its maxDatasets quota (1 datasets, limit 1)"),
+            std::string::npos)
+      << r.body;
+  Headers lp = Bearer(token);
+  lp.back().second = "text/plain";
+  r = c.Post("/api/v2/write?bucket=acme_&precision=s", "mem v=1 1700000000\n", lp);
+  EXPECT_EQ(r.status, 507) << r.body;
+  EXPECT_NE(r.body.find("quota_exceeded"), std::string::npos) << r.body;
+  r = c.Request("GET", "/admin/datasets", "", Bearer(kAdminToken));
+  EXPECT_EQ(r.body.find("acme__mem"), std::string::npos) << r.body;
+
+  // The rate quota: a 1,000-row debt at 1 row/s refuses the next batch.
+  ASSERT_EQ(
+      Curl("PUT", "/admin/tenants/acme", R"({"maxDatasets":1,"maxIngestRowsPerSecond":1})").first,
+      200);
+  std::string big = "{\"records\":[";
+  for (int i = 0; i < 1000; ++i) StrAppend(&big, i ? "," : "", "{\"timestamp\":", i, ",\"v\":1}");
+  big += "]}";
+  r = c.Post("/datasets/acme__cpu/ingest", big, Bearer(token));
+  ASSERT_EQ(r.status, 200) << r.body;
+  r = c.Post("/datasets/acme__cpu/ingest", kCpuRowsJson, Bearer(token));
+  EXPECT_EQ(r.status, 429) << r.body;
+  EXPECT_FALSE(r.headers["retry-after"].empty());
+  EXPECT_NE(r.body.find("maxIngestRowsPerSecond"), std::string::npos) << r.body;
+
+  // Usage in the admin API and /metrics.
+  auto [get_status, got] = Curl("GET", "/admin/tenants/acme");
+  ASSERT_EQ(get_status, 200) << got;
+  EXPECT_NE(got.find("\"datasets\":1,\"rows\":1004"), std::string::npos) << got;
+  const std::string metrics = c.Get("/metrics").body;
+  for (std::string line : {"timestore_tenant_datasets{tenant=\"acme\"} 1\n",
+                           "timestore_tenant_rows_ingested_total{tenant=\"acme\"} 1004\n",
+                           "timestore_tenant_quota_rejections_total{tenant=\"acme\",quota="
+                           "\"maxDatasets\"} 2\n",
+                           "timestore_tenant_quota_rejections_total{tenant=\"acme\",quota="
+                           "\"maxIngestRowsPerSecond\"} 1\n"}) {
+    EXPECT_NE(metrics.find(line), std::string::npos) << line;
+  }
+
+  // A restart keeps the quotas and the tenant token.
+  EXPECT_EQ(WEXITSTATUS(server_->Stop(SIGTERM)), 0);
+  struct stat st {};
+  ASSERT_EQ(::stat((server_->storage_root() + "/tenants.json").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+  ASSERT_TRUE(server_->Start()) << ReadAll(server_->log_path());
+  HttpClient c2(server_->port());
+  r = c2.Post("/datasets/acme__mem/ingest", kCpuRowsJson, Bearer(token));
+  EXPECT_EQ(r.status, 507) << r.body;
+  r = c2.Post("/datasets/cpu/query", kAllRows, Bearer(token));
+  EXPECT_EQ(r.status, 403) << r.body;
+  EXPECT_EQ(Curl("DELETE", "/admin/tenants/acme").first, 409);
+
+  // A tenants.json that does not parse: the server does not start.
+  EXPECT_EQ(WEXITSTATUS(server_->Stop(SIGTERM)), 0);
+  std::ofstream(server_->storage_root() + "/tenants.json") << "{\"tenants\":[{}]}";
+  EXPECT_FALSE(server_->Start());
+  EXPECT_NE(ReadAll(server_->log_path()).find("tenants.json"), std::string::npos)
+      << ReadAll(server_->log_path());
+}
+
+}  // namespace
+}  // namespace timestore::testing
