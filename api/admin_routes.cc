@@ -59,6 +59,10 @@ const std::vector<Service::AdminRoute>& Service::AdminRoutes() {
       {"POST", "/admin/restore", &Service::AdminRestore},
       {"GET", "/admin/jobs", &Service::AdminListJobs},
       {"GET", "/admin/jobs/{target}", &Service::AdminGetJob},
+      {"GET", "/admin/tenants", &Service::AdminListTenants},
+      {"GET", "/admin/tenants/{target}", &Service::AdminGetTenant},
+      {"PUT", "/admin/tenants/{target}", &Service::AdminPutTenant},
+      {"DELETE", "/admin/tenants/{target}", &Service::AdminDeleteTenant},
   };
   return kRoutes;
 }

@@ -19,6 +19,7 @@
 #include "CLI/CLI.hpp"
 #include "api/http_server.h"
 #include "api/service.h"
+#include "api/tenant_quotas.h"
 #include "auth/access.h"
 #include "common/crash_point.h"
 #include "common/env.h"
@@ -261,6 +262,13 @@ int Serve(const ServeConfig& c) {
   so.require_write_scope = resolved_auth->write_scope;
   so.admin_scope = resolved_auth->admin_scope;
   so.authenticator = resolved_auth->authenticator;
+  // Tenants and their quotas (<root>/tenants.json, TIMESTORE_TENANT_DEFAULT_*).
+  auto tenants = api::TenantQuotas::Open(c.storage_root);
+  if (!tenants.ok()) {
+    std::cerr << tenants.status().message() << "\n";
+    return 2;
+  }
+  so.tenants = *std::move(tenants);
   // File connectors (TIMESTORE_CONNECTORS_ENABLED; docs/connectors.md).
   auto connector_manager = connectors::ConnectorManager::FromEnvironment();
   if (!connector_manager.ok()) {
