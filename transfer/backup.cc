@@ -188,6 +188,24 @@ std::vector<std::string> CatalogEdits(const Dataset& ds, const Schema& schema) {
   set_schema.version = schema.version;
   set_schema.fields = schema.fields;
   out.push_back(EncodeManifestEdit(set_schema));
+  // A schema migration (under way or the last committed one) as the
+  // manifest's own snapshot writes it: segments not yet rewritten read
+  // through it, and a restored migration under way can be resumed.
+  if (schema.migration != nullptr) {
+    ManifestEdit begin{ManifestEdit::Op::kMigrateSchema, ds.id()};
+    begin.phase = "begin";
+    begin.version = schema.version;
+    begin.fields = schema.fields;
+    begin.migration = schema.migration;
+    out.push_back(EncodeManifestEdit(begin));
+    if (!schema.migration->in_progress()) {
+      ManifestEdit commit{ManifestEdit::Op::kMigrateSchema, ds.id()};
+      commit.phase = "commit";
+      commit.migration = schema.migration;
+      commit.committed_ns = schema.migration->committed_ns;
+      out.push_back(EncodeManifestEdit(commit));
+    }
+  }
   ManifestEdit settings{ManifestEdit::Op::kSetSettings, ds.id()};
   settings.partition_interval_ns = ds.partition_interval_ns();
   auto chosen = ds.chosen_segment_by();
@@ -386,9 +404,23 @@ absl::StatusOr<BackupReport> Backup(Engine* engine, const Destination& dest,
         return flushed.status();
       }
     }
-    // The segment list as of one edit; the handles keep the files.
-    std::vector<SegmentPtr> segments = ds->segments();
-    SchemaPtr schema = ds->schema();  // at least as new as the segments (additive)
+    // The segment list as of one edit; the handles keep the files. The
+    // schema must be the one those segments are read under: a migration's
+    // begin or commit changes how older segments read, so a schema that
+    // changed while the list was taken means taking both again.
+    std::vector<SegmentPtr> segments;
+    SchemaPtr schema;
+    for (int attempt = 0;; ++attempt) {
+      SchemaPtr before = ds->schema();
+      segments = ds->segments();
+      schema = ds->schema();
+      if (schema == before) break;
+      if (attempt == 100) {
+        return absl::AbortedError(StrCat("backup of dataset ", ds->slug(),
+                                         ": its schema kept changing while its segments were "
+                                         "listed; try again"));
+      }
+    }
     DatasetEntry entry;
     entry.id = ds->id();
     entry.slug = ds->slug();

@@ -17,7 +17,10 @@
 // and segment list as of one manifest edit, holding the segments' handles so
 // that compaction or retention cannot delete their files while they are
 // copied. Rows acknowledged after the seal are not in the backup. Datasets
-// are snapshotted one after another, not at one instant across datasets.
+// are snapshotted one after another, not at one instant across datasets. A
+// schema migration under way (or the last committed one) is part of the
+// catalog: a restored root reads unrewritten segments through it and can
+// resume it.
 //
 // Not in a backup: API tokens, storage targets (they hold secrets), the audit
 // log, idempotency keys, and the write-ahead log (sealed first instead).
