@@ -12,6 +12,7 @@
 
 #include "tests/engine/random_store.h"
 #include "tests/parquet/duckdb_check.h"
+#include "tiering/local_object_store.h"
 #include "transfer/destination.h"
 
 namespace timestore {
@@ -159,6 +160,56 @@ TEST_F(ExportTest, RangeAndDedupAreWhatAQuerySees) {
   EXPECT_EQ(a[0].rows[0][2], "true");
   // The partition [from - 30 min, from + 30 min) was cut at `from`; three files.
   EXPECT_EQ(report->files.size(), 3u);
+}
+
+// A store whose `fail_at`-th PutFile fails (the first succeeds), as an
+// unreachable bucket would.
+class FailingStore : public tiering::LocalObjectStore {
+ public:
+  FailingStore(std::string dir, int fail_at)
+      : LocalObjectStore(Env::Default(), std::move(dir)), fail_at_(fail_at) {}
+  absl::Status PutFile(std::string_view key, Env* env, const std::string& path,
+                       const tiering::PutOptions& options = {}) override {
+    if (++puts_ == fail_at_) return absl::UnavailableError("store unreachable (injected)");
+    return LocalObjectStore::PutFile(key, env, path, options);
+  }
+
+ private:
+  int fail_at_, puts_ = 0;
+};
+
+TEST_F(ExportTest, AFailedUploadLeavesWholeFilesAndNoManifest) {
+  TIMESTORE_SKIP_WITHOUT(DuckDbAvailable(), "node with @duckdb/node-api in tests/node");
+  std::mt19937_64 rng(13);
+  Open();
+  ASSERT_TRUE(Ingest(RandomBatch(rng, 600)).ok());
+  transfer::Destination dest;
+  dest.store = std::make_shared<FailingStore>(out_, 2);
+  dest.describe = "failing://";
+  transfer::ExportOptions options;
+  options.temp_dir = out_ + "-tmp";
+  std::filesystem::create_directories(options.temp_dir);
+  auto report = transfer::ExportDataset(engine_.get(), "ds", dest, options, nullptr);
+  ASSERT_FALSE(report.ok());
+  EXPECT_EQ(report.status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_NE(report.status().message().find("partition"), std::string::npos) << report.status();
+  EXPECT_NE(report.status().message().find("injected"), std::string::npos) << report.status();
+  // No manifest: the export did not finish. The one file stored is whole
+  // (DuckDB reads it), and no temporary file is left behind.
+  EXPECT_FALSE(std::filesystem::exists(out_ + "/dataset=ds/_timestore_export.json"));
+  std::vector<std::string> stored;
+  for (const auto& e : std::filesystem::recursive_directory_iterator(out_)) {
+    if (e.is_regular_file()) stored.push_back(e.path().string());
+  }
+  ASSERT_EQ(stored.size(), 1u);
+  EXPECT_TRUE(stored[0].ends_with(".parquet")) << stored[0];
+  EXPECT_TRUE(std::filesystem::is_empty(options.temp_dir));
+  std::filesystem::remove_all(options.temp_dir);
+  std::string failure;
+  auto a = AskDuckDb({"SELECT count(*) > 0 FROM read_parquet('" + stored[0] + "')"}, &failure);
+  ASSERT_FALSE(a.empty()) << failure;
+  ASSERT_TRUE(a[0].error.empty()) << a[0].error;
+  EXPECT_EQ(a[0].rows[0][0], "true");
 }
 
 TEST_F(ExportTest, RefusalsNameWhatIsWrong) {
