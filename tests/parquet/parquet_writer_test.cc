@@ -472,6 +472,35 @@ TEST_F(ParquetRoundTripTest, OneValueDictionariesAndAllNullPages) {
             (std::vector<std::optional<std::string>>{"25", "1", "same", "15", "7"}));
 }
 
+TEST_F(ParquetRoundTripTest, ZeroBoundsAreSignedAsTheSpecificationAsks) {
+  // A zero minimum is written -0.0 and a zero maximum +0.0; NaN is never a
+  // bound, and a chunk of NaN alone has none.
+  StringSink sink;
+  auto writer = ParquetWriter::Create(&sink, {{"a", ColumnType::kDouble, true},
+                                              {"b", ColumnType::kDouble, true},
+                                              {"c", ColumnType::kDouble, true}});
+  ASSERT_TRUE(writer.ok());
+  ColumnBuilder a(ColumnType::kDouble), b(ColumnType::kDouble), c(ColumnType::kDouble);
+  for (double v : {0.0, 1.0, std::nan("")}) a.AppendDouble(v);
+  for (double v : {-1.0, -0.0, std::nan("")}) b.AppendDouble(v);
+  for (int i = 0; i < 3; ++i) c.AppendDouble(std::nan(""));
+  std::vector<ColumnVector> cols = {a.Finish(), b.Finish(), c.Finish()};
+  ASSERT_TRUE((*writer)->Append(cols).ok());
+  ASSERT_TRUE((*writer)->Finish().ok());
+  const std::string path = WriteFile(dir_ + "/zeros.parquet", sink.data());
+  std::string failure;
+  auto answers = AskDuckDb({"SELECT path_in_schema, stats_min_value, stats_max_value FROM "
+                            "parquet_metadata('" +
+                            path + "') ORDER BY column_id"},
+                           &failure);
+  ASSERT_FALSE(answers.empty()) << failure;
+  ASSERT_TRUE(answers[0].error.empty()) << answers[0].error;
+  using Row = std::vector<std::optional<std::string>>;
+  EXPECT_EQ(answers[0].rows[0], (Row{"a", "-0.0", "1.0"}));
+  EXPECT_EQ(answers[0].rows[1], (Row{"b", "-1.0", "0.0"}));
+  EXPECT_EQ(answers[0].rows[2], (Row{"c", std::nullopt, std::nullopt}));
+}
+
 TEST(ParquetWriterTest, RefusesWhatDoesNotFitTheSchema) {
   StringSink sink;
   auto writer = ParquetWriter::Create(
