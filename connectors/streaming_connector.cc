@@ -8,6 +8,7 @@
 #include <atomic>
 #include <condition_variable>
 
+#include "absl/strings/str_join.h"
 #include "api/ingest_parser.h"
 #include "common/checksum.h"
 #include "common/env.h"
@@ -55,7 +56,51 @@ std::optional<std::pair<std::string, FileIdentity>> FindInode(const std::string&
   return found;
 }
 
+int64_t MtimeNanos(const struct stat& st) {
+  return int64_t{st.st_mtim.tv_sec} * 1'000'000'000 + st.st_mtim.tv_nsec;
+}
+
+bool EndsWith(std::string_view s, std::string_view suffix) {
+  return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
+}
+
 }  // namespace
+
+// Rotated names of the path: files beside it whose name starts with the
+// path's name (app.log.1, app.log-20261203), other than the path itself and
+// the connector's own files.
+std::optional<StreamingConnector::Sibling> StreamingConnector::NextRotatedSibling(
+    const Sibling& finished, uint64_t path_inode, std::vector<std::string>* unreadable) const {
+  const std::string dir = DirOf(config_.path);
+  const std::string base = config_.path.substr(config_.path.rfind('/') + 1);
+  auto names = Env::Default()->ListDir(dir);
+  if (!names.ok()) return std::nullopt;
+  std::optional<Sibling> next;
+  for (const std::string& n : *names) {
+    if (n.size() <= base.size() || n.compare(0, base.size(), base) != 0) continue;
+    const std::string p = JoinPath(dir, n);
+    if (p == config_.checkpoint_path || p == config_.checkpoint_path + ".tmp" ||
+        p == config_.dead_letter_path) {
+      continue;
+    }
+    struct stat st;
+    if (::stat(p.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) continue;
+    Sibling c{p, static_cast<uint64_t>(st.st_ino), MtimeNanos(st)};
+    if (c.inode == finished.inode || c.inode == path_inode) continue;
+    // Written after the finished file (its last change is later; on a tie,
+    // the later inode): rotated away while the connector was elsewhere.
+    if (std::pair(c.mtime_ns, c.inode) <= std::pair(finished.mtime_ns, finished.inode)) continue;
+    if (EndsWith(n, ".gz") || EndsWith(n, ".bz2") || EndsWith(n, ".xz") || EndsWith(n, ".zst") ||
+        EndsWith(n, ".zip")) {
+      if (unreadable != nullptr) unreadable->push_back(p);
+      continue;
+    }
+    if (!next || std::pair(c.mtime_ns, c.inode) < std::pair(next->mtime_ns, next->inode)) {
+      next = c;
+    }
+  }
+  return next;
+}
 
 StreamingConnector::StreamingConnector(StreamingConfig config, Engine* engine,
                                        const std::string& storage_root,
@@ -450,10 +495,32 @@ void StreamingConnector::CheckRotation() {
     if (end != pos_ && !Checkpoint(end)) return;
     if (pos_ < old_size) return;  // more than one batch, or a failure: again later
   }
-  spdlog::info("connector {}: {} rotated; done with the old file at byte {}, reading the new one",
-               config_.id, config_.path, pos_);
   rotation_seen_ms_ = 0;
-  if (!OpenFile(config_.path, 0)) return;
+  // Rotated more than once since this file was the path's (the server down,
+  // the connector paused or retrying): the files rotated away meanwhile come
+  // first, oldest first, before the path.
+  Sibling finished{[&] {
+                     std::lock_guard<std::mutex> l(mu_);
+                     return status_.file;
+                   }(),
+                   inode_, MtimeNanos(st)};
+  std::vector<std::string> unreadable;
+  std::optional<Sibling> next = NextRotatedSibling(finished, now->inode, &unreadable);
+  if (!unreadable.empty()) {
+    std::string note = StrCat(config_.path, " was rotated more than once; not read (compressed): ",
+                              absl::StrJoin(unreadable, ", "));
+    spdlog::warn("connector {}: {}", config_.id, note);
+    SetError(note);
+  }
+  if (next) {
+    spdlog::info("connector {}: done with {} at byte {}; reading {}, rotated away meanwhile",
+                 config_.id, finished.path, pos_, next->path);
+    if (!OpenFile(next->path, 0)) return;
+  } else {
+    spdlog::info("connector {}: {} rotated; done with the old file at byte {}, reading the new one",
+                 config_.id, config_.path, pos_);
+    if (!OpenFile(config_.path, 0)) return;
+  }
   ++checkpoint_.generation;
   Checkpoint(0);
 }

@@ -44,6 +44,18 @@ class StreamingConnector : public Connector {
   uint64_t StoreBatch(const std::vector<Line>& lines);
   // Checks for rotation or truncation once the file has no whole line left.
   void CheckRotation();
+  // A file rotated away from the path: its name, inode and mtime (ns).
+  struct Sibling {
+    std::string path;
+    uint64_t inode = 0;
+    int64_t mtime_ns = 0;
+  };
+  // The oldest rotated name of the path written after `finished` (by mtime,
+  // then inode), other than the path's file (`path_inode`): a file the path
+  // held between the finished one and the current one. Compressed names
+  // (.gz .bz2 .xz .zst .zip) are not read: they go to `unreadable`.
+  std::optional<Sibling> NextRotatedSibling(const Sibling& finished, uint64_t path_inode,
+                                            std::vector<std::string>* unreadable) const;
   bool Checkpoint(uint64_t offset);
   void SetError(std::string error);
   void Fail(std::string error);

@@ -736,6 +736,73 @@ TEST_F(ConnectorEngineTest, StreamingDeadLettersAndReplaysAsDuplicates) {
   EXPECT_EQ(Count("events"), 24u);
 }
 
+TEST_F(ConnectorEngineTest, RotatedTwiceWhileStoppedEveryFileIsRead) {
+  // app.log -> app.log.1 -> app.log.2 (logrotate's numbering) twice while
+  // the connector is stopped: the checkpointed file is app.log.2 now, with
+  // unread lines; app.log.1 held the path in between; app.log is new.
+  const std::string dir = dir_ + "/logs";
+  std::filesystem::create_directories(dir);
+  const std::string file = dir + "/app.log";
+  auto lines = [](int from, int to) {
+    std::string t;
+    for (int i = from; i < to; ++i) t += i % 2 ? Keyless(i) : Envelope(i);
+    return t;
+  };
+  // Their last changes in the order they were written (a loaded machine can
+  // write them all within one clock tick).
+  auto set_mtime = [](const std::string& p, int seconds_ago) {
+    std::filesystem::last_write_time(
+        p, std::filesystem::file_time_type::clock::now() - std::chrono::seconds(seconds_ago));
+  };
+  Append(file, lines(0, 5));
+  StreamingConfig c;
+  c.id = "rot2";
+  c.path = file;
+  c.poll_interval_ms = 5;
+  c.batch_size = 2;
+  BackpressureConfig bp{1ull << 40, 1ull << 39, 25, 200};
+  {
+    StreamingConnector s(c, engine_.get(), engine_->options().root, bp);
+    s.Start();
+    ASSERT_TRUE(WaitFor([&] { return Count("events") == 5u; }));
+    s.Stop();
+  }
+  Append(file, lines(5, 8));  // written before the first rotation, not read
+  set_mtime(file, 30);
+  std::filesystem::rename(file, file + ".1");
+  Append(file, lines(8, 12));  // the middle file
+  set_mtime(file, 20);
+  std::filesystem::rename(file + ".1", file + ".2");
+  std::filesystem::rename(file, file + ".1");
+  Append(file + ".2.gz", "not read");  // an older compressed one: no gap
+  set_mtime(file + ".2.gz", 40);
+  Append(file, lines(12, 15));
+  {
+    StreamingConnector s(c, engine_.get(), engine_->options().root, bp);
+    s.Start();
+    ASSERT_TRUE(WaitFor([&] { return Count("events") == 15u; }))
+        << Count("events") << " " << s.status().last_error;
+    ASSERT_TRUE(WaitFor([&] { return s.status().file == file && s.status().lag_bytes == 0; }));
+    s.Stop();
+    EXPECT_EQ(s.status().dead_letters, 0u);
+    EXPECT_EQ(s.status().rows, 10u);
+    EXPECT_EQ(s.status().last_error, "");
+  }
+  EXPECT_EQ(Count("events"), 15u);  // each row once
+  // A third rotation while running: no older file is read again.
+  {
+    StreamingConnector s(c, engine_.get(), engine_->options().root, bp);
+    s.Start();
+    std::filesystem::rename(file + ".1", file + ".2");
+    std::filesystem::rename(file, file + ".1");
+    Append(file, lines(15, 17));
+    ASSERT_TRUE(WaitFor([&] { return Count("events") == 17u; })) << Count("events");
+    ASSERT_TRUE(WaitFor([&] { return s.status().file == file && s.status().lag_bytes == 0; }));
+    s.Stop();
+  }
+  EXPECT_EQ(Count("events"), 17u);
+}
+
 TEST_F(ConnectorEngineTest, AHalfWrittenLineWaitsForItsNewline) {
   const std::string file = dir_ + "/events.ndjson";
   const std::string line = Envelope(1);
