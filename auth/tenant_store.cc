@@ -87,7 +87,8 @@ absl::Status ParseMembers(simdjson::dom::object o, TenantConfig* t) {
       if (auto s = ParseQuota(k, v, true, &t->limits.max_bytes); !s.ok()) return s;
     } else if (k == "maxIngestRowsPerSecond") {
       if (auto s = ParseRate(v, &t->limits.max_ingest_rows_per_second); !s.ok()) return s;
-    } else if (k == "tenant" || k == "createdAt" || k == "updatedAt" || k == "usage") {
+    } else if (k == "tenant" || k == "createdAt" || k == "updatedAt" || k == "configured" ||
+               k == "effective" || k == "usage") {
       // What GET answers may be sent back as it is: read-only members.
       continue;
     } else {

@@ -40,6 +40,7 @@
 #include "tools/backup_command.h"
 #include "tools/migrate_command.h"
 #include "tools/export_command.h"
+#include "tools/tenant_command.h"
 #include "tools/tiering_config.h"
 #include "tools/verify.h"
 #include "wal/log_reader.h"
@@ -777,6 +778,7 @@ int main(int argc, char** argv) {
   timestore::tools::AddExportCommand(&app, &token_exit);
   timestore::tools::AddBackupCommands(&app, &token_exit);
   timestore::tools::AddMigrateCommand(&app, &token_exit);
+  timestore::tools::AddTenantCommand(&app, &token_exit);
 
   std::vector<std::string> wal_paths;
   auto* dump = app.add_subcommand("wal-dump", "Print the records of write-ahead log files");

@@ -153,6 +153,11 @@ TEST_F(TenantTest, TenantsAreConfiguredListedAndDeleted) {
   EXPECT_TRUE(Parse(replaced)["effective"]["maxBytes"].is_null()) << replaced.body;  // unlimited
   EXPECT_EQ(std::string_view(Parse(replaced)["displayName"].get_string().value()), "");
 
+  // What GET answers can be PUT back as it is (read-only members ignored).
+  Answer got = Call("GET", "/admin/tenants/acme", "", kAdmin);
+  Answer round_trip = Put("acme", got.body);
+  EXPECT_EQ(round_trip.status, 200) << round_trip.body;
+  EXPECT_EQ(Parse(round_trip)["maxDatasets"].get_uint64().value(), 5u) << round_trip.body;
   ASSERT_EQ(Ingest("acme__cpu", 3).status, 200);
   ASSERT_EQ(Ingest("globex__cpu", 2).status, 200);
   ASSERT_EQ(Ingest("cpu", 1).status, 200);

@@ -74,6 +74,10 @@ class TenantE2ETest : public ::testing::Test {
     if (rc != 0 || nl == std::string::npos) return {0, out};
     return {std::atoi(out.c_str() + nl + 1), out.substr(0, nl)};
   }
+  std::string Server() const { return StrCat(" --server ", Url(), " --token ", kAdminToken); }
+  std::pair<int, std::string> Tenant(const std::string& args) {
+    return Shell(StrCat(TimestoreBinary(), " tenant ", args));
+  }
   std::string dir_;
   std::unique_ptr<TestServer> server_;
 };
@@ -135,10 +139,18 @@ TEST_F(TenantE2ETest, TenantTokenAndQuotasEndToEnd) {
   r = c.Request("GET", "/admin/datasets", "", Bearer(kAdminToken));
   EXPECT_EQ(r.body.find("acme__mem"), std::string::npos) << r.body;
 
-  // The rate quota: a 1,000-row debt at 1 row/s refuses the next batch.
-  ASSERT_EQ(
-      Curl("PUT", "/admin/tenants/acme", R"({"maxDatasets":1,"maxIngestRowsPerSecond":1})").first,
-      200);
+  // The rate quota, set with the CLI (the other settings are kept): a
+  // 1,000-row debt at 1 row/s refuses the next batch.
+  auto [rc_set, set] = Tenant(StrCat("set acme --max-ingest-rows-per-second 1", Server()));
+  ASSERT_EQ(rc_set, 0) << set;
+  EXPECT_NE(set.find("\"maxDatasets\":1,"), std::string::npos) << set;
+  EXPECT_NE(set.find("\"maxIngestRowsPerSecond\":1,"), std::string::npos) << set;
+  auto [rc_bad_set, bad_set] = Tenant(StrCat("set acme --max-bytes lots", Server()));
+  EXPECT_EQ(rc_bad_set, 1) << bad_set;
+  EXPECT_NE(bad_set.find("maxBytes"), std::string::npos) << bad_set;
+  // Offline is refused while the server holds the root.
+  auto [rc_busy, busy] = Tenant(StrCat("list --storage-root ", server_->storage_root()));
+  EXPECT_EQ(rc_busy, 1) << busy;
   std::string big = "{\"records\":[";
   for (int i = 0; i < 1000; ++i) StrAppend(&big, i ? "," : "", "{\"timestamp\":", i, ",\"v\":1}");
   big += "]}";
@@ -163,8 +175,21 @@ TEST_F(TenantE2ETest, TenantTokenAndQuotasEndToEnd) {
     EXPECT_NE(metrics.find(line), std::string::npos) << line;
   }
 
-  // A restart keeps the quotas and the tenant token.
+  auto [rc_show, shown] = Tenant(StrCat("show acme", Server()));
+  ASSERT_EQ(rc_show, 0) << shown;
+  EXPECT_NE(shown.find("\"usage\":{\"datasets\":1,"), std::string::npos) << shown;
+  auto [rc_list, listed] = Tenant(StrCat("list", Server()));
+  EXPECT_NE(listed.find("\"tenant\":\"default\""), std::string::npos) << listed;
+
+  // A restart keeps the quotas and the tenant token; offline, the CLI edits
+  // tenants.json of the stopped root.
   EXPECT_EQ(WEXITSTATUS(server_->Stop(SIGTERM)), 0);
+  const std::string offline = StrCat(" --storage-root ", server_->storage_root());
+  auto [rc_off, off] = Tenant("set globex --max-datasets 3 --display-name Globex" + offline);
+  ASSERT_EQ(rc_off, 0) << off;
+  auto [rc_del, del] = Tenant("delete acme" + offline);
+  EXPECT_EQ(rc_del, 1) << del;  // acme__cpu is still there
+  EXPECT_NE(del.find("still has 1 datasets"), std::string::npos) << del;
   struct stat st {};
   ASSERT_EQ(::stat((server_->storage_root() + "/tenants.json").c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 0777, 0600u);
@@ -175,6 +200,10 @@ TEST_F(TenantE2ETest, TenantTokenAndQuotasEndToEnd) {
   r = c2.Post("/datasets/cpu/query", kAllRows, Bearer(token));
   EXPECT_EQ(r.status, 403) << r.body;
   EXPECT_EQ(Curl("DELETE", "/admin/tenants/acme").first, 409);
+  auto [globex_status, globex] = Curl("GET", "/admin/tenants/globex");
+  EXPECT_EQ(globex_status, 200) << globex;
+  EXPECT_NE(globex.find("\"displayName\":\"Globex\",\"maxDatasets\":3,"), std::string::npos)
+      << globex;
 
   // A tenants.json that does not parse: the server does not start.
   EXPECT_EQ(WEXITSTATUS(server_->Stop(SIGTERM)), 0);
