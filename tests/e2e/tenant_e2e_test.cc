@@ -50,12 +50,12 @@ std::string JsonString(const std::string& text, const char* key) {
 
 class TenantE2ETest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    dir_ = MakeTempDir();
-    server_ = std::make_unique<TestServer>(
-        dir_, std::map<std::string, std::string>{{"TIMESTORE_AUTH", "token"},
-                                                 {"TIMESTORE_ADMIN_TOKEN", kAdminToken},
-                                                 {"TIMESTORE_TENANT_DEFAULT_MAX_DATASETS", "10"}});
+  void SetUp() override { dir_ = MakeTempDir(); }
+  void StartServer(std::map<std::string, std::string> env = {}) {
+    env.emplace("TIMESTORE_AUTH", "token");
+    env.emplace("TIMESTORE_ADMIN_TOKEN", kAdminToken);
+    env.emplace("TIMESTORE_TENANT_DEFAULT_MAX_DATASETS", "10");
+    server_ = std::make_unique<TestServer>(dir_, std::move(env));
     ASSERT_TRUE(server_->Start()) << ReadAll(server_->log_path());
   }
   void TearDown() override {
@@ -84,6 +84,7 @@ class TenantE2ETest : public ::testing::Test {
 
 TEST_F(TenantE2ETest, TenantTokenAndQuotasEndToEnd) {
   TIMESTORE_SKIP_WITHOUT(Shell("command -v curl >/dev/null").first == 0, "curl");
+  StartServer();
   auto [put_status, put] = Curl("PUT", "/admin/tenants/acme",
                                 R"({"displayName":"Acme","maxDatasets":1,"maxBytes":"1GiB"})");
   ASSERT_EQ(put_status, 201) << put;
@@ -211,6 +212,40 @@ TEST_F(TenantE2ETest, TenantTokenAndQuotasEndToEnd) {
   EXPECT_FALSE(server_->Start());
   EXPECT_NE(ReadAll(server_->log_path()).find("tenants.json"), std::string::npos)
       << ReadAll(server_->log_path());
+}
+
+// psql with a tenant token as its password: the tenant's tables answer,
+// another tenant's are 42501, and \dt lists only the tenant's.
+TEST_F(TenantE2ETest, TenantTokenOverPgwire) {
+  TIMESTORE_SKIP_WITHOUT(Shell("command -v psql >/dev/null").first == 0, "psql");
+  StartServer({{"TIMESTORE_PG_PORT", std::to_string(PickFreePort())}});
+  HttpClient c(server_->port());
+  for (std::string slug : {"acme__cpu", "cpu", "globex__cpu"}) {
+    auto r = c.Post(StrCat("/datasets/", slug, "/ingest"), kCpuRowsJson, Bearer(kAdminToken));
+    ASSERT_EQ(r.status, 200) << r.body;
+  }
+  auto [rc, created] = Tenant(StrCat("list", Server()));
+  ASSERT_EQ(rc, 0) << created;
+  auto [rc_token, token_out] = Shell(StrCat(TimestoreBinary(), " token create", Server(),
+                                            " --name acme-bi --scope read --tenant acme"));
+  ASSERT_EQ(rc_token, 0) << token_out;
+  const std::string token = JsonString(token_out, "token");
+  auto psql = [&](const std::string& sql) {
+    return Shell(StrCat("PGPASSWORD=", Quote(token),
+                        " PGCONNECT_TIMEOUT=60 psql -X -At -v VERBOSITY=verbose -h 127.0.0.1 -p ",
+                        server_->pg_port(), " -U anyone -c ", Quote(sql)));
+  };
+  auto [rc_own, own] = psql("SELECT count(*) FROM acme__cpu");
+  EXPECT_EQ(rc_own, 0) << own;
+  EXPECT_EQ(own, "4\n");
+  auto [rc_other, other] = psql("SELECT count(*) FROM cpu");
+  EXPECT_EQ(rc_other, 1) << other;
+  EXPECT_NE(other.find("42501"), std::string::npos) << other;
+  auto [rc_dt, dt] = psql("\\dt");
+  EXPECT_EQ(rc_dt, 0) << dt;
+  EXPECT_NE(dt.find("acme__cpu"), std::string::npos) << dt;
+  EXPECT_EQ(dt.find("globex"), std::string::npos) << dt;
+  EXPECT_EQ(dt.find("|cpu|"), std::string::npos) << dt;
 }
 
 }  // namespace
