@@ -344,6 +344,13 @@ bool BulkConnector::LoadFile(const std::string& name) {
     status_.file = path;
     status_.offset = 0;
   }
+  if (static_cast<uint64_t>(st.st_size) > config_.max_file_bytes) {
+    SetAside(name, StrCat(name, " is ", st.st_size, " bytes, over the connector's maxFileBytes (",
+                          config_.max_file_bytes,
+                          "): a file is held in memory about three times while it loads; split "
+                          "it, or raise maxFileBytes"));
+    return true;
+  }
   BulkFormat format = config_.format == BulkFormat::kAuto ? FormatOfName(name) : config_.format;
   if (format == BulkFormat::kAuto) {
     SetAside(name, StrCat("cannot tell the format of ", name,

@@ -203,6 +203,8 @@ absl::StatusOr<BulkConfig> ParseBulk(element e, Where w) {
       ASSIGN_OR_RETURN(c.poll_interval_ms, GetInt(w, k, v, 1, 3'600'000));
     } else if (k == "chunkSize") {
       ASSIGN_OR_RETURN(c.chunk_size, GetInt(w, k, v, 1, 10'000'000));
+    } else if (k == "maxFileBytes") {
+      ASSIGN_OR_RETURN(c.max_file_bytes, GetInt(w, k, v, 1, int64_t{1} << 40));
     } else if (k == "deleteAfterLoad") {
       ASSIGN_OR_RETURN(c.delete_after_load, GetBool(w, k, v));
     } else if (k == "renameOnSuccess") {
@@ -221,7 +223,7 @@ absl::StatusOr<BulkConfig> ParseBulk(element e, Where w) {
     } else {
       return Bad(w, k,
                  "is not a member of a bulk connector (id, driver, directory, filePattern, "
-                 "format, dataset, pollIntervalMs, chunkSize, deleteAfterLoad, "
+                 "format, dataset, pollIntervalMs, chunkSize, maxFileBytes, deleteAfterLoad, "
                  "renameOnSuccess, checkpointPath, deadLetterPath, precision)");
     }
   }

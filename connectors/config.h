@@ -32,6 +32,10 @@ struct StreamingConfig {
   std::string dead_letter_path;
   bool start_at_oldest = true;   // without a checkpoint: from byte 0, else from the end
   std::string precision = "ms";  // of integer timestamps in the records
+  // Not configurable (tests lower it): line bytes read into one batch, at
+  // least one line. Bounds the memory a batch holds (about four copies of
+  // its lines) whatever batch_size is.
+  uint64_t max_batch_bytes = 32ull << 20;
 };
 
 enum class BulkFormat { kAuto, kJson, kNdjson, kCsv, kLineProtocol };
@@ -50,6 +54,9 @@ struct BulkConfig {
   bool delete_after_load = false;  // else renamed <name>.processed
   std::string precision;           // default "ms" (JSON, NDJSON, CSV) or "ns" (line protocol)
   std::string dead_letter_path;    // empty: <storage root>/connectors/<id>.dlq.ndjson
+  // A file is held in memory about three times while it loads: larger files
+  // are set aside (.failed, naming size and limit).
+  uint64_t max_file_bytes = 256ull << 20;
 };
 
 struct BackpressureConfig {

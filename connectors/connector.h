@@ -29,6 +29,7 @@ struct ConnectorStatus {
   uint64_t dead_letters = 0;
   uint64_t files_loaded = 0, files_failed = 0;  // bulk
   uint64_t pauses = 0;                          // back-pressure pauses
+  uint64_t batches = 0;  // streaming: batches stored since start (not in /status)
   std::string last_error;
 };
 

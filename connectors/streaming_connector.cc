@@ -264,7 +264,11 @@ std::vector<StreamingConnector::Line> StreamingConnector::ReadLines(bool final) 
   uint64_t base = pos_;  // file offset of buf[0]
   size_t scan = 0;       // buf[scan..] not yet searched for a newline
   size_t line_start = 0;
-  while (lines.size() < static_cast<size_t>(config_.batch_size)) {
+  // Up to batch_size lines and max_batch_bytes of them (at least one line):
+  // a batch's memory is bounded by bytes, not only by the count.
+  uint64_t taken = 0;
+  while (lines.size() < static_cast<size_t>(config_.batch_size) &&
+         (lines.empty() || taken < config_.max_batch_bytes)) {
     size_t nl = buf.find('\n', scan);
     if (nl == std::string::npos) {
       scan = buf.size();
@@ -297,6 +301,7 @@ std::vector<StreamingConnector::Line> StreamingConnector::ReadLines(bool final) 
       lines.push_back(
           Line{base + line_start, base + nl + 1, buf.substr(line_start, nl - line_start)});
     }
+    taken += nl + 1 - line_start;
     line_start = scan = nl + 1;
   }
   return lines;
@@ -545,6 +550,10 @@ void StreamingConnector::Run() {
       continue;
     }
     uint64_t end = StoreBatch(lines);
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      ++status_.batches;
+    }
     if (end != pos_) Checkpoint(end);
     if (end != lines.back().end) SleepMs(config_.poll_interval_ms);  // a failure: again later
   }

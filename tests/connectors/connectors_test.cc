@@ -93,7 +93,8 @@ TEST(ConnectorConfigTest, BulkMembersAndErrors) {
   auto c = ParseBulkConnectors(
       R"([{"id":"load","driver":"file","directory":"/stage","filePattern":"*.csv","format":"csv",
           "dataset":"cpu","pollIntervalMs":100,"chunkSize":7,"deleteAfterLoad":true,
-          "renameOnSuccess":false,"checkpointPath":"/c","deadLetterPath":"/d","precision":"s"}])",
+          "renameOnSuccess":false,"checkpointPath":"/c","deadLetterPath":"/d","precision":"s",
+          "maxFileBytes":5000}])",
       "TIMESTORE_BULK_CONNECTORS");
   ASSERT_TRUE(c.ok()) << c.status();
   const BulkConfig& b = (*c)[0];
@@ -104,6 +105,9 @@ TEST(ConnectorConfigTest, BulkMembersAndErrors) {
   EXPECT_EQ(b.chunk_size, 7u);
   EXPECT_TRUE(b.delete_after_load);
   EXPECT_EQ(b.dead_letter_path, "/d");
+  EXPECT_EQ(b.max_file_bytes, 5000u);
+  EXPECT_EQ((*ParseBulkConnectors(R"([{"id":"x","directory":"/s"}])", "v"))[0].max_file_bytes,
+            256u << 20);
 
   struct Case {
     std::string json, want;
@@ -113,6 +117,8 @@ TEST(ConnectorConfigTest, BulkMembersAndErrors) {
       {R"([{"id":"l","directory":"/s","format":"xml"}])",
        "bulk connector \"l\": member \"format\": \"xml\" is not one of"},
       {R"([{"id":"l","directory":"/s","chunkSize":-1}])", "member \"chunkSize\""},
+      {R"([{"id":"l","directory":"/s","maxFileBytes":0}])",
+       "member \"maxFileBytes\": expected a whole number from 1 to"},
       {R"([{"id":"l","directory":"/s","glob":"a/*"}])", "member \"glob\": matches file names"},
       {R"([{"id":"l","directory":"/s","renameOnSuccess":false}])",
        "member \"renameOnSuccess\": false needs deleteAfterLoad true"},
@@ -803,6 +809,32 @@ TEST_F(ConnectorEngineTest, RotatedTwiceWhileStoppedEveryFileIsRead) {
   EXPECT_EQ(Count("events"), 17u);
 }
 
+TEST_F(ConnectorEngineTest, AStreamingBatchIsBoundedByBytes) {
+  const std::string file = dir_ + "/events.ndjson";
+  std::string text;
+  for (int i = 0; i < 60; ++i) text += Envelope(i);
+  // One line longer than the byte bound: a batch of its own.
+  text += StrCat(R"({"offset":60,"ingestion":{"datasetSlug":"events","rows":[{"timestamp":)",
+                 1714564800060, R"(,"v":1,"note":")", std::string(3000, 'x'), "\"}]}}\n");
+  Append(file, text);
+  StreamingConfig c;
+  c.id = "bytes";
+  c.path = file;
+  c.poll_interval_ms = 5;
+  c.batch_size = 1000;  // by count, one batch would take the whole file
+  c.max_batch_bytes = 1000;
+  BackpressureConfig bp{1ull << 40, 1ull << 39, 25, 200};
+  StreamingConnector s(c, engine_.get(), engine_->options().root, bp);
+  s.Start();
+  ASSERT_TRUE(WaitFor([&] { return s.status().offset == text.size(); }));
+  s.Stop();
+  EXPECT_EQ(Count("events"), 61u);
+  EXPECT_EQ(s.status().dead_letters, 0u);
+  // About 130 bytes a line: 8 lines a batch (the 8th crosses the bound).
+  const uint64_t line = Envelope(0).size();
+  EXPECT_GE(s.status().batches, 60 / (1000 / line + 1) + 1) << s.status().batches;
+}
+
 TEST_F(ConnectorEngineTest, AHalfWrittenLineWaitsForItsNewline) {
   const std::string file = dir_ + "/events.ndjson";
   const std::string line = Envelope(1);
@@ -926,6 +958,38 @@ TEST_F(ConnectorEngineTest, BulkChecksTheWholeFileAgainstTheSchemaItsChunksBuild
   EXPECT_EQ(note.find("were stored"), std::string::npos) << note;
   note = Read(stage + "/b.lp.error");
   EXPECT_NE(note.find("\"v\""), std::string::npos) << note;
+}
+
+TEST_F(ConnectorEngineTest, BulkSetsAsideAFileOverMaxFileBytes) {
+  const std::string stage = dir_ + "/stage";
+  std::filesystem::create_directories(stage);
+  std::string csv = "timestamp,v\n";
+  for (int i = 0; i < 20; ++i) csv += StrCat(1714564800000 + i, ",", i, "\n");
+  Append(stage + "/big.csv", csv);
+  Append(stage + "/small.csv", "timestamp,v\n1714564800000,1\n");
+  BulkConfig c;
+  c.id = "max";
+  c.directory = stage;
+  c.dataset = "capped";
+  c.poll_interval_ms = 10;
+  c.max_file_bytes = 100;
+  BackpressureConfig bp{1ull << 40, 1ull << 39, 25, 200};
+  BulkConnector b(c, engine_.get(), engine_->options().root, bp);
+  b.Start();
+  ASSERT_TRUE(WaitFor([&] {
+    auto s = b.status();
+    return s.files_loaded + s.files_failed == 2;
+  }));
+  b.Stop();
+  EXPECT_EQ(b.status().files_failed, 1u);
+  EXPECT_EQ(Count("capped"), 1u);
+  EXPECT_TRUE(std::filesystem::exists(stage + "/big.csv.failed"));
+  std::string note = Read(stage + "/big.csv.error");
+  EXPECT_NE(note.find(StrCat("big.csv is ", csv.size(),
+                             " bytes, over the connector's "
+                             "maxFileBytes (100)")),
+            std::string::npos)
+      << note;
 }
 
 TEST_F(ConnectorEngineTest, BulkErrorsNameTheBadRecordsLineInTheFile) {
