@@ -34,6 +34,8 @@ std::string_view V2Code(int status) {
       return "request too large";
     case 415:
       return "unsupported media type";
+    case 429:
+      return "too many requests";  // InfluxDB 2's code; its clients retry it
     case 503:
       return "unavailable";
     default:

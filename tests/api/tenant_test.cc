@@ -322,6 +322,12 @@ TEST_F(TenantTest, IngestRateQuotaIs429WithRetryAfter) {
   Answer influx = Call("POST", "/write?db=acme_", "cpu v=1 2000000000", kAdmin);
   EXPECT_EQ(influx.status, 429) << influx.body;
   EXPECT_NE(influx.Header("Retry-After"), "<absent>");
+  Answer influx2 = Call("POST", "/api/v2/write?bucket=acme_", "cpu v=1 2000000000", kAdmin);
+  EXPECT_EQ(influx2.status, 429) << influx2.body;
+  EXPECT_NE(influx2.body.find("\"code\":\"too many requests\""), std::string::npos)
+      << influx2.body;
+  EXPECT_NE(influx2.body.find("\"timestoreCode\":\"quota_exceeded\""), std::string::npos)
+      << influx2.body;
   // Other tenants have their own.
   EXPECT_EQ(Ingest("globex__cpu", 1000).status, 200);
   EXPECT_EQ(Ingest("cpu", 1000).status, 200);
