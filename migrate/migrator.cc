@@ -676,6 +676,8 @@ absl::StatusOr<MigrationReport> Execute(Engine* engine, const MigrationSpec& spe
   report.dataset = ds->slug();
   report.dataset_id = DatasetIdString(ds->id());
   FillFromPlan(plan, stored.ticket_id, stored.approved_by, &report);
+  report.sampled_rows = checked.sampled_rows;  // what the checks before the begin read
+  report.rows_in_memory = checked.rows_in_memory;
   ASSIGN_OR_RETURN(report, Finish(engine, ds.get(), plan, stored, options, std::move(report)));
   report.outcome = "committed";
   report.notes.push_back(StrCat("schema version ", plan.to_version, " is current; ",
