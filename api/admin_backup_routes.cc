@@ -95,9 +95,20 @@ void Service::AdminBackup(AdminCall& call) {
                               "s3://TARGET/PREFIX",
                               FieldDetails("to")));
   }
-  auto dest = transfer::ResolveDestination(body.to, call.engine->env(), call.engine->targets());
+  auto dest = transfer::ResolveDestination(body.to, call.engine->env(), call.engine->targets(),
+                                           /*absolute_dirs=*/true);
   if (!dest.ok()) return call.respond(BadDestination(dest.status(), "to"));
-  if (jobs_.Running("backup", dest->describe) > 0) {
+  Engine* engine = call.engine;
+  transfer::BackupOptions options;
+  options.keep = static_cast<int>(body.keep);
+  std::optional<transfer::JobInfo> job = jobs_.StartUnlessRunning(
+      "backup", dest->describe,
+      [engine, dest = *dest, options](transfer::JobProgress& p) -> absl::StatusOr<std::string> {
+        auto report = transfer::Backup(engine, dest, options, &p);
+        if (!report.ok()) return report.status();
+        return transfer::BackupReportJson(*report);
+      });
+  if (!job) {
     return call.respond(Error(409, "backup_running",
                               StrCat("a backup to ", dest->describe,
                                      " is running; one backup per destination at a time")));
@@ -116,17 +127,7 @@ void Service::AdminBackup(AdminCall& call) {
       .EndObject();
   e.after = after;
   RecordAudit(call.engine, std::move(e), /*sync=*/true);
-  Engine* engine = call.engine;
-  transfer::BackupOptions options;
-  options.keep = static_cast<int>(body.keep);
-  transfer::JobInfo job = jobs_.Start(
-      "backup", dest->describe,
-      [engine, dest = *dest, options](transfer::JobProgress& p) -> absl::StatusOr<std::string> {
-        auto report = transfer::Backup(engine, dest, options, &p);
-        if (!report.ok()) return report.status();
-        return transfer::BackupReportJson(*report);
-      });
-  call.respond(JobAccepted(job));
+  call.respond(JobAccepted(*job));
 }
 
 void Service::AdminListBackups(AdminCall& call) {
@@ -137,7 +138,8 @@ void Service::AdminListBackups(AdminCall& call) {
                               "give the destination as ?at=DIR or ?at=s3://TARGET/PREFIX",
                               FieldDetails("at")));
   }
-  auto dest = transfer::ResolveDestination(spec, call.engine->env(), call.engine->targets());
+  auto dest = transfer::ResolveDestination(spec, call.engine->env(), call.engine->targets(),
+                                           /*absolute_dirs=*/true);
   if (!dest.ok()) return call.respond(BadDestination(dest.status(), "at"));
   auto list = transfer::ListBackups(*dest);
   if (!list.ok()) return call.respond(StatusToResponse(list.status()));
@@ -155,7 +157,8 @@ void Service::AdminRestore(AdminCall& call) {
                               "(an absolute path for the new storage root)",
                               FieldDetails(body.from.empty() ? "from" : "to")));
   }
-  auto from = transfer::ResolveDestination(body.from, call.engine->env(), call.engine->targets());
+  auto from = transfer::ResolveDestination(body.from, call.engine->env(), call.engine->targets(),
+                                           /*absolute_dirs=*/true);
   if (!from.ok()) return call.respond(BadDestination(from.status(), "from"));
   AuditEvent e;
   e.actor = call.actor;

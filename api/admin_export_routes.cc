@@ -85,7 +85,8 @@ void Service::AdminExport(AdminCall& call) {
   transfer::ExportOptions options;
   std::string out;
   if (auto bad = ParseExportBody(call.req.body, &options, &out)) return call.respond(*bad);
-  auto dest = transfer::ResolveDestination(out, call.engine->env(), call.engine->targets());
+  auto dest = transfer::ResolveDestination(out, call.engine->env(), call.engine->targets(),
+                                           /*absolute_dirs=*/true);
   if (!dest.ok()) {
     if (absl::IsNotFound(dest.status())) {
       return call.respond(Error(404, "storage_target_not_found", ToStd(dest.status().message()),
@@ -101,11 +102,6 @@ void Service::AdminExport(AdminCall& call) {
     if (auto denied = CheckUnrestricted(call.req)) return call.respond(*denied);
   }
   const std::string slug = call.dataset->slug();
-  if (jobs_.Running("export", slug) > 0) {
-    return call.respond(
-        Error(409, "export_running",
-              StrCat("an export of ", slug, " is running; one export per dataset at a time")));
-  }
   std::string after;
   {
     JsonWriter w(&after);
@@ -119,17 +115,23 @@ void Service::AdminExport(AdminCall& call) {
     w.Key("compression").String(parquet::CompressionName(options.compression));
     w.EndObject();
   }
+  Engine* engine = call.engine;
+  std::optional<transfer::JobInfo> started = jobs_.StartUnlessRunning(
+      "export", slug,
+      [engine, slug, dest = *dest,
+       options](transfer::JobProgress& p) -> absl::StatusOr<std::string> {
+        auto report = transfer::ExportDataset(engine, slug, dest, options, &p);
+        if (!report.ok()) return report.status();
+        return transfer::ExportReportJson(*report);
+      });
+  if (!started) {
+    return call.respond(
+        Error(409, "export_running",
+              StrCat("an export of ", slug, " is running; one export per dataset at a time")));
+  }
+  const transfer::JobInfo& job = *started;
   RecordAudit(call.engine, DatasetEvent(call.actor, *call.dataset, "export.start", "null", after),
               /*sync=*/true);
-  Engine* engine = call.engine;
-  transfer::JobInfo job =
-      jobs_.Start("export", slug,
-                  [engine, slug, dest = *dest,
-                   options](transfer::JobProgress& p) -> absl::StatusOr<std::string> {
-                    auto report = transfer::ExportDataset(engine, slug, dest, options, &p);
-                    if (!report.ok()) return report.status();
-                    return transfer::ExportReportJson(*report);
-                  });
   HttpResponse r = Json(202, transfer::JobJson(job));
   r.headers.emplace_back("Location", StrCat("/admin/datasets/", slug, "/exports/", job.id));
   call.respond(std::move(r));

@@ -15,7 +15,8 @@ std::string TrimSlashes(std::string_view s) {
 }  // namespace
 
 absl::StatusOr<Destination> ResolveDestination(std::string_view spec, Env* env,
-                                               tiering::StorageTargets* targets) {
+                                               tiering::StorageTargets* targets,
+                                               bool absolute_dirs) {
   if (spec.empty()) return absl::InvalidArgumentError("the destination is empty");
   Destination d;
   std::string_view rest;
@@ -50,6 +51,12 @@ absl::StatusOr<Destination> ResolveDestination(std::string_view spec, Env* env,
   } else if (spec.find("://") != std::string_view::npos) {
     return absl::InvalidArgumentError(StrCat(
         "destination \"", spec, "\": expected a directory, file:///DIR or s3://TARGET/PREFIX"));
+  }
+  if (absolute_dirs && path.front() != '/') {
+    return absl::InvalidArgumentError(
+        StrCat("destination \"", spec,
+               "\": a directory on the server must be an absolute path (a relative one would "
+               "be taken from the server's working directory)"));
   }
   while (path.size() > 1 && path.back() == '/') path.pop_back();
   d.store = std::make_shared<tiering::LocalObjectStore>(env, path);

@@ -31,9 +31,13 @@ struct Destination {
   std::string Key(std::string_view name) const { return tiering::JoinKey(prefix, name); }
 };
 
-// InvalidArgument naming the spec on a malformed one; NotFound naming the
-// target when `targets` (may be null: local directories only) has no such id.
+// InvalidArgument naming the spec on a malformed one (and, with
+// `absolute_dirs`, on a relative directory: the admin routes require one, as
+// a relative path would be taken from the server's working directory);
+// NotFound naming the target when `targets` (may be null: local directories
+// only) has no such id.
 absl::StatusOr<Destination> ResolveDestination(std::string_view spec, Env* env,
-                                               tiering::StorageTargets* targets);
+                                               tiering::StorageTargets* targets,
+                                               bool absolute_dirs = false);
 
 }  // namespace timestore::transfer

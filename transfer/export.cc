@@ -162,13 +162,23 @@ absl::StatusOr<int64_t> ParseExportTime(std::string_view text, std::string_view 
                                            "integer nanoseconds since the epoch"));
 }
 
-std::string ExportFilePath(std::string_view slug, int64_t partition_start, int64_t interval_ns) {
+std::string ExportFilePath(std::string_view slug, int64_t partition_start, int64_t interval_ns,
+                           std::optional<int64_t> lo, std::optional<int64_t> hi) {
   const absl::Time t = absl::FromUnixNanos(partition_start);
   std::string path =
       StrCat("dataset=", slug, "/date=", absl::FormatTime("%Y-%m-%d", t, absl::UTCTimeZone()));
-  if (interval_ns >= kNanosPerDay) return path + "/part-0.parquet";
-  return StrCat(path, "/hour=", absl::FormatTime("%H", t, absl::UTCTimeZone()), "/part-",
-                absl::FormatTime("%M%S", t, absl::UTCTimeZone()), ".parquet");
+  std::string base = interval_ns >= kNanosPerDay
+                         ? path + "/part-0"
+                         : StrCat(path, "/hour=", absl::FormatTime("%H", t, absl::UTCTimeZone()),
+                                  "/part-", absl::FormatTime("%M%S", t, absl::UTCTimeZone()));
+  if (lo || hi) {
+    auto compact = [](int64_t ns) {
+      return absl::FormatTime("%Y%m%dT%H%M%E*SZ", absl::FromUnixNanos(ns), absl::UTCTimeZone());
+    };
+    StrAppend(&base, "-", compact(lo.value_or(partition_start)), "-",
+              compact(hi.value_or(SaturatingAdd(partition_start, interval_ns))));
+  }
+  return base + ".parquet";
 }
 
 std::string ExportReportJson(const ExportReport& r) {
@@ -257,6 +267,11 @@ absl::StatusOr<ExportReport> ExportDataset(Engine* engine, std::string_view data
     w.EndObject();
   }
 
+  // An export without its manifest did not finish: the previous export's
+  // manifest goes before any file it lists can be replaced.
+  report.manifest = StrCat("dataset=", ds->slug(), "/_timestore_export.json");
+  RETURN_IF_ERROR(dest.store->Delete(dest.Key(report.manifest)));
+
   parquet::ParquetWriterOptions wopts = options.writer;
   wopts.compression = options.compression;
   Env* env = Env::Default();
@@ -287,7 +302,9 @@ absl::StatusOr<ExportReport> ExportDataset(Engine* engine, std::string_view data
     const int64_t lo = std::max(pstart, options.from), hi = std::min(pend, options.to);
 
     ExportFile file;
-    file.path = ExportFilePath(ds->slug(), pstart, interval);
+    const bool cut = lo > pstart || hi < pend;
+    file.path = cut ? ExportFilePath(ds->slug(), pstart, interval, lo, hi)
+                    : ExportFilePath(ds->slug(), pstart, interval);
     file.partition_start = pstart;
     file.partition_end = pend;
     for (const ExportFile& f : report.files) {
@@ -315,7 +332,16 @@ absl::StatusOr<ExportReport> ExportDataset(Engine* engine, std::string_view data
       file.row_groups = writer->row_groups();
       RETURN_IF_ERROR(out->Close());
       if (file.rows == 0) return absl::OkStatus();  // emptied meanwhile: no file
-      return dest.store->PutFile(dest.Key(file.path), env, tmp);
+      RETURN_IF_ERROR(dest.store->PutFile(dest.Key(file.path), env, tmp));
+      if (!cut) {
+        // The whole partition's file holds what files of cut ranges of it
+        // held before: they go, so a glob over the layout counts no row twice.
+        const std::string cut_prefix = dest.Key(
+            file.path.substr(0, file.path.size() - std::string_view(".parquet").size()) + "-");
+        ASSIGN_OR_RETURN(std::vector<tiering::ObjectInfo> older, dest.store->List(cut_prefix));
+        for (const tiering::ObjectInfo& o : older) RETURN_IF_ERROR(dest.store->Delete(o.key));
+      }
+      return absl::OkStatus();
     }();
     (void)env->RemoveFile(tmp);
     if (!s.ok()) {
@@ -336,7 +362,6 @@ absl::StatusOr<ExportReport> ExportDataset(Engine* engine, std::string_view data
     if (pend <= pstart) break;  // the last partition of time
     cursor = pend;
   }
-  report.manifest = StrCat("dataset=", ds->slug(), "/_timestore_export.json");
   report.seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   RETURN_IF_ERROR(dest.store->Put(dest.Key(report.manifest), ExportReportJson(report)));

@@ -24,6 +24,7 @@
 
 #include <cstdint>
 #include <limits>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -80,8 +81,13 @@ std::string ExportReportJson(const ExportReport& r);
 // nanoseconds since the epoch. InvalidArgument naming `what` otherwise.
 absl::StatusOr<int64_t> ParseExportTime(std::string_view text, std::string_view what);
 
-// The path of a partition's file (relative to the destination).
-std::string ExportFilePath(std::string_view slug, int64_t partition_start, int64_t interval_ns);
+// The path of a partition's file (relative to the destination). When the
+// exported range [lo, hi) cuts the partition, the range is in the name
+// ("part-0-20240501T120000Z-20240502T000000Z.parquet"), so exports of two
+// halves never replace each other; lo/hi of nullopt: the whole partition.
+std::string ExportFilePath(std::string_view slug, int64_t partition_start, int64_t interval_ns,
+                           std::optional<int64_t> lo = std::nullopt,
+                           std::optional<int64_t> hi = std::nullopt);
 
 // Exports dataset `dataset` (slug) of `engine` to `dest`. NotFound for an
 // unknown dataset, InvalidArgument for an empty range; the engine's or the

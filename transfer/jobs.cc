@@ -94,6 +94,21 @@ JobInfo JobRegistry::Snapshot(const Entry& e) const {
 
 JobInfo JobRegistry::Start(std::string kind, std::string subject, Work work) {
   std::lock_guard<std::mutex> l(mu_);
+  return StartLocked(std::move(kind), std::move(subject), std::move(work));
+}
+
+std::optional<JobInfo> JobRegistry::StartUnlessRunning(std::string kind, std::string subject,
+                                                       Work work) {
+  std::lock_guard<std::mutex> l(mu_);
+  for (const auto& [id, e] : jobs_) {
+    if (e->info.state == "running" && e->info.kind == kind && e->info.subject == subject) {
+      return std::nullopt;
+    }
+  }
+  return StartLocked(std::move(kind), std::move(subject), std::move(work));
+}
+
+JobInfo JobRegistry::StartLocked(std::string kind, std::string subject, Work work) {
   auto entry = std::make_unique<Entry>();
   entry->info.id = NewJobId();
   entry->info.kind = std::move(kind);

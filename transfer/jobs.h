@@ -69,6 +69,9 @@ class JobRegistry {
 
   // Starts `work` on its own thread; returns the job as it starts.
   JobInfo Start(std::string kind, std::string subject, Work work);
+  // Start, unless a job of `kind` on `subject` is running (then nullopt):
+  // the check and the start are one step, so two requests cannot both start.
+  std::optional<JobInfo> StartUnlessRunning(std::string kind, std::string subject, Work work);
   std::optional<JobInfo> Get(std::string_view id) const;
   // Newest first; `kind` empty: every kind. At most the last 100 finished
   // jobs are kept.
@@ -82,8 +85,9 @@ class JobRegistry {
     std::shared_ptr<JobProgress> progress;
     std::thread thread;
   };
-  JobInfo Snapshot(const Entry& e) const;  // under mu_
-  void Prune();                            // under mu_
+  JobInfo StartLocked(std::string kind, std::string subject, Work work);  // under mu_
+  JobInfo Snapshot(const Entry& e) const;                                 // under mu_
+  void Prune();                                                           // under mu_
 
   mutable std::mutex mu_;
   std::map<std::string, std::unique_ptr<Entry>, std::less<>> jobs_;

@@ -212,6 +212,55 @@ TEST_F(ExportTest, AFailedUploadLeavesWholeFilesAndNoManifest) {
   EXPECT_EQ(a[0].rows[0][0], "true");
 }
 
+// Exports of two halves of one partition to one place keep both halves (the
+// cut range is in the file name); a whole-partition export then replaces
+// them, so a glob over the layout counts every row once. A re-export that
+// fails removes the previous manifest, which would list replaced files.
+TEST_F(ExportTest, CutRangesDoNotReplaceEachOtherAndAFailedReexportHasNoManifest) {
+  TIMESTORE_SKIP_WITHOUT(DuckDbAvailable(), "node with @duckdb/node-api in tests/node");
+  std::mt19937_64 rng(14);
+  options_.partition_interval_ns = 86'400'000'000'000;  // one day: the rows span five hours
+  Open();
+  ASSERT_TRUE(Ingest(RandomBatch(rng, 800)).ok());
+  const std::vector<std::string> all = EngineRows();
+  const int64_t mid = 1'700'000'000'000'000'000LL + 9000'000'000'000LL;
+  transfer::ExportOptions first, second;
+  first.to = mid;
+  second.from = mid;
+  auto a = transfer::ExportDataset(engine_.get(), "ds", Dest(), first, nullptr);
+  ASSERT_TRUE(a.ok()) << a.status().message();
+  auto b = transfer::ExportDataset(engine_.get(), "ds", Dest(), second, nullptr);
+  ASSERT_TRUE(b.ok()) << b.status().message();
+  // The rows span midnight: the first half is a whole day plus a cut of the
+  // next, the second half the rest of that day.
+  std::vector<std::string> cut_files;
+  for (const auto* r : {&*a, &*b}) {
+    for (const auto& f : r->files) {
+      if (f.path.find("/part-0-") != std::string::npos) cut_files.push_back(f.path);
+    }
+  }
+  ASSERT_EQ(cut_files.size(), 2u);
+  EXPECT_NE(cut_files[0], cut_files[1]);
+  EXPECT_EQ(a->rows + b->rows, all.size());
+  EXPECT_EQ(DuckRows(), all);
+
+  auto whole = transfer::ExportDataset(engine_.get(), "ds", Dest(), {}, nullptr);
+  ASSERT_TRUE(whole.ok()) << whole.status().message();
+  for (const auto& f : whole->files) {
+    EXPECT_TRUE(f.path.ends_with("/part-0.parquet")) << f.path;
+  }
+  for (const auto& f : cut_files) EXPECT_FALSE(std::filesystem::exists(out_ + "/" + f)) << f;
+  EXPECT_EQ(DuckRows(), all);
+
+  ASSERT_TRUE(std::filesystem::exists(out_ + "/dataset=ds/_timestore_export.json"));
+  transfer::Destination failing;
+  failing.store = std::make_shared<FailingStore>(out_, 1);
+  failing.describe = "failing://";
+  auto again = transfer::ExportDataset(engine_.get(), "ds", failing, {}, nullptr);
+  ASSERT_FALSE(again.ok());
+  EXPECT_FALSE(std::filesystem::exists(out_ + "/dataset=ds/_timestore_export.json"));
+}
+
 TEST_F(ExportTest, RefusalsNameWhatIsWrong) {
   Open();
   transfer::ExportOptions options;
@@ -231,6 +280,12 @@ TEST_F(ExportTest, RefusalsNameWhatIsWrong) {
             "dataset=cpu/date=2024-05-01/hour=00/part-3000.parquet");
   EXPECT_EQ(transfer::ExportFilePath("cpu", -86'400'000'000'000, 86'400'000'000'000),
             "dataset=cpu/date=1969-12-31/part-0.parquet");
+  EXPECT_EQ(transfer::ExportFilePath("cpu", 1'714'521'600'000'000'000, 86'400'000'000'000,
+                                     1'714'564'800'000'000'000, std::nullopt),
+            "dataset=cpu/date=2024-05-01/part-0-20240501T120000Z-20240502T000000Z.parquet");
+  EXPECT_EQ(transfer::ExportFilePath("cpu", 1'714'521'600'000'000'000, 86'400'000'000'000,
+                                     std::nullopt, 1'714'564'800'500'000'000),
+            "dataset=cpu/date=2024-05-01/part-0-20240501T000000Z-20240501T120000.5Z.parquet");
 }
 
 }  // namespace
