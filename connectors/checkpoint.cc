@@ -25,6 +25,7 @@ std::string EncodeCheckpoint(const StreamCheckpoint& c) {
     w.Key("fingerprint").Uint(c.fingerprint);
     w.Key("fingerprintBytes").Uint(c.fingerprint_bytes);
   }
+  if (c.in_long_line) w.Key("insideLongLine").Bool(true);
   w.EndObject();
   out.push_back('\n');
   return out;
@@ -57,6 +58,7 @@ absl::StatusOr<StreamCheckpoint> DecodeCheckpoint(std::string_view text, std::st
       c.fingerprint_bytes > c.offset || c.fingerprint_bytes > kFingerprintBytes) {
     c.fingerprint = c.fingerprint_bytes = 0;
   }
+  if (obj["insideLongLine"].get(c.in_long_line) != simdjson::SUCCESS) c.in_long_line = false;
   return c;
 }
 

@@ -8,6 +8,7 @@
 // On disk (JSON, one object):
 //   {"version":1,"path":"/var/log/app/events.ndjson","inode":1234,"offset":5678,
 //    "generation":3,"device":2049,"fingerprint":987654321,"fingerprintBytes":4096}
+// plus "insideLongLine":true when the offset is inside an over-long line.
 // A file system may give a deleted file's inode to a new file, so the inode
 // alone does not say "the same file": the fingerprint (xxh3 of the file's
 // first min(4 KiB, offset) bytes) and the device do. Checkpoints written
@@ -35,6 +36,9 @@ struct StreamCheckpoint {
   uint64_t device = 0;             // st_dev of the file; 0: not recorded
   uint64_t fingerprint = 0;        // xxh3 of the file's first fingerprint_bytes bytes
   uint64_t fingerprint_bytes = 0;  // min(kFingerprintBytes, offset); 0: no fingerprint
+  // The offset is inside a line longer than the limit whose head is already
+  // dead-lettered: the rest up to its newline is skipped.
+  bool in_long_line = false;
 };
 
 // How much of a file's start its fingerprint covers (at most).

@@ -36,6 +36,10 @@ struct StreamingConfig {
   // least one line. Bounds the memory a batch holds (about four copies of
   // its lines) whatever batch_size is.
   uint64_t max_batch_bytes = 32ull << 20;
+  // Not configurable (tests lower it): a longer line is dead-lettered with
+  // its first KiB. It could never be a request the server takes
+  // (TIMESTORE_MAX_BODY_BYTES' default).
+  uint64_t max_line_bytes = 64ull << 20;
 };
 
 enum class BulkFormat { kAuto, kJson, kNdjson, kCsv, kLineProtocol };

@@ -20,9 +20,6 @@
 namespace timestore::connectors {
 namespace {
 
-// A line longer than this is dead-lettered (its first KiB kept): it could
-// never be a request the server takes (TIMESTORE_MAX_BODY_BYTES' default).
-constexpr uint64_t kMaxLineBytes = 64ull << 20;
 constexpr size_t kReadBytes = 1 << 20;
 
 std::optional<FileIdentity> Identify(const std::string& path) {
@@ -208,6 +205,12 @@ bool StreamingConnector::OpenStart() {
   }
   if (plan.file.empty()) return false;
   if (!OpenFile(plan.file, plan.offset)) return false;
+  if (*loaded && (*loaded)->in_long_line && inode_ == (*loaded)->inode &&
+      pos_ == (*loaded)->offset) {
+    // Stopped inside an over-long line whose head was dead-lettered.
+    skip_to_newline_ = true;
+    long_line_end_ = pos_;
+  }
   // Another file than the checkpoint's, or the same one read again from an
   // earlier offset: byte offsets repeat, so keys of a new generation.
   if (*loaded && (inode_ != (*loaded)->inode || pos_ < (*loaded)->offset)) {
@@ -245,6 +248,9 @@ bool StreamingConnector::Checkpoint(uint64_t offset) {
   checkpoint_.fingerprint = fingerprint_bytes_ != 0 ? fingerprint_ : 0;
   checkpoint_.fingerprint_bytes = fingerprint_bytes_;
   checkpoint_.offset = offset;
+  // Checkpointed inside an over-long line whose head is dead-lettered: a
+  // restart skips its rest instead of dead-lettering that too.
+  checkpoint_.in_long_line = skip_to_newline_ && offset == long_line_end_;
   if (auto s = SaveCheckpoint(config_.checkpoint_path, checkpoint_); !s.ok()) {
     Fail(StrCat("cannot write the checkpoint ", config_.checkpoint_path, ": ", ToStd(s.message())));
     return false;
@@ -272,12 +278,13 @@ std::vector<StreamingConnector::Line> StreamingConnector::ReadLines(bool final) 
     size_t nl = buf.find('\n', scan);
     if (nl == std::string::npos) {
       scan = buf.size();
-      if (buf.size() - line_start >= kMaxLineBytes) {
+      if (buf.size() - line_start >= config_.max_line_bytes) {
         // Dead-letter the head of an over-long line, skip the rest of it.
         Line l{base + line_start, base + buf.size(), buf.substr(line_start, 1024)};
         l.text.insert(0, "\x01");  // marks "too long" for StoreBatch
         lines.push_back(std::move(l));
         skip_to_newline_ = true;
+        long_line_end_ = l.end;
         return lines;
       }
       size_t old = buf.size();
@@ -286,7 +293,10 @@ std::vector<StreamingConnector::Line> StreamingConnector::ReadLines(bool final) 
       if (n <= 0) {
         buf.resize(old);
         if (final && buf.size() > line_start) {
-          lines.push_back(Line{base + line_start, base + buf.size(), buf.substr(line_start)});
+          // The rest of an over-long line is skipped, not read as a line.
+          lines.push_back(Line{base + line_start, base + buf.size(),
+                               skip_to_newline_ ? std::string("\x02") : buf.substr(line_start)});
+          skip_to_newline_ = false;
         }
         return lines;
       }
@@ -335,7 +345,8 @@ uint64_t StreamingConnector::StoreBatch(const std::vector<Line>& lines) {
     }
     if (!text.empty() && text[0] == '\x01') {
       broken = !dead_letter(
-          i, StrCat("line longer than ", kMaxLineBytes, " bytes (first KiB kept)"), text.substr(1));
+          i, StrCat("line longer than ", config_.max_line_bytes, " bytes (first KiB kept)"),
+          text.substr(1));
       done[i] = !broken;
       continue;
     }
@@ -473,6 +484,7 @@ void StreamingConnector::CheckRotation() {
       spdlog::warn("connector {}: {}", config_.id, note);
       SetError(note);
       ++checkpoint_.generation;
+      skip_to_newline_ = false;  // the over-long line, if any, is gone
       Checkpoint(0);
     }
     return;

@@ -78,6 +78,7 @@ class StreamingConnector : public Connector {
   int64_t rotation_seen_ms_ = 0;
   uint64_t pos_ = 0;              // durable and checkpointed up to here
   bool skip_to_newline_ = false;  // inside an over-long line already dead-lettered
+  uint64_t long_line_end_ = 0;    // where the last dead-lettered head of one ended
   StreamCheckpoint checkpoint_;
 
   mutable std::mutex mu_;

@@ -835,6 +835,43 @@ TEST_F(ConnectorEngineTest, AStreamingBatchIsBoundedByBytes) {
   EXPECT_GE(s.status().batches, 60 / (1000 / line + 1) + 1) << s.status().batches;
 }
 
+TEST_F(ConnectorEngineTest, AnOverLongLineIsDeadLetteredOnceAcrossARestart) {
+  const std::string file = dir_ + "/events.ndjson";
+  // An envelope, then the start of a line over the limit (its writer not done).
+  Append(file, Envelope(0) + std::string(5000, 'x'));
+  StreamingConfig c;
+  c.id = "long";
+  c.path = file;
+  c.poll_interval_ms = 5;
+  c.max_line_bytes = 2000;
+  BackpressureConfig bp{1ull << 40, 1ull << 39, 25, 200};
+  const uint64_t size = Envelope(0).size() + 5000;
+  {
+    StreamingConnector s(c, engine_.get(), engine_->options().root, bp);
+    s.Start();
+    // The head is dead-lettered and the checkpoint passes it, mid-line.
+    ASSERT_TRUE(WaitFor([&] { return s.status().offset == size; }));
+    s.Stop();
+    EXPECT_EQ(s.status().dead_letters, 1u);
+  }
+  auto cp = LoadCheckpoint(engine_->options().root + "/connectors/long.checkpoint.json");
+  ASSERT_TRUE(cp.ok() && cp->has_value());
+  EXPECT_TRUE((*cp)->in_long_line);
+  // The line's rest (itself longer than the limit) and its newline, then an
+  // envelope: after the restart the rest is skipped, not dead-lettered again.
+  Append(file, std::string(3000, 'x') + "\n" + Envelope(1));
+  {
+    StreamingConnector s(c, engine_.get(), engine_->options().root, bp);
+    s.Start();
+    ASSERT_TRUE(WaitFor([&] { return Count("events") == 2u; })) << s.status().last_error;
+    s.Stop();
+    EXPECT_EQ(s.status().dead_letters, 0u);
+  }
+  std::string dlq = Read(engine_->options().root + "/connectors/long.dlq.ndjson");
+  EXPECT_EQ(std::count(dlq.begin(), dlq.end(), '\n'), 1) << dlq;
+  EXPECT_NE(dlq.find("line longer than 2000 bytes"), std::string::npos) << dlq;
+}
+
 TEST_F(ConnectorEngineTest, AHalfWrittenLineWaitsForItsNewline) {
   const std::string file = dir_ + "/events.ndjson";
   const std::string line = Envelope(1);
