@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 
 #include <fstream>
+#include <thread>
 
 #include "api/body_decoding.h"
 #include "api/prometheus_codec.h"
@@ -268,6 +269,30 @@ TEST_F(TenantTest, MaxDatasetsRefusesTheNextDatasetWith507OnEveryIngestRoute) {
   EXPECT_EQ(influx_ok.status, 204) << influx_ok.body;
 }
 
+// Concurrent first writes to new datasets: an admitted write holds its
+// dataset's slot until the engine answers, so exactly maxDatasets of them
+// get in, however the threads interleave.
+TEST_F(TenantTest, ConcurrentFirstWritesNeverExceedMaxDatasets) {
+  ASSERT_EQ(Put("acme", R"({"maxDatasets":3})").status, 201);
+  constexpr int kWriters = 12;
+  std::vector<int> statuses(kWriters);
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kWriters; ++i) {
+    threads.emplace_back(
+        [this, i, &statuses] { statuses[i] = Ingest(StrCat("acme__d", i), 2).status; });
+  }
+  for (auto& t : threads) t.join();
+  int admitted = 0, refused = 0;
+  for (int s : statuses) {
+    admitted += s == 200;
+    refused += s == 507;
+  }
+  EXPECT_EQ(admitted, 3);
+  EXPECT_EQ(refused, kWriters - 3);
+  EXPECT_EQ(Usage("acme", "datasets"), 3u);
+  EXPECT_EQ(Usage("acme", "rows"), 6u);
+}
+
 TEST_F(TenantTest, MaxBytesRefusesOnceStoredBytesReachIt) {
   ASSERT_EQ(Ingest("acme__cpu", 50).status, 200);
   ASSERT_EQ(Call("POST", "/admin/datasets/acme__cpu/flush", "", kAdmin).status, 200);
@@ -324,8 +349,7 @@ TEST_F(TenantTest, IngestRateQuotaIs429WithRetryAfter) {
   EXPECT_NE(influx.Header("Retry-After"), "<absent>");
   Answer influx2 = Call("POST", "/api/v2/write?bucket=acme_", "cpu v=1 2000000000", kAdmin);
   EXPECT_EQ(influx2.status, 429) << influx2.body;
-  EXPECT_NE(influx2.body.find("\"code\":\"too many requests\""), std::string::npos)
-      << influx2.body;
+  EXPECT_NE(influx2.body.find("\"code\":\"too many requests\""), std::string::npos) << influx2.body;
   EXPECT_NE(influx2.body.find("\"timestoreCode\":\"quota_exceeded\""), std::string::npos)
       << influx2.body;
   // Other tenants have their own.
