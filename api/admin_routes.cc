@@ -20,6 +20,7 @@
 #include "api/admin_call.h"
 #include "api/route_helpers.h"
 #include "api/service.h"
+#include "auth/tenant.h"
 #include "common/json_writer.h"
 #include "common/strings.h"
 #include "common/time_util.h"
@@ -491,11 +492,19 @@ void Service::HandleAdmin(HttpRequest&& req, Responder respond) {
 
 void Service::AdminListDatasets(AdminCall& call) {
   const HttpRequest& req = call.req;
-  std::string status, search, cursor_param;
+  std::string status, search, cursor_param, tenant;
   for (auto [name, value] : {std::pair<std::string_view, std::string*>{"status", &status},
                              {"search", &search},
-                             {"cursor", &cursor_param}}) {
+                             {"cursor", &cursor_param},
+                             {"tenant", &tenant}}) {
     if (auto bad = GetParam(req, name, value)) return call.respond(*bad);
+  }
+  if (!tenant.empty() && !auth::IsValidTenantId(tenant)) {
+    return call.respond(InvalidParameter(
+        "tenant",
+        StrCat("tenant \"", tenant.substr(0, 40),
+               "\" is not a tenant id: 1 to 32 of a-z 0-9 and -, starting with a letter or digit"),
+        "a tenant id", tenant));
   }
   if (!status.empty() && std::find(std::begin(kDatasetStatuses), std::end(kDatasetStatuses),
                                    status) == std::end(kDatasetStatuses)) {
@@ -533,6 +542,7 @@ void Service::AdminListDatasets(AdminCall& call) {
     if (!after.empty() && ds->slug() <= after) continue;
     if (!MaySee(req, ds->slug())) continue;
     if (!status.empty() && ds->lifecycle() != status) continue;
+    if (!tenant.empty() && auth::TenantOfSlug(ds->slug()) != tenant) continue;
     const std::string id = DatasetIdString(ds->id());
     // Slugs are lower case and ids lower-case hex: matching `needle` is
     // case-insensitive; so is the match on the display name.
@@ -561,6 +571,7 @@ void Service::AdminListDatasets(AdminCall& call) {
     w.Key("schemaVersion").Uint(ds->schema()->version);
     w.Key("rows").Uint(rows);
     w.Key("bytes").Uint(bytes);
+    w.Key("tenant").String(auth::TenantOfSlug(ds->slug()));
     w.EndObject();
     last = ds->slug();
     ++n;

@@ -176,6 +176,19 @@ TEST_F(TenantTest, TenantsAreConfiguredListedAndDeleted) {
   EXPECT_EQ(Parse(one)["usage"]["rows"].get_uint64().value(), 3u);
   EXPECT_GT(Parse(one)["usage"]["bytes"].get_uint64().value(), 0u);
   EXPECT_EQ(Parse(one)["usage"]["rowsIngested"].get_uint64().value(), 3u);
+  // The dataset list names each dataset's tenant and filters by it.
+  Answer by_tenant = Call("GET", "/admin/datasets?tenant=globex", "", kAdmin);
+  ASSERT_EQ(by_tenant.status, 200) << by_tenant.body;
+  EXPECT_NE(by_tenant.body.find("\"slug\":\"globex__cpu\""), std::string::npos) << by_tenant.body;
+  EXPECT_NE(by_tenant.body.find("\"tenant\":\"globex\"}"), std::string::npos) << by_tenant.body;
+  EXPECT_EQ(by_tenant.body.find("acme__cpu"), std::string::npos) << by_tenant.body;
+  Answer defaults = Call("GET", "/admin/datasets?tenant=default", "", kAdmin);
+  EXPECT_NE(defaults.body.find("\"slug\":\"cpu\""), std::string::npos) << defaults.body;
+  EXPECT_NE(defaults.body.find("\"tenant\":\"default\"}"), std::string::npos) << defaults.body;
+  EXPECT_EQ(defaults.body.find("globex"), std::string::npos) << defaults.body;
+  Answer bad_filter = Call("GET", "/admin/datasets?tenant=Not_One", "", kAdmin);
+  EXPECT_EQ(bad_filter.status, 400) << bad_filter.body;
+  EXPECT_EQ(ErrorDetail(bad_filter, "field"), "tenant");
   Answer implicit = Call("GET", "/admin/tenants/globex", "", kAdmin);
   ASSERT_EQ(implicit.status, 200) << implicit.body;
   EXPECT_FALSE(Parse(implicit)["configured"].get_bool().value());
