@@ -116,16 +116,9 @@ absl::Status Malformed(std::string_view key, std::string_view what) {
   return absl::DataLossError(StrCat("backup file ", key, " is malformed: ", what));
 }
 
+// A 16-hex-digit id or checksum.
 bool ParseHex64(std::string_view s, uint64_t* out) {
-  if (s.size() != 16) return false;
-  uint64_t v = 0;
-  for (char c : s) {
-    int d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-    if (d < 0) return false;
-    v = v << 4 | static_cast<uint64_t>(d);
-  }
-  *out = v;
-  return true;
+  return s.size() == 16 && ParseInt(s, out, 16);
 }
 
 absl::StatusOr<BackupDoc> DecodeDoc(std::string_view key, std::string_view json) {
