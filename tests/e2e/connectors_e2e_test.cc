@@ -201,6 +201,44 @@ TEST_F(ConnectorsE2ETest, RotationIsFollowedAlsoAcrossARestart) {
   EXPECT_EQ(Count("events"), std::make_pair(uint64_t{460}, uint64_t{460}));
 }
 
+TEST_F(ConnectorsE2ETest, RotatedTwiceWhileTheServerIsDownEveryRowArrivesOnce) {
+  const std::string file = dir_ + "/events.ndjson";
+  uint64_t n = 0;
+  auto lines = [&](int count) {
+    std::string t;
+    for (int i = 0; i < count; ++i, ++n) t += Envelope(n, 2, "events", /*keyless=*/n % 3 == 0);
+    return t;
+  };
+  // Last changes in the order written (a fast machine writes them all within
+  // one clock tick).
+  auto set_mtime = [](const std::string& p, int seconds_ago) {
+    std::filesystem::last_write_time(
+        p, std::filesystem::file_time_type::clock::now() - std::chrono::seconds(seconds_ago));
+  };
+  Append(file, lines(100));
+  ASSERT_TRUE(Start({{"TIMESTORE_STREAMING_CONNECTORS",
+                      R"([{"id":"rot2","path":")" + file + R"(","pollIntervalMs":20}])"}}))
+      << Log();
+  ASSERT_TRUE(WaitFor([&] { return CountAll("events") == 200; })) << StatusBody();
+  server_->Stop(SIGKILL);
+  // Two rotations (logrotate's numbering) while it is down: the checkpointed
+  // file ends as events.ndjson.2 with unread lines, events.ndjson.1 held the
+  // path in between, events.ndjson is new.
+  Append(file, lines(20));
+  set_mtime(file, 30);
+  std::filesystem::rename(file, file + ".1");
+  Append(file, lines(30));
+  set_mtime(file, 20);
+  std::filesystem::rename(file + ".1", file + ".2");
+  std::filesystem::rename(file, file + ".1");
+  Append(file, lines(40));
+  ASSERT_TRUE(Restart()) << Log();
+  ASSERT_TRUE(WaitFor([&] { return CountAll("events") == 380; })) << StatusBody();
+  ASSERT_TRUE(WaitFor([&] { return Field("rot2", "lagBytes") == 0; })) << StatusBody();
+  EXPECT_EQ(Count("events"), std::make_pair(uint64_t{380}, uint64_t{380}));
+  EXPECT_EQ(Field("rot2", "deadLetters"), 0);
+}
+
 TEST_F(ConnectorsE2ETest, KillNineMidFileLosesAndRepeatsNothing) {
   const std::string file = dir_ + "/big.ndjson";
   constexpr int kEnvelopes = 60000, kRows = 4;
