@@ -89,7 +89,9 @@ std::optional<StreamingConnector::Sibling> StreamingConnector::NextRotatedSiblin
     if (std::pair(c.mtime_ns, c.inode) <= std::pair(finished.mtime_ns, finished.inode)) continue;
     if (EndsWith(n, ".gz") || EndsWith(n, ".bz2") || EndsWith(n, ".xz") || EndsWith(n, ".zst") ||
         EndsWith(n, ".zip")) {
-      if (unreadable != nullptr) unreadable->push_back(p);
+      // The same mtime is most likely the finished file compressed (gzip
+      // keeps the mtime): only a later one is a gap.
+      if (unreadable != nullptr && c.mtime_ns > finished.mtime_ns) unreadable->push_back(p);
       continue;
     }
     if (!next || std::pair(c.mtime_ns, c.inode) < std::pair(next->mtime_ns, next->inode)) {
@@ -282,9 +284,9 @@ std::vector<StreamingConnector::Line> StreamingConnector::ReadLines(bool final) 
         // Dead-letter the head of an over-long line, skip the rest of it.
         Line l{base + line_start, base + buf.size(), buf.substr(line_start, 1024)};
         l.text.insert(0, "\x01");  // marks "too long" for StoreBatch
+        long_line_end_ = l.end;
         lines.push_back(std::move(l));
         skip_to_newline_ = true;
-        long_line_end_ = l.end;
         return lines;
       }
       size_t old = buf.size();

@@ -782,7 +782,11 @@ TEST_F(ConnectorEngineTest, RotatedTwiceWhileStoppedEveryFileIsRead) {
   std::filesystem::rename(file, file + ".1");
   Append(file + ".2.gz", "not read");  // an older compressed one: no gap
   set_mtime(file + ".2.gz", 40);
+
   Append(file, lines(12, 15));
+  // The finished file compressed (gzip keeps the mtime): no gap either.
+  Append(file + ".3.gz", "not read");
+  std::filesystem::last_write_time(file + ".3.gz", std::filesystem::last_write_time(file + ".2"));
   {
     StreamingConnector s(c, engine_.get(), engine_->options().root, bp);
     s.Start();
@@ -795,7 +799,10 @@ TEST_F(ConnectorEngineTest, RotatedTwiceWhileStoppedEveryFileIsRead) {
     EXPECT_EQ(s.status().last_error, "");
   }
   EXPECT_EQ(Count("events"), 15u);  // each row once
-  // A third rotation while running: no older file is read again.
+  // A third rotation while running: no older file is read again. A
+  // compressed name modified later than the finished file is a gap, named.
+  Append(file + ".9.gz", "not read");
+  set_mtime(file + ".9.gz", -60);
   {
     StreamingConnector s(c, engine_.get(), engine_->options().root, bp);
     s.Start();
@@ -805,6 +812,9 @@ TEST_F(ConnectorEngineTest, RotatedTwiceWhileStoppedEveryFileIsRead) {
     ASSERT_TRUE(WaitFor([&] { return Count("events") == 17u; })) << Count("events");
     ASSERT_TRUE(WaitFor([&] { return s.status().file == file && s.status().lag_bytes == 0; }));
     s.Stop();
+    EXPECT_NE(s.status().last_error.find("not read (compressed): " + file + ".9.gz"),
+              std::string::npos)
+        << s.status().last_error;
   }
   EXPECT_EQ(Count("events"), 17u);
 }
