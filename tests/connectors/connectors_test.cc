@@ -1005,6 +1005,22 @@ TEST_F(ConnectorEngineTest, BulkChecksTheWholeFileAgainstTheSchemaItsChunksBuild
   EXPECT_EQ(note.find("were stored"), std::string::npos) << note;
   note = Read(stage + "/b.lp.error");
   EXPECT_NE(note.find("\"v\""), std::string::npos) << note;
+
+  // v = 1, 2, 2.5 in JSON: every JSON number is a double, so no conflict:
+  // all three stored.
+  const std::string stage2 = dir_ + "/stage2";
+  std::filesystem::create_directories(stage2);
+  Append(stage2 + "/c.ndjson",
+         "{\"timestamp\":1714564800000,\"v\":1}\n{\"timestamp\":1714564800001,\"v\":2}\n"
+         "{\"timestamp\":1714564800002,\"v\":2.5}\n");
+  c.id = "whole2";
+  c.directory = stage2;
+  c.dataset = "mixed";
+  BulkConnector b2(c, engine_.get(), engine_->options().root, bp);
+  b2.Start();
+  ASSERT_TRUE(WaitFor([&] { return b2.status().files_loaded == 1; })) << b2.status().last_error;
+  b2.Stop();
+  EXPECT_EQ(Count("mixed"), 3u);
 }
 
 TEST_F(ConnectorEngineTest, BulkSetsAsideAFileOverMaxFileBytes) {
