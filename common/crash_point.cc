@@ -3,11 +3,15 @@
 #include <atomic>
 #include <csignal>
 #include <cstdio>
+#include <mutex>
 
 namespace timestore {
 namespace {
 
 std::atomic<const std::string*> armed{nullptr};
+std::atomic<bool> hook_set{false};
+std::mutex hook_mu;
+std::function<void(std::string_view)>* hook = nullptr;  // guarded by hook_mu
 
 }  // namespace
 
@@ -22,6 +26,23 @@ void CrashPoint(std::string_view name) {
   std::fprintf(stderr, "crash point %s reached: SIGKILL\n", a->c_str());
   std::fflush(stderr);
   std::raise(SIGKILL);
+}
+
+void SetTestHook(std::function<void(std::string_view)> h) {
+  std::lock_guard<std::mutex> l(hook_mu);
+  delete hook;
+  hook = h ? new std::function<void(std::string_view)>(std::move(h)) : nullptr;
+  hook_set.store(hook != nullptr, std::memory_order_release);
+}
+
+void TestPoint(std::string_view name) {
+  if (!hook_set.load(std::memory_order_relaxed)) return;
+  std::function<void(std::string_view)> h;
+  {
+    std::lock_guard<std::mutex> l(hook_mu);
+    if (hook != nullptr) h = *hook;
+  }
+  if (h) h(name);
 }
 
 }  // namespace timestore

@@ -5,6 +5,7 @@
 // Unset, a crash point costs one relaxed atomic load.
 #pragma once
 
+#include <functional>
 #include <string>
 #include <string_view>
 
@@ -14,5 +15,12 @@ namespace timestore {
 void SetCrashPoint(std::string name);
 // Kills the process when `name` is armed.
 void CrashPoint(std::string_view name);
+
+// In-process test hooks: a test sets one function that every TestPoint call
+// passes its name to (on the calling thread), to run something at an exact
+// step (e.g. a migration's begin between an ingest's layout and its log
+// write). Unset (null), a test point costs one relaxed atomic load.
+void SetTestHook(std::function<void(std::string_view)> hook);
+void TestPoint(std::string_view name);
 
 }  // namespace timestore

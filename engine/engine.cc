@@ -287,6 +287,7 @@ absl::StatusOr<Engine::PreparedBatch> Engine::PrepareBatch(IngestRequest& req) {
   // A schema migration is beginning: wait for its begin edit (a seal and one
   // manifest edit), then lay the batch out by the new schema.
   ds->gate_cv_.wait(l, [&] { return !ds->migration_gate_.load(); });
+  out.layout_epoch = ds->layout_epoch_.load();
   SchemaPtr schema = ds->schema_;
   if (schema->migration != nullptr && schema->migration->in_progress()) {
     for (const Field& f : req.fields) {
@@ -421,6 +422,9 @@ void Engine::IngestMany(std::vector<IngestRequest> requests, IngestManyCallback 
     }
     prepared.push_back(*std::move(p));
   }
+  // Laid out, not yet counted in flight: the window a migration's begin must
+  // not slip through unseen (tests run one here).
+  TestPoint("Engine::IngestMany:prepared");
 
   std::vector<std::string> payloads;
   uint64_t bytes = 0;
@@ -462,10 +466,14 @@ void Engine::IngestMany(std::vector<IngestRequest> requests, IngestManyCallback 
     }
   };
   // A migration that began after these batches were laid out by the old
-  // schema (BeginSchemaMigration sets the gate, then waits for in-flight
-  // batches: one of the two sees the other) refuses them; nothing is stored.
+  // schema (BeginSchemaMigration closes the gate and bumps the layout epoch,
+  // then waits for in-flight batches: one of the two sees the other) refuses
+  // them; nothing is stored. The epoch catches a begin that ran wholly
+  // between the layout and the count above (the gate is open again by then).
   for (const auto& p : prepared) {
-    if (p.record == nullptr || !p.ds->migration_gate_.load()) continue;
+    if (p.record == nullptr ||
+        (!p.ds->migration_gate_.load() && p.ds->layout_epoch_.load() == p.layout_epoch))
+      continue;
     inflight_bytes_.fetch_sub(bytes, std::memory_order_relaxed);
     for (const auto& q : prepared) ReleaseBatch(q);
     settle(prepared);

@@ -379,6 +379,11 @@ class Dataset {
   // Set while a schema migration begins or rolls back: new batches wait
   // (gate_cv_, with mu_) and batches prepared before it are refused (503).
   std::atomic<bool> migration_gate_{false};
+  // Bumped (with mu_ held) each time the gate closes: a batch laid out by
+  // PrepareBatch under an older epoch may be of a schema that is no longer
+  // the dataset's (the begin ran between its layout and its in-flight count),
+  // and IngestMany refuses it with 503 migration_starting.
+  std::atomic<uint64_t> layout_epoch_{0};
   std::condition_variable gate_cv_;
   std::mutex migration_mu_;
 };
@@ -626,6 +631,7 @@ class Engine {
     IngestAnswer answer;
     std::string slug;
     std::optional<IngestResult> immediate;
+    uint64_t layout_epoch = 0;  // the dataset's layout_epoch_ when laid out
   };
   // 503 backpressure when `batch_bytes` more would pass the memtable limit.
   absl::Status CheckBackpressure(uint64_t batch_bytes);

@@ -268,6 +268,16 @@ absl::Status Engine::Recover() {
         }
         SchemaPtr schema = ds->schema();
         const Chunk& c = *rec->chunk;
+        // Columns are by position: a batch laid out before a migration began
+        // (every such batch is sealed by the begin; ingest refuses the rest)
+        // would put its values in the wrong columns under the new schema.
+        if (schema->migration != nullptr && rec->schema_version < schema->migration->to_version) {
+          return absl::DataLossError(
+              StrCat(path, " at offset ", r.offset, ": row batch of dataset ", ds->slug(),
+                     " was laid out under schema version ", rec->schema_version,
+                     ", before schema migration ", schema->migration->id, " (version ",
+                     schema->migration->to_version, ") began, and was not sealed by it"));
+        }
         if (c.columns.size() > schema->fields.size() || c.time_index != schema->time_index()) {
           return absl::DataLossError(StrCat(path, " at offset ", r.offset,
                                             ": row batch does not match the schema of "

@@ -49,6 +49,7 @@ absl::Status Engine::BeginSchemaMigration(Dataset* ds, const MakeMigration& make
                  " under way; resume or roll it back first"));
     }
     ds->migration_gate_.store(true);
+    ds->layout_epoch_.fetch_add(1);
   }
   // Opens the gate again however this returns.
   absl::Cleanup gate = [ds] {
@@ -132,6 +133,7 @@ absl::Status Engine::RollbackSchemaMigration(Dataset* ds, const std::string& mig
                               "\" is not under way"));
     }
     ds->migration_gate_.store(true);
+    ds->layout_epoch_.fetch_add(1);
   }
   // Opens the gate again however this returns.
   absl::Cleanup gate = [ds] {

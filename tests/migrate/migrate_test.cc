@@ -13,6 +13,7 @@
 #include <sstream>
 #include <thread>
 
+#include "common/crash_point.h"
 #include "common/json_writer.h"
 #include "common/strings.h"
 #include "common/time_util.h"
@@ -600,6 +601,32 @@ TEST_F(MigrateTest, ConcurrentOldSchemaIngestLosesNothing) {
   EXPECT_EQ(Dump(), Expected(36, expected_more));
   Restart();
   EXPECT_EQ(Dump(), Expected(36, expected_more));
+}
+
+// A migration that begins wholly between an ingest's layout (under the old
+// schema) and its in-flight count: the gate is open again when the batch
+// reaches it, so only the layout epoch tells the batch is of the old layout.
+// It is refused (503 migration_starting) instead of being stored by column
+// position under the new schema (and failing the WAL replay after a restart).
+TEST_F(MigrateTest, ABeginBetweenLayoutAndLogRefusesTheOldLayoutBatch) {
+  CreateCpu();
+  std::atomic<bool> fired{false};
+  absl::Status migrated = absl::UnknownError("the hook did not run");
+  SetTestHook([&](std::string_view name) {
+    if (name != "Engine::IngestMany:prepared" || fired.exchange(true)) return;
+    auto r = Execute(engine_.get(), Spec(), Options());
+    migrated = r.status();
+  });
+  Answer a = Call("POST", "/datasets/cpu/ingest",
+                  R"({"records":[{"timestamp":"2024-05-04T00:00:00Z","host":"h1","region":"eu",)"
+                  R"("usage":0.5,"temp_f":77,"debug":"late"}]})");
+  SetTestHook(nullptr);
+  ASSERT_TRUE(migrated.ok()) << migrated;
+  EXPECT_EQ(a.status, 503) << a.body;
+  EXPECT_EQ(ErrorCode(a), "migration_starting");
+  EXPECT_EQ(Dump(), Expected());
+  Restart();
+  EXPECT_EQ(Dump(), Expected());
 }
 
 }  // namespace
