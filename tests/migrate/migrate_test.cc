@@ -629,5 +629,37 @@ TEST_F(MigrateTest, ABeginBetweenLayoutAndLogRefusesTheOldLayoutBatch) {
   EXPECT_EQ(Dump(), Expected());
 }
 
+// A division by zero in the last partition only (the dry run's sample reads
+// the first rows): execute checks every row of every partition before the
+// begin and is refused, naming the column and the row; nothing changes.
+TEST_F(MigrateTest, ABadRowInTheLastPartitionIsRefusedBeforeAnythingChanges) {
+  CreateCpu();
+  const std::string before = Dump();
+  const uint32_t from = engine_->GetSchema("cpu")->version;
+  std::string yaml(kManifest);
+  const std::string good = "(temp_f - 32) * 5 / 9.0";
+  yaml.replace(yaml.find(good), good.size(), "(temp_f - 32) * 5 / (temp_f - 80.0)");
+  auto spec = ParseMigrationManifest(yaml, "migration.yaml");
+  ASSERT_TRUE(spec.ok()) << spec.status();
+  MigrateOptions o = Options();
+  o.sample_rows = 5;  // partition 0 only: the sample passes
+  ASSERT_TRUE(DryRun(engine_.get(), *spec, o).ok());
+  auto r = Execute(engine_.get(), *spec, o);
+  ASSERT_FALSE(r.ok());
+  const std::string msg(r.status().message());
+  EXPECT_NE(msg.find("column \"temp_c\""), std::string::npos) << msg;
+  EXPECT_NE(msg.find("division by zero"), std::string::npos) << msg;
+  EXPECT_NE(msg.find(FormatRfc3339(Ts(30))), std::string::npos) << msg;  // temp_f 80
+  SchemaPtr schema = engine_->GetSchema("cpu");
+  EXPECT_EQ(schema->version, from);
+  EXPECT_EQ(schema->migration, nullptr);
+  EXPECT_EQ(Dump(), before);
+  EXPECT_FALSE(std::filesystem::exists(archive_) && !std::filesystem::is_empty(archive_));
+  // Fixed, it runs.
+  auto fixed = Execute(engine_.get(), Spec(), Options());
+  ASSERT_TRUE(fixed.ok()) << fixed.status();
+  EXPECT_EQ(Dump(), Expected());
+}
+
 }  // namespace
 }  // namespace timestore::migrate
