@@ -1,6 +1,8 @@
 #include "migrate/migrator.h"
 
 #include <algorithm>
+#include <cctype>
+#include <cmath>
 #include <map>
 #include <mutex>
 #include <set>
@@ -179,8 +181,29 @@ absl::StatusOr<Plan> MakePlan(const Dataset& ds, const std::vector<Field>& from,
   return plan;
 }
 
+// `<dataset>-<partition start>-<column>.jsonl`, the column percent-encoded
+// (all but letters, digits, '_', '-' and '.'; a name of dots alone entirely):
+// a column name may hold '/', '..' or anything else but a control character.
 std::string ArchiveName(const std::string& slug, int64_t partition, const std::string& column) {
-  return StrCat(slug, "-", partition, "-", column, ".jsonl");
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  const bool dots_only = column.find_first_not_of('.') == std::string::npos;
+  std::string enc;
+  for (unsigned char ch : column) {
+    if (std::isalnum(ch) || ch == '_' || ch == '-' || (ch == '.' && !dots_only)) {
+      enc.push_back(static_cast<char>(ch));
+    } else {
+      enc.push_back('%');
+      enc.push_back(kHex[ch >> 4]);
+      enc.push_back(kHex[ch & 15]);
+    }
+  }
+  return StrCat(slug, "-", partition, "-", enc, ".jsonl");
+}
+
+// The directory of one migration's archive files: <archive dir>/<migration id>,
+// so two migrations that drop a column of the same name never share a file.
+std::string MigrationArchiveDir(const std::string& base, const std::string& id) {
+  return JoinPath(base, id);
 }
 
 // One cell as a JSON value (timestamps as RFC 3339 text).
@@ -302,10 +325,67 @@ absl::StatusOr<std::vector<std::string>> NewSortKey(const Plan& plan, const Segm
   return out;
 }
 
+// The archive files of one partition, written as its rows are read (one
+// temporary file per dropped column, never the whole partition in memory),
+// then fsynced and renamed into place by Commit, before the partition's edit.
+class PartitionArchive {
+ public:
+  PartitionArchive(Env* env, std::string dir, const std::string& slug, int64_t start,
+                   const Plan& plan)
+      : env_(env), dir_(std::move(dir)) {
+    for (const auto& a : plan.archives)
+      paths_.push_back(JoinPath(dir_, ArchiveName(slug, start, a.column)));
+  }
+  PartitionArchive(const PartitionArchive&) = delete;
+  PartitionArchive& operator=(const PartitionArchive&) = delete;
+  ~PartitionArchive() {
+    if (committed_) return;
+    for (auto& f : files_) {
+      if (f != nullptr) (void)f->Close();
+    }
+    for (const auto& p : paths_) (void)env_->RemoveFile(p + ".tmp");
+  }
+
+  absl::Status Open() {
+    for (const auto& p : paths_) {
+      ASSIGN_OR_RETURN(auto f, env_->NewWritableFile(p + ".tmp"));
+      files_.push_back(std::move(f));
+    }
+    return absl::OkStatus();
+  }
+  // Appends each archive's lines of one block (and clears them).
+  absl::Status Add(std::vector<std::string>* lines) {
+    for (size_t a = 0; a < files_.size(); ++a) {
+      if ((*lines)[a].empty()) continue;
+      RETURN_IF_ERROR(files_[a]->Append((*lines)[a]));
+      (*lines)[a].clear();
+    }
+    return absl::OkStatus();
+  }
+  absl::Status Commit() {
+    for (size_t a = 0; a < files_.size(); ++a) {
+      RETURN_IF_ERROR(files_[a]->Sync());
+      RETURN_IF_ERROR(files_[a]->Close());
+      files_[a] = nullptr;
+      RETURN_IF_ERROR(env_->RenameFile(paths_[a] + ".tmp", paths_[a]));
+    }
+    if (!files_.empty()) RETURN_IF_ERROR(env_->SyncDir(dir_));
+    committed_ = true;
+    return absl::OkStatus();
+  }
+  const std::vector<std::string>& paths() const { return paths_; }
+
+ private:
+  Env* env_;
+  std::string dir_;
+  std::vector<std::string> paths_;
+  std::vector<std::unique_ptr<WritableFile>> files_;
+  bool committed_ = false;
+};
+
 // Writes the rewritten copy of `seg` (durable when this returns).
 absl::StatusOr<SegmentPtr> RewriteSegment(Engine* engine, const Dataset& ds, const Plan& plan,
-                                          const SegmentPtr& seg,
-                                          std::vector<std::string>* archive_lines,
+                                          const SegmentPtr& seg, PartitionArchive* archive,
                                           uint64_t* archived) {
   const segment::SegmentMeta& meta = seg->reader->meta();
   segment::SegmentContents header;
@@ -337,8 +417,10 @@ absl::StatusOr<SegmentPtr> RewriteSegment(Engine* engine, const Dataset& ds, con
                                  std::vector<const ColumnVector*> ptrs;
                                  for (const auto& c : out) ptrs.push_back(&c);
                                  RETURN_IF_ERROR(builder->AddBlock(ptrs));
-                                 return ArchiveBlock(plan, inputs, rows, time, archive_lines,
-                                                     archived);
+                                 std::vector<std::string> lines(plan.archives.size());
+                                 RETURN_IF_ERROR(
+                                     ArchiveBlock(plan, inputs, rows, time, &lines, archived));
+                                 return archive->Add(&lines);
                                }));
   ASSIGN_OR_RETURN(segment::WrittenSegment written, builder->Finish());
   SegmentRecord r{header.segment_id,
@@ -454,9 +536,37 @@ std::string ArchiveDir(Engine* engine, const MigrateOptions& options, const Migr
   return JoinPath(engine->options().root, "migration-archive");
 }
 
-absl::Status CheckArchiveDir(const Plan& plan, const std::string& dir, Env* env) {
+// Creates the migration's archive directory (<base>/<id>) durably: the
+// directories and their entries in their parents are fsynced.
+absl::Status CheckArchiveDir(const Plan& plan, const std::string& base, Env* env) {
   if (plan.archives.empty()) return absl::OkStatus();
-  return env->CreateDirs(dir);
+  const std::string dir = MigrationArchiveDir(base, plan.id);
+  RETURN_IF_ERROR(env->CreateDirs(dir));
+  RETURN_IF_ERROR(env->SyncDir(dir));
+  RETURN_IF_ERROR(env->SyncDir(base));
+  return env->SyncDir(DirName(base));
+}
+
+// A new migration never replaces archive files: refused when its directory
+// holds any of the dataset's (left by an earlier run of the same manifest
+// that was rolled back after a crash; move them away first).
+absl::Status CheckNoArchiveFiles(const Plan& plan, const Dataset& ds, const std::string& base,
+                                 Env* env) {
+  if (plan.archives.empty()) return absl::OkStatus();
+  const std::string dir = MigrationArchiveDir(base, plan.id);
+  if (!env->FileExists(dir)) return absl::OkStatus();
+  ASSIGN_OR_RETURN(auto names, env->ListDir(dir));
+  const std::string prefix = StrCat(ds.slug(), "-");
+  for (const auto& n : names) {
+    if (n.starts_with(prefix) && n.ends_with(".jsonl")) {
+      return MakeError(absl::StatusCode::kAlreadyExists, "archive_exists",
+                       StrCat("archive file ", JoinPath(dir, n),
+                              " exists already; a migration never replaces archived values: "
+                              "move the directory's files away, or give another archive "
+                              "directory"));
+    }
+  }
+  return absl::OkStatus();
 }
 
 // Rewrites every partition still awaiting the migration, oldest first.
@@ -470,16 +580,18 @@ absl::Status RewritePartitions(Engine* engine, Dataset* ds, const Plan& plan,
       return absl::AbortedError(
           StrCat("dataset \"", ds->slug(), "\": its segments kept changing under the migration"));
     }
+    const std::string dir = MigrationArchiveDir(archive_dir, plan.id);
     for (auto& [start, segs] : aw.by_partition) {
-      std::vector<std::string> lines(plan.archives.size());
+      PartitionArchive archive(engine->env(), dir, ds->slug(), start, plan);
       uint64_t values = 0;
       std::vector<SegmentPtr> outputs;
       std::vector<uint64_t> remove;
       PartitionReport pr;
       pr.start = start;
-      absl::Status s;
+      absl::Status s = archive.Open();
       for (const SegmentPtr& seg : segs) {
-        auto out = RewriteSegment(engine, *ds, plan, seg, &lines, &values);
+        if (!s.ok()) break;
+        auto out = RewriteSegment(engine, *ds, plan, seg, &archive, &values);
         if (!out.ok()) {
           s = Tag(out.status());
           break;
@@ -491,13 +603,8 @@ absl::Status RewritePartitions(Engine* engine, Dataset* ds, const Plan& plan,
         pr.bytes += seg->record.bytes;
       }
       // Archive first: once the edit is logged, the old files may go.
-      std::vector<std::string> files;
-      for (size_t a = 0; s.ok() && a < plan.archives.size(); ++a) {
-        const std::string path =
-            JoinPath(archive_dir, ArchiveName(ds->slug(), start, plan.archives[a].column));
-        s = WriteFileAtomically(engine->env(), path, lines[a]);
-        files.push_back(path);
-      }
+      const std::vector<std::string>& files = archive.paths();
+      if (s.ok()) s = archive.Commit();
       if (s.ok()) {
         CrashPoint("migrate.partition_written");
         s = engine->ReplaceSegments(ds, remove, outputs);
@@ -554,7 +661,17 @@ absl::StatusOr<std::pair<Plan, MigrationSpec>> PlanUnderWay(const Dataset& ds,
 absl::StatusOr<MigrationReport> Finish(Engine* engine, Dataset* ds, const Plan& plan,
                                        const MigrationSpec& spec, const MigrateOptions& options,
                                        MigrationReport report) {
-  const std::string archive_dir = ArchiveDir(engine, options, spec);
+  // Always the directory the migration began with (stored in its begin
+  // edit), so that no partition's archive is split across two directories.
+  const std::string archive_dir =
+      spec.archive_dir.empty() ? ArchiveDir(engine, options, spec) : spec.archive_dir;
+  if (!options.archive_dir.empty() && options.archive_dir != archive_dir) {
+    spdlog::warn("dataset {}: migration {} archives to {}, where it began; {} is not used",
+                 ds->slug(), plan.id, archive_dir, options.archive_dir);
+    report.notes.push_back(StrCat("the archive directory is ", archive_dir,
+                                  ", where the migration began; ", options.archive_dir,
+                                  " was not used"));
+  }
   RETURN_IF_ERROR(CheckArchiveDir(plan, archive_dir, engine->env()));
   RETURN_IF_ERROR(RewritePartitions(engine, ds, plan, archive_dir, options, &report));
   CrashPoint("migrate.before_commit");
@@ -633,8 +750,8 @@ absl::StatusOr<MigrationReport> DryRun(Engine* engine, const MigrationSpec& spec
     report.rows += pr.rows;
     report.bytes += pr.bytes;
     for (const auto& a : plan.archives) {
-      report.archive_files.push_back(
-          JoinPath(archive_dir, ArchiveName(ds->slug(), start, a.column)));
+      report.archive_files.push_back(JoinPath(MigrationArchiveDir(archive_dir, plan.id),
+                                              ArchiveName(ds->slug(), start, a.column)));
     }
     report.partitions.push_back(pr);
   }
@@ -673,6 +790,7 @@ absl::StatusOr<MigrationReport> Execute(Engine* engine, const MigrationSpec& spe
   Plan plan;
   ASSIGN_OR_RETURN(plan,
                    MakePlan(*ds, schema->fields, schema->time_column, schema->version, stored));
+  RETURN_IF_ERROR(CheckNoArchiveFiles(plan, *ds, stored.archive_dir, engine->env()));
   // Every row of every segment (the dry run read a sample), while ingest
   // goes on; what the begin's seal adds is checked inside the gate below.
   std::set<uint64_t> checked_segments;

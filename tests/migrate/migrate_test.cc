@@ -201,6 +201,11 @@ class MigrateTest : public AdminTest {
     EXPECT_TRUE(spec.ok()) << spec.status();
     return *spec;
   }
+  // Where the archive of the debug column in day `day`'s partition goes: the
+  // migration's own subdirectory of the archive directory.
+  std::string ArchivePath(int day) {
+    return StrCat(archive_, "/", Spec().Id(), "/cpu-", kStart + day * kDay, "-debug.jsonl");
+  }
   MigrateOptions Options() {
     MigrateOptions o;
     o.archive_dir = archive_;
@@ -315,8 +320,9 @@ TEST_F(MigrateTest, PlanErrorsNameTheOperation) {
   ASSERT_TRUE(no_archive.ok());
   auto r = DryRun(engine_.get(), *no_archive, MigrateOptions{});
   ASSERT_TRUE(r.ok()) << r.status();
-  EXPECT_EQ(r->archive_files, std::vector<std::string>{StrCat(root_, "/migration-archive/cpu-",
-                                                              kStart, "-debug.jsonl")});
+  EXPECT_EQ(r->archive_files,
+            std::vector<std::string>{StrCat(root_, "/migration-archive/", no_archive->Id(), "/cpu-",
+                                            kStart, "-debug.jsonl")});
 }
 
 TEST_F(MigrateTest, DryRunReportsAndChangesNothing) {
@@ -342,9 +348,7 @@ TEST_F(MigrateTest, DryRunReportsAndChangesNothing) {
             R"({"name":"zone","type":"string"},{"name":"usage_pct","type":"double"},)"
             R"({"name":"temp_c","type":"double"}])");
   EXPECT_EQ(simdjson::minify(root["archiveFiles"]),
-            StrCat("[\"", archive_, "/cpu-", kStart, "-debug.jsonl\",\"", archive_, "/cpu-",
-                   kStart + kDay, "-debug.jsonl\",\"", archive_, "/cpu-", kStart + 2 * kDay,
-                   "-debug.jsonl\"]"));
+            StrCat("[\"", ArchivePath(0), "\",\"", ArchivePath(1), "\",\"", ArchivePath(2), "\"]"));
   EXPECT_EQ(ManifestBytes(), before);  // byte for byte
   EXPECT_EQ(Dump(), rows_before);
   EXPECT_FALSE(std::filesystem::exists(archive_));
@@ -391,9 +395,7 @@ TEST_F(MigrateTest, ExecuteThenQueriesAnswerUnderTheNewSchema) {
   EXPECT_EQ(schema->migration->ticket_id, "CHG-1042");
   EXPECT_EQ(schema->migration->approved_by, "alice@example.com");
   for (int day = 0; day < 3; ++day) {
-    EXPECT_EQ(ReadAll(StrCat(archive_, "/cpu-", kStart + day * kDay, "-debug.jsonl")),
-              ExpectedArchive(day))
-        << day;
+    EXPECT_EQ(ReadAll(ArchivePath(day)), ExpectedArchive(day)) << day;
   }
   // Every segment is of the new schema; the manifest and audit log carry the stamp.
   for (const auto& seg : engine_->GetDataset("cpu")->segments()) {
@@ -505,8 +507,7 @@ TEST_F(MigrateTest, InterruptedBetweenPartitionsResumesAfterARestart) {
   EXPECT_EQ(int64_t(root["partitionsAlreadyDone"].get_int64()), 1);
   EXPECT_EQ(Dump(), Expected());
   for (int day = 0; day < 3; ++day) {
-    EXPECT_EQ(ReadAll(StrCat(archive_, "/cpu-", kStart + day * kDay, "-debug.jsonl")),
-              ExpectedArchive(day));
+    EXPECT_EQ(ReadAll(ArchivePath(day)), ExpectedArchive(day));
   }
   Restart();
   EXPECT_EQ(Dump(), Expected());
@@ -552,8 +553,7 @@ TEST_F(MigrateTest, RowsInMemoryAreSealedAndMigrated) {
   auto r = Execute(engine_.get(), Spec(), Options());
   ASSERT_TRUE(r.ok()) << r.status();
   EXPECT_EQ(Dump(), Expected());
-  EXPECT_EQ(ReadAll(StrCat(archive_, "/cpu-", kStart + 2 * kDay, "-debug.jsonl")),
-            ExpectedArchive(2));
+  EXPECT_EQ(ReadAll(ArchivePath(2)), ExpectedArchive(2));
   Restart();  // nothing replayed from the WAL under the old layout
   EXPECT_EQ(Dump(), Expected());
 }
@@ -659,6 +659,85 @@ TEST_F(MigrateTest, ABadRowInTheLastPartitionIsRefusedBeforeAnythingChanges) {
   auto fixed = Execute(engine_.get(), Spec(), Options());
   ASSERT_TRUE(fixed.ok()) << fixed.status();
   EXPECT_EQ(Dump(), Expected());
+}
+
+// Archive files: a column name is percent-encoded in its file name (it may
+// hold '/' and '..'), each migration has its own subdirectory (a later
+// migration dropping a column of the same name never replaces the first's
+// file), a new migration never replaces an existing archive file, and a
+// resume archives where the migration began whatever directory it is given.
+TEST_F(MigrateTest, ArchiveFilesNeverCollideOrEscapeTheirDirectory) {
+  CreateCpu();
+  Answer odd = Call("POST", "/datasets/cpu/ingest",
+                    R"({"records":[{"timestamp":"2024-05-01T00:00:00Z","host":"h0",)"
+                    R"("../../evil/x":"v1"}]})");
+  ASSERT_EQ(odd.status, 200) << odd.body;
+  ASSERT_EQ(Call("POST", "/admin/datasets/cpu/flush").status, 200);
+  constexpr std::string_view kDrop = R"yaml(dataset: cpu
+governance: {ticketId: T-1, approvedBy: a@example.com}
+targetSchema: {timestamp: timestamp, host: string, region: string, usage: double, temp_f: integer}
+operations:
+  - drop: {column: debug}
+  - drop: {column: "../../evil/x"}
+)yaml";
+  auto first = ParseMigrationManifest(kDrop, "m1.yaml");
+  ASSERT_TRUE(first.ok()) << first.status();
+  // An archive file of this migration exists already: refused, nothing changes.
+  const std::string dir1 = StrCat(archive_, "/", first->Id());
+  std::filesystem::create_directories(dir1);
+  const std::string debug0 = StrCat(dir1, "/cpu-", kStart, "-debug.jsonl");
+  std::ofstream(debug0) << "precious\n";
+  const uint32_t version = engine_->GetSchema("cpu")->version;
+  auto refused = Execute(engine_.get(), *first, Options());
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.status().message().find(debug0), std::string::npos) << refused.status();
+  EXPECT_EQ(engine_->GetSchema("cpu")->version, version);
+  EXPECT_EQ(ReadAll(debug0), "precious\n");
+  std::filesystem::remove(debug0);
+  // Stopped after the first partition, resumed with another directory: every
+  // file goes where it began.
+  MigrateOptions stop = Options();
+  stop.after_partition = [](int64_t) { return absl::AbortedError("injected stop"); };
+  ASSERT_FALSE(Execute(engine_.get(), *first, stop).ok());
+  MigrateOptions elsewhere = Options();
+  elsewhere.archive_dir = archive_ + "-elsewhere";
+  auto resumed = Resume(engine_.get(), "cpu", elsewhere);
+  ASSERT_TRUE(resumed.ok()) << resumed.status();
+  EXPECT_FALSE(std::filesystem::exists(elsewhere.archive_dir));
+  EXPECT_EQ(ReadAll(debug0), ExpectedArchive(0));
+  for (int day = 1; day < 3; ++day) {
+    EXPECT_EQ(ReadAll(StrCat(dir1, "/cpu-", kStart + day * kDay, "-debug.jsonl")),
+              ExpectedArchive(day));
+  }
+  EXPECT_EQ(ReadAll(StrCat(dir1, "/cpu-", kStart, "-..%2F..%2Fevil%2Fx.jsonl")),
+            "{\"ts\":\"2024-05-01T00:00:00Z\",\"series\":{\"host\":\"h0\"},\"value\":\"v1\"}\n");
+  EXPECT_FALSE(std::filesystem::exists(StrCat(archive_, "/../evil")));
+  size_t files = 0;
+  for (const auto& e : std::filesystem::recursive_directory_iterator(archive_)) {
+    if (e.is_regular_file()) ++files;
+  }
+  EXPECT_EQ(files, 6u);  // two columns in three partitions; no temporary file left
+  // The column comes back and is dropped again: another migration, another file.
+  Answer again = Call("POST", "/datasets/cpu/ingest",
+                      R"({"records":[{"timestamp":"2024-05-01T00:00:00Z","host":"h0",)"
+                      R"("debug":"second"}]})");
+  ASSERT_EQ(again.status, 200) << again.body;
+  constexpr std::string_view kDropAgain = R"yaml(dataset: cpu
+governance: {ticketId: T-2, approvedBy: a@example.com}
+targetSchema: {timestamp: timestamp, host: string, region: string, usage: double, temp_f: integer}
+operations:
+  - drop: {column: debug}
+)yaml";
+  auto second = ParseMigrationManifest(kDropAgain, "m2.yaml");
+  ASSERT_TRUE(second.ok()) << second.status();
+  ASSERT_NE(second->Id(), first->Id());
+  auto r2 = Execute(engine_.get(), *second, Options());
+  ASSERT_TRUE(r2.ok()) << r2.status();
+  EXPECT_EQ(ReadAll(debug0), ExpectedArchive(0));
+  EXPECT_EQ(
+      ReadAll(StrCat(archive_, "/", second->Id(), "/cpu-", kStart, "-debug.jsonl")),
+      "{\"ts\":\"2024-05-01T00:00:00Z\",\"series\":{\"host\":\"h0\"},\"value\":\"second\"}\n");
+  std::filesystem::remove_all(elsewhere.archive_dir);
 }
 
 }  // namespace
