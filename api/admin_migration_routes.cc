@@ -54,6 +54,9 @@ void Service::AdminMigrate(AdminCall& call) {
       return call.respond(
           Error(400, "invalid_request", "archiveDir must be an absolute directory on the server"));
     }
+    // A directory anywhere on the server's disk: not for tokens limited to
+    // some datasets (they get the default, under the storage root).
+    if (auto denied = CheckUnrestricted(call.req)) return call.respond(*denied);
   }
   std::optional<migrate::MigrationSpec> spec;
   if (!resume && !rollback) {
@@ -67,6 +70,15 @@ void Service::AdminMigrate(AdminCall& call) {
           Error(400, "invalid_migration",
                 StrCat("the manifest's dataset \"", parsed->dataset,
                        "\" is not the path's dataset \"", call.dataset->slug(), "\"")));
+    }
+    // The manifest may name the directory too: the same rules.
+    if (!parsed->archive_dir.empty()) {
+      if (parsed->archive_dir[0] != '/') {
+        return call.respond(Error(400, "invalid_migration",
+                                  "the manifest's archiveDir must be an absolute directory on "
+                                  "the server"));
+      }
+      if (auto denied = CheckUnrestricted(call.req)) return call.respond(*denied);
     }
     spec = *std::move(parsed);
   }
