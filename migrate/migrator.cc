@@ -220,7 +220,15 @@ void WriteCell(JsonWriter& w, const ColumnVector& c, size_t row) {
       w.Int(c.ints[row]);
       break;
     case ColumnType::kDouble:
-      w.Double(c.doubles[row]);
+      // JSON has no NaN or infinities: they are written as strings (a
+      // JSON null is a null value, which is not archived).
+      if (std::isnan(c.doubles[row])) {
+        w.String("NaN");
+      } else if (std::isinf(c.doubles[row])) {
+        w.String(c.doubles[row] > 0 ? "Infinity" : "-Infinity");
+      } else {
+        w.Double(c.doubles[row]);
+      }
       break;
     case ColumnType::kBoolean:
       w.Bool(c.bools[row] != 0);

@@ -796,5 +796,44 @@ operations:
   std::filesystem::remove_all(elsewhere.archive_dir);
 }
 
+// JSON has no NaN or infinities: dropped doubles that are archive as strings
+// ("NaN", "Infinity", "-Infinity"), not as null (which means no value).
+TEST_F(MigrateTest, NonFiniteDroppedValuesAreArchivedAsStrings) {
+  Answer a = Call("POST", "/datasets/m/ingest",
+                  R"({"records":[{"timestamp":"2024-05-01T00:00:00Z","h":"x","s":"nan"},)"
+                  R"({"timestamp":"2024-05-01T00:01:00Z","h":"x","s":"inf"},)"
+                  R"({"timestamp":"2024-05-01T00:02:00Z","h":"x","s":"-inf"},)"
+                  R"({"timestamp":"2024-05-01T00:03:00Z","h":"x","s":"1.5"}]})");
+  ASSERT_EQ(a.status, 200) << a.body;
+  ASSERT_EQ(Call("PUT", "/admin/datasets/m/settings", R"({"segmentBy":["h"]})").status, 200);
+  ASSERT_EQ(Call("POST", "/admin/datasets/m/flush").status, 200);
+  auto to_double = ParseMigrationManifest(R"yaml(dataset: m
+governance: {ticketId: T-1, approvedBy: a@example.com}
+targetSchema: {timestamp: timestamp, h: string, d: double}
+operations:
+  - rename: {from: s, to: d, transform: "s::double"}
+)yaml",
+                                          "m1.yaml");
+  ASSERT_TRUE(to_double.ok()) << to_double.status();
+  auto r1 = Execute(engine_.get(), *to_double, Options());
+  ASSERT_TRUE(r1.ok()) << r1.status();
+  auto drop = ParseMigrationManifest(R"yaml(dataset: m
+governance: {ticketId: T-2, approvedBy: a@example.com}
+targetSchema: {timestamp: timestamp, h: string}
+operations:
+  - drop: {column: d}
+)yaml",
+                                     "m2.yaml");
+  ASSERT_TRUE(drop.ok()) << drop.status();
+  auto r2 = Execute(engine_.get(), *drop, Options());
+  ASSERT_TRUE(r2.ok()) << r2.status();
+  ASSERT_EQ(r2->archive_files.size(), 1u);
+  EXPECT_EQ(ReadAll(r2->archive_files[0]),
+            "{\"ts\":\"2024-05-01T00:00:00Z\",\"series\":{\"h\":\"x\"},\"value\":\"NaN\"}\n"
+            "{\"ts\":\"2024-05-01T00:01:00Z\",\"series\":{\"h\":\"x\"},\"value\":\"Infinity\"}\n"
+            "{\"ts\":\"2024-05-01T00:02:00Z\",\"series\":{\"h\":\"x\"},\"value\":\"-Infinity\"}\n"
+            "{\"ts\":\"2024-05-01T00:03:00Z\",\"series\":{\"h\":\"x\"},\"value\":1.5}\n");
+}
+
 }  // namespace
 }  // namespace timestore::migrate
