@@ -32,6 +32,7 @@ struct ExprNode {
   bool negate = false;  // IS NOT NULL
   std::string func;
   std::vector<ExprPtr> args;
+  mutable int depth = 0;  // levels from here to the deepest leaf; 0: not computed yet
 };
 
 namespace {
@@ -202,11 +203,40 @@ class Parser {
 
   // Binding powers: OR 10, AND 20, NOT 25 (prefix), comparisons 30, IS 35,
   // + - || 50, * / % 60, unary minus 70, :: 80.
+  // Parsing and evaluating recurse: a deeper expression (100,000 '(' or
+  // '1+1+...') is refused rather than overflowing the stack.
+  static constexpr int kMaxDepth = 256;
+
+  // The node's depth, computed (and kept) from its arguments'.
+  static int Depth(const ExprNode& n) {
+    if (n.depth > 0) return n.depth;
+    int d = 0;
+    for (const ExprPtr& a : n.args) d = std::max(d, Depth(*a));
+    n.depth = d + 1;
+    return n.depth;
+  }
+  absl::Status CheckDepth(const ExprNode& n, size_t pos) const {
+    if (Depth(n) <= kMaxDepth) return absl::OkStatus();
+    return Fail(pos, StrCat("the expression nests deeper than ", kMaxDepth, " levels"));
+  }
+
   absl::StatusOr<ExprPtr> ParseExpr(int min_bp) {
+    if (nesting_ >= kMaxDepth) {
+      return Fail(Peek().pos, StrCat("the expression nests deeper than ", kMaxDepth, " levels"));
+    }
+    ++nesting_;
+    auto e = ParseNested(min_bp);
+    --nesting_;
+    return e;
+  }
+
+  absl::StatusOr<ExprPtr> ParseNested(int min_bp) {
+    const size_t start = Peek().pos;
     auto lhs_or = ParsePrefix();
     if (!lhs_or.ok()) return lhs_or;
     ExprPtr lhs = *lhs_or;
     for (;;) {
+      if (auto s = CheckDepth(*lhs, start); !s.ok()) return s;
       const Token t = Peek();
       if (IsOp(t, "::")) {
         if (80 < min_bp) break;
@@ -282,6 +312,7 @@ class Parser {
       if (!b.ok()) return b;
       lhs = *b;
     }
+    if (auto s = CheckDepth(*lhs, start); !s.ok()) return s;
     return lhs;
   }
 
@@ -588,6 +619,7 @@ class Parser {
 
   std::string_view text_;
   const std::vector<Expression::Binding>& cols_;
+  int nesting_ = 0;  // ParseExpr calls under way
   std::vector<Token> tokens_;
   size_t pos_ = 0;
 };
@@ -800,6 +832,10 @@ class Evaluator {
     if (ta == ColumnType::kDouble || tb == ColumnType::kDouble) {
       double x = ta == ColumnType::kDouble ? a.d : static_cast<double>(a.i);
       double y = tb == ColumnType::kDouble ? b.d : static_cast<double>(b.i);
+      // As in PostgreSQL and DuckDB: NaN equals NaN and is greater than
+      // every other number (IEEE comparisons would make NaN = x true here).
+      const bool xn = std::isnan(x), yn = std::isnan(y);
+      if (xn || yn) return xn && yn ? 0 : xn ? 1 : -1;
       return x < y ? -1 : x > y ? 1 : 0;
     }
     return a.i < b.i ? -1 : a.i > b.i ? 1 : 0;
@@ -952,12 +988,11 @@ class Evaluator {
       int64_t end = std::numeric_limits<int64_t>::max();
       if (v.size() == 3) {
         if (v[2].i < 0) return Fail(row, "substr() length must not be negative");
-        end = start + v[2].i;
-        if (v[2].i > 0 && end < start) end = std::numeric_limits<int64_t>::max();
+        if (__builtin_add_overflow(start, v[2].i, &end)) end = std::numeric_limits<int64_t>::max();
       }
       int64_t from = std::max<int64_t>(start, 1) - 1;
       int64_t to = end == std::numeric_limits<int64_t>::max() ? CodePoints(s)
-                                                              : std::max<int64_t>(end - 1, 0);
+                                                              : std::max<int64_t>(end, 1) - 1;
       if (to > from) {
         size_t b0 = ByteOfCodePoint(s, from), b1 = ByteOfCodePoint(s, to);
         out.s = s.substr(b0, b1 - b0);
@@ -976,10 +1011,16 @@ class Evaluator {
       } else {
         double x = v[0].d;
         double scale = 1;
-        if (v.size() == 2) scale = std::pow(10.0, static_cast<double>(v[1].i));
+        // Digits beyond a double's range are clamped (10^±308 is finite).
+        if (v.size() == 2)
+          scale = std::pow(10.0, static_cast<double>(std::clamp<int64_t>(v[1].i, -308, 308)));
         double y = x * scale;
-        y = f == "round" ? std::round(y) : f == "floor" ? std::floor(y) : std::ceil(y);
-        out.d = y / scale;
+        if (!std::isfinite(y)) {
+          out.d = x;  // x has no digit that fine (or is not finite): unchanged
+        } else {
+          y = f == "round" ? std::round(y) : f == "floor" ? std::floor(y) : std::ceil(y);
+          out.d = y / scale;
+        }
       }
     }
     return out;

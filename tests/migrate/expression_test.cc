@@ -207,5 +207,51 @@ TEST_F(ExpressionTest, RuntimeErrorsNameTheRow) {
             "timestamp in the row at 2023-11-14T22:13:20Z");
 }
 
+// NaN compares as in PostgreSQL and DuckDB: equal to itself, greater than
+// every other number (IEEE comparisons made NaN = 0 true).
+TEST_F(ExpressionTest, NanComparesLikeSql) {
+  EXPECT_EQ(Eval("'nan'::double = 0"), "false,false,false");
+  EXPECT_EQ(Eval("'nan'::double <> 0"), "true,true,true");
+  EXPECT_EQ(Eval("'nan'::double = 'nan'::double"), "true,true,true");
+  EXPECT_EQ(Eval("'nan'::double > 1e308"), "true,true,true");
+  EXPECT_EQ(Eval("'nan'::double < 0"), "false,false,false");
+  EXPECT_EQ(Eval("d < 'nan'::double"), "true,true,null");
+  EXPECT_EQ(Eval("i >= 'nan'::double"), "false,null,false");
+  EXPECT_EQ(Eval("'inf'::double < 'nan'::double"), "true,true,true");
+}
+
+// Arguments at the ends of the integer range: no signed overflow.
+TEST_F(ExpressionTest, ExtremeArgumentsAreDefined) {
+  EXPECT_EQ(Eval("substr(s, 2, 9223372036854775807)"), "'Ab ',null,'éllo'");
+  EXPECT_EQ(Eval("substr(s, 9223372036854775807, 9223372036854775807)"), "'',null,''");
+  EXPECT_EQ(Eval("substr(s, -9223372036854775807 - 1, 0)"), "'',null,''");
+  EXPECT_EQ(Eval("substr(s, -9223372036854775807 - 1, 9223372036854775807)"), "'',null,''");
+  EXPECT_EQ(Eval("substr(s, -9223372036854775807 - 1)"), "' Ab ',null,'héllo'");
+  EXPECT_EQ(Eval("round(d, 400)"), "1.5,2.5,null");
+  EXPECT_EQ(Eval("round(d, -400)"), "0,0,null");
+  EXPECT_EQ(Eval("round(d * 1e300, 300)"), "1.5e+300,2.5e+300,null");
+  EXPECT_EQ(Eval("round(d, -9223372036854775807 - 1)"), "0,0,null");
+}
+
+// Nesting is capped (parsing and evaluating recurse): a clear error, not a
+// stack overflow; 200 levels are fine.
+TEST_F(ExpressionTest, DeepNestingIsRefused) {
+  const std::string parens = std::string(100000, '(') + "1" + std::string(100000, ')');
+  std::string err = Eval(parens);
+  EXPECT_NE(err.find("nests deeper than 256 levels"), std::string::npos) << err.substr(0, 200);
+  std::string chain = "i";
+  for (int k = 0; k < 100000; ++k) chain += " + 1";
+  err = Eval(chain);
+  EXPECT_NE(err.find("nests deeper than 256 levels"), std::string::npos) << err.substr(0, 200);
+  std::string minus;
+  for (int k = 0; k < 100000; ++k) minus += "-";
+  err = Eval(minus + "i");
+  EXPECT_NE(err.find("nests deeper than 256 levels"), std::string::npos) << err.substr(0, 200);
+  EXPECT_EQ(Eval(std::string(200, '(') + "i" + std::string(200, ')')), "7,null,-3");
+  std::string ok = "i";
+  for (int k = 0; k < 200; ++k) ok += " + 1";
+  EXPECT_EQ(Eval(ok), "207,null,197");
+}
+
 }  // namespace
 }  // namespace timestore::migrate
