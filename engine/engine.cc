@@ -253,6 +253,10 @@ absl::Status Engine::CheckBackpressure(uint64_t batch_bytes) {
 
 namespace {
 
+// How long a batch waits for a migration's begin (a seal and one edit) before
+// it is answered 503 migration_starting.
+constexpr auto kMigrationGateWait = std::chrono::seconds(5);
+
 uint64_t BatchBytes(const IngestRequest& req) {
   uint64_t bytes = 0;
   for (const auto& c : req.columns) bytes += c.MemoryBytes();
@@ -285,8 +289,14 @@ absl::StatusOr<Engine::PreparedBatch> Engine::PrepareBatch(IngestRequest& req) {
                             "create it anew"));
   }
   // A schema migration is beginning: wait for its begin edit (a seal and one
-  // manifest edit), then lay the batch out by the new schema.
-  ds->gate_cv_.wait(l, [&] { return !ds->migration_gate_.load(); });
+  // manifest edit), then lay the batch out by the new schema. The wait is
+  // bounded (the seal may take long and this may be an HTTP I/O thread):
+  // past it the client is told to retry.
+  if (!ds->gate_cv_.wait_for(l, kMigrationGateWait, [&] { return !ds->migration_gate_.load(); })) {
+    return MakeError(absl::StatusCode::kUnavailable, "migration_starting",
+                     StrCat("a schema migration of dataset \"", req.slug,
+                            "\" is beginning (its rows in memory are being sealed); retry"));
+  }
   out.layout_epoch = ds->layout_epoch_.load();
   SchemaPtr schema = ds->schema_;
   if (schema->migration != nullptr && schema->migration->in_progress()) {

@@ -63,6 +63,7 @@ absl::Status Engine::BeginSchemaMigration(Dataset* ds, const MakeMigration& make
     std::lock_guard<std::mutex> l(ds->version_mu_);
     return ds->frozen_ == nullptr && ds->active_->first_seq() == 0;
   };
+  TestPoint("Engine::BeginSchemaMigration:gate_closed");
   RETURN_IF_ERROR(Quiesce(this, ds, hot_empty));
   // `make` runs without the dataset lock (it may read the dataset's
   // settings); the gate keeps ingest from changing the schema meanwhile, and

@@ -10,6 +10,7 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <future>
 #include <sstream>
 #include <thread>
 
@@ -833,6 +834,34 @@ operations:
             "{\"ts\":\"2024-05-01T00:01:00Z\",\"series\":{\"h\":\"x\"},\"value\":\"Infinity\"}\n"
             "{\"ts\":\"2024-05-01T00:02:00Z\",\"series\":{\"h\":\"x\"},\"value\":\"-Infinity\"}\n"
             "{\"ts\":\"2024-05-01T00:03:00Z\",\"series\":{\"h\":\"x\"},\"value\":1.5}\n");
+}
+
+// A batch waits for a migration's begin at most 5 s (it may hold an HTTP
+// I/O thread): a begin that takes longer (held here at its gate) answers
+// 503 migration_starting with Retry-After instead of blocking.
+TEST_F(MigrateTest, TheGateWaitIsBoundedThen503) {
+  CreateCpu();
+  std::future<Answer> ingest;
+  bool answered_while_held = false;
+  SetTestHook([&](std::string_view name) {
+    if (name != "Engine::BeginSchemaMigration:gate_closed" || ingest.valid()) return;
+    ingest = std::async(std::launch::async, [this] {
+      return Call("POST", "/datasets/cpu/ingest",
+                  R"({"records":[{"timestamp":"2024-05-04T00:00:00Z","host":"h1","zone":"eu"}]})");
+    });
+    // Generous: the wait is 5 s; before the bound it never ended while held.
+    answered_while_held = ingest.wait_for(std::chrono::seconds(60)) == std::future_status::ready;
+  });
+  auto r = Execute(engine_.get(), Spec(), Options());
+  SetTestHook(nullptr);
+  ASSERT_TRUE(r.ok()) << r.status();
+  ASSERT_TRUE(ingest.valid());
+  EXPECT_TRUE(answered_while_held);
+  Answer a = ingest.get();
+  EXPECT_EQ(a.status, 503) << a.body;
+  EXPECT_EQ(ErrorCode(a), "migration_starting");
+  EXPECT_NE(a.Header("Retry-After"), "<absent>");
+  EXPECT_EQ(Dump(), Expected());
 }
 
 }  // namespace
