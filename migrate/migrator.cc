@@ -525,6 +525,21 @@ void Audit(Engine* engine, const Dataset& ds, const MigrateOptions& options, std
   }
 }
 
+// The begin's audit event is written after its manifest edit: a kill in
+// between loses it. A resume or rollback writes it (marked) when the audit
+// log's events in memory have none for this migration.
+void EnsureBeginAudited(Engine* engine, const Dataset& ds, const MigrateOptions& options,
+                        const Plan& plan, const MigrationSpec& spec) {
+  const std::string needle = StrCat("\"migration\":\"", plan.id, "\"");
+  for (const AuditEvent& e : engine->audit()->Query(DatasetIdString(ds.id()), 10'000)) {
+    if (e.action == "schema.migration.begin" && e.after.find(needle) != std::string::npos) return;
+  }
+  spdlog::warn("dataset {}: the audit event of migration {}'s begin is missing; writing it now",
+               ds.slug(), plan.id);
+  Audit(engine, ds, options, "schema.migration.begin", plan, spec.ticket_id, spec.approved_by,
+        R"j({"reEmitted":true,"reason":"the begin's event was lost (a crash after its edit)"})j");
+}
+
 void FillFromPlan(const Plan& plan, const std::string& ticket, const std::string& approver,
                   MigrationReport* r) {
   r->migration_id = plan.id;
@@ -832,6 +847,7 @@ absl::StatusOr<MigrationReport> Execute(Engine* engine, const MigrationSpec& spe
         next.migration = std::move(m);
         return next;
       }));
+  if (options.before_begin_audit) RETURN_IF_ERROR(options.before_begin_audit());
   Audit(engine, *ds, options, "schema.migration.begin", plan, stored.ticket_id, stored.approved_by,
         {});
   CrashPoint("migrate.begun");
@@ -862,6 +878,7 @@ absl::StatusOr<MigrationReport> Resume(Engine* engine, std::string_view dataset,
   }
   ASSIGN_OR_RETURN(auto p, PlanUnderWay(*ds, *schema));
   auto& [plan, spec] = p;
+  EnsureBeginAudited(engine, *ds, options, plan, spec);
   MigrationReport report;
   report.mode = "resume";
   report.dataset = ds->slug();
@@ -894,6 +911,7 @@ absl::StatusOr<MigrationReport> Rollback(Engine* engine, std::string_view datase
   }
   ASSIGN_OR_RETURN(auto p, PlanUnderWay(*ds, *schema));
   auto& [plan, spec] = p;
+  EnsureBeginAudited(engine, *ds, options, plan, spec);
   RETURN_IF_ERROR(engine->RollbackSchemaMigration(ds.get(), plan.id));
   MigrationReport report;
   report.mode = "rollback";

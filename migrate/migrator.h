@@ -46,6 +46,9 @@ struct MigrateOptions {
   // leaving the migration under way as a kill would.
   std::function<absl::Status(int64_t partition_start)> after_partition;
   std::function<absl::Status()> after_begin;  // likewise, right after the begin edit
+  // Tests: between the begin edit and its audit event (a kill there loses
+  // the event; a resume or rollback writes it).
+  std::function<absl::Status()> before_begin_audit;
 };
 
 struct PartitionReport {

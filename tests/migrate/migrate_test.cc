@@ -864,5 +864,31 @@ TEST_F(MigrateTest, TheGateWaitIsBoundedThen503) {
   EXPECT_EQ(Dump(), Expected());
 }
 
+// The begin's audit event comes after its edit: stopped in between, the
+// event is missing until the resume writes it (marked as re-emitted).
+TEST_F(MigrateTest, ALostBeginAuditEventIsWrittenByTheResume) {
+  CreateCpu();
+  MigrateOptions o = Options();
+  o.before_begin_audit = [] { return absl::AbortedError("injected stop"); };
+  ASSERT_FALSE(Execute(engine_.get(), Spec(), o).ok());
+  auto count = [&](std::string_view action) {
+    int n = 0;
+    for (const auto& e : engine_->audit()->Query("", 100)) n += e.action == action;
+    return n;
+  };
+  EXPECT_EQ(count("schema.migration.begin"), 0);
+  Restart();
+  Answer res = Call("POST", "/admin/datasets/cpu/migrations?resume=true");
+  ASSERT_EQ(res.status, 200) << res.body;
+  EXPECT_EQ(count("schema.migration.begin"), 1);
+  EXPECT_EQ(count("schema.migration.commit"), 1);
+  for (const auto& e : engine_->audit()->Query("", 100)) {
+    if (e.action != "schema.migration.begin") continue;
+    EXPECT_NE(e.after.find("\"reEmitted\":true"), std::string::npos) << e.after;
+    EXPECT_NE(e.after.find(StrCat("\"migration\":\"", Spec().Id(), "\"")), std::string::npos);
+  }
+  EXPECT_EQ(Dump(), Expected());
+}
+
 }  // namespace
 }  // namespace timestore::migrate
