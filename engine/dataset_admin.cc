@@ -60,6 +60,18 @@ absl::Status Engine::UpdateSettings(Dataset* ds, const Settings& settings) {
                                     "and deduplicated by time as well)"),
                              setting, c);
     }
+    // A column a migration under way renames or transforms holds old values
+    // under another name in the segments not yet rewritten: sorting or
+    // deduplicating by it would read those as null.
+    if (const SchemaMigration* m = schema->migration.get();
+        m != nullptr && m->in_progress() && static_cast<size_t>(i) < m->sources.size() &&
+        m->sources[i] != c) {
+      return MakeError(absl::StatusCode::kAlreadyExists, "migration_in_progress",
+                       StrCat(setting, " names column \"", c, "\", which schema migration ", m->id,
+                              " of dataset \"", ds->slug(),
+                              "\" renames or transforms and is under way; set it after the "
+                              "commit"));
+    }
     return absl::OkStatus();
   };
   if (settings.segment_by) {

@@ -864,6 +864,33 @@ TEST_F(MigrateTest, TheGateWaitIsBoundedThen503) {
   EXPECT_EQ(Dump(), Expected());
 }
 
+// While a migration is under way, settings naming a column it renames or
+// transforms are refused (the segments not yet rewritten hold it under its
+// old name or its old values); after the commit they are taken.
+TEST_F(MigrateTest, SettingsNamingAChangedColumnWaitForTheCommit) {
+  CreateCpu();
+  MigrateOptions o = Options();
+  int calls = 0;
+  o.after_partition = [&](int64_t) -> absl::Status {
+    if (++calls != 1) return absl::OkStatus();
+    Answer zone = Call("PUT", "/admin/datasets/cpu/settings", R"({"segmentBy":["host","zone"]})");
+    EXPECT_EQ(zone.status, 409) << zone.body;
+    EXPECT_EQ(ErrorCode(zone), "migration_in_progress");
+    EXPECT_NE(zone.body.find("column \\\"zone\\\""), std::string::npos) << zone.body;
+    Answer dedup =
+        Call("PUT", "/admin/datasets/cpu/settings", R"({"dedup":{"keys":["host","temp_c"]}})");
+    EXPECT_EQ(dedup.status, 409) << dedup.body;
+    Answer host = Call("PUT", "/admin/datasets/cpu/settings", R"({"segmentBy":["host"]})");
+    EXPECT_EQ(host.status, 200) << host.body;
+    return absl::OkStatus();
+  };
+  auto r = Execute(engine_.get(), Spec(), o);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(calls, 3);
+  Answer zone = Call("PUT", "/admin/datasets/cpu/settings", R"({"segmentBy":["host","zone"]})");
+  EXPECT_EQ(zone.status, 200) << zone.body;
+}
+
 // The begin's audit event comes after its edit: stopped in between, the
 // event is missing until the resume writes it (marked as re-emitted).
 TEST_F(MigrateTest, ALostBeginAuditEventIsWrittenByTheResume) {
