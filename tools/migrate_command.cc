@@ -145,8 +145,10 @@ void AddMigrateCommand(CLI::App* app, int* exit_code) {
                 "rewritten)");
   cmd->add_option("--dataset", o->dataset, "The dataset, for --resume and --rollback");
   cmd->add_option("--archive-dir", o->archive_dir,
-                  "Where dropped values go as NDJSON (default <storage root>/migration-archive; "
-                  "with --server, a directory on the server)");
+                  "Where dropped values go as NDJSON, in a subdirectory named by the migration "
+                  "id (default <storage root>/migration-archive; with --server, an absolute "
+                  "directory on the server; a resume always uses the directory the migration "
+                  "began with)");
   AddTargetFlags(cmd, &o->target);
   cmd->callback([o, exit_code] { *exit_code = Run(*o); });
 }
