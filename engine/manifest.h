@@ -195,7 +195,7 @@ struct ManifestEdit {
   // kSetStorageTarget
   std::string storage_target;
   // kMigrateSchema (with version and fields for "begin" and "rollback")
-  std::string phase;  // "begin", "commit" or "rollback"
+  std::string phase;                                 // "begin", "commit" or "rollback"
   std::shared_ptr<const SchemaMigration> migration;  // begin: all of it; else its id
   int64_t committed_ns = 0;                          // commit
 };
