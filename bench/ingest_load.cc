@@ -43,6 +43,7 @@ using tcp = net::ip::tcp;
 using Clock = std::chrono::steady_clock;
 
 constexpr int kMaxErrorsPrinted = 5;
+constexpr int kMaxRetries = 120;  // per batch, on 503 / 429 (about two minutes)
 constexpr auto kProgressPeriod = std::chrono::milliseconds(500);
 
 double SecondsSince(Clock::time_point t0) {
@@ -201,6 +202,9 @@ struct Shared {
   std::atomic<int64_t> bytes_sent{0};
   std::atomic<int64_t> requests_done{0};
   std::atomic<int64_t> failures{0};
+  // 503 (back-pressure) and 429 answers retried after their Retry-After, as
+  // a well-behaved client does; a batch is a failure after kMaxRetries.
+  std::atomic<int64_t> retries{0};
   std::atomic<int> errors_printed{0};
   bool tty = false;
 
@@ -272,9 +276,29 @@ void RunConnection(const Target& target, Shared* shared, std::vector<double>* la
     req.body() = {batch.body.data(), batch.body.size()};
     req.prepare_payload();
     http::response<http::string_body> res;
-    const auto t0 = Clock::now();
+    auto t0 = Clock::now();
     http::write(socket, req, ec);
     if (!ec) http::read(socket, buffer, res, ec);
+    // Back-pressure: wait as the server asks (at most 1 s) and send the
+    // batch again; the latency recorded is the accepted attempt's.
+    for (int attempt = 0; !ec && attempt < kMaxRetries &&
+                          (res.result() == http::status::service_unavailable ||
+                           res.result() == http::status::too_many_requests);
+         ++attempt) {
+      shared->retries.fetch_add(1);
+      int wait_ms = 100;
+      if (auto it = res.find(http::field::retry_after); it != res.end()) {
+        int secs = 0;
+        std::from_chars(it->value().data(), it->value().data() + it->value().size(), secs);
+        wait_ms = std::clamp(secs * 1000, 100, 1000);
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(wait_ms));
+      if (!res.keep_alive()) break;  // reconnect below as for any closed connection
+      res = {};
+      t0 = Clock::now();
+      http::write(socket, req, ec);
+      if (!ec) http::read(socket, buffer, res, ec);
+    }
     const double ms = std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
     shared->requests_done.fetch_add(1);
     if (ec) {
@@ -531,17 +555,20 @@ int Main(int argc, char** argv) {
   std::printf("  %-18s %.1f\n", "MB/s (bodies)", mb_per_sec);
   std::printf("  %-18s %.2f / %.2f / %.2f\n", "ack ms p50/p99/max", p50, p99, max);
   std::printf("  %-18s %lld\n", "failures", static_cast<long long>(failures));
+  std::printf("  %-18s %lld\n", "503/429 retries", static_cast<long long>(shared.retries.load()));
   std::printf(
       "{\"bench\":\"ingest\",\"format\":\"%s\",\"hosts\":%lld,\"rows\":%lld,\"values\":%lld,"
       "\"connections\":%d,\"batch_rows\":%lld,\"seconds\":%.3f,\"rows_per_sec\":%.0f,"
       "\"values_per_sec\":%.0f,\"mb_per_sec\":%.2f,\"ack_p50_ms\":%.3f,\"ack_p99_ms\":%.3f,"
-      "\"ack_max_ms\":%.3f,\"failures\":%lld,\"requests\":%zu,\"bytes\":%llu,"
+      "\"ack_max_ms\":%.3f,\"failures\":%lld,\"retries\":%lld,\"requests\":%zu,"
+      "\"bytes\":%llu,"
       "\"gen_seconds\":%.3f,%s}\n",
       format.c_str(), static_cast<long long>(hosts), static_cast<long long>(rows),
       static_cast<long long>(rows * tsbs::kNumFields), connections,
       static_cast<long long>(batch_rows), seconds, rows_per_sec, values_per_sec, mb_per_sec, p50,
-      p99, max, static_cast<long long>(failures), g.batches.size(),
-      static_cast<unsigned long long>(g.bytes), g.seconds, LateJson(options, g).c_str());
+      p99, max, static_cast<long long>(failures), static_cast<long long>(shared.retries.load()),
+      g.batches.size(), static_cast<unsigned long long>(g.bytes), g.seconds,
+      LateJson(options, g).c_str());
   std::fflush(stdout);
   return failures == 0 ? 0 : 1;
 }
