@@ -39,9 +39,10 @@ if [ ${#missing[@]} -ne 0 ]; then
   $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-# The real servers the tests start on loopback (s3rver, azurite) and DuckDB for the
-# TSBS side-by-side benchmark (@duckdb/node-api: prebuilt bindings, embedded by
-# bench/peers/duckdb.sh), pinned by tests/node/package-lock.json. Skipped when already
+# The real servers the tests start on loopback (s3rver, azurite), DuckDB (the SQL and
+# Parquet oracle, and the TSBS side-by-side benchmark: @duckdb/node-api, prebuilt
+# bindings), node-postgres (a pgwire client) and hyparquet (a second Parquet reader),
+# pinned by tests/node/package-lock.json. Skipped when already
 # installed from that lock.
 NODE_DIR="$(cd "$(dirname "$0")/.." && pwd)/tests/node"
 if [ "${TIMESTORE_SKIP_NPM:-0}" != 1 ] &&
