@@ -8,7 +8,6 @@
 #include <filesystem>
 #include <map>
 #include <random>
-#include <set>
 
 #include "absl/strings/str_format.h"
 #include "common/checksum.h"
@@ -278,20 +277,18 @@ absl::Status CheckCancelled(JobProgress* p) {
 // Copies one segment to `object` unless the destination already holds it.
 absl::Status CopySegment(Engine* engine, const Destination& dest, const SegmentHandle& h,
                          const std::map<std::string, uint64_t>& known,
-                         std::set<std::string>* present, SegmentEntry* entry, BackupReport* report,
-                         JobProgress* progress) {
+                         std::map<std::string, uint64_t>* present, SegmentEntry* entry,
+                         BackupReport* report, JobProgress* progress) {
   const std::string key = dest.Key(entry->object);
-  if (auto it = known.find(entry->object); it != known.end() && present->contains(key)) {
+  auto listed = present->find(key);
+  if (auto it = known.find(entry->object); it != known.end() && listed != present->end()) {
     // Segments are immutable and named by id: an object an earlier backup
-    // verified is this segment.
-    auto head = dest.store->Head(key);
-    if (head.ok()) {
-      entry->checksum = it->second;
-      entry->size = head->size;
-      ++report->segments_reused;
-      Count(progress, "segmentsReused", 1);
-      return absl::OkStatus();
-    }
+    // verified is this segment (its size comes from the listing: no request).
+    entry->checksum = it->second;
+    entry->size = listed->second;
+    ++report->segments_reused;
+    Count(progress, "segmentsReused", 1);
+    return absl::OkStatus();
   }
   std::string data;  // remote segments: the object's bytes
   if (h.remote()) {
@@ -310,7 +307,7 @@ absl::Status CopySegment(Engine* engine, const Destination& dest, const SegmentH
     if (!sum.ok()) return sum.status();
     entry->checksum = *sum;
   }
-  if (present->contains(key)) {
+  if (listed != present->end()) {
     // Left by a backup that did not finish: keep it when it is whole.
     auto existing = dest.store->Get(key);
     if (existing.ok() && Checksum64(*existing) == entry->checksum) {
@@ -330,7 +327,7 @@ absl::Status CopySegment(Engine* engine, const Destination& dest, const SegmentH
                                       " does not read back as written (size ", back->size(),
                                       ", expected ", entry->size, ")"));
   }
-  present->insert(key);
+  (*present)[key] = entry->size;
   CrashPoint("backup.segment_uploaded");  // kill -9 tests: mid-backup
   ++report->segments_uploaded;
   report->bytes_uploaded += entry->size;
@@ -379,11 +376,11 @@ absl::StatusOr<BackupReport> Backup(Engine* engine, const Destination& dest,
 
   auto known = KnownObjects(dest, nullptr);
   if (!known.ok()) return known.status();
-  std::set<std::string> present;
+  std::map<std::string, uint64_t> present;  // key -> size of the objects already there
   {
     auto listed = dest.store->List(dest.Key("segments/"));
     if (!listed.ok()) return listed.status();
-    for (const auto& o : *listed) present.insert(o.key);
+    for (const auto& o : *listed) present[o.key] = o.size;
   }
 
   for (const std::shared_ptr<Dataset>& ds : engine->ListDatasets()) {

@@ -176,13 +176,4 @@ std::vector<JobInfo> JobRegistry::List(std::string_view kind) const {
   return out;
 }
 
-int JobRegistry::Running(std::string_view kind, std::string_view subject) const {
-  std::lock_guard<std::mutex> l(mu_);
-  int n = 0;
-  for (const auto& [id, e] : jobs_) {
-    n += e->info.state == "running" && e->info.kind == kind && e->info.subject == subject;
-  }
-  return n;
-}
-
 }  // namespace timestore::transfer

@@ -76,8 +76,6 @@ class JobRegistry {
   // Newest first; `kind` empty: every kind. At most the last 100 finished
   // jobs are kept.
   std::vector<JobInfo> List(std::string_view kind = {}) const;
-  // Running jobs of `kind` on `subject` (to refuse a second one).
-  int Running(std::string_view kind, std::string_view subject) const;
 
  private:
   struct Entry {

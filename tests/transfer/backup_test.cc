@@ -109,9 +109,15 @@ TEST_F(BackupTest, SecondBackupUploadsOnlyNewSegments) {
   ASSERT_TRUE(first.ok()) << first.status().message();
   ASSERT_GT(first->segments_uploaded, 0u);
 
-  auto same = transfer::Backup(engine_.get(), Dest(), {}, nullptr);
+  // An unchanged root: one listing per prefix, one put and its read-back, and
+  // no request per segment.
+  transfer::Destination dest = Dest();
+  auto same = transfer::Backup(engine_.get(), dest, {}, nullptr);
   ASSERT_TRUE(same.ok());
   EXPECT_EQ(same->segments_uploaded, 0u);
+  const tiering::ObjectStoreStats stats = dest.store->stats();
+  EXPECT_EQ(stats.head_requests, 0u);
+  EXPECT_EQ(stats.put_requests, 1u);  // backup.json
   EXPECT_EQ(same->segments_reused, first->segments);
   EXPECT_NE(same->id, first->id);
 
