@@ -121,13 +121,25 @@ void TenantQuotas::InvalidateUsage() {
   usage_at_ns_ = 0;
 }
 
-std::optional<HttpResponse> TenantQuotas::Refuse(std::string_view tenant, std::string_view quota,
-                                                 int status, std::string message, double limit,
-                                                 double usage, std::string_view dataset,
-                                                 int64_t retry_after) {
+std::optional<HttpResponse> TenantQuotas::Refuse(const Engine& engine, std::string_view tenant,
+                                                 std::string_view quota, int status,
+                                                 std::string message, double limit, double usage,
+                                                 std::string_view dataset, int64_t retry_after) {
+  // The counter's label: a writer names any tenant it likes, so only
+  // configured tenants and tenants that hold datasets get their own.
+  bool known = store_->Get(tenant).has_value();
+  if (!known) {
+    for (const auto& ds : engine.ListDatasets()) {
+      if (auth::TenantOfSlug(ds->slug()) == tenant) {
+        known = true;
+        break;
+      }
+    }
+  }
   {
     std::lock_guard<std::mutex> l(mu_);
-    ++counters_[std::string(tenant)].rejections[std::string(quota)];
+    ++counters_[known ? std::string(tenant) : std::string(kOtherTenantsLabel)]
+          .rejections[std::string(quota)];
   }
   std::string details;
   JsonWriter w(&details);
@@ -197,7 +209,7 @@ std::optional<HttpResponse> TenantQuotas::Admit(
       if (bytes >= lim.max_bytes) {
         Release(claimed);
         return Refuse(
-            tenant, "maxBytes", 507,
+            engine, tenant, "maxBytes", 507,
             StrCat("tenant ", tenant, " is at its maxBytes quota (", bytes, " bytes stored, limit ",
                    lim.max_bytes, "); delete data or raise the quota"),
             static_cast<double>(lim.max_bytes), static_cast<double>(bytes), "", 0);
@@ -236,7 +248,7 @@ std::optional<HttpResponse> TenantQuotas::Admit(
       const std::string& slug = ask.new_slugs.front();
       Release(claimed);
       return Refuse(
-          tenant, "maxDatasets", 507,
+          engine, tenant, "maxDatasets", 507,
           StrCat("tenant ", tenant, " is at its maxDatasets quota (", existing, " datasets, limit ",
                  lim.max_datasets, "); dataset \"", slug, "\" was not created"),
           static_cast<double>(lim.max_datasets), static_cast<double>(existing), slug, 0);
@@ -250,7 +262,7 @@ std::optional<HttpResponse> TenantQuotas::Admit(
     if (!wait) continue;
     Release(claimed);
     const int64_t retry = std::max<int64_t>(1, static_cast<int64_t>(std::ceil(*wait)));
-    return Refuse(tenant, "maxIngestRowsPerSecond", 429,
+    return Refuse(engine, tenant, "maxIngestRowsPerSecond", 429,
                   StrCat("tenant ", tenant, " is over its maxIngestRowsPerSecond quota (limit ",
                          FormatNumber(lim.max_ingest_rows_per_second), " rows/s, ",
                          FormatNumber(IngestRate(tenant, now_ns)),

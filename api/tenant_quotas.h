@@ -52,6 +52,10 @@ struct TenantUsage {
   uint64_t bytes() const { return memory_bytes + hot_bytes + cold_bytes; }
 };
 
+// The metrics label of refusals for tenants neither configured nor holding
+// datasets (not a tenant id, so it never merges with one).
+inline constexpr std::string_view kOtherTenantsLabel = "_other";
+
 class TenantQuotas {
  public:
   TenantQuotas(std::unique_ptr<auth::TenantStore> store, TenantQuotaDefaults defaults);
@@ -88,7 +92,8 @@ class TenantQuotas {
   // Rows stored per second over the last 10 s, and since start.
   double IngestRate(std::string_view tenant, int64_t now_ns) const;
   uint64_t RowsIngested(std::string_view tenant) const;
-  // Refusals by quota name ("maxDatasets", ...).
+  // Refusals by quota name ("maxDatasets", ...); those of tenants neither
+  // configured nor holding datasets count under kOtherTenantsLabel.
   std::map<std::string, uint64_t> Rejections(std::string_view tenant) const;
   // Drops the cached usage (after a settings change).
   void InvalidateUsage();
@@ -106,9 +111,10 @@ class TenantQuotas {
     std::array<int64_t, 10> seconds{};
   };
   friend class Reservation;
-  std::optional<HttpResponse> Refuse(std::string_view tenant, std::string_view quota, int status,
-                                     std::string message, double limit, double usage,
-                                     std::string_view dataset, int64_t retry_after);
+  std::optional<HttpResponse> Refuse(const Engine& engine, std::string_view tenant,
+                                     std::string_view quota, int status, std::string message,
+                                     double limit, double usage, std::string_view dataset,
+                                     int64_t retry_after);
   void Release(const std::vector<std::string>& slugs);
 
   const std::unique_ptr<auth::TenantStore> store_;

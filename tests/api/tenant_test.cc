@@ -529,5 +529,35 @@ TEST_F(TenantTest, MetricsShowUsageIngestAndRejections) {
   EXPECT_EQ(Parse(a)["usage"]["quotaRejections"]["maxDatasets"].get_uint64().value(), 1u) << a.body;
 }
 
+TEST_F(TenantTest, RejectionsOfUnknownTenantsShareOneMetricsLabel) {
+  // Every tenant may hold one dataset by default; a writer naming new
+  // tenants must not add a label per name.
+  setenv("TIMESTORE_TENANT_DEFAULT_MAX_DATASETS", "1", 1);
+  Restart();
+  ASSERT_EQ(Put("acme", R"({"maxDatasets":1})").status, 201);
+  ASSERT_EQ(Ingest("acme__a").status, 200);
+  ASSERT_EQ(Ingest("acme__b").status, 507);  // configured: its own label
+  for (int i = 0; i < 5; ++i) {
+    // Two new datasets of an unseen tenant in one InfluxDB write: refused.
+    Answer a =
+        Call("POST", StrCat("/write?db=t", i, "_"), "m1 v=1 1000000000\nm2 v=1 1000000000", kAdmin);
+    ASSERT_EQ(a.status, 507) << a.body;
+  }
+  Answer m = Call("GET", "/metrics");
+  ASSERT_EQ(m.status, 200);
+  EXPECT_NE(
+      m.body.find(
+          "timestore_tenant_quota_rejections_total{tenant=\"acme\",quota=\"maxDatasets\"} 1\n"),
+      std::string::npos)
+      << m.body;
+  EXPECT_NE(
+      m.body.find(
+          "timestore_tenant_quota_rejections_total{tenant=\"_other\",quota=\"maxDatasets\"} 5\n"),
+      std::string::npos)
+      << m.body;
+  EXPECT_EQ(m.body.find("tenant=\"t0\""), std::string::npos) << m.body;
+  EXPECT_EQ(m.body.find("tenant=\"t4\""), std::string::npos) << m.body;
+}
+
 }  // namespace
 }  // namespace timestore::api::testing
