@@ -188,6 +188,10 @@ absl::StatusOr<std::vector<ObjectInfo>> LocalObjectStore::List(std::string_view 
   // Walk only the directory the prefix is inside.
   std::string rel(
       prefix.substr(0, prefix.rfind('/') == std::string_view::npos ? 0 : prefix.rfind('/')));
+  if (!rel.empty()) {
+    // The directory part must stay inside the store, as keys must.
+    if (auto path = PathOf(rel); !path.ok()) return path.status();
+  }
   std::vector<ObjectInfo> all;
   const std::string start = rel.empty() ? dir_ : JoinPath(dir_, rel);
   if (auto s = Walk(env_, start, rel, &all); !s.ok()) return s;

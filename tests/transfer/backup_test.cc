@@ -335,6 +335,8 @@ TEST(DestinationTest, Specs) {
   EXPECT_FALSE(store.Put("../escape", "x").ok());
   EXPECT_FALSE(store.Put("a//b", "x").ok());
   EXPECT_FALSE(store.Put("/abs", "x").ok());
+  EXPECT_FALSE(store.List("../etc/").ok());
+  EXPECT_FALSE(store.Get("a/../../b").ok());
 }
 
 }  // namespace
