@@ -84,6 +84,8 @@ std::string TenantJson(const auth::TenantConfig& t) {
 }  // namespace
 
 absl::StatusOr<TenantQuotas*> Service::Tenants(Engine* engine) {
+  // Set once and never replaced: the ingest hot path takes no lock.
+  if (TenantQuotas* ready = tenants_ready_.load(std::memory_order_acquire)) return ready;
   std::lock_guard<std::mutex> l(tenants_mu_);
   if (tenants_ == nullptr) tenants_ = options_.tenants;
   if (tenants_ == nullptr) {
@@ -95,6 +97,7 @@ absl::StatusOr<TenantQuotas*> Service::Tenants(Engine* engine) {
     }
     tenants_ = *std::move(opened);
   }
+  tenants_ready_.store(tenants_.get(), std::memory_order_release);
   return tenants_.get();
 }
 

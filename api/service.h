@@ -179,6 +179,8 @@ class Service {
   auth::RateLimiter limiter_;
   std::mutex tenants_mu_;
   std::shared_ptr<TenantQuotas> tenants_;  // guarded by tenants_mu_ until set
+  // tenants_.get() once set: every ingest request reads it without the lock.
+  std::atomic<TenantQuotas*> tenants_ready_{nullptr};
   const HttpServer* http_server_ = nullptr;
   struct AuthAuditSource {
     int64_t last_ns = 0;
