@@ -45,31 +45,6 @@ constexpr const char* kMemRows = R"({
 constexpr const char* kAllRows =
     R"({"timeRange":{"start":0,"end":"2200-01-01T00:00:00Z"},"timestampFormat":"epoch_ns"})";
 
-Headers Bearer(const std::string& token) { return {{"Authorization", "Bearer " + token}}; }
-
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-// Single-quoted for sh (tokens and paths hold no quotes; this keeps it so).
-std::string Quote(const std::string& s) { return "'" + s + "'"; }
-
-// The string member `key` of the first JSON object in `text` (the CLI
-// prints the server's answer followed by a newline), or "".
-std::string JsonMember(const std::string& text, const char* key) {
-  size_t open = text.find('{');
-  if (open == std::string::npos) return "";
-  simdjson::dom::parser p;
-  simdjson::dom::element doc;
-  if (p.parse(text.substr(open, text.rfind('}') + 1 - open)).get(doc)) return "";
-  std::string_view v;
-  if (doc[key].get(v)) return "";
-  return std::string(v);
-}
-
 // The value of the sample `name` (with its labels, as printed) in a
 // Prometheus text exposition; -1 when it is absent.
 double MetricValue(const std::string& exposition, const std::string& name) {
@@ -106,7 +81,7 @@ class AuthE2ETest : public ::testing::Test {
   void StartServer(Env env = {{"TIMESTORE_ADMIN_TOKEN", kAdminToken}}) {
     env.emplace("TIMESTORE_AUTH", "token");
     server_ = std::make_unique<TestServer>(dir_, std::move(env));
-    ASSERT_TRUE(server_->Start()) << ReadFile(server_->log_path());
+    ASSERT_TRUE(server_->Start()) << ReadFileToString(server_->log_path());
   }
   std::string Url() const { return StrCat("http://127.0.0.1:", server_->port()); }
 
@@ -115,7 +90,7 @@ class AuthE2ETest : public ::testing::Test {
     return Shell(StrCat(TimestoreBinary(), " token ", args));
   }
   std::string AgainstServer(const std::string& admin = kAdminToken) const {
-    return StrCat(" --server ", Url(), " --token ", Quote(admin));
+    return StrCat(" --server ", Url(), " --token ", ShellQuote(admin));
   }
   // Creates a token through the CLI against the running server; returns it.
   std::string CreateToken(const std::string& args) {
@@ -128,7 +103,7 @@ class AuthE2ETest : public ::testing::Test {
 
   void Ingest(const std::string& slug, const char* rows) {
     HttpClient c(server_->port());
-    Headers h = Bearer(kAdminToken);
+    Headers h = BearerHeaders(kAdminToken);
     h.emplace_back("Content-Type", "application/json");
     auto r = c.Post(StrCat("/datasets/", slug, "/ingest"), rows, h);
     ASSERT_EQ(r.status, 200) << r.body;
@@ -136,7 +111,7 @@ class AuthE2ETest : public ::testing::Test {
   // The rows of `slug` as NDJSON, read with the admin token.
   std::string Rows(const std::string& slug) {
     HttpClient c(server_->port());
-    Headers h = Bearer(kAdminToken);
+    Headers h = BearerHeaders(kAdminToken);
     h.emplace_back("Accept", "application/x-ndjson");
     auto r = c.Post(StrCat("/datasets/", slug, "/query"), kAllRows, h);
     if (r.status != 200) return StrCat("HTTP ", r.status, " ", r.body);
@@ -164,17 +139,17 @@ TEST_F(AuthE2ETest, FirstStartGeneratesTheAdminTokenOnce) {
   EXPECT_EQ(st.st_mode & 0777, 0600u);
   ASSERT_EQ(::stat((server_->storage_root() + "/auth").c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 0777, 0700u);  // the directory is private too
-  const std::string file = ReadFile(path);
+  const std::string file = ReadFileToString(path);
   const std::string token(StripWhitespace(file));
   ASSERT_EQ(token.substr(0, 4), "tsk_") << file;
-  const std::string log = ReadFile(server_->log_path());
+  const std::string log = ReadFileToString(server_->log_path());
   EXPECT_NE(log.find(path), std::string::npos) << log;
   EXPECT_EQ(log.find(token.substr(4)), std::string::npos) << "the token was logged";
 
   const std::string curl = "curl -s -o /dev/null -w '%{http_code}' ";
-  for (const std::string& credentials :
-       {"-H " + Quote("Authorization: Bearer " + token),
-        "-H " + Quote("Authorization: Token " + token), "-u " + Quote("anyone:" + token)}) {
+  for (const std::string& credentials : {"-H " + ShellQuote("Authorization: Bearer " + token),
+                                         "-H " + ShellQuote("Authorization: Token " + token),
+                                         "-u " + ShellQuote("anyone:" + token)}) {
     SCOPED_TRACE(credentials);
     auto [rc, code] = Shell(StrCat(curl, credentials, " ", Url(), "/status"));
     EXPECT_EQ(rc, 0);
@@ -194,14 +169,14 @@ TEST_F(AuthE2ETest, FirstStartGeneratesTheAdminTokenOnce) {
   auto r = c.Get("/status");
   EXPECT_EQ(r.status, 401);
   EXPECT_NE(r.body.find("\"unauthorized\""), std::string::npos) << r.body;
-  EXPECT_EQ(c.Request("GET", "/status", "", Bearer(token)).status, 200);
+  EXPECT_EQ(c.Request("GET", "/status", "", BearerHeaders(token)).status, 200);
 
   // Generated once: a restart reads the same file, and the token still works.
   EXPECT_EQ(WEXITSTATUS(server_->Stop(SIGTERM)), 0);
-  ASSERT_TRUE(server_->Start()) << ReadFile(server_->log_path());
-  EXPECT_EQ(ReadFile(path), file);
+  ASSERT_TRUE(server_->Start()) << ReadFileToString(server_->log_path());
+  EXPECT_EQ(ReadFileToString(path), file);
   HttpClient c2(server_->port());
-  EXPECT_EQ(c2.Request("GET", "/status", "", Bearer(token)).status, 200);
+  EXPECT_EQ(c2.Request("GET", "/status", "", BearerHeaders(token)).status, 200);
   EXPECT_EQ(c2.Get("/status").status, 401);
 }
 
@@ -226,7 +201,7 @@ TEST_F(AuthE2ETest, UnsafeSettingsRefuseToStart) {
     auto [rc, out] =
         Shell(StrCat("env -u TIMESTORE_ADMIN_TOKEN -u TIMESTORE_TRUSTED_PROXIES ", k.env,
                      " timeout -s KILL 60 ", TimestoreBinary(), " serve ", k.args,
-                     " --port 0 --storage-root ", Quote(dir_ + "/data"), " --log-level warn"));
+                     " --port 0 --storage-root ", ShellQuote(dir_ + "/data"), " --log-level warn"));
     EXPECT_EQ(rc, 2) << out;
     EXPECT_NE(out.find(k.says), std::string::npos) << out;
   }
@@ -237,7 +212,7 @@ TEST_F(AuthE2ETest, UnsafeSettingsRefuseToStart) {
                    TimestoreBinary(),
                    " serve --host 127.0.0.1 --port 0 "
                    "--storage-root ",
-                   Quote(dir_ + "/data")));
+                   ShellQuote(dir_ + "/data")));
   EXPECT_EQ(rc, 2) << out;
   EXPECT_EQ(out.find("sh0rtsecret"), std::string::npos) << out;
 }
@@ -261,17 +236,17 @@ TEST_F(AuthE2ETest, TokenCliCreatesListsAndRevokes) {
   EXPECT_EQ(listed.find("\"hash\""), std::string::npos) << listed;
 
   HttpClient c(server_->port());
-  auto r = c.Post("/datasets/cpu/query", kAllRows, Bearer(reader));
+  auto r = c.Post("/datasets/cpu/query", kAllRows, BearerHeaders(reader));
   EXPECT_EQ(r.status, 200) << r.body;
   EXPECT_NE(r.body.find("host_3"), std::string::npos) << r.body;
   // Outside its scope: 403 naming the scope it lacks, not 401.
-  Headers json = Bearer(reader);
+  Headers json = BearerHeaders(reader);
   json.emplace_back("Content-Type", "application/json");
   r = c.Post("/datasets/cpu/ingest", kCpuRowsJson, json);
   EXPECT_EQ(r.status, 403) << r.body;
   EXPECT_NE(r.body.find("\"forbidden\""), std::string::npos) << r.body;
   EXPECT_NE(r.body.find("write"), std::string::npos) << r.body;
-  EXPECT_EQ(c.Request("GET", "/admin/tokens", "", Bearer(reader)).status, 403);
+  EXPECT_EQ(c.Request("GET", "/admin/tokens", "", BearerHeaders(reader)).status, 403);
   // ... and it cannot make tokens: the CLI fails with the server's 403.
   auto [rc_denied, denied] = TokenCli("create" + AgainstServer(reader) + " --name x --scope admin");
   EXPECT_EQ(rc_denied, 1) << denied;
@@ -284,14 +259,14 @@ TEST_F(AuthE2ETest, TokenCliCreatesListsAndRevokes) {
   // Revoked (by name): 401 from then on.
   auto [rc_revoke, revoked] = TokenCli("revoke" + AgainstServer() + " reader");
   ASSERT_EQ(rc_revoke, 0) << revoked;
-  r = c.Post("/datasets/cpu/query", kAllRows, Bearer(reader));
+  r = c.Post("/datasets/cpu/query", kAllRows, BearerHeaders(reader));
   EXPECT_EQ(r.status, 401) << r.body;
   EXPECT_FALSE(r.headers["www-authenticate"].empty());
 
   // Against the storage root of the stopped server.
   EXPECT_EQ(WEXITSTATUS(server_->Stop(SIGTERM)), 0);
   auto [rc_offline, offline] =
-      TokenCli(StrCat("create --storage-root ", Quote(server_->storage_root()),
+      TokenCli(StrCat("create --storage-root ", ShellQuote(server_->storage_root()),
                       " --name offline --scope read --scope write"));
   ASSERT_EQ(rc_offline, 0) << offline;
   const std::string writer = JsonMember(offline, "token");
@@ -299,16 +274,16 @@ TEST_F(AuthE2ETest, TokenCliCreatesListsAndRevokes) {
   struct stat st {};
   ASSERT_EQ(::stat((server_->storage_root() + "/auth/tokens.json").c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 0777, 0600u);
-  ASSERT_TRUE(server_->Start()) << ReadFile(server_->log_path());
+  ASSERT_TRUE(server_->Start()) << ReadFileToString(server_->log_path());
   HttpClient c2(server_->port());
-  json = Bearer(writer);
+  json = BearerHeaders(writer);
   json.emplace_back("Content-Type", "application/json");
   r = c2.Post("/datasets/cpu2/ingest", kCpuRowsJson, json);
   EXPECT_EQ(r.status, 200) << r.body;
-  r = c2.Post("/datasets/cpu2/query", kAllRows, Bearer(writer));
+  r = c2.Post("/datasets/cpu2/query", kAllRows, BearerHeaders(writer));
   EXPECT_EQ(r.status, 200) << r.body;
   // The revocation survived the restart; the offline token is listed.
-  EXPECT_EQ(c2.Post("/datasets/cpu/query", kAllRows, Bearer(reader)).status, 401);
+  EXPECT_EQ(c2.Post("/datasets/cpu/query", kAllRows, BearerHeaders(reader)).status, 401);
   auto [rc_list2, listed2] = TokenCli("list" + AgainstServer());
   EXPECT_NE(listed2.find("\"name\":\"offline\""), std::string::npos) << listed2;
   EXPECT_EQ(listed2.find("\"name\":\"reader\""), std::string::npos) << listed2;
@@ -321,7 +296,7 @@ TEST_F(AuthE2ETest, TokenCliCreatesListsAndRevokes) {
 // storage root is now locked while a server runs on it.
 TEST_F(AuthE2ETest, TokenCliRefusesTheStorageRootOfARunningServer) {
   StartServer();
-  const std::string root = Quote(server_->storage_root());
+  const std::string root = ShellQuote(server_->storage_root());
   auto [rc, out] = TokenCli("create --storage-root " + root + " --name sneaky --scope admin");
   EXPECT_EQ(rc, 1) << out;
   EXPECT_EQ(out.find("tsk_"), std::string::npos) << out;
@@ -332,17 +307,18 @@ TEST_F(AuthE2ETest, TokenCliRefusesTheStorageRootOfARunningServer) {
   // A second server on the same root refuses to start too.
   TestServer second(dir_, {{"TIMESTORE_AUTH", "token"}, {"TIMESTORE_ADMIN_TOKEN", kAdminToken}});
   EXPECT_FALSE(second.Start());
-  EXPECT_NE(ReadFile(second.log_path()).find("is locked"), std::string::npos);
+  EXPECT_NE(ReadFileToString(second.log_path()).find("is locked"), std::string::npos);
   // Once the server has stopped (even by SIGKILL) the root is free.
   server_->Stop(SIGKILL);
   auto [rc_free, created] =
       TokenCli("create --storage-root " + root + " --name later --scope read");
   EXPECT_EQ(rc_free, 0) << created;
-  ASSERT_TRUE(server_->Start()) << ReadFile(server_->log_path());
+  ASSERT_TRUE(server_->Start()) << ReadFileToString(server_->log_path());
   HttpClient c(server_->port());
-  EXPECT_EQ(c.Request("GET", "/admin/tokens", "", Bearer(kAdminToken)).body.find("\"later\"") !=
-                std::string::npos,
-            true);
+  EXPECT_EQ(
+      c.Request("GET", "/admin/tokens", "", BearerHeaders(kAdminToken)).body.find("\"later\"") !=
+          std::string::npos,
+      true);
 }
 
 // 4. psql (and node-postgres, for the SQLSTATE of a failed login) with a
@@ -356,9 +332,9 @@ TEST_F(AuthE2ETest, PsqlWithATokenAsPassword) {
   const std::string reader = CreateToken("--name reader --scope read");
   const std::string mem_only = CreateToken("--name mem-only --scope read --dataset 'mem:read'");
   auto psql = [&](const std::string& password, const std::string& sql) {
-    return Shell(StrCat("PGPASSWORD=", Quote(password),
+    return Shell(StrCat("PGPASSWORD=", ShellQuote(password),
                         " PGCONNECT_TIMEOUT=60 psql -X -At -v VERBOSITY=verbose -h 127.0.0.1 -p ",
-                        server_->pg_port(), " -U anyone -c ", Quote(sql)));
+                        server_->pg_port(), " -U anyone -c ", ShellQuote(sql)));
   };
 
   auto [rc, out] = psql(reader, "SELECT count(*) FROM cpu");
@@ -395,7 +371,7 @@ c.connect().then(() => c.query('SELECT count(*) AS n FROM cpu'))
 )");
   auto node = [&](const std::string& password) {
     return Shell(StrCat("NODE_PATH=", TIMESTORE_SOURCE_DIR, "/tests/node/node_modules node ",
-                        script, " ", Quote(password)))
+                        script, " ", ShellQuote(password)))
         .second;
   };
   EXPECT_EQ(node(reader), "rows 4\n");
@@ -432,7 +408,7 @@ TEST_F(AuthE2ETest, PrometheusRemoteWriteWithBasicAuth) {
                                R"("limit":1000})";
   auto has_job = [&](const std::string& job) {
     HttpClient c(server_->port());
-    auto r = c.Post("/datasets/prometheus/query", up_query, Bearer(kAdminToken));
+    auto r = c.Post("/datasets/prometheus/query", up_query, BearerHeaders(kAdminToken));
     return r.status == 200 && r.body.find(StrCat("\"job\":\"", job, "\"")) != std::string::npos;
   };
   const std::string failures = R"(timestore_auth_failures_total{reason="unauthenticated"})";
@@ -474,9 +450,10 @@ TEST_F(AuthE2ETest, InfluxClientsWithAToken) {
   if (have_cli) {
     auto cli = [&](const std::string& credentials, const std::string& line) {
       return Shell(StrCat(influx, " -host 127.0.0.1 -port ", server_->port(), credentials,
-                          " -database clidb -execute ", Quote("INSERT " + line)));
+                          " -database clidb -execute ", ShellQuote("INSERT " + line)));
     };
-    auto [rc, out] = cli(" -username x -password " + Quote(writer), "weather,city=Oslo temp=-3.5");
+    auto [rc, out] =
+        cli(" -username x -password " + ShellQuote(writer), "weather,city=Oslo temp=-3.5");
     EXPECT_EQ(rc, 0) << out;
     EXPECT_EQ(out.find("ERR"), std::string::npos) << out;
     EXPECT_NE(Rows("clidb_weather").find(R"("temp":-3.5)"), std::string::npos);
@@ -506,7 +483,7 @@ try:
 except InfluxDBClientError as e:
     print('refused', e.code)
 )");
-    auto [rc, out] = Shell(StrCat("/usr/bin/python3 ", script, " ", Quote(writer)));
+    auto [rc, out] = Shell(StrCat("/usr/bin/python3 ", script, " ", ShellQuote(writer)));
     EXPECT_EQ(rc, 0) << out;
     EXPECT_EQ(out, "written True\n");
     EXPECT_NE(Rows("py_sensor").find(R"("temp":21.25)"), std::string::npos);
@@ -520,7 +497,7 @@ except InfluxDBClientError as e:
   if (HaveTool("curl")) {
     auto write = [&](const std::string& query) {
       return Shell(StrCat("curl -s -o /dev/null -w '%{http_code}' -XPOST ",
-                          Quote(StrCat(Url(), "/write?db=qs", query)),
+                          ShellQuote(StrCat(Url(), "/write?db=qs", query)),
                           " --data-binary 'm,k=v x=1 1700000000000000000'"))
           .second;
     };
@@ -540,7 +517,7 @@ except InfluxDBClientError as e:
 TEST_F(AuthE2ETest, WrongTokenOnInfluxRoutesAnswersInInfluxShape) {
   StartServer();
   HttpClient c(server_->port());
-  const Headers wrong = Bearer("tsk_0000000000000000_" + std::string(64, '0'));
+  const Headers wrong = BearerHeaders("tsk_0000000000000000_" + std::string(64, '0'));
   for (const char* target : {"/write?db=x", "/query?q=SHOW+DATABASES"}) {
     SCOPED_TRACE(target);
     for (const Headers& h : {Headers{}, wrong}) {
@@ -576,7 +553,7 @@ TEST_F(AuthE2ETest, TokenQueryRateLimitAnswers429WithRetryAfter) {
   // debt, and the next ones within about 2 s are refused. Five tries keep
   // this true on a loaded machine too.
   for (int i = 0; i < 5 && limited.status != 429; ++i) {
-    HttpResult r = c.Post("/datasets/cpu/query", kAllRows, Bearer(slow));
+    HttpResult r = c.Post("/datasets/cpu/query", kAllRows, BearerHeaders(slow));
     if (r.status == 429) {
       limited = r;
     } else {
@@ -590,11 +567,11 @@ TEST_F(AuthE2ETest, TokenQueryRateLimitAnswers429WithRetryAfter) {
   EXPECT_GE(retry, 1) << limited.headers["retry-after"];
   EXPECT_LE(retry, 3) << limited.headers["retry-after"];
   // Other tokens are not held back by it.
-  EXPECT_EQ(c.Post("/datasets/cpu/query", kAllRows, Bearer(kAdminToken)).status, 200);
+  EXPECT_EQ(c.Post("/datasets/cpu/query", kAllRows, BearerHeaders(kAdminToken)).status, 200);
   EXPECT_GE(MetricValue(Metrics(), R"(timestore_rate_limited_total{kind="query"})"), 1);
   // After Retry-After the token is served again.
   std::this_thread::sleep_for(std::chrono::seconds(retry));
-  EXPECT_EQ(c.Post("/datasets/cpu/query", kAllRows, Bearer(slow)).status, 200);
+  EXPECT_EQ(c.Post("/datasets/cpu/query", kAllRows, BearerHeaders(slow)).status, 200);
 }
 
 }  // namespace

@@ -24,30 +24,6 @@ constexpr char kAdminToken[] = "e2e-admin-token-0123456789abcdef";
 constexpr const char* kAllRows =
     R"({"timeRange":{"start":0,"end":"2200-01-01T00:00:00Z"},"timestampFormat":"epoch_ns"})";
 
-Headers Bearer(const std::string& token) {
-  return {{"Authorization", "Bearer " + token}, {"Content-Type", "application/json"}};
-}
-
-std::string ReadAll(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-std::string Quote(const std::string& s) { return "'" + s + "'"; }
-
-std::string JsonString(const std::string& text, const char* key) {
-  size_t open = text.find('{');
-  if (open == std::string::npos) return "";
-  simdjson::dom::parser p;
-  simdjson::dom::element doc;
-  if (p.parse(text.substr(open, text.rfind('}') + 1 - open)).get(doc)) return "";
-  std::string_view v;
-  if (doc[key].get(v)) return "";
-  return std::string(v);
-}
-
 class TenantE2ETest : public ::testing::Test {
  protected:
   void SetUp() override { dir_ = MakeTempDir(); }
@@ -56,7 +32,7 @@ class TenantE2ETest : public ::testing::Test {
     env.emplace("TIMESTORE_ADMIN_TOKEN", kAdminToken);
     env.emplace("TIMESTORE_TENANT_DEFAULT_MAX_DATASETS", "10");
     server_ = std::make_unique<TestServer>(dir_, std::move(env));
-    ASSERT_TRUE(server_->Start()) << ReadAll(server_->log_path());
+    ASSERT_TRUE(server_->Start()) << ReadFileToString(server_->log_path());
   }
   void TearDown() override {
     server_.reset();
@@ -67,9 +43,9 @@ class TenantE2ETest : public ::testing::Test {
   std::pair<int, std::string> Curl(const std::string& method, const std::string& path,
                                    const std::string& body = "") {
     auto [rc, out] = Shell(StrCat("curl -s -w '\\n%{http_code}' -X ", method, " -H ",
-                                  Quote(StrCat("Authorization: Bearer ", kAdminToken)),
+                                  ShellQuote(StrCat("Authorization: Bearer ", kAdminToken)),
                                   body.empty() ? "" : " -H 'Content-Type: application/json' -d ",
-                                  body.empty() ? "" : Quote(body), " ", Url(), path));
+                                  body.empty() ? "" : ShellQuote(body), " ", Url(), path));
     const size_t nl = out.rfind('\n');
     if (rc != 0 || nl == std::string::npos) return {0, out};
     return {std::atoi(out.c_str() + nl + 1), out.substr(0, nl)};
@@ -98,7 +74,7 @@ TEST_F(TenantE2ETest, TenantTokenAndQuotasEndToEnd) {
       Shell(StrCat(TimestoreBinary(), " token create --server ", Url(), " --token ", kAdminToken,
                    " --name acme-app --scope read --scope write --tenant acme"));
   ASSERT_EQ(rc, 0) << created;
-  const std::string token = JsonString(created, "token");
+  const std::string token = JsonMember(created, "token");
   ASSERT_EQ(token.substr(0, 4), "tsk_") << created;
   EXPECT_NE(created.find("\"tenant\":\"acme\""), std::string::npos) << created;
   auto [rc_bad, refused_cli] =
@@ -108,36 +84,36 @@ TEST_F(TenantE2ETest, TenantTokenAndQuotasEndToEnd) {
   EXPECT_NE(refused_cli.find("tenant"), std::string::npos) << refused_cli;
 
   HttpClient c(server_->port());
-  auto r = c.Post("/datasets/acme__cpu/ingest", kCpuRowsJson, Bearer(token));
+  auto r = c.Post("/datasets/acme__cpu/ingest", kCpuRowsJson, BearerJsonHeaders(token));
   ASSERT_EQ(r.status, 200) << r.body;
-  r = c.Post("/datasets/cpu/ingest", kCpuRowsJson, Bearer(kAdminToken));
+  r = c.Post("/datasets/cpu/ingest", kCpuRowsJson, BearerJsonHeaders(kAdminToken));
   ASSERT_EQ(r.status, 200) << r.body;
   // Outside its tenant: 403 naming the tenant.
-  r = c.Post("/datasets/cpu/query", kAllRows, Bearer(token));
+  r = c.Post("/datasets/cpu/query", kAllRows, BearerJsonHeaders(token));
   EXPECT_EQ(r.status, 403) << r.body;
   EXPECT_NE(r.body.find("\"tenant\":\"acme\""), std::string::npos) << r.body;
-  r = c.Post("/datasets/globex__cpu/ingest", kCpuRowsJson, Bearer(token));
+  r = c.Post("/datasets/globex__cpu/ingest", kCpuRowsJson, BearerJsonHeaders(token));
   EXPECT_EQ(r.status, 403) << r.body;
-  r = c.Request("GET", "/admin/datasets", "", Bearer(token));
+  r = c.Request("GET", "/admin/datasets", "", BearerJsonHeaders(token));
   EXPECT_EQ(r.status, 403) << r.body;  // no admin scope: the listing is an admin route
-  r = c.Request("GET", "/status", "", Bearer(kAdminToken));
+  r = c.Request("GET", "/status", "", BearerJsonHeaders(kAdminToken));
   EXPECT_NE(r.body.find("\"cpu\""), std::string::npos) << r.body;
 
   // maxDatasets 1: a second dataset is 507 and is not created; the same
   // through the InfluxDB v2 route.
-  r = c.Post("/datasets/acme__mem/ingest", kCpuRowsJson, Bearer(token));
+  r = c.Post("/datasets/acme__mem/ingest", kCpuRowsJson, BearerJsonHeaders(token));
   EXPECT_EQ(r.status, 507) << r.body;
   EXPECT_NE(r.body.find("\"code\":\"quota_exceeded\""), std::string::npos) << r.body;
   EXPECT_NE(r.body.find("\"quota\":\"maxDatasets\""), std::string::npos) << r.body;
   EXPECT_NE(r.body.find("tenant acme is at its maxDatasets quota (1 datasets, limit 1)"),
             std::string::npos)
       << r.body;
-  Headers lp = Bearer(token);
+  Headers lp = BearerJsonHeaders(token);
   lp.back().second = "text/plain";
   r = c.Post("/api/v2/write?bucket=acme_&precision=s", "mem v=1 1700000000\n", lp);
   EXPECT_EQ(r.status, 507) << r.body;
   EXPECT_NE(r.body.find("quota_exceeded"), std::string::npos) << r.body;
-  r = c.Request("GET", "/admin/datasets", "", Bearer(kAdminToken));
+  r = c.Request("GET", "/admin/datasets", "", BearerJsonHeaders(kAdminToken));
   EXPECT_EQ(r.body.find("acme__mem"), std::string::npos) << r.body;
 
   // The rate quota, set with the CLI (the other settings are kept): a
@@ -155,9 +131,9 @@ TEST_F(TenantE2ETest, TenantTokenAndQuotasEndToEnd) {
   std::string big = "{\"records\":[";
   for (int i = 0; i < 1000; ++i) StrAppend(&big, i ? "," : "", "{\"timestamp\":", i, ",\"v\":1}");
   big += "]}";
-  r = c.Post("/datasets/acme__cpu/ingest", big, Bearer(token));
+  r = c.Post("/datasets/acme__cpu/ingest", big, BearerJsonHeaders(token));
   ASSERT_EQ(r.status, 200) << r.body;
-  r = c.Post("/datasets/acme__cpu/ingest", kCpuRowsJson, Bearer(token));
+  r = c.Post("/datasets/acme__cpu/ingest", kCpuRowsJson, BearerJsonHeaders(token));
   EXPECT_EQ(r.status, 429) << r.body;
   EXPECT_FALSE(r.headers["retry-after"].empty());
   EXPECT_NE(r.body.find("maxIngestRowsPerSecond"), std::string::npos) << r.body;
@@ -194,11 +170,11 @@ TEST_F(TenantE2ETest, TenantTokenAndQuotasEndToEnd) {
   struct stat st {};
   ASSERT_EQ(::stat((server_->storage_root() + "/tenants.json").c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 0777, 0600u);
-  ASSERT_TRUE(server_->Start()) << ReadAll(server_->log_path());
+  ASSERT_TRUE(server_->Start()) << ReadFileToString(server_->log_path());
   HttpClient c2(server_->port());
-  r = c2.Post("/datasets/acme__mem/ingest", kCpuRowsJson, Bearer(token));
+  r = c2.Post("/datasets/acme__mem/ingest", kCpuRowsJson, BearerJsonHeaders(token));
   EXPECT_EQ(r.status, 507) << r.body;
-  r = c2.Post("/datasets/cpu/query", kAllRows, Bearer(token));
+  r = c2.Post("/datasets/cpu/query", kAllRows, BearerJsonHeaders(token));
   EXPECT_EQ(r.status, 403) << r.body;
   EXPECT_EQ(Curl("DELETE", "/admin/tenants/acme").first, 409);
   auto [globex_status, globex] = Curl("GET", "/admin/tenants/globex");
@@ -210,8 +186,8 @@ TEST_F(TenantE2ETest, TenantTokenAndQuotasEndToEnd) {
   EXPECT_EQ(WEXITSTATUS(server_->Stop(SIGTERM)), 0);
   std::ofstream(server_->storage_root() + "/tenants.json") << "{\"tenants\":[{}]}";
   EXPECT_FALSE(server_->Start());
-  EXPECT_NE(ReadAll(server_->log_path()).find("tenants.json"), std::string::npos)
-      << ReadAll(server_->log_path());
+  EXPECT_NE(ReadFileToString(server_->log_path()).find("tenants.json"), std::string::npos)
+      << ReadFileToString(server_->log_path());
 }
 
 // psql with a tenant token as its password: the tenant's tables answer,
@@ -221,7 +197,8 @@ TEST_F(TenantE2ETest, TenantTokenOverPgwire) {
   StartServer({{"TIMESTORE_PG_PORT", std::to_string(PickFreePort())}});
   HttpClient c(server_->port());
   for (std::string slug : {"acme__cpu", "cpu", "globex__cpu"}) {
-    auto r = c.Post(StrCat("/datasets/", slug, "/ingest"), kCpuRowsJson, Bearer(kAdminToken));
+    auto r =
+        c.Post(StrCat("/datasets/", slug, "/ingest"), kCpuRowsJson, BearerJsonHeaders(kAdminToken));
     ASSERT_EQ(r.status, 200) << r.body;
   }
   auto [rc, created] = Tenant(StrCat("list", Server()));
@@ -229,11 +206,11 @@ TEST_F(TenantE2ETest, TenantTokenOverPgwire) {
   auto [rc_token, token_out] = Shell(StrCat(TimestoreBinary(), " token create", Server(),
                                             " --name acme-bi --scope read --tenant acme"));
   ASSERT_EQ(rc_token, 0) << token_out;
-  const std::string token = JsonString(token_out, "token");
+  const std::string token = JsonMember(token_out, "token");
   auto psql = [&](const std::string& sql) {
-    return Shell(StrCat("PGPASSWORD=", Quote(token),
+    return Shell(StrCat("PGPASSWORD=", ShellQuote(token),
                         " PGCONNECT_TIMEOUT=60 psql -X -At -v VERBOSITY=verbose -h 127.0.0.1 -p ",
-                        server_->pg_port(), " -U anyone -c ", Quote(sql)));
+                        server_->pg_port(), " -U anyone -c ", ShellQuote(sql)));
   };
   auto [rc_own, own] = psql("SELECT count(*) FROM acme__cpu");
   EXPECT_EQ(rc_own, 0) << own;

@@ -5,6 +5,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <signal.h>
+#include <simdjson.h>
 #include <stdlib.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -15,6 +16,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 #include <thread>
 
 namespace timestore::testing {
@@ -229,6 +231,34 @@ int TestServer::Stop(int signal) {
   ::waitpid(pid_, &status, 0);
   pid_ = -1;
   return status;
+}
+
+HttpHeaders BearerHeaders(const std::string& token) {
+  return {{"Authorization", "Bearer " + token}};
+}
+
+HttpHeaders BearerJsonHeaders(const std::string& token) {
+  return {{"Authorization", "Bearer " + token}, {"Content-Type", "application/json"}};
+}
+
+std::string ReadFileToString(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+std::string ShellQuote(const std::string& s) { return "'" + s + "'"; }
+
+std::string JsonMember(const std::string& text, const char* key) {
+  size_t open = text.find('{');
+  if (open == std::string::npos) return "";
+  simdjson::dom::parser p;
+  simdjson::dom::element doc;
+  if (p.parse(text.substr(open, text.rfind('}') + 1 - open)).get(doc)) return "";
+  std::string_view v;
+  if (doc[key].get(v)) return "";
+  return std::string(v);
 }
 
 }  // namespace timestore::testing

@@ -109,6 +109,25 @@ uint64_t DirectoryBytes(const std::string& dir);
 // status (-1 when it did not exit normally) and its stdout and stderr.
 std::pair<int, std::string> Shell(const std::string& cmd);
 
+// Request headers for HttpClient.
+using HttpHeaders = std::vector<std::pair<std::string, std::string>>;
+
+// "Authorization: Bearer <token>".
+HttpHeaders BearerHeaders(const std::string& token);
+
+// "Authorization: Bearer <token>" and "Content-Type: application/json".
+HttpHeaders BearerJsonHeaders(const std::string& token);
+
+// The whole content of the file at `path` ("" when it cannot be read).
+std::string ReadFileToString(const std::string& path);
+
+// `s` single-quoted for sh (tokens and paths hold no quotes; this keeps it so).
+std::string ShellQuote(const std::string& s);
+
+// The string member `key` of the first JSON object in `text` (the CLI prints
+// the server's answer followed by a newline), or "".
+std::string JsonMember(const std::string& text, const char* key);
+
 // True under CI (CI set and not "false"), where every real client and server
 // the tests drive has been installed by scripts/install-deps.sh.
 inline bool InCi() {
