@@ -1,22 +1,13 @@
-#include <algorithm>
 #include <cctype>
 #include <cmath>
-#include <map>
-#include <mutex>
-#include <set>
 
-#include "common/crash_point.h"
 #include "common/env.h"
 #include "common/json_writer.h"
 #include "common/status_macros.h"
 #include "common/status_util.h"
 #include "common/strings.h"
 #include "common/time_util.h"
-#include "engine/segment_columns.h"
-#include "migrate/expression.h"
 #include "migrate/migrator_internal.h"
-#include "segment/segment_writer.h"
-#include "spdlog/spdlog.h"
 
 namespace timestore::migrate::internal {
 
