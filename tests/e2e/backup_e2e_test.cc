@@ -259,17 +259,7 @@ TEST_F(BackupE2ETest, CorruptObjectNamedAndOfflineCliRefusedWhileServing) {
 TEST_F(BackupE2ETest, TieredRootBacksUpToS3AndRestoresLocal) {
   S3TestServer s3;
   ASSERT_TRUE(s3.Start()) << s3.error();
-  const std::map<std::string, std::string> s3_env = {
-      {"TIMESTORE_STORAGE_DRIVER", "s3"},
-      {"TIMESTORE_S3_BUCKET", s3.bucket()},
-      {"TIMESTORE_S3_ENDPOINT", s3.endpoint()},
-      {"TIMESTORE_S3_FORCE_PATH_STYLE", "true"},
-      {"TIMESTORE_S3_REGION", S3TestServer::kRegion},
-      {"TIMESTORE_S3_ACCESS_KEY_ID", S3TestServer::kAccessKey},
-      {"TIMESTORE_S3_SECRET_ACCESS_KEY", S3TestServer::kSecretKey},
-      {"TIMESTORE_S3_PREFIX", "ts"},
-      {"TIMESTORE_TIERING_INTERVAL", "1h"},
-      {"TIMESTORE_COMPACTION_ENABLED", "false"}};
+  const std::map<std::string, std::string> s3_env = S3StorageServerEnv(s3);
   server_ = std::make_unique<TestServer>(dir_, s3_env);
   ASSERT_TRUE(server_->Start());
   Ingest(0, 1500);

@@ -37,13 +37,6 @@ operations:
   - drop: {column: debug}
 )yaml";
 
-std::string ReadAll(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
 // The one migration's archive directory under `base` (<base>/<migration id>).
 std::string MigrationDir(const std::string& base) {
   std::error_code ec;
@@ -70,7 +63,7 @@ std::string Rows() {
 // Creates `cpu` on a fresh server in `dir` and stops it.
 void Prepare(const std::string& dir) {
   TestServer s(dir);
-  ASSERT_TRUE(s.Start()) << ReadAll(s.log_path());
+  ASSERT_TRUE(s.Start()) << ReadFileToString(s.log_path());
   HttpClient c(s.port());
   ASSERT_EQ(c.Post("/datasets/cpu/ingest", Rows()).status, 200);
   ASSERT_EQ(c.Request("PUT", "/admin/datasets/cpu/settings", R"({"segmentBy":["host"]})").status,
@@ -89,9 +82,9 @@ std::string Csv(HttpClient& c) {
 }
 
 std::string ManifestBytes(const std::string& root) {
-  std::string current = ReadAll(root + "/CURRENT");
+  std::string current = ReadFileToString(root + "/CURRENT");
   while (!current.empty() && current.back() == '\n') current.pop_back();
-  return ReadAll(root + "/" + current);
+  return ReadFileToString(root + "/" + current);
 }
 
 TEST(MigrateE2ETest, KilledBetweenPartitionsResumesAndTheCliGivesTheSameRows) {
@@ -105,7 +98,7 @@ TEST(MigrateE2ETest, KilledBetweenPartitionsResumesAndTheCliGivesTheSameRows) {
   // Server A: killed right after the first partition's edit.
   {
     TestServer s(a, {{"TIMESTORE_TEST_CRASH_POINT", "migrate.partition_replaced"}});
-    ASSERT_TRUE(s.Start()) << ReadAll(s.log_path());
+    ASSERT_TRUE(s.Start()) << ReadFileToString(s.log_path());
     HttpClient c(s.port());
     HttpResult r = c.Post(StrCat("/admin/datasets/cpu/migrations?archiveDir=", dir, "/archive-a"),
                           std::string(kManifest));
@@ -116,11 +109,11 @@ TEST(MigrateE2ETest, KilledBetweenPartitionsResumesAndTheCliGivesTheSameRows) {
   std::string resumed;
   {
     TestServer s(a);
-    ASSERT_TRUE(s.Start()) << ReadAll(s.log_path());
+    ASSERT_TRUE(s.Start()) << ReadFileToString(s.log_path());
     // The start says which migration is under way and how much is left.
-    EXPECT_NE(ReadAll(s.log_path()).find("is under way: 2 segments in 2 partitions await"),
+    EXPECT_NE(ReadFileToString(s.log_path()).find("is under way: 2 segments in 2 partitions await"),
               std::string::npos)
-        << ReadAll(s.log_path());
+        << ReadFileToString(s.log_path());
     HttpClient c(s.port());
     HttpResult r = c.Post("/admin/datasets/cpu/migrations?resume=true", "");
     ASSERT_EQ(r.status, 200) << r.body;
@@ -151,7 +144,7 @@ TEST(MigrateE2ETest, KilledBetweenPartitionsResumesAndTheCliGivesTheSameRows) {
   EXPECT_NE(out.find("\"outcome\":\"committed\""), std::string::npos) << out;
   {
     TestServer s(b);
-    ASSERT_TRUE(s.Start()) << ReadAll(s.log_path());
+    ASSERT_TRUE(s.Start()) << ReadFileToString(s.log_path());
     HttpClient c(s.port());
     EXPECT_EQ(Csv(c), resumed);
     // The CLI through the server's route: another dry run is refused (the
@@ -165,8 +158,8 @@ TEST(MigrateE2ETest, KilledBetweenPartitionsResumesAndTheCliGivesTheSameRows) {
   // The archives of both runs are the same bytes.
   for (int day = 0; day < 3; ++day) {
     const std::string name = StrCat("/cpu-", kStart + day * kDay, "-debug.jsonl");
-    const std::string got = ReadAll(MigrationDir(dir + "/archive-a") + name);
-    EXPECT_EQ(got, ReadAll(MigrationDir(dir + "/archive-b") + name)) << name;
+    const std::string got = ReadFileToString(MigrationDir(dir + "/archive-a") + name);
+    EXPECT_EQ(got, ReadFileToString(MigrationDir(dir + "/archive-b") + name)) << name;
     EXPECT_EQ(std::count(got.begin(), got.end(), '\n'), 12) << got;
   }
   std::filesystem::remove_all(dir);
@@ -188,7 +181,7 @@ TEST(MigrateE2ETest, KilledBeforeAnEditResumesOrRollsBack) {
   std::string want;
   {
     TestServer s(ref);
-    ASSERT_TRUE(s.Start()) << ReadAll(s.log_path());
+    ASSERT_TRUE(s.Start()) << ReadFileToString(s.log_path());
     HttpClient http(s.port());
     HttpResult r = http.Post(StrCat("/admin/datasets/cpu/migrations?archiveDir=", dir, "/arch-ref"),
                              std::string(kManifest));
@@ -198,15 +191,15 @@ TEST(MigrateE2ETest, KilledBeforeAnEditResumesOrRollsBack) {
   }
   {
     TestServer s(c, {{"TIMESTORE_TEST_CRASH_POINT", "migrate.partition_written"}});
-    ASSERT_TRUE(s.Start()) << ReadAll(s.log_path());
+    ASSERT_TRUE(s.Start()) << ReadFileToString(s.log_path());
     HttpClient http(s.port());
     EXPECT_EQ(http.Post("/admin/datasets/cpu/migrations", std::string(kManifest)).status, 0);
     s.Stop(SIGKILL);
   }
   {
     TestServer s(c);
-    ASSERT_TRUE(s.Start()) << ReadAll(s.log_path());
-    const std::string log = ReadAll(s.log_path());
+    ASSERT_TRUE(s.Start()) << ReadFileToString(s.log_path());
+    const std::string log = ReadFileToString(s.log_path());
     EXPECT_NE(log.find("is under way: 3 segments in 3 partitions await"), std::string::npos) << log;
     s.Stop(SIGTERM);
   }
@@ -217,11 +210,12 @@ TEST(MigrateE2ETest, KilledBeforeAnEditResumesOrRollsBack) {
   EXPECT_NE(out.find("\"partitionsAlreadyDone\":0"), std::string::npos) << out;
   // The archive went where the migration began: the default under the root.
   EXPECT_EQ(
-      ReadAll(StrCat(MigrationDir(c + "/data/migration-archive"), "/cpu-", kStart, "-debug.jsonl")),
-      ReadAll(StrCat(MigrationDir(dir + "/arch-ref"), "/cpu-", kStart, "-debug.jsonl")));
+      ReadFileToString(
+          StrCat(MigrationDir(c + "/data/migration-archive"), "/cpu-", kStart, "-debug.jsonl")),
+      ReadFileToString(StrCat(MigrationDir(dir + "/arch-ref"), "/cpu-", kStart, "-debug.jsonl")));
   {
     TestServer s(c);
-    ASSERT_TRUE(s.Start()) << ReadAll(s.log_path());
+    ASSERT_TRUE(s.Start()) << ReadFileToString(s.log_path());
     HttpClient http(s.port());
     EXPECT_EQ(Csv(http), want);
     s.Stop(SIGTERM);
@@ -232,7 +226,7 @@ TEST(MigrateE2ETest, KilledBeforeAnEditResumesOrRollsBack) {
   std::string before;
   {
     TestServer s(d, {{"TIMESTORE_TEST_CRASH_POINT", "migrate.begun"}});
-    ASSERT_TRUE(s.Start()) << ReadAll(s.log_path());
+    ASSERT_TRUE(s.Start()) << ReadFileToString(s.log_path());
     HttpClient http(s.port());
     before = Csv(http);
     EXPECT_EQ(http.Post("/admin/datasets/cpu/migrations", std::string(kManifest)).status, 0);
@@ -240,7 +234,7 @@ TEST(MigrateE2ETest, KilledBeforeAnEditResumesOrRollsBack) {
   }
   {
     TestServer s(d);
-    ASSERT_TRUE(s.Start()) << ReadAll(s.log_path());
+    ASSERT_TRUE(s.Start()) << ReadFileToString(s.log_path());
     HttpClient http(s.port());
     // Under way: queries answer under the new schema, the transformed column null.
     const std::string mid = Csv(http);

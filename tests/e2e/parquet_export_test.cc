@@ -429,16 +429,7 @@ TEST_F(ParquetExportTest, ToAStorageTargetFromTieredSegments) {
   so.proxy = false;
   S3TestServer s3(so);
   TIMESTORE_SKIP_WITHOUT(s3.Start(), "s3rver (tests/node)");
-  TestServer server(dir_, {{"TIMESTORE_STORAGE_DRIVER", "s3"},
-                           {"TIMESTORE_S3_BUCKET", s3.bucket()},
-                           {"TIMESTORE_S3_ENDPOINT", s3.endpoint()},
-                           {"TIMESTORE_S3_FORCE_PATH_STYLE", "true"},
-                           {"TIMESTORE_S3_REGION", S3TestServer::kRegion},
-                           {"TIMESTORE_S3_ACCESS_KEY_ID", S3TestServer::kAccessKey},
-                           {"TIMESTORE_S3_SECRET_ACCESS_KEY", S3TestServer::kSecretKey},
-                           {"TIMESTORE_S3_PREFIX", "ts"},
-                           {"TIMESTORE_TIERING_INTERVAL", "1h"},
-                           {"TIMESTORE_COMPACTION_ENABLED", "false"}});
+  TestServer server(dir_, S3StorageServerEnv(s3));
   ASSERT_TRUE(server.Start()) << server.log_path();
   HttpClient c(server.port());
   ASSERT_EQ(c.Post("/datasets/cpu/ingest", kCpuRowsJson).status, 200);

@@ -332,4 +332,17 @@ int S3TestServer::RunAwsCli(const std::string& args, std::string* output) {
   return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
+std::map<std::string, std::string> S3StorageServerEnv(const S3TestServer& s3) {
+  return {{"TIMESTORE_STORAGE_DRIVER", "s3"},
+          {"TIMESTORE_S3_BUCKET", s3.bucket()},
+          {"TIMESTORE_S3_ENDPOINT", s3.endpoint()},
+          {"TIMESTORE_S3_FORCE_PATH_STYLE", "true"},
+          {"TIMESTORE_S3_REGION", S3TestServer::kRegion},
+          {"TIMESTORE_S3_ACCESS_KEY_ID", S3TestServer::kAccessKey},
+          {"TIMESTORE_S3_SECRET_ACCESS_KEY", S3TestServer::kSecretKey},
+          {"TIMESTORE_S3_PREFIX", "ts"},
+          {"TIMESTORE_TIERING_INTERVAL", "1h"},
+          {"TIMESTORE_COMPACTION_ENABLED", "false"}};
+}
+
 }  // namespace timestore::testing

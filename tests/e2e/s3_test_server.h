@@ -141,4 +141,8 @@ const char* SourceDir();
 // Where s3rver is expected.
 std::string S3rverPath();
 
+// The environment of a server whose storage driver is `s3` on this server
+// (prefix "ts"), with tiering hourly and compaction off.
+std::map<std::string, std::string> S3StorageServerEnv(const S3TestServer& s3);
+
 }  // namespace timestore::testing
