@@ -167,6 +167,11 @@ std::optional<HttpResponse> TenantQuotas::Admit(
     const Engine& engine, const std::vector<std::pair<std::string, uint64_t>>& writes,
     int64_t now_ns, std::shared_ptr<Reservation>* reservation) {
   reservation->reset();
+  // Nothing limits any tenant (the usual unconfigured server): no work.
+  if (defaults_.max_datasets == 0 && defaults_.max_bytes == 0 &&
+      !(defaults_.max_ingest_rows_per_second > 0) && !store_->AnyLimits()) {
+    return std::nullopt;
+  }
   // Per tenant: the rows of this request and the datasets it would create.
   struct Ask {
     uint64_t rows = 0;
@@ -276,8 +281,11 @@ std::optional<HttpResponse> TenantQuotas::Admit(
 
 void TenantQuotas::RecordIngested(std::string_view slug, uint64_t rows, int64_t now_ns) {
   const int64_t second = now_ns / 1'000'000'000;
+  const std::string_view tenant = auth::TenantOfSlug(slug);
   std::lock_guard<std::mutex> l(mu_);
-  Counters& c = counters_[std::string(auth::TenantOfSlug(slug))];
+  auto it = counters_.find(tenant);  // no string built for a known tenant
+  if (it == counters_.end()) it = counters_.emplace(std::string(tenant), Counters{}).first;
+  Counters& c = it->second;
   c.rows_ingested += rows;
   const size_t i = static_cast<size_t>(second % kRateWindow);
   if (c.seconds[i] != second) {

@@ -202,7 +202,18 @@ absl::Status TenantStore::Load() {
   }
   std::sort(tenants_.begin(), tenants_.end(),
             [](const TenantConfig& a, const TenantConfig& b) { return a.id < b.id; });
+  UpdateAnyLimitsLocked();
   return absl::OkStatus();
+}
+
+void TenantStore::UpdateAnyLimitsLocked() {
+  auto set = [](const auto& v) { return v.has_value() && *v > 0; };
+  any_limits_.store(std::any_of(tenants_.begin(), tenants_.end(),
+                                [&](const TenantConfig& t) {
+                                  return set(t.limits.max_datasets) || set(t.limits.max_bytes) ||
+                                         set(t.limits.max_ingest_rows_per_second);
+                                }),
+                    std::memory_order_release);
 }
 
 absl::Status TenantStore::SaveLocked() const {
@@ -242,6 +253,7 @@ absl::StatusOr<std::pair<TenantConfig, bool>> TenantStore::Put(TenantConfig t, i
     }
     return s;
   }
+  UpdateAnyLimitsLocked();
   return std::make_pair(std::move(t), created);
 }
 
@@ -273,6 +285,7 @@ absl::StatusOr<TenantConfig> TenantStore::Remove(std::string_view id) {
     tenants_.insert(tenants_.begin() + static_cast<std::ptrdiff_t>(pos), removed);
     return s;
   }
+  UpdateAnyLimitsLocked();
   return removed;
 }
 

@@ -14,6 +14,7 @@
 // memory on each change.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -66,15 +67,20 @@ class TenantStore {
   absl::StatusOr<TenantConfig> Remove(std::string_view id);
 
   const std::string& path() const { return path_; }
+  // Whether some tenant sets a quota above 0; without the lock (the ingest
+  // path skips its checks when neither these nor the defaults limit).
+  bool AnyLimits() const { return any_limits_.load(std::memory_order_acquire); }
 
  private:
   explicit TenantStore(std::string path) : path_(std::move(path)) {}
   absl::Status Load();
   absl::Status SaveLocked() const;
+  void UpdateAnyLimitsLocked();
 
   const std::string path_;
   mutable std::mutex mu_;
-  std::vector<TenantConfig> tenants_;  // guarded by mu_; ordered by id
+  std::vector<TenantConfig> tenants_;    // guarded by mu_; ordered by id
+  std::atomic<bool> any_limits_{false};  // written under mu_
 };
 
 }  // namespace timestore::auth

@@ -559,5 +559,23 @@ TEST_F(TenantTest, RejectionsOfUnknownTenantsShareOneMetricsLabel) {
   EXPECT_EQ(m.body.find("tenant=\"t4\""), std::string::npos) << m.body;
 }
 
+TEST_F(TenantTest, QuotasApplyAsSoonAsSetAndStopWhenRemoved) {
+  // No defaults and no settings: ingest skips the quota checks; a quota set
+  // later applies at once, and removing the tenant lifts it.
+  ASSERT_EQ(Ingest("acme__a").status, 200);
+  ASSERT_EQ(Put("acme", R"({"maxDatasets":1})").status, 201);
+  EXPECT_EQ(Ingest("acme__b").status, 507);
+  ASSERT_EQ(Put("acme", R"({"maxDatasets":0})").status, 200);
+  EXPECT_EQ(Ingest("acme__b").status, 200);
+  ASSERT_EQ(Put("acme", R"({"maxDatasets":2})").status, 200);
+  EXPECT_EQ(Ingest("acme__c").status, 507);
+  ASSERT_EQ(Call("DELETE", "/admin/tenants/acme", "", kAdmin).status, 409);  // has datasets
+  ASSERT_EQ(Put("other", R"({"maxBytes":"1GiB"})").status, 201);
+  ASSERT_EQ(Call("DELETE", "/admin/tenants/other", "", kAdmin).status, 200);
+  EXPECT_EQ(Ingest("acme__c").status, 507);  // acme's own quota still holds
+  ASSERT_EQ(Put("acme", "{}").status, 200);
+  EXPECT_EQ(Ingest("acme__c").status, 200);
+}
+
 }  // namespace
 }  // namespace timestore::api::testing
