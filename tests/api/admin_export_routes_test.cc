@@ -13,7 +13,6 @@ namespace {
 
 constexpr char kBootstrap[] = "bootstrap-admin-token-export-0123456789";
 using Headers = std::vector<std::pair<std::string, std::string>>;
-Headers Bearer(const std::string& token) { return {{"authorization", "Bearer " + token}}; }
 
 class ExportRoutesTest : public AdminTest {
  protected:

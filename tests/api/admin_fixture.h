@@ -32,6 +32,11 @@ struct Answer {
   }
 };
 
+// The header of a request made with `token` (as Service::Handle takes them).
+inline std::vector<std::pair<std::string, std::string>> Bearer(const std::string& token) {
+  return {{"authorization", "Bearer " + token}};
+}
+
 class AdminTest : public ::testing::Test {
  protected:
   void SetUp() override {
