@@ -17,7 +17,7 @@ TEST_F(ConnectorEngineTest, StreamingDeadLettersAndReplaysAsDuplicates) {
   c.path = file;
   c.poll_interval_ms = 10;
   c.batch_size = 4;
-  BackpressureConfig bp{1ull << 40, 1ull << 39, 25, 200};
+  const BackpressureConfig bp = NoBackpressure();
   {
     StreamingConnector s(c, engine_.get(), engine_->options().root, bp);
     s.Start();
@@ -86,7 +86,7 @@ TEST_F(ConnectorEngineTest, RotatedTwiceWhileStoppedEveryFileIsRead) {
   c.path = file;
   c.poll_interval_ms = 5;
   c.batch_size = 2;
-  BackpressureConfig bp{1ull << 40, 1ull << 39, 25, 200};
+  const BackpressureConfig bp = NoBackpressure();
   {
     StreamingConnector s(c, engine_.get(), engine_->options().root, bp);
     s.Start();
@@ -153,7 +153,7 @@ TEST_F(ConnectorEngineTest, AStreamingBatchIsBoundedByBytes) {
   c.poll_interval_ms = 5;
   c.batch_size = 1000;  // by count, one batch would take the whole file
   c.max_batch_bytes = 1000;
-  BackpressureConfig bp{1ull << 40, 1ull << 39, 25, 200};
+  const BackpressureConfig bp = NoBackpressure();
   StreamingConnector s(c, engine_.get(), engine_->options().root, bp);
   s.Start();
   ASSERT_TRUE(WaitFor([&] { return s.status().offset == text.size(); }));
@@ -174,7 +174,7 @@ TEST_F(ConnectorEngineTest, AnOverLongLineIsDeadLetteredOnceAcrossARestart) {
   c.path = file;
   c.poll_interval_ms = 5;
   c.max_line_bytes = 2000;
-  BackpressureConfig bp{1ull << 40, 1ull << 39, 25, 200};
+  const BackpressureConfig bp = NoBackpressure();
   const uint64_t size = Envelope(0).size() + 5000;
   {
     StreamingConnector s(c, engine_.get(), engine_->options().root, bp);
@@ -210,7 +210,7 @@ TEST_F(ConnectorEngineTest, AHalfWrittenLineWaitsForItsNewline) {
   c.id = "half";
   c.path = file;
   c.poll_interval_ms = 5;
-  BackpressureConfig bp{1ull << 40, 1ull << 39, 25, 200};
+  const BackpressureConfig bp = NoBackpressure();
   StreamingConnector s(c, engine_.get(), engine_->options().root, bp);
   s.Start();
   // Several polls see the half line; it is neither stored nor dead-lettered.
@@ -239,7 +239,7 @@ TEST_F(ConnectorEngineTest, ATruncatedFileIsReadAgainFromItsStart) {
   c.id = "trunc";
   c.path = file;
   c.poll_interval_ms = 5;
-  BackpressureConfig bp{1ull << 40, 1ull << 39, 25, 200};
+  const BackpressureConfig bp = NoBackpressure();
   StreamingConnector s(c, engine_.get(), engine_->options().root, bp);
   s.Start();
   ASSERT_TRUE(WaitFor([&] { return s.status().offset == text.size(); }));
@@ -269,13 +269,10 @@ TEST_F(ConnectorEngineTest, BulkLoadsInChunksAndSetsBadFilesAside) {
   c.dataset = "cpu";
   c.chunk_size = 10;
   c.poll_interval_ms = 10;
-  BackpressureConfig bp{1ull << 40, 1ull << 39, 25, 200};
+  const BackpressureConfig bp = NoBackpressure();
   BulkConnector b(c, engine_.get(), engine_->options().root, bp);
   b.Start();
-  ASSERT_TRUE(WaitFor([&] {
-    auto s = b.status();
-    return s.files_loaded + s.files_failed == 3;
-  }));
+  ASSERT_TRUE(FilesSettled(b, 3));
   b.Stop();
   EXPECT_EQ(Count("cpu"), 25u);
   EXPECT_TRUE(std::filesystem::exists(stage + "/a.csv.processed"));
@@ -310,7 +307,7 @@ TEST_F(ConnectorEngineTest, BulkChecksTheWholeFileAgainstTheSchemaItsChunksBuild
   c.dataset = "fresh";
   c.chunk_size = 2;
   c.poll_interval_ms = 10;
-  BackpressureConfig bp{1ull << 40, 1ull << 39, 25, 200};
+  const BackpressureConfig bp = NoBackpressure();
   BulkConnector b(c, engine_.get(), engine_->options().root, bp);
   b.Start();
   ASSERT_TRUE(WaitFor([&] { return b.status().files_failed == 2; })) << b.status().last_error;
@@ -356,13 +353,10 @@ TEST_F(ConnectorEngineTest, BulkSetsAsideAFileOverMaxFileBytes) {
   c.dataset = "capped";
   c.poll_interval_ms = 10;
   c.max_file_bytes = 100;
-  BackpressureConfig bp{1ull << 40, 1ull << 39, 25, 200};
+  const BackpressureConfig bp = NoBackpressure();
   BulkConnector b(c, engine_.get(), engine_->options().root, bp);
   b.Start();
-  ASSERT_TRUE(WaitFor([&] {
-    auto s = b.status();
-    return s.files_loaded + s.files_failed == 2;
-  }));
+  ASSERT_TRUE(FilesSettled(b, 2));
   b.Stop();
   EXPECT_EQ(b.status().files_failed, 1u);
   EXPECT_EQ(Count("capped"), 1u);
@@ -391,7 +385,7 @@ TEST_F(ConnectorEngineTest, BulkErrorsNameTheBadRecordsLineInTheFile) {
   c.dataset = "lines";
   c.chunk_size = 2;
   c.poll_interval_ms = 10;
-  BackpressureConfig bp{1ull << 40, 1ull << 39, 25, 200};
+  const BackpressureConfig bp = NoBackpressure();
   BulkConnector b(c, engine_.get(), engine_->options().root, bp);
   b.Start();
   ASSERT_TRUE(WaitFor([&] { return b.status().files_failed == 2; })) << b.status().last_error;

@@ -67,6 +67,15 @@ class ConnectorEngineTest : public ::testing::Test {
     }
     return false;
   }
+  // Back-pressure limits no test reaches.
+  static BackpressureConfig NoBackpressure() { return {1ull << 40, 1ull << 39, 25, 200}; }
+  // Waits until `b` has loaded or set aside `files` files.
+  bool FilesSettled(const BulkConnector& b, uint64_t files) {
+    return WaitFor([&] {
+      auto s = b.status();
+      return s.files_loaded + s.files_failed == files;
+    });
+  }
   static void Append(const std::string& path, const std::string& text) {
     std::ofstream(path, std::ios::app) << text;
   }
