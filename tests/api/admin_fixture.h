@@ -9,8 +9,10 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <fstream>
 #include <future>
 #include <set>
+#include <sstream>
 
 #include "api/service.h"
 #include "common/strings.h"
@@ -31,6 +33,14 @@ struct Answer {
     return "<absent>";
   }
 };
+
+// The whole content of the file at `path` ("" when it cannot be read).
+inline std::string ReadFileToString(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
 
 // The header of a request made with `token` (as Service::Handle takes them).
 inline std::vector<std::pair<std::string, std::string>> Bearer(const std::string& token) {

@@ -25,7 +25,6 @@ constexpr char kBootstrap[] = "bootstrap-admin-token-0123456789";
 
 using Headers = std::vector<std::pair<std::string, std::string>>;
 
-Headers Bearer(const std::string& token) { return {{"authorization", "Bearer " + token}}; }
 const Headers kAdmin = Bearer(kBootstrap);
 
 class TenantTest : public AdminTest {

@@ -29,6 +29,7 @@ namespace {
 
 using api::testing::AdminTest;
 using api::testing::Answer;
+using api::testing::ReadFileToString;
 
 constexpr int64_t kDay = 86'400'000'000'000;
 const int64_t kStart = 1'714'521'600'000'000'000;  // 2024-05-01T00:00:00Z
@@ -50,13 +51,6 @@ operations:
   - rename: {from: temp_f, to: temp_c, transform: "(temp_f - 32) * 5 / 9.0"}
   - drop: {column: debug}
 )yaml";
-
-std::string ReadAll(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
 
 std::string Num(double d) {
   char buf[64];
@@ -176,9 +170,9 @@ class MigrateTest : public AdminTest {
   }
 
   std::string ManifestBytes() {
-    std::string current = ReadAll(root_ + "/CURRENT");
+    std::string current = ReadFileToString(root_ + "/CURRENT");
     while (!current.empty() && current.back() == '\n') current.pop_back();
-    return ReadAll(root_ + "/" + current);
+    return ReadFileToString(root_ + "/" + current);
   }
 
   // The archive of `column` in the partition of day `day`, as it must be.
@@ -398,7 +392,7 @@ TEST_F(MigrateTest, ExecuteThenQueriesAnswerUnderTheNewSchema) {
   EXPECT_EQ(schema->migration->ticket_id, "CHG-1042");
   EXPECT_EQ(schema->migration->approved_by, "alice@example.com");
   for (int day = 0; day < 3; ++day) {
-    EXPECT_EQ(ReadAll(ArchivePath(day)), ExpectedArchive(day)) << day;
+    EXPECT_EQ(ReadFileToString(ArchivePath(day)), ExpectedArchive(day)) << day;
   }
   // Every segment is of the new schema; the manifest and audit log carry the stamp.
   for (const auto& seg : engine_->GetDataset("cpu")->segments()) {
@@ -510,7 +504,7 @@ TEST_F(MigrateTest, InterruptedBetweenPartitionsResumesAfterARestart) {
   EXPECT_EQ(int64_t(root["partitionsAlreadyDone"].get_int64()), 1);
   EXPECT_EQ(Dump(), Expected());
   for (int day = 0; day < 3; ++day) {
-    EXPECT_EQ(ReadAll(ArchivePath(day)), ExpectedArchive(day));
+    EXPECT_EQ(ReadFileToString(ArchivePath(day)), ExpectedArchive(day));
   }
   Restart();
   EXPECT_EQ(Dump(), Expected());
@@ -556,7 +550,7 @@ TEST_F(MigrateTest, RowsInMemoryAreSealedAndMigrated) {
   auto r = Execute(engine_.get(), Spec(), Options());
   ASSERT_TRUE(r.ok()) << r.status();
   EXPECT_EQ(Dump(), Expected());
-  EXPECT_EQ(ReadAll(ArchivePath(2)), ExpectedArchive(2));
+  EXPECT_EQ(ReadFileToString(ArchivePath(2)), ExpectedArchive(2));
   Restart();  // nothing replayed from the WAL under the old layout
   EXPECT_EQ(Dump(), Expected());
 }
@@ -749,7 +743,7 @@ operations:
   ASSERT_FALSE(refused.ok());
   EXPECT_NE(refused.status().message().find(debug0), std::string::npos) << refused.status();
   EXPECT_EQ(engine_->GetSchema("cpu")->version, version);
-  EXPECT_EQ(ReadAll(debug0), "precious\n");
+  EXPECT_EQ(ReadFileToString(debug0), "precious\n");
   std::filesystem::remove(debug0);
   // Stopped after the first partition, resumed with another directory: every
   // file goes where it began.
@@ -761,12 +755,12 @@ operations:
   auto resumed = Resume(engine_.get(), "cpu", elsewhere);
   ASSERT_TRUE(resumed.ok()) << resumed.status();
   EXPECT_FALSE(std::filesystem::exists(elsewhere.archive_dir));
-  EXPECT_EQ(ReadAll(debug0), ExpectedArchive(0));
+  EXPECT_EQ(ReadFileToString(debug0), ExpectedArchive(0));
   for (int day = 1; day < 3; ++day) {
-    EXPECT_EQ(ReadAll(StrCat(dir1, "/cpu-", kStart + day * kDay, "-debug.jsonl")),
+    EXPECT_EQ(ReadFileToString(StrCat(dir1, "/cpu-", kStart + day * kDay, "-debug.jsonl")),
               ExpectedArchive(day));
   }
-  EXPECT_EQ(ReadAll(StrCat(dir1, "/cpu-", kStart, "-..%2F..%2Fevil%2Fx.jsonl")),
+  EXPECT_EQ(ReadFileToString(StrCat(dir1, "/cpu-", kStart, "-..%2F..%2Fevil%2Fx.jsonl")),
             "{\"ts\":\"2024-05-01T00:00:00Z\",\"series\":{\"host\":\"h0\"},\"value\":\"v1\"}\n");
   EXPECT_FALSE(std::filesystem::exists(StrCat(archive_, "/../evil")));
   size_t files = 0;
@@ -790,9 +784,9 @@ operations:
   ASSERT_NE(second->Id(), first->Id());
   auto r2 = Execute(engine_.get(), *second, Options());
   ASSERT_TRUE(r2.ok()) << r2.status();
-  EXPECT_EQ(ReadAll(debug0), ExpectedArchive(0));
+  EXPECT_EQ(ReadFileToString(debug0), ExpectedArchive(0));
   EXPECT_EQ(
-      ReadAll(StrCat(archive_, "/", second->Id(), "/cpu-", kStart, "-debug.jsonl")),
+      ReadFileToString(StrCat(archive_, "/", second->Id(), "/cpu-", kStart, "-debug.jsonl")),
       "{\"ts\":\"2024-05-01T00:00:00Z\",\"series\":{\"host\":\"h0\"},\"value\":\"second\"}\n");
   std::filesystem::remove_all(elsewhere.archive_dir);
 }
@@ -829,7 +823,7 @@ operations:
   auto r2 = Execute(engine_.get(), *drop, Options());
   ASSERT_TRUE(r2.ok()) << r2.status();
   ASSERT_EQ(r2->archive_files.size(), 1u);
-  EXPECT_EQ(ReadAll(r2->archive_files[0]),
+  EXPECT_EQ(ReadFileToString(r2->archive_files[0]),
             "{\"ts\":\"2024-05-01T00:00:00Z\",\"series\":{\"h\":\"x\"},\"value\":\"NaN\"}\n"
             "{\"ts\":\"2024-05-01T00:01:00Z\",\"series\":{\"h\":\"x\"},\"value\":\"Infinity\"}\n"
             "{\"ts\":\"2024-05-01T00:02:00Z\",\"series\":{\"h\":\"x\"},\"value\":\"-Infinity\"}\n"
