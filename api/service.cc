@@ -284,6 +284,7 @@ void Service::Handle(HttpRequest&& req, Responder respond) {
             (*tenants)->RenderMetrics(*engine, &r.body);
           }
         }
+        query_cache_.RenderMetrics(&r.body);
         if (options_.extra_metrics) options_.extra_metrics(&r.body);
         return done(std::move(r));
       }
@@ -443,6 +444,9 @@ void Service::HandleQuery(HttpRequest&& req, std::string slug, Responder respond
     if (!precision.ok()) return respond(StatusToResponse(precision.status()));
     auto spec = ParseQueryBody(req.body, *precision, options_.query_max_limit);
     if (!spec.ok()) return respond(StatusToResponse(spec.status()));
+    ResultFormat format = FormatFromAccept(req.Header("accept"));
+    QueryCache::Ticket cached = query_cache_.Begin(*engine, slug, req, *spec, format);
+    if (cached.hit) return respond(*std::move(cached.hit));
     bool epoch_ns = spec->epoch_ns;
     spec->cancelled = req.client_gone;
     // Computed columns read columns a raw query may not list: fetch them too,
@@ -470,7 +474,6 @@ void Service::HandleQuery(HttpRequest&& req, std::string slug, Responder respond
     metrics_.AddQueryRemote(result->stats.bytes_read, result->stats.remote_requests,
                             result->stats.remote_bytes_read, result->stats.cache_hits,
                             result->stats.cache_misses);
-    ResultFormat format = FormatFromAccept(req.Header("accept"));
     HttpResponse r;
     r.content_type = std::string(ContentType(format));
     // The freshness in headers too: NDJSON and CSV answers have no body for it.
@@ -479,6 +482,7 @@ void Service::HandleQuery(HttpRequest&& req, std::string slug, Responder respond
     r.headers.emplace_back("x-timestore-hot-rows", StrCat(result->hot_rows));
     r.headers.emplace_back("x-timestore-fresh", result->fresh ? "true" : "false");
     WriteResult(*result, slug, epoch_ns, format, &r.body);
+    query_cache_.Finish(*engine, cached, &r);
     respond(std::move(r));
   });
 }
@@ -597,6 +601,9 @@ HttpResponse Service::HandleStatus(const HttpRequest& req, Engine* engine) {
       w.Key("hits").Uint(c.hits).Key("misses").Uint(c.misses).EndObject();
     }
     w.Key("walBytes").Uint(s.wal_bytes_on_disk);
+    w.EndObject();
+    w.Key("resultCache").BeginObject();
+    query_cache_.WriteStatus(w);
     w.EndObject();
     w.Key("rowsIngested").Uint(s.rows_ingested);
     const RecoveryReport& rec = engine->recovery();

@@ -17,6 +17,7 @@
 #include "absl/status/status.h"
 #include "api/http_server.h"
 #include "api/metrics.h"
+#include "api/query_cache.h"
 #include "auth/authenticator.h"
 #include "auth/rate_limiter.h"
 #include "common/json_writer.h"
@@ -56,6 +57,8 @@ struct ServiceOptions {
   // opened by the server at start so a bad file stops it; null: opened from
   // the engine's root on first use.
   std::shared_ptr<TenantQuotas> tenants;
+  // The query result cache (TIMESTORE_QUERY_CACHE_*, api/query_cache.h).
+  QueryCacheOptions query_cache;
 };
 
 // Maps an engine/parser status to the JSON error response of API.md.
@@ -77,6 +80,7 @@ class Service {
   void Shutdown();
 
   Metrics& metrics() { return metrics_; }
+  QueryCache& query_cache() { return query_cache_; }
 
   // Counts a refused request or login (401 when `unauthenticated`, else 403)
   // and audits it as auth.failure with the source "ip:port", the request and
@@ -176,6 +180,7 @@ class Service {
   std::atomic<compaction::Compactor*> compactor_{nullptr};
   std::atomic<compaction::TierMover*> tier_mover_{nullptr};
   Metrics metrics_;
+  QueryCache query_cache_{options_.query_cache};
   auth::RateLimiter limiter_;
   std::mutex tenants_mu_;
   std::shared_ptr<TenantQuotas> tenants_;  // guarded by tenants_mu_ until set

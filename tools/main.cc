@@ -40,6 +40,7 @@
 #include "tools/backup_command.h"
 #include "tools/export_command.h"
 #include "tools/migrate_command.h"
+#include "tools/query_cache_config.h"
 #include "tools/tenant_command.h"
 #include "tools/tiering_config.h"
 #include "tools/verify.h"
@@ -98,7 +99,8 @@ struct ServeConfig {
   std::string tls_cert, tls_key, tls_client_ca;
   int64_t max_connections = 10'000;  // HTTP connections at once
   tools::TieringConfig tiering;
-  tools::AuthSettings auth;  // TIMESTORE_AUTH and friends (tools/auth_setup.h)
+  tools::AuthSettings auth;             // TIMESTORE_AUTH and friends (tools/auth_setup.h)
+  tools::QueryCacheConfig query_cache;  // TIMESTORE_QUERY_CACHE_* (tools/query_cache_config.h)
 };
 
 // Each connection is a file descriptor: lifts the soft limit toward the
@@ -251,6 +253,14 @@ int Serve(const ServeConfig& c) {
   so.admin_scope = c.admin_scope.empty() ? c.require_scope : c.admin_scope;
   so.version = TIMESTORE_VERSION;
   so.local_price_per_gb_month = c.tiering.local_price_per_gb_month;
+  auto query_cache =
+      tools::ResolveQueryCacheConfig(c.query_cache, std::getenv("ENABLE_QUERY_CACHE"));
+  if (!query_cache.ok()) {
+    std::cerr << query_cache.status().message() << "\n";
+    return 2;
+  }
+  so.query_cache = {query_cache->enabled, query_cache->max_bytes, query_cache->max_entries,
+                    query_cache->max_entry_bytes};
   const std::string pg_listen_host = c.pg_host.empty() ? c.host : c.pg_host;
   auto resolved_auth =
       tools::ResolveAuth(c.auth, c.storage_root, c.host, pg_listen_host, c.pg_port > 0,
@@ -773,6 +783,7 @@ int main(int argc, char** argv) {
       ->envname("TIMESTORE_TEST_CRASH_POINT");
   timestore::tools::AddTieringOptions(serve, &c.tiering);
   timestore::tools::AddAuthOptions(serve, &c.auth);
+  timestore::tools::AddQueryCacheOptions(serve, &c.query_cache);
   int token_exit = 0;
   timestore::tools::AddTokenCommand(&app, &token_exit);
   timestore::tools::AddExportCommand(&app, &token_exit);

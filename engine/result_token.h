@@ -1,0 +1,51 @@
+// What a query answer over [start, end) depends on, for the query result
+// cache (api/query_cache.h): two tokens that compare equal promise the same
+// answer to the same query.
+//
+// A token exists only while no row in memory (active or being sealed) falls
+// in the range: the answer then comes from sealed segments alone, and those
+// are immutable. It names them by id (ids are random 64-bit and never reused;
+// compaction, retention, a migration rewrite and a seal of late rows all put
+// new ids in or take ids out), and adds what decides how they are read: the
+// dataset's id (a deleted and re-created dataset has a new one), its schema
+// object (every schema change, additive or a migration, makes a new one) and
+// its dedup settings. Tiering moves a segment without changing its id or its
+// rows, so a moved segment still matches.
+//
+// Read order matters: the rows in memory are read before the segment list, so
+// a row acknowledged before the call is either seen in memory (no token) or
+// already in a listed segment; never in neither.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string_view>
+#include <vector>
+
+#include "engine/manifest.h"
+#include "engine/schema.h"
+
+namespace timestore {
+
+class Engine;
+
+struct ResultToken {
+  uint64_t dataset_id = 0;
+  SchemaPtr schema;  // compared by identity
+  std::optional<DedupSettings> dedup;
+  std::vector<uint64_t> segments;  // ids of the segments with rows in range, in list order
+
+  bool operator==(const ResultToken& o) const {
+    return dataset_id == o.dataset_id && schema.get() == o.schema.get() && dedup == o.dedup &&
+           segments == o.segments;
+  }
+  // Memory it holds, roughly (for the cache's byte budget).
+  uint64_t bytes() const { return sizeof(ResultToken) + segments.size() * sizeof(uint64_t); }
+};
+
+// The token of dataset `slug` over [start, end); nullopt when the dataset does
+// not exist, is being deleted, or holds rows in memory in the range.
+std::optional<ResultToken> ResultTokenFor(const Engine& engine, std::string_view slug,
+                                          int64_t start, int64_t end);
+
+}  // namespace timestore
