@@ -58,6 +58,8 @@ absl::StatusOr<SqlType> TypeFromNames(const std::vector<std::string>& names) {
   if (n == "bool" || n == "boolean") return SqlType::kBool;
   if (n == "timestamptz" || n == "timestamp" || n == "date") return SqlType::kTimestamp;
   if (n == "interval") return SqlType::kInterval;
+  if (n == "json" || n == "jsonb") return SqlType::kJson;
+  if (n == "uuid") return SqlType::kUuid;
   return SqlError(sqlstate::kUndefinedObject,
                   StrCat("type \"", names.empty() ? "?" : names.back(), "\" does not exist"));
 }
@@ -104,10 +106,21 @@ class Converter {
       ASSIGN_OR_RETURN(Expr a, Convert(arg));
       object tn;
       if (o["typeName"].get(tn)) return SqlError(sqlstate::kInternalError, "cast without type");
-      if (Has(tn, "arrayBounds")) return Unsupported("array types");
       auto t = TypeFromNames(Strings(Arr(tn, "names")));
       if (!t.ok()) return t.status();
       e.cast_type = *t;
+      if (Has(tn, "arrayBounds")) {
+        // One-dimensional arrays of bigint, double precision, text, boolean.
+        if (Arr(tn, "arrayBounds").size() != 1) return Unsupported("multidimensional arrays");
+        e.cast_type = *t == SqlType::kInt      ? SqlType::kIntArray
+                      : *t == SqlType::kDouble ? SqlType::kDoubleArray
+                      : *t == SqlType::kText   ? SqlType::kTextArray
+                      : *t == SqlType::kBool   ? SqlType::kBoolArray
+                                               : SqlType::kNull;
+        if (e.cast_type == SqlType::kNull) {
+          return Unsupported(StrCat("arrays of ", SqlTypeName(*t)));
+        }
+      }
       e.args.push_back(std::move(a));
       return e;
     }
@@ -710,6 +723,18 @@ std::string DefaultColumnName(const Expr& e) {
           return "timestamptz";
         case SqlType::kInterval:
           return "interval";
+        case SqlType::kJson:
+          return "json";
+        case SqlType::kUuid:
+          return "uuid";
+        case SqlType::kIntArray:
+          return "int8";
+        case SqlType::kDoubleArray:
+          return "float8";
+        case SqlType::kTextArray:
+          return "text";
+        case SqlType::kBoolArray:
+          return "bool";
         default:
           return "?column?";
       }

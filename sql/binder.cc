@@ -298,6 +298,22 @@ absl::StatusOr<BoundExpr> Planner::BindOp(const Expr& e) {
     b.type = SqlType::kBool;
     return b;
   }
+  if (op == "->" || op == "->>" || op == "#>" || op == "#>>") {
+    // json -> text|bigint, json #> text[]: json; ->> and #>> give text.
+    const bool path = op[0] == '#';
+    RETURN_IF_ERROR(Coerce(&l, SqlType::kJson));
+    RETURN_IF_ERROR(Coerce(&r, path ? SqlType::kTextArray : SqlType::kText));
+    const bool right_ok =
+        r.type == SqlType::kNull || (path ? r.type == SqlType::kTextArray
+                                          : r.type == SqlType::kText || r.type == SqlType::kInt);
+    if ((l.type != SqlType::kJson && l.type != SqlType::kNull) || !right_ok) {
+      return SqlError(sqlstate::kUndefinedFunction,
+                      StrCat("operator does not exist: ", SqlTypeName(l.type), " ", op, " ",
+                             SqlTypeName(r.type)));
+    }
+    b.type = op.back() == '>' && op.size() == 2 ? SqlType::kJson : SqlType::kText;
+    return b;
+  }
   if (op == "~~" || op == "!~~" || op == "~~*" || op == "!~~*" || op == "~" || op == "!~" ||
       op == "~*" || op == "!~*") {
     RETURN_IF_ERROR(Coerce(&l, SqlType::kText));

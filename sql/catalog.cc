@@ -11,13 +11,7 @@
 namespace timestore::sql {
 namespace {
 
-ColumnType StorageOf(SqlType type) {
-  return type == SqlType::kInt         ? ColumnType::kInteger
-         : type == SqlType::kBool      ? ColumnType::kBoolean
-         : type == SqlType::kDouble    ? ColumnType::kDouble
-         : type == SqlType::kTimestamp ? ColumnType::kTimestamp
-                                       : ColumnType::kString;
-}
+ColumnType StorageOf(SqlType type) { return ToColumnType(type); }
 
 // Builds a catalog table column by column.
 class TableBuilder {
@@ -80,6 +74,18 @@ std::string_view UdtName(ColumnType t) {
       return "text";
     case ColumnType::kBoolean:
       return "bool";
+    case ColumnType::kJson:
+      return "json";
+    case ColumnType::kUuid:
+      return "uuid";
+    case ColumnType::kDoubleArray:
+      return "_float8";
+    case ColumnType::kIntegerArray:
+      return "_int8";
+    case ColumnType::kStringArray:
+      return "_text";
+    case ColumnType::kBooleanArray:
+      return "_bool";
   }
   return "text";
 }
@@ -106,7 +112,7 @@ void InfoColumns(const PlanContext& ctx, TableBuilder& b) {
       b.Text(f.name == r.time_column ? "NO" : "YES").Text(PgTypeName(f.type));
       // character_maximum_length, character_octet_length (text: 1 GB, as in PostgreSQL)
       b.Null();
-      if (f.type == ColumnType::kString) {
+      if (f.type == ColumnType::kString || f.type == ColumnType::kJson) {
         b.Int(1073741824);
       } else {
         b.Null();
@@ -179,11 +185,13 @@ void PgType(const PlanContext&, TableBuilder& b) {
     std::string_view name;
     int64_t len;
   };
-  for (T x :
-       {T{16, "bool", 1}, T{19, "name", 64}, T{20, "int8", 8}, T{21, "int2", 2}, T{23, "int4", 4},
-        T{25, "text", -1}, T{26, "oid", 4}, T{700, "float4", 4}, T{701, "float8", 8},
-        T{705, "unknown", -2}, T{1043, "varchar", -1}, T{1114, "timestamp", 8},
-        T{1184, "timestamptz", 8}, T{1186, "interval", 16}, T{1700, "numeric", -1}}) {
+  for (T x : {T{16, "bool", 1},          T{19, "name", 64},       T{20, "int8", 8},
+              T{21, "int2", 2},          T{23, "int4", 4},        T{25, "text", -1},
+              T{26, "oid", 4},           T{700, "float4", 4},     T{701, "float8", 8},
+              T{705, "unknown", -2},     T{1043, "varchar", -1},  T{1114, "timestamp", 8},
+              T{1184, "timestamptz", 8}, T{1186, "interval", 16}, T{1700, "numeric", -1},
+              T{114, "json", -1},        T{2950, "uuid", 16},     T{1000, "_bool", -1},
+              T{1009, "_text", -1},      T{1016, "_int8", -1},    T{1022, "_float8", -1}}) {
     b.Int(x.oid).Text(x.name).Int(kPgCatalogNamespaceOid).Int(x.len).Text("b").EndRow();
   }
 }
@@ -407,6 +415,15 @@ std::string_view PgTypeName(ColumnType t) {
       return "text";
     case ColumnType::kBoolean:
       return "boolean";
+    case ColumnType::kJson:
+      return "json";
+    case ColumnType::kUuid:
+      return "uuid";
+    case ColumnType::kDoubleArray:
+    case ColumnType::kIntegerArray:
+    case ColumnType::kStringArray:
+    case ColumnType::kBooleanArray:
+      return "ARRAY";  // information_schema's data_type; udt_name says of what
   }
   return "text";
 }

@@ -12,6 +12,7 @@
 #include "re2/re2.h"
 #include "sql/plan.h"
 #include "sql/sql_result.h"
+#include "sql/typed_value.h"
 
 namespace timestore::sql {
 namespace {
@@ -32,6 +33,13 @@ Value ReadInput(const QueryResult& in, int col, size_t row) {
       return Value::Double(c.doubles[row]);
     case ColumnType::kString:
       return Value::Text(std::string(c.strings[row]));
+    case ColumnType::kJson:
+    case ColumnType::kUuid:
+    case ColumnType::kDoubleArray:
+    case ColumnType::kIntegerArray:
+    case ColumnType::kStringArray:
+    case ColumnType::kBooleanArray:
+      return Value::Text(std::string(c.strings[row]), FromColumnType(c.type));
   }
   return Value::Null();
 }
@@ -330,6 +338,13 @@ int CompareValues(const Value& a, const Value& b) {
       __int128 x = span(a.iv), y = span(b.iv);
       return x < y ? -1 : x > y;
     }
+    case SqlType::kJson:
+    case SqlType::kUuid:
+    case SqlType::kDoubleArray:
+    case SqlType::kIntArray:
+    case SqlType::kTextArray:
+    case SqlType::kBoolArray:
+      return CompareTyped(a, b);
     default:
       return 0;
   }
@@ -467,6 +482,9 @@ absl::StatusOr<Value> Eval(const BoundExpr& e, const QueryResult& in, size_t row
                  : op == ">"                  ? c > 0
                                               : c >= 0;
         return Value::Bool(r);
+      }
+      if (op == "->" || op == "->>" || op == "#>" || op == "#>>") {
+        return JsonOperator(op, a.s, b);
       }
       if (op == "~~" || op == "!~~" || op == "~~*" || op == "!~~*") {
         bool r = Like(a.s, b.s, op.find('*') != std::string::npos);

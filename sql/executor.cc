@@ -15,20 +15,8 @@ namespace {
 
 using K = BoundExpr::Kind;
 
-ColumnType ResultType(SqlType t) {
-  switch (t) {
-    case SqlType::kBool:
-      return ColumnType::kBoolean;
-    case SqlType::kInt:
-      return ColumnType::kInteger;
-    case SqlType::kDouble:
-      return ColumnType::kDouble;
-    case SqlType::kTimestamp:
-      return ColumnType::kTimestamp;
-    default:
-      return ColumnType::kString;
-  }
-}
+// Json, uuid and arrays keep their column type: canonical text in `strings`.
+ColumnType ResultType(SqlType t) { return ToColumnType(t); }
 
 // An empty input table with the plan's input columns.
 QueryResult EmptyInput(const Plan& plan) {
@@ -60,19 +48,22 @@ void AddEmptyAggregateRow(const Plan& plan, QueryResult* in) {
 void AppendValue(const Value& v, SqlType type, QueryResult* out, ResultColumn* col) {
   if (v.is_null()) {
     col->valid.push_back(0);
-    switch (col->type) {
-      case ColumnType::kDouble:
-        col->doubles.push_back(0);
-        break;
-      case ColumnType::kString:
-        col->strings.emplace_back();
-        break;
-      default:
-        col->ints.push_back(0);
+    if (col->type == ColumnType::kDouble) {
+      col->doubles.push_back(0);
+    } else if (IsStringLike(col->type)) {
+      col->strings.emplace_back();
+    } else {
+      col->ints.push_back(0);
     }
     return;
   }
   col->valid.push_back(1);
+  if (IsStringLike(col->type) && col->type != ColumnType::kString) {
+    // The canonical text of json, uuid and arrays (the plan typed the value).
+    out->owned_strings.push_back(v.s);
+    col->strings.push_back(out->owned_strings.back());
+    return;
+  }
   switch (col->type) {
     case ColumnType::kBoolean:
       col->ints.push_back(v.type == SqlType::kBool ? v.b : v.i != 0);
@@ -92,21 +83,20 @@ void AppendValue(const Value& v, SqlType type, QueryResult* out, ResultColumn* c
       }
       col->strings.push_back(out->owned_strings.back());
       break;
+    default:
+      break;
   }
 }
 
 // Copies row `r` of input column `in` to `out` (same type).
 void CopyCell(const ResultColumn& in, size_t r, ResultColumn* out) {
   out->valid.push_back(in.valid.empty() ? 1 : in.valid[r]);
-  switch (in.type) {
-    case ColumnType::kDouble:
-      out->doubles.push_back(in.doubles[r]);
-      break;
-    case ColumnType::kString:
-      out->strings.push_back(in.strings[r]);
-      break;
-    default:
-      out->ints.push_back(in.ints[r]);
+  if (in.type == ColumnType::kDouble) {
+    out->doubles.push_back(in.doubles[r]);
+  } else if (IsStringLike(in.type)) {
+    out->strings.push_back(in.strings[r]);
+  } else {
+    out->ints.push_back(in.ints[r]);
   }
 }
 

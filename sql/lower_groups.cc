@@ -238,7 +238,7 @@ absl::StatusOr<BoundExpr> Planner::BindAggregate(const Expr& e) {
     ASSIGN_OR_RETURN(const Field* col, column_arg(e.args[0]));
     agg.column = col->name;
     SqlType ct = FromColumnType(col->type);
-    if ((f == "sum" || f == "avg" || f == "median") && !Numeric(ct)) {
+    if (((f == "sum" || f == "avg" || f == "median") && !Numeric(ct)) || IsTypedText(ct)) {
       return SqlError(sqlstate::kUndefinedFunction,
                       StrCat("function ", f, "(", SqlTypeName(ct), ") does not exist"));
     }

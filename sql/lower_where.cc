@@ -55,7 +55,15 @@ std::optional<Literal> Planner::ToLiteral(const Value& v, ColumnType t) {
       l.kind = Literal::Kind::kString;
       l.s = v.s;
       return l;
+    case SqlType::kUuid:
+      // Canonical text (the literal was cast to uuid): the engine compares
+      // uuids as their text, whose byte order is PostgreSQL's uuid order.
+      l.kind = Literal::Kind::kString;
+      l.s = v.s;
+      return l;
     default:
+      // json and arrays compare above the scan (sql/evaluator.cc), with
+      // SQL's meaning: equality of canonical text, arrays element-wise.
       return std::nullopt;
   }
 }

@@ -53,6 +53,18 @@ std::string_view FormatTypeName(int64_t type) {
       return "interval";
     case oid::kNumeric:
       return "numeric";
+    case oid::kJson:
+      return "json";
+    case oid::kUuid:
+      return "uuid";
+    case oid::kFloat8Array:
+      return "double precision[]";
+    case oid::kInt8Array:
+      return "bigint[]";
+    case oid::kTextArray:
+      return "text[]";
+    case oid::kBoolArray:
+      return "boolean[]";
   }
   return "???";
 }
@@ -228,7 +240,8 @@ Row NamespaceRow(int64_t namespace_oid) {
 
 Row AttributeRow(const CatalogRelation& d, const Field& f, int attnum) {
   const uint32_t type = SqlTypeOid(FromColumnType(f.type));
-  const bool text = f.type == ColumnType::kString;
+  // Variable-length types are stored extended ('x'), as PostgreSQL's.
+  const bool text = IsStringLike(f.type) && f.type != ColumnType::kUuid;
   return {Val::Int(d.oid),
           Val::Str(f.name),
           Val::Int(type),
@@ -243,7 +256,7 @@ Row AttributeRow(const CatalogRelation& d, const Field& f, int attnum) {
           Val::Str(""),
           Val::Int(0),
           Val::Int(1),
-          Val::Int(text ? 100 : 0)};
+          Val::Int(f.type == ColumnType::kString || f.type == ColumnType::kStringArray ? 100 : 0)};
 }
 
 Row DatabaseRow(const PlanContext& ctx) {

@@ -32,6 +32,17 @@ inline constexpr uint32_t kTimestamp = 1114;
 inline constexpr uint32_t kTimestamptz = 1184;
 inline constexpr uint32_t kInterval = 1186;
 inline constexpr uint32_t kNumeric = 1700;
+inline constexpr uint32_t kJson = 114;
+inline constexpr uint32_t kJsonb = 3802;  // parameters only: read as json
+inline constexpr uint32_t kUuid = 2950;
+inline constexpr uint32_t kBoolArray = 1000;
+inline constexpr uint32_t kInt2Array = 1005;
+inline constexpr uint32_t kInt4Array = 1007;
+inline constexpr uint32_t kTextArray = 1009;
+inline constexpr uint32_t kVarcharArray = 1015;
+inline constexpr uint32_t kInt8Array = 1016;
+inline constexpr uint32_t kFloat4Array = 1021;
+inline constexpr uint32_t kFloat8Array = 1022;
 }  // namespace oid
 
 // One output column: a name and the PostgreSQL type its values are sent as.
@@ -40,6 +51,8 @@ inline constexpr uint32_t kNumeric = 1700;
 //   kFloat4/8              -> doubles
 //   kTimestamptz           -> ints, nanoseconds since the epoch (UTC)
 //   kText, kName, kVarchar, kChar -> strings
+//   kJson, kUuid and the arrays -> strings: canonical text (sql/value.h),
+//                                  which the transports print as PostgreSQL does
 struct SqlColumn {
   std::string name;
   uint32_t type_oid = oid::kText;

@@ -8,9 +8,11 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/time/civil_time.h"
+#include "common/status_macros.h"
 #include "common/strings.h"
 #include "common/time_util.h"
 #include "sql/sql_result.h"
+#include "sql/typed_value.h"
 
 namespace timestore::sql {
 namespace {
@@ -67,8 +69,62 @@ std::string_view SqlTypeName(SqlType t) {
       return "timestamp with time zone";
     case SqlType::kInterval:
       return "interval";
+    case SqlType::kJson:
+      return "json";
+    case SqlType::kUuid:
+      return "uuid";
+    case SqlType::kDoubleArray:
+      return "double precision[]";
+    case SqlType::kIntArray:
+      return "bigint[]";
+    case SqlType::kTextArray:
+      return "text[]";
+    case SqlType::kBoolArray:
+      return "boolean[]";
   }
   return "unknown";
+}
+
+SqlType SqlArrayElement(SqlType t) {
+  switch (t) {
+    case SqlType::kDoubleArray:
+      return SqlType::kDouble;
+    case SqlType::kIntArray:
+      return SqlType::kInt;
+    case SqlType::kTextArray:
+      return SqlType::kText;
+    case SqlType::kBoolArray:
+      return SqlType::kBool;
+    default:
+      return t;
+  }
+}
+
+ColumnType ToColumnType(SqlType t) {
+  switch (t) {
+    case SqlType::kBool:
+      return ColumnType::kBoolean;
+    case SqlType::kInt:
+      return ColumnType::kInteger;
+    case SqlType::kDouble:
+      return ColumnType::kDouble;
+    case SqlType::kTimestamp:
+      return ColumnType::kTimestamp;
+    case SqlType::kJson:
+      return ColumnType::kJson;
+    case SqlType::kUuid:
+      return ColumnType::kUuid;
+    case SqlType::kDoubleArray:
+      return ColumnType::kDoubleArray;
+    case SqlType::kIntArray:
+      return ColumnType::kIntegerArray;
+    case SqlType::kTextArray:
+      return ColumnType::kStringArray;
+    case SqlType::kBoolArray:
+      return ColumnType::kBooleanArray;
+    default:
+      return ColumnType::kString;
+  }
 }
 
 uint32_t SqlTypeOid(SqlType t) {
@@ -81,6 +137,18 @@ uint32_t SqlTypeOid(SqlType t) {
       return oid::kFloat8;
     case SqlType::kTimestamp:
       return oid::kTimestamptz;
+    case SqlType::kJson:
+      return oid::kJson;
+    case SqlType::kUuid:
+      return oid::kUuid;
+    case SqlType::kDoubleArray:
+      return oid::kFloat8Array;
+    case SqlType::kIntArray:
+      return oid::kInt8Array;
+    case SqlType::kTextArray:
+      return oid::kTextArray;
+    case SqlType::kBoolArray:
+      return oid::kBoolArray;
     default:
       return oid::kText;
   }
@@ -109,6 +177,23 @@ SqlType SqlTypeFromOid(uint32_t o) {
     case oid::kName:
     case oid::kChar:
       return SqlType::kText;
+    case oid::kJson:
+    case oid::kJsonb:
+      return SqlType::kJson;
+    case oid::kUuid:
+      return SqlType::kUuid;
+    case oid::kFloat8Array:
+    case oid::kFloat4Array:
+      return SqlType::kDoubleArray;
+    case oid::kInt8Array:
+    case oid::kInt4Array:
+    case oid::kInt2Array:
+      return SqlType::kIntArray;
+    case oid::kTextArray:
+    case oid::kVarcharArray:
+      return SqlType::kTextArray;
+    case oid::kBoolArray:
+      return SqlType::kBoolArray;
     default:
       return SqlType::kUnknown;
   }
@@ -126,6 +211,18 @@ SqlType FromColumnType(ColumnType t) {
       return SqlType::kText;
     case ColumnType::kBoolean:
       return SqlType::kBool;
+    case ColumnType::kJson:
+      return SqlType::kJson;
+    case ColumnType::kUuid:
+      return SqlType::kUuid;
+    case ColumnType::kDoubleArray:
+      return SqlType::kDoubleArray;
+    case ColumnType::kIntegerArray:
+      return SqlType::kIntArray;
+    case ColumnType::kStringArray:
+      return SqlType::kTextArray;
+    case ColumnType::kBooleanArray:
+      return SqlType::kBoolArray;
   }
   return SqlType::kText;
 }
@@ -382,6 +479,14 @@ std::string ValueToText(const Value& v) {
       return FormatTimestampPg(v.i);
     case SqlType::kInterval:
       return FormatIntervalPg(v.iv);
+    case SqlType::kJson:
+    case SqlType::kUuid:
+      return v.s;
+    case SqlType::kDoubleArray:
+    case SqlType::kIntArray:
+    case SqlType::kTextArray:
+    case SqlType::kBoolArray:
+      return PgArrayText(v.type, v.s);
   }
   return "";
 }
@@ -396,6 +501,17 @@ absl::StatusOr<Value> CastValue(const Value& v, SqlType to) {
                     StrCat("cannot cast type ", SqlTypeName(v.type), " to ", SqlTypeName(to)));
   };
   const bool from_text = v.type == SqlType::kText || v.type == SqlType::kUnknown;
+  if (IsTypedText(to)) {
+    if (from_text) return TextToTyped(v.s, to);
+    if (IsSqlArray(to) && IsSqlArray(v.type)) {
+      // Element by element: bigint[] to double precision[] and the like.
+      ASSIGN_OR_RETURN(std::vector<Value> elements, ArrayValues(v.type, v.s));
+      ASSIGN_OR_RETURN(std::string canonical, CanonicalArrayOf(to, elements));
+      return Value::Text(std::move(canonical), to);
+    }
+    return no_cast();
+  }
+  if (IsTypedText(v.type) && to != SqlType::kText) return no_cast();
   switch (to) {
     case SqlType::kText:
       return Value::Text(ValueToText(v));
@@ -468,6 +584,8 @@ absl::StatusOr<Value> CastValue(const Value& v, SqlType to) {
       if (!iv.ok()) return iv.status();
       return Value::OfInterval(*iv);
     }
+    default:
+      break;
   }
   return no_cast();
 }

@@ -14,7 +14,10 @@
 namespace timestore::sql {
 
 // kUnknown is PostgreSQL's "unknown": a quoted literal or a parameter whose
-// type the context decides.
+// type the context decides. kJson, kUuid and the arrays are the column types
+// held like strings (segment/column.h): their Value::s is the canonical text
+// (segment/typed_text.h): compact JSON with sorted keys, a lowercase uuid, a
+// compact JSON array of non-null elements.
 enum class SqlType : uint8_t {
   kNull,
   kUnknown,
@@ -23,8 +26,25 @@ enum class SqlType : uint8_t {
   kDouble,
   kText,
   kTimestamp,
-  kInterval
+  kInterval,
+  kJson,
+  kUuid,
+  kDoubleArray,  // double precision[]
+  kIntArray,     // bigint[]
+  kTextArray,    // text[]
+  kBoolArray,    // boolean[]
 };
+
+constexpr bool IsSqlArray(SqlType t) {
+  return t >= SqlType::kDoubleArray && t <= SqlType::kBoolArray;
+}
+// The types whose values are canonical text in Value::s.
+constexpr bool IsTypedText(SqlType t) { return t >= SqlType::kJson && t <= SqlType::kBoolArray; }
+// The element type of an array type (kDouble, kInt, kText, kBool); `t` otherwise.
+SqlType SqlArrayElement(SqlType t);
+// The column type values of `t` are stored as (kString for text, intervals
+// and untyped values).
+ColumnType ToColumnType(SqlType t);
 
 std::string_view SqlTypeName(SqlType t);  // PostgreSQL's name: "bigint", "timestamp with time zone"
 uint32_t SqlTypeOid(SqlType t);           // kUnknown and kNull go out as text
@@ -45,7 +65,7 @@ struct Value {
   bool b = false;
   int64_t i = 0;  // kInt, kTimestamp (ns since the epoch)
   double d = 0;
-  std::string s;  // kText, kUnknown
+  std::string s;  // kText, kUnknown; canonical text of kJson, kUuid and arrays
   Interval iv;
 
   bool is_null() const { return type == SqlType::kNull; }
@@ -114,7 +134,8 @@ std::string AsciiUpper(std::string_view s);
 bool SimpleAtoi(std::string_view s, int64_t* out);
 bool SimpleAtod(std::string_view s, double* out);
 
-// Text form as PostgreSQL prints it (for casts to text and SHOW).
+// Text form as PostgreSQL prints it (for casts to text and SHOW): arrays as
+// PostgreSQL array literals ({1,2.5}, {"a b",c}), json and uuid as their text.
 std::string ValueToText(const Value& v);
 std::string FormatTimestampPg(int64_t ns);  // "2024-05-01 12:00:00.5+00"
 std::string FormatIntervalPg(const Interval& iv);

@@ -89,6 +89,8 @@ class SqlTest : public ::testing::Test {
         return ValueToText(Value::Double(c.doubles[i]));
       case ColumnType::kString:
         return std::string(c.strings[i]);
+      default:  // json, uuid, arrays: canonical text
+        return std::string(c.strings[i]);
     }
     return "?";
   }

@@ -1,0 +1,186 @@
+// json, uuid and array columns through SQL: SELECT, the json operators,
+// WHERE on uuid and json (pushed down or evaluated above the scan), casts,
+// and the catalog's type names.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "sql/sql_result.h"
+#include "sql/typed_value.h"
+#include "tests/sql/sql_fixture.h"
+
+namespace timestore::sql {
+namespace {
+
+using ::testing::ElementsAre;
+
+class TypedColumnsTest : public testing::SqlTest {
+ protected:
+  // Dataset "ev": three rows, the last all null but for time and host.
+  void SetUp() override {
+    SqlTest::SetUp();
+    IngestRequest req;
+    req.slug = "ev";
+    req.time_column = "time";
+    req.schema_declared = true;
+    req.rows = 3;
+    auto add = [&](std::string name, ColumnType type, std::vector<std::optional<std::string>> v) {
+      ColumnBuilder b(type);
+      for (auto& x : v) {
+        if (x) {
+          b.AppendString(*x);
+        } else {
+          b.AppendNull();
+        }
+      }
+      req.fields.push_back({name, type});
+      req.columns.push_back(b.Finish());
+    };
+    ColumnBuilder t(ColumnType::kTimestamp);
+    for (int64_t ms : {1000, 2000, 3000}) t.AppendInt(ms * 1'000'000);
+    req.fields.push_back({"time", ColumnType::kTimestamp});
+    req.columns.push_back(t.Finish());
+    add("host", ColumnType::kString, {"a", "b", "c"});
+    add("attrs", ColumnType::kJson,
+        {R"({"http":{"status":500},"user":"bob"})", R"({"http":{"status":200},"list":[1,2,3]})",
+         std::nullopt});
+    add("id", ColumnType::kUuid,
+        {"a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11", "123e4567-e89b-12d3-a456-426614174000",
+         std::nullopt});
+    add("vals", ColumnType::kDoubleArray, {"[1,2.5]", "[]", std::nullopt});
+    add("counts", ColumnType::kIntegerArray, {"[1,2]", "[3]", std::nullopt});
+    add("tags", ColumnType::kStringArray, {R"(["a b","c"])", R"(["x"])", std::nullopt});
+    add("flags", ColumnType::kBooleanArray, {"[true,false]", "[false]", std::nullopt});
+    std::promise<absl::Status> done;
+    engine_->Ingest(std::move(req),
+                    [&](absl::StatusOr<IngestResult> r) { done.set_value(r.status()); });
+    absl::Status s = done.get_future().get();
+    ASSERT_TRUE(s.ok()) << s;
+  }
+};
+
+TEST_F(TypedColumnsTest, SelectReturnsCanonicalTextWithPostgresTypes) {
+  auto r = Run("SELECT attrs, id, vals, counts, tags, flags FROM ev ORDER BY time");
+  ASSERT_TRUE(r.ok()) << r.status();
+  std::vector<uint32_t> oids;
+  for (const SqlColumn& c : r->columns) oids.push_back(c.type_oid);
+  EXPECT_THAT(oids, ElementsAre(oid::kJson, oid::kUuid, oid::kFloat8Array, oid::kInt8Array,
+                                oid::kTextArray, oid::kBoolArray));
+  EXPECT_THAT(Render(*r),
+              ElementsAre(R"({"http":{"status":500},"user":"bob"}|)"
+                          R"(a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11|[1,2.5]|[1,2]|["a b","c"]|)"
+                          "[true,false]",
+                          R"({"http":{"status":200},"list":[1,2,3]}|)"
+                          R"(123e4567-e89b-12d3-a456-426614174000|[]|[3]|["x"]|[false])",
+                          "NULL|NULL|NULL|NULL|NULL|NULL"));
+}
+
+TEST_F(TypedColumnsTest, JsonOperatorsInProjections) {
+  EXPECT_THAT(
+      Rows("SELECT attrs->'http', attrs->'http'->>'status', attrs->>'user' FROM ev "
+           "ORDER BY time"),
+      ElementsAre(R"({"status":500}|500|bob)", R"({"status":200}|200|NULL)", "NULL|NULL|NULL"));
+  // Integer operands index arrays (negative from the end); a key on an
+  // array or an index on an object is NULL, as in PostgreSQL.
+  EXPECT_THAT(Rows("SELECT attrs->'list'->0, attrs->'list'->>-1, attrs->'list'->>'0', "
+                   "attrs->0 FROM ev WHERE host = 'b'"),
+              ElementsAre("1|3|NULL|NULL"));
+  EXPECT_THAT(Rows("SELECT attrs #> '{http,status}', attrs #>> '{list,1}' FROM ev WHERE "
+                   "host = 'b'"),
+              ElementsAre("200|2"));
+  auto r = Run("SELECT attrs->'http', attrs->>'user' FROM ev");
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->columns[0].type_oid, oid::kJson);
+  EXPECT_EQ(r->columns[1].type_oid, oid::kText);
+  // Constants too, and JSON null: -> gives json null, ->> SQL NULL.
+  EXPECT_THAT(Rows(R"(SELECT '{"a":null,"b":"x\"y"}'::json->'a', '{"a":null}'::json->>'a', )"
+                   R"('{"b":"x\"y"}'::json->>'b')"),
+              ElementsAre(R"(null|NULL|x"y)"));
+}
+
+TEST_F(TypedColumnsTest, JsonOperatorsInWhereAreEvaluatedAboveTheScan) {
+  EXPECT_THAT(Rows("SELECT host FROM ev WHERE attrs->>'user' = 'bob'"), ElementsAre("a"));
+  EXPECT_THAT(Rows("SELECT host FROM ev WHERE (attrs->'http'->>'status')::bigint >= 300"),
+              ElementsAre("a"));
+  EXPECT_THAT(Rows("SELECT host FROM ev WHERE attrs->'http'->>'status' = '200' OR host = 'c' "
+                   "ORDER BY host"),
+              ElementsAre("b", "c"));
+  EXPECT_THAT(Rows("SELECT host FROM ev WHERE attrs->>'user' IS NULL ORDER BY host"),
+              ElementsAre("b", "c"));
+  // An aggregate cannot run such a condition above the scan: refused, never dropped.
+  EXPECT_EQ(StateOf("SELECT count(*) FROM ev WHERE attrs->>'user' = 'bob'"), "0A000");
+}
+
+TEST_F(TypedColumnsTest, JsonEqualityComparesCanonicalText) {
+  // Key order and spacing do not matter: the literal is made canonical.
+  EXPECT_THAT(
+      Rows(R"(SELECT host FROM ev WHERE attrs = '{ "user": "bob", "http": {"status": 500} }')"),
+      ElementsAre("a"));
+  EXPECT_THAT(Rows(R"(SELECT host FROM ev WHERE attrs <> '{"user":"bob","http":{"status":500}}')"),
+              ElementsAre("b"));
+  EXPECT_EQ(StateOf("SELECT host FROM ev WHERE attrs = '{oops'"), "22P02");
+  EXPECT_EQ(StateOf("SELECT host FROM ev WHERE attrs = 'x'::text"), "42883");
+  EXPECT_EQ(StateOf("SELECT host FROM ev WHERE host->>'a' = 'b'"), "42883");
+}
+
+TEST_F(TypedColumnsTest, UuidEqualityAndInTakeAnySpelling) {
+  EXPECT_THAT(Rows("SELECT host FROM ev WHERE id = 'A0EEBC99-9C0B-4EF8-BB6D-6BB9BD380A11'"),
+              ElementsAre("a"));
+  EXPECT_THAT(Rows("SELECT host FROM ev WHERE id IN ('{123e4567-e89b-12d3-a456-426614174000}', "
+                   "'a0eebc999c0b4ef8bb6d6bb9bd380a11') ORDER BY host"),
+              ElementsAre("a", "b"));
+  EXPECT_THAT(Rows("SELECT host FROM ev WHERE id NOT IN ('a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11')"),
+              ElementsAre("b"));
+  EXPECT_THAT(Rows("SELECT host FROM ev WHERE id = $1",
+                   {std::string("123E4567-E89B-12D3-A456-426614174000")}),
+              ElementsAre("b"));
+  // PostgreSQL's uuid order is byte order: "123e..." before "a0ee...".
+  EXPECT_THAT(Rows("SELECT host FROM ev WHERE id IS NOT NULL ORDER BY id"), ElementsAre("b", "a"));
+  EXPECT_THAT(Rows("SELECT count(*) FROM ev WHERE id = 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11'"),
+              ElementsAre("1"));
+  EXPECT_EQ(StateOf("SELECT host FROM ev WHERE id = 'not-a-uuid'"), "22P02");
+  EXPECT_EQ(StateOf("SELECT host FROM ev WHERE id = 'x'::text"), "42883");
+}
+
+TEST_F(TypedColumnsTest, CastsToTextPrintPostgresForms) {
+  EXPECT_THAT(Rows("SELECT vals::text, counts::text, tags::text, flags::text, id::text, "
+                   "CAST(attrs AS text) FROM ev WHERE host = 'a'"),
+              ElementsAre(R"({1,2.5}|{1,2}|{"a b",c}|{t,f}|)"
+                          R"(a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11|)"
+                          R"({"http":{"status":500},"user":"bob"})"));
+  EXPECT_THAT(Rows("SELECT vals::text FROM ev WHERE host = 'b'"), ElementsAre("{}"));
+  EXPECT_THAT(Rows(R"(SELECT '{"",NULLx,"null","q\"b"}'::text[]::text)"),
+              ElementsAre(R"({"",NULLx,"null","q\"b"})"));
+}
+
+TEST_F(TypedColumnsTest, ArrayLiteralsAndComparisons) {
+  EXPECT_THAT(Rows("SELECT host FROM ev WHERE counts = '{1,2}'"), ElementsAre("a"));
+  EXPECT_THAT(Rows("SELECT host FROM ev WHERE tags = '{\"a b\", c}'::text[]"), ElementsAre("a"));
+  EXPECT_THAT(Rows("SELECT host FROM ev WHERE vals = '[1, 2.5]'"), ElementsAre("a"));
+  EXPECT_THAT(Rows("SELECT host FROM ev WHERE counts IS NOT NULL ORDER BY counts DESC"),
+              ElementsAre("b", "a"));  // element-wise: {3} > {1,2}
+  EXPECT_THAT(Rows("SELECT '{1,2}'::bigint[]::double precision[], '{t,false}'::boolean[]"),
+              ElementsAre("[1,2]|[true,false]"));
+  EXPECT_EQ(StateOf("SELECT '{1,NULL}'::bigint[]"), "22004");
+  EXPECT_EQ(StateOf("SELECT '{1,x}'::bigint[]"), "22P02");
+  EXPECT_EQ(StateOf("SELECT '{{1},{2}}'::bigint[]"), "0A000");
+  EXPECT_EQ(StateOf("SELECT '1,2'::bigint[]"), "22P02");
+  EXPECT_EQ(StateOf("SELECT max(counts) FROM ev"), "42883");
+}
+
+TEST_F(TypedColumnsTest, InformationSchemaNamesTheTypes) {
+  EXPECT_THAT(Rows("SELECT column_name, data_type, udt_name FROM information_schema.columns "
+                   "WHERE table_name = 'ev' AND column_name <> 'host' ORDER BY ordinal_position"),
+              ElementsAre("time|timestamp with time zone|timestamptz", "attrs|json|json",
+                          "id|uuid|uuid", "vals|ARRAY|_float8", "counts|ARRAY|_int8",
+                          "tags|ARRAY|_text", "flags|ARRAY|_bool"));
+}
+
+TEST(TypedValueTest, PgArrayTextQuotesWhatPostgresQuotes) {
+  EXPECT_EQ(PgArrayText(SqlType::kTextArray, R"(["a","b c","","NULL","x,y","q\"","b\\s","{"])"),
+            R"({a,"b c","","NULL","x,y","q\"","b\\s","{"})");
+  EXPECT_EQ(PgArrayText(SqlType::kDoubleArray, "[1,2.5,1e+300,-0.001]"), "{1,2.5,1e+300,-0.001}");
+  EXPECT_EQ(PgArrayText(SqlType::kBoolArray, "[]"), "{}");
+}
+
+}  // namespace
+}  // namespace timestore::sql
