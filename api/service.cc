@@ -321,6 +321,12 @@ void Service::Handle(HttpRequest&& req, Responder respond) {
     if (path == "/api/v1/read") return HandlePromRead(std::move(req), std::move(done));
     return HandleInfluxWrite(std::move(req), path == "/api/v2/write", std::move(done));
   }
+  if (path == "/v1/logs" || path == "/v1/traces") {
+    route = Route::kIngest;
+    Responder done = finish(respond);
+    if (req.method != "POST") return done(MethodNotAllowed(req, "POST"));
+    return HandleOtlp(std::move(req), path == "/v1/traces", std::move(done));
+  }
   if (path == "/query") {
     // InfluxDB's query route: only what write clients send at start-up.
     route = Route::kOther;

@@ -106,6 +106,8 @@ class Service {
   // /api/v1/write, /api/v1/read.
   void HandlePromWrite(HttpRequest&& req, Responder respond);
   void HandlePromRead(HttpRequest&& req, Responder respond);
+  // OTLP/HTTP logs and traces, in api/otlp_routes.cc: /v1/logs, /v1/traces.
+  void HandleOtlp(HttpRequest&& req, bool traces, Responder respond);
   // POST /sql, in api/sql_routes.cc.
   void HandleSql(HttpRequest&& req, Responder respond);
   HttpResponse HandleStatus(const HttpRequest& req, Engine* engine);

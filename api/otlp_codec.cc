@@ -1,0 +1,631 @@
+#include "api/otlp_codec.h"
+
+#include <simdjson.h>
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <vector>
+
+#include "absl/strings/escaping.h"
+#include "common/json_writer.h"
+#include "common/status_macros.h"
+#include "common/status_util.h"
+#include "common/strings.h"
+#include "segment/typed_text.h"
+
+namespace timestore::api {
+
+using google::protobuf::RepeatedPtrField;
+
+absl::Status OtlpFieldError(std::string_view record, std::string_view field,
+                            std::string_view expected, std::string_view got) {
+  std::string details;
+  JsonWriter w(&details);
+  w.BeginObject();
+  w.Key("record").String(record);
+  w.Key("field").String(field);
+  w.Key("expected").String(expected);
+  w.Key("got").String(got);
+  w.EndObject();
+  return MakeError(absl::StatusCode::kInvalidArgument, "invalid_value",
+                   StrCat(record.empty() ? "the request" : record,
+                          field.empty() ? "" : StrCat(": field \"", field, "\""), ": expected ",
+                          expected, ", got ", got, " (nothing of this request was stored)"),
+                   details);
+}
+
+std::string QuoteForMessage(std::string_view s) {
+  std::string out;
+  if (s.size() <= 64) {
+    AppendJsonString(&out, s);
+    return out;
+  }
+  // Cut at a character boundary so the quote stays UTF-8.
+  size_t cut = 64;
+  while (cut > 0 && (static_cast<unsigned char>(s[cut]) & 0xC0) == 0x80) --cut;
+  AppendJsonString(&out, s.substr(0, cut));
+  out.append("...");
+  return out;
+}
+
+namespace {
+
+constexpr char kHex[] = "0123456789abcdef";
+
+std::string Hex(std::string_view bytes) {
+  std::string out;
+  out.reserve(bytes.size() * 2);
+  for (unsigned char c : bytes) {
+    out.push_back(kHex[c >> 4]);
+    out.push_back(kHex[c & 15]);
+  }
+  return out;
+}
+
+bool AllZero(std::string_view bytes) {
+  return std::all_of(bytes.begin(), bytes.end(), [](char c) { return c == 0; });
+}
+
+bool ValidUtf8(std::string_view s) { return simdjson::validate_utf8(s.data(), s.size()); }
+
+// Writes OTLP values as JSON text (not yet canonical: the caller canonicalises
+// the whole value once) for one record, naming `record` and the field's path
+// in errors.
+class ValueWriter {
+ public:
+  explicit ValueWriter(std::string_view record) : record_(record) {}
+
+  // `path` is the field's path so far ("attributes"); segments are appended
+  // while descending and removed on the way back. `depth` is the JSON
+  // nesting level the object (or a value that is an array or an object)
+  // would be at: 1 at the top.
+  absl::Status Object(const RepeatedPtrField<otlp::KeyValue>& kvs, int depth, std::string* path,
+                      std::string* out) {
+    if (depth > kMaxJsonDepth) return TooDeep(*path);
+    // A key sent twice keeps its last value (canonical JSON has each key once).
+    std::vector<int> order(kvs.size());
+    for (int i = 0; i < kvs.size(); ++i) order[i] = i;
+    std::stable_sort(order.begin(), order.end(),
+                     [&](int a, int b) { return kvs[a].key() < kvs[b].key(); });
+    out->push_back('{');
+    bool first = true;
+    const size_t base = path->size();
+    for (size_t n = 0; n < order.size(); ++n) {
+      const int i = order[n];
+      if (n + 1 < order.size() && kvs[order[n + 1]].key() == kvs[i].key()) continue;
+      const otlp::KeyValue& kv = kvs[i];
+      StrAppend(path, "[", i, "]");
+      if (!ValidUtf8(kv.key())) return NotUtf8(StrCat(*path, ".key"), kv.key());
+      if (!first) out->push_back(',');
+      first = false;
+      AppendJsonString(out, kv.key());
+      out->push_back(':');
+      path->append(".value");
+      if (kv.has_value()) {
+        RETURN_IF_ERROR(Value(kv.value(), depth + 1, path, out));  // a member is one deeper
+      } else {
+        out->append("null");
+      }
+      path->resize(base);
+    }
+    out->push_back('}');
+    return absl::OkStatus();
+  }
+
+  absl::Status Value(const otlp::AnyValue& v, int depth, std::string* path, std::string* out) {
+    const size_t base = path->size();
+    switch (v.value_case()) {
+      case otlp::AnyValue::kStringValue:
+        if (!ValidUtf8(v.string_value())) {
+          return NotUtf8(StrCat(*path, ".stringValue"), v.string_value());
+        }
+        AppendJsonString(out, v.string_value());
+        break;
+      case otlp::AnyValue::kBoolValue:
+        out->append(v.bool_value() ? "true" : "false");
+        break;
+      case otlp::AnyValue::kIntValue:
+        AppendJsonInt(out, v.int_value());
+        break;
+      case otlp::AnyValue::kDoubleValue: {
+        const double d = v.double_value();
+        if (std::isnan(d)) {
+          out->append("\"NaN\"");
+        } else if (std::isinf(d)) {
+          out->append(d > 0 ? "\"Infinity\"" : "\"-Infinity\"");
+        } else {
+          AppendJsonDouble(out, d);
+        }
+        break;
+      }
+      case otlp::AnyValue::kArrayValue: {
+        if (depth > kMaxJsonDepth) return TooDeep(*path);
+        out->push_back('[');
+        const auto& values = v.array_value().values();
+        for (int i = 0; i < values.size(); ++i) {
+          if (i > 0) out->push_back(',');
+          StrAppend(path, ".arrayValue.values[", i, "]");
+          RETURN_IF_ERROR(Value(values[i], depth + 1, path, out));  // an element is one deeper
+          path->resize(base);
+        }
+        out->push_back(']');
+        break;
+      }
+      case otlp::AnyValue::kKvlistValue:
+        path->append(".kvlistValue.values");
+        RETURN_IF_ERROR(Object(v.kvlist_value().values(), depth, path, out));
+        path->resize(base);
+        break;
+      case otlp::AnyValue::kBytesValue: {
+        std::string b64;
+        absl::Base64Escape(ToAbsl(v.bytes_value()), &b64);
+        AppendJsonString(out, b64);
+        break;
+      }
+      case otlp::AnyValue::VALUE_NOT_SET:
+        out->append("null");
+        break;
+    }
+    return absl::OkStatus();
+  }
+
+  // The canonical text of `json` (written by the functions above).
+  absl::StatusOr<std::string> Canonical(std::string_view json, std::string_view field) {
+    auto c = CanonicalJsonText(json);
+    if (!c.ok()) {
+      return OtlpFieldError(record_, field, "a value JSON can hold", ToStd(c.status().message()));
+    }
+    return *std::move(c);
+  }
+
+  absl::Status NotUtf8(std::string_view field, std::string_view s) {
+    return OtlpFieldError(record_, field, "UTF-8 text", StrCat(QuoteForMessage(s), " (not UTF-8)"));
+  }
+
+ private:
+  absl::Status TooDeep(std::string_view field) {
+    return OtlpFieldError(record_, field, StrCat("values nested at most ", kMaxJsonDepth, " deep"),
+                          "deeper nesting");
+  }
+  std::string_view record_;
+};
+
+// The canonical JSON object of an attribute list; nullopt when it is empty.
+absl::StatusOr<std::optional<std::string>> AttributesJson(
+    const RepeatedPtrField<otlp::KeyValue>& kvs, std::string_view record, std::string_view field) {
+  if (kvs.empty()) return std::nullopt;
+  ValueWriter w(record);
+  std::string path(field), text;
+  RETURN_IF_ERROR(w.Object(kvs, 1, &path, &text));
+  ASSIGN_OR_RETURN(std::string canonical, w.Canonical(text, field));
+  return std::optional<std::string>(std::move(canonical));
+}
+
+// A fixed64 time as int64 nanoseconds.
+absl::StatusOr<int64_t> TimeNanos(uint64_t v, std::string_view record, std::string_view field) {
+  if (v > static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) {
+    return OtlpFieldError(record, field,
+                          "nanoseconds since the Unix epoch up to 9223372036854775807 "
+                          "(2262-04-11T23:47:16.854775807Z)",
+                          StrCat(v));
+  }
+  return static_cast<int64_t>(v);
+}
+
+// A trace or span id: `size` bytes as lowercase hex; empty (or all zero, when
+// `optional`) is nullopt.
+absl::StatusOr<std::optional<std::string>> Id(std::string_view bytes, size_t size, bool optional,
+                                              std::string_view record, std::string_view field) {
+  const std::string expected =
+      StrCat(size, " bytes (", size * 2, " hex digits in JSON), not all zero",
+             optional ? ", or none" : "");
+  if (bytes.empty() || (optional && bytes.size() == size && AllZero(bytes))) {
+    if (optional) return std::nullopt;
+    return OtlpFieldError(record, field, expected, "none");
+  }
+  if (bytes.size() != size) {
+    return OtlpFieldError(record, field, expected, StrCat(bytes.size(), " bytes"));
+  }
+  if (AllZero(bytes)) return OtlpFieldError(record, field, expected, "all zero");
+  return std::optional<std::string>(Hex(bytes));
+}
+
+// Text of a `string` field of OTLP (bytes here): nullopt when empty.
+absl::StatusOr<std::optional<std::string_view>> Text(std::string_view s, std::string_view record,
+                                                     std::string_view field) {
+  if (s.empty()) return std::nullopt;
+  if (!ValidUtf8(s)) {
+    return OtlpFieldError(record, field, "UTF-8 text", StrCat(QuoteForMessage(s), " (not UTF-8)"));
+  }
+  return std::optional<std::string_view>(s);
+}
+
+absl::Status EnumRange(int32_t v, int32_t max, std::string_view what, std::string_view record,
+                       std::string_view field) {
+  if (v < 0 || v > max) return OtlpFieldError(record, field, StrCat(what, " 0-", max), StrCat(v));
+  return absl::OkStatus();
+}
+
+// The columns of one request, appended row by row.
+class Rows {
+ public:
+  explicit Rows(std::vector<Field> fields) : fields_(std::move(fields)) {
+    builders_.reserve(fields_.size());
+    for (const Field& f : fields_) builders_.emplace_back(f.type);
+  }
+  ColumnBuilder& operator[](int i) { return builders_[i]; }
+  void Str(int i, const std::optional<std::string_view>& v) {
+    v ? builders_[i].AppendString(*v) : builders_[i].AppendNull();
+  }
+  void Str(int i, const std::optional<std::string>& v) {
+    v ? builders_[i].AppendString(*v) : builders_[i].AppendNull();
+  }
+  IngestRequest Finish(const OtlpIngestOptions& options, uint32_t rows) {
+    IngestRequest out;
+    out.slug = options.slug;
+    out.time_column = fields_[0].name;
+    out.rows = rows;
+    for (size_t i = 0; i < fields_.size(); ++i) {
+      out.fields.push_back(fields_[i]);
+      out.columns.push_back(builders_[i].Finish());
+    }
+    return out;
+  }
+
+ private:
+  std::vector<Field> fields_;
+  std::vector<ColumnBuilder> builders_;
+};
+
+std::string TimeColumn(const OtlpIngestOptions& options) {
+  return options.current != nullptr ? options.current->time_column : std::string(kOtlpTimeColumn);
+}
+
+absl::Status CheckSize(uint64_t rows, size_t columns, const OtlpIngestOptions& options,
+                       std::string_view what) {
+  if (rows > std::numeric_limits<uint32_t>::max() ||
+      (rows > 0 && columns > options.max_cells / rows)) {
+    return MakeError(absl::StatusCode::kInvalidArgument, "payload_too_large",
+                     StrCat("the request has ", rows, " ", what, ": ", rows, " rows × ", columns,
+                            " columns pass the limit of ", options.max_cells,
+                            " cells per request; send smaller batches"));
+  }
+  return absl::OkStatus();
+}
+
+// What every row of a resource and a scope shares.
+struct Shared {
+  std::optional<std::string> service, resource_attributes, scope_attributes;
+  std::optional<std::string_view> scope_name, scope_version;
+};
+
+absl::Status ResourceColumns(const otlp::Resource& resource, std::string_view record, Shared* out) {
+  ASSIGN_OR_RETURN(out->resource_attributes,
+                   AttributesJson(resource.attributes(), record, "resource.attributes"));
+  out->service.reset();
+  // The last service.name wins, as in the attributes object.
+  for (const otlp::KeyValue& kv : resource.attributes()) {
+    if (kv.key() == "service.name" && kv.value().has_string_value()) {
+      out->service = kv.value().string_value();  // UTF-8 checked above
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ScopeColumns(const otlp::InstrumentationScope& scope, std::string_view record,
+                          Shared* out) {
+  ASSIGN_OR_RETURN(out->scope_name, Text(scope.name(), record, "scope.name"));
+  ASSIGN_OR_RETURN(out->scope_version, Text(scope.version(), record, "scope.version"));
+  ASSIGN_OR_RETURN(out->scope_attributes,
+                   AttributesJson(scope.attributes(), record, "scope.attributes"));
+  return absl::OkStatus();
+}
+
+// ---- logs ----
+
+enum LogColumn {
+  kLogTime,
+  kLogObserved,
+  kLogService,
+  kLogSeverityNumber,
+  kLogSeverityText,
+  kLogBody,
+  kLogTraceId,
+  kLogSpanId,
+  kLogTraceFlags,
+  kLogEventName,
+  kLogAttributes,
+  kLogResourceAttributes,
+  kLogScopeName,
+  kLogScopeVersion,
+  kLogScopeAttributes,
+};
+
+std::vector<Field> LogFields(std::string time_column) {
+  return {{std::move(time_column), ColumnType::kTimestamp},
+          {"observed_timestamp", ColumnType::kTimestamp},
+          {std::string(kOtlpServiceColumn), ColumnType::kString},
+          {"severity_number", ColumnType::kInteger},
+          {"severity_text", ColumnType::kString},
+          {"body", ColumnType::kString},
+          {"trace_id", ColumnType::kString},
+          {"span_id", ColumnType::kString},
+          {"trace_flags", ColumnType::kInteger},
+          {"event_name", ColumnType::kString},
+          {"attributes", ColumnType::kJson},
+          {"resource_attributes", ColumnType::kJson},
+          {"scope_name", ColumnType::kString},
+          {"scope_version", ColumnType::kString},
+          {"scope_attributes", ColumnType::kJson}};
+}
+
+absl::Status AppendLog(const otlp::LogRecord& log, const std::string& record,
+                       const OtlpIngestOptions& options, const Shared& shared, Rows* rows) {
+  ASSIGN_OR_RETURN(int64_t time, TimeNanos(log.time_unix_nano(), record, "timeUnixNano"));
+  ASSIGN_OR_RETURN(int64_t observed,
+                   TimeNanos(log.observed_time_unix_nano(), record, "observedTimeUnixNano"));
+  RETURN_IF_ERROR(
+      EnumRange(log.severity_number(), 24, "a SeverityNumber", record, "severityNumber"));
+  ASSIGN_OR_RETURN(auto severity_text, Text(log.severity_text(), record, "severityText"));
+  ASSIGN_OR_RETURN(auto trace_id, Id(log.trace_id(), 16, true, record, "traceId"));
+  ASSIGN_OR_RETURN(auto span_id, Id(log.span_id(), 8, true, record, "spanId"));
+  ASSIGN_OR_RETURN(auto event_name, Text(log.event_name(), record, "eventName"));
+  ASSIGN_OR_RETURN(auto attributes, AttributesJson(log.attributes(), record, "attributes"));
+  std::optional<std::string> body;
+  if (log.has_body() && log.body().value_case() != otlp::AnyValue::VALUE_NOT_SET) {
+    ValueWriter w(record);
+    if (log.body().has_string_value()) {
+      if (!ValidUtf8(log.body().string_value())) {
+        return w.NotUtf8("body.stringValue", log.body().string_value());
+      }
+      body = log.body().string_value();
+    } else {
+      std::string path = "body", text;
+      RETURN_IF_ERROR(w.Value(log.body(), 1, &path, &text));
+      ASSIGN_OR_RETURN(body, w.Canonical(text, "body"));
+    }
+  }
+
+  (*rows)[kLogTime].AppendInt(time != 0 ? time : observed != 0 ? observed : options.now_ns);
+  observed != 0 ? (*rows)[kLogObserved].AppendInt(observed) : (*rows)[kLogObserved].AppendNull();
+  rows->Str(kLogService, shared.service);
+  (*rows)[kLogSeverityNumber].AppendInt(log.severity_number());
+  rows->Str(kLogSeverityText, severity_text);
+  rows->Str(kLogBody, body);
+  rows->Str(kLogTraceId, trace_id);
+  rows->Str(kLogSpanId, span_id);
+  (*rows)[kLogTraceFlags].AppendInt(log.flags() & 0xFF);
+  rows->Str(kLogEventName, event_name);
+  rows->Str(kLogAttributes, attributes);
+  rows->Str(kLogResourceAttributes, shared.resource_attributes);
+  rows->Str(kLogScopeName, shared.scope_name);
+  rows->Str(kLogScopeVersion, shared.scope_version);
+  rows->Str(kLogScopeAttributes, shared.scope_attributes);
+  return absl::OkStatus();
+}
+
+// ---- traces ----
+
+enum SpanColumn {
+  kSpanTime,
+  kSpanEnd,
+  kSpanDuration,
+  kSpanService,
+  kSpanTraceId,
+  kSpanSpanId,
+  kSpanParent,
+  kSpanTraceState,
+  kSpanTraceFlags,
+  kSpanName,
+  kSpanKind,
+  kSpanStatusCode,
+  kSpanStatusMessage,
+  kSpanAttributes,
+  kSpanEvents,
+  kSpanLinks,
+  kSpanResourceAttributes,
+  kSpanScopeName,
+  kSpanScopeVersion,
+  kSpanScopeAttributes,
+};
+
+std::vector<Field> SpanFields(std::string time_column) {
+  return {{std::move(time_column), ColumnType::kTimestamp},
+          {"end_timestamp", ColumnType::kTimestamp},
+          {"duration_ns", ColumnType::kInteger},
+          {std::string(kOtlpServiceColumn), ColumnType::kString},
+          {"trace_id", ColumnType::kString},
+          {"span_id", ColumnType::kString},
+          {"parent_span_id", ColumnType::kString},
+          {"trace_state", ColumnType::kString},
+          {"trace_flags", ColumnType::kInteger},
+          {"name", ColumnType::kString},
+          {"kind", ColumnType::kInteger},
+          {"status_code", ColumnType::kInteger},
+          {"status_message", ColumnType::kString},
+          {"attributes", ColumnType::kJson},
+          {"events", ColumnType::kJson},
+          {"links", ColumnType::kJson},
+          {"resource_attributes", ColumnType::kJson},
+          {"scope_name", ColumnType::kString},
+          {"scope_version", ColumnType::kString},
+          {"scope_attributes", ColumnType::kJson}};
+}
+
+// {"attributes":{...},"droppedAttributesCount":n,"name":"...","timeUnixNano":n}
+// per event, members left out when empty or 0.
+absl::StatusOr<std::optional<std::string>> EventsJson(const otlp::Span& span,
+                                                      const std::string& record) {
+  if (span.events().empty()) return std::nullopt;
+  ValueWriter w(record);
+  std::string text = "[";
+  for (int i = 0; i < span.events_size(); ++i) {
+    const otlp::Span::Event& e = span.events(i);
+    const std::string field = StrCat("events[", i, "]");
+    ASSIGN_OR_RETURN(int64_t t, TimeNanos(e.time_unix_nano(), record, field + ".timeUnixNano"));
+    ASSIGN_OR_RETURN(auto name, Text(e.name(), record, field + ".name"));
+    if (i > 0) text.push_back(',');
+    text.push_back('{');
+    if (!e.attributes().empty()) {
+      text.append("\"attributes\":");
+      std::string path = field + ".attributes";
+      RETURN_IF_ERROR(w.Object(e.attributes(), 3, &path, &text));  // [ { "attributes": {
+      text.push_back(',');
+    }
+    if (e.dropped_attributes_count() != 0) {
+      StrAppend(&text, "\"droppedAttributesCount\":", e.dropped_attributes_count(), ",");
+    }
+    if (name) {
+      text.append("\"name\":");
+      AppendJsonString(&text, *name);
+      text.push_back(',');
+    }
+    StrAppend(&text, "\"timeUnixNano\":", t, "}");
+  }
+  text.push_back(']');
+  ASSIGN_OR_RETURN(std::string canonical, w.Canonical(text, "events"));
+  return std::optional<std::string>(std::move(canonical));
+}
+
+// {"attributes":{...},"flags":n,"spanId":"hex","traceId":"hex","traceState":"..."}
+// per link, members left out when empty or 0.
+absl::StatusOr<std::optional<std::string>> LinksJson(const otlp::Span& span,
+                                                     const std::string& record) {
+  if (span.links().empty()) return std::nullopt;
+  ValueWriter w(record);
+  std::string text = "[";
+  for (int i = 0; i < span.links_size(); ++i) {
+    const otlp::Span::Link& l = span.links(i);
+    const std::string field = StrCat("links[", i, "]");
+    ASSIGN_OR_RETURN(auto trace_id, Id(l.trace_id(), 16, false, record, field + ".traceId"));
+    ASSIGN_OR_RETURN(auto span_id, Id(l.span_id(), 8, false, record, field + ".spanId"));
+    ASSIGN_OR_RETURN(auto state, Text(l.trace_state(), record, field + ".traceState"));
+    if (i > 0) text.push_back(',');
+    text.push_back('{');
+    if (!l.attributes().empty()) {
+      text.append("\"attributes\":");
+      std::string path = field + ".attributes";
+      RETURN_IF_ERROR(w.Object(l.attributes(), 3, &path, &text));
+      text.push_back(',');
+    }
+    if (l.dropped_attributes_count() != 0) {
+      StrAppend(&text, "\"droppedAttributesCount\":", l.dropped_attributes_count(), ",");
+    }
+    if (l.flags() != 0) StrAppend(&text, "\"flags\":", l.flags(), ",");
+    StrAppend(&text, "\"spanId\":\"", *span_id, "\",\"traceId\":\"", *trace_id, "\"");
+    if (state) {
+      text.append(",\"traceState\":");
+      AppendJsonString(&text, *state);
+    }
+    text.push_back('}');
+  }
+  text.push_back(']');
+  ASSIGN_OR_RETURN(std::string canonical, w.Canonical(text, "links"));
+  return std::optional<std::string>(std::move(canonical));
+}
+
+absl::Status AppendSpan(const otlp::Span& span, const std::string& record, const Shared& shared,
+                        Rows* rows) {
+  ASSIGN_OR_RETURN(auto trace_id, Id(span.trace_id(), 16, false, record, "traceId"));
+  ASSIGN_OR_RETURN(auto span_id, Id(span.span_id(), 8, false, record, "spanId"));
+  ASSIGN_OR_RETURN(auto parent, Id(span.parent_span_id(), 8, true, record, "parentSpanId"));
+  ASSIGN_OR_RETURN(auto trace_state, Text(span.trace_state(), record, "traceState"));
+  ASSIGN_OR_RETURN(auto name, Text(span.name(), record, "name"));
+  RETURN_IF_ERROR(EnumRange(span.kind(), 5, "a SpanKind", record, "kind"));
+  RETURN_IF_ERROR(EnumRange(span.status().code(), 2, "a StatusCode", record, "status.code"));
+  ASSIGN_OR_RETURN(auto status_message, Text(span.status().message(), record, "status.message"));
+  ASSIGN_OR_RETURN(int64_t start,
+                   TimeNanos(span.start_time_unix_nano(), record, "startTimeUnixNano"));
+  ASSIGN_OR_RETURN(int64_t end, TimeNanos(span.end_time_unix_nano(), record, "endTimeUnixNano"));
+  if (start == 0) {
+    return OtlpFieldError(record, "startTimeUnixNano",
+                          "the span's start in nanoseconds since the Unix epoch (required)", "0");
+  }
+  if (end < start) {
+    return OtlpFieldError(record, "endTimeUnixNano",
+                          StrCat("a time at or after startTimeUnixNano (", start, ")"),
+                          StrCat(end));
+  }
+  ASSIGN_OR_RETURN(auto attributes, AttributesJson(span.attributes(), record, "attributes"));
+  ASSIGN_OR_RETURN(auto events, EventsJson(span, record));
+  ASSIGN_OR_RETURN(auto links, LinksJson(span, record));
+
+  (*rows)[kSpanTime].AppendInt(start);
+  (*rows)[kSpanEnd].AppendInt(end);
+  (*rows)[kSpanDuration].AppendInt(end - start);
+  rows->Str(kSpanService, shared.service);
+  rows->Str(kSpanTraceId, trace_id);
+  rows->Str(kSpanSpanId, span_id);
+  rows->Str(kSpanParent, parent);
+  rows->Str(kSpanTraceState, trace_state);
+  (*rows)[kSpanTraceFlags].AppendInt(span.flags() & 0xFF);
+  rows->Str(kSpanName, name);
+  (*rows)[kSpanKind].AppendInt(span.kind());
+  (*rows)[kSpanStatusCode].AppendInt(span.status().code());
+  rows->Str(kSpanStatusMessage, status_message);
+  rows->Str(kSpanAttributes, attributes);
+  rows->Str(kSpanEvents, events);
+  rows->Str(kSpanLinks, links);
+  rows->Str(kSpanResourceAttributes, shared.resource_attributes);
+  rows->Str(kSpanScopeName, shared.scope_name);
+  rows->Str(kSpanScopeVersion, shared.scope_version);
+  rows->Str(kSpanScopeAttributes, shared.scope_attributes);
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<IngestRequest> LogsToIngest(const otlp::ExportLogsServiceRequest& request,
+                                           const OtlpIngestOptions& options) {
+  uint64_t count = 0;
+  for (const auto& rl : request.resource_logs()) {
+    for (const auto& sl : rl.scope_logs()) count += sl.log_records_size();
+  }
+  Rows rows(LogFields(TimeColumn(options)));
+  RETURN_IF_ERROR(CheckSize(count, kLogScopeAttributes + 1, options, "log records"));
+  Shared shared;
+  for (int r = 0; r < request.resource_logs_size(); ++r) {
+    const otlp::ResourceLogs& rl = request.resource_logs(r);
+    const std::string resource_record = StrCat("resourceLogs[", r, "]");
+    RETURN_IF_ERROR(ResourceColumns(rl.resource(), resource_record, &shared));
+    for (int s = 0; s < rl.scope_logs_size(); ++s) {
+      const otlp::ScopeLogs& sl = rl.scope_logs(s);
+      const std::string scope_record = StrCat(resource_record, ".scopeLogs[", s, "]");
+      RETURN_IF_ERROR(ScopeColumns(sl.scope(), scope_record, &shared));
+      for (int k = 0; k < sl.log_records_size(); ++k) {
+        RETURN_IF_ERROR(AppendLog(sl.log_records(k), StrCat(scope_record, ".logRecords[", k, "]"),
+                                  options, shared, &rows));
+      }
+    }
+  }
+  return rows.Finish(options, static_cast<uint32_t>(count));
+}
+
+absl::StatusOr<IngestRequest> TracesToIngest(const otlp::ExportTraceServiceRequest& request,
+                                             const OtlpIngestOptions& options) {
+  uint64_t count = 0;
+  for (const auto& rs : request.resource_spans()) {
+    for (const auto& ss : rs.scope_spans()) count += ss.spans_size();
+  }
+  Rows rows(SpanFields(TimeColumn(options)));
+  RETURN_IF_ERROR(CheckSize(count, kSpanScopeAttributes + 1, options, "spans"));
+  Shared shared;
+  for (int r = 0; r < request.resource_spans_size(); ++r) {
+    const otlp::ResourceSpans& rs = request.resource_spans(r);
+    const std::string resource_record = StrCat("resourceSpans[", r, "]");
+    RETURN_IF_ERROR(ResourceColumns(rs.resource(), resource_record, &shared));
+    for (int s = 0; s < rs.scope_spans_size(); ++s) {
+      const otlp::ScopeSpans& ss = rs.scope_spans(s);
+      const std::string scope_record = StrCat(resource_record, ".scopeSpans[", s, "]");
+      RETURN_IF_ERROR(ScopeColumns(ss.scope(), scope_record, &shared));
+      for (int k = 0; k < ss.spans_size(); ++k) {
+        RETURN_IF_ERROR(
+            AppendSpan(ss.spans(k), StrCat(scope_record, ".spans[", k, "]"), shared, &rows));
+      }
+    }
+  }
+  return rows.Finish(options, static_cast<uint32_t>(count));
+}
+
+}  // namespace timestore::api
