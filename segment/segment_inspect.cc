@@ -109,7 +109,7 @@ std::string FormatStat(ColumnType type, const BlockInfo& b, bool max) {
       return (max ? b.max_int : b.min_int) != 0 ? "true" : "false";
     case ColumnType::kDouble:
       return StrCat(max ? b.max_double : b.min_double);
-    case ColumnType::kString:
+    TIMESTORE_STRING_LIKE_CASES:
       return QuoteShort(max ? b.max_string : b.min_string);
   }
   return "";
@@ -133,7 +133,7 @@ void JsonStat(JsonWriter& w, ColumnType type, const BlockInfo& b, bool max) {
     case ColumnType::kDouble:
       w.Double(max ? b.max_double : b.min_double);
       return;
-    case ColumnType::kString:
+    TIMESTORE_STRING_LIKE_CASES:
       w.String(Utf8(max ? b.max_string : b.min_string));
       return;
   }

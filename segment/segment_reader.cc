@@ -224,6 +224,15 @@ absl::StatusOr<ColumnVector> DecodeBlock(std::string_view path, const BlockInfo&
       s = DecodeStrings(codec, values, b.rows, &c.dict, &c.ids);
       if (s.ok() && c.ids.size() != b.rows) s = absl::DataLossError("wrong id count");
       break;
+    case ColumnType::kJson:
+    case ColumnType::kUuid:
+    case ColumnType::kDoubleArray:
+    case ColumnType::kIntegerArray:
+    case ColumnType::kStringArray:
+    case ColumnType::kBooleanArray:
+      s = DecodeText(codec, type, values, b.rows, &c.dict, &c.ids);
+      if (s.ok() && c.ids.size() != b.rows) s = absl::DataLossError("wrong id count");
+      break;
   }
   if (!s.ok()) return Corrupt(path, b.offset, ToStd(s.message()));
   if (b.null_count == b.rows && b.rows > 0) return ColumnVector::AllNull(type, b.rows);
@@ -348,9 +357,8 @@ absl::StatusOr<std::vector<std::vector<ColumnVector>>> SegmentReader::ReadBlocks
       }
       if (!v.ok()) {
         if (file_ != nullptr) file_->DropCached(b.offset, b.length);
-        return absl::Status(v.status().code(),
-                            StrCat(ToStd(v.status().message()), " (column ", col.name, ", block ",
-                                   blocks[i], ")"));
+        return absl::Status(v.status().code(), StrCat(ToStd(v.status().message()), " (column ",
+                                                      col.name, ", block ", blocks[i], ")"));
       }
       out[i].push_back(*std::move(v));
     }

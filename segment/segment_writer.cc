@@ -115,15 +115,23 @@ absl::Status EncodeSlice(const ColumnVector& c, bool is_time, size_t begin, size
       }
       break;
     }
-    case ColumnType::kString: {
+    TIMESTORE_STRING_LIKE_CASES : {
       std::vector<std::string_view> values(n);
       if (!c.all_null) {
         for (size_t i = 0; i < n; ++i) {
           if (valid_at(i)) values[i] = c.dict[c.ids[begin + i]];
         }
       }
-      ASSIGN_OR_RETURN(b->codec, EncodeStringsBest(values, payload));
-      if (!all_null) {
+      if (c.type == ColumnType::kString) {
+        ASSIGN_OR_RETURN(b->codec, EncodeStringsBest(values, payload));
+      } else {
+        ASSIGN_OR_RETURN(b->codec, EncodeTextBest(c.type, values, payload));
+      }
+      // Zone maps hold the byte order of the text, which is the value order
+      // only for strings and uuids (lowercase hex in byte order). json and
+      // arrays have none: their order is not the text's, and a long text
+      // would go into the footer twice per block.
+      if (!all_null && (c.type == ColumnType::kString || c.type == ColumnType::kUuid)) {
         bool first = true;
         std::string_view lo, hi;
         for (size_t i = 0; i < n; ++i) {
@@ -253,7 +261,7 @@ class SeriesLastTracker {
           case ColumnType::kDouble:
             v.double_value = col.doubles[r];
             break;
-          case ColumnType::kString:
+          TIMESTORE_STRING_LIKE_CASES:
             v.string_value = col.dict[col.ids[r]];
             break;
           case ColumnType::kBoolean:

@@ -1,8 +1,12 @@
 #include "segment/codec/codec.h"
 
+#include <zstd.h>
+
+#include <algorithm>
 #include <array>
 
 #include "common/status_macros.h"
+#include "segment/codec/array.h"
 #include "segment/codec/bitmap.h"
 #include "segment/codec/codec_internal.h"
 #include "segment/codec/constant.h"
@@ -14,6 +18,8 @@
 #include "segment/codec/int_delta_huffman.h"
 #include "segment/codec/plain.h"
 #include "segment/codec/run_length.h"
+#include "segment/codec/uuid.h"
+#include "segment/codec/zstd_dictionary.h"
 
 namespace timestore {
 namespace {
@@ -21,7 +27,7 @@ namespace {
 namespace c = codec;
 
 // Indexed by id. A retired codec keeps its row (decoders are kept forever).
-constexpr std::array<CodecInfo, 10> kCodecs = {{
+constexpr std::array<CodecInfo, 13> kCodecs = {{
     {CodecId::kPlain, c::plain::kName, kDomainInts | kDomainDoubles | kDomainBools | kDomainStrings,
      c::plain::EncodeInts, c::plain::DecodeInts, c::plain::EncodeDoubles, c::plain::DecodeDoubles,
      c::plain::EncodeBools, c::plain::DecodeBools, c::plain::EncodeStrings,
@@ -50,6 +56,13 @@ constexpr std::array<CodecInfo, 10> kCodecs = {{
     {CodecId::kIntDeltaHuffman, c::int_delta_huffman::kName, kDomainInts,
      c::int_delta_huffman::EncodeInts, c::int_delta_huffman::DecodeInts, nullptr, nullptr, nullptr,
      nullptr, nullptr, nullptr},
+    {CodecId::kUuid, c::uuid::kName, kDomainText, nullptr, nullptr, nullptr, nullptr, nullptr,
+     nullptr, nullptr, nullptr, c::uuid::EncodeText, c::uuid::DecodeText},
+    {CodecId::kZstdDictionary, c::zstd_dictionary::kName, kDomainStrings, nullptr, nullptr, nullptr,
+     nullptr, nullptr, nullptr, c::zstd_dictionary::EncodeStrings,
+     c::zstd_dictionary::DecodeStrings},
+    {CodecId::kArray, c::array::kName, kDomainText, nullptr, nullptr, nullptr, nullptr, nullptr,
+     nullptr, nullptr, nullptr, c::array::EncodeText, c::array::DecodeText},
 }};
 
 constexpr bool IdsMatchIndex() {
@@ -68,6 +81,8 @@ std::string_view DomainName(uint8_t domain) {
       return "doubles";
     case kDomainBools:
       return "bools";
+    case kDomainText:
+      return "text";
     default:
       return "strings";
   }
@@ -194,6 +209,32 @@ std::string DescribePayload(CodecId id, std::string_view payload) {
       return StrCat(name, "(scale=", static_cast<int>(scale), ",",
                     DescribeNested(inner, payload.substr(2)), ")");
     }
+    case CodecId::kArray: {
+      uint8_t element, counts, elements;
+      std::string_view counts_payload, rest;
+      if (!d.GetFixed8(&element) || !d.GetFixed8(&counts) ||
+          !d.GetLengthPrefixed(&counts_payload) || !d.GetFixed8(&elements)) {
+        return name;
+      }
+      d.GetBytes(d.remaining(), &rest);
+      // Elements are never text, so this does not recurse into another array.
+      const CodecInfo* info = FindCodec(elements);
+      std::string inner = info == nullptr || info->decode_text != nullptr
+                              ? StrCat("invalid(", static_cast<int>(elements), ")")
+                              : DescribePayload(info->id, rest);
+      return StrCat(name, "(", ColumnTypeName(static_cast<ColumnType>(element)),
+                    ",counts=", DescribeNested(counts, counts_payload), ",elements=", inner, ")");
+    }
+    case CodecId::kUuid: {
+      uint64_t count;
+      if (!d.GetVarint64(&count)) return name;
+      return StrCat(name, "(entries=", count, ")");
+    }
+    case CodecId::kZstdDictionary: {
+      uint64_t raw;
+      if (!d.GetVarint64(&raw)) return name;
+      return StrCat(name, "(level=", codec::zstd_dictionary::kLevel, ",raw=", raw, ")");
+    }
     case CodecId::kDictionary: {
       uint64_t count;
       if (!d.GetVarint64(&count)) return name;
@@ -245,6 +286,22 @@ absl::Status DecodeStrings(CodecId codec, std::string_view in, size_t n,
                            std::vector<std::string>* dict, std::vector<uint32_t>* ids) {
   ASSIGN_OR_RETURN(const CodecInfo* info, ForDecode(codec, kDomainStrings));
   return info->decode_strings(in, n, dict, ids);
+}
+
+absl::Status EncodeText(CodecId codec, ColumnType type, std::span<const std::string_view> values,
+                        std::string* out) {
+  const CodecInfo* info = FindCodec(codec);
+  if (info != nullptr && info->encode_text != nullptr) return info->encode_text(type, values, out);
+  return EncodeStrings(codec, values, out);
+}
+
+absl::Status DecodeText(CodecId codec, ColumnType type, std::string_view in, size_t n,
+                        std::vector<std::string>* dict, std::vector<uint32_t>* ids) {
+  const CodecInfo* info = FindCodec(codec);
+  if (info != nullptr && info->decode_text != nullptr) {
+    return info->decode_text(type, in, n, dict, ids);
+  }
+  return DecodeStrings(codec, in, n, dict, ids);
 }
 
 absl::Status EncodeValidity(std::span<const uint8_t> valid, std::string* out) {
@@ -316,6 +373,49 @@ absl::StatusOr<CodecId> EncodeStringsBest(std::span<const std::string_view> valu
   auto encoder = [](const CodecInfo& info) { return info.encode_strings; };
   return EncodeSmallest(values, kDomainStrings, {CodecId::kDictionary, CodecId::kPlain}, encoder,
                         out);
+}
+
+static size_t CompressedTextSize(std::string_view payload) {
+  // As the segment writer's block compression would store it (zstd level 3 or
+  // none), so that zstd_dictionary, compressed already, is compared fairly.
+  if (payload.size() < 64) return payload.size();
+  std::string z(ZSTD_compressBound(payload.size()), '\0');
+  const size_t n = ZSTD_compress(z.data(), z.size(), payload.data(), payload.size(), 3);
+  return ZSTD_isError(n) ? payload.size() : std::min(n, payload.size());
+}
+
+absl::StatusOr<CodecId> EncodeTextBest(ColumnType type, std::span<const std::string_view> values,
+                                       std::string* out) {
+  if (values.empty()) return CodecId::kPlain;
+  static constexpr CodecId kUuidCandidates[] = {CodecId::kUuid, CodecId::kDictionary,
+                                                CodecId::kZstdDictionary};
+  static constexpr CodecId kArrayCandidates[] = {CodecId::kArray, CodecId::kDictionary,
+                                                 CodecId::kZstdDictionary};
+  static constexpr CodecId kJsonCandidates[] = {CodecId::kDictionary, CodecId::kZstdDictionary};
+  std::span<const CodecId> candidates =
+      type == ColumnType::kUuid ? std::span<const CodecId>(kUuidCandidates)
+      : IsArrayType(type)       ? std::span<const CodecId>(kArrayCandidates)
+                                : std::span<const CodecId>(kJsonCandidates);
+  // Smallest after the block compression; ties to the first listed.
+  std::string best, scratch;
+  size_t best_size = 0;
+  CodecId best_id = CodecId::kPlain;
+  for (CodecId id : candidates) {
+    scratch.clear();
+    if (!EncodeText(id, type, values, &scratch).ok()) continue;  // not canonical text
+    const size_t size = CompressedTextSize(scratch);
+    if (best.empty() || size < best_size) {
+      best.swap(scratch);
+      best_size = size;
+      best_id = id;
+    }
+  }
+  if (best.empty()) {  // plain holds anything
+    RETURN_IF_ERROR(EncodeStrings(CodecId::kPlain, values, &best));
+    best_id = CodecId::kPlain;
+  }
+  out->append(best);
+  return best_id;
 }
 
 CodecId ChooseIntCodec(std::span<const int64_t> values, bool is_timestamp) {

@@ -17,11 +17,18 @@
 //   7   bitmap             bools (and validity)      codec/bitmap.h
 //   8   constant           ints doubles bools        codec/constant.h
 //   9   int_delta_huffman  ints                      codec/int_delta_huffman.h
+//   10  uuid               text (uuid)               codec/uuid.h
+//   11  zstd_dictionary    strings (and text)        codec/zstd_dictionary.h
+//   12  array              text (arrays)             codec/array.h
 //
 // Value domains: ints are int64 (timestamps in ns, integers, and the scaled integers
 // inside `decimal` and the ids inside `dictionary`); doubles round-trip bit for bit (NaN
 // payloads, -0.0, denormals, ±Inf); bools are bytes 0/1; strings are arbitrary bytes;
 // validity is one byte per row (1 = value present, 0 = null), always a `bitmap`.
+// Text is the canonical text of a json, uuid or array value (segment/typed_text.h),
+// decoded like strings into a dictionary and ids; null rows hold the empty string.
+// Every strings codec also holds text; the text codecs (domain `text`) know the
+// column type and hold only the types they were made for.
 //
 // Decoders treat the payload as hostile: they never read outside it, never allocate
 // from a length field beyond what `n` and the payload size allow, never crash, and
@@ -42,6 +49,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "segment/column.h"
 
 namespace timestore {
 
@@ -57,6 +65,9 @@ enum class CodecId : uint8_t {
   kBitmap = 7,
   kConstant = 8,
   kIntDeltaHuffman = 9,
+  kUuid = 10,
+  kZstdDictionary = 11,
+  kArray = 12,
 };
 
 // Value domains, as bits of CodecInfo::domains.
@@ -65,6 +76,7 @@ enum CodecDomain : uint8_t {
   kDomainDoubles = 2,
   kDomainBools = 4,
   kDomainStrings = 8,
+  kDomainText = 16,  // needs the column type: encode_text / decode_text
 };
 
 // ---- int64 (timestamps, integers) ----
@@ -88,6 +100,13 @@ absl::Status EncodeStrings(CodecId codec, std::span<const std::string_view> valu
 absl::Status DecodeStrings(CodecId codec, std::string_view in, size_t n,
                            std::vector<std::string>* dict, std::vector<uint32_t>* ids);
 
+// ---- text: json, uuid and array columns (IsStringLike, not kString) ----
+// A strings codec (plain, dictionary, zstd_dictionary) or a text codec serving `type`.
+absl::Status EncodeText(CodecId codec, ColumnType type, std::span<const std::string_view> values,
+                        std::string* out);
+absl::Status DecodeText(CodecId codec, ColumnType type, std::string_view in, size_t n,
+                        std::vector<std::string>* dict, std::vector<uint32_t>* ids);
+
 // ---- validity (bytes 0/1, 1 = present), always the bitmap codec ----
 absl::Status EncodeValidity(std::span<const uint8_t> valid, std::string* out);
 absl::Status DecodeValidity(std::string_view in, size_t n, uint8_t* out);
@@ -107,6 +126,13 @@ absl::StatusOr<CodecId> EncodeDoublesBest(std::span<const double> values, std::s
 absl::StatusOr<CodecId> EncodeBoolsBest(std::span<const uint8_t> values, std::string* out);
 absl::StatusOr<CodecId> EncodeStringsBest(std::span<const std::string_view> values,
                                           std::string* out);
+// By type: uuid tries uuid, dictionary, zstd_dictionary; arrays array, dictionary,
+// zstd_dictionary; json dictionary, zstd_dictionary; plain when none applies. Unlike
+// the others it compares sizes after zstd (level 3, as the block compression), since
+// zstd_dictionary is compressed already. A text codec refuses values that are not
+// canonical text of its type, so such a block still encodes.
+absl::StatusOr<CodecId> EncodeTextBest(ColumnType type, std::span<const std::string_view> values,
+                                       std::string* out);
 CodecId ChooseIntCodec(std::span<const int64_t> values, bool is_timestamp);
 CodecId ChooseDoubleCodec(std::span<const double> values);
 CodecId ChooseBoolCodec(std::span<const uint8_t> values);
@@ -122,6 +148,9 @@ using DecodeBoolsFn = absl::Status (*)(std::string_view, size_t, uint8_t*);
 using EncodeStringsFn = absl::Status (*)(std::span<const std::string_view>, std::string*);
 using DecodeStringsFn = absl::Status (*)(std::string_view, size_t, std::vector<std::string>*,
                                          std::vector<uint32_t>*);
+using EncodeTextFn = absl::Status (*)(ColumnType, std::span<const std::string_view>, std::string*);
+using DecodeTextFn = absl::Status (*)(ColumnType, std::string_view, size_t,
+                                      std::vector<std::string>*, std::vector<uint32_t>*);
 
 // One codec: its frozen id, its name (as `timestore inspect` prints it), the value
 // domains it serves (CodecDomain bits) and its functions (null outside its domains).
@@ -137,6 +166,8 @@ struct CodecInfo {
   DecodeBoolsFn decode_bools;
   EncodeStringsFn encode_strings;
   DecodeStringsFn decode_strings;
+  EncodeTextFn encode_text = nullptr;
+  DecodeTextFn decode_text = nullptr;
 };
 
 // Every codec, in id order.

@@ -130,7 +130,7 @@ void ExpectSameRows(const ColumnVector& want, size_t first, const ColumnVector& 
       case ColumnType::kBoolean:
         ASSERT_EQ(got.bools[i], want.bools[r]) << where << " row " << r;
         break;
-      case ColumnType::kString:
+      TIMESTORE_STRING_LIKE_CASES:
         ASSERT_EQ(got.dict[got.ids[i]], want.dict[want.ids[r]]) << where << " row " << r;
         break;
     }

@@ -1,0 +1,49 @@
+#include "segment/codec/zstd_dictionary.h"
+
+#include <zstd.h>
+
+#include "segment/codec/codec_internal.h"
+#include "segment/codec/dictionary.h"
+
+namespace timestore::codec::zstd_dictionary {
+
+absl::Status EncodeStrings(std::span<const std::string_view> values, std::string* out) {
+  std::string raw;
+  if (absl::Status s = dictionary::EncodeStrings(values, &raw); !s.ok()) return s;
+  std::string frame(ZSTD_compressBound(raw.size()), '\0');
+  const size_t len = ZSTD_compress(frame.data(), frame.size(), raw.data(), raw.size(), kLevel);
+  if (ZSTD_isError(len)) return CannotEncode(kName, ZSTD_getErrorName(len));
+  if (raw.size() > MaxRawLength(len)) {
+    return CannotEncode(kName, raw.size(), " bytes compress beyond the ratio a decoder accepts");
+  }
+  PutVarint64(out, raw.size());
+  out->append(frame.data(), len);
+  return absl::OkStatus();
+}
+
+absl::Status DecodeStrings(std::string_view in, size_t n, std::vector<std::string>* dict,
+                           std::vector<uint32_t>* ids) {
+  dict->clear();
+  ids->clear();
+  Decoder d(in);
+  uint64_t raw_length;
+  if (!d.GetVarint64(&raw_length)) return Corrupt(kName, "missing raw length");
+  std::string_view frame;
+  d.GetBytes(d.remaining(), &frame);
+  if (raw_length > MaxRawLength(frame.size())) {
+    return Corrupt(kName, "raw length ", raw_length, " for a frame of ", frame.size(), " bytes");
+  }
+  const unsigned long long content = ZSTD_getFrameContentSize(frame.data(), frame.size());
+  if (content != raw_length)
+    return Corrupt(kName, "the frame does not hold ", raw_length, " bytes");
+  std::string raw(raw_length, '\0');
+  const size_t got = ZSTD_decompress(raw.data(), raw.size(), frame.data(), frame.size());
+  if (ZSTD_isError(got) || got != raw_length) {
+    return Corrupt(kName, "the frame does not decompress to ", raw_length, " bytes");
+  }
+  absl::Status s = dictionary::DecodeStrings(raw, n, dict, ids);
+  if (!s.ok()) return Corrupt(kName, ToStd(s.message()));
+  return absl::OkStatus();
+}
+
+}  // namespace timestore::codec::zstd_dictionary
