@@ -5,8 +5,11 @@
 #include <cmath>
 #include <limits>
 
+#include "common/json_writer.h"
 #include "common/strings.h"
 #include "pgwire/pg_error.h"
+#include "segment/typed_text.h"
+#include "sql/typed_value.h"
 
 namespace timestore::pgwire {
 namespace {
@@ -150,9 +153,36 @@ bool IsTextOid(uint32_t oid) {
          oid == sql::oid::kUnknown;
 }
 
+bool IsArrayOid(uint32_t oid) {
+  return oid == sql::oid::kFloat8Array || oid == sql::oid::kInt8Array ||
+         oid == sql::oid::kTextArray || oid == sql::oid::kBoolArray;
+}
+
+uint32_t ElementOid(uint32_t array_oid) {
+  switch (array_oid) {
+    case sql::oid::kFloat8Array:
+    case sql::oid::kFloat4Array:
+      return sql::oid::kFloat8;
+    case sql::oid::kInt8Array:
+    case sql::oid::kInt4Array:
+    case sql::oid::kInt2Array:
+      return sql::oid::kInt8;
+    case sql::oid::kBoolArray:
+      return sql::oid::kBool;
+    default:
+      return sql::oid::kText;
+  }
+}
+
 void AppendText(const ResultColumn& c, size_t row, uint32_t oid, std::string* out) {
-  if (c.type == ColumnType::kString) {
-    out->append(c.strings[row]);
+  if (IsStringLike(c.type)) {
+    // Arrays are held as canonical JSON text ([1,2.5]); PostgreSQL prints
+    // its array literal ({1,2.5}). json and uuid print their canonical text.
+    if (IsArrayOid(oid)) {
+      out->append(sql::PgArrayText(sql::SqlTypeFromOid(oid), c.strings[row]));
+    } else {
+      out->append(c.strings[row]);
+    }
     return;
   }
   switch (oid) {
@@ -201,6 +231,94 @@ void AppendText(const ResultColumn& c, size_t row, uint32_t oid, std::string* ou
   }
 }
 
+// PostgreSQL's array_send: dimensions (0 for an empty array, else 1), a
+// has-nulls flag (0: arrays hold no NULLs here), the element type, for the
+// one dimension its length and lower bound 1, then each element as its
+// length and binary form.
+void AppendBinaryArray(std::string_view canonical, uint32_t oid, std::string* out) {
+  auto elements = sql::ArrayValues(sql::SqlTypeFromOid(oid), canonical);
+  const std::vector<sql::Value> none;
+  const std::vector<sql::Value>& v = elements.ok() ? *elements : none;
+  AppendBigEndian<int32_t>(v.empty() ? 0 : 1, out);
+  AppendBigEndian<int32_t>(0, out);
+  AppendBigEndian<uint32_t>(ElementOid(oid), out);
+  if (v.empty()) return;
+  AppendBigEndian<int32_t>(static_cast<int32_t>(v.size()), out);
+  AppendBigEndian<int32_t>(1, out);
+  for (const sql::Value& e : v) {
+    switch (e.type) {
+      case sql::SqlType::kDouble:
+        AppendBigEndian<int32_t>(8, out);
+        AppendBigEndian(std::bit_cast<uint64_t>(e.d), out);
+        break;
+      case sql::SqlType::kInt:
+        AppendBigEndian<int32_t>(8, out);
+        AppendBigEndian(e.i, out);
+        break;
+      case sql::SqlType::kBool:
+        AppendBigEndian<int32_t>(1, out);
+        out->push_back(e.b ? 1 : 0);
+        break;
+      default:
+        AppendBigEndian<int32_t>(static_cast<int32_t>(e.s.size()), out);
+        out->append(e.s);
+    }
+  }
+}
+
+// A binary array parameter (array_recv) as canonical JSON array text, which
+// the SQL layer's array input reads; nullopt when malformed or unsupported.
+std::optional<std::string> BinaryArrayToText(uint32_t oid, std::string_view b) {
+  size_t pos = 0;
+  auto take = [&](size_t n) -> std::optional<std::string_view> {
+    if (b.size() - pos < n) return std::nullopt;
+    std::string_view s = b.substr(pos, n);
+    pos += n;
+    return s;
+  };
+  auto i32 = [&]() -> std::optional<int32_t> {
+    auto s = take(4);
+    if (!s) return std::nullopt;
+    return LoadBigEndian<int32_t>(*s);
+  };
+  auto ndim = i32(), flags = i32(), elem = i32();
+  if (!ndim || !flags || !elem || *ndim < 0 || *ndim > 1) return std::nullopt;
+  std::string out = "[";
+  if (*ndim == 1) {
+    auto n = i32(), lbound = i32();
+    if (!n || !lbound || *n < 0) return std::nullopt;
+    const uint32_t want = ElementOid(oid);
+    for (int32_t k = 0; k < *n; ++k) {
+      auto len = i32();
+      if (!len || *len < 0) return std::nullopt;  // a NULL element: refused
+      auto bytes = take(static_cast<size_t>(*len));
+      if (!bytes) return std::nullopt;
+      if (k > 0) out.push_back(',');
+      const uint32_t got = static_cast<uint32_t>(*elem);
+      if (want == sql::oid::kText) {
+        AppendJsonString(&out, *bytes);
+      } else if (want == sql::oid::kBool && bytes->size() == 1) {
+        out.append((*bytes)[0] ? "true" : "false");
+      } else if (got == sql::oid::kInt8 && bytes->size() == 8) {
+        AppendJsonInt(&out, LoadBigEndian<int64_t>(*bytes));
+      } else if (got == sql::oid::kInt4 && bytes->size() == 4) {
+        AppendJsonInt(&out, LoadBigEndian<int32_t>(*bytes));
+      } else if (got == sql::oid::kInt2 && bytes->size() == 2) {
+        AppendJsonInt(&out, LoadBigEndian<int16_t>(*bytes));
+      } else if (got == sql::oid::kFloat8 && bytes->size() == 8) {
+        AppendJsonDouble(&out, std::bit_cast<double>(LoadBigEndian<uint64_t>(*bytes)));
+      } else if (got == sql::oid::kFloat4 && bytes->size() == 4) {
+        AppendJsonDouble(&out, std::bit_cast<float>(LoadBigEndian<uint32_t>(*bytes)));
+      } else {
+        return std::nullopt;
+      }
+    }
+  }
+  if (pos != b.size()) return std::nullopt;
+  out.push_back(']');
+  return out;
+}
+
 absl::Status WrongLength(int index, uint32_t oid, size_t got, size_t want) {
   absl::Status s = PgError("22P03", StrCat("incorrect binary data format in bind parameter ", index,
                                            ": type ", oid, " takes ", want, " bytes, got ", got));
@@ -220,9 +338,11 @@ bool HasBinaryOutput(uint32_t oid) {
     case sql::oid::kFloat8:
     case sql::oid::kTimestamp:
     case sql::oid::kTimestamptz:
+    case sql::oid::kJson:
+    case sql::oid::kUuid:
       return true;
   }
-  return IsTextOid(oid);
+  return IsTextOid(oid) || IsArrayOid(oid);
 }
 
 absl::Status ValidateResult(const sql::SqlResult& result) {
@@ -232,17 +352,9 @@ absl::Status ValidateResult(const sql::SqlResult& result) {
                                                          " columns but holds ", t.columns.size()));
   }
   for (const auto& c : t.columns) {
-    size_t values = 0;
-    switch (c.type) {
-      case ColumnType::kDouble:
-        values = c.doubles.size();
-        break;
-      case ColumnType::kString:
-        values = c.strings.size();
-        break;
-      default:
-        values = c.ints.size();
-    }
+    size_t values = c.type == ColumnType::kDouble ? c.doubles.size()
+                    : IsStringLike(c.type)        ? c.strings.size()
+                                                  : c.ints.size();
     if (c.valid.size() < t.rows || values < t.rows) {
       return PgError(sql::sqlstate::kInternalError,
                      StrCat("result column \"", c.name, "\" holds ",
@@ -282,8 +394,23 @@ void AppendValue(const ResultColumn& c, size_t row, uint32_t oid, int16_t format
     case sql::oid::kTimestamptz:
       AppendBigEndian(NanosToMicros(IntAt(c, row)) - kPostgresEpochMicros, out);
       return;
+    case sql::oid::kUuid:
+      if (IsStringLike(c.type)) {
+        uint8_t bytes[16];
+        UuidToBytes(c.strings[row], bytes);
+        out->append(reinterpret_cast<const char*>(bytes), 16);
+        return;
+      }
+      break;
+    case sql::oid::kJson:  // json_send: the text
+      break;
+    default:
+      if (IsArrayOid(oid) && IsStringLike(c.type)) {
+        AppendBinaryArray(c.strings[row], oid, out);
+        return;
+      }
   }
-  AppendText(c, row, oid, out);  // not reached when the caller checked HasBinaryOutput
+  AppendText(c, row, oid, out);  // json, or not reached when the caller checked HasBinaryOutput
 }
 
 void AppendFloat8Text(double v, std::string* out) { AppendShortestFloat(v, 15, out); }
@@ -347,7 +474,28 @@ absl::StatusOr<std::string> BinaryParamToText(uint32_t oid, std::string_view byt
       return out;
     }
   }
-  if (IsTextOid(oid)) {
+  if (oid == sql::oid::kUuid) {
+    if (!(st = need(16)).ok()) return st;
+    return UuidFromBytes(reinterpret_cast<const uint8_t*>(bytes.data()));
+  }
+  if (oid == sql::oid::kJsonb) {
+    // jsonb_recv: a version byte (1), then the text.
+    if (bytes.empty() || bytes[0] != 1) {
+      return PgError("22P03", StrCat("unsupported jsonb version number in bind parameter ", index));
+    }
+    bytes.remove_prefix(1);
+  }
+  if (IsArrayOid(oid) || oid == sql::oid::kInt4Array || oid == sql::oid::kInt2Array ||
+      oid == sql::oid::kFloat4Array || oid == sql::oid::kVarcharArray) {
+    std::optional<std::string> text = BinaryArrayToText(oid, bytes);
+    if (!text) {
+      return PgError("22P03", StrCat("incorrect binary data format in bind parameter ", index,
+                                     ": expected a one-dimensional array of type oid ", oid,
+                                     " without NULL elements"));
+    }
+    return *text;
+  }
+  if (IsTextOid(oid) || oid == sql::oid::kJson || oid == sql::oid::kJsonb) {
     if (!IsValidUtf8(bytes)) {
       return PgError(
           "22021", StrCat("invalid byte sequence for encoding \"UTF8\" in bind parameter ", index));

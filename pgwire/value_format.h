@@ -12,9 +12,18 @@
 //   timestamptz    YYYY-MM-DD HH:MM:SS[.ffffff]+00, fraction without trailing
 //                  zeros (timestamp: without "+00"); " BC" for years <= 0
 //   text, name, varchar, unknown: the bytes
+//   json           its canonical text (compact, keys sorted)
+//   uuid           8-4-4-4-12 lowercase hex
+//   float8[], int8[], text[], bool[]: array literals {1,2.5}, {t,f},
+//                  {"a b",c} (elements quoted when empty, holding space , { }
+//                  " \ or spelling NULL; " and \ escaped)
 // Binary forms (PostgreSQL's *send functions): bool 1 byte; int2/int4/int8/oid
 // and float4/float8 (IEEE 754) big-endian; timestamp(tz) int64 microseconds
-// since 2000-01-01 00:00 UTC; text types their bytes.
+// since 2000-01-01 00:00 UTC; text types and json their bytes; uuid its 16
+// bytes; arrays array_send's (dimensions, no-nulls flag, element oid, length
+// and lower bound 1, then each element's length and binary form).
+// Binary parameters of those types are read too (jsonb with its version byte;
+// int2/int4/int8, float4/float8, text/varchar and bool arrays without NULLs).
 //
 // Timestamps in results are int64 nanoseconds since the Unix epoch; PostgreSQL
 // has microseconds, so they are truncated toward negative infinity (-1 ns is

@@ -239,6 +239,91 @@ TEST(BinaryParamTest, ErrorsNameTheProblem) {
   EXPECT_EQ(Param(sql::oid::kText, std::string("a\0b", 3)).substr(0, 12), "error 22021:");
 }
 
+// json, uuid and arrays arrive as canonical text (sql/value.h) in a column of
+// their own type; PostgreSQL's forms are made here.
+ResultColumn TypedColumn(ColumnType type, std::vector<std::string_view> values) {
+  ResultColumn c;
+  c.type = type;
+  c.strings = std::move(values);
+  c.valid.assign(c.strings.size(), 1);
+  return c;
+}
+
+TEST(TypedValueFormatTest, TextFormsArePostgresOnes) {
+  auto j = TypedColumn(ColumnType::kJson, {R"({"a":[1,"x"]})"});
+  EXPECT_EQ(Value(j, 0, sql::oid::kJson, kTextFormat), R"({"a":[1,"x"]})");
+  EXPECT_EQ(Value(j, 0, sql::oid::kJson, kBinaryFormat), R"({"a":[1,"x"]})");
+  auto u = TypedColumn(ColumnType::kUuid, {"a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11"});
+  EXPECT_EQ(Value(u, 0, sql::oid::kUuid, kTextFormat), "a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11");
+  auto d = TypedColumn(ColumnType::kDoubleArray, {"[1,2.5,-0.001]", "[]"});
+  EXPECT_EQ(Value(d, 0, sql::oid::kFloat8Array, kTextFormat), "{1,2.5,-0.001}");
+  EXPECT_EQ(Value(d, 1, sql::oid::kFloat8Array, kTextFormat), "{}");
+  auto t = TypedColumn(ColumnType::kStringArray, {R"(["a b","c","","NULL","q\"\\"])"});
+  EXPECT_EQ(Value(t, 0, sql::oid::kTextArray, kTextFormat), R"({"a b",c,"","NULL","q\"\\"})");
+  auto b = TypedColumn(ColumnType::kBooleanArray, {"[true,false]"});
+  EXPECT_EQ(Value(b, 0, sql::oid::kBoolArray, kTextFormat), "{t,f}");
+  auto i = TypedColumn(ColumnType::kIntegerArray, {"[-9223372036854775808,3]"});
+  EXPECT_EQ(Value(i, 0, sql::oid::kInt8Array, kTextFormat), "{-9223372036854775808,3}");
+  for (uint32_t oid : {sql::oid::kJson, sql::oid::kUuid, sql::oid::kFloat8Array,
+                       sql::oid::kInt8Array, sql::oid::kTextArray, sql::oid::kBoolArray}) {
+    EXPECT_TRUE(HasBinaryOutput(oid)) << oid;
+  }
+}
+
+TEST(TypedValueFormatTest, BinaryUuidIsSixteenBytes) {
+  auto u = TypedColumn(ColumnType::kUuid, {"a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11"});
+  EXPECT_EQ(Value(u, 0, sql::oid::kUuid, kBinaryFormat),
+            BigEndian(0xa0eebc999c0b4ef8ull, 8) + BigEndian(0xbb6d6bb9bd380a11ull, 8));
+}
+
+TEST(TypedValueFormatTest, BinaryArraysAreArraySend) {
+  auto i = TypedColumn(ColumnType::kIntegerArray, {"[1,-2]", "[]"});
+  EXPECT_EQ(Value(i, 0, sql::oid::kInt8Array, kBinaryFormat),
+            BigEndian(1, 4) + BigEndian(0, 4) + BigEndian(sql::oid::kInt8, 4) + BigEndian(2, 4) +
+                BigEndian(1, 4) + BigEndian(8, 4) + BigEndian(1, 8) + BigEndian(8, 4) +
+                BigEndian(static_cast<uint64_t>(-2), 8));
+  EXPECT_EQ(Value(i, 1, sql::oid::kInt8Array, kBinaryFormat),
+            BigEndian(0, 4) + BigEndian(0, 4) + BigEndian(sql::oid::kInt8, 4));
+  auto t = TypedColumn(ColumnType::kStringArray, {R"(["ab"])"});
+  EXPECT_EQ(Value(t, 0, sql::oid::kTextArray, kBinaryFormat),
+            BigEndian(1, 4) + BigEndian(0, 4) + BigEndian(sql::oid::kText, 4) + BigEndian(1, 4) +
+                BigEndian(1, 4) + BigEndian(2, 4) + "ab");
+  auto d = TypedColumn(ColumnType::kDoubleArray, {"[1.5]"});
+  EXPECT_EQ(Value(d, 0, sql::oid::kFloat8Array, kBinaryFormat),
+            BigEndian(1, 4) + BigEndian(0, 4) + BigEndian(sql::oid::kFloat8, 4) + BigEndian(1, 4) +
+                BigEndian(1, 4) + BigEndian(8, 4) + BigEndian(std::bit_cast<uint64_t>(1.5), 8));
+  auto b = TypedColumn(ColumnType::kBooleanArray, {"[true]"});
+  EXPECT_EQ(Value(b, 0, sql::oid::kBoolArray, kBinaryFormat),
+            BigEndian(1, 4) + BigEndian(0, 4) + BigEndian(sql::oid::kBool, 4) + BigEndian(1, 4) +
+                BigEndian(1, 4) + BigEndian(1, 4) + std::string(1, '\1'));
+}
+
+TEST(TypedValueFormatTest, BinaryParamsOfTheNewTypes) {
+  EXPECT_EQ(Param(sql::oid::kUuid,
+                  BigEndian(0xa0eebc999c0b4ef8ull, 8) + BigEndian(0xbb6d6bb9bd380a11ull, 8)),
+            "a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11");
+  EXPECT_EQ(Param(sql::oid::kUuid, "short").substr(0, 12), "error 22P03:");
+  EXPECT_EQ(Param(sql::oid::kJson, R"({"a":1})"), R"({"a":1})");
+  EXPECT_EQ(Param(sql::oid::kJsonb, std::string(1, '\1') + "[1]"), "[1]");
+  EXPECT_EQ(Param(sql::oid::kJsonb, std::string(1, '\2') + "[1]").substr(0, 12), "error 22P03:");
+  // int4[] {7,-1}: read as the JSON array the SQL layer's array input takes.
+  EXPECT_EQ(Param(sql::oid::kInt4Array, BigEndian(1, 4) + BigEndian(0, 4) +
+                                            BigEndian(sql::oid::kInt4, 4) + BigEndian(2, 4) +
+                                            BigEndian(1, 4) + BigEndian(4, 4) + BigEndian(7, 4) +
+                                            BigEndian(4, 4) + BigEndian(0xffffffffu, 4)),
+            "[7,-1]");
+  EXPECT_EQ(Param(sql::oid::kTextArray, BigEndian(1, 4) + BigEndian(0, 4) +
+                                            BigEndian(sql::oid::kText, 4) + BigEndian(1, 4) +
+                                            BigEndian(1, 4) + BigEndian(3, 4) + "a\"b"),
+            R"(["a\"b"])");
+  // A NULL element (length -1) is refused: arrays hold none here.
+  EXPECT_EQ(Param(sql::oid::kInt8Array, BigEndian(1, 4) + BigEndian(1, 4) +
+                                            BigEndian(sql::oid::kInt8, 4) + BigEndian(1, 4) +
+                                            BigEndian(1, 4) + BigEndian(0xffffffffu, 4))
+                .substr(0, 12),
+            "error 22P03:");
+}
+
 TEST(Utf8Test, AcceptsWellFormedOnly) {
   EXPECT_TRUE(IsValidUtf8(""));
   EXPECT_TRUE(IsValidUtf8("plain ascii"));
