@@ -12,6 +12,7 @@
 #include "common/status_macros.h"
 #include "common/status_util.h"
 #include "common/strings.h"
+#include "segment/typed_text.h"
 
 namespace timestore::api {
 namespace {
@@ -90,6 +91,8 @@ class RecordParser {
       simdjson::ondemand::value value = field.value();
       json_type type;
       if (value.type().get(type)) return BadJson("bad value", record, ndjson_);
+      std::string inferred_text;  // a new array column's first value, canonical
+      bool has_inferred_text = false;
 
       if (slot < 0) {
         // A new key: infer its type from the value (null infers nothing yet).
@@ -102,8 +105,25 @@ class RecordParser {
           inferred = ColumnType::kBoolean;
         } else if (type == json_type::null) {
           continue;
+        } else if (type == json_type::object) {
+          inferred = ColumnType::kJson;
+        } else if (type == json_type::array) {
+          // The element types decide the column's type: read the array whole.
+          simdjson::ondemand::array arr;
+          std::string_view raw;
+          if (value.get_array().get(arr) || arr.raw_json().get(raw))
+            return BadJson("bad array", record, ndjson_);
+          inferred = InferArrayType(raw);
+          auto text = CanonicalTypedText(inferred, raw);
+          if (!text.ok()) {
+            return Invalid(record, key, StrCat("a valid ", ColumnTypeName(inferred)),
+                           ToStd(text.status().message()));
+          }
+          inferred_text = *std::move(text);
+          has_inferred_text = true;
         } else {
-          return Invalid(record, key, "a number, string, boolean or null", JsonTypeName(type));
+          return Invalid(record, key, "a number, string, boolean, object, array or null",
+                         JsonTypeName(type));
         }
         if (key == time_column_) inferred = ColumnType::kTimestamp;
         RETURN_IF_ERROR(ValidateColumnName(key));
@@ -122,6 +142,16 @@ class RecordParser {
         return MakeError(absl::StatusCode::kInvalidArgument, "invalid_value",
                          StrCat(Where(record), " has the key \"", key, "\" twice"),
                          ErrorDetails(record, key, "", "", ndjson_));
+      }
+      if (has_inferred_text) {
+        // A new array column's first value, already read and made canonical.
+        if (fields_[slot].name == time_column_) {
+          return Invalid(record, key, "a timestamp (RFC 3339 string or integer)", "an array");
+        }
+        touched_[slot] = 1;
+        b.AppendString(inferred_text);
+        has_inferred_text = false;
+        continue;
       }
       RETURN_IF_ERROR(ParseValue(value, type, b, record, slot));
     }
@@ -237,6 +267,39 @@ class RecordParser {
         b.AppendString(s);
         return absl::OkStatus();
       }
+      case ColumnType::kJson: {
+        scratch_.clear();
+        if (absl::Status st = AppendCanonicalJson(v, &scratch_); !st.ok())
+          return Invalid(record, column, "a JSON value", ToStd(st.message()));
+        b.AppendString(scratch_);
+        return absl::OkStatus();
+      }
+      case ColumnType::kUuid: {
+        std::string_view s;
+        if (type != json_type::string || v.get_string().get(s))
+          return Invalid(record, column, "a uuid string", JsonTypeName(type));
+        std::optional<std::string> u = CanonicalUuid(s);
+        if (!u) {
+          return Invalid(record, column, "a uuid (8-4-4-4-12 hex digits)",
+                         StrCat("\"", s.substr(0, 64), "\""));
+        }
+        b.AppendString(*u);
+        return absl::OkStatus();
+      }
+      case ColumnType::kDoubleArray:
+      case ColumnType::kIntegerArray:
+      case ColumnType::kStringArray:
+      case ColumnType::kBooleanArray: {
+        scratch_.clear();
+        if (absl::Status st = AppendCanonicalArray(v, ArrayElementType(b.type()), &scratch_);
+            !st.ok()) {
+          return Invalid(record, column,
+                         StrCat("an array of ", ColumnTypeName(ArrayElementType(b.type()))),
+                         ToStd(st.message()));
+        }
+        b.AppendString(scratch_);
+        return absl::OkStatus();
+      }
       case ColumnType::kBoolean: {
         if (type != json_type::boolean)
           return Invalid(record, column, "boolean", JsonTypeName(type));
@@ -290,6 +353,7 @@ class RecordParser {
   std::vector<uint8_t> raw_ok_;   // per slot: the name can be matched on raw JSON bytes
   uint32_t rows_ = 0;
   bool time_seen_ = false;
+  std::string scratch_;  // canonical text of a json, uuid or array value
 };
 
 simdjson::ondemand::parser& ThreadParser() {
@@ -346,8 +410,12 @@ absl::StatusOr<std::vector<Field>> ParseDeclaredSchema(simdjson::ondemand::value
         return MakeError(
             absl::StatusCode::kInvalidArgument, "invalid_schema",
             StrCat("schema.fields[", i, "] (\"", name_copy, "\") has unknown type \"", type_copy,
-                   "\"; expected timestamp, double, integer, string or boolean"),
-            ErrorDetails(-1, name_copy, "timestamp|double|integer|string|boolean", type_copy));
+                   "\"; expected timestamp, double, integer, string, boolean, json, uuid, ",
+                   "double[], integer[], string[] or boolean[]"),
+            ErrorDetails(-1, name_copy,
+                         "timestamp|double|integer|string|boolean|json|uuid|double[]|integer[]|"
+                         "string[]|boolean[]",
+                         type_copy));
       }
       RETURN_IF_ERROR(ValidateColumnName(name_copy));
       for (const auto& prev : out) {

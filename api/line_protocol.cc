@@ -340,8 +340,9 @@ class Parser {
         return "boolean";
       case ColumnType::kTimestamp:
         return "timestamp";
+      default:
+        return ColumnTypeName(t);
     }
-    return "value";
   }
 
   // --- the line ---

@@ -37,7 +37,15 @@ void WriteJsonValue(const ResultColumn& c, size_t i, bool epoch_ns, std::string*
       out->append(c.ints[i] ? "true" : "false");
       break;
     case ColumnType::kString:
+    case ColumnType::kUuid:
       AppendJsonString(out, c.strings[i]);
+      break;
+    case ColumnType::kJson:
+    case ColumnType::kDoubleArray:
+    case ColumnType::kIntegerArray:
+    case ColumnType::kStringArray:
+    case ColumnType::kBooleanArray:
+      out->append(c.strings[i]);  // canonical JSON text
       break;
   }
 }
@@ -118,7 +126,7 @@ void WriteResult(const QueryResult& r, std::string_view dataset, bool epoch_ns, 
         if (k) out->push_back(',');
         const ResultColumn& c = r.columns[k];
         if (!c.valid[i]) continue;  // null: empty field
-        if (c.type == ColumnType::kString) {
+        if (IsStringLike(c.type)) {
           AppendCsvField(c.strings[i], out);
         } else if (c.type == ColumnType::kTimestamp && !epoch_ns) {
           AppendRfc3339(c.ints[i], out);

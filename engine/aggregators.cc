@@ -292,7 +292,7 @@ class PickAgg : public Aggregator {
         case ColumnType::kBoolean:
           ints_[g] = col->bools[r];
           break;
-        case ColumnType::kString:
+        TIMESTORE_STRING_LIKE_CASES:
           strings_[g] = col->dict[col->ids[r]];
           break;
       }
@@ -312,13 +312,13 @@ class PickAgg : public Aggregator {
       } else if (mode_ == Mode::kLast) {
         take = f.ts_[g] >= ts_[t];
       } else {
-        const bool less = out_type == ColumnType::kDouble   ? DoubleLess(f.doubles_[g], doubles_[t])
-                          : out_type == ColumnType::kString ? f.strings_[g] < strings_[t]
-                                                            : f.ints_[g] < ints_[t];
+        const bool less = out_type == ColumnType::kDouble ? DoubleLess(f.doubles_[g], doubles_[t])
+                          : IsStringLike(out_type)        ? f.strings_[g] < strings_[t]
+                                                          : f.ints_[g] < ints_[t];
         const bool greater = out_type == ColumnType::kDouble
                                  ? DoubleLess(doubles_[t], f.doubles_[g])
-                             : out_type == ColumnType::kString ? f.strings_[g] > strings_[t]
-                                                               : f.ints_[g] > ints_[t];
+                             : IsStringLike(out_type) ? f.strings_[g] > strings_[t]
+                                                      : f.ints_[g] > ints_[t];
         take = mode_ == Mode::kMin ? less : greater;
       }
       if (!take) continue;
@@ -326,7 +326,7 @@ class PickAgg : public Aggregator {
       ts_[t] = f.ts_[g];
       doubles_[t] = f.doubles_[g];
       ints_[t] = f.ints_[g];
-      strings_[t] = out_type == ColumnType::kString ? arena->Intern(f.strings_[g]) : "";
+      strings_[t] = IsStringLike(out_type) ? arena->Intern(f.strings_[g]) : "";
     }
   }
   void Emit(const std::vector<uint32_t>& groups, ResultColumn* out) override {
@@ -336,7 +336,7 @@ class PickAgg : public Aggregator {
         case ColumnType::kDouble:
           out->doubles.push_back(doubles_[g]);
           break;
-        case ColumnType::kString:
+        TIMESTORE_STRING_LIKE_CASES:
           out->strings.push_back(strings_[g]);
           break;
         default:
@@ -355,7 +355,7 @@ class PickAgg : public Aggregator {
         return col->ints[r] < ints_[g];
       case ColumnType::kBoolean:
         return col->bools[r] < ints_[g];
-      case ColumnType::kString:
+      TIMESTORE_STRING_LIKE_CASES:
         return std::string_view(col->dict[col->ids[r]]) < strings_[g];
     }
     return false;
@@ -369,7 +369,7 @@ class PickAgg : public Aggregator {
         return col->ints[r] > ints_[g];
       case ColumnType::kBoolean:
         return col->bools[r] > ints_[g];
-      case ColumnType::kString:
+      TIMESTORE_STRING_LIKE_CASES:
         return std::string_view(col->dict[col->ids[r]]) > strings_[g];
     }
     return false;
@@ -455,7 +455,7 @@ class CountDistinctAgg : public Aggregator {
         case ColumnType::kBoolean:
           keys_[gids[i]].insert(col->bools[r]);
           break;
-        case ColumnType::kString:
+        TIMESTORE_STRING_LIKE_CASES:
           strings_[gids[i]].insert(col->dict[col->ids[r]]);
           break;
       }

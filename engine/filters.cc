@@ -8,6 +8,7 @@
 #include "common/status_macros.h"
 #include "common/status_util.h"
 #include "common/strings.h"
+#include "engine/typed_filters.h"
 
 namespace timestore {
 namespace {
@@ -234,13 +235,16 @@ void ApplyFilter(const CompiledFilter& f, const Chunk& chunk, std::vector<uint32
       });
       break;
     }
-    case ColumnType::kString: {
+    TIMESTORE_STRING_LIKE_CASES : {
       // Decide once per dictionary entry.
+      const bool typed = c->type != ColumnType::kString && c->type != ColumnType::kUuid;
       std::vector<uint8_t> match(c->dict.size());
       for (size_t id = 0; id < c->dict.size(); ++id) {
         std::string_view s = c->dict[id];
         bool m = false;
-        if (IsList(f.op)) {
+        if (typed) {
+          m = MatchTypedText(f, s);
+        } else if (IsList(f.op)) {
           for (const auto& l : f.strings) m |= s == l;
           m = m == (f.op == FilterOp::kIn);
         } else {
@@ -378,9 +382,18 @@ absl::StatusOr<CompiledFilter> CompileFilter(const Filter& f, const Schema& sche
           return LiteralMismatch(f, cf.type, LiteralKindName(lit.kind));
         cf.strings.push_back(lit.s);
         break;
+      case ColumnType::kUuid:
+      case ColumnType::kJson:
+      case ColumnType::kDoubleArray:
+      case ColumnType::kIntegerArray:
+      case ColumnType::kStringArray:
+      case ColumnType::kBooleanArray:
+        RETURN_IF_ERROR(CompileTypedLiteral(f, cf.type, lit, &cf));
+        break;
     }
   }
-  const bool empty_list = cf.ints.empty() && cf.doubles.empty() && cf.strings.empty() && !cf.nan;
+  const bool empty_list =
+      cf.ints.empty() && cf.doubles.empty() && cf.strings.empty() && cf.literals.empty() && !cf.nan;
   if (f.op == FilterOp::kIn && empty_list) cf.never = true;
   if (f.op == FilterOp::kNotIn && empty_list && !cf.never) cf.always = true;
   return cf;

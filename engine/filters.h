@@ -39,6 +39,7 @@ struct CompiledFilter {
   std::vector<int64_t> ints;
   std::vector<double> doubles;
   std::vector<std::string> strings;
+  std::vector<Literal> literals;  // json columns (engine/typed_filters.h)
 };
 
 struct CompiledFilterTree {

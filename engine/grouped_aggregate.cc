@@ -7,6 +7,7 @@
 #include "common/status_macros.h"
 #include "common/time_util.h"
 #include "engine/buckets.h"
+#include "engine/json_paths.h"
 #include "engine/query_executor.h"
 
 namespace timestore {
@@ -20,8 +21,8 @@ constexpr uint64_t kMaxDenseSlots = 1 << 16;
 // doubles -> normalised bits; others -> the value. Nulls are flagged apart.
 inline uint64_t Code(const ColumnVector* g, uint32_t r) {
   switch (g->type) {
-    case ColumnType::kString:
-      return g->ids[r];
+  TIMESTORE_STRING_LIKE_CASES:
+    return g->ids[r];
     case ColumnType::kDouble:
       return DoubleKey(g->doubles[r]);
     case ColumnType::kBoolean:
@@ -49,6 +50,7 @@ GroupedAggregate::GroupedAggregate(const QuerySpec& spec, const Schema& schema,
 
 std::unique_ptr<GroupedAggregate::Partial> GroupedAggregate::Aggregate(ChunkPtr chunk) const {
   auto p = std::make_unique<Partial>();
+  chunk = AddDerivedColumns(chunk, schema_);
   const Chunk& c = *chunk;
   p->chunk = std::move(chunk);
   if (c.rows == 0 || c.max_ts < spec_.start || c.min_ts >= spec_.end) return p;
@@ -92,7 +94,7 @@ std::unique_ptr<GroupedAggregate::Partial> GroupedAggregate::Aggregate(ChunkPtr 
   std::vector<uint64_t> dims(ng, 1);
   for (size_t k = 0; k < ng && dense; ++k) {
     if (gcol[k] == nullptr) continue;
-    if (gcol[k]->type != ColumnType::kString) {
+    if (!IsStringLike(gcol[k]->type)) {
       dense = false;
       break;
     }
@@ -190,7 +192,7 @@ absl::Status GroupedAggregate::Merge(std::unique_ptr<Partial> p) {
       kb[1 + k] = lk[1 + k];
       if ((lk[1 + ng] >> (k & 63)) & 1) continue;
       const ColumnVector* g = c.column(group_cols_[k]);
-      if (g->type != ColumnType::kString) continue;
+      if (!IsStringLike(g->type)) continue;
       std::vector<uint32_t>& ids = string_id[k];
       if (ids.empty()) ids.assign(g->dict.size(), std::numeric_limits<uint32_t>::max());
       uint32_t& id = ids[lk[1 + k]];
@@ -257,8 +259,8 @@ absl::StatusOr<QueryResult> GroupedAggregate::Finish(QueryResult result) {
       uint64_t ca = ka[1 + k], cb = kb[1 + k];
       if (ca == cb) continue;
       switch (gtypes[k]) {
-        case ColumnType::kString:
-          return strings_[ca] < strings_[cb];
+      TIMESTORE_STRING_LIKE_CASES:
+        return strings_[ca] < strings_[cb];
         case ColumnType::kDouble: {
           double da, db;
           std::memcpy(&da, &ca, 8);
@@ -303,9 +305,9 @@ absl::StatusOr<QueryResult> GroupedAggregate::Finish(QueryResult result) {
       uint64_t code = key_g[1 + k];
       out.valid.push_back(null ? 0 : 1);
       switch (out.type) {
-        case ColumnType::kString:
-          out.strings.push_back(null ? std::string_view() : strings_[code]);
-          break;
+      TIMESTORE_STRING_LIKE_CASES:
+        out.strings.push_back(null ? std::string_view() : strings_[code]);
+        break;
         case ColumnType::kDouble: {
           double d;
           std::memcpy(&d, &code, 8);

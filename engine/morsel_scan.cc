@@ -129,7 +129,7 @@ absl::StatusOr<QueryResult> Engine::ScanRaw(uint64_t dataset_id, const QuerySpec
     // Strings are views into this window's chunks: copied out, so the
     // chunks can go.
     for (ResultColumn& col : out.columns) {
-      if (col.type != ColumnType::kString) continue;
+      if (!IsStringLike(col.type)) continue;
       for (size_t i = col.strings.size() - part.rows; i < col.strings.size(); ++i) {
         if (col.strings[i].empty()) continue;
         col.strings[i] = out.owned_strings.emplace_back(col.strings[i]);

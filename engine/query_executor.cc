@@ -15,6 +15,8 @@
 #include "engine/filter_tree.h"
 #include "engine/filters.h"
 #include "engine/grouped_aggregate.h"
+#include "engine/json_paths.h"
+#include "segment/typed_text.h"
 
 namespace timestore {
 namespace {
@@ -48,7 +50,7 @@ void AppendValue(const ColumnVector* c, uint32_t r, ResultColumn* out) {
     case ColumnType::kBoolean:
       out->ints.push_back(null ? 0 : c->bools[r]);
       break;
-    case ColumnType::kString:
+    TIMESTORE_STRING_LIKE_CASES:
       out->strings.push_back(null ? std::string_view() : std::string_view(c->dict[c->ids[r]]));
       break;
   }
@@ -138,6 +140,13 @@ absl::StatusOr<QueryResult> ExecuteDownsample(const QuerySpec& spec, const Schem
 absl::Status ValidateFilter(Filter* f, const Schema& schema, Precision precision) {
   f->index = schema.IndexOf(f->column);
   if (f->index < 0) return UnknownColumn("filters", f->column);
+  if (schema.fields[f->index].type == ColumnType::kUuid) {
+    // Canonical, like the stored values, for zone maps and comparisons.
+    for (Literal& l : f->values) {
+      if (l.kind != Literal::Kind::kString) continue;
+      if (std::optional<std::string> u = CanonicalUuid(l.s)) l.s = *u;
+    }
+  }
   if ((f->op == FilterOp::kEq || f->op == FilterOp::kNeq || f->op == FilterOp::kLt ||
        f->op == FilterOp::kLte || f->op == FilterOp::kGt || f->op == FilterOp::kGte) &&
       f->values.size() != 1) {
@@ -220,6 +229,14 @@ absl::Status ValidateQuery(QuerySpec* spec, const Schema& schema) {
       ColumnType t = schema.fields[idx].type;
       bool numeric_only = a.fn == AggFn::kAvg || a.fn == AggFn::kSum || a.fn == AggFn::kMedian ||
                           a.fn == AggFn::kPercentile;
+      if ((a.fn == AggFn::kMin || a.fn == AggFn::kMax) &&
+          (t == ColumnType::kJson || IsArrayType(t))) {
+        return MakeError(absl::StatusCode::kInvalidArgument, "invalid_query",
+                         StrCat("aggregation \"", AggFnName(a.fn), "\" needs an ordered column; \"",
+                                a.column, "\" is ", ColumnTypeName(t),
+                                " (count, count_distinct, first and last take any column)"),
+                         ErrorDetails(-1, a.column, "a scalar column", ColumnTypeName(t)));
+      }
       if (numeric_only && !IsNumeric(t)) {
         return MakeError(absl::StatusCode::kInvalidArgument, "invalid_query",
                          StrCat("aggregation \"", AggFnName(a.fn), "\" needs a numeric column; \"",
@@ -249,14 +266,22 @@ absl::StatusOr<QueryResult> ExecuteQuery(const QuerySpec& spec, const Schema& sc
                                          uint64_t* offset_skipped) {
   auto t0 = std::chrono::steady_clock::now();
   if (offset_skipped != nullptr) *offset_skipped = 0;
+  // Raw rows need the json paths computed here; GroupedAggregate computes
+  // them chunk by chunk itself.
+  std::vector<ChunkPtr> with_paths;
+  const bool derive = !schema.derived.empty() && !spec.downsample;
+  if (derive) {
+    with_paths.reserve(chunks.size());
+    for (const ChunkPtr& c : chunks) with_paths.push_back(AddDerivedColumns(c, schema));
+  }
+  const std::vector<ChunkPtr>& input = derive ? with_paths : chunks;
   ASSIGN_OR_RETURN(CompiledPredicate filters, CompileFilters(spec, schema));
   QueryResult result;
   result.downsampled = spec.downsample.has_value();
-  result.keepalive = chunks;
+  result.keepalive = input;
   absl::StatusOr<QueryResult> out =
-      spec.downsample
-          ? ExecuteDownsample(spec, schema, chunks, filters, std::move(result))
-          : ExecuteRaw(spec, schema, chunks, filters, std::move(result), offset_skipped);
+      spec.downsample ? ExecuteDownsample(spec, schema, input, filters, std::move(result))
+                      : ExecuteRaw(spec, schema, input, filters, std::move(result), offset_skipped);
   if (out.ok()) {
     out->stats.elapsed_ms =
         std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();

@@ -16,16 +16,16 @@ inline int CompareCells(const ColumnVector* a, size_t ra, const ColumnVector* b,
   const bool na = a == nullptr || a->IsNull(ra), nb = b == nullptr || b->IsNull(rb);
   if (na || nb) return na == nb ? 0 : (na ? 1 : -1);
   switch (a->type) {
-    case ColumnType::kString: {
-      int c = a->dict[a->ids[ra]].compare(b->dict[b->ids[rb]]);
-      return c < 0 ? -1 : c > 0;
-    }
-    case ColumnType::kDouble: {
-      double x = a->doubles[ra], y = b->doubles[rb];
-      return DoubleLess(x, y) ? -1 : DoubleLess(y, x);
-    }
-    case ColumnType::kBoolean:
-      return a->bools[ra] < b->bools[rb] ? -1 : a->bools[ra] > b->bools[rb];
+  TIMESTORE_STRING_LIKE_CASES : {
+    int c = a->dict[a->ids[ra]].compare(b->dict[b->ids[rb]]);
+    return c < 0 ? -1 : c > 0;
+  }
+  case ColumnType::kDouble: {
+    double x = a->doubles[ra], y = b->doubles[rb];
+    return DoubleLess(x, y) ? -1 : DoubleLess(y, x);
+  }
+  case ColumnType::kBoolean:
+    return a->bools[ra] < b->bools[rb] ? -1 : a->bools[ra] > b->bools[rb];
     default:
       return a->ints[ra] < b->ints[rb] ? -1 : a->ints[ra] > b->ints[rb];
   }
@@ -41,23 +41,23 @@ inline void AppendCellKey(const ColumnVector* v, size_t row, std::string* key) {
   }
   key->push_back('\1');
   switch (v->type) {
-    case ColumnType::kString: {
-      const std::string& s = v->dict[v->ids[row]];
-      uint32_t n = static_cast<uint32_t>(s.size());
-      key->append(reinterpret_cast<const char*>(&n), sizeof n);
-      key->append(s);
-      break;
-    }
-    case ColumnType::kDouble: {
-      double d = v->doubles[row];
-      if (d == 0) d = 0;                  // -0.0 -> 0.0
-      if (d != d) d = __builtin_nan("");  // one NaN
-      key->append(reinterpret_cast<const char*>(&d), sizeof d);
-      break;
-    }
-    case ColumnType::kBoolean:
-      key->push_back(static_cast<char>(v->bools[row]));
-      break;
+  TIMESTORE_STRING_LIKE_CASES : {
+    const std::string& s = v->dict[v->ids[row]];
+    uint32_t n = static_cast<uint32_t>(s.size());
+    key->append(reinterpret_cast<const char*>(&n), sizeof n);
+    key->append(s);
+    break;
+  }
+  case ColumnType::kDouble: {
+    double d = v->doubles[row];
+    if (d == 0) d = 0;                  // -0.0 -> 0.0
+    if (d != d) d = __builtin_nan("");  // one NaN
+    key->append(reinterpret_cast<const char*>(&d), sizeof d);
+    break;
+  }
+  case ColumnType::kBoolean:
+    key->push_back(static_cast<char>(v->bools[row]));
+    break;
     default:
       key->append(reinterpret_cast<const char*>(&v->ints[row]), sizeof(int64_t));
       break;

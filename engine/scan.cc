@@ -20,6 +20,7 @@
 #include "engine/filter_tree.h"
 #include "engine/filters.h"
 #include "engine/grouped_aggregate.h"
+#include "engine/json_paths.h"
 #include "engine/query_executor.h"
 #include "engine/row_compare.h"
 #include "engine/scan_internal.h"
@@ -93,6 +94,7 @@ bool BlockMayMatch(const Filter& f, ColumnType type, const segment::BlockInfo& b
         }
         break;
       case ColumnType::kString:
+      case ColumnType::kUuid:  // the literal is canonical (ValidateQuery), like the values
         if (l.kind == Literal::Kind::kString) {
           m = may(std::string_view(b.min_string), std::string_view(b.max_string),
                   std::string_view(l.s));
@@ -101,6 +103,8 @@ bool BlockMayMatch(const Filter& f, ColumnType type, const segment::BlockInfo& b
       case ColumnType::kBoolean:
         if (l.kind == Literal::Kind::kBool) m = may(b.min_int, b.max_int, int64_t{l.b ? 1 : 0});
         break;
+      default:
+        break;  // json and arrays compare by their content, not their text: no pruning
     }
     if (l.kind == Literal::Kind::kNull) m = false;  // comparing with null is false
     if (m) return true;
@@ -207,7 +211,7 @@ ChunkPtr SeriesLastChunk(const segment::SegmentMeta& meta, const Schema& schema,
           case ColumnType::kDouble:
             cols[i].AppendDouble(v.double_value);
             break;
-          case ColumnType::kString:
+          TIMESTORE_STRING_LIKE_CASES:
             cols[i].AppendString(v.string_value);
             break;
           case ColumnType::kBoolean:
@@ -431,7 +435,8 @@ absl::StatusOr<QueryResult> Engine::QueryOnce(
     std::chrono::steady_clock::time_point query_deadline) {
   auto ds = GetDataset(slug);
   if (ds == nullptr) return NotFound(slug);
-  SchemaPtr schema = ds->schema();
+  // Paths into json columns become derived fields of a query schema.
+  SchemaPtr schema = WithJsonPaths(spec, ds->schema());
   RETURN_IF_ERROR(ValidateQuery(&spec, *schema));
   // One consistent snapshot: segments, then the segment being sealed, then
   // the active rows. A seal swaps frozen rows for segments under the same lock.
@@ -450,6 +455,7 @@ absl::StatusOr<QueryResult> Engine::QueryOnce(
     hot_rows += ds->active_->rows();
   }
   std::vector<bool> need = NeededColumns(spec, *schema);
+  MarkDerivedBases(*schema, &need);
   // Merge on read: duplicates are dropped before filtering, so a block may be
   // skipped only for its time range or a filter on a key column (a row's
   // duplicates share those values); other filters could hide the winner.
@@ -460,6 +466,9 @@ absl::StatusOr<QueryResult> Engine::QueryOnce(
     prunable[dedup->time_index] = true;
     for (int k : dedup->key_columns) need[k] = prunable[k] = true;
   }
+  // A derived field has no zone maps (its segment column is absent, which
+  // would otherwise read as all null).
+  for (const DerivedField& d : schema->derived) prunable[d.index] = false;
   QueryStats seg_stats;
   absl::flat_hash_set<int64_t> partitions;
   const int last_key = LatestPerSeriesKey(spec, *schema, dedup.has_value());
@@ -479,7 +488,9 @@ absl::StatusOr<QueryResult> Engine::QueryOnce(
     // or whose type differs, reads as null).
     std::vector<int> seg_col(schema->fields.size(), -1);
     for (size_t i = 0; i < schema->fields.size(); ++i) {
-      int sc = SegmentColumnFor(*schema, i, meta);
+      int sc = i < schema->fields.size() - schema->derived.size()
+                   ? SegmentColumnFor(*schema, i, meta)
+                   : -1;
       seg_col[i] = sc;
       if (need[i] && sc >= 0) {
         read.read_cols.push_back(sc);

@@ -44,6 +44,15 @@ struct SchemaMigration {
   bool in_progress() const { return committed_ns == 0; }
 };
 
+// A query-only field computed from a json or array column by a path
+// (engine/json_paths.h): "attributes.http.status" is path {"http", "status"}
+// into column "attributes". Never stored.
+struct DerivedField {
+  int index = -1;  // in Schema::fields
+  int base = -1;   // the json or array column
+  std::vector<std::string> path;
+};
+
 // Immutable once shared (shared_ptr<const Schema>).
 struct Schema {
   uint32_t version = 0;
@@ -51,6 +60,8 @@ struct Schema {
   std::vector<Field> fields;
   // The latest migration, under way or committed; null: none ever ran.
   std::shared_ptr<const SchemaMigration> migration;
+  // Query schemas only: fields appended for json paths the query names.
+  std::vector<DerivedField> derived;
 
   // Index of `name`, or -1.
   int IndexOf(std::string_view name) const;

@@ -45,7 +45,7 @@ void EncodeColumn(std::string* dst, uint32_t index, const ColumnVector& c, uint3
     case ColumnType::kBoolean:
       PutBitmap(dst, c.bools, rows);
       break;
-    case ColumnType::kString: {
+    TIMESTORE_STRING_LIKE_CASES : {
       PutVarint64(dst, c.dict.size());
       for (const auto& s : c.dict) PutLengthPrefixed(dst, s);
       uint8_t width = c.dict.size() <= 0xff ? 1 : c.dict.size() <= 0xffff ? 2 : 4;
@@ -150,7 +150,7 @@ absl::StatusOr<BatchRecord> DecodeBatchRecord(std::string_view payload) {
       case ColumnType::kBoolean:
         if (!GetBitmap(&d, rows, &c.bools)) return Corrupt("truncated booleans");
         break;
-      case ColumnType::kString: {
+      TIMESTORE_STRING_LIKE_CASES : {
         uint64_t count;
         if (!d.GetVarint64(&count) || count > d.remaining()) return Corrupt("bad dictionary");
         c.dict.reserve(count);

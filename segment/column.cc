@@ -14,6 +14,18 @@ std::string_view ColumnTypeName(ColumnType t) {
       return "string";
     case ColumnType::kBoolean:
       return "boolean";
+    case ColumnType::kJson:
+      return "json";
+    case ColumnType::kUuid:
+      return "uuid";
+    case ColumnType::kDoubleArray:
+      return "double[]";
+    case ColumnType::kIntegerArray:
+      return "integer[]";
+    case ColumnType::kStringArray:
+      return "string[]";
+    case ColumnType::kBooleanArray:
+      return "boolean[]";
   }
   return "unknown";
 }
@@ -24,10 +36,31 @@ std::optional<ColumnType> ParseColumnType(std::string_view name) {
   if (name == "integer") return ColumnType::kInteger;
   if (name == "string") return ColumnType::kString;
   if (name == "boolean") return ColumnType::kBoolean;
+  if (name == "json") return ColumnType::kJson;
+  if (name == "uuid") return ColumnType::kUuid;
+  if (name == "double[]") return ColumnType::kDoubleArray;
+  if (name == "integer[]") return ColumnType::kIntegerArray;
+  if (name == "string[]") return ColumnType::kStringArray;
+  if (name == "boolean[]") return ColumnType::kBooleanArray;
   return std::nullopt;
 }
 
-bool IsValidColumnType(uint8_t raw) { return raw >= 1 && raw <= 5; }
+bool IsValidColumnType(uint8_t raw) { return raw >= 1 && raw <= 11; }
+
+std::optional<ColumnType> ArrayTypeOf(ColumnType element) {
+  switch (element) {
+    case ColumnType::kDouble:
+      return ColumnType::kDoubleArray;
+    case ColumnType::kInteger:
+      return ColumnType::kIntegerArray;
+    case ColumnType::kString:
+      return ColumnType::kStringArray;
+    case ColumnType::kBoolean:
+      return ColumnType::kBooleanArray;
+    default:
+      return std::nullopt;
+  }
+}
 
 size_t ColumnVector::NullCount() const {
   if (all_null) return length;
@@ -68,7 +101,7 @@ void ColumnBuilder::Reserve(size_t n) {
     case ColumnType::kBoolean:
       col_.bools.reserve(n);
       break;
-    case ColumnType::kString:
+    TIMESTORE_STRING_LIKE_CASES:
       col_.ids.reserve(n);
       break;
   }
@@ -88,7 +121,7 @@ void ColumnBuilder::AppendNull() {
     case ColumnType::kBoolean:
       col_.bools.push_back(0);
       break;
-    case ColumnType::kString:
+    TIMESTORE_STRING_LIKE_CASES:
       col_.ids.push_back(0);
       break;
   }
@@ -146,7 +179,7 @@ void ColumnBuilder::AppendFrom(const ColumnVector& src, size_t i) {
     case ColumnType::kBoolean:
       AppendBool(src.bools[i] != 0);
       break;
-    case ColumnType::kString:
+    TIMESTORE_STRING_LIKE_CASES:
       AppendString(src.dict[src.ids[i]]);
       break;
   }

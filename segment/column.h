@@ -20,15 +20,67 @@ enum class ColumnType : uint8_t {
   kInteger = 3,  // int64
   kString = 4,   // UTF-8, dictionary-encoded in memory
   kBoolean = 5,
+  // Types stored like strings (dictionary ids into canonical text), each with
+  // its own segment codec (segment/codec/). The text is canonical, so equal
+  // values have equal text (segment/typed_text.h): json is compact JSON with
+  // sorted keys; uuid is 36 lowercase hex digits and hyphens (16 bytes on
+  // disk); arrays are compact JSON arrays of non-null elements of the element
+  // type.
+  kJson = 6,
+  kUuid = 7,
+  kDoubleArray = 8,
+  kIntegerArray = 9,
+  kStringArray = 10,
+  kBooleanArray = 11,
 };
 
+// Names: "timestamp", "double", "integer", "string", "boolean", "json",
+// "uuid", and "double[]", "integer[]", "string[]", "boolean[]".
 std::string_view ColumnTypeName(ColumnType t);
 std::optional<ColumnType> ParseColumnType(std::string_view name);
 bool IsValidColumnType(uint8_t raw);
 
+// Held as dictionary ids into `dict` (ColumnVector): string, json, uuid and
+// the array types.
+constexpr bool IsStringLike(ColumnType t) {
+  return t == ColumnType::kString || static_cast<uint8_t>(t) >= 6;
+}
+constexpr bool IsArrayType(ColumnType t) {
+  return t >= ColumnType::kDoubleArray && t <= ColumnType::kBooleanArray;
+}
+// The element type of an array type; `t` itself otherwise.
+constexpr ColumnType ArrayElementType(ColumnType t) {
+  switch (t) {
+    case ColumnType::kDoubleArray:
+      return ColumnType::kDouble;
+    case ColumnType::kIntegerArray:
+      return ColumnType::kInteger;
+    case ColumnType::kStringArray:
+      return ColumnType::kString;
+    case ColumnType::kBooleanArray:
+      return ColumnType::kBoolean;
+    default:
+      return t;
+  }
+}
+// The case labels of every string-like type, for switches over ColumnType:
+//   TIMESTORE_STRING_LIKE_CASES: return ids...;
+#define TIMESTORE_STRING_LIKE_CASES \
+  case ColumnType::kString:         \
+  case ColumnType::kJson:           \
+  case ColumnType::kUuid:           \
+  case ColumnType::kDoubleArray:    \
+  case ColumnType::kIntegerArray:   \
+  case ColumnType::kStringArray:    \
+  case ColumnType::kBooleanArray
+
+// The array type of `element`; nullopt for element types with none.
+std::optional<ColumnType> ArrayTypeOf(ColumnType element);
+
 // One column of `size()` values. Exactly one value array is used, by type:
 //   kTimestamp, kInteger -> ints;  kDouble -> doubles;  kBoolean -> bools (0/1);
-//   kString -> ids into dict (dictionary encoding; dict entries are distinct).
+//   string-like (IsStringLike) -> ids into dict (dictionary encoding; dict
+//   entries are distinct).
 // Validity: `valid` empty means no nulls; otherwise one byte per row, 1 = value.
 // An all-null column may have empty value arrays (`all_null`).
 // Null slots hold 0 / id 0 in the value arrays when those are present.

@@ -545,23 +545,43 @@ TEST(IngestParserErrorTest, DuplicateKeyInOneRecord) {
 TEST(IngestParserErrorTest, NestedValues) {
   for (std::string_view v : {R"({"b": 1})", "[1, 2]", "[]"}) {
     SCOPED_TRACE(v);
-    // A new key: nothing to infer from an object or array.
-    ErrorResponse e = Rejected(Parse(StrCat(R"({"records": [{"timestamp": 0, "a": )", v, "}]}")));
-    EXPECT_EQ(e.http, 400);
-    EXPECT_EQ(e.code, "invalid_value");
-    EXPECT_EQ(e.Detail("recordIndex"), "0");
-    EXPECT_EQ(e.Detail("column"), "a");
-    EXPECT_EQ(e.Detail("got"), v.front() == '{' ? "object" : "array");
-
-    // A known column.
+    // A known scalar column takes no object or array.
     Schema current = CpuSchema();
-    e = Rejected(Parse(StrCat(R"({"records": [{"timestamp": 0, "usage_user": )", v, "}]}"),
+    ErrorResponse e =
+        Rejected(Parse(StrCat(R"({"records": [{"timestamp": 0, "usage_user": )", v, "}]}"),
                        {.current = &current}));
     EXPECT_EQ(e.http, 400);
     EXPECT_EQ(e.code, "invalid_value");
     EXPECT_EQ(e.Detail("column"), "usage_user");
     EXPECT_EQ(e.Detail("expected"), "double");
     EXPECT_EQ(e.Detail("got"), v.front() == '{' ? "object" : "array");
+  }
+}
+
+// A new key infers json from an object and from arrays that are empty, mixed or
+// nested, and an array type from a homogeneous one (docs/api.md "Schema").
+TEST(IngestParserTest, NestedValuesInferTypes) {
+  struct Case {
+    std::string_view value;
+    ColumnType type;
+    std::string_view text;
+  } cases[] = {
+      {R"({"b": 1, "a": [true]})", ColumnType::kJson, R"({"a":[true],"b":1})"},
+      {"[1, 2.5]", ColumnType::kDoubleArray, "[1,2.5]"},
+      {R"(["x", "y"])", ColumnType::kStringArray, R"(["x","y"])"},
+      {"[false]", ColumnType::kBooleanArray, "[false]"},
+      {"[]", ColumnType::kJson, "[]"},
+      {R"([1, "x"])", ColumnType::kJson, R"([1,"x"])"},
+      {"[[1]]", ColumnType::kJson, "[[1]]"},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.value);
+    auto r = Parse(StrCat(R"({"records": [{"timestamp": 0, "a": )", c.value, "}]}"));
+    ASSERT_TRUE(r.ok()) << r.status();
+    ASSERT_EQ(r->fields.size(), 2u);
+    EXPECT_EQ(r->fields[1].type, c.type);
+    ASSERT_EQ(r->columns[1].size(), 1u);
+    EXPECT_EQ(r->columns[1].dict[r->columns[1].ids[0]], c.text);
   }
 }
 

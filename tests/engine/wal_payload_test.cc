@@ -384,7 +384,7 @@ TEST(WalPayload, RejectsMalformedPayloads) {
   ExpectCorrupt(Header(1, 0, 1) + TimeColumn(1), "bad column header");
   {
     std::string p = Header(1, 0, 1) + TimeColumn();
-    for (char bad_type : {'\0', '\x06', '\xff'}) {
+    for (char bad_type : {'\0', '\x0c', '\xff'}) {
       p[29] = bad_type;  // after the 25-byte header and the u32 column index
       ExpectCorrupt(p, "bad column header");
     }

@@ -1,0 +1,432 @@
+#include "segment/typed_text.h"
+
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <utility>
+
+#include "common/json_writer.h"
+#include "common/status_macros.h"
+#include "common/strings.h"
+
+namespace timestore {
+namespace {
+
+using simdjson::ondemand::json_type;
+
+absl::Status Bad(std::string_view message) {
+  return absl::InvalidArgumentError(std::string(message));
+}
+
+std::string_view KindName(json_type t) {
+  switch (t) {
+    case json_type::array:
+      return "an array";
+    case json_type::object:
+      return "an object";
+    case json_type::number:
+      return "a number";
+    case json_type::string:
+      return "a string";
+    case json_type::boolean:
+      return "a boolean";
+    case json_type::null:
+      return "null";
+    default:
+      return "an unknown value";
+  }
+}
+
+// Whole numbers within int64 print as integers; others in shortest form.
+absl::Status AppendNumber(simdjson::ondemand::value v, std::string* out) {
+  int64_t i;
+  if (!v.get_int64().get(i)) {
+    AppendJsonInt(out, i);
+    return absl::OkStatus();
+  }
+  double d;
+  if (v.get_double().get(d) || !std::isfinite(d)) {
+    return Bad(StrCat("the number ", v.raw_json_token().substr(0, 40), " is not representable"));
+  }
+  if (std::floor(d) == d && d >= -9.223372036854775808e18 && d < 9.223372036854775808e18) {
+    AppendJsonInt(out, static_cast<int64_t>(d));
+  } else {
+    AppendJsonDouble(out, d);
+  }
+  return absl::OkStatus();
+}
+
+absl::Status AppendValue(simdjson::ondemand::value v, int depth, std::string* out) {
+  json_type type;
+  if (v.type().get(type)) return Bad("invalid JSON");
+  switch (type) {
+    case json_type::null:
+      if (!v.is_null()) return Bad("invalid JSON literal");
+      out->append("null");
+      return absl::OkStatus();
+    case json_type::boolean: {
+      bool b;
+      if (v.get_bool().get(b)) return Bad("invalid JSON literal");
+      out->append(b ? "true" : "false");
+      return absl::OkStatus();
+    }
+    case json_type::number:
+      return AppendNumber(v, out);
+    case json_type::string: {
+      std::string_view s;
+      if (v.get_string().get(s)) return Bad("invalid JSON string");
+      AppendJsonString(out, s);
+      return absl::OkStatus();
+    }
+    case json_type::array: {
+      if (depth >= kMaxJsonDepth)
+        return Bad(StrCat("nests deeper than ", kMaxJsonDepth, " levels"));
+      simdjson::ondemand::array arr;
+      if (v.get_array().get(arr)) return Bad("invalid JSON array");
+      out->push_back('[');
+      bool first = true;
+      for (auto item : arr) {
+        simdjson::ondemand::value e;
+        if (std::move(item).get(e)) return Bad("invalid JSON array");
+        if (!first) out->push_back(',');
+        first = false;
+        RETURN_IF_ERROR(AppendValue(e, depth + 1, out));
+      }
+      out->push_back(']');
+      return absl::OkStatus();
+    }
+    case json_type::object: {
+      if (depth >= kMaxJsonDepth)
+        return Bad(StrCat("nests deeper than ", kMaxJsonDepth, " levels"));
+      simdjson::ondemand::object obj;
+      if (v.get_object().get(obj)) return Bad("invalid JSON object");
+      std::vector<std::pair<std::string, std::string>> members;
+      for (auto field_result : obj) {
+        simdjson::ondemand::field field;
+        if (std::move(field_result).get(field)) return Bad("invalid JSON object");
+        std::string_view key;
+        if (field.unescaped_key().get(key)) return Bad("invalid JSON object key");
+        std::string k(key);
+        std::string text;
+        RETURN_IF_ERROR(AppendValue(field.value(), depth + 1, &text));
+        members.emplace_back(std::move(k), std::move(text));
+      }
+      std::sort(members.begin(), members.end(),
+                [](const auto& a, const auto& b) { return a.first < b.first; });
+      out->push_back('{');
+      for (size_t i = 0; i < members.size(); ++i) {
+        if (i > 0 && members[i].first == members[i - 1].first) {
+          return Bad(
+              StrCat("the object key \"", members[i].first.substr(0, 64), "\" is given twice"));
+        }
+        if (i > 0) out->push_back(',');
+        AppendJsonString(out, members[i].first);
+        out->push_back(':');
+        out->append(members[i].second);
+      }
+      out->push_back('}');
+      return absl::OkStatus();
+    }
+    default:
+      return Bad("invalid JSON");
+  }
+}
+
+int HexDigit(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+// Whether `wrapped` ("[" text "\n]") is one JSON array with nothing after it.
+bool WholeArray(simdjson::ondemand::parser& parser, const simdjson::padded_string& padded) {
+  simdjson::ondemand::document doc;
+  simdjson::ondemand::array arr;
+  std::string_view raw;
+  if (parser.iterate(padded).get(doc) || doc.get_array().get(arr) || arr.raw_json().get(raw))
+    return false;
+  std::string_view all(padded.data(), padded.size());
+  while (!all.empty() &&
+         (all.back() == ' ' || all.back() == '\n' || all.back() == '\r' || all.back() == '\t')) {
+    all.remove_suffix(1);
+  }
+  return raw.size() == all.size();
+}
+
+}  // namespace
+
+absl::Status AppendCanonicalJson(simdjson::ondemand::value v, std::string* out) {
+  return AppendValue(v, 0, out);
+}
+
+absl::StatusOr<std::string> CanonicalJsonText(std::string_view json) {
+  std::string out;
+  // Always wrap: simdjson's document API treats scalar documents apart, and
+  // "[x]" checks for trailing content as the array's end.
+  thread_local simdjson::ondemand::parser parser;
+  std::string wrapped = StrCat("[", json, "\n]");
+  simdjson::padded_string padded(wrapped);
+  if (!WholeArray(parser, padded)) return Bad("invalid JSON");
+  simdjson::ondemand::document doc;
+  if (parser.iterate(padded).get(doc)) return Bad("invalid JSON");
+  simdjson::ondemand::array arr;
+  if (doc.get_array().get(arr)) return Bad("invalid JSON");
+  size_t n = 0;
+  for (auto item : arr) {
+    simdjson::ondemand::value e;
+    if (std::move(item).get(e)) return Bad("invalid JSON");
+    if (++n > 1) return Bad("more than one JSON value");
+    RETURN_IF_ERROR(AppendValue(e, 0, &out));
+  }
+  if (n == 0) return Bad("no JSON value");
+  return out;
+}
+
+absl::Status AppendCanonicalArray(simdjson::ondemand::value v, ColumnType element,
+                                  std::string* out) {
+  simdjson::ondemand::array arr;
+  json_type type;
+  if (v.type().get(type)) return Bad("invalid JSON");
+  if (type != json_type::array) return Bad(StrCat("expected an array, got ", KindName(type)));
+  if (v.get_array().get(arr)) return Bad("invalid JSON array");
+  out->push_back('[');
+  size_t index = 0;
+  for (auto item : arr) {
+    simdjson::ondemand::value e;
+    if (std::move(item).get(e) || e.type().get(type)) return Bad("invalid JSON array");
+    if (index > 0) out->push_back(',');
+    auto wrong = [&](std::string_view what) {
+      return Bad(StrCat("element ", index, " should be ", what, ", got ", KindName(type)));
+    };
+    switch (element) {
+      case ColumnType::kDouble: {
+        if (type != json_type::number) return wrong("a number");
+        double d;
+        if (e.get_double().get(d) || !std::isfinite(d))
+          return Bad(StrCat("element ", index, " is not a representable double"));
+        AppendJsonDouble(out, d);
+        break;
+      }
+      case ColumnType::kInteger: {
+        if (type != json_type::number) return wrong("an integer");
+        int64_t i;
+        if (e.get_int64().get(i)) {
+          double d;
+          if (e.get_double().get(d) || std::floor(d) != d || d < -9.223372036854775808e18 ||
+              d >= 9.223372036854775808e18) {
+            return Bad(StrCat("element ", index, " should be a whole number within int64, got ",
+                              e.raw_json_token().substr(0, 40)));
+          }
+          i = static_cast<int64_t>(d);
+        }
+        AppendJsonInt(out, i);
+        break;
+      }
+      case ColumnType::kString: {
+        if (type != json_type::string) return wrong("a string");
+        std::string_view s;
+        if (e.get_string().get(s)) return Bad(StrCat("element ", index, " is an invalid string"));
+        AppendJsonString(out, s);
+        break;
+      }
+      case ColumnType::kBoolean: {
+        if (type != json_type::boolean) return wrong("a boolean");
+        bool b;
+        if (e.get_bool().get(b)) return Bad(StrCat("element ", index, " is an invalid boolean"));
+        out->append(b ? "true" : "false");
+        break;
+      }
+      default:
+        return Bad("arrays hold doubles, integers, strings or booleans");
+    }
+    ++index;
+  }
+  out->push_back(']');
+  return absl::OkStatus();
+}
+
+ColumnType InferArrayType(std::string_view raw) {
+  thread_local simdjson::ondemand::parser parser;
+  simdjson::padded_string padded(raw);
+  simdjson::ondemand::document doc;
+  simdjson::ondemand::array arr;
+  if (parser.iterate(padded).get(doc) || doc.get_array().get(arr)) return ColumnType::kJson;
+  std::optional<json_type> kind;
+  for (auto item : arr) {
+    simdjson::ondemand::value e;
+    json_type t;
+    if (std::move(item).get(e) || e.type().get(t)) return ColumnType::kJson;
+    if (kind && *kind != t) return ColumnType::kJson;
+    kind = t;
+  }
+  if (!kind) return ColumnType::kJson;
+  switch (*kind) {
+    case json_type::number:
+      return ColumnType::kDoubleArray;
+    case json_type::string:
+      return ColumnType::kStringArray;
+    case json_type::boolean:
+      return ColumnType::kBooleanArray;
+    default:
+      return ColumnType::kJson;
+  }
+}
+
+std::optional<std::string> CanonicalUuid(std::string_view s) {
+  if (s.size() == 38 && s.front() == '{' && s.back() == '}') s = s.substr(1, 36);
+  std::string hex;
+  if (s.size() == 36) {
+    for (size_t i = 0; i < 36; ++i) {
+      bool hyphen = i == 8 || i == 13 || i == 18 || i == 23;
+      if (hyphen != (s[i] == '-')) return std::nullopt;
+      if (!hyphen) hex.push_back(s[i]);
+    }
+  } else if (s.size() == 32) {
+    hex = std::string(s);
+  } else {
+    return std::nullopt;
+  }
+  std::string out;
+  out.reserve(36);
+  for (size_t i = 0; i < 32; ++i) {
+    int d = HexDigit(hex[i]);
+    if (d < 0) return std::nullopt;
+    if (i == 8 || i == 12 || i == 16 || i == 20) out.push_back('-');
+    out.push_back("0123456789abcdef"[d]);
+  }
+  return out;
+}
+
+void UuidToBytes(std::string_view canonical, uint8_t out[16]) {
+  size_t k = 0;
+  for (size_t i = 0; i + 1 < canonical.size() && k < 16;) {
+    if (canonical[i] == '-') {
+      ++i;
+      continue;
+    }
+    out[k++] = static_cast<uint8_t>(HexDigit(canonical[i]) << 4 | HexDigit(canonical[i + 1]));
+    i += 2;
+  }
+  while (k < 16) out[k++] = 0;
+}
+
+std::string UuidFromBytes(const uint8_t in[16]) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(36);
+  for (int i = 0; i < 16; ++i) {
+    if (i == 4 || i == 6 || i == 8 || i == 10) out.push_back('-');
+    out.push_back(kHex[in[i] >> 4]);
+    out.push_back(kHex[in[i] & 15]);
+  }
+  return out;
+}
+
+absl::StatusOr<std::string> CanonicalTypedText(ColumnType type, std::string_view value) {
+  if (type == ColumnType::kUuid) {
+    auto u = CanonicalUuid(value);
+    if (!u) return Bad("expected a uuid (8-4-4-4-12 hex digits)");
+    return *u;
+  }
+  if (type == ColumnType::kJson) return CanonicalJsonText(value);
+  if (IsArrayType(type)) {
+    thread_local simdjson::ondemand::parser parser;
+    std::string wrapped = StrCat("[", value, "\n]");
+    simdjson::padded_string padded(wrapped);
+    if (!WholeArray(parser, padded)) return Bad("invalid JSON");
+    simdjson::ondemand::document doc;
+    if (parser.iterate(padded).get(doc)) return Bad("invalid JSON");
+    simdjson::ondemand::array outer;
+    if (doc.get_array().get(outer)) return Bad("invalid JSON");
+    std::string out;
+    size_t n = 0;
+    for (auto item : outer) {
+      simdjson::ondemand::value e;
+      if (std::move(item).get(e)) return Bad("invalid JSON");
+      if (++n > 1) return Bad("more than one JSON value");
+      RETURN_IF_ERROR(AppendCanonicalArray(e, ArrayElementType(type), &out));
+    }
+    if (n == 0) return Bad("expected a JSON array");
+    return out;
+  }
+  return Bad(StrCat("a ", ColumnTypeName(type), " column holds no typed text"));
+}
+
+std::vector<std::string> SplitJsonPath(std::string_view path) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  while (start <= path.size()) {
+    size_t dot = path.find('.', start);
+    if (dot == std::string_view::npos) dot = path.size();
+    out.emplace_back(path.substr(start, dot - start));
+    start = dot + 1;
+  }
+  return out;
+}
+
+std::optional<std::string> ExtractJsonPath(std::string_view doc,
+                                           const std::vector<std::string>& path) {
+  thread_local simdjson::ondemand::parser parser;
+  std::string wrapped = StrCat("[", doc, "]");
+  simdjson::padded_string padded(wrapped);
+  simdjson::ondemand::document d;
+  if (parser.iterate(padded).get(d)) return std::nullopt;
+  simdjson::ondemand::value cur;
+  if (d.at(0).get(cur)) return std::nullopt;
+  for (const std::string& seg : path) {
+    json_type type;
+    if (cur.type().get(type)) return std::nullopt;
+    if (type == json_type::object) {
+      simdjson::ondemand::value next;
+      // Canonical objects have distinct keys, so the first match is the one.
+      if (cur.find_field_unordered(seg).get(next)) return std::nullopt;
+      cur = next;
+    } else if (type == json_type::array) {
+      size_t index = 0;
+      auto [p, ec] = std::from_chars(seg.data(), seg.data() + seg.size(), index);
+      if (seg.empty() || ec != std::errc() || p != seg.data() + seg.size()) return std::nullopt;
+      simdjson::ondemand::value next;
+      if (cur.at(index).get(next)) return std::nullopt;
+      cur = next;
+    } else {
+      return std::nullopt;
+    }
+  }
+  std::string out;
+  if (!AppendValue(cur, 0, &out).ok() || out == "null") return std::nullopt;
+  return out;
+}
+
+JsonKind JsonKindOf(std::string_view c) {
+  if (c.empty()) return JsonKind::kNull;
+  switch (c[0]) {
+    case 'n':
+      return JsonKind::kNull;
+    case 't':
+    case 'f':
+      return JsonKind::kBool;
+    case '"':
+      return JsonKind::kString;
+    case '[':
+      return JsonKind::kArray;
+    case '{':
+      return JsonKind::kObject;
+    default:
+      return JsonKind::kNumber;
+  }
+}
+
+std::optional<std::string> JsonStringContent(std::string_view c) {
+  if (JsonKindOf(c) != JsonKind::kString) return std::nullopt;
+  if (c.find('\\') == std::string_view::npos) return std::string(c.substr(1, c.size() - 2));
+  thread_local simdjson::ondemand::parser parser;
+  std::string wrapped = StrCat("[", c, "]");
+  simdjson::padded_string padded(wrapped);
+  simdjson::ondemand::document d;
+  std::string_view s;
+  if (parser.iterate(padded).get(d) || d.at(0).get_string().get(s)) return std::nullopt;
+  return std::string(s);
+}
+
+}  // namespace timestore
