@@ -647,7 +647,7 @@ absl::StatusOr<element> ParseBody(simdjson::dom::parser* parser, std::string* bo
                             "ExportTraceServiceRequest object"));
   }
   if (!root.is_object()) {
-    return OtlpFieldError("", "(body)", "a JSON object", Describe(root));
+    return OtlpFieldError("", "", "a JSON object", Describe(root));
   }
   return root;
 }

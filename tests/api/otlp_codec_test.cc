@@ -1,0 +1,195 @@
+// OTLP exports into columns without a server (api/otlp_json.h,
+// api/otlp_codec.h): the JSON dialect's corners (snake_case keys, enum names,
+// NaN, base64 flavours, keys sent twice), the limits (nesting, cells), and the
+// checks only a protobuf body can fail (UTF-8, id lengths).
+#include "api/otlp_codec.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "api/otlp_json.h"
+#include "common/status_util.h"
+#include "common/strings.h"
+
+namespace timestore::api {
+namespace {
+
+// The text of row `row` of column `name` ("<null>" for a null).
+std::string Cell(const IngestRequest& req, std::string_view name, size_t row = 0) {
+  for (size_t i = 0; i < req.fields.size(); ++i) {
+    if (req.fields[i].name != name) continue;
+    const ColumnVector& c = req.columns[i];
+    if (c.IsNull(row)) return "<null>";
+    if (IsStringLike(c.type)) return c.dict[c.ids[row]];
+    if (c.type == ColumnType::kDouble) return StrCat(c.doubles[row]);
+    return StrCat(c.ints[row]);
+  }
+  return "<no column>";
+}
+
+std::string Details(const absl::Status& s) {
+  auto d = s.GetPayload(ToAbsl(kErrorDetailsPayload));
+  return d ? std::string(*d) : "";
+}
+
+absl::StatusOr<IngestRequest> Logs(std::string json, OtlpIngestOptions options = {}) {
+  otlp::ExportLogsServiceRequest req;
+  if (auto s = ParseOtlpLogsJson(&json, &req); !s.ok()) return s;
+  options.slug = "otel_logs";
+  return LogsToIngest(req, options);
+}
+
+absl::StatusOr<IngestRequest> Spans(std::string json) {
+  otlp::ExportTraceServiceRequest req;
+  if (auto s = ParseOtlpTracesJson(&json, &req); !s.ok()) return s;
+  return TracesToIngest(req, {.slug = "otel_traces"});
+}
+
+std::string OneLog(std::string_view record) {
+  return StrCat(R"({"resource_logs":[{"scope_logs":[{"log_records":[)", record, "]}]}]}");
+}
+
+TEST(OtlpCodecTest, SchemaOfBothSignals) {
+  auto logs = Logs(OneLog(R"({"timeUnixNano":5})"));
+  ASSERT_TRUE(logs.ok()) << logs.status();
+  std::string names;
+  for (const Field& f : logs->fields) StrAppend(&names, f.name, ":", ColumnTypeName(f.type), " ");
+  EXPECT_EQ(names,
+            "timestamp:timestamp observed_timestamp:timestamp service_name:string "
+            "severity_number:integer severity_text:string body:string trace_id:string "
+            "span_id:string trace_flags:integer event_name:string attributes:json "
+            "resource_attributes:json scope_name:string scope_version:string "
+            "scope_attributes:json ");
+  EXPECT_EQ(logs->time_column, "timestamp");
+  EXPECT_EQ(logs->rows, 1u);
+
+  auto spans = Spans(
+      R"({"resourceSpans":[{"scopeSpans":[{"spans":[{"traceId":"01000000000000000000000000000000",
+      "spanId":"0100000000000000","startTimeUnixNano":10,"endTimeUnixNano":25}]}]}]})");
+  ASSERT_TRUE(spans.ok()) << spans.status();
+  names.clear();
+  for (const Field& f : spans->fields) StrAppend(&names, f.name, ":", ColumnTypeName(f.type), " ");
+  EXPECT_EQ(names,
+            "timestamp:timestamp end_timestamp:timestamp duration_ns:integer service_name:string "
+            "trace_id:string span_id:string parent_span_id:string trace_state:string "
+            "trace_flags:integer name:string kind:integer status_code:integer "
+            "status_message:string attributes:json events:json links:json "
+            "resource_attributes:json scope_name:string scope_version:string "
+            "scope_attributes:json ");
+  EXPECT_EQ(Cell(*spans, "duration_ns"), "15");
+}
+
+TEST(OtlpCodecTest, JsonDialect) {
+  // snake_case keys, an enum by name, NaN, URL-safe base64 without padding, a
+  // key sent twice (the last wins), an empty AnyValue, unknown keys.
+  auto logs =
+      Logs(OneLog(R"({"observed_time_unix_nano":"7","severity_number":"SEVERITY_NUMBER_WARN3",
+      "attributes":[{"key":"k","value":{"int_value":"1"}},{"key":"nan","value":{"doubleValue":"NaN"}},
+                    {"key":"inf","value":{"doubleValue":"-Infinity"}},
+                    {"key":"b","value":{"bytesValue":"-_8"}},{"key":"k","value":{"stringValue":"last"}},
+                    {"key":"empty","value":{}},{"key":"nothing"},{"key":"d","value":{"doubleValue":"2.50"}}],
+      "whatever":{"nested":true}})"));
+  ASSERT_TRUE(logs.ok()) << logs.status();
+  EXPECT_EQ(Cell(*logs, "timestamp"), "7");  // no timeUnixNano: the observed time
+  EXPECT_EQ(Cell(*logs, "severity_number"), "15");
+  EXPECT_EQ(
+      Cell(*logs, "attributes"),
+      R"({"b":"+/8=","d":2.5,"empty":null,"inf":"-Infinity","k":"last","nan":"NaN","nothing":null})");
+}
+
+TEST(OtlpCodecTest, LogsWithoutAnyTimeTakeTheArrivalTime) {
+  OtlpIngestOptions options;
+  options.now_ns = 1234;
+  auto logs = Logs(OneLog("{}"), options);
+  ASSERT_TRUE(logs.ok()) << logs.status();
+  EXPECT_EQ(Cell(*logs, "timestamp"), "1234");
+  EXPECT_EQ(Cell(*logs, "observed_timestamp"), "<null>");
+  EXPECT_EQ(Cell(*logs, "body"), "<null>");
+}
+
+TEST(OtlpCodecTest, AllZeroIds) {
+  // A log record's all-zero ids mean none; a span's are an error.
+  auto logs =
+      Logs(OneLog(R"({"traceId":"00000000000000000000000000000000","spanId":"0000000000000000"})"));
+  ASSERT_TRUE(logs.ok()) << logs.status();
+  EXPECT_EQ(Cell(*logs, "trace_id"), "<null>");
+  auto spans = Spans(
+      R"({"resourceSpans":[{"scopeSpans":[{"spans":[{"traceId":"00000000000000000000000000000000",
+      "spanId":"0100000000000000","startTimeUnixNano":10,"endTimeUnixNano":25}]}]}]})");
+  ASSERT_FALSE(spans.ok());
+  EXPECT_NE(spans.status().message().find("\"traceId\""), std::string::npos) << spans.status();
+  EXPECT_NE(spans.status().message().find("got all zero"), std::string::npos) << spans.status();
+}
+
+TEST(OtlpCodecTest, NestingDeeperThan64IsRefused) {
+  std::string value = R"({"stringValue":"leaf"})";
+  for (int i = 0; i < 70; ++i) {
+    value = StrCat(R"({"kvlistValue":{"values":[{"key":"k","value":)", value, "}]}}");
+  }
+  auto logs = Logs(OneLog(StrCat(R"({"attributes":[{"key":"deep","value":)", value, "}]}")));
+  ASSERT_FALSE(logs.ok());
+  EXPECT_EQ(ErrorCodeOf(logs.status()), "invalid_value");
+  EXPECT_NE(logs.status().message().find("nested at most 64 deep"), std::string::npos)
+      << logs.status();
+  EXPECT_NE(Details(logs.status()).find(R"("field":"attributes[0].value.kvlistValue.values[0])"),
+            std::string::npos)
+      << Details(logs.status());
+}
+
+TEST(OtlpCodecTest, CellLimit) {
+  OtlpIngestOptions options;
+  options.max_cells = 15 * 2;  // two log records
+  EXPECT_TRUE(Logs(OneLog("{},{}"), options).ok());
+  auto logs = Logs(OneLog("{},{},{}"), options);
+  ASSERT_FALSE(logs.ok());
+  EXPECT_EQ(ErrorCodeOf(logs.status()), "payload_too_large");
+}
+
+TEST(OtlpCodecTest, ProtobufOnlyChecks) {
+  otlp::ExportLogsServiceRequest req;
+  otlp::LogRecord* log = req.add_resource_logs()->add_scope_logs()->add_log_records();
+  log->set_severity_text("caf\xc3");  // cut UTF-8
+  auto rows = LogsToIngest(req, {.slug = "l"});
+  ASSERT_FALSE(rows.ok());
+  EXPECT_NE(Details(rows.status()).find(R"("field":"severityText")"), std::string::npos)
+      << rows.status();
+  log->clear_severity_text();
+  log->set_span_id("1234567");  // 7 bytes
+  rows = LogsToIngest(req, {.slug = "l"});
+  ASSERT_FALSE(rows.ok());
+  EXPECT_NE(rows.status().message().find("got 7 bytes"), std::string::npos) << rows.status();
+  log->clear_span_id();
+  log->set_time_unix_nano(uint64_t{1} << 63);  // past int64 nanoseconds
+  rows = LogsToIngest(req, {.slug = "l"});
+  ASSERT_FALSE(rows.ok());
+  EXPECT_NE(Details(rows.status()).find(R"("field":"timeUnixNano")"), std::string::npos)
+      << rows.status();
+  EXPECT_NE(Details(rows.status()).find(R"("record":"resourceLogs[0].scopeLogs[0].logRecords[0]")"),
+            std::string::npos)
+      << rows.status();
+}
+
+TEST(OtlpCodecTest, JsonErrorsNameTheRecordLevel) {
+  // An error in a scope names the scope; in a resource, the resource.
+  auto logs = Logs(R"({"resourceLogs":[{},{"scopeLogs":[{},{"scope":{"version":[]}}]}]})");
+  ASSERT_FALSE(logs.ok());
+  EXPECT_NE(Details(logs.status())
+                .find(R"("record":"resourceLogs[1].scopeLogs[1]","field":"scope.version")"),
+            std::string::npos)
+      << Details(logs.status());
+  logs = Logs(R"({"resourceLogs":[{"resource":{"droppedAttributesCount":-1}}]})");
+  ASSERT_FALSE(logs.ok());
+  EXPECT_NE(Details(logs.status())
+                .find(R"("record":"resourceLogs[0]","field":"resource.droppedAttributesCount")"),
+            std::string::npos)
+      << Details(logs.status());
+  logs = Logs("[1]");
+  ASSERT_FALSE(logs.ok());
+  EXPECT_EQ(
+      logs.status().message(),
+      "the request: expected a JSON object, got an array (nothing of this request was stored)");
+}
+
+}  // namespace
+}  // namespace timestore::api
