@@ -7,11 +7,17 @@
 //   column chunk:= [dictionary page] | data page+
 //   page        := PageHeader (Thrift compact) | body (compressed as a whole)
 //   data page v1 body (uncompressed):
-//                  [u32le length | definition levels]   OPTIONAL columns only
+//                  [u32le length | repetition levels]   LIST columns only
+//                  [u32le length | definition levels]   OPTIONAL and LIST columns
 //                  values
-//   definition levels: RLE/bit-packed hybrid, bit width 1 (1 = value present)
+//   definition levels: RLE/bit-packed hybrid, bit width 1 (1 = value present);
+//                  LIST columns (3-level: optional group (LIST) | repeated
+//                  group list | required element): 0 null, 1 empty, 2 an
+//                  element (one less for a column that is not nullable), and
+//                  repetition levels of width 1 (0 starts a row)
 //   values:  PLAIN: INT64/DOUBLE 8 bytes little-endian, BOOLEAN one bit each
-//                   (LSB first), BYTE_ARRAY u32le length | bytes; nulls are
+//                   (LSB first), BYTE_ARRAY u32le length | bytes,
+//                   FIXED_LEN_BYTE_ARRAY (uuid) 16 bytes; nulls are
 //                   not stored
 //            RLE_DICTIONARY: u8 bit width | RLE/bit-packed hybrid of indices
 //                   into the chunk's dictionary page (PLAIN values)
@@ -38,7 +44,7 @@ enum class PhysicalType : int32_t {
   kFixedLenByteArray = 7,
 };
 
-enum class ConvertedType : int32_t { kUtf8 = 0, kInt64 = 18 };
+enum class ConvertedType : int32_t { kUtf8 = 0, kList = 3, kInt64 = 18, kJson = 19 };
 
 enum class Repetition : int32_t { kRequired = 0, kOptional = 1, kRepeated = 2 };
 
@@ -65,10 +71,12 @@ namespace field {
 inline constexpr int16_t kFileVersion = 1, kFileSchema = 2, kFileNumRows = 3, kFileRowGroups = 4,
                          kFileKeyValue = 5, kFileCreatedBy = 6, kFileColumnOrders = 7;
 // SchemaElement
-inline constexpr int16_t kSchemaType = 1, kSchemaRepetition = 3, kSchemaName = 4,
-                         kSchemaNumChildren = 5, kSchemaConvertedType = 6, kSchemaLogicalType = 10;
+inline constexpr int16_t kSchemaType = 1, kSchemaTypeLength = 2, kSchemaRepetition = 3,
+                         kSchemaName = 4, kSchemaNumChildren = 5, kSchemaConvertedType = 6,
+                         kSchemaLogicalType = 10;
 // LogicalType (a union)
-inline constexpr int16_t kLogicalString = 1, kLogicalTimestamp = 8, kLogicalInteger = 10;
+inline constexpr int16_t kLogicalString = 1, kLogicalList = 3, kLogicalTimestamp = 8,
+                         kLogicalInteger = 10, kLogicalJson = 12, kLogicalUuid = 14;
 // TimestampType, TimeUnit, IntType
 inline constexpr int16_t kTimestampAdjustedToUtc = 1, kTimestampUnit = 2;
 inline constexpr int16_t kUnitMillis = 1, kUnitMicros = 2, kUnitNanos = 3;

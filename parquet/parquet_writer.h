@@ -13,6 +13,14 @@
 //                dictionary-encoded (a PLAIN dictionary page, RLE_DICTIONARY
 //                data pages), falling back to PLAIN pages once a chunk's
 //                dictionary passes `dictionary_page_limit` bytes
+//   json      -> BYTE_ARRAY, LogicalType JSON, converted_type JSON (the
+//                canonical text, dictionary-encoded like strings)
+//   uuid      -> FIXED_LEN_BYTE_ARRAY(16), LogicalType UUID
+//   double[], integer[], string[], boolean[]
+//             -> a 3-level LIST (optional group (LIST) / repeated group list /
+//                required element of the element's type as above), with
+//                repetition levels; the chunk's path is name.list.element and
+//                it carries no Statistics
 // Columns are OPTIONAL (definition levels) unless declared not nullable.
 // Data pages are version 1 (the widest reader support). Each column chunk
 // carries Statistics (min_value/max_value by the type's order: signed for

@@ -70,7 +70,7 @@ absl::StatusOr<std::vector<ColumnVector>> ToColumns(const QueryResult& res,
         case ColumnType::kBoolean:
           b.AppendBool(rc->ints[i] != 0);
           break;
-        case ColumnType::kString:
+        TIMESTORE_STRING_LIKE_CASES:  // canonical text (json, uuid, arrays too)
           b.AppendString(rc->strings[i]);
           break;
       }
