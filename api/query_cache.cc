@@ -3,6 +3,7 @@
 #include <simdjson.h>
 
 #include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <utility>
 #include <vector>
@@ -93,6 +94,20 @@ void Mark(HttpResponse* r, ResultFormat format, QueryCache::Outcome outcome) {
   r->body.insert(close, StrCat(",\"resultCache\":\"", name, "\""));
 }
 
+// A computed column's SQL expression that may read the clock (now(),
+// current_timestamp, 'now', 'today' and their kin) or a random source: its
+// answer changes with no edit to the data, so the query is not cached. By
+// substring, so a column named like one only costs the caching.
+bool ReadsTheClock(std::string_view expr) {
+  std::string lower(expr);
+  for (char& ch : lower) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  for (std::string_view word : {"now", "current", "localtime", "clock", "statement_",
+                                "transaction_", "today", "tomorrow", "yesterday", "random"}) {
+    if (lower.find(word) != std::string::npos) return true;
+  }
+  return false;
+}
+
 }  // namespace
 
 std::optional<std::string> CanonicalJson(std::string_view json) {
@@ -149,6 +164,12 @@ QueryCache::Ticket QueryCache::Begin(const Engine& engine, std::string_view slug
     bypassed_.fetch_add(1, std::memory_order_relaxed);
     return t;
   }
+  for (const ComputedColumn& c : spec.computed) {
+    if (ReadsTheClock(c.expr)) {
+      bypassed_.fetch_add(1, std::memory_order_relaxed);
+      return t;
+    }
+  }
   t.token = ResultTokenFor(engine, slug, spec.start, spec.end);
   std::optional<std::string> canonical;
   if (t.token) canonical = CanonicalJson(req.body);
@@ -159,7 +180,10 @@ QueryCache::Ticket QueryCache::Begin(const Engine& engine, std::string_view slug
   }
   t.outcome = Outcome::kMiss;
   t.key.reserve(slug.size() + req.query.size() + canonical->size() + 8);
+  // The range as parsed too: the body alone would do today, but not once a
+  // body could name a moving range.
   StrAppend(&t.key, slug, std::string_view("\0", 1), static_cast<int>(format),
+            std::string_view("\0", 1), spec.start, std::string_view("\0", 1), spec.end,
             std::string_view("\0", 1), req.query, std::string_view("\0", 1), *canonical);
   std::shared_ptr<const Entry> entry = Lookup(t.key, *t.token);
   if (entry == nullptr) return t;

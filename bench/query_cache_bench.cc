@@ -11,7 +11,7 @@
 // client-side (keep-alive HTTP on loopback), split by the answer's
 // stats.resultCache (miss, hit, bypass, off); per type it prints p50 and p99
 // of misses and hits and the p50 ratio, and checks that every hit's rows are
-// byte for byte the rows of its miss.
+// byte for byte the rows of its miss. The last line is the totals as JSON.
 #include <CLI/CLI.hpp>
 #include <algorithm>
 #include <chrono>
@@ -124,6 +124,15 @@ int Main(int argc, char** argv) {
   std::printf("outcomes:");
   for (const auto& [o, n] : outcomes) std::printf(" %s=%d", o.c_str(), n);
   std::printf("; errors %d; hits with other rows than their miss: %d\n", errors, mismatches);
+  auto& m = ms["all"]["miss"];
+  auto& h = ms["all"]["hit"];
+  std::printf(
+      "{\"bench\":\"query_cache\",\"hosts\":%lld,\"duration\":\"%s\",\"per_type\":%d,"
+      "\"rounds\":%d,\"misses\":%zu,\"hits\":%zu,\"miss_p50_ms\":%.3f,\"miss_p99_ms\":%.3f,"
+      "\"hit_p50_ms\":%.3f,\"hit_p99_ms\":%.3f,\"errors\":%d,\"mismatches\":%d}\n",
+      static_cast<long long>(hosts), duration.c_str(), per_type, rounds, m.size(), h.size(),
+      Percentile(m, 0.5), Percentile(m, 0.99), Percentile(h, 0.5), Percentile(h, 0.99), errors,
+      mismatches);
   return errors == 0 && mismatches == 0 ? 0 : 1;
 }
 

@@ -3,8 +3,8 @@
 # starts a server on a fresh storage root, loads the TSBS cpu data set, seals
 # it (POST /admin/datasets/cpu/flush), then runs timestore-query-cache-bench:
 # `rounds` refreshes of every query instance; round 1 misses, later rounds hit.
-# Prints p50/p99 of misses and hits per query type, and the server's
-# timestore_result_cache_* metrics.
+# Prints p50/p99 of misses and hits per query type and a JSON line of the
+# totals (last on stdout), and the server's timestore_result_cache_* metrics on stderr.
 #
 #   bench/run_query_cache.sh [hosts] [duration] [per-type] [rounds]   (default 100 1d 20 10)
 #
@@ -34,5 +34,5 @@ echo "server $(git -C "$ROOT" rev-parse --short HEAD), $(nproc) cores; latencies
 status=0
 "$BUILD/timestore-query-cache-bench" --port "$PORT" --dataset cpu --hosts "$HOSTS" \
   --duration "$DURATION" --per-type "$PER_TYPE" --rounds "$ROUNDS" || status=$?
-curl -sf "http://127.0.0.1:$PORT/metrics" | grep '^timestore_result_cache_' || true
+curl -sf "http://127.0.0.1:$PORT/metrics" | grep '^timestore_result_cache_' >&2 || true
 exit "$status"

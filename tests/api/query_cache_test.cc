@@ -306,6 +306,21 @@ TEST_F(QueryCacheServiceTest, FreshnessConditionsAreCheckedOnAHit) {
   EXPECT_EQ(reached.status, 200) << reached.body;
 }
 
+TEST_F(QueryCacheServiceTest, ComputedColumnsReadingTheClockAreNotCached) {
+  CreateDataset("cpu", 10);
+  Admin("POST", "cpu/flush");
+  const std::string clock =
+      R"j({"timeRange":{"start":0,"end":1500000},"computed":[{"alias":"t","expr":"now()"}]})j";
+  Answer first = Query("cpu", clock);
+  ASSERT_EQ(first.status, 200) << first.body;
+  EXPECT_EQ(Outcome(first), "bypass");
+  EXPECT_EQ(Outcome(Query("cpu", clock)), "bypass");
+  const std::string doubled =
+      R"j({"timeRange":{"start":0,"end":1500000},"computed":[{"alias":"w","expr":"v * 2"}]})j";
+  EXPECT_EQ(Outcome(Query("cpu", doubled)), "miss");
+  EXPECT_EQ(Outcome(Query("cpu", doubled)), "hit");
+}
+
 TEST_F(QueryCacheServiceTest, OffMeansNeverCached) {
   StopService();
   ServiceOptions options;
