@@ -125,6 +125,19 @@ class Converter {
       return e;
     }
     if (type == "FuncCall") return Func(o, e);
+    if (type == "A_ArrayExpr") {
+      // ARRAY[a, b, ...]: the function "array" of its elements.
+      e.kind = ExprKind::kFunc;
+      e.name = "array";
+      for (element a : Arr(o, "elements")) {
+        ASSIGN_OR_RETURN(Expr c, Convert(a));
+        if (c.kind == ExprKind::kFunc && c.name == "array") {
+          return Unsupported("multidimensional arrays");
+        }
+        e.args.push_back(std::move(c));
+      }
+      return e;
+    }
     if (type == "A_Expr") return AExpr(o, e);
     if (type == "BoolExpr") {
       std::string_view op = Str(o, "boolop");

@@ -518,6 +518,24 @@ absl::StatusOr<BoundExpr> Planner::BindFunc(const Expr& e) {
     RETURN_IF_ERROR(want(1, SqlType::kTimestamp));
     if (b.args.size() == 3) RETURN_IF_ERROR(want(2, SqlType::kTimestamp));
     b.type = SqlType::kTimestamp;
+  } else if (f == "array") {
+    // ARRAY[...]: bigint[], double precision[], text[] or boolean[], by the
+    // elements' type (untyped literals: text; bigint with double: double).
+    SqlType t = SqlType::kNull;
+    for (const BoundExpr& a : b.args) {
+      if (a.type == SqlType::kNull || a.type == SqlType::kUnknown) continue;
+      t = t == SqlType::kNull                              ? a.type
+          : (Numeric(t) && Numeric(a.type) && t != a.type) ? SqlType::kDouble
+                                                           : t;
+    }
+    if (t == SqlType::kNull) t = SqlType::kText;
+    b.type = t == SqlType::kInt      ? SqlType::kIntArray
+             : t == SqlType::kDouble ? SqlType::kDoubleArray
+             : t == SqlType::kText   ? SqlType::kTextArray
+             : t == SqlType::kBool   ? SqlType::kBoolArray
+                                     : SqlType::kNull;
+    if (b.type == SqlType::kNull) return Unsupported(StrCat("arrays of ", SqlTypeName(t)));
+    for (size_t i = 0; i < b.args.size(); ++i) RETURN_IF_ERROR(want(i, t));
   } else if (f == "to_timestamp") {
     RETURN_IF_ERROR(arity(1, 1));
     RETURN_IF_ERROR(want(0, SqlType::kDouble));

@@ -547,6 +547,10 @@ absl::StatusOr<Value> Eval(const BoundExpr& e, const QueryResult& in, size_t row
           if (!x.is_null()) s += ValueToText(x);
         return Value::Text(std::move(s));
       }
+      if (f == "array") {
+        ASSIGN_OR_RETURN(std::string canonical, CanonicalArrayOf(e.type, v));
+        return Value::Text(std::move(canonical), e.type);
+      }
       for (Value& x : v)
         if (x.is_null()) return Value::Null();  // the rest are strict
       if (f == "abs") {

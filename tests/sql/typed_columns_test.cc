@@ -160,6 +160,12 @@ TEST_F(TypedColumnsTest, ArrayLiteralsAndComparisons) {
               ElementsAre("b", "a"));  // element-wise: {3} > {1,2}
   EXPECT_THAT(Rows("SELECT '{1,2}'::bigint[]::double precision[], '{t,false}'::boolean[]"),
               ElementsAre("[1,2]|[true,false]"));
+  // ARRAY[...] (what psycopg2 sends for a Python list).
+  EXPECT_THAT(Rows("SELECT host FROM ev WHERE tags = ARRAY['a b', 'c']"), ElementsAre("a"));
+  EXPECT_THAT(Rows("SELECT ARRAY[1, 2.5]::text, ARRAY[true], ARRAY[3, 4]"),
+              ElementsAre("{1,2.5}|[true]|[3,4]"));
+  EXPECT_EQ(StateOf("SELECT ARRAY[1, NULL]"), "22004");
+  EXPECT_EQ(StateOf("SELECT ARRAY[now()]"), "0A000");
   EXPECT_EQ(StateOf("SELECT '{1,NULL}'::bigint[]"), "22004");
   EXPECT_EQ(StateOf("SELECT '{1,x}'::bigint[]"), "22P02");
   EXPECT_EQ(StateOf("SELECT '{{1},{2}}'::bigint[]"), "0A000");
