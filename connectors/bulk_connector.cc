@@ -368,7 +368,8 @@ bool BulkConnector::LoadFile(const std::string& name) {
   SchemaPtr current = lp ? nullptr : engine_->GetSchema(dataset);
   auto chunks = SplitBulkFile(*text, format, config_.chunk_size, &dataset, current.get());
   if (!chunks.ok()) {
-    SetAside(name, StrCat(BulkFormatName(format), " file: ", ToStd(chunks.status().message())));
+    SetAside(name, StrCat(BulkFormatName(format), " file ", name, ": ",
+                          ToStd(chunks.status().message())));
     return true;
   }
   if (!lp && !IsValidSlug(dataset)) {

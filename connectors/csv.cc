@@ -4,6 +4,7 @@
 
 #include "common/json_writer.h"
 #include "common/strings.h"
+#include "segment/typed_text.h"
 
 namespace timestore::connectors {
 
@@ -91,7 +92,7 @@ bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
   return true;
 }
 
-void AppendValue(std::string_view v, const Field* stored, bool is_time, std::string* out) {
+absl::Status AppendValue(std::string_view v, const Field* stored, bool is_time, std::string* out) {
   const bool number = IsJsonNumber(v);
   const bool boolean = EqualsIgnoreCase(v, "true") || EqualsIgnoreCase(v, "false");
   auto as_bool = [&] {
@@ -101,23 +102,50 @@ void AppendValue(std::string_view v, const Field* stored, bool is_time, std::str
     switch (stored->type) {
       case ColumnType::kString:
         AppendJsonString(out, v);
-        return;
+        return absl::OkStatus();
       case ColumnType::kBoolean:
-        if (boolean) return as_bool();
+        if (boolean) {
+          as_bool();
+          return absl::OkStatus();
+        }
         break;
       case ColumnType::kDouble:
       case ColumnType::kInteger:
       case ColumnType::kTimestamp:
         if (number) {
           out->append(v);
-          return;
+          return absl::OkStatus();
         }
         break;
+      case ColumnType::kJson:
+      case ColumnType::kUuid:
+      case ColumnType::kDoubleArray:
+      case ColumnType::kIntegerArray:
+      case ColumnType::kStringArray:
+      case ColumnType::kBooleanArray: {
+        // The cell is the value's text: JSON for json and arrays ([1,2]), a
+        // uuid for uuid. Its canonical form goes in the body as JSON (a uuid
+        // as a string), which the ingest parser takes as the column's type.
+        absl::StatusOr<std::string> text = CanonicalTypedText(stored->type, v);
+        if (!text.ok()) {
+          std::string_view shown = v.substr(0, 60);
+          return absl::InvalidArgumentError(
+              StrCat("column \"", stored->name, "\" is ", ColumnTypeName(stored->type),
+                     " and the value \"", shown, v.size() > shown.size() ? "..." : "",
+                     "\" is not: ", ToStd(text.status().message())));
+        }
+        if (stored->type == ColumnType::kUuid) {
+          AppendJsonString(out, *text);
+        } else {
+          out->append(*text);
+        }
+        return absl::OkStatus();
+      }
     }
     // A value the column cannot take: as a string, so the parser's error
     // names the record, the column, what it expected and what it got.
     AppendJsonString(out, v);
-    return;
+    return absl::OkStatus();
   }
   if (number) {
     out->append(v);
@@ -126,6 +154,7 @@ void AppendValue(std::string_view v, const Field* stored, bool is_time, std::str
   } else {
     AppendJsonString(out, v);
   }
+  return absl::OkStatus();
 }
 
 }  // namespace
@@ -154,7 +183,7 @@ absl::Status AppendCsvRecordJson(const std::vector<std::string>& header,
     } else {
       is_time = header[i] == "timestamp";
     }
-    AppendValue(fields[i], stored, is_time, out);
+    if (absl::Status s = AppendValue(fields[i], stored, is_time, out); !s.ok()) return s;
   }
   out->push_back('}');
   return absl::OkStatus();

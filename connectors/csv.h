@@ -5,7 +5,10 @@
 // becomes a number (a new column: double), true/false (any case) a boolean,
 // an empty field null, anything else a string; a column the dataset already
 // holds takes the value as its stored type wants it (a string column keeps
-// "123" a string; an integer timestamp stays a number).
+// "123" a string; an integer timestamp stays a number). A cell of a json,
+// uuid or array column is that value's text (JSON for json and arrays:
+// [1,2]) and goes into the record in its canonical form; one that does not
+// parse fails the record naming the column, its type and the value.
 #pragma once
 
 #include <string>

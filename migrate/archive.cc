@@ -66,7 +66,17 @@ void WriteCell(JsonWriter& w, const ColumnVector& c, size_t row) {
       w.Bool(c.bools[row] != 0);
       break;
     case ColumnType::kString:
+    case ColumnType::kUuid:
       w.String(c.dict[c.ids[row]]);
+      break;
+    case ColumnType::kJson:
+    case ColumnType::kDoubleArray:
+    case ColumnType::kIntegerArray:
+    case ColumnType::kStringArray:
+    case ColumnType::kBooleanArray:
+      // Canonical JSON text (segment/typed_text.h): the value itself, so a
+      // json object is archived as an object and an array as an array.
+      w.Raw(c.dict[c.ids[row]]);
       break;
   }
 }

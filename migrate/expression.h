@@ -10,7 +10,7 @@
 //            | CAST ( expr AS type ) | name ( [expr {, expr}] ) | ( expr )
 //            | column | "quoted column" | 'string' | 123 | 1.5 | 1e3
 //            | TRUE | FALSE | NULL
-//   type    := integer | double | string | boolean | timestamp
+//   type    := integer | double | string | boolean | timestamp | json | uuid
 //   functions: lower upper trim substr(s, start[, len]) concat(...) length
 //              coalesce(...) abs round(x[, digits]) floor ceil
 //
@@ -22,6 +22,13 @@
 // integer (ns) is a timestamp, timestamp - timestamp an integer. A division
 // or modulo by zero and a cast of a string that does not parse are errors
 // naming the row's time, never silent nulls.
+//
+// json, uuid and the array types are values of their canonical text
+// (segment/typed_text.h): a column passes through unchanged, compares with
+// = and the others as that text, casts to string (the text) and from a
+// string (parsed per row; a value that does not parse fails the migration
+// naming the row). No function or arithmetic takes them: cast to string
+// first.
 #pragma once
 
 #include <memory>

@@ -8,6 +8,7 @@
 #include "common/time_util.h"
 #include "migrate/expression.h"
 #include "migrate/expression_internal.h"
+#include "segment/typed_text.h"
 
 namespace timestore::migrate {
 
@@ -72,7 +73,7 @@ class Evaluator {
           case T::kBoolean:
             v.i = c->bools[row];
             break;
-          case T::kString:
+          default:  // string, json, uuid, arrays: the (canonical) text
             v.s = c->dict[c->ids[row]];
             break;
         }
@@ -129,8 +130,22 @@ class Evaluator {
     if (v.null || from == to) return v;
     Value out;
     out.null = false;
+    if (IsStringLike(to) && to != T::kString) {
+      // From a string (the only cast the parser allows): its canonical text.
+      absl::StatusOr<std::string> text = CanonicalTypedText(to, v.s);
+      if (!text.ok()) {
+        return Fail(row, StrCat("'", v.s.substr(0, 60), v.s.size() > 60 ? "..." : "", "' is not ",
+                                ColumnTypeName(to), ": ", ToStd(text.status().message())));
+      }
+      out.s = std::move(*text);
+      return out;
+    }
     switch (to) {
       case T::kString:
+        if (IsStringLike(from)) {
+          out.s = v.s;  // json, uuid and arrays as their canonical text
+          return out;
+        }
         switch (from) {
           case T::kInteger:
             out.s = StrCat(v.i);
@@ -219,7 +234,8 @@ class Evaluator {
   }
 
   static int Compare(const Value& a, const Value& b, ColumnType ta, ColumnType tb) {
-    if (ta == ColumnType::kString) return a.s < b.s ? -1 : a.s > b.s ? 1 : 0;
+    // Strings, and json, uuid and arrays by their canonical text.
+    if (IsStringLike(ta)) return a.s < b.s ? -1 : a.s > b.s ? 1 : 0;
     if (ta == ColumnType::kDouble || tb == ColumnType::kDouble) {
       double x = ta == ColumnType::kDouble ? a.d : static_cast<double>(a.i);
       double y = tb == ColumnType::kDouble ? b.d : static_cast<double>(b.i);
@@ -455,7 +471,7 @@ absl::StatusOr<ColumnVector> Expression::Evaluate(std::span<const ColumnVector* 
       case ColumnType::kBoolean:
         b.AppendBool(v.i != 0);
         break;
-      case ColumnType::kString:
+      default:  // string, json, uuid, arrays
         b.AppendString(v.s);
         break;
     }

@@ -175,11 +175,11 @@ class Parser {
   absl::StatusOr<ColumnType> ParseType() {
     Token t = Next();
     if (t.kind != Tok::kIdent)
-      return Error(t, "a type (integer, double, string, boolean, timestamp)");
+      return Error(t, "a type (integer, double, string, boolean, timestamp, json, uuid)");
     auto type = TypeName(t.text);
     if (!type)
       return Fail(t.pos, StrCat("unknown type \"", t.text,
-                                "\" (integer, double, string, boolean, timestamp)"));
+                                "\" (integer, double, string, boolean, timestamp, json, uuid)"));
     return *type;
   }
 
@@ -442,6 +442,9 @@ class Parser {
   static bool CastExists(ColumnType from, ColumnType to) {
     using T = ColumnType;
     if (from == to || to == T::kString) return true;
+    // json, uuid and arrays: only from a string (parsed, per row), and to a
+    // string (their canonical text). No other transform reads into them.
+    if (IsStringLike(to) || IsStringLike(from)) return from == T::kString;
     switch (to) {
       case T::kInteger:
         return true;

@@ -61,6 +61,50 @@ TEST(CsvTest, TypesLikeTheJsonPath) {
   EXPECT_FALSE(IsJsonNumber(""));
 }
 
+TEST(CsvTest, TypedColumnsTakeCanonicalText) {
+  // A cell of a json, uuid or array column is the value's text; the record
+  // carries its canonical form (json and arrays as JSON, a uuid a string).
+  Schema s;
+  s.time_column = "timestamp";
+  s.fields = {{"timestamp", ColumnType::kTimestamp},
+              {"attrs", ColumnType::kJson},
+              {"id", ColumnType::kUuid},
+              {"vals", ColumnType::kDoubleArray},
+              {"tags", ColumnType::kStringArray},
+              {"flags", ColumnType::kBooleanArray},
+              {"n", ColumnType::kIntegerArray}};
+  std::vector<std::string> header = {"timestamp", "attrs", "id", "vals", "tags", "flags", "n"};
+  std::string out;
+  ASSERT_TRUE(AppendCsvRecordJson(header,
+                                  {"5", R"({ "b": 1, "a": [true, null] })",
+                                   "{A0EEBC99-9C0B-4EF8-BB6D-6BB9BD380A11}", "[1, 2.5]",
+                                   R"(["x", "y z"])", "[false]", "[1,2]"},
+                                  &s, &out)
+                  .ok());
+  EXPECT_EQ(out, R"({"timestamp":5,"attrs":{"a":[true,null],"b":1},)"
+                 R"("id":"a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11","vals":[1,2.5],"tags":["x","y z"],)"
+                 R"("flags":[false],"n":[1,2]})");
+  // A bad value names the column, its type and the value; the bulk loader
+  // adds the file and line.
+  out.clear();
+  auto bad = AppendCsvRecordJson({"timestamp", "attrs"}, {"5", "{oops"}, &s, &out);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(Message(bad), R"(column "attrs" is json and the value "{oops" is not: invalid JSON)");
+  bad = AppendCsvRecordJson({"timestamp", "id"}, {"5", "12345"}, &s, &out);
+  EXPECT_EQ(Message(bad),
+            R"(column "id" is uuid and the value "12345" is not: expected a uuid (8-4-4-4-12 )"
+            "hex digits)");
+  bad = AppendCsvRecordJson({"timestamp", "n"}, {"5", "[1.5]"}, &s, &out);
+  EXPECT_NE(Message(bad).find(R"(column "n" is integer[] and the value "[1.5]" is not: )"),
+            std::string::npos)
+      << Message(bad);
+  std::string dataset = "d";
+  auto split = SplitBulkFile("timestamp,id\n1,not-a-uuid\n", BulkFormat::kCsv, 10, &dataset, &s);
+  ASSERT_FALSE(split.ok());
+  EXPECT_NE(Message(split.status()).find(R"(line 2: column "id" is uuid)"), std::string::npos)
+      << Message(split.status());
+}
+
 // ---------------------------------------------------------------------------
 // Envelopes
 

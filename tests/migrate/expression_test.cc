@@ -233,6 +233,66 @@ TEST_F(ExpressionTest, ExtremeArgumentsAreDefined) {
   EXPECT_EQ(Eval("round(d, -9223372036854775807 - 1)"), "0,0,null");
 }
 
+// json, uuid and arrays are their canonical text: they pass through, compare,
+// cast to and from string; nothing else takes them.
+TEST(TypedExpressionTest, TypedColumnsAreTextOrRefused) {
+  ColumnBuilder j(ColumnType::kJson), u(ColumnType::kUuid), a(ColumnType::kStringArray),
+      s(ColumnType::kString), t(ColumnType::kTimestamp);
+  j.AppendString(R"({"a":1})"), j.AppendNull();
+  u.AppendString("a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11"), u.AppendNull();
+  a.AppendString(R"(["x","y"])"), a.AppendNull();
+  s.AppendString(R"({ "b": [1, 2.0], "a": "z" })"), s.AppendString("{oops");
+  t.AppendInt(1'700'000'000'000'000'000), t.AppendInt(1'700'000'001'000'000'000);
+  std::vector<ColumnVector> cols = {j.Finish(), u.Finish(), a.Finish(), s.Finish(), t.Finish()};
+  std::vector<Expression::Binding> bind = {
+      {"j", ColumnType::kJson, Expression::Input(0, ColumnType::kJson).node()},
+      {"u", ColumnType::kUuid, Expression::Input(1, ColumnType::kUuid).node()},
+      {"a", ColumnType::kStringArray, Expression::Input(2, ColumnType::kStringArray).node()},
+      {"s", ColumnType::kString, Expression::Input(3, ColumnType::kString).node()},
+      {"t", ColumnType::kTimestamp, Expression::Input(4, ColumnType::kTimestamp).node()}};
+  std::vector<const ColumnVector*> in;
+  for (const auto& c : cols) in.push_back(&c);
+  auto eval = [&](std::string_view text, uint32_t rows = 2) -> std::string {
+    auto e = Expression::Compile(text, bind);
+    if (!e.ok()) return std::string("error: ") + std::string(e.status().message());
+    auto v = e->Evaluate(in, rows, &cols[4]);
+    if (!v.ok()) return std::string("error: ") + std::string(v.status().message());
+    std::string out = std::string(ColumnTypeName(v->type)) + ":";
+    for (uint32_t r = 0; r < rows; ++r) {
+      if (r) out += ",";
+      if (v->IsNull(r)) {
+        out += "null";
+      } else if (v->type == ColumnType::kBoolean) {
+        out += v->bools[r] ? "true" : "false";
+      } else {
+        out += v->dict[v->ids[r]];
+      }
+    }
+    return out;
+  };
+  EXPECT_EQ(eval("j"), R"(json:{"a":1},null)");
+  EXPECT_EQ(eval("j::string"), R"(string:{"a":1},null)");
+  EXPECT_EQ(eval("u || '!'"), "string:a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11!,null");
+  EXPECT_EQ(eval("CAST(a AS string)"), R"(string:["x","y"],null)");
+  EXPECT_EQ(eval("j = j"), "boolean:true,null");
+  EXPECT_EQ(eval("coalesce(u, u)"), "uuid:a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11,null");
+  // From a string: parsed and made canonical per row; a bad row names its time.
+  EXPECT_EQ(eval("s::json", 1), R"(json:{"a":"z","b":[1,2]})");
+  EXPECT_EQ(eval("s::json"),
+            "error: expression \"s::json\": '{oops' is not json: invalid JSON in the row at "
+            "2023-11-14T22:13:21Z");
+  EXPECT_EQ(eval("'A0EEBC99-9C0B-4EF8-BB6D-6BB9BD380A11'::uuid", 1),
+            "uuid:a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11");
+  // Nothing else reads or makes them.
+  EXPECT_EQ(eval("lower(j)"),
+            "error: expression \"lower(j)\" at character 1: lower() argument 1 must be a "
+            "string, not json");
+  EXPECT_NE(eval("j + 1").find("cannot take json and integer"), std::string::npos) << eval("j + 1");
+  EXPECT_NE(eval("j = s").find("cannot take json and string"), std::string::npos);
+  EXPECT_NE(eval("u::integer").find("no cast from uuid to integer"), std::string::npos);
+  EXPECT_NE(eval("t::json").find("no cast from timestamp to json"), std::string::npos);
+}
+
 // Nesting is capped (parsing and evaluating recurse): a clear error, not a
 // stack overflow; 200 levels are fine.
 TEST_F(ExpressionTest, DeepNestingIsRefused) {
