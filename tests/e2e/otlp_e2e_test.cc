@@ -502,6 +502,30 @@ TEST_F(OtlpTest, DatasetFromHeaderOrQueryAndEmptyExports) {
   EXPECT_EQ(r.status, 404) << r.body;
 }
 
+// Timefusion's otel_logs_and_spans: both signals into one dataset (their
+// columns never clash), and a trace's spans and log lines in one query.
+TEST_F(OtlpTest, LogsAndSpansShareOneDataset) {
+  HttpHeaders headers = kJson;
+  headers.emplace_back("x-timestore-dataset", "otel_logs_and_spans");
+  ASSERT_EQ(client_->Post("/v1/traces", kTracesJson, headers).status, 200);
+  const std::string log = StrCat(
+      R"({"resourceLogs":[{"resource":{"attributes":[{"key":"service.name","value":{"stringValue":"checkout"}}]},)"
+      R"("scopeLogs":[{"logRecords":[{"timeUnixNano":"1714564800100000000","severityNumber":17,)"
+      R"("traceId":")",
+      kTraceA, R"(","spanId":"00f067aa0ba902b7","body":{"stringValue":"card declined"}}]}]}]})");
+  HttpResult r = client_->Post("/v1/logs", log, headers);
+  ASSERT_EQ(r.status, 200) << r.body;
+  auto rows = Rows("otel_logs_and_spans",
+                   StrCat(R"("filters":[{"column":"trace_id","op":"eq","value":")", kTraceA,
+                          R"("}],"columns":["service_name","name","severity_number","body"])"));
+  ASSERT_EQ(rows.size(), 4u) << last_.body;  // 3 spans and the log line, by time
+  EXPECT_EQ(Text(rows.at(3)["body"]), "card declined");
+  EXPECT_TRUE(rows.at(3)["name"].is_null());
+  EXPECT_EQ(int64_t(rows.at(3)["severity_number"]), 17);
+  EXPECT_EQ(Text(rows.at(2)["name"]), "db.query");
+  EXPECT_TRUE(rows.at(2)["severity_number"].is_null());
+}
+
 // A 200 means the rows are in the fsynced WAL: kill -9 right after, restart,
 // and they are there, with the series key.
 TEST_F(OtlpTest, AcknowledgedRowsSurviveKill) {
