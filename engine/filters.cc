@@ -108,26 +108,6 @@ void LowerNaN(FilterOp op, CompiledFilter* cf) {
 
 bool IsList(FilterOp op) { return op == FilterOp::kIn || op == FilterOp::kNotIn; }
 
-template <typename T>
-bool Compare(FilterOp op, T v, T lit) {
-  switch (op) {
-    case FilterOp::kEq:
-      return v == lit;
-    case FilterOp::kNeq:
-      return v != lit;
-    case FilterOp::kLt:
-      return v < lit;
-    case FilterOp::kLte:
-      return v <= lit;
-    case FilterOp::kGt:
-      return v > lit;
-    case FilterOp::kGte:
-      return v >= lit;
-    default:
-      return false;
-  }
-}
-
 // Keeps the rows of `sel` for which keep(row) holds.
 template <typename Pred>
 void Narrow(std::vector<uint32_t>* sel, Pred keep) {
@@ -231,7 +211,7 @@ void ApplyFilter(const CompiledFilter& f, const Chunk& chunk, std::vector<uint32
         if (IsList(f.op)) {
           return (std::find(lits.begin(), lits.end(), v) != lits.end()) == (f.op == FilterOp::kIn);
         }
-        return Compare<int64_t>(f.op, v, lits[0]);
+        return CompareOp<int64_t>(f.op, v, lits[0]);
       });
       break;
     }
@@ -248,7 +228,7 @@ void ApplyFilter(const CompiledFilter& f, const Chunk& chunk, std::vector<uint32
           for (const auto& l : f.strings) m |= s == l;
           m = m == (f.op == FilterOp::kIn);
         } else {
-          m = Compare<std::string_view>(f.op, s, f.strings[0]);
+          m = CompareOp<std::string_view>(f.op, s, f.strings[0]);
         }
         match[id] = m;
       }

@@ -54,6 +54,27 @@ struct CompiledPredicate {
   std::vector<CompiledFilterTree> trees;
 };
 
+// `v op lit` for a comparison op (false for the others).
+template <typename T>
+bool CompareOp(FilterOp op, const T& v, const T& lit) {
+  switch (op) {
+    case FilterOp::kEq:
+      return v == lit;
+    case FilterOp::kNeq:
+      return v != lit;
+    case FilterOp::kLt:
+      return v < lit;
+    case FilterOp::kLte:
+      return v <= lit;
+    case FilterOp::kGt:
+      return v > lit;
+    case FilterOp::kGte:
+      return v >= lit;
+    default:
+      return false;
+  }
+}
+
 // 400 invalid_query naming `column` when given.
 absl::Status InvalidQuery(std::string_view message, std::string_view column = "");
 

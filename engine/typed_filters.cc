@@ -40,26 +40,12 @@ std::string_view KindName(const Literal& l) {
   }
 }
 
+// in / not_in compare each element as eq / neq.
 template <typename T>
 bool Ordered(FilterOp op, const T& v, const T& lit) {
-  switch (op) {
-    case FilterOp::kEq:
-    case FilterOp::kIn:
-      return v == lit;
-    case FilterOp::kNeq:
-    case FilterOp::kNotIn:
-      return v != lit;
-    case FilterOp::kLt:
-      return v < lit;
-    case FilterOp::kLte:
-      return v <= lit;
-    case FilterOp::kGt:
-      return v > lit;
-    case FilterOp::kGte:
-      return v >= lit;
-    default:
-      return false;
-  }
+  if (op == FilterOp::kIn) op = FilterOp::kEq;
+  if (op == FilterOp::kNotIn) op = FilterOp::kNeq;
+  return CompareOp(op, v, lit);
 }
 
 // One json value against one literal; nullopt when their kinds differ.
