@@ -240,6 +240,109 @@ TEST_F(PgClientsTest, LibpqBinaryParametersAndResults) {
   PQfinish(conn);
 }
 
+// json, uuid and array columns (dataset `ev`, ingested once with a declared
+// schema) through psql, psycopg2 and libpq's binary results.
+constexpr std::string_view kTypedRowsJson = R"({"schema":{"fields":[
+  {"name":"time","type":"timestamp"},{"name":"host","type":"string"},
+  {"name":"attrs","type":"json"},{"name":"id","type":"uuid"},
+  {"name":"vals","type":"double[]"},{"name":"counts","type":"integer[]"},
+  {"name":"tags","type":"string[]"},{"name":"flags","type":"boolean[]"}]},
+ "timestampColumn":"time",
+ "records":[
+  {"time":"2024-05-01T12:00:00Z","host":"a","attrs":{"user":"bob","http":{"status":500}},
+   "id":"A0EEBC99-9C0B-4EF8-BB6D-6BB9BD380A11","vals":[1,2.5],"counts":[1,2],
+   "tags":["a b","c"],"flags":[true,false]},
+  {"time":"2024-05-01T12:00:10Z","host":"b","attrs":{"http":{"status":200}},
+   "id":"123e4567-e89b-12d3-a456-426614174000","vals":[],"counts":[3],"tags":["x"],
+   "flags":[false]}]})";
+
+class PgTypedClientsTest : public PgClientsTest {
+ protected:
+  void SetUp() override {
+    PgClientsTest::SetUp();
+    if (!ingested_) {
+      HttpClient http(pg_->server->port());
+      auto r = http.Post("/datasets/ev/ingest", std::string(kTypedRowsJson),
+                         {{"content-type", "application/json"}});
+      ASSERT_EQ(r.status, 200) << r.body;
+      ingested_ = true;
+    }
+  }
+  // psql -At -F'|' running the statements in `sql` (from a file: no shell quoting).
+  std::pair<int, std::string> PsqlFile(const std::string& sql, const std::string& flags = "-At") {
+    const std::string path = StrCat(pg_->dir, "/typed.sql");
+    FILE* f = fopen(path.c_str(), "w");
+    fputs(sql.c_str(), f);
+    fclose(f);
+    return pg_->Psql(StrCat(flags, " -F'|' -v ON_ERROR_STOP=1 -f ", path));
+  }
+  static bool ingested_;
+};
+bool PgTypedClientsTest::ingested_ = false;
+
+TEST_F(PgTypedClientsTest, PsqlPrintsPostgresForms) {
+  auto [rc, out] = PsqlFile(
+      "SELECT attrs, id, vals, counts, tags, flags FROM ev ORDER BY time;\n"
+      "SELECT attrs->'http'->>'status' FROM ev WHERE id = 'A0EEBC99-9C0B-4EF8-BB6D-6BB9BD380A11';\n"
+      "SELECT host FROM ev WHERE attrs->>'user' = 'bob' OR counts = '{3}' ORDER BY host;\n");
+  EXPECT_EQ(rc, 0) << out;
+  EXPECT_EQ(out,
+            "{\"http\":{\"status\":500},\"user\":\"bob\"}|a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11|"
+            "{1,2.5}|{1,2}|{\"a b\",c}|{t,f}\n"
+            "{\"http\":{\"status\":200}}|123e4567-e89b-12d3-a456-426614174000|{}|{3}|{x}|{f}\n"
+            "500\na\nb\n");
+}
+
+TEST_F(PgTypedClientsTest, PsqlDescribeShowsTheTypes) {
+  auto [rc, out] = PsqlFile("\\d ev\n", "");
+  EXPECT_EQ(rc, 0) << out;
+  for (std::string_view want : {"| json ", "| uuid ", "| double precision[] ", "| bigint[] ",
+                                "| text[] ", "| boolean[] "}) {
+    EXPECT_NE(out.find(want), std::string::npos) << want << " in\n" << out;
+  }
+  auto [rc2, out2] = PsqlFile(
+      "SELECT column_name, data_type, udt_name FROM information_schema.columns "
+      "WHERE table_name = 'ev' AND column_name IN ('id', 'tags') ORDER BY column_name;\n");
+  EXPECT_EQ(rc2, 0) << out2;
+  EXPECT_EQ(out2, "id|uuid|uuid\ntags|ARRAY|_text\n");
+}
+
+TEST_F(PgTypedClientsTest, Psycopg2DecodesUuidJsonAndArrays) {
+  TIMESTORE_SKIP_WITHOUT(Shell("/usr/bin/python3 -c 'import psycopg2'").first == 0,
+                         "python3-psycopg2");
+  auto [rc, out] =
+      Shell(StrCat("/usr/bin/python3 ", TIMESTORE_SOURCE_DIR,
+                   "/tests/pgwire/psycopg2_typed_client.py ", pg_->server->pg_port(), " u ''"));
+  EXPECT_EQ(rc, 0) << out;
+  EXPECT_NE(out.find("\nOK\n"), std::string::npos) << out;
+}
+
+TEST_F(PgTypedClientsTest, LibpqBinaryResults) {
+  PGconn* conn = PQconnectdb(pg_->ConnInfo().c_str());
+  ASSERT_EQ(PQstatus(conn), CONNECTION_OK) << PQerrorMessage(conn);
+  PGresult* r = PQexecParams(conn, "SELECT id, counts, attrs FROM ev WHERE host = 'a'", 0, nullptr,
+                             nullptr, nullptr, nullptr, 1);
+  ASSERT_EQ(PQresultStatus(r), PGRES_TUPLES_OK) << PQresultErrorMessage(r);
+  EXPECT_EQ(PQftype(r, 0), 2950u);
+  EXPECT_EQ(PQftype(r, 1), 1016u);
+  EXPECT_EQ(PQftype(r, 2), 114u);
+  ASSERT_EQ(PQgetlength(r, 0, 0), 16);
+  EXPECT_EQ(ReadBigEndian64(PQgetvalue(r, 0, 0)), 0xa0eebc999c0b4ef8ull);
+  EXPECT_EQ(ReadBigEndian64(PQgetvalue(r, 0, 0) + 8), 0xbb6d6bb9bd380a11ull);
+  // array_send of {1,2}: ndim 1, no nulls, int8, length 2 from 1, then (8, 1), (8, 2).
+  ASSERT_EQ(PQgetlength(r, 0, 1), 20 + 2 * 12);
+  const char* a = PQgetvalue(r, 0, 1);
+  EXPECT_EQ(ReadBigEndian64(a) >> 32, 1u);
+  EXPECT_EQ(ReadBigEndian64(a + 8) >> 32, 20u);
+  EXPECT_EQ(ReadBigEndian64(a + 12) >> 32, 2u);
+  EXPECT_EQ(ReadBigEndian64(a + 24), 1u);
+  EXPECT_EQ(ReadBigEndian64(a + 36), 2u);
+  EXPECT_EQ(std::string(PQgetvalue(r, 0, 2), PQgetlength(r, 0, 2)),
+            R"({"http":{"status":500},"user":"bob"})");
+  PQclear(r);
+  PQfinish(conn);
+}
+
 // Authentication, each method with the clients that speak it.
 class PgAuthTest : public ::testing::Test {
  protected:
