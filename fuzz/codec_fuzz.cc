@@ -1,5 +1,6 @@
 // Every codec decoder on arbitrary bytes: the first byte picks the codec, the
-// next two the value count. Decoders must fail cleanly, never crash, never read
+// next two the value count; the typed-text codecs (uuid, array) are run under
+// each typed-text column type. Decoders must fail cleanly, never crash, never read
 // out of bounds, never allocate beyond what `n` and the input allow.
 #include <cstdint>
 #include <string>
@@ -33,6 +34,19 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       if (ids.size() != n) __builtin_trap();
       for (uint32_t id : ids)
         if (id >= dict.size() && !dict.empty()) __builtin_trap();
+    }
+  }
+  if (codec->decode_text) {  // uuid, array: under every typed-text column type
+    for (ColumnType type :
+         {ColumnType::kJson, ColumnType::kUuid, ColumnType::kDoubleArray, ColumnType::kIntegerArray,
+          ColumnType::kStringArray, ColumnType::kBooleanArray}) {
+      std::vector<std::string> dict;
+      std::vector<uint32_t> ids;
+      if (codec->decode_text(type, in, n, &dict, &ids).ok()) {
+        if (ids.size() != n) __builtin_trap();
+        for (uint32_t id : ids)
+          if (id >= dict.size()) __builtin_trap();
+      }
     }
   }
   std::vector<uint8_t> valid(n);
