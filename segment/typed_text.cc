@@ -368,34 +368,63 @@ std::vector<std::string> SplitJsonPath(std::string_view path) {
 std::optional<std::string> ExtractJsonPath(std::string_view doc,
                                            const std::vector<std::string>& path) {
   thread_local simdjson::ondemand::parser parser;
-  std::string wrapped = StrCat("[", doc, "]");
-  simdjson::padded_string padded(wrapped);
-  simdjson::ondemand::document d;
-  if (parser.iterate(padded).get(d)) return std::nullopt;
-  simdjson::ondemand::value cur;
-  if (d.at(0).get(cur)) return std::nullopt;
-  for (const std::string& seg : path) {
-    json_type type;
-    if (cur.type().get(type)) return std::nullopt;
-    if (type == json_type::object) {
-      simdjson::ondemand::value next;
-      // Canonical objects have distinct keys, so the first match is the one.
-      if (cur.find_field_unordered(seg).get(next)) return std::nullopt;
-      cur = next;
-    } else if (type == json_type::array) {
+  std::string cur(doc);
+  size_t idx = 0;  // path segments used so far
+  while (idx < path.size()) {
+    if (cur.empty() || (cur[0] != '{' && cur[0] != '[')) return std::nullopt;
+    simdjson::padded_string padded(cur);
+    simdjson::ondemand::document d;
+    if (parser.iterate(padded).get(d)) return std::nullopt;
+    std::string next;
+    size_t next_idx = idx;
+    if (cur[0] == '{') {
+      // A key may itself hold dots (OpenTelemetry's "http.status_code"): the
+      // key that spells the most segments wins, "http.status_code" before
+      // "http" then "status_code".
+      simdjson::ondemand::object obj;
+      if (d.get_object().get(obj)) return std::nullopt;
+      for (auto field_result : obj) {
+        simdjson::ondemand::field field;
+        std::string_view key;
+        if (std::move(field_result).get(field) || field.unescaped_key().get(key))
+          return std::nullopt;
+        size_t j = idx, pos = 0;
+        size_t matched = idx;
+        while (j < path.size()) {
+          const std::string& seg = path[j];
+          if (key.size() - pos < seg.size() || key.compare(pos, seg.size(), seg) != 0) break;
+          pos += seg.size();
+          ++j;
+          if (pos == key.size()) {
+            matched = j;
+            break;
+          }
+          if (key[pos] != '.') break;
+          ++pos;
+        }
+        if (matched <= next_idx) continue;
+        std::string text;
+        if (!AppendValue(field.value(), 0, &text).ok()) return std::nullopt;
+        next = std::move(text);
+        next_idx = matched;
+      }
+    } else {
+      const std::string& seg = path[idx];
       size_t index = 0;
       auto [p, ec] = std::from_chars(seg.data(), seg.data() + seg.size(), index);
       if (seg.empty() || ec != std::errc() || p != seg.data() + seg.size()) return std::nullopt;
-      simdjson::ondemand::value next;
-      if (cur.at(index).get(next)) return std::nullopt;
-      cur = next;
-    } else {
-      return std::nullopt;
+      simdjson::ondemand::array arr;
+      simdjson::ondemand::value v;
+      if (d.get_array().get(arr) || arr.at(index).get(v)) return std::nullopt;
+      if (!AppendValue(v, 0, &next).ok()) return std::nullopt;
+      next_idx = idx + 1;
     }
+    if (next_idx == idx) return std::nullopt;
+    cur = std::move(next);
+    idx = next_idx;
   }
-  std::string out;
-  if (!AppendValue(cur, 0, &out).ok() || out == "null") return std::nullopt;
-  return out;
+  if (cur == "null") return std::nullopt;
+  return cur;
 }
 
 JsonKind JsonKindOf(std::string_view c) {

@@ -59,7 +59,9 @@ absl::StatusOr<std::string> CanonicalTypedText(ColumnType type, std::string_view
 std::vector<std::string> SplitJsonPath(std::string_view path);
 
 // The canonical text of the value at `path` in canonical json `doc`, or
-// nullopt when the path leads nowhere (or to JSON null).
+// nullopt when the path leads nowhere (or to JSON null). An object key may
+// span several segments ({"http.status": 200} answers path {"http",
+// "status"}); the key spelling the most segments wins.
 std::optional<std::string> ExtractJsonPath(std::string_view doc,
                                            const std::vector<std::string>& path);
 

@@ -282,6 +282,17 @@ TEST(TypedTextTest, CanonicalForms) {
   EXPECT_FALSE(ExtractJsonPath(R"({"a":{"b":null}})", SplitJsonPath("a.b")).has_value());
   EXPECT_FALSE(ExtractJsonPath(R"({"a":1})", SplitJsonPath("a.b")).has_value());
   EXPECT_FALSE(ExtractJsonPath(R"([1])", SplitJsonPath("x")).has_value());
+  // Keys with dots (OpenTelemetry attributes): the longest key wins.
+  EXPECT_EQ(*ExtractJsonPath(R"({"http.status_code":200})", SplitJsonPath("http.status_code")),
+            "200");
+  EXPECT_EQ(*ExtractJsonPath(R"({"http":{"x":1},"http.route":"/a"})", SplitJsonPath("http.route")),
+            "\"/a\"");
+  EXPECT_EQ(*ExtractJsonPath(R"({"http":{"x":1},"http.route":"/a"})", SplitJsonPath("http.x")),
+            "1");
+  EXPECT_EQ(*ExtractJsonPath(R"({"a.b":{"c.d":[5,6]}})", SplitJsonPath("a.b.c.d.1")), "6");
+  EXPECT_FALSE(
+      ExtractJsonPath(R"({"http.status_code":200})", SplitJsonPath("http.status")).has_value());
+  EXPECT_FALSE(ExtractJsonPath(R"({"ab":1})", SplitJsonPath("a")).has_value());
 }
 
 }  // namespace
