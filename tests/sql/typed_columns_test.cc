@@ -173,6 +173,19 @@ TEST_F(TypedColumnsTest, ArrayLiteralsAndComparisons) {
   EXPECT_EQ(StateOf("SELECT max(counts) FROM ev"), "42883");
 }
 
+TEST_F(TypedColumnsTest, GroupingAndCountingWork) {
+  EXPECT_THAT(Rows("SELECT id, count(*) FROM ev GROUP BY id ORDER BY id"),
+              ElementsAre("123e4567-e89b-12d3-a456-426614174000|1",
+                          "a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11|1", "NULL|1"));
+  EXPECT_THAT(Rows("SELECT tags, count(*) FROM ev WHERE tags IS NOT NULL GROUP BY tags "
+                   "ORDER BY tags"),
+              ElementsAre(R"(["a b","c"]|1)", R"(["x"]|1)"));
+  EXPECT_THAT(Rows("SELECT count(DISTINCT attrs), count(attrs), last(id, time) FROM ev"),
+              ElementsAre("2|2|123e4567-e89b-12d3-a456-426614174000"));
+  EXPECT_THAT(Rows("SELECT DISTINCT flags FROM ev ORDER BY flags"),
+              ElementsAre("[false]", "[true,false]", "NULL"));
+}
+
 TEST_F(TypedColumnsTest, InformationSchemaNamesTheTypes) {
   EXPECT_THAT(Rows("SELECT column_name, data_type, udt_name FROM information_schema.columns "
                    "WHERE table_name = 'ev' AND column_name <> 'host' ORDER BY ordinal_position"),
