@@ -93,6 +93,7 @@ constexpr const char* kTracesJson = R"({"resourceSpans":[
     "parentSpanId":"b7ad6b7169203331","name":"charge","kind":3,
     "startTimeUnixNano":"1714564800010000000","endTimeUnixNano":"1714564800200000000",
     "status":{"code":2,"message":"card declined"},
+    "attributes":[{"key":"payment.provider","value":{"stringValue":"acme"}}],
     "events":[{"timeUnixNano":"1714564800150000000","name":"exception",
                "attributes":[{"key":"exception.type","value":{"stringValue":"CardError"}}]}],
     "links":[{"traceId":"4bf92f3577b34da6a3ce929d0e0e4736","spanId":"2222222222222222"}]},
@@ -250,6 +251,14 @@ TEST_F(OtlpTest, JsonTracesFindATracesSpans) {
               R"("columns":["name"])");
   ASSERT_EQ(rows.size(), 1u) << last_.body;
   EXPECT_EQ(Text(rows.at(0)["name"]), "GET /checkout");
+
+  // A flat OpenTelemetry key with a dot, stored as sent, found by the same path form.
+  rows = Rows("otel_traces",
+              R"("filters":[{"column":"attributes.payment.provider","op":"eq","value":"acme"}],)"
+              R"("columns":["name","attributes.payment.provider"])");
+  ASSERT_EQ(rows.size(), 1u) << last_.body;
+  EXPECT_EQ(Text(rows.at(0)["name"]), "charge");
+  EXPECT_EQ(Text(rows.at(0)["attributes.payment.provider"]), "acme");
 }
 
 // Spans sent as protobuf (the generated classes of api/otlp/otlp.proto), one
