@@ -12,6 +12,8 @@
 set -euo pipefail
 # Loopback benchmarks send no tokens (docs/api.md, "Authentication").
 export TIMESTORE_AUTH=${TIMESTORE_AUTH:-none}
+# Engine query times, not the query result cache's (repeated instances would hit it).
+export TIMESTORE_QUERY_CACHE_ENABLED=${TIMESTORE_QUERY_CACHE_ENABLED:-false}
 cd "$(dirname "$0")/.."
 HOSTS=${1:-1000000}; DURATION=${2:-30s}; QUERIES=${3:-5}
 BUILD_DIR=${BUILD_DIR:-build}

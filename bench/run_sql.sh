@@ -7,6 +7,8 @@
 set -euo pipefail
 # Loopback benchmarks send no tokens (docs/api.md, "Authentication").
 export TIMESTORE_AUTH=${TIMESTORE_AUTH:-none}
+# Engine query times, not the query result cache's (repeated instances would hit it).
+export TIMESTORE_QUERY_CACHE_ENABLED=${TIMESTORE_QUERY_CACHE_ENABLED:-false}
 HOSTS=${1:-100}
 DURATION=${2:-1d}
 PER_TYPE=${3:-20}

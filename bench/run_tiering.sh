@@ -23,6 +23,8 @@
 set -euo pipefail
 # Loopback benchmarks send no tokens (docs/api.md, "Authentication").
 export TIMESTORE_AUTH=${TIMESTORE_AUTH:-none}
+# Engine query times, not the query result cache's (repeated instances would hit it).
+export TIMESTORE_QUERY_CACHE_ENABLED=${TIMESTORE_QUERY_CACHE_ENABLED:-false}
 cd "$(dirname "$0")/.."
 invocation="bench/run_tiering.sh${*:+ $*}"
 

@@ -30,6 +30,8 @@
 set -euo pipefail
 # Loopback benchmarks send no tokens (docs/api.md, "Authentication").
 export TIMESTORE_AUTH=${TIMESTORE_AUTH:-none}
+# Engine query times, not the query result cache's (repeated instances would hit it).
+export TIMESTORE_QUERY_CACHE_ENABLED=${TIMESTORE_QUERY_CACHE_ENABLED:-false}
 cd "$(dirname "$0")/../.."
 PY=/usr/bin/python3
 HOSTS=100; DURATION=1d; QUERIES=10; RUNS=1; SEED=""; FLOAT=0; REFERENCE=0; PYREF=0; SMOKE=0

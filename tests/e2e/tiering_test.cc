@@ -128,7 +128,9 @@ class TieringE2eTest : public ::testing::Test {
             {"TIMESTORE_TIERING_INTERVAL", "1h"},  // the tests move on request
             {"TIMESTORE_TIERING_ORPHAN_GRACE", "0s"},
             {"TIMESTORE_REMOTE_TIMEOUT", "3s"},
-            {"TIMESTORE_COMPACTION_ENABLED", "false"}};
+            {"TIMESTORE_COMPACTION_ENABLED", "false"},
+            // Repeated queries read the block cache's stats: no result cache.
+            {"TIMESTORE_QUERY_CACHE_ENABLED", "false"}};
   }
   void Start(std::map<std::string, std::string> extra = {}) {
     auto env = S3Env();
