@@ -151,9 +151,11 @@ bool TreeMayMatch(const FilterTree& t, const segment::SegmentMeta& meta, size_t 
 // segment's footer answers (SegmentMeta::series_last); -1 otherwise. Not with
 // dedup: a duplicate's null would hide an older value the footer still shows.
 int LatestPerSeriesKey(const QuerySpec& spec, const Schema& schema, bool dedup) {
+  // Not for json paths either: the footer keeps a series' newest json value,
+  // which may lack the path an older one holds.
   if (dedup || !spec.downsample || spec.downsample->has_interval || !spec.filters.empty() ||
       !spec.filter_trees.empty() || spec.downsample->group_by.size() != 1 ||
-      spec.downsample->aggregations.empty()) {
+      spec.downsample->aggregations.empty() || !schema.derived.empty()) {
     return -1;
   }
   const int key = schema.IndexOf(spec.downsample->group_by[0]);

@@ -168,7 +168,7 @@ absl::Status CompileTypedLiteral(const Filter& f, ColumnType type, const Literal
       if (lit.kind == Literal::Kind::kInt) {
         AppendJsonDouble(&text, static_cast<double>(lit.i));
       } else if (lit.kind == Literal::Kind::kDouble && std::isfinite(lit.d)) {
-        AppendJsonDouble(&text, lit.d);
+        AppendJsonDouble(&text, lit.d == 0 ? 0.0 : lit.d);
       } else if (lit.kind == Literal::Kind::kDouble) {
         return absl::OkStatus();  // arrays hold finite doubles only
       } else {

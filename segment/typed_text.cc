@@ -37,16 +37,37 @@ std::string_view KindName(json_type t) {
   }
 }
 
-// Whole numbers within int64 print as integers; others in shortest form.
+// "-"? digits, no fraction or exponent (JSON has no leading zeros).
+bool IsIntegerLiteral(std::string_view t) {
+  if (!t.empty() && t[0] == '-') t.remove_prefix(1);
+  if (t.empty()) return false;
+  for (char c : t)
+    if (c < '0' || c > '9') return false;
+  return true;
+}
+
+// Whole numbers within int64 print as integers, longer integer literals as
+// their digits; others in shortest form.
 absl::Status AppendNumber(simdjson::ondemand::value v, std::string* out) {
   int64_t i;
   if (!v.get_int64().get(i)) {
     AppendJsonInt(out, i);
     return absl::OkStatus();
   }
+  // An integer beyond int64 (a 64-bit unsigned id, say) keeps its digits:
+  // as a double, distinct ids would become one value.
+  std::string_view tok = v.raw_json_token();
+  while (!tok.empty() &&
+         (tok.back() == ' ' || tok.back() == '\n' || tok.back() == '\r' || tok.back() == '\t')) {
+    tok.remove_suffix(1);
+  }
+  if (IsIntegerLiteral(tok)) {
+    out->append(tok);
+    return absl::OkStatus();
+  }
   double d;
   if (v.get_double().get(d) || !std::isfinite(d)) {
-    return Bad(StrCat("the number ", v.raw_json_token().substr(0, 40), " is not representable"));
+    return Bad(StrCat("the number ", tok.substr(0, 40), " is not representable"));
   }
   if (std::floor(d) == d && d >= -9.223372036854775808e18 && d < 9.223372036854775808e18) {
     AppendJsonInt(out, static_cast<int64_t>(d));
@@ -205,7 +226,7 @@ absl::Status AppendCanonicalArray(simdjson::ondemand::value v, ColumnType elemen
         double d;
         if (e.get_double().get(d) || !std::isfinite(d))
           return Bad(StrCat("element ", index, " is not a representable double"));
-        AppendJsonDouble(out, d);
+        AppendJsonDouble(out, d == 0 ? 0.0 : d);  // -0 is 0, as in comparisons
         break;
       }
       case ColumnType::kInteger: {

@@ -182,6 +182,23 @@ TEST_F(TypedColumnsTest, MixedSealedAndMemoryRows) {
       R"({"timestamp":"2024-05-01T00:02:00Z","id":"00000000-0000-0000-0000-000000000000"}])");
 }
 
+// The newest value per series from segment footers (lastpoint) holds whole
+// json values: a path must not read a newer object that lacks it.
+TEST_F(TypedColumnsTest, LastOfAPathIsNotTakenFromTheFooter) {
+  Answer a = Ingest("lp", R"({"records":[
+      {"timestamp":"2024-05-01T00:00:00Z","host":"a","attrs":{"s":1}},
+      {"timestamp":"2024-05-01T00:00:10Z","host":"a","attrs":{"x":2}},
+      {"timestamp":"2024-05-01T00:00:20Z","host":"b","attrs":{"s":3}}]})");
+  ASSERT_EQ(a.status, 200) << a.body;
+  a = Call("PUT", "/admin/datasets/lp/settings", R"({"segmentBy":["host"]})");
+  ASSERT_EQ(a.status, 200) << a.body;
+  ASSERT_TRUE(engine_->Flush("lp").ok());
+  EXPECT_EQ(Rows("lp", R"("downsample":{"groupBy":["host"],)"
+                       R"("aggregations":[{"fn":"last","column":"attrs.s","alias":"s"}]})"),
+            R"([{"timestamp":"2024-05-01T00:00:00Z","host":"a","s":1},)"
+            R"({"timestamp":"2024-05-01T00:00:00Z","host":"b","s":3}])");
+}
+
 TEST_F(TypedColumnsTest, BadValuesNameRecordAndColumnAndStoreNothing) {
   Seed();
   struct Case {
@@ -255,6 +272,12 @@ TEST(TypedTextTest, CanonicalForms) {
   EXPECT_EQ(*CanonicalJsonText(R"( {"b": 1.0, "a": [true, null, "x\u0041"], "c": 1e2} )"),
             R"({"a":[true,null,"xA"],"b":1,"c":100})");
   EXPECT_FALSE(CanonicalJsonText("1.5e400").ok());
+  // Integers beyond int64 keep their digits: distinct ids stay distinct.
+  EXPECT_EQ(
+      *CanonicalJsonText("[18446744073709551615, 18446744073709551614, -123456789012345678901]"),
+      "[18446744073709551615,18446744073709551614,-123456789012345678901]");
+  EXPECT_EQ(*CanonicalJsonText("-0"), "0");
+  EXPECT_EQ(*CanonicalTypedText(ColumnType::kDoubleArray, "[-0.0, 0]"), "[0,0]");
   EXPECT_FALSE(CanonicalJsonText("{} {}").ok());
   EXPECT_FALSE(CanonicalJsonText("[1,").ok());
   EXPECT_FALSE(CanonicalJsonText("").ok());
