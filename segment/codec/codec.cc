@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <array>
+#include <memory>
 
 #include "common/status_macros.h"
 #include "segment/codec/array.h"
@@ -379,16 +380,20 @@ static size_t CompressedTextSize(std::string_view payload) {
   // As the segment writer's block compression would store it (zstd level 3 or
   // none), so that zstd_dictionary, compressed already, is compared fairly.
   if (payload.size() < 64) return payload.size();
-  std::string z(ZSTD_compressBound(payload.size()), '\0');
-  const size_t n = ZSTD_compress(z.data(), z.size(), payload.data(), payload.size(), 3);
+  thread_local std::unique_ptr<ZSTD_CCtx, size_t (*)(ZSTD_CCtx*)> cctx(ZSTD_createCCtx(),
+                                                                       ZSTD_freeCCtx);
+  thread_local std::string z;
+  z.resize(ZSTD_compressBound(payload.size()));
+  const size_t n =
+      ZSTD_compressCCtx(cctx.get(), z.data(), z.size(), payload.data(), payload.size(), 3);
   return ZSTD_isError(n) ? payload.size() : std::min(n, payload.size());
 }
 
 absl::StatusOr<CodecId> EncodeTextBest(ColumnType type, std::span<const std::string_view> values,
                                        std::string* out) {
   if (values.empty()) return CodecId::kPlain;
-  static constexpr CodecId kUuidCandidates[] = {CodecId::kUuid, CodecId::kDictionary,
-                                                CodecId::kZstdDictionary};
+  // Random uuids do not compress; repeated ones are what the dictionaries are for.
+  static constexpr CodecId kUuidCandidates[] = {CodecId::kUuid, CodecId::kDictionary};
   static constexpr CodecId kArrayCandidates[] = {CodecId::kArray, CodecId::kDictionary,
                                                  CodecId::kZstdDictionary};
   static constexpr CodecId kJsonCandidates[] = {CodecId::kDictionary, CodecId::kZstdDictionary};

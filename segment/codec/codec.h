@@ -126,7 +126,7 @@ absl::StatusOr<CodecId> EncodeDoublesBest(std::span<const double> values, std::s
 absl::StatusOr<CodecId> EncodeBoolsBest(std::span<const uint8_t> values, std::string* out);
 absl::StatusOr<CodecId> EncodeStringsBest(std::span<const std::string_view> values,
                                           std::string* out);
-// By type: uuid tries uuid, dictionary, zstd_dictionary; arrays array, dictionary,
+// By type: uuid tries uuid, dictionary; arrays array, dictionary,
 // zstd_dictionary; json dictionary, zstd_dictionary; plain when none applies. Unlike
 // the others it compares sizes after zstd (level 3, as the block compression), since
 // zstd_dictionary is compressed already. A text codec refuses values that are not

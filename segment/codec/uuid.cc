@@ -33,6 +33,7 @@ absl::Status EncodeText(ColumnType type, std::span<const std::string_view> value
   std::vector<std::string_view> entries;
   std::vector<int64_t> ids(n);
   absl::flat_hash_map<std::string_view, uint32_t, StringViewHash, StringViewEq> index;
+  index.reserve(n);
   uint64_t empty_entry = 0;
   uint32_t last_id = 0;
   for (size_t i = 0; i < n; ++i) {

@@ -2,6 +2,8 @@
 
 #include <zstd.h>
 
+#include <memory>
+
 #include "segment/codec/codec_internal.h"
 #include "segment/codec/dictionary.h"
 
@@ -11,7 +13,11 @@ absl::Status EncodeStrings(std::span<const std::string_view> values, std::string
   std::string raw;
   if (absl::Status s = dictionary::EncodeStrings(values, &raw); !s.ok()) return s;
   std::string frame(ZSTD_compressBound(raw.size()), '\0');
-  const size_t len = ZSTD_compress(frame.data(), frame.size(), raw.data(), raw.size(), kLevel);
+  // One context per thread: a new one per block would clear level 9's tables each time.
+  thread_local std::unique_ptr<ZSTD_CCtx, size_t (*)(ZSTD_CCtx*)> cctx(ZSTD_createCCtx(),
+                                                                       ZSTD_freeCCtx);
+  const size_t len =
+      ZSTD_compressCCtx(cctx.get(), frame.data(), frame.size(), raw.data(), raw.size(), kLevel);
   if (ZSTD_isError(len)) return CannotEncode(kName, ZSTD_getErrorName(len));
   if (raw.size() > MaxRawLength(len)) {
     return CannotEncode(kName, raw.size(), " bytes compress beyond the ratio a decoder accepts");
