@@ -162,6 +162,7 @@ absl::StatusOr<std::optional<FilterTree>> Planner::LowerPredicate(const Expr& e,
       return Node(FilterTree::Kind::kOr, std::move(kids));
     }
     case ExprKind::kIn: {
+      if (e.args[0].kind == ExprKind::kOp) return LowerJsonPath(e, negate);
       if (e.args[0].kind != ExprKind::kColumn) return std::nullopt;
       ASSIGN_OR_RETURN(int idx, TableColumn(e.args[0]));
       const Field& f = schema_->fields[idx];
@@ -213,6 +214,9 @@ absl::StatusOr<std::optional<FilterTree>> Planner::LowerPredicate(const Expr& e,
     }
     case ExprKind::kOp: {
       if (e.args.size() != 2 || !IsComparison(e.name)) return std::nullopt;
+      if (e.args[0].kind == ExprKind::kOp || e.args[1].kind == ExprKind::kOp) {
+        return LowerJsonPath(e, negate);
+      }
       const Expr* col = &e.args[0];
       const Expr* other = &e.args[1];
       bool flipped = false;
