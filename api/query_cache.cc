@@ -227,8 +227,10 @@ void QueryCache::Finish(const Engine& engine, Ticket& t, HttpResponse* r) {
     } else {
       size_t keep = r->body.size();
       if (t.format == ResultFormat::kJson) keep = r->body.rfind(kFreshnessMarker);
+      // Too large: counted without copying the body first.
       if (keep != std::string::npos &&
-          !Insert(t.key, *std::move(t.token), r->body.substr(0, keep))) {
+          (keep > options_.max_entry_bytes ||
+           !Insert(t.key, *std::move(t.token), r->body.substr(0, keep)))) {
         not_stored_too_large_.fetch_add(1, std::memory_order_relaxed);
       }
     }

@@ -321,6 +321,23 @@ TEST_F(QueryCacheServiceTest, ComputedColumnsReadingTheClockAreNotCached) {
   EXPECT_EQ(Outcome(Query("cpu", doubled)), "hit");
 }
 
+TEST_F(QueryCacheServiceTest, AnswersOverTheEntryLimitAreNotKept) {
+  StopService();
+  ServiceOptions options;
+  options.query_cache.max_entry_bytes = 2000;
+  StartService(options);
+  CreateDataset("cpu", 50);
+  Admin("POST", "cpu/flush");
+  // 50 raw rows are over 2000 bytes; the count is not.
+  EXPECT_EQ(Outcome(Query("cpu", kRawAll)), "miss");
+  EXPECT_EQ(Outcome(Query("cpu", kRawAll)), "miss");
+  EXPECT_EQ(Outcome(Query("cpu", kCountAll)), "miss");
+  EXPECT_EQ(Outcome(Query("cpu", kCountAll)), "hit");
+  QueryCache::Stats s = service_->query_cache().stats();
+  EXPECT_EQ(s.not_stored_too_large, 2u);
+  EXPECT_EQ(s.entries, 1u);
+}
+
 TEST_F(QueryCacheServiceTest, OffMeansNeverCached) {
   StopService();
   ServiceOptions options;
