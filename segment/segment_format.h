@@ -44,6 +44,8 @@ inline constexpr uint32_t kMaxBlockRawBytes = 256u << 20;
 inline constexpr uint32_t kMaxBlockRows = 1u << 20;
 // At most this many series in a footer's `series_last` (more: none written).
 inline constexpr size_t kMaxSeriesLast = 10'000;
+// Nor when its keys and string values add up to more than this many bytes.
+inline constexpr size_t kMaxSeriesLastBytes = 4u << 20;
 
 // on disk: never renumber
 enum class Compression : uint8_t {

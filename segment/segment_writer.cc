@@ -278,6 +278,14 @@ class SeriesLastTracker {
   flatbuffers::Offset<flatbuffers::Vector<flatbuffers::Offset<fb::SeriesLast>>> Build(
       flatbuffers::FlatBufferBuilder& fbb) const {
     if (key_col_ < 0 || dropped_ || series_.empty()) return 0;
+    // Long json or array values in many series would make every open of the
+    // file read a large footer: past the bound, none (readers read blocks).
+    size_t bytes = 0;
+    for (const SeriesLast& s : series_) {
+      bytes += s.key.size();
+      for (const SeriesLast::Value& v : s.values) bytes += v.string_value.size();
+    }
+    if (bytes > kMaxSeriesLastBytes) return 0;
     std::vector<flatbuffers::Offset<fb::SeriesLast>> out;
     for (const SeriesLast& s : series_) {
       std::vector<flatbuffers::Offset<fb::LastValue>> values;

@@ -212,6 +212,31 @@ TEST(TypedSegmentTest, SeriesLastHoldsTheText) {
   }
 }
 
+// Long json values in many series: the footer keeps no series_last rather
+// than megabytes of values every open would read.
+TEST(TypedSegmentTest, SeriesLastIsLeftOutWhenItsValuesWouldBloatTheFooter) {
+  for (uint32_t series : {10u, 1000u}) {
+    const uint32_t rows = 2 * series;
+    ColumnBuilder ts(ColumnType::kTimestamp), host(ColumnType::kString), doc(ColumnType::kJson);
+    for (uint32_t i = 0; i < rows; ++i) {
+      ts.AppendInt(kBase + i);
+      host.AppendString(StrCat("host_", 10000 + i / 2));
+      doc.AppendString(StrCat("\"", std::string(8000, 'a' + i % 26), i, "\""));
+    }
+    Columns c;
+    c.specs = {{"timestamp", ColumnType::kTimestamp},
+               {"host", ColumnType::kString},
+               {"doc", ColumnType::kJson}};
+    c.columns = {ts.Finish(), host.Finish(), doc.Finish()};
+    std::string bytes;
+    ASSERT_TRUE(EncodeSegment(Contents(c, rows), WriteOptions{}, &bytes).ok());
+    auto reader = SegmentReader::FromBytes("typed.tseg", bytes);
+    ASSERT_TRUE(reader.ok());
+    EXPECT_EQ((*reader)->meta().series_last.size(), series == 10 ? 10u : 0u);
+    EXPECT_LT((*reader)->meta().footer_bytes, 1u << 20);
+  }
+}
+
 // Compaction's streaming writer encodes blocks the same way.
 TEST(TypedSegmentTest, TheStreamingBuilderWritesTheSameText) {
   const uint32_t rows = 300;
