@@ -241,11 +241,17 @@ absl::StatusOr<std::optional<std::string_view>> Text(std::string_view s, std::st
   return std::optional<std::string_view>(s);
 }
 
-absl::Status EnumRange(int32_t v, int32_t max, std::string_view what, std::string_view record,
-                       std::string_view field) {
-  if (v < 0 || v > max) return OtlpFieldError(record, field, StrCat(what, " 0-", max), StrCat(v));
-  return absl::OkStatus();
-}
+// A value of a resource or a scope, and its dictionary id in the column once
+// a row used it (ids are per column: each value is in one column).
+template <typename T>
+struct SharedValue {
+  std::optional<T> value;
+  std::optional<uint32_t> id;
+  void Set(std::optional<T> v) {
+    value = std::move(v);
+    id.reset();
+  }
+};
 
 // The columns of one request, appended row by row.
 class Rows {
@@ -260,6 +266,15 @@ class Rows {
   }
   void Str(int i, const std::optional<std::string>& v) {
     v ? builders_[i].AppendString(*v) : builders_[i].AppendNull();
+  }
+  // A value every row of a resource or scope shares: interned once (on its
+  // first row), then its dictionary id per row, so that a large resource
+  // attribute object is neither compared nor hashed again for each record.
+  template <typename T>
+  void SharedStr(int i, SharedValue<T>* v) {
+    if (!v->value) return builders_[i].AppendNull();
+    if (!v->id) v->id = builders_[i].InternString(*v->value);
+    builders_[i].AppendStringId(*v->id);
   }
   IngestRequest Finish(const OtlpIngestOptions& options, uint32_t rows) {
     IngestRequest out;
@@ -296,29 +311,33 @@ absl::Status CheckSize(uint64_t rows, size_t columns, const OtlpIngestOptions& o
 
 // What every row of a resource and a scope shares.
 struct Shared {
-  std::optional<std::string> service, resource_attributes, scope_attributes;
-  std::optional<std::string_view> scope_name, scope_version;
+  SharedValue<std::string> service, resource_attributes, scope_attributes;
+  SharedValue<std::string_view> scope_name, scope_version;
 };
 
 absl::Status ResourceColumns(const otlp::Resource& resource, std::string_view record, Shared* out) {
-  ASSIGN_OR_RETURN(out->resource_attributes,
+  ASSIGN_OR_RETURN(auto attributes,
                    AttributesJson(resource.attributes(), record, "resource.attributes"));
-  out->service.reset();
+  out->resource_attributes.Set(std::move(attributes));
+  std::optional<std::string> service;
   // The last service.name wins, as in the attributes object.
   for (const otlp::KeyValue& kv : resource.attributes()) {
     if (kv.key() == "service.name" && kv.value().has_string_value()) {
-      out->service = kv.value().string_value();  // UTF-8 checked above
+      service = kv.value().string_value();  // UTF-8 checked above
     }
   }
+  out->service.Set(std::move(service));
   return absl::OkStatus();
 }
 
 absl::Status ScopeColumns(const otlp::InstrumentationScope& scope, std::string_view record,
                           Shared* out) {
-  ASSIGN_OR_RETURN(out->scope_name, Text(scope.name(), record, "scope.name"));
-  ASSIGN_OR_RETURN(out->scope_version, Text(scope.version(), record, "scope.version"));
-  ASSIGN_OR_RETURN(out->scope_attributes,
-                   AttributesJson(scope.attributes(), record, "scope.attributes"));
+  ASSIGN_OR_RETURN(auto name, Text(scope.name(), record, "scope.name"));
+  ASSIGN_OR_RETURN(auto version, Text(scope.version(), record, "scope.version"));
+  ASSIGN_OR_RETURN(auto attributes, AttributesJson(scope.attributes(), record, "scope.attributes"));
+  out->scope_name.Set(name);
+  out->scope_version.Set(version);
+  out->scope_attributes.Set(std::move(attributes));
   return absl::OkStatus();
 }
 
@@ -361,12 +380,10 @@ std::vector<Field> LogFields(std::string time_column) {
 }
 
 absl::Status AppendLog(const otlp::LogRecord& log, const std::string& record,
-                       const OtlpIngestOptions& options, const Shared& shared, Rows* rows) {
+                       const OtlpIngestOptions& options, Shared* shared, Rows* rows) {
   ASSIGN_OR_RETURN(int64_t time, TimeNanos(log.time_unix_nano(), record, "timeUnixNano"));
   ASSIGN_OR_RETURN(int64_t observed,
                    TimeNanos(log.observed_time_unix_nano(), record, "observedTimeUnixNano"));
-  RETURN_IF_ERROR(
-      EnumRange(log.severity_number(), 24, "a SeverityNumber", record, "severityNumber"));
   ASSIGN_OR_RETURN(auto severity_text, Text(log.severity_text(), record, "severityText"));
   ASSIGN_OR_RETURN(auto trace_id, Id(log.trace_id(), 16, true, record, "traceId"));
   ASSIGN_OR_RETURN(auto span_id, Id(log.span_id(), 8, true, record, "spanId"));
@@ -389,7 +406,7 @@ absl::Status AppendLog(const otlp::LogRecord& log, const std::string& record,
 
   (*rows)[kLogTime].AppendInt(time != 0 ? time : observed != 0 ? observed : options.now_ns);
   observed != 0 ? (*rows)[kLogObserved].AppendInt(observed) : (*rows)[kLogObserved].AppendNull();
-  rows->Str(kLogService, shared.service);
+  rows->SharedStr(kLogService, &shared->service);
   (*rows)[kLogSeverityNumber].AppendInt(log.severity_number());
   rows->Str(kLogSeverityText, severity_text);
   rows->Str(kLogBody, body);
@@ -398,10 +415,10 @@ absl::Status AppendLog(const otlp::LogRecord& log, const std::string& record,
   (*rows)[kLogTraceFlags].AppendInt(log.flags() & 0xFF);
   rows->Str(kLogEventName, event_name);
   rows->Str(kLogAttributes, attributes);
-  rows->Str(kLogResourceAttributes, shared.resource_attributes);
-  rows->Str(kLogScopeName, shared.scope_name);
-  rows->Str(kLogScopeVersion, shared.scope_version);
-  rows->Str(kLogScopeAttributes, shared.scope_attributes);
+  rows->SharedStr(kLogResourceAttributes, &shared->resource_attributes);
+  rows->SharedStr(kLogScopeName, &shared->scope_name);
+  rows->SharedStr(kLogScopeVersion, &shared->scope_version);
+  rows->SharedStr(kLogScopeAttributes, &shared->scope_attributes);
   return absl::OkStatus();
 }
 
@@ -525,15 +542,13 @@ absl::StatusOr<std::optional<std::string>> LinksJson(const otlp::Span& span,
   return std::optional<std::string>(std::move(canonical));
 }
 
-absl::Status AppendSpan(const otlp::Span& span, const std::string& record, const Shared& shared,
+absl::Status AppendSpan(const otlp::Span& span, const std::string& record, Shared* shared,
                         Rows* rows) {
   ASSIGN_OR_RETURN(auto trace_id, Id(span.trace_id(), 16, false, record, "traceId"));
   ASSIGN_OR_RETURN(auto span_id, Id(span.span_id(), 8, false, record, "spanId"));
   ASSIGN_OR_RETURN(auto parent, Id(span.parent_span_id(), 8, true, record, "parentSpanId"));
   ASSIGN_OR_RETURN(auto trace_state, Text(span.trace_state(), record, "traceState"));
   ASSIGN_OR_RETURN(auto name, Text(span.name(), record, "name"));
-  RETURN_IF_ERROR(EnumRange(span.kind(), 5, "a SpanKind", record, "kind"));
-  RETURN_IF_ERROR(EnumRange(span.status().code(), 2, "a StatusCode", record, "status.code"));
   ASSIGN_OR_RETURN(auto status_message, Text(span.status().message(), record, "status.message"));
   ASSIGN_OR_RETURN(int64_t start,
                    TimeNanos(span.start_time_unix_nano(), record, "startTimeUnixNano"));
@@ -554,7 +569,7 @@ absl::Status AppendSpan(const otlp::Span& span, const std::string& record, const
   (*rows)[kSpanTime].AppendInt(start);
   (*rows)[kSpanEnd].AppendInt(end);
   (*rows)[kSpanDuration].AppendInt(end - start);
-  rows->Str(kSpanService, shared.service);
+  rows->SharedStr(kSpanService, &shared->service);
   rows->Str(kSpanTraceId, trace_id);
   rows->Str(kSpanSpanId, span_id);
   rows->Str(kSpanParent, parent);
@@ -567,10 +582,10 @@ absl::Status AppendSpan(const otlp::Span& span, const std::string& record, const
   rows->Str(kSpanAttributes, attributes);
   rows->Str(kSpanEvents, events);
   rows->Str(kSpanLinks, links);
-  rows->Str(kSpanResourceAttributes, shared.resource_attributes);
-  rows->Str(kSpanScopeName, shared.scope_name);
-  rows->Str(kSpanScopeVersion, shared.scope_version);
-  rows->Str(kSpanScopeAttributes, shared.scope_attributes);
+  rows->SharedStr(kSpanResourceAttributes, &shared->resource_attributes);
+  rows->SharedStr(kSpanScopeName, &shared->scope_name);
+  rows->SharedStr(kSpanScopeVersion, &shared->scope_version);
+  rows->SharedStr(kSpanScopeAttributes, &shared->scope_attributes);
   return absl::OkStatus();
 }
 
@@ -595,7 +610,7 @@ absl::StatusOr<IngestRequest> LogsToIngest(const otlp::ExportLogsServiceRequest&
       RETURN_IF_ERROR(ScopeColumns(sl.scope(), scope_record, &shared));
       for (int k = 0; k < sl.log_records_size(); ++k) {
         RETURN_IF_ERROR(AppendLog(sl.log_records(k), StrCat(scope_record, ".logRecords[", k, "]"),
-                                  options, shared, &rows));
+                                  options, &shared, &rows));
       }
     }
   }
@@ -621,7 +636,7 @@ absl::StatusOr<IngestRequest> TracesToIngest(const otlp::ExportTraceServiceReque
       RETURN_IF_ERROR(ScopeColumns(ss.scope(), scope_record, &shared));
       for (int k = 0; k < ss.spans_size(); ++k) {
         RETURN_IF_ERROR(
-            AppendSpan(ss.spans(k), StrCat(scope_record, ".spans[", k, "]"), shared, &rows));
+            AppendSpan(ss.spans(k), StrCat(scope_record, ".spans[", k, "]"), &shared, &rows));
       }
     }
   }

@@ -55,8 +55,8 @@ struct OtlpIngestOptions {
 
 // The rows of a logs export. Errors (400 invalid_value unless said):
 // a timestamp past what int64 nanoseconds hold; a traceId that is not 16
-// bytes or a spanId not 8 (either may be empty: no trace context); a
-// severityNumber outside 0-24; text that is not UTF-8; attributes nested
+// bytes or a spanId not 8 (either may be empty: no trace context); text that
+// is not UTF-8; attributes nested
 // deeper than 64 levels; 413 payload_too_large past max_cells.
 absl::StatusOr<IngestRequest> LogsToIngest(const otlp::ExportLogsServiceRequest& request,
                                            const OtlpIngestOptions& options);
@@ -64,7 +64,9 @@ absl::StatusOr<IngestRequest> LogsToIngest(const otlp::ExportLogsServiceRequest&
 // The rows of a traces export. Errors as for logs, and: a span without a
 // traceId (16 bytes, not all zero) or a spanId (8 bytes, not all zero); a
 // parentSpanId that is neither empty nor 8 bytes; no startTimeUnixNano, or an
-// endTimeUnixNano before it; a kind outside 0-5 or a status code outside 0-2.
+// endTimeUnixNano before it. Enums (severityNumber, kind, status code) are
+// open, as in OTLP: any int32 is stored as it came, so a newer SDK's values
+// are kept.
 absl::StatusOr<IngestRequest> TracesToIngest(const otlp::ExportTraceServiceRequest& request,
                                              const OtlpIngestOptions& options);
 

@@ -4,8 +4,10 @@
 // the path of every ingest: dataset scopes, rate limits, tenant quotas, one
 // WAL record made durable before the answer, metrics and audit. Answers are
 // OTLP's: 200 with an empty Export*ServiceResponse in the request's encoding;
-// errors as the JSON error body for JSON requests and as a protobuf
-// google.rpc.Status (RpcStatus) for protobuf ones.
+// errors as a google.rpc.Status in the request's encoding (OtlpErrorAnswer,
+// applied by Service::Handle around this handler, api/otlp_routes.h).
+#include "api/otlp_routes.h"
+
 #include <google/protobuf/arena.h>
 #include <simdjson.h>
 
@@ -14,6 +16,7 @@
 #include "api/otlp_json.h"
 #include "api/route_helpers.h"
 #include "api/service.h"
+#include "common/json_writer.h"
 #include "common/status_util.h"
 #include "common/strings.h"
 #include "common/time_util.h"
@@ -37,54 +40,6 @@ std::optional<Encoding> EncodingOf(std::string_view content_type) {
   if (t == "application/json") return Encoding::kJson;
   if (t == "application/x-protobuf" || t == "application/protobuf") return Encoding::kProtobuf;
   return std::nullopt;
-}
-
-// The gRPC status code OTLP's RpcStatus carries for an HTTP status.
-int GrpcCode(int http) {
-  switch (http) {
-    case 400:
-    case 413:
-    case 415:
-      return 3;  // INVALID_ARGUMENT
-    case 401:
-      return 16;  // UNAUTHENTICATED
-    case 403:
-      return 7;  // PERMISSION_DENIED
-    case 404:
-      return 5;  // NOT_FOUND
-    case 409:
-    case 422:
-      return 9;  // FAILED_PRECONDITION
-    case 429:
-    case 507:
-      return 8;  // RESOURCE_EXHAUSTED
-    case 503:
-      return 14;  // UNAVAILABLE
-    case 504:
-      return 4;  // DEADLINE_EXCEEDED
-    default:
-      return 13;  // INTERNAL
-  }
-}
-
-// An error answer (API.md's JSON error body) as OTLP/HTTP wants it for a
-// protobuf request: the same status and headers, the body a protobuf
-// RpcStatus whose message is "<code>: <message>".
-HttpResponse ToProtobufError(HttpResponse r) {
-  otlp::RpcStatus status;
-  status.set_code(GrpcCode(r.status));
-  simdjson::dom::parser parser;
-  simdjson::dom::element root;
-  std::string_view code, message;
-  if (!parser.parse(r.body).get(root) && !root["error"]["code"].get(code) &&
-      !root["error"]["message"].get(message)) {
-    status.set_message(StrCat(code, ": ", message));
-  } else {
-    status.set_message(r.body);
-  }
-  r.content_type = "application/x-protobuf";
-  r.body = status.SerializeAsString();
-  return r;
 }
 
 HttpResponse ExportAnswer(Encoding encoding) {
@@ -123,14 +78,79 @@ absl::StatusOr<std::string> OtlpDatasetSlug(const HttpRequest& req, bool traces)
 
 }  // namespace
 
+int OtlpGrpcCode(int http_status) {
+  switch (http_status) {
+    case 400:
+    case 415:
+      return 3;  // INVALID_ARGUMENT
+    case 401:
+      return 16;  // UNAUTHENTICATED
+    case 403:
+      return 7;  // PERMISSION_DENIED
+    case 404:
+      return 5;  // NOT_FOUND
+    case 405:
+      return 12;  // UNIMPLEMENTED
+    case 409:
+    case 422:
+      return 9;  // FAILED_PRECONDITION
+    case 413:
+    case 429:
+    case 507:
+      return 8;  // RESOURCE_EXHAUSTED
+    case 503:
+      return 14;  // UNAVAILABLE
+    case 504:
+      return 4;  // DEADLINE_EXCEEDED
+    default:
+      return 13;  // INTERNAL
+  }
+}
+
+HttpResponse OtlpErrorAnswer(std::string_view content_type, HttpResponse r) {
+  if (r.status < 400) return r;
+  simdjson::dom::parser parser;
+  simdjson::dom::element root, error;
+  std::string_view code, message;
+  const bool ours = !parser.parse(r.body).get(root) && !root["error"].get(error) &&
+                    error.is_object() && !error["code"].get(code) && !error["message"].get(message);
+  const std::string text = ours ? StrCat(code, ": ", message) : r.body;
+  if (EncodingOf(content_type) == Encoding::kProtobuf) {
+    otlp::RpcStatus status;
+    status.set_code(OtlpGrpcCode(r.status));
+    status.set_message(text);
+    r.content_type = "application/x-protobuf";
+    r.body = status.SerializeAsString();
+    return r;
+  }
+  std::string body;
+  StrAppend(&body, "{\"code\":", OtlpGrpcCode(r.status), ",\"message\":");
+  AppendJsonString(&body, text);
+  body.append(",\"details\":[");
+  if (ours) {
+    // api.md's error object, with the type an Any in a Status needs first.
+    const std::string object = simdjson::minify(error);
+    body.append(R"({"@type":"type.googleapis.com/timestore.Error")");
+    if (object.size() > 2)
+      StrAppend(&body, ",", std::string_view(object).substr(1));
+    else
+      body.push_back('}');
+  }
+  body.append("]}");
+  r.content_type = "application/json";
+  r.body = std::move(body);
+  return r;
+}
+
+Responder OtlpErrorResponder(std::string_view content_type, Responder respond) {
+  return [content_type = std::string(content_type), inner = std::move(respond)](HttpResponse r) {
+    inner(OtlpErrorAnswer(content_type, std::move(r)));
+  };
+}
+
 void Service::HandleOtlp(HttpRequest&& req, bool traces, Responder respond) {
   Engine* engine = engine_.load(std::memory_order_acquire);
   const std::optional<Encoding> encoding = EncodingOf(req.Header("content-type"));
-  if (encoding == Encoding::kProtobuf) {
-    respond = [inner = std::move(respond)](HttpResponse r) {
-      inner(r.status >= 400 ? ToProtobufError(std::move(r)) : std::move(r));
-    };
-  }
   auto slug = OtlpDatasetSlug(req, traces);
   if (!slug.ok()) {
     if (auto denied = CheckScope(req, options_.require_write_scope)) return respond(*denied);

@@ -9,6 +9,7 @@
 
 #include "api/body_decoding.h"
 #include "api/ingest_parser.h"
+#include "api/otlp_routes.h"
 #include "api/query_parser.h"
 #include "api/result_writer.h"
 #include "api/route_helpers.h"
@@ -183,6 +184,11 @@ void Service::Handle(HttpRequest&& req, Responder respond) {
   const auto t0 = std::chrono::steady_clock::now();
   Route route = Route::kOther;
   std::string_view path = req.path;
+  // OTLP/HTTP's error bodies are google.rpc.Status messages: converted after
+  // the wrapper below has read api.md's error body for metrics and audit.
+  if (IsOtlpPath(path)) {
+    respond = OtlpErrorResponder(req.Header("content-type"), std::move(respond));
+  }
   // Wraps the responder to record metrics once per request, and to count and
   // audit refusals (401, 403) with where they came from.
   auto finish = [this, t0, &route, &req](Responder& inner) {

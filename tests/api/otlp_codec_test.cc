@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include <string>
+#include <vector>
 
 #include "api/otlp_json.h"
 #include "common/status_util.h"
@@ -168,6 +169,102 @@ TEST(OtlpCodecTest, ProtobufOnlyChecks) {
   EXPECT_NE(Details(rows.status()).find(R"("record":"resourceLogs[0].scopeLogs[0].logRecords[0]")"),
             std::string::npos)
       << rows.status();
+}
+
+// A resource's and a scope's values are interned once and shared by id: the
+// dictionary holds each distinct value once and the rows point at it, across
+// scopes, resources and a resource that repeats an earlier one's attributes.
+TEST(OtlpCodecTest, SharedResourceAndScopeValuesAreInternedOnce) {
+  const std::string big(200'000, 'x');  // a large resource attribute
+  otlp::ExportTraceServiceRequest req;
+  auto add_resource = [&](const std::string& service, const std::string& attr,
+                          std::vector<int> spans_per_scope) {
+    otlp::ResourceSpans* rs = req.add_resource_spans();
+    otlp::KeyValue* kv = rs->mutable_resource()->add_attributes();
+    kv->set_key("service.name");
+    kv->mutable_value()->set_string_value(service);
+    kv = rs->mutable_resource()->add_attributes();
+    kv->set_key("blob");
+    kv->mutable_value()->set_string_value(attr);
+    for (size_t s = 0; s < spans_per_scope.size(); ++s) {
+      otlp::ScopeSpans* ss = rs->add_scope_spans();
+      ss->mutable_scope()->set_name(StrCat("lib", s));
+      for (int k = 0; k < spans_per_scope[s]; ++k) {
+        otlp::Span* span = ss->add_spans();
+        span->set_trace_id(std::string(16, '\x01'));
+        span->set_span_id(std::string(8, static_cast<char>(k + 1)));
+        span->set_start_time_unix_nano(10);
+        span->set_end_time_unix_nano(20);
+      }
+    }
+  };
+  add_resource("a", big, {3, 0, 2});  // a scope without spans adds nothing
+  add_resource("b", "small", {2});
+  add_resource("a", big, {1});  // the first resource's values again
+  auto rows = TracesToIngest(req, {.slug = "otel_traces"});
+  ASSERT_TRUE(rows.ok()) << rows.status();
+  ASSERT_EQ(rows->rows, 8u);
+  auto column = [&](std::string_view name) -> const ColumnVector& {
+    for (size_t i = 0; i < rows->fields.size(); ++i) {
+      if (rows->fields[i].name == name) return rows->columns[i];
+    }
+    ADD_FAILURE() << name;
+    return rows->columns[0];
+  };
+  const ColumnVector& resource = column("resource_attributes");
+  ASSERT_EQ(resource.dict.size(), 2u);
+  EXPECT_EQ(resource.dict[0], StrCat(R"({"blob":")", big, R"(","service.name":"a"})"));
+  EXPECT_EQ(resource.dict[1], R"({"blob":"small","service.name":"b"})");
+  EXPECT_EQ(resource.ids, (std::vector<uint32_t>{0, 0, 0, 0, 0, 1, 1, 0}));
+  const ColumnVector& service = column("service_name");
+  EXPECT_EQ(service.dict, (std::vector<std::string>{"a", "b"}));
+  EXPECT_EQ(service.ids, (std::vector<uint32_t>{0, 0, 0, 0, 0, 1, 1, 0}));
+  const ColumnVector& scope = column("scope_name");
+  EXPECT_EQ(scope.dict, (std::vector<std::string>{"lib0", "lib2"}));  // lib1 had no spans
+  EXPECT_EQ(scope.ids, (std::vector<uint32_t>{0, 0, 0, 1, 1, 0, 0, 0}));
+  const ColumnVector& version = column("scope_version");  // never sent: all null
+  EXPECT_EQ(version.NullCount(), 8u);
+  EXPECT_TRUE(version.dict.empty());
+}
+
+// OTLP's enums are open: numbers past today's values (a newer SDK's) and
+// negative ones (an int32 on the wire) are stored as they came; a name this
+// server does not know is 400 naming the field, as it has no number.
+TEST(OtlpCodecTest, EnumNumbersAreStoredAsTheyCame) {
+  auto logs = Logs(OneLog(R"({"severityNumber":31},{"severityNumber":"SEVERITY_NUMBER_FATAL4"})"));
+  ASSERT_TRUE(logs.ok()) << logs.status();
+  EXPECT_EQ(Cell(*logs, "severity_number", 0), "31");
+  EXPECT_EQ(Cell(*logs, "severity_number", 1), "24");
+  auto spans = Spans(
+      R"({"resourceSpans":[{"scopeSpans":[{"spans":[{"traceId":"01000000000000000000000000000000",
+      "spanId":"0100000000000000","startTimeUnixNano":10,"endTimeUnixNano":25,"kind":9,
+      "status":{"code":3}}]}]}]})");
+  ASSERT_TRUE(spans.ok()) << spans.status();
+  EXPECT_EQ(Cell(*spans, "kind"), "9");
+  EXPECT_EQ(Cell(*spans, "status_code"), "3");
+
+  otlp::ExportLogsServiceRequest req;
+  req.add_resource_logs()->add_scope_logs()->add_log_records()->set_severity_number(-2);
+  auto rows = LogsToIngest(req, {.slug = "l"});
+  ASSERT_TRUE(rows.ok()) << rows.status();
+  EXPECT_EQ(Cell(*rows, "severity_number"), "-2");
+
+  for (const char* bad :
+       {R"({"severityNumber":"SEVERITY_NUMBER_LOUD"})", R"({"severityNumber":2147483648})"}) {
+    SCOPED_TRACE(bad);
+    logs = Logs(OneLog(bad));
+    ASSERT_FALSE(logs.ok());
+    EXPECT_EQ(ErrorCodeOf(logs.status()), "invalid_value");
+    EXPECT_NE(Details(logs.status()).find(R"("field":"severityNumber")"), std::string::npos)
+        << Details(logs.status());
+  }
+  spans = Spans(
+      R"({"resourceSpans":[{"scopeSpans":[{"spans":[{"traceId":"01000000000000000000000000000000",
+      "spanId":"0100000000000000","startTimeUnixNano":10,"endTimeUnixNano":25,
+      "kind":"SPAN_KIND_SIDEWAYS"}]}]}]})");
+  ASSERT_FALSE(spans.ok());
+  EXPECT_NE(Details(spans.status()).find(R"("field":"kind")"), std::string::npos)
+      << Details(spans.status());
 }
 
 TEST(OtlpCodecTest, JsonErrorsNameTheRecordLevel) {

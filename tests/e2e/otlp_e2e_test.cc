@@ -136,14 +136,34 @@ class OtlpTest : public ::testing::Test {
     return rows;
   }
 
-  // A 400 answer's details member `key`.
+  // An error answer to a JSON request is a JSON google.rpc.Status whose
+  // details[0] is api.md's error object: its details member `key`.
   std::string Detail(const HttpResult& r, const char* key) {
     simdjson::dom::parser p;
     std::string_view v;
-    if (p.parse(r.body)["error"]["details"][key].get(v)) return "<none>";
+    if (p.parse(r.body)["details"].at(0)["details"][key].get(v)) return "<none>";
     return std::string(v);
   }
+  // api.md's error code, checked against the Status around it.
   std::string Code(const HttpResult& r) {
+    simdjson::dom::parser p;
+    simdjson::dom::element root;
+    std::string_view code, message, type, status_message;
+    int64_t grpc = 0;
+    if (p.parse(r.body).get(root) || root["details"].at(0)["code"].get(code)) return "<none>";
+    EXPECT_EQ(r.headers.count("content-type") ? r.headers.at("content-type") : "",
+              "application/json");
+    EXPECT_FALSE(root["code"].get(grpc)) << r.body;
+    EXPECT_EQ(grpc, r.status == 400 || r.status == 415 ? 3 : r.status == 405 ? 12 : -1) << r.body;
+    EXPECT_FALSE(root["details"].at(0)["@type"].get(type)) << r.body;
+    EXPECT_EQ(type, "type.googleapis.com/timestore.Error");
+    EXPECT_FALSE(root["details"].at(0)["message"].get(message)) << r.body;
+    EXPECT_FALSE(root["message"].get(status_message)) << r.body;
+    EXPECT_EQ(status_message, StrCat(code, ": ", message));
+    return std::string(code);
+  }
+  // The code of api.md's error body (the routes other than OTLP's).
+  std::string ApiCode(const HttpResult& r) {
     simdjson::dom::parser p;
     std::string_view v;
     if (p.parse(r.body)["error"]["code"].get(v)) return "<none>";
@@ -430,7 +450,7 @@ TEST_F(OtlpTest, BadRequestsNameTheRecordAndFieldAndStoreNothing) {
        "invalid_value", span_rec, "endTimeUnixNano"},
       {"/v1/traces",
        spans(R"({"traceId":"0af7651916cd43dd8448eb211c80319c","spanId":"b7ad6b7169203331",)"
-             R"("startTimeUnixNano":1,"endTimeUnixNano":2,"kind":9})"),
+             R"("startTimeUnixNano":1,"endTimeUnixNano":2,"kind":"SPAN_KIND_SIDEWAYS"})"),
        "invalid_value", span_rec, "kind"},
       {"/v1/traces",
        spans(
@@ -478,8 +498,10 @@ TEST_F(OtlpTest, BadRequestsNameTheRecordAndFieldAndStoreNothing) {
   // Neither encoding: 415; another method: 405; a bad dataset name: 400.
   HttpResult r = client_->Post("/v1/logs", "{}", {{"Content-Type", "text/plain"}});
   EXPECT_EQ(r.status, 415) << r.body;
+  EXPECT_EQ(Code(r), "unsupported_media_type");
   r = client_->Get("/v1/traces");
   EXPECT_EQ(r.status, 405) << r.body;
+  EXPECT_EQ(Code(r), "method_not_allowed");
   EXPECT_EQ(r.headers["allow"], "POST");
   r = client_->Post("/v1/logs?dataset=Bad%20Name", "{}", kJson);
   EXPECT_EQ(r.status, 400) << r.body;
@@ -487,7 +509,7 @@ TEST_F(OtlpTest, BadRequestsNameTheRecordAndFieldAndStoreNothing) {
 
   r = client_->Post("/datasets/otel_bad/query", StrCat("{", kRange, "}"));
   EXPECT_EQ(r.status, 404) << r.body;
-  EXPECT_EQ(Code(r), "dataset_not_found");
+  EXPECT_EQ(ApiCode(r), "dataset_not_found");
 }
 
 // Where rows go: the x-timestore-dataset header, else ?dataset=, else the

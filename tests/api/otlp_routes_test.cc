@@ -1,0 +1,162 @@
+// The OTLP/HTTP routes' refusals through Service::Handle (api/otlp_routes.h):
+// a google.rpc.Status in the request's encoding for the 401 of
+// authentication and the 403 of a missing scope, while the audit log still
+// records the reason of each.
+#include "api/otlp_routes.h"
+
+#include <future>
+
+#include "api/otlp/otlp.pb.h"
+#include "auth/authenticator.h"
+#include "auth/token_store.h"
+#include "tests/api/admin_fixture.h"
+
+namespace timestore::api::testing {
+namespace {
+
+constexpr char kBootstrap[] = "bootstrap-admin-token-0123456789";
+constexpr char kLogs[] =
+    R"({"resourceLogs":[{"scopeLogs":[{"logRecords":[{"timeUnixNano":"5"}]}]}]})";
+
+using Headers = std::vector<std::pair<std::string, std::string>>;
+
+class OtlpRoutesTest : public AdminTest {
+ protected:
+  void SetUp() override {
+    AdminTest::SetUp();
+    StopService();
+    auto t = auth::TokenStore::Open(root_ + "/auth");
+    ASSERT_TRUE(t.ok()) << t.status();
+    tokens_ = std::move(*t);
+    auth::AuthConfig c;
+    c.mode = auth::Mode::kToken;
+    c.read_scope = "read";
+    c.write_scope = "write";
+    c.admin_scope = "admin";
+    c.bootstrap_hash = auth::HashSecret(kBootstrap);
+    ServiceOptions o;
+    o.require_scope = "read";
+    o.require_write_scope = "write";
+    o.admin_scope = "admin";
+    o.authenticator = std::make_shared<auth::Authenticator>(c, tokens_.get());
+    StartService(std::move(o));
+  }
+  // A request from `peer` (the audit keeps one refusal per address per 10 s).
+  HttpResponse Send(const std::string& path, std::string body, Headers headers,
+                    const std::string& peer) {
+    HttpRequest req;
+    req.method = "POST";
+    req.path = path;
+    req.body = std::move(body);
+    req.headers = std::move(headers);
+    req.remote_address = peer + ":4000";
+    std::promise<HttpResponse> p;
+    service_->Handle(std::move(req), [&p](HttpResponse r) { p.set_value(std::move(r)); });
+    return p.get_future().get();
+  }
+  std::string NewToken(const std::string& request) {
+    Answer a = Call("POST", "/admin/tokens", request, Bearer(kBootstrap));
+    EXPECT_EQ(a.status, 201) << a.body;
+    std::string_view token;
+    EXPECT_FALSE(Parse(a)["token"].get(token)) << a.body;
+    return std::string(token);
+  }
+  // The JSON google.rpc.Status of `r`: checks its shape, returns the
+  // message of the api.md error inside.
+  std::string StatusMessage(const HttpResponse& r, int64_t grpc, std::string_view code) {
+    EXPECT_EQ(r.content_type, "application/json");
+    simdjson::dom::parser p;
+    simdjson::dom::element root;
+    if (p.parse(r.body).get(root)) {
+      ADD_FAILURE() << r.body;
+      return "";
+    }
+    int64_t got = 0;
+    std::string_view type, inner_code, message, status_message;
+    EXPECT_FALSE(root["code"].get(got)) << r.body;
+    EXPECT_EQ(got, grpc) << r.body;
+    EXPECT_FALSE(root["details"].at(0)["@type"].get(type)) << r.body;
+    EXPECT_EQ(type, "type.googleapis.com/timestore.Error");
+    EXPECT_FALSE(root["details"].at(0)["code"].get(inner_code)) << r.body;
+    EXPECT_EQ(inner_code, code);
+    EXPECT_FALSE(root["details"].at(0)["message"].get(message)) << r.body;
+    EXPECT_FALSE(root["message"].get(status_message)) << r.body;
+    EXPECT_EQ(status_message, StrCat(code, ": ", message));
+    EXPECT_FALSE(message.empty());
+    return std::string(message);
+  }
+  // The reason of the auth.failure event from `peer` ("<none>" without one).
+  std::string AuditReason(const std::string& peer) {
+    Answer a = Call("GET", "/admin/audit", "", Bearer(kBootstrap));
+    simdjson::dom::parser p;
+    simdjson::dom::array events;
+    if (p.parse(a.body)["events"].get(events)) return "<no audit> " + a.body;
+    for (simdjson::dom::element e : events) {
+      std::string_view source, reason;
+      if (e["after"]["source"].get(source) || source != peer + ":4000") continue;
+      if (e["after"]["reason"].get(reason)) return "<none>";
+      return std::string(reason);
+    }
+    return "<no event> " + a.body;
+  }
+
+  std::unique_ptr<auth::TokenStore> tokens_;
+};
+
+TEST_F(OtlpRoutesTest, UnauthenticatedIsAJsonStatusAndAudited) {
+  HttpResponse r = Send("/v1/logs", kLogs, {{"content-type", "application/json"}}, "192.0.2.10");
+  ASSERT_EQ(r.status, 401) << r.body;
+  const std::string message = StatusMessage(r, 16, "unauthorized");
+  size_t challenges = 0;
+  for (const auto& [k, v] : r.headers) challenges += k == "WWW-Authenticate";
+  EXPECT_EQ(challenges, 2u);  // the headers stay
+  EXPECT_EQ(AuditReason("192.0.2.10"), message);
+}
+
+TEST_F(OtlpRoutesTest, ForbiddenIsAStatusInEitherEncodingAndTheAuditKeepsTheReason) {
+  const std::string reader = NewToken(R"({"name":"r","scopes":["read"]})");
+  Headers json = Bearer(reader);
+  json.emplace_back("content-type", "application/json");
+  HttpResponse r = Send("/v1/traces", R"({"resourceSpans":[]})", json, "192.0.2.11");
+  ASSERT_EQ(r.status, 403) << r.body;
+  const std::string message = StatusMessage(r, 7, "forbidden");
+  EXPECT_EQ(AuditReason("192.0.2.11"), message);
+
+  // Protobuf: a protobuf Status; the audit reads the reason before the
+  // conversion, so it has it too.
+  Headers proto = Bearer(reader);
+  proto.emplace_back("content-type", "application/x-protobuf");
+  r = Send("/v1/logs", otlp::ExportLogsServiceRequest().SerializeAsString(), proto, "192.0.2.12");
+  ASSERT_EQ(r.status, 403) << r.body;
+  EXPECT_EQ(r.content_type, "application/x-protobuf");
+  otlp::RpcStatus status;
+  ASSERT_TRUE(status.ParseFromString(r.body));
+  EXPECT_EQ(status.code(), 7);
+  EXPECT_EQ(status.message(), StrCat("forbidden: ", message));
+  EXPECT_EQ(AuditReason("192.0.2.12"), message);
+}
+
+TEST(OtlpErrorAnswerTest, StatusBodies) {
+  HttpResponse r;
+  r.status = 429;
+  r.body = R"({"error":{"code":"rate_limited","message":"slow down","details":{"retryAfter":2}}})";
+  r.headers.emplace_back("Retry-After", "2");
+  HttpResponse j = OtlpErrorAnswer("application/json; charset=utf-8", r);
+  EXPECT_EQ(j.status, 429);
+  EXPECT_EQ(j.body,
+            R"({"code":8,"message":"rate_limited: slow down","details":[{"@type":)"
+            R"("type.googleapis.com/timestore.Error","code":"rate_limited","message":"slow down",)"
+            R"("details":{"retryAfter":2}}]})");
+  EXPECT_EQ(j.headers, r.headers);
+  // Anything that is not api.md's error: the body as the message, no details.
+  r.status = 503;
+  r.body = "not json";
+  EXPECT_EQ(OtlpErrorAnswer("", r).body, R"({"code":14,"message":"not json","details":[]})");
+  r.status = 200;
+  EXPECT_EQ(OtlpErrorAnswer("", r).body, "not json");
+  EXPECT_EQ(OtlpGrpcCode(413), 8);
+  EXPECT_EQ(OtlpGrpcCode(422), 9);
+}
+
+}  // namespace
+}  // namespace timestore::api::testing
