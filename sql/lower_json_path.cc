@@ -7,9 +7,12 @@
 //                            canonical text of a number or boolean) that
 //                            number or boolean;
 //   attrs->'a'->'b' = 'j'    j a JSON string, number or boolean: that value;
-// and IN lists as an OR of those. Negations, other operators, paths with
-// keys the engine reads otherwise (empty, holding '.', all digits: an array
-// index there) and text that is an object, array or null stay above the scan.
+// and IN lists as an OR of those. Only one member key: on a longer path the
+// engine prefers a flat key spelling several segments ({"http.status": 1}
+// for "attrs.http.status", OpenTelemetry's attribute names), which SQL's
+// attrs->'http'->'status' never reads. Negations, other operators, keys the
+// engine reads otherwise (empty, holding '.', all digits: an array index
+// there) and text that is an object or array stay above the scan.
 #include <cmath>
 
 #include "segment/typed_text.h"
@@ -137,7 +140,7 @@ absl::StatusOr<std::optional<FilterTree>> Planner::LowerJsonPath(const Expr& e, 
   const Expr* base = nullptr;
   std::vector<std::string> keys;
   bool text = false;
-  if (!JsonPathOf(*path_expr, &base, &keys, &text)) return std::nullopt;
+  if (!JsonPathOf(*path_expr, &base, &keys, &text) || keys.size() != 1) return std::nullopt;
   ASSIGN_OR_RETURN(int idx, TableColumn(*base));
   const Field& f = schema_->fields[idx];
   if (f.type != ColumnType::kJson) return std::nullopt;

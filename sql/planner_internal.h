@@ -157,8 +157,8 @@ class Planner {
   // Lowers a predicate (under `negate` NOTs) to a filter tree the engine
   // evaluates with SQL's meaning, or nullopt when it cannot.
   absl::StatusOr<std::optional<FilterTree>> LowerPredicate(const Expr& e, bool negate);
-  // `json_col -> 'a' ->> 'b' = constant` (or IN constants), not negated, as a
-  // filter on the engine's json path "json_col.a.b" (lower_json_path.cc);
+  // `json_col ->> 'a' = constant` (or IN constants, or ->), not negated, as a
+  // filter on the engine's json path "json_col.a" (lower_json_path.cc);
   // nullopt when the engine's json comparison would not mean the same.
   absl::StatusOr<std::optional<FilterTree>> LowerJsonPath(const Expr& e, bool negate);
   // Narrows the time range with a top-level `time op constant`; true when
