@@ -81,10 +81,13 @@ absl::Status AppendValue(simdjson::ondemand::value v, int depth, std::string* ou
   json_type type;
   if (v.type().get(type)) return Bad("invalid JSON");
   switch (type) {
-    case json_type::null:
-      if (!v.is_null()) return Bad("invalid JSON literal");
+    case json_type::null: {
+      // is_null() without get() throws on a malformed literal ("nul").
+      bool is_null = false;
+      if (v.is_null().get(is_null) || !is_null) return Bad("invalid JSON literal");
       out->append("null");
       return absl::OkStatus();
+    }
     case json_type::boolean: {
       bool b;
       if (v.get_bool().get(b)) return Bad("invalid JSON literal");

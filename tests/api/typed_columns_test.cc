@@ -211,6 +211,7 @@ TEST_F(TypedColumnsTest, BadValuesNameRecordAndColumnAndStoreNothing) {
       {R"([{"timestamp":"2024-05-01T00:05:00Z","ids":[1.5]}])", "ids"},
       {R"([{"timestamp":"2024-05-01T00:05:00Z","ids":[null]}])", "ids"},
       {R"([{"timestamp":"2024-05-01T00:05:00Z","tags":"a"}])", "tags"},
+      {R"([{"timestamp":"2024-05-01T00:05:00Z","attributes":{"b":[1,nul]}}])", "attributes"},
       {R"([{"timestamp":"2024-05-01T00:05:00Z","attributes":{"a":1,"a":2}}])", "attributes"},
       // A new column's first array makes it double[]; a later string array does not fit.
       {R"([{"timestamp":"2024-05-01T00:05:00Z","fresh":[1,2]},)"
@@ -272,6 +273,9 @@ TEST(TypedTextTest, CanonicalForms) {
   EXPECT_EQ(*CanonicalJsonText(R"( {"b": 1.0, "a": [true, null, "x\u0041"], "c": 1e2} )"),
             R"({"a":[true,null,"xA"],"b":1,"c":100})");
   EXPECT_FALSE(CanonicalJsonText("1.5e400").ok());
+  for (const char* bad : {"n", "nul", "nullx", "[nul]", "{\"a\":tru}", "fals"}) {
+    EXPECT_FALSE(CanonicalJsonText(bad).ok()) << bad;
+  }
   // Integers beyond int64 keep their digits: distinct ids stay distinct.
   EXPECT_EQ(
       *CanonicalJsonText("[18446744073709551615, 18446744073709551614, -123456789012345678901]"),
