@@ -218,11 +218,19 @@ QueryCache::Ticket QueryCache::Begin(const Engine& engine, std::string_view slug
 
 void QueryCache::Finish(const Engine& engine, Ticket& t, HttpResponse* r) {
   if (t.outcome == Outcome::kHit) return;  // marked by Begin
+  if (t.outcome == Outcome::kMiss && t.read_clock) {
+    // The answer is of its moment (the text check in Begin misses clock reads
+    // built at run time, as ('n' || 'ow')::timestamptz or a column of 'now').
+    t.outcome = Outcome::kBypass;
+    misses_.fetch_sub(1, std::memory_order_relaxed);
+    bypassed_.fetch_add(1, std::memory_order_relaxed);
+  }
   if (t.outcome == Outcome::kMiss && r->status == 200 && t.token) {
     // Stored only if nothing in range changed while the query ran: then the
-    // answer is the one of the token's data.
+    // answer is the one of the token's data. The edit count too: rows sealed
+    // and dropped again meanwhile (retention) leave equal segment lists.
     std::optional<ResultToken> after = ResultTokenFor(engine, t.slug, t.start, t.end);
-    if (!after || !(*after == *t.token)) {
+    if (!after || !(*after == *t.token) || after->segment_edits != t.token->segment_edits) {
       not_stored_changed_.fetch_add(1, std::memory_order_relaxed);
     } else {
       size_t keep = r->body.size();

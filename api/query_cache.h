@@ -12,6 +12,9 @@
 // Validity: each entry holds the ResultToken (engine/result_token.h) of its
 // range from before the query ran, stored only if the token after the run is
 // the same; a lookup serves the entry only if the token now is still equal.
+// The dataset's segment-edit count must be the same too: rows sealed and
+// dropped again during the run leave equal segment lists. An answer whose
+// computed columns read the clock is not stored.
 // Any edit to the partitions in range (a seal of late rows, compaction,
 // retention, a migration rewrite, a schema or dedup change, a dataset delete
 // and re-create) changes the token, so a stale entry is never served: it is
@@ -77,6 +80,10 @@ class QueryCache {
     ResultFormat format = ResultFormat::kJson;
     std::optional<ResultToken> token;  // kMiss: the range's token before the run
     std::optional<HttpResponse> hit;   // kHit: the answer
+    // Set by the caller before Finish: a computed column read the clock
+    // (sql::ComputedColumns::Apply), so the answer is of its moment and is
+    // not kept (counted as bypassed).
+    bool read_clock = false;
   };
 
   // Looks the query up. kHit: `hit` is the whole answer. kMiss: run the query,
@@ -86,7 +93,8 @@ class QueryCache {
   Ticket Begin(const Engine& engine, std::string_view slug, const HttpRequest& req,
                const QuerySpec& spec, ResultFormat format);
   // After a 200 answer from the engine: stores `r`'s body when the ticket is
-  // a miss and the range's token is unchanged, and marks `r` with the outcome
+  // a miss, did not read the clock, and the range's token is unchanged (the
+  // segment-edit count included), and marks `r` with the outcome
   // (x-timestore-result-cache, and stats.resultCache in JSON).
   void Finish(const Engine& engine, Ticket& ticket, HttpResponse* r);
 

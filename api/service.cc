@@ -479,7 +479,8 @@ void Service::HandleQuery(HttpRequest&& req, std::string slug, Responder respond
     }
     auto result = engine->Query(slug, std::move(*spec));
     if (!result.ok()) return respond(StatusToResponse(result.status()));
-    if (absl::Status s = computed->Apply(fetched_for_computed, &*result); !s.ok()) {
+    if (absl::Status s = computed->Apply(fetched_for_computed, &*result, &cached.read_clock);
+        !s.ok()) {
       return respond(StatusToResponse(s));
     }
     metrics_.AddQueryRows(result->stats.rows_scanned, result->rows);

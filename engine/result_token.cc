@@ -16,7 +16,7 @@ std::optional<ResultToken> ResultTokenFor(const Engine& engine, std::string_view
   if (std::optional<int64_t> hot_min = ds->hot_min_ts(); hot_min && *hot_min < end) {
     return std::nullopt;
   }
-  for (const SegmentPtr& seg : ds->segments()) {
+  for (const SegmentPtr& seg : ds->segments(&token.segment_edits)) {
     // As the scan prunes (engine/scan.cc QueryOnce): by the footer's range.
     const segment::SegmentMeta& meta = seg->reader->meta();
     if (meta.rows == 0 || meta.max_ts < start || meta.min_ts >= end) continue;

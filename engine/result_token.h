@@ -12,6 +12,13 @@
 // its dedup settings. Tiering moves a segment without changing its id or its
 // rows, so a moved segment still matches.
 //
+// `segment_edits` is the dataset's count of segment-list edits, read with the
+// list. It is not part of equality (an entry stays valid across edits
+// elsewhere in the dataset); the cache compares it across one query's run
+// instead: rows sealed into a new segment and dropped again (retention) while
+// the query ran leave the before and after lists equal, though the answer may
+// hold those rows.
+//
 // Read order matters: the rows in memory are read before the segment list, so
 // a row acknowledged before the call is either seen in memory (no token) or
 // already in a listed segment; never in neither.
@@ -34,6 +41,7 @@ struct ResultToken {
   SchemaPtr schema;  // compared by identity
   std::optional<DedupSettings> dedup;
   std::vector<uint64_t> segments;  // ids of the segments with rows in range, in list order
+  uint64_t segment_edits = 0;      // not compared by ==; see above
 
   bool operator==(const ResultToken& o) const {
     return dataset_id == o.dataset_id && schema.get() == o.schema.get() && dedup == o.dedup &&

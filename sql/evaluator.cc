@@ -13,6 +13,7 @@
 #include "sql/plan.h"
 #include "sql/sql_result.h"
 #include "sql/typed_value.h"
+#include "sql/value.h"
 
 namespace timestore::sql {
 namespace {
@@ -502,7 +503,10 @@ absl::StatusOr<Value> Eval(const BoundExpr& e, const QueryResult& in, size_t row
     }
     case K::kFunc: {
       const std::string& f = e.name;
-      if (f == "now") return Value::Timestamp(ctx.now_ns);
+      if (f == "now") {
+        NoteClockRead();
+        return Value::Timestamp(ctx.now_ns);
+      }
       if (f == "version") {
         return Value::Text(StrCat("PostgreSQL ", ctx.server_version,
                                   " on x86_64-pc-linux-gnu, compiled by Timestore"));

@@ -11,6 +11,7 @@
 #include "sql/executor.h"
 #include "sql/plan.h"
 #include "sql/sql_result.h"
+#include "sql/value.h"
 
 namespace timestore::sql {
 namespace {
@@ -64,9 +65,13 @@ absl::StatusOr<ComputedColumns> ComputedColumns::Parse(std::vector<ComputedColum
   return out;
 }
 
-absl::Status ComputedColumns::Apply(const std::vector<std::string>& drop,
-                                    QueryResult* result) const {
+absl::Status ComputedColumns::Apply(const std::vector<std::string>& drop, QueryResult* result,
+                                    bool* read_clock) const {
+  if (read_clock != nullptr) *read_clock = false;
   if (columns_.empty()) return absl::OkStatus();
+  // Planning may fold constants ('now'::timestamptz) and evaluation reads
+  // values: both count.
+  const uint64_t clock_reads = ClockReadsOnThisThread();
   Select select;
   select.from = TableRef{"", "result", ""};
   for (size_t k = 0; k < result->columns.size(); ++k) {
@@ -117,6 +122,7 @@ absl::Status ComputedColumns::Apply(const std::vector<std::string>& drop,
   }
   *result = std::move(out->table);
   result->downsampled = downsampled;
+  if (read_clock != nullptr) *read_clock = ClockReadsOnThisThread() != clock_reads;
   return absl::OkStatus();
 }
 

@@ -26,7 +26,10 @@ class ComputedColumns {
   // columns named in `drop` (fetched only for the expressions; never column
   // 0). An unknown column is 400 unknown_column; an evaluation error
   // (division by zero, a bad cast) is 400 invalid_query naming `computed`.
-  absl::Status Apply(const std::vector<std::string>& drop, QueryResult* result) const;
+  // `read_clock` (when given) says whether an expression read the clock
+  // (now(), a text that became 'now'): the answer is then of its moment.
+  absl::Status Apply(const std::vector<std::string>& drop, QueryResult* result,
+                     bool* read_clock = nullptr) const;
 
  private:
   std::vector<ComputedColumn> columns_;

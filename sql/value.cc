@@ -35,7 +35,12 @@ std::string FormatDouble(double d) {
   return std::string(buf, end);
 }
 
+thread_local uint64_t clock_reads = 0;
+
 }  // namespace
+
+uint64_t ClockReadsOnThisThread() { return clock_reads; }
+void NoteClockRead() { ++clock_reads; }
 
 std::string AsciiLower(std::string_view s) {
   std::string out(s);
@@ -231,7 +236,10 @@ absl::StatusOr<int64_t> ParseTimestampText(std::string_view raw) {
   std::string_view s = StripWhitespace(raw);
   std::string lower = AsciiLower(s);
   if (lower == "epoch") return 0;
-  if (lower == "now") return NowNanos();
+  if (lower == "now") {
+    NoteClockRead();
+    return NowNanos();
+  }
   // Rewrite PostgreSQL's forms into RFC 3339: a space for T, a missing offset
   // as Z, "+02" as "+02:00", a bare date as midnight.
   std::string t(s);

@@ -116,7 +116,15 @@ absl::StatusOr<Value> CastValue(const Value& v, SqlType to);
 
 // PostgreSQL timestamp input: "2024-05-01 12:00:00[.fff][+02[:00]]", the same
 // with T and Z (RFC 3339), a bare date, "epoch"; read in UTC without an offset.
+// "now" reads the clock (and counts as a clock read, below).
 absl::StatusOr<int64_t> ParseTimestampText(std::string_view s);
+
+// Clock reads by evaluation on this thread: now() and its aliases, and text
+// that becomes the timestamp 'now' (a literal, a concatenation, a column's
+// value). An answer evaluated with any is of its moment, not of the data (the
+// query result cache does not keep it): compare the count before and after.
+uint64_t ClockReadsOnThisThread();
+void NoteClockRead();
 // PostgreSQL interval input: "5 minutes", "1 day 2 hours", "1h30m", "00:05:00",
 // "-1 week", "1 mon", "2 years 3 months".
 absl::StatusOr<Interval> ParseIntervalText(std::string_view s);

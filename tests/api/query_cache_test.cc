@@ -321,6 +321,73 @@ TEST_F(QueryCacheServiceTest, ComputedColumnsReadingTheClockAreNotCached) {
   EXPECT_EQ(Outcome(Query("cpu", doubled)), "hit");
 }
 
+TEST_F(QueryCacheServiceTest, ClockReadsBuiltAtRunTimeAreNotCached) {
+  CreateDataset("cpu", 10);
+  Admin("POST", "cpu/flush");
+  // No clock word in the text: the evaluator reports the read.
+  const std::string built =
+      R"j({"timeRange":{"start":0,"end":1500000},)j"
+      R"j("computed":[{"alias":"t","expr":"(('n' || 'ow')::timestamptz)"}]})j";
+  Answer first = Query("cpu", built);
+  ASSERT_EQ(first.status, 200) << first.body;
+  EXPECT_EQ(Outcome(first), "bypass");
+  EXPECT_EQ(Outcome(Query("cpu", built)), "bypass");
+  // A string column holding 'now', cast.
+  Ingest("ev", R"({"timestamp":1000000,"v":1,"w":"now"},{"timestamp":1001000,"v":2,"w":"now"})");
+  Admin("POST", "ev/flush");
+  const std::string column = R"j({"timeRange":{"start":0,"end":1500000},)j"
+                             R"j("computed":[{"alias":"t","expr":"w::timestamptz"}]})j";
+  Answer cast = Query("ev", column);
+  ASSERT_EQ(cast.status, 200) << cast.body;
+  EXPECT_EQ(Outcome(cast), "bypass");
+  EXPECT_EQ(Outcome(Query("ev", column)), "bypass");
+  QueryCache::Stats s = service_->query_cache().stats();
+  EXPECT_EQ(s.entries, 0u);
+  EXPECT_EQ(s.stored, 0u);
+  EXPECT_EQ(s.hits, 0u);
+  EXPECT_EQ(s.misses, 0u);
+  EXPECT_EQ(s.bypassed, 4u);
+}
+
+// Late rows of a partition with no segment before the run, sealed and dropped
+// by retention while the query ran: the segment lists before and after are
+// equal, the edit count is not, and the answer (which may hold those rows) is
+// not kept.
+TEST_F(QueryCacheServiceTest, RowsSealedAndRetainedDuringARunAreNotStored) {
+  const int64_t now_ms = NowNanos() / 1'000'000;
+  const int64_t old_ts = now_ms - 10 * 86'400'000LL, new_ts = now_ms - 3'600'000;
+  Ingest("ev", StrCat(R"({"timestamp":)", new_ts, R"(,"v":2})"));
+  Admin("POST", "ev/flush");
+  const int64_t start = (old_ts - 1000) * 1'000'000, end = now_ms * 1'000'000;
+  std::optional<ResultToken> before = ResultTokenFor(*engine_, "ev", start, end);
+  ASSERT_TRUE(before);
+  HttpRequest req;
+  req.method = "POST";
+  req.body = StrCat(R"({"timeRange":{"start":)", old_ts - 1000, R"(,"end":)", now_ms, "}}");
+  QuerySpec spec;
+  spec.start = start;
+  spec.end = end;
+  QueryCache& cache = service_->query_cache();
+  QueryCache::Ticket ticket = cache.Begin(*engine_, "ev", req, spec, ResultFormat::kJson);
+  ASSERT_EQ(ticket.outcome, QueryCache::Outcome::kMiss);
+  // "While the query runs": a late row of the old partition, sealed, retained.
+  Ingest("ev", StrCat(R"({"timestamp":)", old_ts, R"(,"v":1})"));
+  Admin("POST", "ev/flush");
+  Admin("PUT", "ev/retention", R"({"deleteAfter":"5d"})");
+  Admin("POST", "ev/enforce-retention");
+  std::optional<ResultToken> after = ResultTokenFor(*engine_, "ev", start, end);
+  ASSERT_TRUE(after);
+  EXPECT_TRUE(*after == *before);  // the same segments in range
+  EXPECT_NE(after->segment_edits, before->segment_edits);
+  HttpResponse r;
+  r.status = 200;
+  r.body = R"({"rows":[{"count":2}],"freshness":{},"stats":{}})";
+  cache.Finish(*engine_, ticket, &r);
+  QueryCache::Stats s = cache.stats();
+  EXPECT_EQ(s.entries, 0u);
+  EXPECT_EQ(s.not_stored_changed, 1u);
+}
+
 TEST_F(QueryCacheServiceTest, AnswersOverTheEntryLimitAreNotKept) {
   StopService();
   ServiceOptions options;
