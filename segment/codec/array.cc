@@ -1,6 +1,7 @@
 #include "segment/codec/array.h"
 
 #include <memory>
+#include <span>
 
 #include "segment/array_text.h"
 #include "segment/codec/codec.h"
@@ -24,7 +25,10 @@ absl::StatusOr<CodecId> EncodeElements(const ArrayElements& e, std::string* out)
   }
 }
 
-absl::Status DecodeElements(CodecId codec, std::string_view in, size_t m, ArrayElements* e) {
+// String elements stay a dictionary and ids (*dict, *ids): DecodeText copies
+// them into e->strings only once it has checked the text they make.
+absl::Status DecodeElements(CodecId codec, std::string_view in, size_t m, ArrayElements* e,
+                            std::vector<std::string>* dict, std::vector<uint32_t>* ids) {
   switch (e->element) {
     case ColumnType::kDouble:
       e->doubles.resize(m);
@@ -33,15 +37,11 @@ absl::Status DecodeElements(CodecId codec, std::string_view in, size_t m, ArrayE
       e->bools.resize(m);
       return DecodeBools(codec, in, m, e->bools.data());
     case ColumnType::kString: {
-      std::vector<std::string> dict;
-      std::vector<uint32_t> ids;
-      absl::Status s = DecodeStrings(codec, in, m, &dict, &ids);
+      absl::Status s = DecodeStrings(codec, in, m, dict, ids);
       if (!s.ok()) return s;
-      if (ids.size() != m) return absl::DataLossError("wrong string element count");
-      e->strings.reserve(m);
-      for (uint32_t id : ids) {
-        if (id >= dict.size()) return absl::DataLossError("string element id out of range");
-        e->strings.push_back(dict[id]);
+      if (ids->size() != m) return absl::DataLossError("wrong string element count");
+      for (uint32_t id : *ids) {
+        if (id >= dict->size()) return absl::DataLossError("string element id out of range");
       }
       return absl::OkStatus();
     }
@@ -51,6 +51,39 @@ absl::Status DecodeElements(CodecId codec, std::string_view in, size_t m, ArrayE
   }
 }
 
+// The bytes of all rows' text, repeats included, that string elements `ids`
+// (entries of `dict`) make, before any element is copied: a few bytes of
+// payload (one long entry, many ids) would otherwise ask for terabytes.
+absl::Status CheckStringRowsText(const int64_t* counts, size_t n, std::vector<std::string>* dict,
+                                 std::span<const uint32_t> ids) {
+  // Each entry's text as an element (quoted, escaped), measured once.
+  std::vector<uint64_t> entry_text(dict->size());
+  ArrayElements one;
+  one.element = ColumnType::kString;
+  one.strings.resize(1);
+  std::string scratch;
+  for (size_t k = 0; k < dict->size(); ++k) {
+    one.strings[0].swap((*dict)[k]);
+    scratch.clear();
+    AppendArrayText(one, 0, 1, &scratch);
+    one.strings[0].swap((*dict)[k]);
+    entry_text[k] = scratch.size() - 2;  // less the brackets
+  }
+  uint64_t total = 0;
+  size_t next = 0;
+  for (size_t i = 0; i < n; ++i) {
+    if (counts[i] < 0) continue;  // a null row's text is empty
+    const size_t c = static_cast<size_t>(counts[i]);
+    total += 2 + (c > 0 ? c - 1 : 0);  // brackets and commas
+    for (size_t j = 0; j < c; ++j) total += entry_text[ids[next + j]];
+    next += c;
+    if (total > kMaxTextBytes) {
+      return Corrupt(kName, "rows' text of more than ", kMaxTextBytes, " bytes at row ", i);
+    }
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 absl::Status EncodeText(ColumnType type, std::span<const std::string_view> values,
@@ -58,6 +91,12 @@ absl::Status EncodeText(ColumnType type, std::span<const std::string_view> value
   if (!IsArrayType(type)) return CannotEncode(kName, "holds only array columns");
   ArrayElements e;
   e.element = ArrayElementType(type);
+  // Before any element is copied: a decoder would refuse the block.
+  uint64_t text_bytes = 0;
+  for (std::string_view v : values) text_bytes += v.size();
+  if (text_bytes > kMaxTextBytes) {
+    return CannotEncode(kName, text_bytes, " bytes of text, more than ", kMaxTextBytes);
+  }
   std::vector<int64_t> counts(values.size());
   for (size_t i = 0; i < values.size(); ++i) {
     if (values[i].empty()) {
@@ -119,8 +158,18 @@ absl::Status DecodeText(ColumnType type, std::string_view in, size_t n,
   d.GetBytes(d.remaining(), &rest);
   ArrayElements e;
   e.element = static_cast<ColumnType>(element);
-  s = DecodeElements(static_cast<CodecId>(elements_codec), rest, m, &e);
+  std::vector<std::string> element_dict;
+  std::vector<uint32_t> element_ids;
+  s = DecodeElements(static_cast<CodecId>(elements_codec), rest, m, &e, &element_dict,
+                     &element_ids);
   if (!s.ok()) return Corrupt(kName, "elements: ", ToStd(s.message()));
+  // Other elements' text is at most 25 bytes each (kMaxElements of them).
+  if (e.element == ColumnType::kString) {
+    s = CheckStringRowsText(counts.get(), n, &element_dict, element_ids);
+    if (!s.ok()) return s;
+    e.strings.reserve(m);
+    for (uint32_t id : element_ids) e.strings.push_back(element_dict[id]);
+  }
   StringMap<uint32_t> index;
   ids->resize(n);
   std::string text;

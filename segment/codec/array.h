@@ -14,7 +14,11 @@
 // Only for array columns whose element type is the payload's. Values that are
 // not canonical array text of that element type are InvalidArgument, so the
 // writer falls back to `dictionary`; so are blocks of more than
-// kMaxElements elements.
+// kMaxElements elements or whose values' text adds up to more than
+// kMaxTextBytes. A decoder refuses such blocks as corrupt before allocating
+// them: a string array's elements are a dictionary and ids, so without the
+// bound a few bytes of payload (one long entry, millions of ids) could ask
+// for terabytes of element copies and row text.
 #pragma once
 
 #include <cstdint>
@@ -25,11 +29,17 @@
 
 #include "absl/status/status.h"
 #include "segment/column.h"
+#include "segment/segment_format.h"
 
 namespace timestore::codec::array {
 
 inline constexpr std::string_view kName = "array";
 inline constexpr uint64_t kMaxElements = 1u << 22;
+// The text of all rows of a block, repeats included: the largest block
+// payload a segment reader accepts (256 MiB), so a block of arrays never
+// decodes to more than a `dictionary` block of them could hold. Blocks over it
+// are written with `dictionary` instead.
+inline constexpr uint64_t kMaxTextBytes = segment::kMaxBlockRawBytes;
 
 absl::Status EncodeText(ColumnType type, std::span<const std::string_view> values,
                         std::string* out);

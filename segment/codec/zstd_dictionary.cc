@@ -12,6 +12,9 @@ namespace timestore::codec::zstd_dictionary {
 absl::Status EncodeStrings(std::span<const std::string_view> values, std::string* out) {
   std::string raw;
   if (absl::Status s = dictionary::EncodeStrings(values, &raw); !s.ok()) return s;
+  if (raw.size() > kMaxRawLength) {
+    return CannotEncode(kName, raw.size(), " bytes of dictionary, more than ", kMaxRawLength);
+  }
   std::string frame(ZSTD_compressBound(raw.size()), '\0');
   // One context per thread: a new one per block would clear level 9's tables each time.
   thread_local std::unique_ptr<ZSTD_CCtx, size_t (*)(ZSTD_CCtx*)> cctx(ZSTD_createCCtx(),
@@ -36,8 +39,19 @@ absl::Status DecodeStrings(std::string_view in, size_t n, std::vector<std::strin
   if (!d.GetVarint64(&raw_length)) return Corrupt(kName, "missing raw length");
   std::string_view frame;
   d.GetBytes(d.remaining(), &frame);
+  // Checked before anything is allocated: the limit, the ratio, then that the
+  // payload is exactly one frame (a skippable frame after it would inflate
+  // the ratio's allowance) whose header states raw_length.
+  if (raw_length > kMaxRawLength) {
+    return Corrupt(kName, "raw length ", raw_length, " over the limit of ", kMaxRawLength);
+  }
   if (raw_length > MaxRawLength(frame.size())) {
     return Corrupt(kName, "raw length ", raw_length, " for a frame of ", frame.size(), " bytes");
+  }
+  const size_t frame_size = ZSTD_findFrameCompressedSize(frame.data(), frame.size());
+  if (ZSTD_isError(frame_size) || frame_size != frame.size()) {
+    return Corrupt(kName, "the ", frame.size(),
+                   " bytes after the raw length are not one zstd frame");
   }
   const unsigned long long content = ZSTD_getFrameContentSize(frame.data(), frame.size());
   if (content != raw_length)

@@ -10,7 +10,9 @@
 //
 // raw_length is at most 255 times the frame's size plus 64 KiB (the encoder
 // refuses anything that compresses better, which `dictionary` plus the block
-// compression then holds), so a decoder never allocates more than the
+// compression then holds) and at most kMaxRawLength, the frame is exactly the
+// rest of the payload (one frame: no skippable or second frame after it) and
+// its header states raw_length, so a decoder never allocates more than the
 // payload's size allows.
 #pragma once
 
@@ -21,12 +23,16 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "segment/segment_format.h"
 
 namespace timestore::codec::zstd_dictionary {
 
 inline constexpr std::string_view kName = "zstd_dictionary";
 // Measured on OTLP-like attribute objects (docs/storage.md).
 inline constexpr int kLevel = 9;
+// The largest dictionary payload a frame may hold: the largest block payload
+// a segment reader accepts (256 MiB); larger ones are left to `dictionary`.
+inline constexpr uint64_t kMaxRawLength = segment::kMaxBlockRawBytes;
 
 absl::Status EncodeStrings(std::span<const std::string_view> values, std::string* out);
 absl::Status DecodeStrings(std::string_view in, size_t n, std::vector<std::string>* dict,

@@ -347,6 +347,123 @@ TEST(TextCodec, ZstdDictionaryRefusesAnImpossibleRawLength) {
       absl::StatusCode::kDataLoss);
 }
 
+// A string[] payload by hand: `rows` rows of `per_row` elements each, every
+// element the one dictionary entry `entry` (ids through `constant`).
+std::string StringArrayOfOneEntry(std::string_view entry, int64_t per_row) {
+  std::string p;
+  PutFixed8(&p, static_cast<uint8_t>(ColumnType::kString));
+  PutFixed8(&p, static_cast<uint8_t>(CodecId::kConstant));
+  std::string counts;
+  EXPECT_TRUE(EncodeInts(CodecId::kConstant, std::vector<int64_t>{per_row}, &counts).ok());
+  PutLengthPrefixed(&p, counts);
+  PutFixed8(&p, static_cast<uint8_t>(CodecId::kDictionary));
+  PutVarint64(&p, 1);  // one entry
+  PutLengthPrefixed(&p, entry);
+  PutFixed8(&p, static_cast<uint8_t>(CodecId::kConstant));
+  EXPECT_TRUE(EncodeInts(CodecId::kConstant, std::vector<int64_t>{0}, &p).ok());
+  return p;
+}
+
+// 1 MiB of payload, 2^20 ids of its one entry: a TiB of elements and of row
+// text, refused before any element is copied.
+TEST(TextCodec, ArrayRefusesElementsThatRepeatALongEntryBeyondTheTextLimit) {
+  const std::string payload = StringArrayOfOneEntry(std::string(1 << 20, 'a'), 1 << 20);
+  std::vector<std::string> dict;
+  std::vector<uint32_t> ids;
+  absl::Status s = DecodeText(CodecId::kArray, ColumnType::kStringArray, payload, 1, &dict, &ids);
+  EXPECT_EQ(s.code(), absl::StatusCode::kDataLoss) << s;
+  EXPECT_NE(s.message().find("rows' text of more than"), std::string_view::npos) << s;
+}
+
+// 64 KiB of control bytes escape to 384 KiB of text (\u0001 each); 1,024 rows
+// of it are 384 MiB of text from 64 MiB of elements: the limit is on the text
+// of all rows, repeats included, as the encoder counts it.
+TEST(TextCodec, ArrayRefusesRowsWhoseEscapedTextExceedsTheLimit) {
+  const std::string payload = StringArrayOfOneEntry(std::string(64 << 10, '\x01'), 1);
+  std::vector<std::string> dict;
+  std::vector<uint32_t> ids;
+  absl::Status s =
+      DecodeText(CodecId::kArray, ColumnType::kStringArray, payload, 1024, &dict, &ids);
+  EXPECT_EQ(s.code(), absl::StatusCode::kDataLoss) << s;
+  // Under the limit the same payload decodes.
+  ASSERT_TRUE(DecodeText(CodecId::kArray, ColumnType::kStringArray, payload, 4, &dict, &ids).ok());
+  ASSERT_EQ(dict.size(), 1u);
+  EXPECT_EQ(dict[0].size(), 6u * (64 << 10) + 4);
+}
+
+// What the decoder would refuse the encoder refuses, so the writer stores
+// such a block with `dictionary`.
+TEST(TextCodec, ArrayLeavesBlocksOverTheTextLimitToDictionary) {
+  const std::string text = StrCat("[\"", std::string(1 << 20, 'a'), "\"]");
+  std::vector<std::string_view> v(300, text);  // 300 MiB of text, one value
+  std::string enc;
+  EXPECT_EQ(EncodeText(CodecId::kArray, ColumnType::kStringArray, v, &enc).code(),
+            absl::StatusCode::kInvalidArgument);
+  enc.clear();
+  auto id = EncodeTextBest(ColumnType::kStringArray, v, &enc);
+  ASSERT_TRUE(id.ok()) << id.status();
+  EXPECT_NE(*id, CodecId::kArray);
+  std::vector<std::string> dict;
+  std::vector<uint32_t> ids;
+  ASSERT_TRUE(DecodeText(*id, ColumnType::kStringArray, enc, v.size(), &dict, &ids).ok());
+  ASSERT_EQ(dict.size(), 1u);
+  EXPECT_EQ(dict[0], text);
+}
+
+// A frame that holds raw_length but compresses better than the 255x a decoder
+// allows, padded with a skippable frame to pass the ratio check: refused, as
+// the payload is not exactly one frame.
+TEST(TextCodec, ZstdDictionaryRefusesAFramePaddedWithASkippableFrame) {
+  const std::string entry(1 << 20, 'a');
+  std::string raw;
+  ASSERT_TRUE(EncodeStrings(CodecId::kDictionary, std::vector<std::string_view>{entry}, &raw).ok());
+  std::string frame(ZSTD_compressBound(raw.size()), '\0');
+  const size_t len = ZSTD_compress(frame.data(), frame.size(), raw.data(), raw.size(), 3);
+  ASSERT_FALSE(ZSTD_isError(len));
+  frame.resize(len);
+  ASSERT_GT(raw.size(), codec::zstd_dictionary::MaxRawLength(frame.size()));
+  const uint32_t pad = 8 << 10;
+  PutFixed32(&frame, 0x184D2A50);  // skippable frame magic
+  PutFixed32(&frame, pad);
+  frame.append(pad, '\0');
+  ASSERT_LE(raw.size(), codec::zstd_dictionary::MaxRawLength(frame.size()));
+  std::string payload;
+  PutVarint64(&payload, raw.size());
+  payload += frame;
+  std::vector<std::string> dict;
+  std::vector<uint32_t> ids;
+  absl::Status s = DecodeText(CodecId::kZstdDictionary, ColumnType::kJson, payload, 1, &dict, &ids);
+  EXPECT_EQ(s.code(), absl::StatusCode::kDataLoss) << s;
+  EXPECT_NE(s.message().find("not one zstd frame"), std::string_view::npos) << s;
+}
+
+// A frame of raw blocks whose header claims just over the limit (and which is
+// large enough for the ratio): refused before the raw length is allocated.
+TEST(TextCodec, ZstdDictionaryRefusesARawLengthOverTheLimit) {
+  const uint64_t claimed = codec::zstd_dictionary::kMaxRawLength + 1;
+  std::string frame;
+  PutFixed32(&frame, 0xFD2FB528);  // zstd frame magic
+  PutFixed8(&frame, 0xE0);         // 8-byte content size, single segment
+  PutFixed64(&frame, claimed);
+  const uint32_t block = 128 << 10;
+  for (int i = 0; i < 9; ++i) {
+    const uint32_t header = (i == 8 ? 1u : 0u) | (block << 3);  // raw block
+    for (int b = 0; b < 3; ++b) PutFixed8(&frame, static_cast<uint8_t>(header >> (8 * b)));
+    frame.append(block, 'a');
+  }
+  ASSERT_EQ(ZSTD_findFrameCompressedSize(frame.data(), frame.size()), frame.size());
+  ASSERT_EQ(ZSTD_getFrameContentSize(frame.data(), frame.size()), claimed);
+  ASSERT_LE(claimed, codec::zstd_dictionary::MaxRawLength(frame.size()));
+  std::string payload;
+  PutVarint64(&payload, claimed);
+  payload += frame;
+  std::vector<std::string> dict;
+  std::vector<uint32_t> ids;
+  absl::Status s = DecodeText(CodecId::kZstdDictionary, ColumnType::kJson, payload, 1, &dict, &ids);
+  EXPECT_EQ(s.code(), absl::StatusCode::kDataLoss) << s;
+  EXPECT_NE(s.message().find("over the limit"), std::string_view::npos) << s;
+}
+
 TEST(ArrayText, ParsesCanonicalTextAndRefusesTheRest) {
   ArrayElements e;
   e.element = ColumnType::kString;
