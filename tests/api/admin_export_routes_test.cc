@@ -4,40 +4,19 @@
 #include <filesystem>
 #include <thread>
 
-#include "auth/authenticator.h"
-#include "auth/token_store.h"
-#include "tests/api/admin_fixture.h"
+#include "tests/api/token_fixture.h"
 
 namespace timestore::api::testing {
 namespace {
 
-constexpr char kBootstrap[] = "bootstrap-admin-token-export-0123456789";
-using Headers = std::vector<std::pair<std::string, std::string>>;
-
-class ExportRoutesTest : public AdminTest {
+class ExportRoutesTest : public TokenModeTest {
  protected:
   void SetUp() override {
-    AdminTest::SetUp();
-    StopService();
-    auto t = auth::TokenStore::Open(root_ + "/auth");
-    ASSERT_TRUE(t.ok()) << t.status();
-    tokens_ = std::move(*t);
-    auth::AuthConfig c;
-    c.mode = auth::Mode::kToken;
-    c.read_scope = "read";
-    c.write_scope = "write";
-    c.admin_scope = "admin";
-    c.bootstrap_hash = auth::HashSecret(kBootstrap);
-    ServiceOptions o;
-    o.require_scope = "read";
-    o.require_write_scope = "write";
-    o.admin_scope = "admin";
-    o.authenticator = std::make_shared<auth::Authenticator>(c, tokens_.get());
-    StartService(std::move(o));
+    TokenModeTest::SetUp();
     out_ = root_ + "-out";
   }
   void TearDown() override {
-    AdminTest::TearDown();
+    TokenModeTest::TearDown();
     std::filesystem::remove_all(out_);
   }
   // Waits for the job of a 202 answer; returns the finished job's answer.
@@ -56,7 +35,6 @@ class ExportRoutesTest : public AdminTest {
     ADD_FAILURE() << "the export job did not end";
     return started;
   }
-  std::unique_ptr<auth::TokenStore> tokens_;
   std::string out_;
 };
 

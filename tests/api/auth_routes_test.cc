@@ -4,52 +4,16 @@
 // record of refusals.
 #include <thread>
 
-#include "auth/authenticator.h"
-#include "auth/token_store.h"
-#include "tests/api/admin_fixture.h"
+#include "tests/api/token_fixture.h"
 #include "tiering/http_util.h"
 
 namespace timestore::api::testing {
 namespace {
 
-constexpr char kBootstrap[] = "bootstrap-admin-token-0123456789";
-
-using Headers = std::vector<std::pair<std::string, std::string>>;
-
-class AuthRoutesTest : public AdminTest {
+class AuthRoutesTest : public TokenModeTest {
  protected:
-  void SetUp() override {
-    AdminTest::SetUp();
-    Restart(auth::Mode::kToken);
-  }
-  void Restart(auth::Mode mode, std::string proxies = "") {
-    StopService();
-    if (tokens_ == nullptr) {
-      auto t = auth::TokenStore::Open(root_ + "/auth");
-      ASSERT_TRUE(t.ok()) << t.status();
-      tokens_ = std::move(*t);
-    }
-    auth::AuthConfig c;
-    c.mode = mode;
-    c.read_scope = "read";
-    c.write_scope = "write";
-    c.admin_scope = "admin";
-    c.bootstrap_hash = auth::HashSecret(kBootstrap);
-    if (!proxies.empty()) c.trusted_proxies = *auth::ParseCidrList(proxies);
-    ServiceOptions o;
-    o.require_scope = "read";
-    o.require_write_scope = "write";
-    o.admin_scope = "admin";
-    o.authenticator = std::make_shared<auth::Authenticator>(c, tokens_.get());
-    StartService(std::move(o));
-  }
-  // Creates a token through the API and returns it.
-  std::string NewToken(const std::string& request) {
-    Answer a = Call("POST", "/admin/tokens", request, Bearer(kBootstrap));
-    EXPECT_EQ(a.status, 201) << a.body;
-    std::string_view token;
-    EXPECT_FALSE(Parse(a)["token"].get(token)) << a.body;
-    return std::string(token);
+  void Restart(auth::Mode mode, const std::string& proxies = "") {
+    StartTokenService({}, mode, proxies);
   }
   Answer Ingest(const std::string& slug, const Headers& h, int rows = 1) {
     std::string records;
@@ -63,7 +27,6 @@ class AuthRoutesTest : public AdminTest {
     return Call("POST", StrCat("/datasets/", slug, "/query"),
                 R"({"timeRange":{"start":0,"end":999999999999}})", h);
   }
-  std::unique_ptr<auth::TokenStore> tokens_;
 };
 
 TEST_F(AuthRoutesTest, NoCredentialsIs401AndOpenRoutesStayOpen) {

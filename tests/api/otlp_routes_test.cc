@@ -7,40 +7,16 @@
 #include <future>
 
 #include "api/otlp/otlp.pb.h"
-#include "auth/authenticator.h"
-#include "auth/token_store.h"
-#include "tests/api/admin_fixture.h"
+#include "tests/api/token_fixture.h"
 
 namespace timestore::api::testing {
 namespace {
 
-constexpr char kBootstrap[] = "bootstrap-admin-token-0123456789";
 constexpr char kLogs[] =
     R"({"resourceLogs":[{"scopeLogs":[{"logRecords":[{"timeUnixNano":"5"}]}]}]})";
 
-using Headers = std::vector<std::pair<std::string, std::string>>;
-
-class OtlpRoutesTest : public AdminTest {
+class OtlpRoutesTest : public TokenModeTest {
  protected:
-  void SetUp() override {
-    AdminTest::SetUp();
-    StopService();
-    auto t = auth::TokenStore::Open(root_ + "/auth");
-    ASSERT_TRUE(t.ok()) << t.status();
-    tokens_ = std::move(*t);
-    auth::AuthConfig c;
-    c.mode = auth::Mode::kToken;
-    c.read_scope = "read";
-    c.write_scope = "write";
-    c.admin_scope = "admin";
-    c.bootstrap_hash = auth::HashSecret(kBootstrap);
-    ServiceOptions o;
-    o.require_scope = "read";
-    o.require_write_scope = "write";
-    o.admin_scope = "admin";
-    o.authenticator = std::make_shared<auth::Authenticator>(c, tokens_.get());
-    StartService(std::move(o));
-  }
   // A request from `peer` (the audit keeps one refusal per address per 10 s).
   HttpResponse Send(const std::string& path, std::string body, Headers headers,
                     const std::string& peer) {
@@ -53,13 +29,6 @@ class OtlpRoutesTest : public AdminTest {
     std::promise<HttpResponse> p;
     service_->Handle(std::move(req), [&p](HttpResponse r) { p.set_value(std::move(r)); });
     return p.get_future().get();
-  }
-  std::string NewToken(const std::string& request) {
-    Answer a = Call("POST", "/admin/tokens", request, Bearer(kBootstrap));
-    EXPECT_EQ(a.status, 201) << a.body;
-    std::string_view token;
-    EXPECT_FALSE(Parse(a)["token"].get(token)) << a.body;
-    return std::string(token);
   }
   // The JSON google.rpc.Status of `r`: checks its shape, returns the
   // message of the api.md error inside.
@@ -99,8 +68,6 @@ class OtlpRoutesTest : public AdminTest {
     }
     return "<no event> " + a.body;
   }
-
-  std::unique_ptr<auth::TokenStore> tokens_;
 };
 
 TEST_F(OtlpRoutesTest, UnauthenticatedIsAJsonStatusAndAudited) {

@@ -13,21 +13,15 @@
 #include "api/body_decoding.h"
 #include "api/prometheus_codec.h"
 #include "api/tenant_quotas.h"
-#include "auth/authenticator.h"
 #include "auth/tenant_store.h"
-#include "auth/token_store.h"
-#include "tests/api/admin_fixture.h"
+#include "tests/api/token_fixture.h"
 
 namespace timestore::api::testing {
 namespace {
 
-constexpr char kBootstrap[] = "bootstrap-admin-token-0123456789";
-
-using Headers = std::vector<std::pair<std::string, std::string>>;
-
 const Headers kAdmin = Bearer(kBootstrap);
 
-class TenantTest : public AdminTest {
+class TenantTest : public TokenModeTest {
  protected:
   void SetUp() override {
     AdminTest::SetUp();
@@ -44,32 +38,9 @@ class TenantTest : public AdminTest {
   // A server in token mode; its tenants are opened from the root (as after
   // a restart) unless `tenants` is given.
   void Restart(std::shared_ptr<TenantQuotas> tenants = nullptr) {
-    StopService();
-    if (tokens_ == nullptr) {
-      auto t = auth::TokenStore::Open(root_ + "/auth");
-      ASSERT_TRUE(t.ok()) << t.status();
-      tokens_ = std::move(*t);
-    }
-    auth::AuthConfig c;
-    c.mode = auth::Mode::kToken;
-    c.read_scope = "read";
-    c.write_scope = "write";
-    c.admin_scope = "admin";
-    c.bootstrap_hash = auth::HashSecret(kBootstrap);
     ServiceOptions o;
-    o.require_scope = "read";
-    o.require_write_scope = "write";
-    o.admin_scope = "admin";
-    o.authenticator = std::make_shared<auth::Authenticator>(c, tokens_.get());
     o.tenants = std::move(tenants);
-    StartService(std::move(o));
-  }
-  std::string NewToken(const std::string& request) {
-    Answer a = Call("POST", "/admin/tokens", request, kAdmin);
-    EXPECT_EQ(a.status, 201) << a.body;
-    std::string_view token;
-    EXPECT_FALSE(Parse(a)["token"].get(token)) << a.body;
-    return std::string(token);
+    StartTokenService(std::move(o));
   }
   Answer Ingest(const std::string& slug, int rows = 1, const Headers& h = kAdmin) {
     std::string records;
@@ -111,7 +82,6 @@ class TenantTest : public AdminTest {
     h.emplace_back("x-prometheus-remote-write-version", "0.1.0");
     return Call("POST", "/api/v1/write?dataset=" + slug, SnappyEncode(w.SerializeAsString()), h);
   }
-  std::unique_ptr<auth::TokenStore> tokens_;
 };
 
 TEST(TenantIdsTest, TenantOfSlugAndIds) {
