@@ -6,7 +6,6 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <simdjson.h>
-#include <zlib.h>
 
 #include <filesystem>
 #include <map>
@@ -27,20 +26,6 @@ constexpr const char* kRange =
     R"("timeRange":{"start":"2024-05-01T00:00:00Z","end":"2024-05-02T00:00:00Z"})";
 const HttpHeaders kJson = {{"Content-Type", "application/json"}};
 const HttpHeaders kProtobuf = {{"Content-Type", "application/x-protobuf"}};
-
-std::string Gzip(std::string_view in) {
-  z_stream zs{};
-  deflateInit2(&zs, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY);
-  std::string out(deflateBound(&zs, in.size()) + 32, '\0');
-  zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in.data()));
-  zs.avail_in = static_cast<uInt>(in.size());
-  zs.next_out = reinterpret_cast<Bytef*>(out.data());
-  zs.avail_out = static_cast<uInt>(out.size());
-  deflate(&zs, Z_FINISH);
-  out.resize(zs.total_out);
-  deflateEnd(&zs);
-  return out;
-}
 
 // Two log records of service "checkout": nested attributes of every kind,
 // ids in upper case, times as a string and as a number, an enum by name, a

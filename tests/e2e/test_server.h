@@ -124,6 +124,9 @@ std::string ReadFileToString(const std::string& path);
 // `s` single-quoted for sh (tokens and paths hold no quotes; this keeps it so).
 std::string ShellQuote(const std::string& s);
 
+// `in` compressed as a gzip stream (for Content-Encoding: gzip bodies).
+std::string Gzip(std::string_view in);
+
 // The string member `key` of the first JSON object in `text` (the CLI prints
 // the server's answer followed by a newline), or "".
 std::string JsonMember(const std::string& text, const char* key);
