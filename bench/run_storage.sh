@@ -7,6 +7,8 @@
 set -euo pipefail
 # Loopback benchmarks send no tokens (docs/api.md, "Authentication").
 export TIMESTORE_AUTH=${TIMESTORE_AUTH:-none}
+# Repeated queries over sealed data: time the engine, not the result cache.
+export TIMESTORE_QUERY_CACHE_ENABLED=${TIMESTORE_QUERY_CACHE_ENABLED:-false}
 cd "$(dirname "$0")/.."
 HOSTS=${1:-100}; DURATION=${2:-1d}; SEGMENT_BY=${3:-hostname}
 PORT=${PORT:-4394}
