@@ -171,10 +171,12 @@ TEST(OtlpCodecTest, ProtobufOnlyChecks) {
       << rows.status();
 }
 
-// A resource's and a scope's values are interned once and shared by id: the
-// dictionary holds each distinct value once and the rows point at it, across
+// Every row of a resource and a scope carries their values: the dictionary
+// holds each distinct value once and each row points at its own, across
 // scopes, resources and a resource that repeats an earlier one's attributes.
-TEST(OtlpCodecTest, SharedResourceAndScopeValuesAreInternedOnce) {
+// (The codec interns them once per resource and scope to save hashing a large
+// attribute per row; that saving is CPU only and not observable here.)
+TEST(OtlpCodecTest, RowsCarryTheirResourceAndScopeValues) {
   const std::string big(200'000, 'x');  // a large resource attribute
   otlp::ExportTraceServiceRequest req;
   auto add_resource = [&](const std::string& service, const std::string& attr,

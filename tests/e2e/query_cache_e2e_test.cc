@@ -133,7 +133,15 @@ TEST_F(QueryCacheE2ETest, ConcurrentLateIngestAndRepeatedQueries) {
                                    R"(Z","hostname":"late","usage_user":1}]})"));
       if (r.status != 200) ++failures;
       ++acked;
-      if (i % 8 == 7) c.Post("/admin/datasets/cpu/flush", "");
+      if (i % 8 == 7) {
+        // Everything sealed: let the readers store and hit an answer before
+        // the next late row, so lookups race with ingest and seals.
+        const int seen = hits.load();
+        c.Post("/admin/datasets/cpu/flush", "");
+        for (int w = 0; w < 10'000 && hits.load() == seen; ++w) {
+          std::this_thread::sleep_for(std::chrono::milliseconds(1));
+        }
+      }
     }
     done = true;
   });
@@ -158,6 +166,7 @@ TEST_F(QueryCacheE2ETest, ConcurrentLateIngestAndRepeatedQueries) {
   writer.join();
   for (auto& t : readers) t.join();
   EXPECT_EQ(failures.load(), 0);
+  EXPECT_GT(hits.load(), 0);  // the race above did serve cached answers
   Post("/admin/datasets/cpu/flush");
   Query();
   HttpResult last = Query();
