@@ -12,6 +12,15 @@
 
 namespace timestore::sql::planner_internal {
 
+namespace {
+
+// `x -> k` or `x ->> k`: what LowerJsonPath reads.
+bool IsJsonMember(const Expr& e) {
+  return e.kind == ExprKind::kOp && (e.name == "->" || e.name == "->>");
+}
+
+}  // namespace
+
 absl::StatusOr<std::optional<BoundExpr>> Planner::ConstantOf(const Expr& e) {
   if (ReferencesColumns(e)) return std::nullopt;
   ASSIGN_OR_RETURN(BoundExpr b, Bind(e));
@@ -162,7 +171,7 @@ absl::StatusOr<std::optional<FilterTree>> Planner::LowerPredicate(const Expr& e,
       return Node(FilterTree::Kind::kOr, std::move(kids));
     }
     case ExprKind::kIn: {
-      if (e.args[0].kind == ExprKind::kOp) return LowerJsonPath(e, negate);
+      if (IsJsonMember(e.args[0])) return LowerJsonPath(e, negate);
       if (e.args[0].kind != ExprKind::kColumn) return std::nullopt;
       ASSIGN_OR_RETURN(int idx, TableColumn(e.args[0]));
       const Field& f = schema_->fields[idx];
@@ -214,9 +223,9 @@ absl::StatusOr<std::optional<FilterTree>> Planner::LowerPredicate(const Expr& e,
     }
     case ExprKind::kOp: {
       if (e.args.size() != 2 || !IsComparison(e.name)) return std::nullopt;
-      if (e.args[0].kind == ExprKind::kOp || e.args[1].kind == ExprKind::kOp) {
-        return LowerJsonPath(e, negate);
-      }
+      // A json member (`col->>'k' = 'x'`) on either side; other operators
+      // (`k > 1 + 0`) fold to constants below.
+      if (IsJsonMember(e.args[0]) || IsJsonMember(e.args[1])) return LowerJsonPath(e, negate);
       const Expr* col = &e.args[0];
       const Expr* other = &e.args[1];
       bool flipped = false;

@@ -251,6 +251,18 @@ TEST_F(SessionTest, ExplainShowsWhatIsPushedDown) {
   EXPECT_THAT(r, ::testing::HasSubstr("Blocks: 1 scanned, 0 pruned"));
 }
 
+// Constant arithmetic on either side of a comparison folds to a constant and
+// is pushed into the scan (aggregates need that; they cannot filter above it).
+TEST_F(SessionTest, ConstantExpressionsInComparisonsArePushedDown) {
+  EXPECT_THAT(Rows("SELECT count(*) FROM cpu WHERE usage_user > 1 + 0"), ElementsAre("3"));
+  EXPECT_THAT(Rows("SELECT count(*) FROM cpu WHERE usage_user = 0 - 1"), ElementsAre("0"));
+  EXPECT_THAT(Rows("SELECT count(*) FROM cpu WHERE 25 - 5 <= usage_user"), ElementsAre("2"));
+  std::string all;
+  for (auto& l : Rows("EXPLAIN SELECT hostname FROM cpu WHERE usage_user > 1 + 0")) all += l + "\n";
+  EXPECT_THAT(all, ::testing::HasSubstr("Pushed Filter: usage_user > 1"));
+  EXPECT_THAT(all, ::testing::Not(::testing::HasSubstr("residual")));
+}
+
 TEST_F(SessionTest, CatalogListsDatasetsAndColumns) {
   EXPECT_THAT(
       Rows("SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'"),
