@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "common/coding.h"
 
 namespace timestore::codec::dictionary {
 
@@ -25,5 +26,17 @@ inline constexpr std::string_view kName = "dictionary";
 absl::Status EncodeStrings(std::span<const std::string_view> values, std::string* out);
 absl::Status DecodeStrings(std::string_view in, size_t n, std::vector<std::string>* dict,
                            std::vector<uint32_t>* ids);
+
+// Shared with the codecs that store a dictionary and ids the same way (uuid).
+// The distinct values in order of first appearance, and each value's entry.
+// REQUIRES: values.size() <= UINT32_MAX.
+void BuildDictionary(std::span<const std::string_view> values,
+                     std::vector<std::string_view>* entries, std::vector<int64_t>* ids);
+// Appends the ids part: ids codec id u8 | ids payload (the best ints codec).
+absl::Status PutDictionaryIds(std::span<const int64_t> ids, std::string* out);
+// Reads the ids part, which is the rest of `*d`: n ids, each < count. Errors
+// are DataLoss naming `codec`.
+absl::Status DecodeDictionaryIds(std::string_view codec, Decoder* d, size_t n, uint64_t count,
+                                 std::vector<uint32_t>* ids);
 
 }  // namespace timestore::codec::dictionary
