@@ -12,6 +12,8 @@
 #include "common/status_macros.h"
 #include "common/status_util.h"
 #include "common/strings.h"
+#include "google/protobuf/io/coded_stream.h"
+#include "google/protobuf/wire_format_lite.h"
 #include "segment/typed_text.h"
 
 namespace timestore::api {
@@ -297,18 +299,6 @@ std::string TimeColumn(const OtlpIngestOptions& options) {
   return options.current != nullptr ? options.current->time_column : std::string(kOtlpTimeColumn);
 }
 
-absl::Status CheckSize(uint64_t rows, size_t columns, const OtlpIngestOptions& options,
-                       std::string_view what) {
-  if (rows > std::numeric_limits<uint32_t>::max() ||
-      (rows > 0 && columns > options.max_cells / rows)) {
-    return MakeError(absl::StatusCode::kInvalidArgument, "payload_too_large",
-                     StrCat("the request has ", rows, " ", what, ": ", rows, " rows × ", columns,
-                            " columns pass the limit of ", options.max_cells,
-                            " cells per request; send smaller batches"));
-  }
-  return absl::OkStatus();
-}
-
 // What every row of a resource and a scope shares.
 struct Shared {
   SharedValue<std::string> service, resource_attributes, scope_attributes;
@@ -589,16 +579,79 @@ absl::Status AppendSpan(const otlp::Span& span, const std::string& record, Share
   return absl::OkStatus();
 }
 
+// One level of an export request's wire format, up to the limit pushed for
+// it: entries of field 2 (of field 1 at the top) are counted, and entered
+// unless they are records; everything else is skipped.
+bool CountLevel(google::protobuf::io::CodedInputStream* in, int level, OtlpCounts* counts) {
+  using google::protobuf::internal::WireFormatLite;
+  const int entries = level == 0 ? 1 : 2;
+  while (true) {
+    const uint32_t tag = in->ReadTag();
+    if (tag == 0) return in->BytesUntilLimit() == 0;
+    if (WireFormatLite::GetTagFieldNumber(tag) != entries ||
+        WireFormatLite::GetTagWireType(tag) != WireFormatLite::WIRETYPE_LENGTH_DELIMITED) {
+      if (!WireFormatLite::SkipField(in, tag)) return false;
+      continue;
+    }
+    uint32_t size = 0;
+    // An entry longer than what is left of its parent is not protobuf (the
+    // stream would cut it to the parent's end without saying so).
+    if (!in->ReadVarint32(&size) || size > static_cast<uint32_t>(in->BytesUntilLimit())) {
+      return false;
+    }
+    if (level == 2) {
+      ++counts->records;
+      if (!in->Skip(static_cast<int>(size))) return false;
+      continue;
+    }
+    ++counts->containers;
+    const auto limit = in->PushLimit(static_cast<int>(size));
+    if (!CountLevel(in, level + 1, counts)) return false;
+    in->PopLimit(limit);
+  }
+}
+
 }  // namespace
+
+absl::Status CheckOtlpSize(OtlpSignal signal, const OtlpCounts& counts, uint64_t max_cells) {
+  const bool logs = signal == OtlpSignal::kLogs;
+  const uint64_t columns = logs ? kLogScopeAttributes + 1 : kSpanScopeAttributes + 1;
+  const uint64_t limit = max_cells / columns;
+  if (counts.records <= limit && counts.records <= std::numeric_limits<uint32_t>::max() &&
+      counts.containers <= limit) {
+    return absl::OkStatus();
+  }
+  const bool records =
+      counts.records > limit || counts.records > std::numeric_limits<uint32_t>::max();
+  const uint64_t n = records ? counts.records : counts.containers;
+  return MakeError(
+      absl::StatusCode::kInvalidArgument, "payload_too_large",
+      StrCat("the request has ", n, " ",
+             records ? (logs ? "log records" : "spans")
+                     : (logs ? "resourceLogs and scopeLogs entries"
+                             : "resourceSpans and scopeSpans entries"),
+             ": ", n, records ? " rows" : " entries", " × ", columns, " columns pass the limit of ",
+             max_cells, " cells per request; send smaller batches"));
+}
+
+std::optional<OtlpCounts> CountOtlpProtobuf(std::string_view body) {
+  if (body.size() > static_cast<size_t>(std::numeric_limits<int>::max())) return std::nullopt;
+  google::protobuf::io::CodedInputStream in(reinterpret_cast<const uint8_t*>(body.data()),
+                                            static_cast<int>(body.size()));
+  OtlpCounts counts;
+  if (!CountLevel(&in, 0, &counts)) return std::nullopt;
+  return counts;
+}
 
 absl::StatusOr<IngestRequest> LogsToIngest(const otlp::ExportLogsServiceRequest& request,
                                            const OtlpIngestOptions& options) {
-  uint64_t count = 0;
+  OtlpCounts counts;
   for (const auto& rl : request.resource_logs()) {
-    for (const auto& sl : rl.scope_logs()) count += sl.log_records_size();
+    counts.containers += 1 + rl.scope_logs_size();
+    for (const auto& sl : rl.scope_logs()) counts.records += sl.log_records_size();
   }
+  RETURN_IF_ERROR(CheckOtlpSize(OtlpSignal::kLogs, counts, options.max_cells));
   Rows rows(LogFields(TimeColumn(options)));
-  RETURN_IF_ERROR(CheckSize(count, kLogScopeAttributes + 1, options, "log records"));
   Shared shared;
   for (int r = 0; r < request.resource_logs_size(); ++r) {
     const otlp::ResourceLogs& rl = request.resource_logs(r);
@@ -614,17 +667,18 @@ absl::StatusOr<IngestRequest> LogsToIngest(const otlp::ExportLogsServiceRequest&
       }
     }
   }
-  return rows.Finish(options, static_cast<uint32_t>(count));
+  return rows.Finish(options, static_cast<uint32_t>(counts.records));
 }
 
 absl::StatusOr<IngestRequest> TracesToIngest(const otlp::ExportTraceServiceRequest& request,
                                              const OtlpIngestOptions& options) {
-  uint64_t count = 0;
+  OtlpCounts counts;
   for (const auto& rs : request.resource_spans()) {
-    for (const auto& ss : rs.scope_spans()) count += ss.spans_size();
+    counts.containers += 1 + rs.scope_spans_size();
+    for (const auto& ss : rs.scope_spans()) counts.records += ss.spans_size();
   }
+  RETURN_IF_ERROR(CheckOtlpSize(OtlpSignal::kTraces, counts, options.max_cells));
   Rows rows(SpanFields(TimeColumn(options)));
-  RETURN_IF_ERROR(CheckSize(count, kSpanScopeAttributes + 1, options, "spans"));
   Shared shared;
   for (int r = 0; r < request.resource_spans_size(); ++r) {
     const otlp::ResourceSpans& rs = request.resource_spans(r);
@@ -640,7 +694,7 @@ absl::StatusOr<IngestRequest> TracesToIngest(const otlp::ExportTraceServiceReque
       }
     }
   }
-  return rows.Finish(options, static_cast<uint32_t>(count));
+  return rows.Finish(options, static_cast<uint32_t>(counts.records));
 }
 
 }  // namespace timestore::api

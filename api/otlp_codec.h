@@ -21,6 +21,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -40,6 +41,9 @@ inline constexpr std::string_view kOtlpServiceColumn = "service_name";
 
 enum class OtlpSignal { kLogs, kTraces };
 
+// The default of OtlpIngestOptions::max_cells.
+inline constexpr uint64_t kOtlpMaxCells = 32ull << 20;
+
 struct OtlpIngestOptions {
   std::string slug;
   // The dataset's current schema, or null when it does not exist: gives the
@@ -50,8 +54,27 @@ struct OtlpIngestOptions {
   int64_t now_ns = 0;
   // Largest rows × columns of one request, which bounds the memory of the
   // columns built: 413 payload_too_large beyond it.
-  uint64_t max_cells = 32ull << 20;
+  uint64_t max_cells = kOtlpMaxCells;
 };
+
+// The entries of the three levels of an export request: resourceLogs and
+// scopeLogs (resourceSpans and scopeSpans) entries, and log records (spans).
+struct OtlpCounts {
+  uint64_t containers = 0;
+  uint64_t records = 0;
+};
+
+// 413 payload_too_large when the rows of `counts` (one per record), or its
+// resource and scope entries, times the signal's columns pass `max_cells`.
+// Checked before any record is built (api/otlp_json.h, the routes), and again
+// by LogsToIngest and TracesToIngest.
+absl::Status CheckOtlpSize(OtlpSignal signal, const OtlpCounts& counts, uint64_t max_cells);
+
+// The counts of a protobuf ExportLogsServiceRequest or
+// ExportTraceServiceRequest (both number their levels alike), read from the
+// wire format without building messages: records are skipped, not parsed.
+// nullopt when the framing of the three levels is not valid protobuf.
+std::optional<OtlpCounts> CountOtlpProtobuf(std::string_view body);
 
 // The rows of a logs export. Errors (400 invalid_value unless said):
 // a timestamp past what int64 nanoseconds hold; a traceId that is not 16

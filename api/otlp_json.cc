@@ -89,6 +89,15 @@ int32_t StatusCodeByName(std::string_view name) {
   return -1;
 }
 
+// Elements of `a`: simdjson keeps the count, saturated at 0xFFFFFF.
+uint64_t Size(array a) {
+  const size_t n = a.size();
+  if (n < 0xFFFFFF) return n;
+  uint64_t count = 0;
+  for ([[maybe_unused]] element e : a) ++count;
+  return count;
+}
+
 constexpr std::string_view kUnsigned =
     "an unsigned integer (a JSON number, or a string of decimal digits)";
 constexpr std::string_view kTime =
@@ -625,6 +634,38 @@ class Decoder {
     return absl::OkStatus();
   }
 
+  // The entries of the three levels, read before any is decoded so that a
+  // request past the cell limit builds nothing (values of the wrong shape
+  // are left to Levels to report).
+  OtlpCounts Count(element root) const {
+    OtlpCounts c;
+    object top;
+    if (root.get_object().get(top)) return c;
+    for (auto [key, list] : top) {
+      array rs;
+      if (!Is(key, names_[0], snake_[0]) || list.get_array().get(rs)) continue;
+      for (element re : rs) {
+        ++c.containers;
+        object ro;
+        if (re.get_object().get(ro)) continue;
+        for (auto [rkey, rv] : ro) {
+          array ss;
+          if (!Is(rkey, names_[1], snake_[1]) || rv.get_array().get(ss)) continue;
+          for (element se : ss) {
+            ++c.containers;
+            object so;
+            if (se.get_object().get(so)) continue;
+            for (auto [skey, sv] : so) {
+              array ks;
+              if (Is(skey, names_[2], snake_[2]) && !sv.get_array().get(ks)) c.records += Size(ks);
+            }
+          }
+        }
+      }
+    }
+    return c;
+  }
+
   void SetSnake(std::string_view a, std::string_view b, std::string_view c) {
     snake_[0] = a;
     snake_[1] = b;
@@ -654,24 +695,28 @@ absl::StatusOr<element> ParseBody(simdjson::dom::parser* parser, std::string* bo
 
 }  // namespace
 
-absl::Status ParseOtlpLogsJson(std::string* body, otlp::ExportLogsServiceRequest* out) {
+absl::Status ParseOtlpLogsJson(std::string* body, otlp::ExportLogsServiceRequest* out,
+                               uint64_t max_cells) {
   simdjson::dom::parser parser;
   ASSIGN_OR_RETURN(element root, ParseBody(&parser, body));
   Decoder d;
   d.SetNames("resourceLogs", "scopeLogs", "logRecords");
   d.SetSnake("resource_logs", "scope_logs", "log_records");
+  RETURN_IF_ERROR(CheckOtlpSize(OtlpSignal::kLogs, d.Count(root), max_cells));
   return d.Levels(
       root, [](otlp::ResourceLogs* r) { return r->add_scope_logs(); },
       [](otlp::ScopeLogs* s) { return s->add_log_records(); }, &Decoder::LogRecord,
       out->mutable_resource_logs());
 }
 
-absl::Status ParseOtlpTracesJson(std::string* body, otlp::ExportTraceServiceRequest* out) {
+absl::Status ParseOtlpTracesJson(std::string* body, otlp::ExportTraceServiceRequest* out,
+                                 uint64_t max_cells) {
   simdjson::dom::parser parser;
   ASSIGN_OR_RETURN(element root, ParseBody(&parser, body));
   Decoder d;
   d.SetNames("resourceSpans", "scopeSpans", "spans");
   d.SetSnake("resource_spans", "scope_spans", "spans");
+  RETURN_IF_ERROR(CheckOtlpSize(OtlpSignal::kTraces, d.Count(root), max_cells));
   return d.Levels(
       root, [](otlp::ResourceSpans* r) { return r->add_scope_spans(); },
       [](otlp::ScopeSpans* s) { return s->add_spans(); }, &Decoder::Span,

@@ -16,15 +16,21 @@
 // Thread-safe (no shared state).
 #pragma once
 
+#include <cstdint>
 #include <string>
 
 #include "absl/status/status.h"
 #include "api/otlp/otlp.pb.h"
+#include "api/otlp_codec.h"
 
 namespace timestore::api {
 
-// `body` may be grown (capacity only) to give simdjson its padding.
-absl::Status ParseOtlpLogsJson(std::string* body, otlp::ExportLogsServiceRequest* out);
-absl::Status ParseOtlpTracesJson(std::string* body, otlp::ExportTraceServiceRequest* out);
+// `body` may be grown (capacity only) to give simdjson its padding. A request
+// whose records (or resource and scope entries) pass `max_cells` is refused
+// with CheckOtlpSize's 413 before any message is built.
+absl::Status ParseOtlpLogsJson(std::string* body, otlp::ExportLogsServiceRequest* out,
+                               uint64_t max_cells = kOtlpMaxCells);
+absl::Status ParseOtlpTracesJson(std::string* body, otlp::ExportTraceServiceRequest* out,
+                                 uint64_t max_cells = kOtlpMaxCells);
 
 }  // namespace timestore::api

@@ -76,6 +76,12 @@ absl::StatusOr<std::string> OtlpDatasetSlug(const HttpRequest& req, bool traces)
   return slug;
 }
 
+absl::Status NotProtobuf(bool traces) {
+  return MakeError(absl::StatusCode::kInvalidArgument, "invalid_body",
+                   StrCat("the body is not a protobuf ",
+                          traces ? "ExportTraceServiceRequest" : "ExportLogsServiceRequest"));
+}
+
 }  // namespace
 
 int OtlpGrpcCode(int http_status) {
@@ -180,27 +186,36 @@ void Service::HandleOtlp(HttpRequest&& req, bool traces, Responder respond) {
   const uint64_t body_bytes = req.body.size();
   absl::StatusOr<IngestRequest> batch;
   {
-    google::protobuf::Arena arena;
-    const char* message = traces ? "ExportTraceServiceRequest" : "ExportLogsServiceRequest";
+    // The records are counted before any is built: a small gzip body can
+    // hold millions of empty ones, and their messages would take gigabytes
+    // before LogsToIngest's own check.
     absl::Status parsed;
+    if (*encoding == Encoding::kProtobuf) {
+      if (auto counts = CountOtlpProtobuf(req.body)) {
+        parsed = CheckOtlpSize(traces ? OtlpSignal::kTraces : OtlpSignal::kLogs, *counts,
+                               opts.max_cells);
+      } else {
+        parsed = NotProtobuf(traces);
+      }
+      if (!parsed.ok()) return respond(StatusToResponse(parsed));
+    }
+    google::protobuf::Arena arena;
     if (traces) {
       auto* request =
           google::protobuf::Arena::CreateMessage<otlp::ExportTraceServiceRequest>(&arena);
       if (*encoding == Encoding::kJson) {
-        parsed = ParseOtlpTracesJson(&req.body, request);
+        parsed = ParseOtlpTracesJson(&req.body, request, opts.max_cells);
       } else if (!request->ParseFromString(req.body)) {
-        parsed = MakeError(absl::StatusCode::kInvalidArgument, "invalid_body",
-                           StrCat("the body is not a protobuf ", message));
+        parsed = NotProtobuf(traces);
       }
       if (parsed.ok()) batch = TracesToIngest(*request, opts);
     } else {
       auto* request =
           google::protobuf::Arena::CreateMessage<otlp::ExportLogsServiceRequest>(&arena);
       if (*encoding == Encoding::kJson) {
-        parsed = ParseOtlpLogsJson(&req.body, request);
+        parsed = ParseOtlpLogsJson(&req.body, request, opts.max_cells);
       } else if (!request->ParseFromString(req.body)) {
-        parsed = MakeError(absl::StatusCode::kInvalidArgument, "invalid_body",
-                           StrCat("the body is not a protobuf ", message));
+        parsed = NotProtobuf(traces);
       }
       if (parsed.ok()) batch = LogsToIngest(*request, opts);
     }

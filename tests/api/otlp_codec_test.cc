@@ -36,7 +36,7 @@ std::string Details(const absl::Status& s) {
 
 absl::StatusOr<IngestRequest> Logs(std::string json, OtlpIngestOptions options = {}) {
   otlp::ExportLogsServiceRequest req;
-  if (auto s = ParseOtlpLogsJson(&json, &req); !s.ok()) return s;
+  if (auto s = ParseOtlpLogsJson(&json, &req, options.max_cells); !s.ok()) return s;
   options.slug = "otel_logs";
   return LogsToIngest(req, options);
 }
@@ -145,6 +145,59 @@ TEST(OtlpCodecTest, CellLimit) {
   auto logs = Logs(OneLog("{},{},{}"), options);
   ASSERT_FALSE(logs.ok());
   EXPECT_EQ(ErrorCodeOf(logs.status()), "payload_too_large");
+  EXPECT_NE(logs.status().message().find("the request has 3 log records: 3 rows × 15 columns"),
+            std::string::npos)
+      << logs.status();
+
+  // The JSON decoder refuses before it builds a record, even when a later
+  // record is bad: the count comes first.
+  otlp::ExportLogsServiceRequest req;
+  std::string json = OneLog(R"({},{},{"timeUnixNano":"soon"})");
+  absl::Status s = ParseOtlpLogsJson(&json, &req, options.max_cells);
+  EXPECT_EQ(ErrorCodeOf(s), "payload_too_large") << s;
+  EXPECT_EQ(req.resource_logs_size(), 0);
+  // Resource and scope entries count too: empty ones are messages as well.
+  json = R"({"resourceLogs":[{"scopeLogs":[{},{}]}]})";
+  s = ParseOtlpLogsJson(&json, &req, options.max_cells);
+  EXPECT_EQ(ErrorCodeOf(s), "payload_too_large") << s;
+  EXPECT_NE(s.message().find("3 resourceLogs and scopeLogs entries"), std::string::npos) << s;
+  otlp::ExportTraceServiceRequest spans;
+  json = R"({"resourceSpans":[{"scopeSpans":[{"spans":[{},{}]}]}]})";
+  s = ParseOtlpTracesJson(&json, &spans, 20);
+  EXPECT_NE(s.message().find("the request has 2 spans"), std::string::npos) << s;
+  EXPECT_EQ(spans.resource_spans_size(), 0);
+}
+
+// The protobuf pre-count reads the three levels' framing only: records are
+// skipped (a record that is not valid protobuf inside is still one record),
+// unknown fields are skipped, and a broken framing is nullopt.
+TEST(OtlpCodecTest, ProtobufCountSkipsRecords) {
+  otlp::ExportLogsServiceRequest req;
+  otlp::ResourceLogs* rl = req.add_resource_logs();
+  rl->mutable_resource()->add_attributes()->set_key("k");
+  rl->set_schema_url("u");
+  otlp::ScopeLogs* sl = rl->add_scope_logs();
+  sl->mutable_scope()->set_name("lib");
+  sl->add_log_records()->set_severity_text("x");
+  sl->add_log_records();
+  rl->add_scope_logs();
+  req.add_resource_logs()->add_scope_logs()->add_log_records()->set_time_unix_nano(5);
+  std::string body = req.SerializeAsString();
+  // A resource whose one scope holds one record of garbage (a tag that never
+  // ends), then an unknown varint field (9) at the top.
+  body += std::string("\x0a\x05\x12\x03\x12\x01\xff\x48\x07", 9);
+  auto counts = CountOtlpProtobuf(body);
+  ASSERT_TRUE(counts.has_value());
+  EXPECT_EQ(counts->records, 4u);
+  EXPECT_EQ(counts->containers, 7u);  // 3 resources, 4 scopes
+  EXPECT_FALSE(otlp::ExportLogsServiceRequest().ParseFromString(body));
+  // Framing cut short or overlong, a tag cut short: not protobuf.
+  EXPECT_FALSE(CountOtlpProtobuf(body.substr(0, body.size() - 3)).has_value());
+  EXPECT_FALSE(CountOtlpProtobuf(std::string("\x0a\x10\x12\x00", 4)).has_value());
+  EXPECT_FALSE(CountOtlpProtobuf("\x0a").has_value());
+  counts = CountOtlpProtobuf("");
+  ASSERT_TRUE(counts.has_value());
+  EXPECT_EQ(counts->records + counts->containers, 0u);
 }
 
 TEST(OtlpCodecTest, ProtobufOnlyChecks) {

@@ -8,6 +8,7 @@
 
 #include "api/otlp/otlp.pb.h"
 #include "tests/api/token_fixture.h"
+#include "tests/e2e/test_server.h"
 
 namespace timestore::api::testing {
 namespace {
@@ -101,6 +102,53 @@ TEST_F(OtlpRoutesTest, ForbiddenIsAStatusInEitherEncodingAndTheAuditKeepsTheReas
   EXPECT_EQ(status.code(), 7);
   EXPECT_EQ(status.message(), StrCat("forbidden: ", message));
   EXPECT_EQ(AuditReason("192.0.2.12"), message);
+}
+
+// A gzip body of a few kilobytes can hold millions of empty records: they are
+// counted and refused before any is built. Each body ends with a bad record
+// that building them would have reported instead (a 400).
+TEST_F(OtlpRoutesTest, MillionsOfEmptyRecordsInASmallGzipBodyAre413) {
+  constexpr int kRecords = 3'000'000;  // past 32 Mi cells / 15 columns
+  const std::string writer = NewToken(R"({"name":"w","scopes":["write"]})");
+  auto varint = [](uint64_t v) {
+    std::string out;
+    for (; v >= 0x80; v >>= 7) out.push_back(static_cast<char>(v | 0x80));
+    out.push_back(static_cast<char>(v));
+    return out;
+  };
+  // ScopeLogs: empty LogRecords (field 2, length 0), then one that is not
+  // protobuf inside (a tag that never ends).
+  std::string scope;
+  scope.reserve(2 * kRecords + 3);
+  for (int i = 0; i < kRecords; ++i) scope.append("\x12\x00", 2);
+  scope.append("\x12\x01\xff", 3);
+  const std::string resource = "\x12" + varint(scope.size()) + scope;
+  const std::string proto = "\x0a" + varint(resource.size()) + resource;
+  std::string gz = timestore::testing::Gzip(proto);
+  EXPECT_LT(gz.size(), 64u << 10);
+  Headers headers = Bearer(writer);
+  headers.emplace_back("content-encoding", "gzip");
+  headers.emplace_back("content-type", "application/x-protobuf");
+  HttpResponse r = Send("/v1/logs", std::move(gz), headers, "192.0.2.20");
+  ASSERT_EQ(r.status, 413) << r.body.substr(0, 300);
+  otlp::RpcStatus status;
+  ASSERT_TRUE(status.ParseFromString(r.body));
+  EXPECT_EQ(status.code(), 8);
+  EXPECT_NE(status.message().find("payload_too_large: the request has 3000001 log records"),
+            std::string::npos)
+      << status.message();
+
+  std::string json = R"({"resourceLogs":[{"scopeLogs":[{"logRecords":[)";
+  json.reserve(json.size() + 3 * kRecords + 64);
+  for (int i = 0; i < kRecords; ++i) json.append("{},");
+  json.append(R"({"timeUnixNano":"soon"}]}]}]})");
+  headers.back().second = "application/json";
+  r = Send("/v1/logs", timestore::testing::Gzip(json), headers, "192.0.2.20");
+  ASSERT_EQ(r.status, 413) << r.body.substr(0, 300);
+  EXPECT_NE(StatusMessage(r, 8, "payload_too_large").find("the request has 3000001 log records"),
+            std::string::npos)
+      << r.body;
+  EXPECT_EQ(engine_->GetDataset("otel_logs"), nullptr);
 }
 
 TEST(OtlpErrorAnswerTest, StatusBodies) {
