@@ -3,7 +3,6 @@
 #include <simdjson.h>
 
 #include <algorithm>
-#include <cctype>
 #include <chrono>
 #include <utility>
 #include <vector>
@@ -94,20 +93,6 @@ void Mark(HttpResponse* r, ResultFormat format, QueryCache::Outcome outcome) {
   r->body.insert(close, StrCat(",\"resultCache\":\"", name, "\""));
 }
 
-// A computed column's SQL expression that may read the clock (now(),
-// current_timestamp, 'now', 'today' and their kin) or a random source: its
-// answer changes with no edit to the data, so the query is not cached. By
-// substring, so a column named like one only costs the caching.
-bool ReadsTheClock(std::string_view expr) {
-  std::string lower(expr);
-  for (char& ch : lower) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-  for (std::string_view word : {"now", "current", "localtime", "clock", "statement_",
-                                "transaction_", "today", "tomorrow", "yesterday", "random"}) {
-    if (lower.find(word) != std::string::npos) return true;
-  }
-  return false;
-}
-
 }  // namespace
 
 std::optional<std::string> CanonicalJson(std::string_view json) {
@@ -164,12 +149,6 @@ QueryCache::Ticket QueryCache::Begin(const Engine& engine, std::string_view slug
     bypassed_.fetch_add(1, std::memory_order_relaxed);
     return t;
   }
-  for (const ComputedColumn& c : spec.computed) {
-    if (ReadsTheClock(c.expr)) {
-      bypassed_.fetch_add(1, std::memory_order_relaxed);
-      return t;
-    }
-  }
   t.token = ResultTokenFor(engine, slug, spec.start, spec.end);
   std::optional<std::string> canonical;
   if (t.token) canonical = CanonicalJson(req.body);
@@ -219,8 +198,9 @@ QueryCache::Ticket QueryCache::Begin(const Engine& engine, std::string_view slug
 void QueryCache::Finish(const Engine& engine, Ticket& t, HttpResponse* r) {
   if (t.outcome == Outcome::kHit) return;  // marked by Begin
   if (t.outcome == Outcome::kMiss && t.read_clock) {
-    // The answer is of its moment (the text check in Begin misses clock reads
-    // built at run time, as ('n' || 'ow')::timestamptz or a column of 'now').
+    // The answer is of its moment: a computed column read the clock (now()
+    // and its aliases, or text that became 'now' as a timestamp, built as
+    // ('n' || 'ow')::timestamptz or read from a column).
     t.outcome = Outcome::kBypass;
     misses_.fetch_sub(1, std::memory_order_relaxed);
     bypassed_.fetch_add(1, std::memory_order_relaxed);
@@ -334,7 +314,8 @@ void QueryCache::RenderMetrics(std::string* out) const {
   metric("timestore_result_cache_misses_total", "counter",
          "Cacheable queries the result cache did not hold (or held outdated).", s.misses);
   metric("timestore_result_cache_bypassed_total", "counter",
-         "Queries not cacheable: rows in memory in range, or a freshness condition unmet.",
+         "Queries not cacheable: rows in memory in range, a freshness condition unmet, or a "
+         "computed column that read the clock.",
          s.bypassed);
   metric("timestore_result_cache_stale_total", "counter",
          "Result cache entries dropped at lookup because the data in range changed.", s.stale);

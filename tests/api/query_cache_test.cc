@@ -349,6 +349,23 @@ TEST_F(QueryCacheServiceTest, ClockReadsBuiltAtRunTimeAreNotCached) {
   EXPECT_EQ(s.bypassed, 4u);
 }
 
+// Only what an expression did decides: a column whose name holds a clock word
+// ("now", "current") is data like any other.
+TEST_F(QueryCacheServiceTest, ColumnsNamedLikeTheClockAreCached) {
+  Ingest("ev", R"({"timestamp":1000000,"known_now_ms":5,"current_amps":2},)"
+               R"({"timestamp":1001000,"known_now_ms":7,"current_amps":3})");
+  Admin("POST", "ev/flush");
+  const std::string q = R"j({"timeRange":{"start":0,"end":1500000},"computed":[)j"
+                        R"j({"alias":"later","expr":"known_now_ms + current_amps * 1000"}]})j";
+  Answer first = Query("ev", q);
+  ASSERT_EQ(first.status, 200) << first.body;
+  EXPECT_EQ(Outcome(first), "miss");
+  Answer second = Query("ev", q);
+  EXPECT_EQ(Outcome(second), "hit");
+  EXPECT_EQ(Rows(second), Rows(first));
+  EXPECT_NE(Rows(first).find("\"later\":2005"), std::string::npos) << Rows(first);
+}
+
 // Late rows of a partition with no segment before the run, sealed and dropped
 // by retention while the query ran: the segment lists before and after are
 // equal, the edit count is not, and the answer (which may hold those rows) is
