@@ -1,6 +1,7 @@
 // AdminTest with the server in token mode: read, write and admin scopes, a
 // bootstrap admin token (kBootstrap), and the token store under the root.
-// The fixture of the auth, tenant, export-route and OTLP-route tests.
+// The fixture of the auth, tenant, export-route and OTLP-route tests;
+// TokenModeOptions serves fixtures that restart in token mode (migrations).
 #pragma once
 
 #include <memory>
@@ -18,6 +19,33 @@ inline constexpr char kBootstrap[] = "bootstrap-admin-token-0123456789";
 
 using Headers = std::vector<std::pair<std::string, std::string>>;
 
+// The auth configuration of the token-mode tests: read, write and admin
+// scopes and the bootstrap admin token kBootstrap (`proxies`: trusted CIDRs
+// for proxy mode).
+inline auth::AuthConfig TokenAuthConfig(auth::Mode mode = auth::Mode::kToken,
+                                        const std::string& proxies = "") {
+  auth::AuthConfig c;
+  c.mode = mode;
+  c.read_scope = "read";
+  c.write_scope = "write";
+  c.admin_scope = "admin";
+  c.bootstrap_hash = auth::HashSecret(kBootstrap);
+  if (!proxies.empty()) c.trusted_proxies = *auth::ParseCidrList(proxies);
+  return c;
+}
+
+// `o` requiring the read, write and admin scopes, authenticated by `config`
+// over `tokens` (which must outlive the service). For a fixture that starts
+// in open mode and restarts in token mode (TokenModeTest starts in it).
+inline ServiceOptions TokenModeOptions(auth::TokenStore* tokens, ServiceOptions o = {},
+                                       const auth::AuthConfig& config = TokenAuthConfig()) {
+  o.require_scope = "read";
+  o.require_write_scope = "write";
+  o.admin_scope = "admin";
+  o.authenticator = std::make_shared<auth::Authenticator>(config, tokens);
+  return o;
+}
+
 class TokenModeTest : public AdminTest {
  protected:
   void SetUp() override {
@@ -34,18 +62,7 @@ class TokenModeTest : public AdminTest {
       ASSERT_TRUE(t.ok()) << t.status();
       tokens_ = std::move(*t);
     }
-    auth::AuthConfig c;
-    c.mode = mode;
-    c.read_scope = "read";
-    c.write_scope = "write";
-    c.admin_scope = "admin";
-    c.bootstrap_hash = auth::HashSecret(kBootstrap);
-    if (!proxies.empty()) c.trusted_proxies = *auth::ParseCidrList(proxies);
-    o.require_scope = "read";
-    o.require_write_scope = "write";
-    o.admin_scope = "admin";
-    o.authenticator = std::make_shared<auth::Authenticator>(c, tokens_.get());
-    StartService(std::move(o));
+    StartService(TokenModeOptions(tokens_.get(), std::move(o), TokenAuthConfig(mode, proxies)));
   }
   // Creates a token through POST /admin/tokens (as the bootstrap admin) and
   // returns its secret.

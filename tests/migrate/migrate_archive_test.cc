@@ -10,18 +10,21 @@
 #include <string_view>
 #include <vector>
 
-#include "auth/authenticator.h"
 #include "auth/token_store.h"
 #include "common/strings.h"
 #include "migrate/migration_manifest.h"
 #include "migrate/migrator.h"
+#include "tests/api/token_fixture.h"
 #include "tests/migrate/migrate_fixture.h"
 
 namespace timestore::migrate {
 namespace {
 
 using api::testing::Answer;
+using api::testing::Bearer;
+using api::testing::kBootstrap;
 using api::testing::ReadFileToString;
+using api::testing::TokenModeOptions;
 using testing::kDay;
 using testing::kManifest;
 using testing::kStart;
@@ -35,48 +38,33 @@ TEST_F(MigrateTest, ARestrictedTokenMayNotNameAnArchiveDirectory) {
   StopService();
   auto tokens = auth::TokenStore::Open(root_ + "/auth");
   ASSERT_TRUE(tokens.ok()) << tokens.status();
-  constexpr char kBootstrap[] = "bootstrap-admin-token-migrate-0123456789";
-  auth::AuthConfig c;
-  c.mode = auth::Mode::kToken;
-  c.read_scope = "read";
-  c.write_scope = "write";
-  c.admin_scope = "admin";
-  c.bootstrap_hash = auth::HashSecret(kBootstrap);
-  api::ServiceOptions so;
-  so.require_scope = "read";
-  so.require_write_scope = "write";
-  so.admin_scope = "admin";
-  so.authenticator = std::make_shared<auth::Authenticator>(c, tokens->get());
-  StartService(std::move(so));
-  auto bearer = [](const std::string& t) {
-    return std::vector<std::pair<std::string, std::string>>{{"authorization", "Bearer " + t}};
-  };
+  StartService(TokenModeOptions(tokens->get()));
   Answer made = Call("POST", "/admin/tokens",
                      R"({"name":"team","scopes":["read","write","admin"],)"
                      R"("datasets":[{"pattern":"cpu","access":["read","write","admin"]}]})",
-                     bearer(kBootstrap));
+                     Bearer(kBootstrap));
   ASSERT_EQ(made.status, 201) << made.body;
   std::string_view token_view;
   ASSERT_FALSE(Parse(made)["token"].get(token_view));
   const std::string team(token_view);
   const std::string before = Dump();
   Answer q = Call("POST", StrCat("/admin/datasets/cpu/migrations?archiveDir=", archive_),
-                  std::string(kManifest), bearer(team));
+                  std::string(kManifest), Bearer(team));
   EXPECT_EQ(q.status, 403) << q.body;
   Answer in_manifest = Call("POST", "/admin/datasets/cpu/migrations?dryRun=true",
-                            StrCat(kManifest, "archiveDir: ", archive_, "\n"), bearer(team));
+                            StrCat(kManifest, "archiveDir: ", archive_, "\n"), Bearer(team));
   EXPECT_EQ(in_manifest.status, 403) << in_manifest.body;
   Answer relative = Call("POST", "/admin/datasets/cpu/migrations?dryRun=true",
-                         StrCat(kManifest, "archiveDir: archive\n"), bearer(kBootstrap));
+                         StrCat(kManifest, "archiveDir: archive\n"), Bearer(kBootstrap));
   EXPECT_EQ(relative.status, 400) << relative.body;
   EXPECT_EQ(Dump(), before);
   EXPECT_FALSE(std::filesystem::exists(archive_));
   // The unrestricted admin may; the team's dry run without a directory is fine.
   Answer dry = Call("POST", "/admin/datasets/cpu/migrations?dryRun=true", std::string(kManifest),
-                    bearer(team));
+                    Bearer(team));
   EXPECT_EQ(dry.status, 200) << dry.body;
   Answer ok = Call("POST", StrCat("/admin/datasets/cpu/migrations?archiveDir=", archive_),
-                   std::string(kManifest), bearer(kBootstrap));
+                   std::string(kManifest), Bearer(kBootstrap));
   EXPECT_EQ(ok.status, 200) << ok.body;
   EXPECT_EQ(Dump(), Expected());
 }
