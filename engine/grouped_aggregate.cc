@@ -50,10 +50,13 @@ GroupedAggregate::GroupedAggregate(const QuerySpec& spec, const Schema& schema,
 
 std::unique_ptr<GroupedAggregate::Partial> GroupedAggregate::Aggregate(ChunkPtr chunk) const {
   auto p = std::make_unique<Partial>();
-  chunk = AddDerivedColumns(chunk, schema_);
+  if (chunk->rows == 0 || chunk->max_ts < spec_.start || chunk->min_ts >= spec_.end) {
+    p->chunk = std::move(chunk);
+    return p;
+  }
+  chunk = AddDerivedColumns(chunk, schema_);  // json paths, for chunks in range only
   const Chunk& c = *chunk;
   p->chunk = std::move(chunk);
-  if (c.rows == 0 || c.max_ts < spec_.start || c.min_ts >= spec_.end) return p;
   p->scanned = true;
   p->rows = c.rows;
   std::vector<uint32_t> sel;

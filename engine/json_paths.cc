@@ -56,14 +56,19 @@ std::shared_ptr<const ColumnVector> Derive(const ColumnVector& base, const Deriv
     out->all_null = base.length > 0;
     return out;
   }
-  // Once per distinct value: dictionary id -> new id (or -1 for null).
+  // Once per distinct value: dictionary id -> new id (or -1 for null). The
+  // index keys are views into out->dict, reserved so they never move.
   std::vector<int64_t> remap(base.dict.size(), -1);
-  absl::flat_hash_map<std::string, uint32_t> index;
+  out->dict.reserve(base.dict.size());
+  absl::flat_hash_map<std::string_view, uint32_t> index;
   for (size_t id = 0; id < base.dict.size(); ++id) {
     std::optional<std::string> v = ExtractJsonPath(base.dict[id], d.path);
     if (!v) continue;
-    auto [it, added] = index.emplace(*v, static_cast<uint32_t>(out->dict.size()));
-    if (added) out->dict.push_back(std::move(*v));
+    auto it = index.find(*v);
+    if (it == index.end()) {
+      out->dict.push_back(std::move(*v));
+      it = index.emplace(out->dict.back(), static_cast<uint32_t>(out->dict.size() - 1)).first;
+    }
     remap[id] = it->second;
   }
   out->ids.resize(base.length, 0);
@@ -92,8 +97,13 @@ SchemaPtr WithJsonPaths(const QuerySpec& spec, const SchemaPtr& schema) {
   bool any_json = false;
   for (const Field& f : schema->fields) any_json |= HoldsJson(f.type);
   if (!any_json) return schema;
+  // Copy the schema only when the query names a column it lacks.
+  const std::vector<std::string> names = NamesOf(spec);
+  bool unknown = false;
+  for (const std::string& name : names) unknown |= schema->IndexOf(name) < 0;
+  if (!unknown) return schema;
   Schema copy = *schema;
-  for (const std::string& name : NamesOf(spec)) AddPath(name, &copy);
+  for (const std::string& name : names) AddPath(name, &copy);
   if (copy.derived.empty()) return schema;
   return std::make_shared<const Schema>(std::move(copy));
 }

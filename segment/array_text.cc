@@ -19,7 +19,8 @@ void Truncate(ArrayElements* out, size_t n) {
 void AppendElement(const ArrayElements& in, size_t i, std::string* out) {
   switch (in.element) {
     case ColumnType::kDouble:
-      AppendJsonDouble(out, in.doubles[i]);
+      // -0 is 0: equal values have equal text (doubles compare -0 == 0).
+      AppendJsonDouble(out, in.doubles[i] == 0 ? 0.0 : in.doubles[i]);
       return;
     case ColumnType::kBoolean:
       out->append(in.bools[i] ? "true" : "false");

@@ -8,6 +8,7 @@
 #include "common/json_writer.h"
 #include "common/status_macros.h"
 #include "common/strings.h"
+#include "segment/array_text.h"
 
 namespace timestore {
 namespace {
@@ -163,19 +164,50 @@ int HexDigit(char c) {
   return -1;
 }
 
-// Whether `wrapped` ("[" text "\n]") is one JSON array with nothing after it.
-bool WholeArray(simdjson::ondemand::parser& parser, const simdjson::padded_string& padded) {
+// Whether no bracket of `text` (outside strings) closes one it did not open.
+// Then the "]" of "[" text "\n]" closes the wrapper, so nothing can follow
+// it: one scan instead of a second parse.
+bool NeverClosesBelowZero(std::string_view text) {
+  int64_t depth = 0;
+  bool in_string = false;
+  for (size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (in_string) {
+      if (c == '\\') {
+        ++i;
+      } else if (c == '"') {
+        in_string = false;
+      }
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '[' || c == '{') {
+      ++depth;
+    } else if ((c == ']' || c == '}') && --depth < 0) {
+      return false;
+    }
+  }
+  return true;
+}
+
+// Parses `text` as exactly one JSON value and runs `fn` on it.
+template <typename Fn>
+absl::Status ParseOneValue(std::string_view text, Fn fn) {
+  if (!NeverClosesBelowZero(text)) return Bad("invalid JSON");
+  thread_local simdjson::ondemand::parser parser;
+  // Wrapped: simdjson's document API treats scalar roots apart.
+  simdjson::padded_string padded(StrCat("[", text, "\n]"));
   simdjson::ondemand::document doc;
   simdjson::ondemand::array arr;
-  std::string_view raw;
-  if (parser.iterate(padded).get(doc) || doc.get_array().get(arr) || arr.raw_json().get(raw))
-    return false;
-  std::string_view all(padded.data(), padded.size());
-  while (!all.empty() &&
-         (all.back() == ' ' || all.back() == '\n' || all.back() == '\r' || all.back() == '\t')) {
-    all.remove_suffix(1);
+  if (parser.iterate(padded).get(doc) || doc.get_array().get(arr)) return Bad("invalid JSON");
+  size_t n = 0;
+  for (auto item : arr) {
+    simdjson::ondemand::value e;
+    if (std::move(item).get(e)) return Bad("invalid JSON");
+    if (++n > 1) return Bad("more than one JSON value");
+    RETURN_IF_ERROR(fn(e));
   }
-  return raw.size() == all.size();
+  if (n == 0) return Bad("no JSON value");
+  return absl::OkStatus();
 }
 
 }  // namespace
@@ -186,24 +218,8 @@ absl::Status AppendCanonicalJson(simdjson::ondemand::value v, std::string* out) 
 
 absl::StatusOr<std::string> CanonicalJsonText(std::string_view json) {
   std::string out;
-  // Always wrap: simdjson's document API treats scalar documents apart, and
-  // "[x]" checks for trailing content as the array's end.
-  thread_local simdjson::ondemand::parser parser;
-  std::string wrapped = StrCat("[", json, "\n]");
-  simdjson::padded_string padded(wrapped);
-  if (!WholeArray(parser, padded)) return Bad("invalid JSON");
-  simdjson::ondemand::document doc;
-  if (parser.iterate(padded).get(doc)) return Bad("invalid JSON");
-  simdjson::ondemand::array arr;
-  if (doc.get_array().get(arr)) return Bad("invalid JSON");
-  size_t n = 0;
-  for (auto item : arr) {
-    simdjson::ondemand::value e;
-    if (std::move(item).get(e)) return Bad("invalid JSON");
-    if (++n > 1) return Bad("more than one JSON value");
-    RETURN_IF_ERROR(AppendValue(e, 0, &out));
-  }
-  if (n == 0) return Bad("no JSON value");
+  RETURN_IF_ERROR(
+      ParseOneValue(json, [&](simdjson::ondemand::value v) { return AppendValue(v, 0, &out); }));
   return out;
 }
 
@@ -214,12 +230,15 @@ absl::Status AppendCanonicalArray(simdjson::ondemand::value v, ColumnType elemen
   if (v.type().get(type)) return Bad("invalid JSON");
   if (type != json_type::array) return Bad(StrCat("expected an array, got ", KindName(type)));
   if (v.get_array().get(arr)) return Bad("invalid JSON array");
-  out->push_back('[');
+  // The elements are checked here and written by the one array writer
+  // (segment/array_text.h), which the array codec and Parquet read back.
+  thread_local ArrayElements elements;
+  elements.clear();
+  elements.element = element;
   size_t index = 0;
   for (auto item : arr) {
     simdjson::ondemand::value e;
     if (std::move(item).get(e) || e.type().get(type)) return Bad("invalid JSON array");
-    if (index > 0) out->push_back(',');
     auto wrong = [&](std::string_view what) {
       return Bad(StrCat("element ", index, " should be ", what, ", got ", KindName(type)));
     };
@@ -229,7 +248,7 @@ absl::Status AppendCanonicalArray(simdjson::ondemand::value v, ColumnType elemen
         double d;
         if (e.get_double().get(d) || !std::isfinite(d))
           return Bad(StrCat("element ", index, " is not a representable double"));
-        AppendJsonDouble(out, d == 0 ? 0.0 : d);  // -0 is 0, as in comparisons
+        elements.doubles.push_back(d);
         break;
       }
       case ColumnType::kInteger: {
@@ -244,21 +263,21 @@ absl::Status AppendCanonicalArray(simdjson::ondemand::value v, ColumnType elemen
           }
           i = static_cast<int64_t>(d);
         }
-        AppendJsonInt(out, i);
+        elements.ints.push_back(i);
         break;
       }
       case ColumnType::kString: {
         if (type != json_type::string) return wrong("a string");
-        std::string_view s;
-        if (e.get_string().get(s)) return Bad(StrCat("element ", index, " is an invalid string"));
-        AppendJsonString(out, s);
+        std::string_view str;
+        if (e.get_string().get(str)) return Bad(StrCat("element ", index, " is an invalid string"));
+        elements.strings.emplace_back(str);
         break;
       }
       case ColumnType::kBoolean: {
         if (type != json_type::boolean) return wrong("a boolean");
         bool b;
         if (e.get_bool().get(b)) return Bad(StrCat("element ", index, " is an invalid boolean"));
-        out->append(b ? "true" : "false");
+        elements.bools.push_back(b ? 1 : 0);
         break;
       }
       default:
@@ -266,7 +285,7 @@ absl::Status AppendCanonicalArray(simdjson::ondemand::value v, ColumnType elemen
     }
     ++index;
   }
-  out->push_back(']');
+  AppendArrayText(elements, 0, elements.size(), out);
   return absl::OkStatus();
 }
 
@@ -295,6 +314,19 @@ ColumnType InferArrayType(std::string_view raw) {
     default:
       return ColumnType::kJson;
   }
+}
+
+bool IsCanonicalUuid(std::string_view s) {
+  if (s.size() != 36) return false;
+  for (size_t i = 0; i < 36; ++i) {
+    const char c = s[i];
+    if (i == 8 || i == 13 || i == 18 || i == 23) {
+      if (c != '-') return false;
+    } else if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) {
+      return false;
+    }
+  }
+  return true;
 }
 
 std::optional<std::string> CanonicalUuid(std::string_view s) {
@@ -355,23 +387,10 @@ absl::StatusOr<std::string> CanonicalTypedText(ColumnType type, std::string_view
   }
   if (type == ColumnType::kJson) return CanonicalJsonText(value);
   if (IsArrayType(type)) {
-    thread_local simdjson::ondemand::parser parser;
-    std::string wrapped = StrCat("[", value, "\n]");
-    simdjson::padded_string padded(wrapped);
-    if (!WholeArray(parser, padded)) return Bad("invalid JSON");
-    simdjson::ondemand::document doc;
-    if (parser.iterate(padded).get(doc)) return Bad("invalid JSON");
-    simdjson::ondemand::array outer;
-    if (doc.get_array().get(outer)) return Bad("invalid JSON");
     std::string out;
-    size_t n = 0;
-    for (auto item : outer) {
-      simdjson::ondemand::value e;
-      if (std::move(item).get(e)) return Bad("invalid JSON");
-      if (++n > 1) return Bad("more than one JSON value");
-      RETURN_IF_ERROR(AppendCanonicalArray(e, ArrayElementType(type), &out));
-    }
-    if (n == 0) return Bad("expected a JSON array");
+    RETURN_IF_ERROR(ParseOneValue(value, [&](simdjson::ondemand::value v) {
+      return AppendCanonicalArray(v, ArrayElementType(type), &out);
+    }));
     return out;
   }
   return Bad(StrCat("a ", ColumnTypeName(type), " column holds no typed text"));
@@ -389,17 +408,44 @@ std::vector<std::string> SplitJsonPath(std::string_view path) {
   return out;
 }
 
+namespace {
+
+// The raw text of `v` in its document (canonical documents have canonical
+// parts, so this is the value's canonical text), without trailing blanks.
+std::optional<std::string_view> RawText(simdjson::ondemand::value v) {
+  json_type type;
+  if (v.type().get(type)) return std::nullopt;
+  std::string_view raw;
+  if (type == json_type::object) {
+    simdjson::ondemand::object o;
+    if (v.get_object().get(o) || o.raw_json().get(raw)) return std::nullopt;
+  } else if (type == json_type::array) {
+    simdjson::ondemand::array a;
+    if (v.get_array().get(a) || a.raw_json().get(raw)) return std::nullopt;
+  } else {
+    raw = v.raw_json_token();
+  }
+  while (!raw.empty() && (raw.back() == ' ' || raw.back() == '\n')) raw.remove_suffix(1);
+  return raw;
+}
+
+}  // namespace
+
 std::optional<std::string> ExtractJsonPath(std::string_view doc,
                                            const std::vector<std::string>& path) {
   thread_local simdjson::ondemand::parser parser;
-  std::string cur(doc);
-  size_t idx = 0;  // path segments used so far
+  std::string_view cur = doc;  // always a part of `doc`
+  size_t idx = 0;              // path segments used so far
   while (idx < path.size()) {
     if (cur.empty() || (cur[0] != '{' && cur[0] != '[')) return std::nullopt;
     simdjson::padded_string padded(cur);
     simdjson::ondemand::document d;
     if (parser.iterate(padded).get(d)) return std::nullopt;
-    std::string next;
+    // The chosen value's place in `cur` (its raw text lies in `padded`).
+    auto locate = [&](std::string_view raw) {
+      return cur.substr(static_cast<size_t>(raw.data() - padded.data()), raw.size());
+    };
+    std::optional<std::string_view> next;
     size_t next_idx = idx;
     if (cur[0] == '{') {
       // A key may itself hold dots (OpenTelemetry's "http.status_code"): the
@@ -427,9 +473,9 @@ std::optional<std::string> ExtractJsonPath(std::string_view doc,
           ++pos;
         }
         if (matched <= next_idx) continue;
-        std::string text;
-        if (!AppendValue(field.value(), 0, &text).ok()) return std::nullopt;
-        next = std::move(text);
+        std::optional<std::string_view> raw = RawText(field.value());
+        if (!raw) return std::nullopt;
+        next = locate(*raw);
         next_idx = matched;
       }
     } else {
@@ -440,15 +486,17 @@ std::optional<std::string> ExtractJsonPath(std::string_view doc,
       simdjson::ondemand::array arr;
       simdjson::ondemand::value v;
       if (d.get_array().get(arr) || arr.at(index).get(v)) return std::nullopt;
-      if (!AppendValue(v, 0, &next).ok()) return std::nullopt;
+      std::optional<std::string_view> raw = RawText(v);
+      if (!raw) return std::nullopt;
+      next = locate(*raw);
       next_idx = idx + 1;
     }
-    if (next_idx == idx) return std::nullopt;
-    cur = std::move(next);
+    if (!next) return std::nullopt;
+    cur = *next;
     idx = next_idx;
   }
   if (cur == "null") return std::nullopt;
-  return cur;
+  return std::string(cur);
 }
 
 JsonKind JsonKindOf(std::string_view c) {

@@ -43,6 +43,8 @@ ColumnType InferArrayType(std::string_view raw_array);
 // "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx" in lowercase, from that form in any
 // case, with or without braces, or from 32 hex digits without hyphens.
 std::optional<std::string> CanonicalUuid(std::string_view s);
+// Whether `s` is already canonical (what CanonicalUuid returns); allocates nothing.
+bool IsCanonicalUuid(std::string_view s);
 // The 16 bytes of a canonical uuid, and back.
 void UuidToBytes(std::string_view canonical, uint8_t out[16]);
 std::string UuidFromBytes(const uint8_t in[16]);

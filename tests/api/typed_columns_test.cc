@@ -5,6 +5,7 @@
 // segments and after a restart (WAL replay).
 #include <gtest/gtest.h>
 
+#include "segment/array_text.h"
 #include "segment/typed_text.h"
 #include "tests/api/admin_fixture.h"
 
@@ -282,7 +283,24 @@ TEST(TypedTextTest, CanonicalForms) {
       "[18446744073709551615,18446744073709551614,-123456789012345678901]");
   EXPECT_EQ(*CanonicalJsonText("-0"), "0");
   EXPECT_EQ(*CanonicalTypedText(ColumnType::kDoubleArray, "[-0.0, 0]"), "[0,0]");
+  // The array codec's writer gives the same text: -0 is 0 there too.
+  ArrayElements e;
+  e.element = ColumnType::kDouble;
+  e.doubles = {-0.0, 1.5};
+  std::string text;
+  AppendArrayText(e, 0, 2, &text);
+  EXPECT_EQ(text, "[0,1.5]");
+  EXPECT_FALSE(ParseArrayText("[-0]", &e).has_value());  // not canonical
   EXPECT_FALSE(CanonicalJsonText("{} {}").ok());
+  // Content after the value, closing the wrapper the parser puts around it.
+  EXPECT_FALSE(CanonicalJsonText("1] [2").ok());
+  EXPECT_FALSE(CanonicalJsonText("{}], {").ok());
+  EXPECT_FALSE(CanonicalTypedText(ColumnType::kIntegerArray, "[1]] , [[2]").ok());
+  // Brackets inside strings are text.
+  EXPECT_EQ(*CanonicalJsonText(R"(["a]\"]", "}"])"), R"(["a]\"]","}"])");
+  EXPECT_TRUE(IsCanonicalUuid("00112233-4455-6677-8899-aabbccddeeff"));
+  EXPECT_FALSE(IsCanonicalUuid("00112233-4455-6677-8899-AABBCCDDEEFF"));
+  EXPECT_FALSE(IsCanonicalUuid("0011223344556677-8899-aabbccddeeff00"));
   EXPECT_FALSE(CanonicalJsonText("[1,").ok());
   EXPECT_FALSE(CanonicalJsonText("").ok());
   EXPECT_EQ(*CanonicalJsonText("\"\\u00e9\""), "\"\xc3\xa9\"");
