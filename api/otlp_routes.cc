@@ -239,25 +239,30 @@ void Service::HandleOtlp(HttpRequest&& req, bool traces, Responder respond) {
     RecordTenantIngest(result->dataset, result->rows);
     metrics_.AddIngest(result->rows, body_bytes);
     if (actor) RecordIngestAudit(engine, *actor, *result, traces ? "otlp_traces" : "otlp_logs");
+    // The rows are durable: answer now. The admin pool is shared with
+    // migrations, deletes and storage checks, and an exporter that waited on
+    // it would time out and send the rows again.
+    respond(std::move(answer));
     // service_name becomes the series key of a dataset nobody chose one
-    // for: a durable settings edit, off the WAL writer's thread, once.
+    // for: a durable settings edit, off the WAL writer's thread. Idempotent:
+    // a task that finds a series key set (by an earlier export's task, or by
+    // PUT /admin/datasets/{id}/settings) does nothing. A task posted once
+    // Service::Shutdown has joined the pool never runs, and the next export
+    // after a restart sets it.
     std::shared_ptr<Dataset> ds = engine->GetDataset(result->dataset);
     if (ds == nullptr || ds->chosen_segment_by().has_value() ||
         ds->schema()->IndexOf(kOtlpServiceColumn) < 0) {
-      return respond(std::move(answer));
+      return;
     }
-    RunOnAdminPool([engine, ds = std::move(ds), answer = std::move(answer),
-                    respond = std::move(respond)]() mutable {
-      if (!ds->chosen_segment_by().has_value()) {
-        Engine::Settings settings;
-        settings.segment_by = std::vector<std::string>{std::string(kOtlpServiceColumn)};
-        if (auto s = engine->UpdateSettings(ds.get(), settings); !s.ok()) {
-          // The rows are stored; only the layout waits for the next write.
-          spdlog::warn("dataset {}: cannot make {} the series key: {}", ds->slug(),
-                       kOtlpServiceColumn, ToStd(s.message()));
-        }
+    RunOnAdminPool([engine, ds = std::move(ds)] {
+      if (ds->chosen_segment_by().has_value()) return;
+      Engine::Settings settings;
+      settings.segment_by = std::vector<std::string>{std::string(kOtlpServiceColumn)};
+      if (auto s = engine->UpdateSettings(ds.get(), settings); !s.ok()) {
+        // The rows are stored; only the layout waits for the next write.
+        spdlog::warn("dataset {}: cannot make {} the series key: {}", ds->slug(),
+                     kOtlpServiceColumn, ToStd(s.message()));
       }
-      respond(std::move(answer));
     });
   });
 }
