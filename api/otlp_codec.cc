@@ -65,18 +65,38 @@ std::string Hex(std::string_view bytes) {
   return out;
 }
 
+// A record's name for errors, made only when one is reported: given whole
+// ("resourceLogs[0]"), or as "<parent><level>[<index>]"
+// ("resourceLogs[0].scopeLogs[1]" ".logRecords" 2).
+class RecordName {
+ public:
+  RecordName(std::string_view whole) : parent_(whole) {}  // NOLINT: implicit
+  RecordName(const std::string& whole) : parent_(whole) {}  // NOLINT: implicit
+  RecordName(std::string_view parent, std::string_view level, int index)
+      : parent_(parent), level_(level), index_(index) {}
+  std::string str() const {
+    return index_ < 0 ? std::string(parent_) : StrCat(parent_, level_, "[", index_, "]");
+  }
+
+ private:
+  std::string_view parent_, level_;
+  int index_ = -1;
+};
+
 bool AllZero(std::string_view bytes) {
   return std::all_of(bytes.begin(), bytes.end(), [](char c) { return c == 0; });
 }
 
 bool ValidUtf8(std::string_view s) { return simdjson::validate_utf8(s.data(), s.size()); }
 
-// Writes OTLP values as JSON text (not yet canonical: the caller canonicalises
-// the whole value once) for one record, naming `record` and the field's path
-// in errors.
+// Writes OTLP values as canonical JSON text (segment/typed_text.h: keys
+// sorted by bytes and given once, whole numbers within int64 as integers,
+// others shortest) for one record, naming `record` and the field's path in
+// errors. OtlpCodecTest.ValueWriterTextIsCanonical keeps it equal to
+// CanonicalJsonText.
 class ValueWriter {
  public:
-  explicit ValueWriter(std::string_view record) : record_(record) {}
+  explicit ValueWriter(const RecordName& record) : record_(record) {}
 
   // `path` is the field's path so far ("attributes"); segments are appended
   // while descending and removed on the way back. `depth` is the JSON
@@ -136,6 +156,9 @@ class ValueWriter {
           out->append("\"NaN\"");
         } else if (std::isinf(d)) {
           out->append(d > 0 ? "\"Infinity\"" : "\"-Infinity\"");
+        } else if (std::floor(d) == d && d >= -9.223372036854775808e18 &&
+                   d < 9.223372036854775808e18) {
+          AppendJsonInt(out, static_cast<int64_t>(d));  // as canonical text has it; -0 is 0
         } else {
           AppendJsonDouble(out, d);
         }
@@ -172,42 +195,34 @@ class ValueWriter {
     return absl::OkStatus();
   }
 
-  // The canonical text of `json` (written by the functions above).
-  absl::StatusOr<std::string> Canonical(std::string_view json, std::string_view field) {
-    auto c = CanonicalJsonText(json);
-    if (!c.ok()) {
-      return OtlpFieldError(record_, field, "a value JSON can hold", ToStd(c.status().message()));
-    }
-    return *std::move(c);
-  }
-
   absl::Status NotUtf8(std::string_view field, std::string_view s) {
-    return OtlpFieldError(record_, field, "UTF-8 text", StrCat(QuoteForMessage(s), " (not UTF-8)"));
+    return OtlpFieldError(record_.str(), field, "UTF-8 text",
+                          StrCat(QuoteForMessage(s), " (not UTF-8)"));
   }
 
  private:
   absl::Status TooDeep(std::string_view field) {
-    return OtlpFieldError(record_, field, StrCat("values nested at most ", kMaxJsonDepth, " deep"),
+    return OtlpFieldError(record_.str(), field,
+                          StrCat("values nested at most ", kMaxJsonDepth, " deep"),
                           "deeper nesting");
   }
-  std::string_view record_;
+  const RecordName& record_;
 };
 
 // The canonical JSON object of an attribute list; nullopt when it is empty.
 absl::StatusOr<std::optional<std::string>> AttributesJson(
-    const RepeatedPtrField<otlp::KeyValue>& kvs, std::string_view record, std::string_view field) {
+    const RepeatedPtrField<otlp::KeyValue>& kvs, const RecordName& record, std::string_view field) {
   if (kvs.empty()) return std::nullopt;
   ValueWriter w(record);
   std::string path(field), text;
   RETURN_IF_ERROR(w.Object(kvs, 1, &path, &text));
-  ASSIGN_OR_RETURN(std::string canonical, w.Canonical(text, field));
-  return std::optional<std::string>(std::move(canonical));
+  return std::optional<std::string>(std::move(text));
 }
 
 // A fixed64 time as int64 nanoseconds.
-absl::StatusOr<int64_t> TimeNanos(uint64_t v, std::string_view record, std::string_view field) {
+absl::StatusOr<int64_t> TimeNanos(uint64_t v, const RecordName& record, std::string_view field) {
   if (v > static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) {
-    return OtlpFieldError(record, field,
+    return OtlpFieldError(record.str(), field,
                           "nanoseconds since the Unix epoch up to 9223372036854775807 "
                           "(2262-04-11T23:47:16.854775807Z)",
                           StrCat(v));
@@ -218,27 +233,29 @@ absl::StatusOr<int64_t> TimeNanos(uint64_t v, std::string_view record, std::stri
 // A trace or span id: `size` bytes as lowercase hex; empty (or all zero, when
 // `optional`) is nullopt.
 absl::StatusOr<std::optional<std::string>> Id(std::string_view bytes, size_t size, bool optional,
-                                              std::string_view record, std::string_view field) {
-  const std::string expected =
-      StrCat(size, " bytes (", size * 2, " hex digits in JSON), not all zero",
-             optional ? ", or none" : "");
+                                              const RecordName& record, std::string_view field) {
+  auto error = [&](std::string_view got) {
+    return OtlpFieldError(record.str(), field,
+                          StrCat(size, " bytes (", size * 2, " hex digits in JSON), not all zero",
+                                 optional ? ", or none" : ""),
+                          got);
+  };
   if (bytes.empty() || (optional && bytes.size() == size && AllZero(bytes))) {
     if (optional) return std::nullopt;
-    return OtlpFieldError(record, field, expected, "none");
+    return error("none");
   }
-  if (bytes.size() != size) {
-    return OtlpFieldError(record, field, expected, StrCat(bytes.size(), " bytes"));
-  }
-  if (AllZero(bytes)) return OtlpFieldError(record, field, expected, "all zero");
+  if (bytes.size() != size) return error(StrCat(bytes.size(), " bytes"));
+  if (AllZero(bytes)) return error("all zero");
   return std::optional<std::string>(Hex(bytes));
 }
 
 // Text of a `string` field of OTLP (bytes here): nullopt when empty.
-absl::StatusOr<std::optional<std::string_view>> Text(std::string_view s, std::string_view record,
+absl::StatusOr<std::optional<std::string_view>> Text(std::string_view s, const RecordName& record,
                                                      std::string_view field) {
   if (s.empty()) return std::nullopt;
   if (!ValidUtf8(s)) {
-    return OtlpFieldError(record, field, "UTF-8 text", StrCat(QuoteForMessage(s), " (not UTF-8)"));
+    return OtlpFieldError(record.str(), field, "UTF-8 text",
+                          StrCat(QuoteForMessage(s), " (not UTF-8)"));
   }
   return std::optional<std::string_view>(s);
 }
@@ -305,7 +322,8 @@ struct Shared {
   SharedValue<std::string_view> scope_name, scope_version;
 };
 
-absl::Status ResourceColumns(const otlp::Resource& resource, std::string_view record, Shared* out) {
+absl::Status ResourceColumns(const otlp::Resource& resource, const RecordName& record,
+                             Shared* out) {
   ASSIGN_OR_RETURN(auto attributes,
                    AttributesJson(resource.attributes(), record, "resource.attributes"));
   out->resource_attributes.Set(std::move(attributes));
@@ -320,7 +338,7 @@ absl::Status ResourceColumns(const otlp::Resource& resource, std::string_view re
   return absl::OkStatus();
 }
 
-absl::Status ScopeColumns(const otlp::InstrumentationScope& scope, std::string_view record,
+absl::Status ScopeColumns(const otlp::InstrumentationScope& scope, const RecordName& record,
                           Shared* out) {
   ASSIGN_OR_RETURN(auto name, Text(scope.name(), record, "scope.name"));
   ASSIGN_OR_RETURN(auto version, Text(scope.version(), record, "scope.version"));
@@ -369,7 +387,7 @@ std::vector<Field> LogFields(std::string time_column) {
           {"scope_attributes", ColumnType::kJson}};
 }
 
-absl::Status AppendLog(const otlp::LogRecord& log, const std::string& record,
+absl::Status AppendLog(const otlp::LogRecord& log, const RecordName& record,
                        const OtlpIngestOptions& options, Shared* shared, Rows* rows) {
   ASSIGN_OR_RETURN(int64_t time, TimeNanos(log.time_unix_nano(), record, "timeUnixNano"));
   ASSIGN_OR_RETURN(int64_t observed,
@@ -390,7 +408,7 @@ absl::Status AppendLog(const otlp::LogRecord& log, const std::string& record,
     } else {
       std::string path = "body", text;
       RETURN_IF_ERROR(w.Value(log.body(), 1, &path, &text));
-      ASSIGN_OR_RETURN(body, w.Canonical(text, "body"));
+      body = std::move(text);
     }
   }
 
@@ -463,7 +481,7 @@ std::vector<Field> SpanFields(std::string time_column) {
 // {"attributes":{...},"droppedAttributesCount":n,"name":"...","timeUnixNano":n}
 // per event, members left out when empty or 0.
 absl::StatusOr<std::optional<std::string>> EventsJson(const otlp::Span& span,
-                                                      const std::string& record) {
+                                                      const RecordName& record) {
   if (span.events().empty()) return std::nullopt;
   ValueWriter w(record);
   std::string text = "[";
@@ -491,14 +509,13 @@ absl::StatusOr<std::optional<std::string>> EventsJson(const otlp::Span& span,
     StrAppend(&text, "\"timeUnixNano\":", t, "}");
   }
   text.push_back(']');
-  ASSIGN_OR_RETURN(std::string canonical, w.Canonical(text, "events"));
-  return std::optional<std::string>(std::move(canonical));
+  return std::optional<std::string>(std::move(text));
 }
 
 // {"attributes":{...},"flags":n,"spanId":"hex","traceId":"hex","traceState":"..."}
 // per link, members left out when empty or 0.
 absl::StatusOr<std::optional<std::string>> LinksJson(const otlp::Span& span,
-                                                     const std::string& record) {
+                                                     const RecordName& record) {
   if (span.links().empty()) return std::nullopt;
   ValueWriter w(record);
   std::string text = "[";
@@ -528,11 +545,10 @@ absl::StatusOr<std::optional<std::string>> LinksJson(const otlp::Span& span,
     text.push_back('}');
   }
   text.push_back(']');
-  ASSIGN_OR_RETURN(std::string canonical, w.Canonical(text, "links"));
-  return std::optional<std::string>(std::move(canonical));
+  return std::optional<std::string>(std::move(text));
 }
 
-absl::Status AppendSpan(const otlp::Span& span, const std::string& record, Shared* shared,
+absl::Status AppendSpan(const otlp::Span& span, const RecordName& record, Shared* shared,
                         Rows* rows) {
   ASSIGN_OR_RETURN(auto trace_id, Id(span.trace_id(), 16, false, record, "traceId"));
   ASSIGN_OR_RETURN(auto span_id, Id(span.span_id(), 8, false, record, "spanId"));
@@ -544,11 +560,11 @@ absl::Status AppendSpan(const otlp::Span& span, const std::string& record, Share
                    TimeNanos(span.start_time_unix_nano(), record, "startTimeUnixNano"));
   ASSIGN_OR_RETURN(int64_t end, TimeNanos(span.end_time_unix_nano(), record, "endTimeUnixNano"));
   if (start == 0) {
-    return OtlpFieldError(record, "startTimeUnixNano",
+    return OtlpFieldError(record.str(), "startTimeUnixNano",
                           "the span's start in nanoseconds since the Unix epoch (required)", "0");
   }
   if (end < start) {
-    return OtlpFieldError(record, "endTimeUnixNano",
+    return OtlpFieldError(record.str(), "endTimeUnixNano",
                           StrCat("a time at or after startTimeUnixNano (", start, ")"),
                           StrCat(end));
   }
@@ -662,7 +678,7 @@ absl::StatusOr<IngestRequest> LogsToIngest(const otlp::ExportLogsServiceRequest&
       const std::string scope_record = StrCat(resource_record, ".scopeLogs[", s, "]");
       RETURN_IF_ERROR(ScopeColumns(sl.scope(), scope_record, &shared));
       for (int k = 0; k < sl.log_records_size(); ++k) {
-        RETURN_IF_ERROR(AppendLog(sl.log_records(k), StrCat(scope_record, ".logRecords[", k, "]"),
+        RETURN_IF_ERROR(AppendLog(sl.log_records(k), RecordName(scope_record, ".logRecords", k),
                                   options, &shared, &rows));
       }
     }
@@ -690,7 +706,7 @@ absl::StatusOr<IngestRequest> TracesToIngest(const otlp::ExportTraceServiceReque
       RETURN_IF_ERROR(ScopeColumns(ss.scope(), scope_record, &shared));
       for (int k = 0; k < ss.spans_size(); ++k) {
         RETURN_IF_ERROR(
-            AppendSpan(ss.spans(k), StrCat(scope_record, ".spans[", k, "]"), &shared, &rows));
+            AppendSpan(ss.spans(k), RecordName(scope_record, ".spans", k), &shared, &rows));
       }
     }
   }

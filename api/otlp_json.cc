@@ -248,13 +248,14 @@ class Decoder {
   absl::Status HexId(element e, std::string_view field, size_t bytes, std::string* out) const {
     out->clear();
     if (e.is_null()) return absl::OkStatus();
-    const std::string expected =
-        StrCat("a string of ", bytes * 2, " hex digits (", bytes, " bytes), or \"\"");
+    auto expected = [bytes] {
+      return StrCat("a string of ", bytes * 2, " hex digits (", bytes, " bytes), or \"\"");
+    };
     std::string_view s;
-    if (e.get_string().get(s)) return Bad(field, expected, e);
+    if (e.get_string().get(s)) return Bad(field, expected(), e);
     if (s.empty()) return absl::OkStatus();
     if (s.size() != bytes * 2) {
-      return OtlpFieldError(Record(), field, expected,
+      return OtlpFieldError(Record(), field, expected(),
                             StrCat(Describe(e), " (", s.size(), " characters)"));
     }
     out->resize(bytes);
@@ -262,7 +263,7 @@ class Decoder {
       const int hi = HexDigit(s[2 * i]), lo = HexDigit(s[2 * i + 1]);
       if (hi < 0 || lo < 0) {
         return OtlpFieldError(
-            Record(), field, expected,
+            Record(), field, expected(),
             StrCat(Describe(e), " (not hex at character ", 2 * i + (hi < 0 ? 0 : 1), ")"));
       }
       (*out)[i] = static_cast<char>(hi << 4 | lo);

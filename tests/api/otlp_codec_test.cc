@@ -6,12 +6,17 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
+#include <cstring>
+#include <limits>
+#include <random>
 #include <string>
 #include <vector>
 
 #include "api/otlp_json.h"
 #include "common/status_util.h"
 #include "common/strings.h"
+#include "segment/typed_text.h"
 
 namespace timestore::api {
 namespace {
@@ -198,6 +203,113 @@ TEST(OtlpCodecTest, ProtobufCountSkipsRecords) {
   counts = CountOtlpProtobuf("");
   ASSERT_TRUE(counts.has_value());
   EXPECT_EQ(counts->records + counts->containers, 0u);
+}
+
+// The codec writes attribute, body, event and link JSON canonically itself
+// (no second parse): its text must stay what CanonicalJsonText makes of it.
+TEST(OtlpCodecTest, ValueWriterTextIsCanonical) {
+  std::vector<double> doubles = {1e17,
+                                 -0.0,
+                                 1.5,
+                                 0.1,
+                                 -2.5e-8,
+                                 1e300,
+                                 -1e-300,
+                                 4.5e15,
+                                 1e20,
+                                 3.0,
+                                 -7.0,
+                                 123456789012345678.0,
+                                 0x1p63,
+                                 -0x1p63,
+                                 0x1p53,
+                                 0x1p53 + 2,
+                                 1.7976931348623157e308,
+                                 5e-324,
+                                 0.30000000000000004};
+  std::mt19937_64 rng(42);
+  while (doubles.size() < 400) {
+    const uint64_t bits = rng();
+    double d;
+    std::memcpy(&d, &bits, sizeof d);
+    if (std::isfinite(d)) doubles.push_back(d);
+    doubles.push_back(static_cast<double>(static_cast<int64_t>(rng() >> (rng() % 64))));
+  }
+  otlp::ExportLogsServiceRequest req;
+  otlp::ScopeLogs* scope = req.add_resource_logs()->add_scope_logs();
+  auto add = [](otlp::LogRecord* log, const std::string& key) {
+    otlp::KeyValue* kv = log->add_attributes();
+    kv->set_key(key);
+    return kv->mutable_value();
+  };
+  for (double d : doubles) {
+    otlp::LogRecord* log = scope->add_log_records();
+    add(log, "d")->set_double_value(d);
+    add(log, "i")->set_int_value(static_cast<int64_t>(rng()));
+    otlp::ArrayValue* a = log->mutable_body()->mutable_array_value();
+    a->add_values()->set_double_value(d);
+    a->add_values()->set_double_value(-d);
+    a->add_values()->set_string_value("tab\t \"q\" \xc3\xa9 \x01");
+    otlp::KeyValueList* nested = add(log, "b")->mutable_kvlist_value();
+    for (const char* k : {"z", "a", "\xc3\xa9", "A", "a", "_"}) {
+      otlp::KeyValue* kv = nested->add_values();
+      kv->set_key(k);
+      kv->mutable_value()->set_double_value(d / 3);
+    }
+    add(log, "big")->set_int_value(std::numeric_limits<int64_t>::min());
+    add(log, "bytes")->set_bytes_value("\xff\x00");
+    add(log, "t")->set_bool_value(true);
+    add(log, "none");
+  }
+  auto rows = LogsToIngest(req, {.slug = "l"});
+  ASSERT_TRUE(rows.ok()) << rows.status();
+  for (size_t row = 0; row < doubles.size(); ++row) {
+    for (const char* column : {"attributes", "body"}) {
+      const std::string text = Cell(*rows, column, row);
+      auto canonical = CanonicalJsonText(text);
+      ASSERT_TRUE(canonical.ok()) << text << " " << canonical.status();
+      EXPECT_EQ(text, *canonical) << doubles[row];
+    }
+  }
+  EXPECT_EQ(Cell(*rows, "body", 0),
+            R"([100000000000000000,-100000000000000000,"tab\t \"q\" é \u0001"])");
+  EXPECT_EQ(Cell(*rows, "body", 1), R"([0,0,"tab\t \"q\" é \u0001"])");  // -0 is 0
+  EXPECT_NE(Cell(*rows, "attributes", 2).find(R"("d":1.5,)"), std::string::npos);
+
+  // Events and links of a span, with doubles in their attributes.
+  otlp::ExportTraceServiceRequest traces;
+  otlp::Span* span = traces.add_resource_spans()->add_scope_spans()->add_spans();
+  span->set_trace_id(std::string(16, '\x01'));
+  span->set_span_id(std::string(8, '\x02'));
+  span->set_start_time_unix_nano(10);
+  span->set_end_time_unix_nano(20);
+  for (double d : {1e17, -0.0, 2.25}) {
+    otlp::Span::Event* e = span->add_events();
+    e->set_name("ev");
+    e->set_time_unix_nano(15);
+    otlp::KeyValue* kv = e->add_attributes();
+    kv->set_key("x");
+    kv->mutable_value()->set_double_value(d);
+    otlp::Span::Link* l = span->add_links();
+    l->set_trace_id(std::string(16, '\x03'));
+    l->set_span_id(std::string(8, '\x04'));
+    l->set_trace_state("s=1");
+    l->set_flags(1);
+    l->set_dropped_attributes_count(2);
+    *l->add_attributes() = *kv;
+  }
+  auto spans = TracesToIngest(traces, {.slug = "t"});
+  ASSERT_TRUE(spans.ok()) << spans.status();
+  for (const char* column : {"events", "links"}) {
+    const std::string text = Cell(*spans, column);
+    auto canonical = CanonicalJsonText(text);
+    ASSERT_TRUE(canonical.ok()) << text << " " << canonical.status();
+    EXPECT_EQ(text, *canonical);
+  }
+  EXPECT_EQ(Cell(*spans, "events"),
+            R"([{"attributes":{"x":100000000000000000},"name":"ev","timeUnixNano":15},)"
+            R"({"attributes":{"x":0},"name":"ev","timeUnixNano":15},)"
+            R"({"attributes":{"x":2.25},"name":"ev","timeUnixNano":15}])");
 }
 
 TEST(OtlpCodecTest, ProtobufOnlyChecks) {
