@@ -164,35 +164,9 @@ int HexDigit(char c) {
   return -1;
 }
 
-// Whether no bracket of `text` (outside strings) closes one it did not open.
-// Then the "]" of "[" text "\n]" closes the wrapper, so nothing can follow
-// it: one scan instead of a second parse.
-bool NeverClosesBelowZero(std::string_view text) {
-  int64_t depth = 0;
-  bool in_string = false;
-  for (size_t i = 0; i < text.size(); ++i) {
-    const char c = text[i];
-    if (in_string) {
-      if (c == '\\') {
-        ++i;
-      } else if (c == '"') {
-        in_string = false;
-      }
-    } else if (c == '"') {
-      in_string = true;
-    } else if (c == '[' || c == '{') {
-      ++depth;
-    } else if ((c == ']' || c == '}') && --depth < 0) {
-      return false;
-    }
-  }
-  return true;
-}
-
 // Parses `text` as exactly one JSON value and runs `fn` on it.
 template <typename Fn>
 absl::Status ParseOneValue(std::string_view text, Fn fn) {
-  if (!NeverClosesBelowZero(text)) return Bad("invalid JSON");
   thread_local simdjson::ondemand::parser parser;
   // Wrapped: simdjson's document API treats scalar roots apart.
   simdjson::padded_string padded(StrCat("[", text, "\n]"));
@@ -207,6 +181,9 @@ absl::Status ParseOneValue(std::string_view text, Fn fn) {
     RETURN_IF_ERROR(fn(e));
   }
   if (n == 0) return Bad("no JSON value");
+  // A "]" in `text` closed the wrapper early: what follows is still there.
+  const char* rest;
+  if (!doc.current_location().get(rest)) return Bad("invalid JSON");
   return absl::OkStatus();
 }
 
