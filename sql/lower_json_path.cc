@@ -15,6 +15,7 @@
 // there) and text that is an object or array stay above the scan.
 #include <cmath>
 
+#include "common/json_writer.h"
 #include "segment/typed_text.h"
 #include "sql/planner_internal.h"
 
@@ -49,7 +50,12 @@ bool JsonPathOf(const Expr& e, const Expr** base, std::vector<std::string>* keys
 }
 
 // The engine literal of a canonical JSON number, when it compares exactly.
+// The engine compares numbers as doubles, which from 2^53 tell fewer values
+// apart than the text does (12345678901234567890 and ...891, 1e+20 and
+// 100000000000000000000 are one double): those, and any text that is not
+// the double's own canonical spelling, stay above the scan.
 std::optional<Literal> NumberLiteral(std::string_view canonical) {
+  constexpr double kExact = 9007199254740992.0;  // 2^53
   Literal l;
   int64_t i;
   double d;
@@ -59,7 +65,12 @@ std::optional<Literal> NumberLiteral(std::string_view canonical) {
     l.i = i;
     return l;
   }
-  if (!SimpleAtod(canonical, &d) || !std::isfinite(d)) return std::nullopt;
+  if (!SimpleAtod(canonical, &d) || !std::isfinite(d) || std::fabs(d) >= kExact) {
+    return std::nullopt;
+  }
+  std::string spelled;
+  AppendJsonDouble(&spelled, d);
+  if (spelled != canonical) return std::nullopt;
   l.kind = Literal::Kind::kDouble;
   l.d = d;
   return l;
