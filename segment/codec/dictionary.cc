@@ -8,11 +8,13 @@
 namespace timestore::codec::dictionary {
 
 void BuildDictionary(std::span<const std::string_view> values,
-                     std::vector<std::string_view>* entries, std::vector<int64_t>* ids) {
+                     std::vector<std::string_view>* entries, std::vector<int64_t>* ids,
+                     size_t distinct_hint) {
   const size_t n = values.size();
   entries->clear();
   ids->assign(n, 0);
   absl::flat_hash_map<std::string_view, uint32_t, StringViewHash, StringViewEq> index;
+  index.reserve(distinct_hint);
   uint32_t last_id = 0;
   for (size_t i = 0; i < n; ++i) {
     std::string_view s = values[i];

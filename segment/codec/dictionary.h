@@ -28,10 +28,12 @@ absl::Status DecodeStrings(std::string_view in, size_t n, std::vector<std::strin
                            std::vector<uint32_t>* ids);
 
 // Shared with the codecs that store a dictionary and ids the same way (uuid).
-// The distinct values in order of first appearance, and each value's entry.
+// The distinct values in order of first appearance, and each value's entry;
+// `distinct_hint` reserves the index (uuid blocks are mostly distinct).
 // REQUIRES: values.size() <= UINT32_MAX.
 void BuildDictionary(std::span<const std::string_view> values,
-                     std::vector<std::string_view>* entries, std::vector<int64_t>* ids);
+                     std::vector<std::string_view>* entries, std::vector<int64_t>* ids,
+                     size_t distinct_hint = 0);
 // Appends the ids part: ids codec id u8 | ids payload (the best ints codec).
 absl::Status PutDictionaryIds(std::span<const int64_t> ids, std::string* out);
 // Reads the ids part, which is the rest of `*d`: n ids, each < count. Errors

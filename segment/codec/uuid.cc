@@ -16,7 +16,7 @@ absl::Status EncodeText(ColumnType type, std::span<const std::string_view> value
   if (n > UINT32_MAX) return CannotEncode(kName, "block of ", n, " rows");
   std::vector<std::string_view> entries;
   std::vector<int64_t> ids;
-  dictionary::BuildDictionary(values, &entries, &ids);
+  dictionary::BuildDictionary(values, &entries, &ids, /*distinct_hint=*/n);
   uint64_t empty_entry = 0;
   for (size_t k = 0; k < entries.size(); ++k) {
     if (entries[k].empty()) {
