@@ -32,12 +32,15 @@ struct BlockOut {
   std::string min_string, max_string;
 };
 
-// Encodes rows [begin, end) of `c` into an uncompressed block payload.
+// Encodes rows [begin, end) of `c` into an uncompressed block payload. For
+// json, uuid and arrays `*zstd` gets the payload's zstd frame when the codec
+// choice measured it (see Compress); else it is left empty.
 absl::Status EncodeSlice(const ColumnVector& c, bool is_time, size_t begin, size_t end, BlockOut* b,
-                         std::string* payload) {
+                         std::string* payload, std::string* zstd) {
   const size_t n = end - begin;
   b->rows = static_cast<uint32_t>(n);
   payload->clear();
+  zstd->clear();
   std::string validity;
   if (c.HasNulls()) {
     std::vector<uint8_t> valid(n);
@@ -125,7 +128,7 @@ absl::Status EncodeSlice(const ColumnVector& c, bool is_time, size_t begin, size
       if (c.type == ColumnType::kString) {
         ASSIGN_OR_RETURN(b->codec, EncodeStringsBest(values, payload));
       } else {
-        ASSIGN_OR_RETURN(b->codec, EncodeTextBest(c.type, values, payload));
+        ASSIGN_OR_RETURN(b->codec, EncodeTextBest(c.type, values, payload, zstd));
       }
       // Zone maps hold the byte order of the text, which is the value order
       // only for strings and uuids (lowercase hex in byte order). json and
@@ -150,7 +153,10 @@ absl::Status EncodeSlice(const ColumnVector& c, bool is_time, size_t begin, size
   return absl::OkStatus();
 }
 
-void Compress(const std::string& payload, CompressionPolicy policy, BlockOut* b) {
+// `measured` is the payload's zstd frame at level 3 when the codec choice
+// made it already (else empty): used instead of compressing again.
+void Compress(const std::string& payload, CompressionPolicy policy, std::string* measured,
+              BlockOut* b) {
   b->raw_length = static_cast<uint32_t>(payload.size());
   b->compression = Compression::kNone;
   b->bytes = payload;
@@ -163,9 +169,13 @@ void Compress(const std::string& payload, CompressionPolicy policy, BlockOut* b)
     lz4.resize(n > 0 ? static_cast<size_t>(n) : 0);
   }
   if (policy == CompressionPolicy::kZstd || policy == CompressionPolicy::kAuto) {
-    zstd.resize(ZSTD_compressBound(payload.size()));
-    size_t n = ZSTD_compress(zstd.data(), zstd.size(), payload.data(), payload.size(), 3);
-    zstd.resize(ZSTD_isError(n) ? 0 : n);
+    if (!measured->empty()) {
+      zstd.swap(*measured);
+    } else {
+      zstd.resize(ZSTD_compressBound(payload.size()));
+      size_t n = ZSTD_compress(zstd.data(), zstd.size(), payload.data(), payload.size(), 3);
+      zstd.resize(ZSTD_isError(n) ? 0 : n);
+    }
   }
   auto take = [&](std::string& s, Compression c) {
     b->bytes = std::move(s);
@@ -363,7 +373,7 @@ absl::StatusOr<WrittenSegment> EncodeSegment(const SegmentContents& in, const Wr
 
   flatbuffers::FlatBufferBuilder fbb(4096);
   std::vector<flatbuffers::Offset<fb::ColumnMeta>> column_offsets;
-  std::string payload;
+  std::string payload, zstd;
   WrittenSegment written;
   written.rows = in.rows;
   written.min_ts = std::numeric_limits<int64_t>::max();
@@ -377,8 +387,8 @@ absl::StatusOr<WrittenSegment> EncodeSegment(const SegmentContents& in, const Wr
       if (in.rows == 0) break;
       size_t end = std::min<size_t>(in.rows, begin + block_rows);
       BlockOut b;
-      RETURN_IF_ERROR(EncodeSlice(c, is_time, begin, end, &b, &payload));
-      Compress(payload, options.compression, &b);
+      RETURN_IF_ERROR(EncodeSlice(c, is_time, begin, end, &b, &payload, &zstd));
+      Compress(payload, options.compression, &zstd, &b);
       if (is_time && b.has_minmax) {
         written.min_ts = std::min(written.min_ts, b.min_int);
         written.max_ts = std::max(written.max_ts, b.max_int);
@@ -473,7 +483,7 @@ absl::Status SegmentFileBuilder::AddBlock(std::span<const ColumnVector* const> c
   const size_t rows = columns.empty() ? 0 : columns[0]->size();
   if (rows == 0) return absl::OkStatus();
   if (rows > kMaxBlockRows) return absl::InvalidArgumentError("segment builder: block too large");
-  std::string payload;
+  std::string payload, zstd;
   for (size_t ci = 0; ci < columns.size(); ++ci) {
     const ColumnVector& c = *columns[ci];
     if (c.size() != rows || c.type != header_.specs[ci].type) {
@@ -481,8 +491,8 @@ absl::Status SegmentFileBuilder::AddBlock(std::span<const ColumnVector* const> c
     }
     const bool is_time = ci == header_.time_column;
     BlockOut b;
-    RETURN_IF_ERROR(EncodeSlice(c, is_time, 0, rows, &b, &payload));
-    Compress(payload, options_.compression, &b);
+    RETURN_IF_ERROR(EncodeSlice(c, is_time, 0, rows, &b, &payload, &zstd));
+    Compress(payload, options_.compression, &zstd, &b);
     if (is_time && b.has_minmax) {
       written_.min_ts = std::min(written_.min_ts, b.min_int);
       written_.max_ts = std::max(written_.max_ts, b.max_int);

@@ -376,50 +376,89 @@ absl::StatusOr<CodecId> EncodeStringsBest(std::span<const std::string_view> valu
                         out);
 }
 
-static size_t CompressedTextSize(std::string_view payload) {
-  // As the segment writer's block compression would store it (zstd level 3 or
-  // none), so that zstd_dictionary, compressed already, is compared fairly.
-  if (payload.size() < 64) return payload.size();
+namespace {
+
+// What the segment writer's block compression (zstd level 3, or none under 64
+// bytes) makes of `block`: `*z` gets the frame (empty when not compressed) and
+// the size returned is the smaller of it and the block. Byte for byte what
+// ZSTD_compress at level 3 writes, so the writer can store `*z` as it is.
+size_t CompressLikeTheBlock(std::string_view block, std::string* z) {
+  z->clear();
+  if (block.size() < 64) return block.size();
   thread_local std::unique_ptr<ZSTD_CCtx, size_t (*)(ZSTD_CCtx*)> cctx(ZSTD_createCCtx(),
                                                                        ZSTD_freeCCtx);
-  thread_local std::string z;
-  z.resize(ZSTD_compressBound(payload.size()));
-  const size_t n =
-      ZSTD_compressCCtx(cctx.get(), z.data(), z.size(), payload.data(), payload.size(), 3);
-  return ZSTD_isError(n) ? payload.size() : std::min(n, payload.size());
+  z->resize(ZSTD_compressBound(block.size()));
+  const size_t n = ZSTD_compressCCtx(cctx.get(), z->data(), z->size(), block.data(), block.size(),
+                                     /*compressionLevel=*/3);
+  if (ZSTD_isError(n)) {
+    z->clear();
+    return block.size();
+  }
+  z->resize(n);
+  // Only the frame is kept, not compressBound of the block.
+  if (z->capacity() > 2 * n + 4096) z->shrink_to_fit();
+  return std::min(n, block.size());
 }
 
+}  // namespace
+
 absl::StatusOr<CodecId> EncodeTextBest(ColumnType type, std::span<const std::string_view> values,
-                                       std::string* out) {
+                                       std::string* out, std::string* block_zstd) {
+  if (block_zstd != nullptr) block_zstd->clear();
   if (values.empty()) return CodecId::kPlain;
   // Random uuids do not compress; repeated ones are what the dictionaries are for.
-  static constexpr CodecId kUuidCandidates[] = {CodecId::kUuid, CodecId::kDictionary};
-  static constexpr CodecId kArrayCandidates[] = {CodecId::kArray, CodecId::kDictionary,
-                                                 CodecId::kZstdDictionary};
-  static constexpr CodecId kJsonCandidates[] = {CodecId::kDictionary, CodecId::kZstdDictionary};
-  std::span<const CodecId> candidates =
-      type == ColumnType::kUuid ? std::span<const CodecId>(kUuidCandidates)
-      : IsArrayType(type)       ? std::span<const CodecId>(kArrayCandidates)
-                                : std::span<const CodecId>(kJsonCandidates);
-  // Smallest after the block compression; ties to the first listed.
-  std::string best, scratch;
+  // Candidates, ties to the first: uuid, dictionary; array, dictionary,
+  // zstd_dictionary; json dictionary, zstd_dictionary.
+  const bool is_uuid = type == ColumnType::kUuid;
+  const std::optional<CodecId> typed = is_uuid             ? std::optional(CodecId::kUuid)
+                                       : IsArrayType(type) ? std::optional(CodecId::kArray)
+                                                           : std::nullopt;
+  // Each candidate is the whole block (what *out holds already, then the
+  // payload), measured after the block compression; zstd_dictionary is
+  // compressed already and measured as it is (the block compression gains
+  // nothing on it).
+  const size_t prefix = out->size();
+  std::string best, best_z, z;
   size_t best_size = 0;
   CodecId best_id = CodecId::kPlain;
-  for (CodecId id : candidates) {
-    scratch.clear();
-    if (!EncodeText(id, type, values, &scratch).ok()) continue;  // not canonical text
-    const size_t size = CompressedTextSize(scratch);
-    if (best.empty() || size < best_size) {
-      best.swap(scratch);
-      best_size = size;
-      best_id = id;
+  bool have = false;
+  auto offer = [&](CodecId id, std::string* block, std::string* frame, size_t size) {
+    if (have && size >= best_size) return;
+    best.swap(*block);
+    best_z.swap(*frame);
+    best_size = size;
+    best_id = id;
+    have = true;
+  };
+  if (typed) {
+    std::string block(*out);
+    if (EncodeText(*typed, type, values, &block).ok()) {  // not canonical text: refused
+      const size_t size = CompressLikeTheBlock(block, &z);
+      offer(*typed, &block, &z, size);
     }
   }
-  if (best.empty()) {  // plain holds anything
-    RETURN_IF_ERROR(EncodeStrings(CodecId::kPlain, values, &best));
-    best_id = CodecId::kPlain;
+  // One dictionary payload for both dictionary candidates.
+  std::string dict_block(*out);
+  if (codec::dictionary::EncodeStrings(values, &dict_block).ok()) {
+    std::string zstd_block(*out);
+    const bool zstd_ok = !is_uuid && codec::zstd_dictionary::CompressDictionary(
+                                         std::string_view(dict_block).substr(prefix), &zstd_block)
+                                         .ok();
+    const size_t size = CompressLikeTheBlock(dict_block, &z);
+    offer(CodecId::kDictionary, &dict_block, &z, size);
+    if (zstd_ok) {
+      std::string none;
+      const size_t zsize = zstd_block.size();
+      offer(CodecId::kZstdDictionary, &zstd_block, &none, zsize);
+    }
   }
-  out->append(best);
+  if (!have) {  // plain holds anything
+    out->resize(prefix);
+    RETURN_IF_ERROR(EncodeStrings(CodecId::kPlain, values, out));
+    return CodecId::kPlain;
+  }
+  out->swap(best);
+  if (block_zstd != nullptr) block_zstd->swap(best_z);
   return best_id;
 }
 

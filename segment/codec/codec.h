@@ -128,11 +128,17 @@ absl::StatusOr<CodecId> EncodeStringsBest(std::span<const std::string_view> valu
                                           std::string* out);
 // By type: uuid tries uuid, dictionary; arrays array, dictionary,
 // zstd_dictionary; json dictionary, zstd_dictionary; plain when none applies. Unlike
-// the others it compares sizes after zstd (level 3, as the block compression), since
-// zstd_dictionary is compressed already. A text codec refuses values that are not
-// canonical text of its type, so such a block still encodes.
+// the others it compares the whole block after the block compression: what `*out`
+// holds already (the writer's validity part) and the payload, through zstd level 3
+// (none under 64 bytes), except zstd_dictionary, compressed already, which counts as
+// it is. The dictionary payload is built once for both dictionary candidates. A text
+// codec refuses values that are not canonical text of its type, so such a block
+// still encodes. When `block_zstd` is given it receives the winner's measured frame,
+// exactly what ZSTD_compress at level 3 writes for all of `*out`, so the block
+// compression need not compress again; it is left empty when none was measured
+// (zstd_dictionary or plain won, or the block is under 64 bytes).
 absl::StatusOr<CodecId> EncodeTextBest(ColumnType type, std::span<const std::string_view> values,
-                                       std::string* out);
+                                       std::string* out, std::string* block_zstd = nullptr);
 CodecId ChooseIntCodec(std::span<const int64_t> values, bool is_timestamp);
 CodecId ChooseDoubleCodec(std::span<const double> values);
 CodecId ChooseBoolCodec(std::span<const uint8_t> values);

@@ -12,21 +12,32 @@ namespace timestore::codec::zstd_dictionary {
 absl::Status EncodeStrings(std::span<const std::string_view> values, std::string* out) {
   std::string raw;
   if (absl::Status s = dictionary::EncodeStrings(values, &raw); !s.ok()) return s;
+  return CompressDictionary(raw, out);
+}
+
+absl::Status CompressDictionary(std::string_view raw, std::string* out) {
   if (raw.size() > kMaxRawLength) {
     return CannotEncode(kName, raw.size(), " bytes of dictionary, more than ", kMaxRawLength);
   }
-  std::string frame(ZSTD_compressBound(raw.size()), '\0');
+  // Compressed in place after raw_length; `*out` is cut back if the frame is refused.
+  const size_t start = out->size();
+  PutVarint64(out, raw.size());
+  const size_t frame_pos = out->size();
+  out->resize(frame_pos + ZSTD_compressBound(raw.size()));
   // One context per thread: a new one per block would clear level 9's tables each time.
   thread_local std::unique_ptr<ZSTD_CCtx, size_t (*)(ZSTD_CCtx*)> cctx(ZSTD_createCCtx(),
                                                                        ZSTD_freeCCtx);
-  const size_t len =
-      ZSTD_compressCCtx(cctx.get(), frame.data(), frame.size(), raw.data(), raw.size(), kLevel);
-  if (ZSTD_isError(len)) return CannotEncode(kName, ZSTD_getErrorName(len));
+  const size_t len = ZSTD_compressCCtx(cctx.get(), out->data() + frame_pos, out->size() - frame_pos,
+                                       raw.data(), raw.size(), kLevel);
+  if (ZSTD_isError(len)) {
+    out->resize(start);
+    return CannotEncode(kName, ZSTD_getErrorName(len));
+  }
   if (raw.size() > MaxRawLength(len)) {
+    out->resize(start);
     return CannotEncode(kName, raw.size(), " bytes compress beyond the ratio a decoder accepts");
   }
-  PutVarint64(out, raw.size());
-  out->append(frame.data(), len);
+  out->resize(frame_pos + len);
   return absl::OkStatus();
 }
 

@@ -35,6 +35,9 @@ inline constexpr int kLevel = 9;
 inline constexpr uint64_t kMaxRawLength = segment::kMaxBlockRawBytes;
 
 absl::Status EncodeStrings(std::span<const std::string_view> values, std::string* out);
+// The same from a `dictionary` payload already built (EncodeTextBest builds it
+// once for both candidates): appends raw_length and the frame to `*out`.
+absl::Status CompressDictionary(std::string_view raw, std::string* out);
 absl::Status DecodeStrings(std::string_view in, size_t n, std::vector<std::string>* dict,
                            std::vector<uint32_t>* ids);
 // The largest raw_length a frame of `frame_bytes` may claim.

@@ -206,6 +206,37 @@ TEST(TextCodec, ChooserRoundTripsAndPicksTheSmallest) {
   }
 }
 
+// The chooser's payload is the chosen codec's own, whatever *out held before
+// (the writer's validity part), and the frame it hands back is exactly what
+// the block compression (ZSTD_compress, level 3) makes of the whole block.
+TEST(TextCodec, ChooserHandsBackTheBlockFrameItMeasured) {
+  bool saw_frame = false, saw_zstd_dictionary = false;
+  for (const TextCase& c : TextCases()) {
+    SCOPED_TRACE(c.name);
+    const std::string prefix = "\x03\x01\x02\x03";  // as a validity part would be
+    std::string block = prefix, frame = "stale";
+    auto id = EncodeTextBest(c.type, Views(c.v), &block, &frame);
+    ASSERT_TRUE(id.ok()) << id.status();
+    ASSERT_EQ(block.substr(0, prefix.size()), prefix);
+    std::string own;
+    ASSERT_TRUE(EncodeText(*id, c.type, Views(c.v), &own).ok());
+    EXPECT_EQ(block.substr(prefix.size()), own) << CodecName(*id);
+    if (*id == CodecId::kZstdDictionary || block.size() < 64) {
+      EXPECT_TRUE(frame.empty());
+      saw_zstd_dictionary |= *id == CodecId::kZstdDictionary;
+      continue;
+    }
+    std::string z(ZSTD_compressBound(block.size()), '\0');
+    const size_t n = ZSTD_compress(z.data(), z.size(), block.data(), block.size(), 3);
+    ASSERT_FALSE(ZSTD_isError(n));
+    z.resize(n);
+    EXPECT_EQ(frame, z) << CodecName(*id);
+    saw_frame = true;
+  }
+  EXPECT_TRUE(saw_frame);
+  EXPECT_TRUE(saw_zstd_dictionary);
+}
+
 // The measurement behind docs/storage.md: bytes per row of each codec, as
 // encoded and after zstd level 3, on the typical data sets. Printed, not asserted.
 TEST(TextCodec, SizesOnTypicalData) {
