@@ -25,8 +25,8 @@ absl::StatusOr<CodecId> EncodeElements(const ArrayElements& e, std::string* out)
   }
 }
 
-// String elements stay a dictionary and ids (*dict, *ids): DecodeText copies
-// them into e->strings only once it has checked the text they make.
+// String elements stay a dictionary and ids (*dict, *ids), from which
+// DecodeText makes the rows' text once it has checked its size.
 absl::Status DecodeElements(CodecId codec, std::string_view in, size_t m, ArrayElements* e,
                             std::vector<std::string>* dict, std::vector<uint32_t>* ids) {
   switch (e->element) {
@@ -51,23 +51,23 @@ absl::Status DecodeElements(CodecId codec, std::string_view in, size_t m, ArrayE
   }
 }
 
-// The bytes of all rows' text, repeats included, that string elements `ids`
-// (entries of `dict`) make, before any element is copied: a few bytes of
-// payload (one long entry, many ids) would otherwise ask for terabytes.
-absl::Status CheckStringRowsText(const int64_t* counts, size_t n, std::vector<std::string>* dict,
-                                 std::span<const uint32_t> ids) {
-  // Each entry's text as an element (quoted, escaped), measured once.
-  std::vector<uint64_t> entry_text(dict->size());
+// Turns each entry of `dict` into its text as an element (quoted, escaped:
+// what AppendArrayText writes for it) and checks the bytes of all rows' text,
+// repeats included, that elements `ids` make, before any row is built: a few
+// bytes of payload (one long entry, many ids) would otherwise ask for
+// terabytes.
+absl::Status QuoteEntriesAndCheckRowsText(const int64_t* counts, size_t n,
+                                          std::vector<std::string>* dict,
+                                          std::span<const uint32_t> ids) {
   ArrayElements one;
   one.element = ColumnType::kString;
   one.strings.resize(1);
   std::string scratch;
-  for (size_t k = 0; k < dict->size(); ++k) {
-    one.strings[0].swap((*dict)[k]);
+  for (std::string& entry : *dict) {
+    one.strings[0].swap(entry);
     scratch.clear();
     AppendArrayText(one, 0, 1, &scratch);
-    one.strings[0].swap((*dict)[k]);
-    entry_text[k] = scratch.size() - 2;  // less the brackets
+    entry.assign(scratch, 1, scratch.size() - 2);  // less the brackets
   }
   uint64_t total = 0;
   size_t next = 0;
@@ -75,13 +75,25 @@ absl::Status CheckStringRowsText(const int64_t* counts, size_t n, std::vector<st
     if (counts[i] < 0) continue;  // a null row's text is empty
     const size_t c = static_cast<size_t>(counts[i]);
     total += 2 + (c > 0 ? c - 1 : 0);  // brackets and commas
-    for (size_t j = 0; j < c; ++j) total += entry_text[ids[next + j]];
+    for (size_t j = 0; j < c; ++j) total += (*dict)[ids[next + j]].size();
     next += c;
     if (total > kMaxTextBytes) {
       return Corrupt(kName, "rows' text of more than ", kMaxTextBytes, " bytes at row ", i);
     }
   }
   return absl::OkStatus();
+}
+
+// Appends the text of a row of string elements `ids`, entries of `quoted`
+// (each entry's element text).
+void AppendQuotedRow(const std::vector<std::string>& quoted, std::span<const uint32_t> ids,
+                     std::string* out) {
+  out->push_back('[');
+  for (size_t j = 0; j < ids.size(); ++j) {
+    if (j > 0) out->push_back(',');
+    out->append(quoted[ids[j]]);
+  }
+  out->push_back(']');
 }
 
 }  // namespace
@@ -164,11 +176,12 @@ absl::Status DecodeText(ColumnType type, std::string_view in, size_t n,
                      &element_ids);
   if (!s.ok()) return Corrupt(kName, "elements: ", ToStd(s.message()));
   // Other elements' text is at most 25 bytes each (kMaxElements of them).
-  if (e.element == ColumnType::kString) {
-    s = CheckStringRowsText(counts.get(), n, &element_dict, element_ids);
+  // String elements stay entries and ids: the rows' text is made from each
+  // entry's element text, never from a copy per element.
+  const bool strings = e.element == ColumnType::kString;
+  if (strings) {
+    s = QuoteEntriesAndCheckRowsText(counts.get(), n, &element_dict, element_ids);
     if (!s.ok()) return s;
-    e.strings.reserve(m);
-    for (uint32_t id : element_ids) e.strings.push_back(element_dict[id]);
   }
   StringMap<uint32_t> index;
   ids->resize(n);
@@ -177,8 +190,14 @@ absl::Status DecodeText(ColumnType type, std::string_view in, size_t n,
   for (size_t i = 0; i < n; ++i) {
     text.clear();
     if (counts[i] >= 0) {
-      AppendArrayText(e, next, static_cast<size_t>(counts[i]), &text);
-      next += static_cast<size_t>(counts[i]);
+      const size_t c = static_cast<size_t>(counts[i]);
+      if (strings) {
+        AppendQuotedRow(element_dict, std::span<const uint32_t>(element_ids).subspan(next, c),
+                        &text);
+      } else {
+        AppendArrayText(e, next, c, &text);
+      }
+      next += c;
     }
     auto [it, inserted] = index.try_emplace(text, static_cast<uint32_t>(dict->size()));
     if (inserted) dict->push_back(text);
