@@ -48,11 +48,16 @@ class SqlTest : public ::testing::Test {
     o.current = schema.get();
     auto req = api::ParseIngestBody(&body, o);
     ASSERT_TRUE(req.ok()) << req.status();
-    std::promise<absl::Status> done;
-    engine_->Ingest(std::move(*req),
-                    [&](absl::StatusOr<IngestResult> r) { done.set_value(r.status()); });
-    absl::Status s = done.get_future().get();
+    absl::Status s = Submit(std::move(*req));
     ASSERT_TRUE(s.ok()) << s;
+  }
+
+  // Ingests `req` (built column by column) and waits for the engine's answer.
+  absl::Status Submit(IngestRequest req) {
+    std::promise<absl::Status> done;
+    engine_->Ingest(std::move(req),
+                    [&](absl::StatusOr<IngestResult> r) { done.set_value(r.status()); });
+    return done.get_future().get();
   }
 
   void Seal(std::string_view slug) {
