@@ -126,9 +126,6 @@ QueryCache::Ticket QueryCache::Begin(const Engine& engine, std::string_view slug
                                      ResultFormat format) {
   const auto t0 = std::chrono::steady_clock::now();
   Ticket t;
-  t.slug = std::string(slug);
-  t.start = spec.start;
-  t.end = spec.end;
   t.format = format;
   if (!options_.enabled) return t;
   t.outcome = Outcome::kBypass;
@@ -195,7 +192,7 @@ QueryCache::Ticket QueryCache::Begin(const Engine& engine, std::string_view slug
   return t;
 }
 
-void QueryCache::Finish(const Engine& engine, Ticket& t, HttpResponse* r) {
+void QueryCache::Finish(Ticket& t, HttpResponse* r) {
   if (t.outcome == Outcome::kHit) return;  // marked by Begin
   if (t.outcome == Outcome::kMiss && t.read_clock) {
     // The answer is of its moment: a computed column read the clock (now()
@@ -206,11 +203,12 @@ void QueryCache::Finish(const Engine& engine, Ticket& t, HttpResponse* r) {
     bypassed_.fetch_add(1, std::memory_order_relaxed);
   }
   if (t.outcome == Outcome::kMiss && r->status == 200 && t.token) {
-    // Stored only if nothing in range changed while the query ran: then the
-    // answer is the one of the token's data. The edit count too: rows sealed
-    // and dropped again meanwhile (retention) leave equal segment lists.
-    std::optional<ResultToken> after = ResultTokenFor(engine, t.slug, t.start, t.end);
-    if (!after || !(*after == *t.token) || after->segment_edits != t.token->segment_edits) {
+    // Stored only if the answer was read from the token's data: the same
+    // segments in range, no rows in memory there, the same schema and dedup.
+    // Edits elsewhere in the dataset during the run do not matter; rows
+    // sealed and dropped again in range (retention) do, though the token
+    // after the run would equal the one before.
+    if (t.source == nullptr || !(*t.source == *t.token)) {
       not_stored_changed_.fetch_add(1, std::memory_order_relaxed);
     } else {
       size_t keep = r->body.size();

@@ -10,11 +10,11 @@
 // a change here.
 //
 // Validity: each entry holds the ResultToken (engine/result_token.h) of its
-// range from before the query ran, stored only if the token after the run is
-// the same; a lookup serves the entry only if the token now is still equal.
-// The dataset's segment-edit count must be the same too: rows sealed and
-// dropped again during the run leave equal segment lists. An answer whose
-// computed columns read the clock is not stored.
+// range from before the query ran, stored only if the engine read the answer
+// from exactly that (QueryResult::source: the same segments in range, no rows
+// in memory there, the same schema and dedup); a lookup serves the entry only
+// if the token now is still equal. An answer whose computed columns read the
+// clock is not stored.
 // Any edit to the partitions in range (a seal of late rows, compaction,
 // retention, a migration rewrite, a schema or dedup change, a dataset delete
 // and re-create) changes the token, so a stale entry is never served: it is
@@ -75,8 +75,6 @@ class QueryCache {
   struct Ticket {
     Outcome outcome = Outcome::kOff;
     std::string key;
-    std::string slug;
-    int64_t start = 0, end = 0;
     ResultFormat format = ResultFormat::kJson;
     std::optional<ResultToken> token;  // kMiss: the range's token before the run
     std::optional<HttpResponse> hit;   // kHit: the answer
@@ -84,6 +82,9 @@ class QueryCache {
     // (sql::ComputedColumns::Apply), so the answer is of its moment and is
     // not kept (counted as bypassed).
     bool read_clock = false;
+    // Set by the caller before Finish: what the engine read the answer from
+    // (QueryResult::source; null: rows in memory in range).
+    std::shared_ptr<const ResultToken> source;
   };
 
   // Looks the query up. kHit: `hit` is the whole answer. kMiss: run the query,
@@ -93,10 +94,10 @@ class QueryCache {
   Ticket Begin(const Engine& engine, std::string_view slug, const HttpRequest& req,
                const QuerySpec& spec, ResultFormat format);
   // After a 200 answer from the engine: stores `r`'s body when the ticket is
-  // a miss, did not read the clock, and the range's token is unchanged (the
-  // segment-edit count included), and marks `r` with the outcome
-  // (x-timestore-result-cache, and stats.resultCache in JSON).
-  void Finish(const Engine& engine, Ticket& ticket, HttpResponse* r);
+  // a miss, did not read the clock, and its source equals the token from
+  // before the run, and marks `r` with the outcome (x-timestore-result-cache,
+  // and stats.resultCache in JSON).
+  void Finish(Ticket& ticket, HttpResponse* r);
 
   struct Stats {
     bool enabled = false;

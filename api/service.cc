@@ -327,7 +327,7 @@ void Service::Handle(HttpRequest&& req, Responder respond) {
     if (path == "/api/v1/read") return HandlePromRead(std::move(req), std::move(done));
     return HandleInfluxWrite(std::move(req), path == "/api/v2/write", std::move(done));
   }
-  if (path == "/v1/logs" || path == "/v1/traces") {
+  if (IsOtlpPath(path)) {
     route = Route::kIngest;
     Responder done = finish(respond);
     if (req.method != "POST") return done(MethodNotAllowed(req, "POST"));
@@ -479,6 +479,7 @@ void Service::HandleQuery(HttpRequest&& req, std::string slug, Responder respond
     }
     auto result = engine->Query(slug, std::move(*spec));
     if (!result.ok()) return respond(StatusToResponse(result.status()));
+    cached.source = std::move(result->source);  // before Apply replaces the result
     if (absl::Status s = computed->Apply(fetched_for_computed, &*result, &cached.read_clock);
         !s.ok()) {
       return respond(StatusToResponse(s));
@@ -495,7 +496,7 @@ void Service::HandleQuery(HttpRequest&& req, std::string slug, Responder respond
     r.headers.emplace_back("x-timestore-hot-rows", StrCat(result->hot_rows));
     r.headers.emplace_back("x-timestore-fresh", result->fresh ? "true" : "false");
     WriteResult(*result, slug, epoch_ns, format, &r.body);
-    query_cache_.Finish(*engine, cached, &r);
+    query_cache_.Finish(cached, &r);
     respond(std::move(r));
   });
 }

@@ -178,7 +178,6 @@ absl::Status Engine::DeleteDataset(Dataset* ds) {
   {
     std::lock_guard<std::mutex> l(ds->version_mu_);
     segments.swap(ds->segments_);
-    ++ds->segment_edits_;
     ds->active_ = std::make_shared<MemSegment>();
     ds->frozen_.reset();
   }
@@ -233,7 +232,6 @@ absl::Status Engine::ReplaceSegments(Dataset* ds, const std::vector<uint64_t>& r
     }
     kept.insert(kept.begin() + static_cast<std::ptrdiff_t>(pos), add.begin(), add.end());
     ds->segments_ = std::move(kept);
-    ++ds->segment_edits_;
   }
   for (const auto& seg : removed) seg->obsolete.store(true, std::memory_order_release);
   return absl::OkStatus();  // `removed` goes out of scope: unused files are deleted

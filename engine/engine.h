@@ -294,13 +294,6 @@ class Dataset {
     std::lock_guard<std::mutex> l(version_mu_);
     return segments_;
   }
-  // The same, with the count of segment-list edits so far (seals, replaces:
-  // compaction, retention, migration rewrites; not tiering) read with it.
-  std::vector<SegmentPtr> segments(uint64_t* edits) const {
-    std::lock_guard<std::mutex> l(version_mu_);
-    *edits = segment_edits_;
-    return segments_;
-  }
   std::optional<DedupSettings> dedup() const {
     std::lock_guard<std::mutex> l(mu_);
     return dedup_;
@@ -365,7 +358,6 @@ class Dataset {
   std::shared_ptr<MemSegment> frozen_ ABSL_GUARDED_BY(version_mu_);
   std::vector<SegmentPtr> segments_ ABSL_GUARDED_BY(version_mu_);
   uint64_t sealed_through_seq_ ABSL_GUARDED_BY(version_mu_) = 0;
-  uint64_t segment_edits_ ABSL_GUARDED_BY(version_mu_) = 0;   // see segments(uint64_t*)
   std::mutex seal_mu_;                                        // one seal at a time per dataset
   std::vector<std::string> segment_by_ ABSL_GUARDED_BY(mu_);  // as chosen by the user
   bool segment_by_set_ ABSL_GUARDED_BY(mu_) = false;
@@ -619,7 +611,10 @@ class Engine {
   absl::StatusOr<std::string> FetchFooter(const SegmentRecord& record);
   absl::Status Recover();
   // `deadline` bounds remote reads, `query_deadline` the whole query.
-  absl::StatusOr<QueryResult> QueryOnce(std::string_view slug, QuerySpec spec,
+  // `range_start` is the start of the range asked (spec.start but for a
+  // window, whose answer stands for the whole range): QueryResult::source
+  // covers [range_start, spec.end).
+  absl::StatusOr<QueryResult> QueryOnce(std::string_view slug, QuerySpec spec, int64_t range_start,
                                         std::chrono::steady_clock::time_point deadline,
                                         std::chrono::steady_clock::time_point query_deadline);
   absl::StatusOr<FlushResult> Seal(Dataset* ds);

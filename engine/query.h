@@ -17,6 +17,8 @@
 
 namespace timestore {
 
+struct ResultToken;  // engine/result_token.h
+
 class StringArena;  // engine/aggregators.h
 
 // A JSON literal from a filter, converted to the column's type by the executor.
@@ -166,6 +168,12 @@ struct QueryResult {
   std::vector<ChunkPtr> keepalive;
   std::deque<std::string> owned_strings;
   std::shared_ptr<StringArena> string_arena;  // strings of aggregated answers
+  // What the answer was read from, over the range asked: the ResultToken of
+  // the snapshot the scan read (its dataset, schema, dedup settings and the
+  // segments in range); null when it read rows in memory in the range. The
+  // query result cache keeps the answer only if this equals its token from
+  // before the run (api/query_cache.h).
+  std::shared_ptr<const ResultToken> source;
 };
 
 }  // namespace timestore

@@ -12,12 +12,12 @@
 // its dedup settings. Tiering moves a segment without changing its id or its
 // rows, so a moved segment still matches.
 //
-// `segment_edits` is the dataset's count of segment-list edits, read with the
-// list. It is not part of equality (an entry stays valid across edits
-// elsewhere in the dataset); the cache compares it across one query's run
-// instead: rows sealed into a new segment and dropped again (retention) while
-// the query ran leave the before and after lists equal, though the answer may
-// hold those rows.
+// A query reports the token of the snapshot it read (QueryResult::source,
+// built by the scan with the same rules); the cache keeps an answer only if
+// that equals the token taken before the run. Comparing the tokens before
+// and after the run would not do: rows sealed into a new segment and dropped
+// again (retention) while the query ran leave them equal, though the answer
+// may hold those rows.
 //
 // Read order matters: the rows in memory are read before the segment list, so
 // a row acknowledged before the call is either seen in memory (no token) or
@@ -35,13 +35,13 @@
 namespace timestore {
 
 class Engine;
+struct SegmentHandle;
 
 struct ResultToken {
   uint64_t dataset_id = 0;
   SchemaPtr schema;  // compared by identity
   std::optional<DedupSettings> dedup;
   std::vector<uint64_t> segments;  // ids of the segments with rows in range, in list order
-  uint64_t segment_edits = 0;      // not compared by ==; see above
 
   bool operator==(const ResultToken& o) const {
     return dataset_id == o.dataset_id && schema.get() == o.schema.get() && dedup == o.dedup &&
@@ -55,5 +55,10 @@ struct ResultToken {
 // not exist, is being deleted, or holds rows in memory in the range.
 std::optional<ResultToken> ResultTokenFor(const Engine& engine, std::string_view slug,
                                           int64_t start, int64_t end);
+
+// The ids of `segments` (in their order) whose footer range meets
+// [start, end): the segments a token names, and those a scan reads from.
+std::vector<uint64_t> SegmentIdsInRange(
+    const std::vector<std::shared_ptr<const SegmentHandle>>& segments, int64_t start, int64_t end);
 
 }  // namespace timestore

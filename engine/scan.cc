@@ -22,6 +22,7 @@
 #include "engine/grouped_aggregate.h"
 #include "engine/json_paths.h"
 #include "engine/query_executor.h"
+#include "engine/result_token.h"
 #include "engine/row_compare.h"
 #include "engine/scan_internal.h"
 #include "engine/segment_columns.h"
@@ -254,9 +255,11 @@ std::vector<bool> NeededColumns(const QuerySpec& spec, const Schema& schema) {
   return need;
 }
 
-// Fills the scan's stats into an executed result.
+// Fills the scan's stats and source into an executed result.
 QueryResult FinishScan(QueryResult result, const QueryStats& seg_stats, size_t partitions,
-                       const IoStats& io, const Dataset& ds, uint64_t hot_rows) {
+                       const IoStats& io, const Dataset& ds, uint64_t hot_rows,
+                       std::shared_ptr<const ResultToken> source) {
+  result.source = std::move(source);
   result.stats.segments_scanned = seg_stats.segments_scanned;
   result.stats.segments_pruned = seg_stats.segments_pruned;
   result.stats.blocks_scanned = seg_stats.blocks_scanned;
@@ -367,7 +370,8 @@ absl::StatusOr<QueryResult> Engine::Query(std::string_view slug, QuerySpec spec)
       if (from <= floor) break;  // the window would hold all the rows in range
       QuerySpec window = spec;
       window.start = static_cast<int64_t>(from);
-      ASSIGN_OR_RETURN(QueryResult r, QueryOnce(slug, std::move(window), deadline, query_deadline));
+      ASSIGN_OR_RETURN(QueryResult r,
+                       QueryOnce(slug, std::move(window), spec.start, deadline, query_deadline));
       if (r.rows >= spec.limit) return finish(std::move(r));
       spent.bytes_read += r.stats.bytes_read;
       spent.remote_bytes_read += r.stats.remote_bytes_read;
@@ -378,7 +382,9 @@ absl::StatusOr<QueryResult> Engine::Query(std::string_view slug, QuerySpec spec)
       spent.rows_scanned += r.stats.rows_scanned;
     }
   }
-  ASSIGN_OR_RETURN(QueryResult r, QueryOnce(slug, std::move(spec), deadline, query_deadline));
+  const int64_t range_start = spec.start;
+  ASSIGN_OR_RETURN(QueryResult r,
+                   QueryOnce(slug, std::move(spec), range_start, deadline, query_deadline));
   return finish(std::move(r));
 }
 
@@ -433,12 +439,16 @@ absl::Status Engine::ReadSegments(std::vector<SegmentRead>& reads, IoStats* io, 
 }
 
 absl::StatusOr<QueryResult> Engine::QueryOnce(
-    std::string_view slug, QuerySpec spec, std::chrono::steady_clock::time_point deadline,
+    std::string_view slug, QuerySpec spec, int64_t range_start,
+    std::chrono::steady_clock::time_point deadline,
     std::chrono::steady_clock::time_point query_deadline) {
   auto ds = GetDataset(slug);
   if (ds == nullptr) return NotFound(slug);
+  // What the answer is read from (QueryResult::source): each read once here.
+  const SchemaPtr dataset_schema = ds->schema();
+  const std::optional<DedupSettings> dedup_settings = ds->dedup();
   // Paths into json columns become derived fields of a query schema.
-  SchemaPtr schema = WithJsonPaths(spec, ds->schema());
+  SchemaPtr schema = WithJsonPaths(spec, dataset_schema);
   RETURN_IF_ERROR(ValidateQuery(&spec, *schema));
   // One consistent snapshot: segments, then the segment being sealed, then
   // the active rows. A seal swaps frozen rows for segments under the same lock.
@@ -456,12 +466,24 @@ absl::StatusOr<QueryResult> Engine::QueryOnce(
     hot.insert(hot.end(), active.begin(), active.end());
     hot_rows += ds->active_->rows();
   }
+  // The snapshot's token over the range asked; none when rows in memory fall
+  // in it (a chunk's min/max bound its rows).
+  std::shared_ptr<ResultToken> source;
+  if (std::none_of(hot.begin(), hot.end(), [&](const ChunkPtr& c) {
+        return c->rows > 0 && c->min_ts < spec.end && c->max_ts >= range_start;
+      })) {
+    source = std::make_shared<ResultToken>();
+    source->dataset_id = ds->id();
+    source->schema = dataset_schema;
+    source->dedup = dedup_settings;
+    source->segments = SegmentIdsInRange(segments, range_start, spec.end);
+  }
   std::vector<bool> need = NeededColumns(spec, *schema);
   MarkDerivedBases(*schema, &need);
   // Merge on read: duplicates are dropped before filtering, so a block may be
   // skipped only for its time range or a filter on a key column (a row's
   // duplicates share those values); other filters could hide the winner.
-  const std::optional<DedupPlan> dedup = MakeDedupPlan(ds->dedup(), *schema);
+  const std::optional<DedupPlan> dedup = MakeDedupPlan(dedup_settings, *schema);
   std::vector<bool> prunable(schema->fields.size(), true);
   if (dedup) {
     prunable.assign(schema->fields.size(), false);
@@ -542,14 +564,16 @@ absl::StatusOr<QueryResult> Engine::QueryOnce(
     // Streaming: blocks are decoded, aggregated and dropped, many at once.
     ASSIGN_OR_RETURN(result, ScanDownsample(ds->id(), spec, *schema, reads, hot, limits, &io,
                                             &seg_stats.bytes_read));
-    return FinishScan(std::move(result), seg_stats, partitions.size(), io, *ds, hot_rows);
+    return FinishScan(std::move(result), seg_stats, partitions.size(), io, *ds, hot_rows,
+                      std::move(source));
   }
   if (!dedup) {
     // Streaming: time-disjoint windows of segments, in query order, until
     // `limit` rows are out.
     ASSIGN_OR_RETURN(
         result, ScanRaw(ds->id(), spec, *schema, reads, hot, limits, &io, &seg_stats.bytes_read));
-    return FinishScan(std::move(result), seg_stats, partitions.size(), io, *ds, hot_rows);
+    return FinishScan(std::move(result), seg_stats, partitions.size(), io, *ds, hot_rows,
+                      std::move(source));
   }
   // Dedup needs every chunk at once, and rewrites them column by column.
   RETURN_IF_ERROR(ReadSegments(reads, &io));
@@ -574,7 +598,8 @@ absl::StatusOr<QueryResult> Engine::QueryOnce(
   // The executor counted every chunk; the segment blocks are reported apart.
   result.stats.hot_chunks_scanned -=
       std::min<uint64_t>(result.stats.hot_chunks_scanned, segment_chunks);
-  return FinishScan(std::move(result), seg_stats, partitions.size(), io, *ds, hot_rows);
+  return FinishScan(std::move(result), seg_stats, partitions.size(), io, *ds, hot_rows,
+                    std::move(source));
 }
 
 }  // namespace timestore

@@ -182,7 +182,6 @@ absl::StatusOr<FlushResult> Engine::Seal(Dataset* ds) {
   {
     std::lock_guard<std::mutex> l(ds->version_mu_);
     ds->segments_.insert(ds->segments_.end(), handles.begin(), handles.end());
-    ++ds->segment_edits_;
     ds->frozen_.reset();
     ds->sealed_through_seq_ = std::max(ds->sealed_through_seq_, sealed_seq);
   }

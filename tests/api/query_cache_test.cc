@@ -4,8 +4,10 @@
 #include "api/query_cache.h"
 
 #include <atomic>
+#include <functional>
 #include <thread>
 
+#include "api/query_parser.h"
 #include "tests/api/admin_fixture.h"
 #include "tools/query_cache_config.h"
 
@@ -142,6 +144,38 @@ class QueryCacheServiceTest : public AdminTest {
     return total;
   }
   std::string Outcome(const Answer& a) { return a.Header("x-timestore-result-cache"); }
+  static int64_t RowCount(const Answer& a) {
+    simdjson::dom::parser parser;
+    simdjson::dom::array rows;
+    if (parser.parse(a.body)["rows"].get(rows)) return -1;
+    return static_cast<int64_t>(rows.size());
+  }
+  // A JSON query through the cache as Service::HandleQuery runs it, with
+  // `during` called between the lookup and the engine's run and `after`
+  // between the run and Finish (edits "while the query runs"). The lookup
+  // must be a miss.
+  HttpResponse RunThroughTheCache(const std::string& slug, const std::string& body,
+                                  const std::function<void()>& during,
+                                  const std::function<void()>& after) {
+    HttpRequest req;
+    req.method = "POST";
+    req.body = body;
+    absl::StatusOr<QuerySpec> spec = ParseQueryBody(body, Precision::kMilliseconds, 10000);
+    EXPECT_TRUE(spec.ok()) << spec.status();
+    QueryCache& cache = service_->query_cache();
+    QueryCache::Ticket ticket = cache.Begin(*engine_, slug, req, *spec, ResultFormat::kJson);
+    EXPECT_EQ(ticket.outcome, QueryCache::Outcome::kMiss);
+    during();
+    absl::StatusOr<QueryResult> result = engine_->Query(slug, *spec);
+    EXPECT_TRUE(result.ok()) << result.status();
+    after();
+    HttpResponse r;
+    if (!result.ok()) return r;
+    ticket.source = result->source;
+    WriteResult(*result, slug, false, ResultFormat::kJson, &r.body);
+    cache.Finish(ticket, &r);
+    return r;
+  }
 };
 
 TEST_F(QueryCacheServiceTest, RepeatOfASealedRangeIsAHitWithTheSameRows) {
@@ -366,43 +400,89 @@ TEST_F(QueryCacheServiceTest, ColumnsNamedLikeTheClockAreCached) {
   EXPECT_NE(Rows(first).find("\"later\":2005"), std::string::npos) << Rows(first);
 }
 
-// Late rows of a partition with no segment before the run, sealed and dropped
-// by retention while the query ran: the segment lists before and after are
-// equal, the edit count is not, and the answer (which may hold those rows) is
-// not kept.
+// Late rows of a partition with no segment before the run, sealed before the
+// query's snapshot (it reads them) and dropped by retention before Finish: the
+// tokens before and after the run are equal, but the answer was read from
+// another segment list and is not kept.
 TEST_F(QueryCacheServiceTest, RowsSealedAndRetainedDuringARunAreNotStored) {
   const int64_t now_ms = NowNanos() / 1'000'000;
   const int64_t old_ts = now_ms - 10 * 86'400'000LL, new_ts = now_ms - 3'600'000;
   Ingest("ev", StrCat(R"({"timestamp":)", new_ts, R"(,"v":2})"));
   Admin("POST", "ev/flush");
-  const int64_t start = (old_ts - 1000) * 1'000'000, end = now_ms * 1'000'000;
-  std::optional<ResultToken> before = ResultTokenFor(*engine_, "ev", start, end);
-  ASSERT_TRUE(before);
-  HttpRequest req;
-  req.method = "POST";
-  req.body = StrCat(R"({"timeRange":{"start":)", old_ts - 1000, R"(,"end":)", now_ms, "}}");
-  QuerySpec spec;
-  spec.start = start;
-  spec.end = end;
-  QueryCache& cache = service_->query_cache();
-  QueryCache::Ticket ticket = cache.Begin(*engine_, "ev", req, spec, ResultFormat::kJson);
-  ASSERT_EQ(ticket.outcome, QueryCache::Outcome::kMiss);
-  // "While the query runs": a late row of the old partition, sealed, retained.
-  Ingest("ev", StrCat(R"({"timestamp":)", old_ts, R"(,"v":1})"));
-  Admin("POST", "ev/flush");
-  Admin("PUT", "ev/retention", R"({"deleteAfter":"5d"})");
-  Admin("POST", "ev/enforce-retention");
-  std::optional<ResultToken> after = ResultTokenFor(*engine_, "ev", start, end);
-  ASSERT_TRUE(after);
-  EXPECT_TRUE(*after == *before);  // the same segments in range
-  EXPECT_NE(after->segment_edits, before->segment_edits);
-  HttpResponse r;
-  r.status = 200;
-  r.body = R"({"rows":[{"count":2}],"freshness":{},"stats":{}})";
-  cache.Finish(*engine_, ticket, &r);
-  QueryCache::Stats s = cache.stats();
+  const std::string body =
+      StrCat(R"({"timeRange":{"start":)", old_ts - 1000, R"(,"end":)", now_ms, "}}");
+  std::optional<ResultToken> before;
+  HttpResponse r = RunThroughTheCache(
+      "ev", body,
+      [&] {
+        before = ResultTokenFor(*engine_, "ev", (old_ts - 1000) * 1'000'000, now_ms * 1'000'000);
+        Ingest("ev", StrCat(R"({"timestamp":)", old_ts, R"(,"v":1})"));
+        Admin("POST", "ev/flush");
+      },
+      [&] {
+        Admin("PUT", "ev/retention", R"({"deleteAfter":"5d"})");
+        Admin("POST", "ev/enforce-retention");
+      });
+  EXPECT_EQ(RowCount(Answer{200, r.body}), 2) << r.body;  // the late row too
+  std::optional<ResultToken> after =
+      ResultTokenFor(*engine_, "ev", (old_ts - 1000) * 1'000'000, now_ms * 1'000'000);
+  ASSERT_TRUE(before && after);
+  EXPECT_TRUE(*after == *before);  // the same segments in range as before the run
+  QueryCache::Stats s = service_->query_cache().stats();
   EXPECT_EQ(s.entries, 0u);
   EXPECT_EQ(s.not_stored_changed, 1u);
+  Answer next = Query("ev", body);
+  EXPECT_EQ(Outcome(next), "miss");
+  EXPECT_EQ(RowCount(next), 1) << next.body;
+}
+
+// Seals of rows outside the range (another partition), before the query's
+// snapshot and after it: the answer was read from the token's segments and is
+// kept (a dataset-wide count of segment edits refused it).
+TEST_F(QueryCacheServiceTest, SealsOutsideTheRangeDuringARunDoNotPreventStoring) {
+  CreateDataset("cpu", 10);
+  Admin("POST", "cpu/flush");
+  const int64_t ten_days_ms = 10 * 86'400'000LL;
+  HttpResponse r = RunThroughTheCache(
+      "cpu", kRawAll,
+      [&] {
+        Ingest("cpu",
+               StrCat(R"({"timestamp":)", 1'000'000 + ten_days_ms, R"(,"v":1,"host":"h0"})"));
+        Admin("POST", "cpu/flush");
+      },
+      [&] {
+        Ingest("cpu",
+               StrCat(R"({"timestamp":)", 2'000'000 + ten_days_ms, R"(,"v":1,"host":"h0"})"));
+        Admin("POST", "cpu/flush");
+      });
+  QueryCache::Stats s = service_->query_cache().stats();
+  EXPECT_EQ(s.not_stored_changed, 0u);
+  EXPECT_EQ(s.stored, 1u);
+  EXPECT_EQ(s.entries, 1u);
+  Answer hit = Query("cpu", kRawAll);
+  EXPECT_EQ(Outcome(hit), "hit");
+  EXPECT_EQ(Rows(hit), Rows(Answer{200, r.body}));
+  EXPECT_EQ(RowCount(hit), 10);
+}
+
+// "The latest buckets" runs over a window at the range's end (Engine::Query);
+// its answer stands for the whole range, and so does what it reports it read:
+// a segment in range but below the window does not keep it from being stored.
+TEST_F(QueryCacheServiceTest, LatestBucketsAnsweredFromAWindowAreStored) {
+  CreateDataset("cpu", 10);  // 1000 s .. 1009 s
+  Admin("POST", "cpu/flush");
+  Ingest("cpu", R"({"timestamp":500000,"v":1,"host":"h0"})");
+  Admin("POST", "cpu/flush");
+  const std::string latest =
+      R"({"timeRange":{"start":0,"end":1010000},"order":"desc","limit":2,)"
+      R"("downsample":{"intervalUnit":"second","intervalSize":1,"aggregations":[{"fn":"count"}]}})";
+  Answer first = Query("cpu", latest);
+  EXPECT_EQ(Outcome(first), "miss");
+  Answer second = Query("cpu", latest);
+  EXPECT_EQ(Outcome(second), "hit");
+  EXPECT_EQ(Rows(second), Rows(first));
+  EXPECT_EQ(RowCount(second), 2);
+  EXPECT_EQ(service_->query_cache().stats().not_stored_changed, 0u);
 }
 
 TEST_F(QueryCacheServiceTest, AnswersOverTheEntryLimitAreNotKept) {
