@@ -4,9 +4,6 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include <chrono>
-#include <cstdio>
-
 #include "segment/typed_text.h"
 #include "sql/sql_result.h"
 #include "sql/typed_value.h"
@@ -297,53 +294,6 @@ TEST_F(TypedColumnsTest, InformationSchemaNamesTheTypes) {
               ElementsAre("time|timestamp with time zone|timestamptz", "attrs|json|json",
                           "id|uuid|uuid", "vals|ARRAY|_float8", "counts|ARRAY|_int8",
                           "tags|ARRAY|_text", "flags|ARRAY|_bool"));
-}
-
-// Not a check: prints how long ORDER BY takes on 200k double[] values and
-// on 200k strings. Run by hand:
-//   build/tests/sql_test --gtest_also_run_disabled_tests \
-//     --gtest_filter='*DISABLED_OrderByArrayTiming*'
-TEST_F(TypedColumnsTest, DISABLED_OrderByArrayTiming) {
-  constexpr size_t kRows = 200'000;
-  IngestRequest req;
-  req.slug = "many";
-  req.time_column = "time";
-  req.rows = kRows;
-  ColumnBuilder t(ColumnType::kTimestamp), a(ColumnType::kDoubleArray), s(ColumnType::kString);
-  uint64_t x = 42;
-  auto next = [&] { return (x = x * 6364136223846793005ULL + 1442695040888963407ULL) >> 33; };
-  for (size_t i = 0; i < kRows; ++i) {
-    t.AppendInt(static_cast<int64_t>(i + 1) * 1'000'000);
-    std::string arr = "[";
-    for (int k = 0; k < 3; ++k) {
-      if (k) arr += ",";
-      arr += std::to_string(next() % 100) + "." + std::to_string(next() % 4 * 25);
-    }
-    absl::StatusOr<std::string> c = CanonicalTypedText(ColumnType::kDoubleArray, arr + "]");
-    ASSERT_TRUE(c.ok()) << c.status();
-    a.AppendString(*c);
-    s.AppendString("host_" + std::to_string(next() % 1'000'000));
-  }
-  req.fields = {{"time", ColumnType::kTimestamp},
-                {"vals", ColumnType::kDoubleArray},
-                {"s", ColumnType::kString}};
-  req.columns.push_back(t.Finish());
-  req.columns.push_back(a.Finish());
-  req.columns.push_back(s.Finish());
-  std::promise<absl::Status> done;
-  engine_->Ingest(std::move(req),
-                  [&](absl::StatusOr<IngestResult> r) { done.set_value(r.status()); });
-  ASSERT_TRUE(done.get_future().get().ok());
-  for (const char* q : {"SELECT vals FROM many ORDER BY vals LIMIT 1",
-                        "SELECT s FROM many ORDER BY s LIMIT 1"}) {
-    for (int rep = 0; rep < 3; ++rep) {
-      auto start = std::chrono::steady_clock::now();
-      auto r = Run(q);
-      ASSERT_TRUE(r.ok()) << r.status();
-      std::chrono::duration<double> took = std::chrono::steady_clock::now() - start;
-      std::printf("%s: %.3f s\n", q, took.count());
-    }
-  }
 }
 
 TEST(TypedValueTest, PgArrayTextQuotesWhatPostgresQuotes) {
