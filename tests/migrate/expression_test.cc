@@ -279,7 +279,7 @@ TEST(TypedExpressionTest, TypedColumnsAreTextOrRefused) {
   // From a string: parsed and made canonical per row; a bad row names its time.
   EXPECT_EQ(eval("s::json", 1), R"(json:{"a":"z","b":[1,2]})");
   EXPECT_EQ(eval("s::json"),
-            "error: expression \"s::json\": '{oops' is not json: invalid JSON in the row at "
+            "error: expression \"s::json\": '{oops' is not json: invalid JSON object in the row at "
             "2023-11-14T22:13:21Z");
   EXPECT_EQ(eval("'A0EEBC99-9C0B-4EF8-BB6D-6BB9BD380A11'::uuid", 1),
             "uuid:a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11");
