@@ -82,11 +82,18 @@ void ColumnChunkWriter::NoteString(std::string_view s) {
 absl::Status ColumnChunkWriter::Add(const ColumnVector& v, size_t begin, size_t end) {
   std::vector<int64_t> remap;  // batch dictionary id -> chunk dictionary id + 1 (0: not yet)
   if (dict_mode_) remap.assign(v.dict.size(), 0);
+  // uuid and LIST columns convert each batch dictionary id once, not per row:
+  // its start + 1 in uuid_bytes_ (16 bytes) or elements_ (0: not yet).
+  BatchValues batch;
+  if (column_.type == ColumnType::kUuid || list_) batch.start.assign(v.dict.size(), 0);
+  if (list_) batch.count.assign(v.dict.size(), 0);
+  uuid_bytes_.clear();
+  elements_.clear();
   for (size_t slice = begin; slice < end; slice += kSliceRows) {
     const size_t slice_end = std::min(end, slice + kSliceRows);
     for (size_t r = slice; r < slice_end; ++r) {
       if (list_) {
-        RETURN_IF_ERROR(AddListRow(v, r));
+        RETURN_IF_ERROR(AddListRow(v, r, &batch));
         continue;
       }
       ++page_values_;
@@ -110,15 +117,11 @@ absl::Status ColumnChunkWriter::Add(const ColumnVector& v, size_t begin, size_t 
           break;
         case ColumnType::kUuid: {
           const uint32_t id = v.ids[r];
-          const std::optional<std::string> canonical =
-              id < v.dict.size() ? CanonicalUuid(v.dict[id]) : std::nullopt;
-          if (!canonical) {
+          if (id >= v.dict.size() || !ConvertUuid(v.dict[id], &batch.start[id])) {
             return absl::InvalidArgumentError(
                 StrCat("parquet: column '", column_.name, "' row ", r, ": not a uuid"));
           }
-          uint8_t bytes[16];
-          UuidToBytes(*canonical, bytes);
-          const std::string_view b(reinterpret_cast<const char*>(bytes), 16);
+          const std::string_view b(uuid_bytes_.data() + batch.start[id] - 1, 16);
           NoteString(b);  // unsigned bytes: the UUID order
           plain_.append(b);
           break;
@@ -205,7 +208,26 @@ void ColumnChunkWriter::AddBool(bool x) {
 // A null row is one entry of level 0; an empty array one entry one level
 // below an element's; each element an entry of the highest level, the first
 // with repetition 0 (a new row), the others 1.
-absl::Status ColumnChunkWriter::AddListRow(const ColumnVector& v, size_t r) {
+bool ColumnChunkWriter::ConvertUuid(std::string_view text, size_t* start) {
+  if (*start != 0) return true;
+  const size_t at = uuid_bytes_.size();
+  uuid_bytes_.resize(at + 16);
+  uint8_t* bytes = reinterpret_cast<uint8_t*>(uuid_bytes_.data() + at);
+  if (IsCanonicalUuid(text)) {  // as stored: no copy
+    UuidToBytes(text, bytes);
+  } else {
+    const std::optional<std::string> canonical = CanonicalUuid(text);
+    if (!canonical) {
+      uuid_bytes_.resize(at);
+      return false;
+    }
+    UuidToBytes(*canonical, bytes);
+  }
+  *start = at + 1;
+  return true;
+}
+
+absl::Status ColumnChunkWriter::AddListRow(const ColumnVector& v, size_t r, BatchValues* batch) {
   ++num_values_;
   if (v.IsNull(r)) {
     ++page_values_;
@@ -215,36 +237,43 @@ absl::Status ColumnChunkWriter::AddListRow(const ColumnVector& v, size_t r) {
     return absl::OkStatus();
   }
   const uint32_t id = v.ids[r];
-  elements_.clear();
-  std::optional<size_t> n =
-      id < v.dict.size() ? ParseArrayText(v.dict[id], &elements_) : std::nullopt;
-  if (!n) {
+  if (id < v.dict.size() && batch->start[id] == 0) {
+    const size_t at = elements_.size();
+    const std::optional<size_t> parsed = ParseArrayText(v.dict[id], &elements_);
+    if (parsed) {
+      batch->start[id] = at + 1;
+      batch->count[id] = *parsed;
+    }
+  }
+  if (id >= v.dict.size() || batch->start[id] == 0) {
     return absl::InvalidArgumentError(StrCat("parquet: column '", column_.name, "' row ", r,
                                              ": not a ", ColumnTypeName(column_.type), " value"));
   }
-  if (*n == 0) {
+  const size_t first = batch->start[id] - 1;
+  const size_t n = batch->count[id];
+  if (n == 0) {
     ++page_values_;
     reps_.push_back(0);
     defs_.push_back(max_def_ - 1);
     return absl::OkStatus();
   }
-  num_values_ += static_cast<int64_t>(*n) - 1;
-  for (size_t k = 0; k < *n; ++k) {
+  num_values_ += static_cast<int64_t>(n) - 1;
+  for (size_t k = 0; k < n; ++k) {
     ++page_values_;
     reps_.push_back(k == 0 ? 0 : 1);
     defs_.push_back(max_def_);
     switch (leaf_) {
       case ColumnType::kDouble:
-        AddDouble(elements_.doubles[k]);
+        AddDouble(elements_.doubles[first + k]);
         break;
       case ColumnType::kBoolean:
-        AddBool(elements_.bools[k] != 0);
+        AddBool(elements_.bools[first + k] != 0);
         break;
       case ColumnType::kString:
-        AddString(elements_.strings[k]);
+        AddString(elements_.strings[first + k]);
         break;
       default:
-        AddInt(elements_.ints[k]);
+        AddInt(elements_.ints[first + k]);
         break;
     }
   }

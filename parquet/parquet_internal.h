@@ -68,8 +68,19 @@ class ColumnChunkWriter {
   void AddString(std::string_view s);   // a PLAIN value
   void NoteString(std::string_view s);  // into the statistics
   void NoteEncoding(PageType type, Encoding e) { ++page_counts_[{type, e}]; }
-  // One row of a LIST column: its levels and elements.
-  absl::Status AddListRow(const ColumnVector& v, size_t r);
+  // What Add converted of one batch's dictionary entries, by batch id: the
+  // start + 1 of the entry's uuid bytes in uuid_bytes_ or of its elements in
+  // elements_ (0: not converted yet), and the number of elements.
+  struct BatchValues {
+    std::vector<size_t> start;
+    std::vector<size_t> count;
+  };
+  // Puts the bytes of uuid `text` in uuid_bytes_ unless *start says they are
+  // there, and sets *start; false when `text` is not a uuid.
+  bool ConvertUuid(std::string_view text, size_t* start);
+  // One row of a LIST column: its levels and elements (each distinct value
+  // of the batch parsed once).
+  absl::Status AddListRow(const ColumnVector& v, size_t r, BatchValues* batch);
   // One value of the column's leaf type (the element type for LIST columns).
   void AddInt(int64_t x);
   void AddDouble(double x);
@@ -111,7 +122,10 @@ class ColumnChunkWriter {
   bool has_false_ = false, has_true_ = false;
   std::string min_s_, max_s_;
   bool string_stats_ok_ = true;
-  ArrayElements elements_;  // scratch of AddListRow
+  // Scratch of Add, reused from batch to batch: the converted values of the
+  // batch's dictionary entries (BatchValues).
+  std::string uuid_bytes_;
+  ArrayElements elements_;
 };
 
 }  // namespace timestore::parquet
