@@ -272,13 +272,6 @@ void QueryCache::EraseLocked(std::list<Node>::iterator it) {
   lru_.erase(it);
 }
 
-void QueryCache::Clear() {
-  std::lock_guard<std::mutex> l(mu_);
-  lru_.clear();
-  index_.clear();
-  bytes_ = 0;
-}
-
 QueryCache::Stats QueryCache::stats() const {
   Stats s;
   s.enabled = options_.enabled;

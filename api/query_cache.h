@@ -114,8 +114,6 @@ class QueryCache {
   void RenderMetrics(std::string* out) const;
   // The members of the /status "resultCache" object.
   void WriteStatus(JsonWriter& w) const;
-  // Drops every entry (tests, and a clean slate for operators).
-  void Clear();
 
   // The engine-independent core, public for tests.
   struct Entry {
