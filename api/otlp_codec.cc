@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "absl/strings/escaping.h"
+#include "api/route_helpers.h"
 #include "common/json_writer.h"
 #include "common/status_macros.h"
 #include "common/status_util.h"
@@ -53,24 +54,12 @@ std::string QuoteForMessage(std::string_view s) {
 
 namespace {
 
-constexpr char kHex[] = "0123456789abcdef";
-
-std::string Hex(std::string_view bytes) {
-  std::string out;
-  out.reserve(bytes.size() * 2);
-  for (unsigned char c : bytes) {
-    out.push_back(kHex[c >> 4]);
-    out.push_back(kHex[c & 15]);
-  }
-  return out;
-}
-
 // A record's name for errors, made only when one is reported: given whole
 // ("resourceLogs[0]"), or as "<parent><level>[<index>]"
 // ("resourceLogs[0].scopeLogs[1]" ".logRecords" 2).
 class RecordName {
  public:
-  RecordName(std::string_view whole) : parent_(whole) {}  // NOLINT: implicit
+  RecordName(std::string_view whole) : parent_(whole) {}    // NOLINT: implicit
   RecordName(const std::string& whole) : parent_(whole) {}  // NOLINT: implicit
   RecordName(std::string_view parent, std::string_view level, int index)
       : parent_(parent), level_(level), index_(index) {}
@@ -246,7 +235,7 @@ absl::StatusOr<std::optional<std::string>> Id(std::string_view bytes, size_t siz
   }
   if (bytes.size() != size) return error(StrCat(bytes.size(), " bytes"));
   if (AllZero(bytes)) return error("all zero");
-  return std::optional<std::string>(Hex(bytes));
+  return std::optional<std::string>(absl::BytesToHexString(ToAbsl(bytes)));
 }
 
 // Text of a `string` field of OTLP (bytes here): nullopt when empty.
@@ -632,22 +621,13 @@ bool CountLevel(google::protobuf::io::CodedInputStream* in, int level, OtlpCount
 absl::Status CheckOtlpSize(OtlpSignal signal, const OtlpCounts& counts, uint64_t max_cells) {
   const bool logs = signal == OtlpSignal::kLogs;
   const uint64_t columns = logs ? kLogScopeAttributes + 1 : kSpanScopeAttributes + 1;
-  const uint64_t limit = max_cells / columns;
-  if (counts.records <= limit && counts.records <= std::numeric_limits<uint32_t>::max() &&
-      counts.containers <= limit) {
-    return absl::OkStatus();
-  }
-  const bool records =
-      counts.records > limit || counts.records > std::numeric_limits<uint32_t>::max();
-  const uint64_t n = records ? counts.records : counts.containers;
-  return MakeError(
-      absl::StatusCode::kInvalidArgument, "payload_too_large",
-      StrCat("the request has ", n, " ",
-             records ? (logs ? "log records" : "spans")
-                     : (logs ? "resourceLogs and scopeLogs entries"
-                             : "resourceSpans and scopeSpans entries"),
-             ": ", n, records ? " rows" : " entries", " × ", columns, " columns pass the limit of ",
-             max_cells, " cells per request; send smaller batches"));
+  RETURN_IF_ERROR(CheckCells(counts.records, columns, max_cells,
+                             StrCat(counts.records, logs ? " log records" : " spans"),
+                             "send smaller batches"));
+  return CheckCells(counts.containers, columns, max_cells,
+                    StrCat(counts.containers, logs ? " resourceLogs and scopeLogs entries"
+                                                   : " resourceSpans and scopeSpans entries"),
+                    "send smaller batches");
 }
 
 std::optional<OtlpCounts> CountOtlpProtobuf(std::string_view body) {

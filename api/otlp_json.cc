@@ -52,13 +52,6 @@ bool Is(std::string_view key, std::string_view camel, std::string_view snake = {
   return key == camel || (!snake.empty() && key == snake);
 }
 
-int HexDigit(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
 // Enum names OTLP's protobuf JSON mapping may also send.
 int32_t SeverityByName(std::string_view name) {
   static constexpr std::string_view kLevels[] = {"TRACE", "DEBUG", "INFO",
@@ -258,16 +251,12 @@ class Decoder {
       return OtlpFieldError(Record(), field, expected(),
                             StrCat(Describe(e), " (", s.size(), " characters)"));
     }
-    out->resize(bytes);
-    for (size_t i = 0; i < bytes; ++i) {
-      const int hi = HexDigit(s[2 * i]), lo = HexDigit(s[2 * i + 1]);
-      if (hi < 0 || lo < 0) {
-        return OtlpFieldError(
-            Record(), field, expected(),
-            StrCat(Describe(e), " (not hex at character ", 2 * i + (hi < 0 ? 0 : 1), ")"));
-      }
-      (*out)[i] = static_cast<char>(hi << 4 | lo);
+    if (const size_t bad = s.find_first_not_of("0123456789abcdefABCDEF");
+        bad != std::string_view::npos) {
+      return OtlpFieldError(Record(), field, expected(),
+                            StrCat(Describe(e), " (not hex at character ", bad, ")"));
     }
+    *out = absl::HexStringToBytes(ToAbsl(s));
     return absl::OkStatus();
   }
 
@@ -518,6 +507,20 @@ class Decoder {
     return absl::OkStatus();
   }
 
+  // A list of `name` ("events"), each element decoded by `item` as
+  // "<name>[i]".
+  template <typename Msg>
+  absl::Status List(element e, std::string_view name,
+                    absl::Status (Decoder::*item)(element, const std::string&, Msg*) const,
+                    google::protobuf::RepeatedPtrField<Msg>* out) const {
+    ASSIGN_OR_RETURN(array items, Arr(e, name));
+    int i = 0;
+    for (element it : items) {
+      RETURN_IF_ERROR((this->*item)(it, StrCat(name, "[", i++, "]"), out->Add()));
+    }
+    return absl::OkStatus();
+  }
+
   absl::Status Span(object o, otlp::Span* out) const {
     for (auto [key, v] : o) {
       uint64_t u = 0;
@@ -551,20 +554,12 @@ class Decoder {
         RETURN_IF_ERROR(U32(v, "droppedAttributesCount", &u32));
         out->set_dropped_attributes_count(u32);
       } else if (Is(key, "events")) {
-        ASSIGN_OR_RETURN(array items, Arr(v, "events"));
-        int i = 0;
-        for (element item : items) {
-          RETURN_IF_ERROR(Event(item, StrCat("events[", i++, "]"), out->add_events()));
-        }
+        RETURN_IF_ERROR(List(v, "events", &Decoder::Event, out->mutable_events()));
       } else if (Is(key, "droppedEventsCount", "dropped_events_count")) {
         RETURN_IF_ERROR(U32(v, "droppedEventsCount", &u32));
         out->set_dropped_events_count(u32);
       } else if (Is(key, "links")) {
-        ASSIGN_OR_RETURN(array items, Arr(v, "links"));
-        int i = 0;
-        for (element item : items) {
-          RETURN_IF_ERROR(Link(item, StrCat("links[", i++, "]"), out->add_links()));
-        }
+        RETURN_IF_ERROR(List(v, "links", &Decoder::Link, out->mutable_links()));
       } else if (Is(key, "droppedLinksCount", "dropped_links_count")) {
         RETURN_IF_ERROR(U32(v, "droppedLinksCount", &u32));
         out->set_dropped_links_count(u32);

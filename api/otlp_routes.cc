@@ -11,6 +11,7 @@
 #include <google/protobuf/arena.h>
 #include <simdjson.h>
 
+#include "absl/strings/ascii.h"
 #include "api/body_decoding.h"
 #include "api/otlp_codec.h"
 #include "api/otlp_json.h"
@@ -27,16 +28,9 @@ namespace {
 
 enum class Encoding { kJson, kProtobuf };
 
-std::string AsciiLower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  }
-  return out;
-}
-
 std::optional<Encoding> EncodingOf(std::string_view content_type) {
-  std::string t = AsciiLower(StripWhitespace(content_type.substr(0, content_type.find(';'))));
+  const std::string t = absl::AsciiStrToLower(
+      ToAbsl(StripWhitespace(content_type.substr(0, content_type.find(';')))));
   if (t == "application/json") return Encoding::kJson;
   if (t == "application/x-protobuf" || t == "application/protobuf") return Encoding::kProtobuf;
   return std::nullopt;

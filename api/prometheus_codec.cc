@@ -9,6 +9,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "api/body_decoding.h"
+#include "api/route_helpers.h"
 #include "common/json_writer.h"
 #include "common/status_macros.h"
 #include "common/status_util.h"
@@ -309,15 +310,10 @@ absl::StatusOr<IngestRequest> RemoteWriteToIngest(const prometheus::WriteRequest
     rows += static_cast<uint64_t>(ts.samples_size());
   }
   const uint64_t columns = 2 + label_columns.size();
-  if (rows > std::numeric_limits<uint32_t>::max() ||
-      (rows > 0 && columns > options.max_cells / rows)) {
-    return MakeError(absl::StatusCode::kInvalidArgument, "payload_too_large",
-                     StrCat("the request has ", rows, " samples and ", label_columns.size(),
-                            " distinct labels: ", rows, " rows × ", columns,
-                            " columns pass the limit of ", options.max_cells,
-                            " cells per request; send fewer series per request "
-                            "(queue_config.max_samples_per_send)"));
-  }
+  RETURN_IF_ERROR(
+      CheckCells(rows, columns, options.max_cells,
+                 StrCat(rows, " samples and ", label_columns.size(), " distinct labels"),
+                 "send fewer series per request (queue_config.max_samples_per_send)"));
 
   IngestRequest out;
   out.slug = options.slug;

@@ -1,8 +1,11 @@
 #include "api/route_helpers.h"
 
+#include <limits>
+
 #include "auth/access.h"
 #include "auth/authenticator.h"
 #include "common/json_writer.h"
+#include "common/status_util.h"
 #include "common/strings.h"
 #include "common/time_util.h"
 #include "engine/engine.h"
@@ -175,6 +178,17 @@ void RecordIngestAudit(Engine* engine, const std::string& actor, const IngestRes
   e.after = route.empty() ? StrCat("{\"rows\":", result.rows, "}")
                           : StrCat("{\"rows\":", result.rows, ",\"route\":\"", route, "\"}");
   RecordAudit(engine, std::move(e), /*sync=*/false);
+}
+
+absl::Status CheckCells(uint64_t rows, uint64_t columns, uint64_t max_cells, std::string_view what,
+                        std::string_view advice) {
+  if (rows <= std::numeric_limits<uint32_t>::max() && (rows == 0 || columns <= max_cells / rows)) {
+    return absl::OkStatus();
+  }
+  return MakeError(
+      absl::StatusCode::kInvalidArgument, "payload_too_large",
+      StrCat("the request has ", what, ": ", rows, " rows × ", columns,
+             " columns pass the limit of ", max_cells, " cells per request; ", advice));
 }
 
 }  // namespace timestore::api

@@ -3,11 +3,13 @@
 // recording an audit event. Shared by service.cc and admin_routes.cc.
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "absl/status/status.h"
 #include "api/http_server.h"
 #include "auth/principal.h"
 #include "engine/audit_log.h"
@@ -92,6 +94,13 @@ void RecordIngestAudit(Engine* engine, const std::string& actor, const IngestRes
 // An audit event about dataset `ds`.
 AuditEvent DatasetEvent(const std::optional<std::string>& actor, const Dataset& ds,
                         std::string_view action, std::string before, std::string after);
+
+// 413 payload_too_large when an ingest request of `rows` rows (more than
+// uint32 holds, or) times `columns` columns passes `max_cells`, the bound on
+// the memory of the columns built: "the request has <what>: <rows> rows ×
+// <columns> columns pass the limit of <max_cells> cells per request; <advice>".
+absl::Status CheckCells(uint64_t rows, uint64_t columns, uint64_t max_cells, std::string_view what,
+                        std::string_view advice);
 
 // {"field": <name>}, escaped: `name` may be any key a client sent.
 std::string FieldDetails(std::string_view name);

@@ -128,6 +128,21 @@ TEST(OtlpCodecTest, AllZeroIds) {
   EXPECT_NE(spans.status().message().find("got all zero"), std::string::npos) << spans.status();
 }
 
+TEST(OtlpCodecTest, HexIdsInEitherCaseAreStoredLowercase) {
+  auto logs =
+      Logs(OneLog(R"({"traceId":"5B8EFFF798038103d269b633813fc60c","spanId":"EEE19b7ec3c1b174"})"));
+  ASSERT_TRUE(logs.ok()) << logs.status();
+  EXPECT_EQ(Cell(*logs, "trace_id"), "5b8efff798038103d269b633813fc60c");
+  EXPECT_EQ(Cell(*logs, "span_id"), "eee19b7ec3c1b174");
+  logs = Logs(OneLog(R"({"spanId":"eee1g9b7ec3c1b17"})"));
+  ASSERT_FALSE(logs.ok());
+  EXPECT_NE(
+      logs.status().message().find(
+          R"(expected a string of 16 hex digits (8 bytes), or "", got string "eee1g9b7ec3c1b17" (not hex at character 4))"),
+      std::string::npos)
+      << logs.status();
+}
+
 TEST(OtlpCodecTest, NestingDeeperThan64IsRefused) {
   std::string value = R"({"stringValue":"leaf"})";
   for (int i = 0; i < 70; ++i) {
