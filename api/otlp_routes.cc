@@ -152,15 +152,10 @@ void Service::HandleOtlp(HttpRequest&& req, bool traces, Responder respond) {
   Engine* engine = engine_.load(std::memory_order_acquire);
   const std::optional<Encoding> encoding = EncodingOf(req.Header("content-type"));
   auto slug = OtlpDatasetSlug(req, traces);
-  if (!slug.ok()) {
-    if (auto denied = CheckScope(req, options_.require_write_scope)) return respond(*denied);
-    return respond(StatusToResponse(slug.status()));
-  }
-  if (auto denied = CheckDataset(req, engine, *slug, auth::kWrite, options_.require_write_scope,
-                                 options_.admin_scope)) {
+  if (auto denied = CheckRequestDataset(req, engine, slug, auth::kWrite,
+                                        options_.require_write_scope, options_.admin_scope)) {
     return respond(*denied);
   }
-  if (engine == nullptr) return respond(NotReady());
   if (!encoding) {
     return respond(Error(415, "unsupported_media_type",
                          StrCat("Content-Type ", QuoteForMessage(req.Header("content-type")),

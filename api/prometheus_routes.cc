@@ -43,15 +43,10 @@ HttpResponse NoContent() {
 void Service::HandlePromWrite(HttpRequest&& req, Responder respond) {
   Engine* engine = engine_.load(std::memory_order_acquire);
   auto slug = RemoteDatasetSlug(req.query);
-  if (!slug.ok()) {
-    if (auto denied = CheckScope(req, options_.require_write_scope)) return respond(*denied);
-    return respond(StatusToResponse(slug.status()));
-  }
-  if (auto denied = CheckDataset(req, engine, *slug, auth::kWrite, options_.require_write_scope,
-                                 options_.admin_scope)) {
+  if (auto denied = CheckRequestDataset(req, engine, slug, auth::kWrite,
+                                        options_.require_write_scope, options_.admin_scope)) {
     return respond(*denied);
   }
-  if (engine == nullptr) return respond(NotReady());
   if (auto s = CheckRemoteEncoding(req.Header("content-encoding"), req.Header("content-type"));
       !s.ok()) {
     return respond(StatusToResponse(s));
@@ -90,15 +85,10 @@ void Service::HandlePromWrite(HttpRequest&& req, Responder respond) {
 void Service::HandlePromRead(HttpRequest&& req, Responder respond) {
   Engine* engine = engine_.load(std::memory_order_acquire);
   auto slug = RemoteDatasetSlug(req.query);
-  if (!slug.ok()) {
-    if (auto denied = CheckScope(req, options_.require_scope)) return respond(*denied);
-    return respond(StatusToResponse(slug.status()));
-  }
-  if (auto denied = CheckDataset(req, engine, *slug, auth::kRead, options_.require_scope,
-                                 options_.admin_scope)) {
+  if (auto denied = CheckRequestDataset(req, engine, slug, auth::kRead, options_.require_scope,
+                                        options_.admin_scope)) {
     return respond(*denied);
   }
-  if (engine == nullptr) return respond(NotReady());
   if (auto limited = Throttle(req, /*ingest=*/false, 1)) return respond(*limited);
   if (auto s = CheckRemoteEncoding(req.Header("content-encoding"), req.Header("content-type"));
       !s.ok()) {

@@ -2,6 +2,7 @@
 
 #include <limits>
 
+#include "api/service.h"
 #include "auth/access.h"
 #include "auth/authenticator.h"
 #include "common/json_writer.h"
@@ -178,6 +179,22 @@ void RecordIngestAudit(Engine* engine, const std::string& actor, const IngestRes
   e.after = route.empty() ? StrCat("{\"rows\":", result.rows, "}")
                           : StrCat("{\"rows\":", result.rows, ",\"route\":\"", route, "\"}");
   RecordAudit(engine, std::move(e), /*sync=*/false);
+}
+
+std::optional<HttpResponse> CheckRequestDataset(const HttpRequest& req, Engine* engine,
+                                                const absl::StatusOr<std::string>& slug,
+                                                auth::Access access,
+                                                const std::string& server_scope,
+                                                const std::string& admin_scope) {
+  if (!slug.ok()) {
+    if (auto denied = CheckScope(req, server_scope)) return denied;
+    return StatusToResponse(slug.status());
+  }
+  if (auto denied = CheckDataset(req, engine, *slug, access, server_scope, admin_scope)) {
+    return denied;
+  }
+  if (engine == nullptr) return NotReady();
+  return std::nullopt;
 }
 
 absl::Status CheckCells(uint64_t rows, uint64_t columns, uint64_t max_cells, std::string_view what,

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "api/http_server.h"
 #include "auth/principal.h"
 #include "engine/audit_log.h"
@@ -54,6 +55,16 @@ std::optional<HttpResponse> CheckDataset(const HttpRequest& req, Engine* engine,
                                          std::string_view slug, auth::Access access,
                                          const std::string& server_scope,
                                          const std::string& admin_scope);
+
+// CheckDataset for a route whose dataset comes from the request: `slug` is
+// its name, or the error saying why the request names none (answered only to
+// a caller holding `server_scope`; others get CheckScope's 401/403 first).
+// Then 503 while the engine is not open (`engine` null).
+std::optional<HttpResponse> CheckRequestDataset(const HttpRequest& req, Engine* engine,
+                                                const absl::StatusOr<std::string>& slug,
+                                                auth::Access access,
+                                                const std::string& server_scope,
+                                                const std::string& admin_scope);
 
 // The caller of `req`: req.principal, or (for handlers called without
 // Service::Handle in front, as in auth mode none) one made from x-iam-scopes.
