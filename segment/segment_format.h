@@ -18,10 +18,11 @@
 //              of the footer bytes) | format_version u32le | reserved u32le |
 //              magic u64le kSegmentMagic                                      (32 bytes)
 //
-// Every column has the same block boundaries: block b holds rows
-// [b * block_rows, (b + 1) * block_rows). So the footer alone answers "which
-// blocks do I need", and a reader fetches the trailer, the footer, then only
-// the blocks of the columns a query touches. Every checksum is verified before
+// Every column has the same block boundaries, and the footer gives each
+// block's rows: at most the writer's block_rows, fewer where long text ended
+// the block early (kDefaultBlockTextBytes) and in a segment's last block. So
+// the footer alone answers "which blocks do I need", and a reader fetches the
+// trailer, the footer, then only the blocks of the columns a query touches. Every checksum is verified before
 // decompression; damage is DataLoss naming file and offset.
 #pragma once
 
@@ -42,6 +43,11 @@ inline constexpr uint32_t kMaxBlockRawBytes = 256u << 20;
 // block of any length is a few bytes), so its row count is bounded too; the
 // writer never makes larger blocks.
 inline constexpr uint32_t kMaxBlockRows = 1u << 20;
+// Writers also end a block once one string-like column's rows in it hold this
+// much text (values plus 16 bytes a row: see BlockTextWeight). Encodings grow
+// text at most 4x (an integer array's "1," as an 8-byte int), so a block of
+// long values stays far below kMaxBlockRawBytes, which readers refuse.
+inline constexpr uint64_t kDefaultBlockTextBytes = 32u << 20;
 // At most this many series in a footer's `series_last` (more: none written).
 inline constexpr size_t kMaxSeriesLast = 10'000;
 // Nor when its keys and string values add up to more than this many bytes.

@@ -153,6 +153,47 @@ absl::Status EncodeSlice(const ColumnVector& c, bool is_time, size_t begin, size
   return absl::OkStatus();
 }
 
+// EncodeSlice, refused when the payload passes what readers accept.
+absl::Status EncodeBlock(const ColumnVector& c, const ColumnSpec& spec, bool is_time, size_t begin,
+                         size_t end, BlockOut* b, std::string* payload, std::string* zstd) {
+  RETURN_IF_ERROR(EncodeSlice(c, is_time, begin, end, b, payload, zstd));
+  if (payload->size() > kMaxBlockRawBytes) {
+    return absl::InvalidArgumentError(StrCat("segment: column '", spec.name, "': a block of ",
+                                             end - begin, " rows encodes to ", payload->size(),
+                                             " bytes, over the ", kMaxBlockRawBytes,
+                                             " a block may hold (a value too long to store)"));
+  }
+  return absl::OkStatus();
+}
+
+// Where EncodeSegment's blocks end: every block_rows rows, or sooner once a
+// string-like column's rows hold block_text_bytes of text.
+std::vector<size_t> BlockEnds(std::span<const ColumnVector* const> columns, size_t rows,
+                              const WriteOptions& options) {
+  const uint32_t block_rows = std::clamp<uint32_t>(options.block_rows, 1, kMaxBlockRows);
+  std::vector<const ColumnVector*> text;
+  for (const ColumnVector* c : columns) {
+    if (IsStringLike(c->type) && !c->all_null) text.push_back(c);
+  }
+  std::vector<size_t> ends;
+  std::vector<uint64_t> bytes(text.size(), 0);
+  size_t begin = 0;
+  for (size_t r = 0; r < rows; ++r) {
+    bool full = r + 1 - begin >= block_rows;
+    for (size_t k = 0; k < text.size(); ++k) {
+      bytes[k] += BlockTextWeight(*text[k], r);
+      full = full || bytes[k] >= options.block_text_bytes;
+    }
+    if (full) {
+      ends.push_back(r + 1);
+      begin = r + 1;
+      std::fill(bytes.begin(), bytes.end(), 0);
+    }
+  }
+  if (begin < rows) ends.push_back(rows);
+  return ends;
+}
+
 // `measured` is the payload's zstd frame at level 3 when the codec choice
 // made it already (else empty): used instead of compressing again.
 void Compress(const std::string& payload, CompressionPolicy policy, std::string* measured,
@@ -378,16 +419,16 @@ absl::StatusOr<WrittenSegment> EncodeSegment(const SegmentContents& in, const Wr
   written.rows = in.rows;
   written.min_ts = std::numeric_limits<int64_t>::max();
   written.max_ts = std::numeric_limits<int64_t>::min();
-  const uint32_t block_rows = std::clamp<uint32_t>(options.block_rows, 1, kMaxBlockRows);
+  const std::vector<size_t> ends = BlockEnds(in.columns, in.rows, options);
   for (size_t ci = 0; ci < in.columns.size(); ++ci) {
     const ColumnVector& c = *in.columns[ci];
     const bool is_time = ci == in.time_column;
     std::vector<flatbuffers::Offset<fb::BlockMeta>> blocks;
-    for (size_t begin = 0; begin < in.rows || (begin == 0 && in.rows == 0); begin += block_rows) {
-      if (in.rows == 0) break;
-      size_t end = std::min<size_t>(in.rows, begin + block_rows);
+    size_t begin = 0;
+    for (const size_t end : ends) {
       BlockOut b;
-      RETURN_IF_ERROR(EncodeSlice(c, is_time, begin, end, &b, &payload, &zstd));
+      RETURN_IF_ERROR(EncodeBlock(c, in.specs[ci], is_time, begin, end, &b, &payload, &zstd));
+      begin = end;
       Compress(payload, options.compression, &zstd, &b);
       if (is_time && b.has_minmax) {
         written.min_ts = std::min(written.min_ts, b.min_int);
@@ -483,23 +524,29 @@ absl::Status SegmentFileBuilder::AddBlock(std::span<const ColumnVector* const> c
   const size_t rows = columns.empty() ? 0 : columns[0]->size();
   if (rows == 0) return absl::OkStatus();
   if (rows > kMaxBlockRows) return absl::InvalidArgumentError("segment builder: block too large");
-  std::string payload, zstd;
   for (size_t ci = 0; ci < columns.size(); ++ci) {
-    const ColumnVector& c = *columns[ci];
-    if (c.size() != rows || c.type != header_.specs[ci].type) {
+    if (columns[ci]->size() != rows || columns[ci]->type != header_.specs[ci].type) {
       return absl::InvalidArgumentError("segment builder: block columns disagree");
     }
-    const bool is_time = ci == header_.time_column;
-    BlockOut b;
-    RETURN_IF_ERROR(EncodeSlice(c, is_time, 0, rows, &b, &payload, &zstd));
-    Compress(payload, options_.compression, &zstd, &b);
-    if (is_time && b.has_minmax) {
-      written_.min_ts = std::min(written_.min_ts, b.min_int);
-      written_.max_ts = std::max(written_.max_ts, b.max_int);
+  }
+  std::string payload, zstd;
+  size_t begin = 0;
+  for (const size_t end : BlockEnds(columns, rows, options_)) {
+    for (size_t ci = 0; ci < columns.size(); ++ci) {
+      const bool is_time = ci == header_.time_column;
+      BlockOut b;
+      RETURN_IF_ERROR(
+          EncodeBlock(*columns[ci], header_.specs[ci], is_time, begin, end, &b, &payload, &zstd));
+      Compress(payload, options_.compression, &zstd, &b);
+      if (is_time && b.has_minmax) {
+        written_.min_ts = std::min(written_.min_ts, b.min_int);
+        written_.max_ts = std::max(written_.max_ts, b.max_int);
+      }
+      const uint64_t offset = file_->Size() + buf_.size();
+      buf_.append(b.bytes);
+      footer_->blocks[ci].push_back(AddBlockMeta(footer_->fbb, b, offset));
     }
-    const uint64_t offset = file_->Size() + buf_.size();
-    buf_.append(b.bytes);
-    footer_->blocks[ci].push_back(AddBlockMeta(footer_->fbb, b, offset));
+    begin = end;
   }
   written_.rows += static_cast<uint32_t>(rows);
   footer_->series.Add(columns, rows);

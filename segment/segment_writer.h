@@ -18,6 +18,9 @@ enum class CompressionPolicy { kNone, kLz4, kZstd, kAuto };
 
 struct WriteOptions {
   uint32_t block_rows = kDefaultBlockRows;  // at most kMaxBlockRows
+  // A block ends early once a string-like column holds this much text in it
+  // (BlockTextWeight summed over its rows); blocks may so differ in rows.
+  uint64_t block_text_bytes = kDefaultBlockTextBytes;
   // kAuto keeps whichever of none / LZ4 / ZSTD is smallest per block, LZ4
   // preferred unless ZSTD saves another 10%.
   CompressionPolicy compression = CompressionPolicy::kAuto;
@@ -51,7 +54,16 @@ struct WrittenSegment {
   int64_t max_ts = 0;
 };
 
-// Encodes the whole file into `out`.
+// What row `row` of `c` counts toward WriteOptions::block_text_bytes: for a
+// string-like column its text's length plus 16, else 0.
+inline uint64_t BlockTextWeight(const ColumnVector& c, size_t row) {
+  if (!IsStringLike(c.type) || c.IsNull(row)) return 0;
+  return c.dict[c.ids[row]].size() + 16;
+}
+
+// Encodes the whole file into `out`. A block whose payload would pass
+// kMaxBlockRawBytes (a value too long for any block) is an error: no file is
+// made that readers would refuse.
 absl::StatusOr<WrittenSegment> EncodeSegment(const SegmentContents& contents,
                                              const WriteOptions& options, std::string* out);
 
@@ -75,7 +87,8 @@ class SegmentFileBuilder {
   ~SegmentFileBuilder();  // removes the file unless Finish() succeeded
 
   // One block: columns parallel to the header's specs, all of one length
-  // (at most kMaxBlockRows).
+  // (at most kMaxBlockRows). Written as several when it passes block_rows or
+  // block_text_bytes, as EncodeSegment cuts blocks.
   absl::Status AddBlock(std::span<const ColumnVector* const> columns);
   uint32_t rows() const { return written_.rows; }
   uint64_t bytes() const;  // written so far

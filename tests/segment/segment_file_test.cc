@@ -260,6 +260,102 @@ TEST(SegmentFileTest, OneRowAndOneBlockShapes) {
   }
 }
 
+// Long text ends a block before block_rows, in EncodeSegment and in the
+// streaming builder alike, so no block grows past what readers accept
+// (kMaxBlockRawBytes); the rows read back in order across the short blocks.
+std::vector<uint32_t> BlockRows(const SegmentReader& reader) {
+  std::vector<uint32_t> rows;
+  for (const BlockInfo& b : reader.meta().columns[0].blocks) rows.push_back(b.rows);
+  return rows;
+}
+
+void ExpectRowsInOrder(const SegmentReader& reader, const Columns& c) {
+  const SegmentMeta& m = reader.meta();
+  std::vector<size_t> blocks(m.num_blocks());
+  for (size_t b = 0; b < blocks.size(); ++b) blocks[b] = b;
+  std::vector<int> cols(m.columns.size());
+  for (size_t k = 0; k < cols.size(); ++k) cols[k] = static_cast<int>(k);
+  uint64_t bytes_read = 0;
+  auto got = reader.ReadBlocks(blocks, cols, &bytes_read);
+  ASSERT_TRUE(got.ok()) << got.status().message();
+  size_t first = 0;
+  for (size_t b = 0; b < blocks.size(); ++b) {
+    for (size_t k = 0; k < cols.size(); ++k) {
+      ExpectSameRows(c.columns[k], first, (*got)[b][k], StrCat("column ", k, " block ", b));
+    }
+    first += m.columns[0].blocks[b].rows;
+  }
+  EXPECT_EQ(first, m.rows);
+}
+
+Columns LongText(uint32_t rows, size_t length) {
+  ColumnBuilder ts(ColumnType::kTimestamp), body(ColumnType::kString), n(ColumnType::kInteger);
+  for (uint32_t i = 0; i < rows; ++i) {
+    ts.AppendInt(kBase + i);
+    i % 7 == 3 ? body.AppendNull() : body.AppendString(StrCat(i, std::string(length, 'x')));
+    n.AppendInt(i);
+  }
+  Columns c;
+  c.specs = {{"timestamp", ColumnType::kTimestamp},
+             {"body", ColumnType::kString},
+             {"n", ColumnType::kInteger}};
+  for (ColumnBuilder* b : {&ts, &body, &n}) c.columns.push_back(b->Finish());
+  return c;
+}
+
+TEST(SegmentFileTest, LongTextEndsABlockEarly) {
+  const Columns c = LongText(50, 1000);  // a row weighs 1,001 or 1,002 + 16 bytes; nulls 0
+  SegmentContents contents = Contents(c, 50);
+  contents.sort_key = {"timestamp"};
+  WriteOptions o;
+  o.block_rows = 100;
+  o.block_text_bytes = 5000;
+  std::string bytes;
+  ASSERT_TRUE(EncodeSegment(contents, o, &bytes).ok());
+  auto reader = SegmentReader::FromBytes(kPath, bytes);
+  ASSERT_TRUE(reader.ok()) << reader.status().message();
+  // Five text rows pass 5,000 bytes; a block holding a null row (3, 10, 17,
+  // ...) takes one more row; the last block holds what is left.
+  const std::vector<uint32_t> want = {6, 6, 5, 6, 6, 6, 6, 6, 3};
+  EXPECT_EQ(BlockRows(**reader), want);
+  ExpectRowsInOrder(**reader, c);
+
+  // The streaming builder, handed all 50 rows as one block, cuts the same.
+  TempDir dir;
+  const std::string path = JoinPath(dir.path(), "s.tseg");
+  SegmentContents header = contents;
+  header.columns.clear();
+  header.rows = 0;
+  auto builder = SegmentFileBuilder::Create(Env::Default(), path, header, o);
+  ASSERT_TRUE(builder.ok()) << builder.status();
+  std::vector<const ColumnVector*> block;
+  for (const ColumnVector& v : c.columns) block.push_back(&v);
+  ASSERT_TRUE((*builder)->AddBlock(block).ok());
+  ASSERT_TRUE((*builder)->Finish().ok());
+  auto streamed = SegmentReader::Open(Env::Default(), path);
+  ASSERT_TRUE(streamed.ok()) << streamed.status();
+  EXPECT_EQ(BlockRows(**streamed), want);
+  ExpectRowsInOrder(**streamed, c);
+}
+
+TEST(SegmentFileTest, DefaultOptionsKeepBlocksOfMegabyteValuesReadable) {
+  // 35 values of 1 MiB in 40 rows: an 8,192-row block would hold them all;
+  // the default ends it at 32 MiB of text.
+  const Columns c = LongText(40, 1 << 20);
+  SegmentContents contents = Contents(c, 40);
+  contents.sort_key = {"timestamp"};
+  std::string bytes;
+  ASSERT_TRUE(EncodeSegment(contents, WriteOptions(), &bytes).ok());
+  auto reader = SegmentReader::FromBytes(kPath, bytes);
+  ASSERT_TRUE(reader.ok()) << reader.status().message();
+  const std::vector<uint32_t> rows = BlockRows(**reader);
+  EXPECT_EQ(rows, (std::vector<uint32_t>{37, 3}));  // 32 values, then 3
+  for (const BlockInfo& b : (*reader)->meta().columns[1].blocks) {
+    EXPECT_LE(b.raw_length, kDefaultBlockTextBytes + (1u << 20) + 1024);
+  }
+  ExpectRowsInOrder(**reader, c);
+}
+
 // ---------------------------------------------------------------- attacks
 
 TEST(SegmentFileTest, FlippedByteInABlockIsDataLossNamingPathAndOffset) {
