@@ -266,13 +266,17 @@ absl::StatusOr<QueryResult> ExecuteQuery(const QuerySpec& spec, const Schema& sc
                                          uint64_t* offset_skipped) {
   auto t0 = std::chrono::steady_clock::now();
   if (offset_skipped != nullptr) *offset_skipped = 0;
-  // Raw rows need the json paths computed here; GroupedAggregate computes
-  // them chunk by chunk itself.
+  // Raw rows need the json paths computed here, for chunks in range only
+  // (ExecuteRaw skips the others); GroupedAggregate computes them chunk by
+  // chunk itself.
   std::vector<ChunkPtr> with_paths;
   const bool derive = !schema.derived.empty() && !spec.downsample;
   if (derive) {
     with_paths.reserve(chunks.size());
-    for (const ChunkPtr& c : chunks) with_paths.push_back(AddDerivedColumns(c, schema));
+    for (const ChunkPtr& c : chunks) {
+      const bool in_range = c->rows > 0 && c->max_ts >= spec.start && c->min_ts < spec.end;
+      with_paths.push_back(in_range ? AddDerivedColumns(c, schema) : c);
+    }
   }
   const std::vector<ChunkPtr>& input = derive ? with_paths : chunks;
   ASSIGN_OR_RETURN(CompiledPredicate filters, CompileFilters(spec, schema));
