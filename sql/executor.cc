@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <numeric>
+#include <optional>
 #include <unordered_set>
 
 #include "common/status_macros.h"
@@ -9,6 +10,7 @@
 #include "common/time_util.h"
 #include "engine/engine.h"
 #include "engine/query_executor.h"
+#include "sql/typed_value.h"
 
 namespace timestore::sql {
 namespace {
@@ -252,6 +254,13 @@ absl::StatusOr<SqlResult> ExecutePlan(Plan plan, const PlanContext& ctx,
         ASSIGN_OR_RETURN(keys[i * nk + k], Eval(plan.order[k].expr, in, sel[i], ctx));
       }
     }
+    // Array keys are parsed once here, not twice per comparison.
+    std::vector<std::optional<ParsedArrayKeys>> arrays(nk);
+    for (size_t k = 0; k < nk; ++k) {
+      if (!IsSqlArray(plan.order[k].expr.type)) continue;
+      arrays[k].emplace(plan.order[k].expr.type);
+      for (size_t i = 0; i < sel.size(); ++i) arrays[k]->Add(keys[i * nk + k]);
+    }
     std::vector<uint32_t> idx(sel.size());
     std::iota(idx.begin(), idx.end(), 0);
     std::stable_sort(idx.begin(), idx.end(), [&](uint32_t a, uint32_t b) {
@@ -263,7 +272,9 @@ absl::StatusOr<SqlResult> ExecutePlan(Plan plan, const PlanContext& ctx,
           if (x.is_null() && y.is_null()) continue;
           return x.is_null() == sk.nulls_first;
         }
-        int c = CompareValues(x, y);
+        const std::optional<ParsedArrayKeys>& parsed = arrays[k];
+        int c = parsed && parsed->parsed(a) && parsed->parsed(b) ? parsed->Compare(a, b)
+                                                                 : CompareValues(x, y);
         if (c != 0) return sk.desc ? c > 0 : c < 0;
       }
       return false;

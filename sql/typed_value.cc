@@ -6,6 +6,7 @@
 #include "common/json_writer.h"
 #include "common/status_macros.h"
 #include "common/strings.h"
+#include "segment/array_text.h"
 #include "segment/typed_text.h"
 #include "simdjson.h"
 #include "sql/plan.h"
@@ -174,43 +175,34 @@ std::optional<std::string> JsonGet(std::string_view doc, const std::vector<Step>
   return out;
 }
 
+// Parses canonical array text of array type `type` into `out` (cleared
+// first); false when it is not such text.
+bool ParseElements(SqlType type, std::string_view canonical, ArrayElements* out) {
+  out->clear();
+  out->element = ArrayElementType(ToColumnType(type));
+  return ParseArrayText(canonical, out).has_value();
+}
+
 }  // namespace
 
 absl::StatusOr<std::vector<Value>> ArrayValues(SqlType type, std::string_view canonical) {
-  thread_local simdjson::ondemand::parser parser;
-  simdjson::padded_string padded(canonical);
-  simdjson::ondemand::document d;
-  simdjson::ondemand::array arr;
-  if (parser.iterate(padded).get(d) || d.get_array().get(arr)) return BadInput(type, canonical);
+  thread_local ArrayElements elements;
+  if (!ParseElements(type, canonical, &elements)) return BadInput(type, canonical);
   std::vector<Value> out;
-  const SqlType elem = SqlArrayElement(type);
-  for (auto item : arr) {
-    simdjson::ondemand::value v;
-    if (std::move(item).get(v)) return BadInput(type, canonical);
-    switch (elem) {
-      case SqlType::kDouble: {
-        double x;
-        if (v.get_double().get(x)) return BadInput(type, canonical);
-        out.push_back(Value::Double(x));
+  out.reserve(elements.size());
+  for (size_t i = 0; i < elements.size(); ++i) {
+    switch (elements.element) {
+      case ColumnType::kDouble:
+        out.push_back(Value::Double(elements.doubles[i]));
         break;
-      }
-      case SqlType::kInt: {
-        int64_t x;
-        if (v.get_int64().get(x)) return BadInput(type, canonical);
-        out.push_back(Value::Int(x));
+      case ColumnType::kInteger:
+        out.push_back(Value::Int(elements.ints[i]));
         break;
-      }
-      case SqlType::kBool: {
-        bool x;
-        if (v.get_bool().get(x)) return BadInput(type, canonical);
-        out.push_back(Value::Bool(x));
+      case ColumnType::kBoolean:
+        out.push_back(Value::Bool(elements.bools[i] != 0));
         break;
-      }
-      default: {
-        std::string_view x;
-        if (v.get_string().get(x)) return BadInput(type, canonical);
-        out.push_back(Value::Text(std::string(x)));
-      }
+      default:
+        out.push_back(Value::Text(std::move(elements.strings[i])));
     }
   }
   return out;
@@ -218,14 +210,16 @@ absl::StatusOr<std::vector<Value>> ArrayValues(SqlType type, std::string_view ca
 
 absl::StatusOr<std::string> CanonicalArrayOf(SqlType type, const std::vector<Value>& elements) {
   const SqlType elem = SqlArrayElement(type);
-  std::string out = "[";
+  // Checked and cast here, written by the one array writer
+  // (segment/array_text.h) that the segment's array codec reads back.
+  ArrayElements out;
+  out.element = ArrayElementType(ToColumnType(type));
   for (size_t i = 0; i < elements.size(); ++i) {
     if (elements[i].is_null()) {
       return SqlError("22004", StrCat("arrays hold no NULL elements here (element ", i + 1,
                                       " of a ", SqlTypeName(type), " value)"));
     }
     ASSIGN_OR_RETURN(Value v, CastValue(elements[i], elem));
-    if (i > 0) out.push_back(',');
     switch (elem) {
       case SqlType::kDouble:
         if (!std::isfinite(v.d)) {
@@ -233,20 +227,21 @@ absl::StatusOr<std::string> CanonicalArrayOf(SqlType type, const std::vector<Val
                           StrCat("element ", i + 1, " of a double precision[] value is ",
                                  ValueToText(v), ": array elements must be finite here"));
         }
-        AppendJsonDouble(&out, v.d);
+        out.doubles.push_back(v.d);
         break;
       case SqlType::kInt:
-        AppendJsonInt(&out, v.i);
+        out.ints.push_back(v.i);
         break;
       case SqlType::kBool:
-        out.append(v.b ? "true" : "false");
+        out.bools.push_back(v.b ? 1 : 0);
         break;
       default:
-        AppendJsonString(&out, v.s);
+        out.strings.push_back(std::move(v.s));
     }
   }
-  out.push_back(']');
-  return out;
+  std::string text;
+  AppendArrayText(out, 0, out.size(), &text);
+  return text;
 }
 
 std::string PgArrayText(SqlType type, std::string_view canonical) {
@@ -307,18 +302,54 @@ absl::StatusOr<Value> TextToTyped(std::string_view text, SqlType to) {
 
 int CompareTyped(const Value& a, const Value& b) {
   if (IsSqlArray(a.type) && a.type == b.type) {
-    auto x = ArrayValues(a.type, a.s);
-    auto y = ArrayValues(b.type, b.s);
-    if (x.ok() && y.ok()) {
-      for (size_t i = 0; i < x->size() && i < y->size(); ++i) {
-        int c = CompareValues((*x)[i], (*y)[i]);
-        if (c != 0) return c;
-      }
-      return x->size() < y->size() ? -1 : x->size() > y->size();
+    // Scratch kept per thread: a sort compares many pairs without allocating.
+    thread_local ArrayElements x, y;
+    if (ParseElements(a.type, a.s, &x) && ParseElements(b.type, b.s, &y)) {
+      return CompareArrayElements(x, 0, x.size(), y, 0, y.size());
     }
   }
   int c = a.s.compare(b.s);
   return c < 0 ? -1 : c > 0;
+}
+
+int CompareArrayElements(const ArrayElements& x, size_t xb, size_t xn, const ArrayElements& y,
+                         size_t yb, size_t yn) {
+  auto order = [](const auto& p, const auto& q) { return p < q ? -1 : (q < p ? 1 : 0); };
+  const size_t n = std::min(xn, yn);
+  for (size_t i = 0; i < n; ++i) {
+    int c;
+    switch (x.element) {
+      case ColumnType::kDouble: {
+        // As CompareValues: NaN after every number (canonical arrays hold none).
+        const double p = x.doubles[xb + i], q = y.doubles[yb + i];
+        const bool pn = std::isnan(p), qn = std::isnan(q);
+        c = pn || qn ? (pn == qn ? 0 : (pn ? 1 : -1)) : order(p, q);
+        break;
+      }
+      case ColumnType::kBoolean:
+        c = order(x.bools[xb + i], y.bools[yb + i]);
+        break;
+      case ColumnType::kString: {
+        const int k = x.strings[xb + i].compare(y.strings[yb + i]);
+        c = k < 0 ? -1 : k > 0;
+        break;
+      }
+      default:
+        c = order(x.ints[xb + i], y.ints[yb + i]);
+    }
+    if (c != 0) return c;
+  }
+  return order(xn, yn);
+}
+
+ParsedArrayKeys::ParsedArrayKeys(SqlType type) : type_(type) {
+  elements_.element = ArrayElementType(ToColumnType(type));
+}
+
+void ParsedArrayKeys::Add(const Value& v) {
+  const bool ok = v.type == type_ && ParseArrayText(v.s, &elements_).has_value();
+  ok_.push_back(ok ? 1 : 0);
+  begin_.push_back(elements_.size());
 }
 
 std::optional<std::string> JsonAsText(std::string_view v) {

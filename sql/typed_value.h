@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "segment/array_text.h"
 #include "sql/value.h"
 
 namespace timestore::sql {
@@ -35,6 +36,34 @@ absl::StatusOr<Value> TextToTyped(std::string_view text, SqlType to);
 // PostgreSQL's ordering of two values of one of these types: uuids and json
 // by their canonical text, arrays element by element, then by length.
 int CompareTyped(const Value& a, const Value& b);
+
+// CompareTyped's order of two parsed arrays of one element type: elements
+// [xb, xb + xn) of `x` against [yb, yb + yn) of `y`, element by element as
+// CompareValues orders them, then the shorter first.
+int CompareArrayElements(const ArrayElements& x, size_t xb, size_t xn, const ArrayElements& y,
+                         size_t yb, size_t yn);
+
+// The values of one array-typed ORDER BY key, parsed once (ParseArrayText)
+// so a sort compares elements instead of parsing two texts per comparison.
+class ParsedArrayKeys {
+ public:
+  explicit ParsedArrayKeys(SqlType type);
+  // Parses the next row's value; a NULL, a value of another type or text
+  // that is not canonical is kept unparsed (compare it with CompareValues).
+  void Add(const Value& v);
+  bool parsed(size_t row) const { return ok_[row] != 0; }
+  // CompareTyped's order of rows `a` and `b`. REQUIRES: both parsed.
+  int Compare(size_t a, size_t b) const {
+    return CompareArrayElements(elements_, begin_[a], begin_[a + 1] - begin_[a], elements_,
+                                begin_[b], begin_[b + 1] - begin_[b]);
+  }
+
+ private:
+  SqlType type_;
+  ArrayElements elements_;        // every row's elements, one row after the other
+  std::vector<size_t> begin_{0};  // row i's are [begin_[i], begin_[i + 1])
+  std::vector<uint8_t> ok_;
+};
 
 // A json operator over canonical json `doc`:
 //   doc -> 'key' / doc -> n       the member or element, as json
