@@ -9,6 +9,7 @@
 #include "auth/token_store.h"
 #include "common/env.h"
 #include "common/status_util.h"
+#include "common/strings.h"
 #include "common/time_util.h"
 #include "tests/e2e/test_server.h"
 #include "tiering/http_util.h"
@@ -284,6 +285,26 @@ TEST(RateLimiterTest, AdmitsTheRateOnAverageAndSaysWhenToRetry) {
   EXPECT_FALSE(limiter.Admit("t", 100, 10, t0 + 1'600'000'000).has_value());
   // Keys are independent.
   EXPECT_FALSE(limiter.Admit("other", 100, 10, t0).has_value());
+}
+
+TEST(RateLimiterTest, RefilledBucketsAreDroppedAndDebtsKept) {
+  RateLimiter limiter;
+  const int64_t t0 = 1'000'000'000'000;
+  // A key in debt for 30 s, then 5,000 keys (revoked tokens, idle tenants)
+  // each used once.
+  EXPECT_FALSE(limiter.Admit("debtor", 100, 3100, t0).has_value());
+  for (int i = 0; i < 5000; ++i) {
+    EXPECT_FALSE(limiter.Admit(StrCat("k", i), 100, 10, t0).has_value());
+  }
+  EXPECT_GT(limiter.size(), 1024u);
+  // A second later every once-used bucket is full again: the next sweep drops
+  // them; the debtor's stays and still waits.
+  const int64_t t1 = t0 + 1'000'000'000;
+  for (int i = 0; i < 6000; ++i) (void)limiter.Admit(StrCat("n", i), 100, 10, t1);
+  EXPECT_LT(limiter.size(), 6100u);
+  auto wait = limiter.Admit("debtor", 100, 1, t1);
+  ASSERT_TRUE(wait.has_value());
+  EXPECT_NEAR(*wait, 29.0, 1e-6);
 }
 
 }  // namespace
