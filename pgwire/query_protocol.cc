@@ -163,6 +163,7 @@ absl::Status QueryProtocol::SendRows(const sql::SqlResult& result, size_t begin,
   }
   std::string* buf = out_->buffer();
   for (size_t row = begin; row < end; ++row) {
+    const size_t row_start = out_->size();
     out_->BeginDataRow(static_cast<int16_t>(ncols));
     for (size_t c = 0; c < ncols; ++c) {
       const ResultColumn& col = table.columns[c];
@@ -171,7 +172,12 @@ absl::Status QueryProtocol::SendRows(const sql::SqlResult& result, size_t begin,
         continue;
       }
       const size_t mark = out_->BeginValue();
-      AppendValue(col, row, result.columns[c].type_oid, ResultFormat(formats, c), buf);
+      absl::Status s =
+          AppendValue(col, row, result.columns[c].type_oid, ResultFormat(formats, c), buf);
+      if (!s.ok()) {
+        out_->Truncate(row_start);  // the rows before it are sent, then the error
+        return s;
+      }
       out_->EndValue(mark);
     }
     out_->EndDataRow();

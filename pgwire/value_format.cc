@@ -8,6 +8,7 @@
 #include "common/json_writer.h"
 #include "common/strings.h"
 #include "pgwire/pg_error.h"
+#include "segment/array_text.h"
 #include "segment/typed_text.h"
 #include "sql/typed_value.h"
 
@@ -153,65 +154,69 @@ bool IsTextOid(uint32_t oid) {
          oid == sql::oid::kUnknown;
 }
 
+// The array types sent as themselves (float8[], int8[], text[], bool[]);
+// int4[], varchar[], ... are read as parameters but not sent.
 bool IsArrayOid(uint32_t oid) {
-  return oid == sql::oid::kFloat8Array || oid == sql::oid::kInt8Array ||
-         oid == sql::oid::kTextArray || oid == sql::oid::kBoolArray;
+  const sql::SqlType t = sql::SqlTypeFromOid(oid);
+  return sql::IsSqlArray(t) && sql::SqlTypeOid(t) == oid;
 }
 
+// The element type an array of `array_oid` is sent and read as: float8,
+// int8, text or bool (float4[] as float8, int4[] as int8, varchar[] as text).
 uint32_t ElementOid(uint32_t array_oid) {
-  switch (array_oid) {
-    case sql::oid::kFloat8Array:
-    case sql::oid::kFloat4Array:
-      return sql::oid::kFloat8;
-    case sql::oid::kInt8Array:
-    case sql::oid::kInt4Array:
-    case sql::oid::kInt2Array:
-      return sql::oid::kInt8;
-    case sql::oid::kBoolArray:
-      return sql::oid::kBool;
-    default:
-      return sql::oid::kText;
-  }
+  return sql::SqlTypeOid(sql::SqlArrayElement(sql::SqlTypeFromOid(array_oid)));
 }
 
-void AppendText(const ResultColumn& c, size_t row, uint32_t oid, std::string* out) {
+// XX001 (data_corrupted): a stored value that is not the canonical text of
+// its type, named by column and row, instead of a value that was not stored.
+absl::Status NotCanonical(const ResultColumn& c, size_t row, uint32_t oid) {
+  return PgError(
+      sql::sqlstate::kDataCorrupted,
+      StrCat("row ", row + 1, " of result column \"", c.name, "\" holds stored text that is not a ",
+             sql::SqlTypeName(sql::SqlTypeFromOid(oid)), " value: \"",
+             std::string_view(c.strings[row]).substr(0, 100), "\""));
+}
+
+absl::Status AppendText(const ResultColumn& c, size_t row, uint32_t oid, std::string* out) {
   if (IsStringLike(c.type)) {
     // Arrays are held as canonical JSON text ([1,2.5]); PostgreSQL prints
     // its array literal ({1,2.5}). json and uuid print their canonical text.
     if (IsArrayOid(oid)) {
-      out->append(sql::PgArrayText(sql::SqlTypeFromOid(oid), c.strings[row]));
+      if (!sql::AppendPgArrayText(sql::SqlTypeFromOid(oid), c.strings[row], out)) {
+        return NotCanonical(c, row, oid);
+      }
     } else {
       out->append(c.strings[row]);
     }
-    return;
+    return absl::OkStatus();
   }
   switch (oid) {
     case sql::oid::kBool:
       out->push_back(IntAt(c, row) != 0 ? 't' : 'f');
-      return;
+      return absl::OkStatus();
     case sql::oid::kInt2:
     case sql::oid::kInt4:
     case sql::oid::kInt8:
     case sql::oid::kOid:
       AppendInt(IntAt(c, row), out);
-      return;
+      return absl::OkStatus();
     case sql::oid::kFloat4:
       AppendFloat4Text(static_cast<float>(DoubleAt(c, row)), out);
-      return;
+      return absl::OkStatus();
     case sql::oid::kFloat8:
       AppendFloat8Text(DoubleAt(c, row), out);
-      return;
+      return absl::OkStatus();
     case sql::oid::kTimestamp:
     case sql::oid::kTimestamptz:
       AppendTimestampText(NanosToMicros(IntAt(c, row)), oid == sql::oid::kTimestamptz, out);
-      return;
+      return absl::OkStatus();
     case sql::oid::kNumeric:
       // numeric never prints an exponent.
       if (c.type == ColumnType::kDouble && std::isfinite(c.doubles[row])) {
         char buf[400];
         auto r = std::to_chars(buf, buf + sizeof(buf), c.doubles[row], std::chars_format::fixed);
         out->append(buf, r.ptr);
-        return;
+        return absl::OkStatus();
       }
       break;
   }
@@ -219,51 +224,55 @@ void AppendText(const ResultColumn& c, size_t row, uint32_t oid, std::string* ou
   switch (c.type) {
     case ColumnType::kDouble:
       AppendFloat8Text(c.doubles[row], out);
-      return;
+      return absl::OkStatus();
     case ColumnType::kBoolean:
       out->push_back(c.ints[row] != 0 ? 't' : 'f');
-      return;
+      return absl::OkStatus();
     case ColumnType::kTimestamp:
       AppendTimestampText(NanosToMicros(c.ints[row]), true, out);
-      return;
+      return absl::OkStatus();
     default:
       AppendInt(c.ints[row], out);
   }
+  return absl::OkStatus();
 }
 
 // PostgreSQL's array_send: dimensions (0 for an empty array, else 1), a
 // has-nulls flag (0: arrays hold no NULLs here), the element type, for the
 // one dimension its length and lower bound 1, then each element as its
-// length and binary form.
-void AppendBinaryArray(std::string_view canonical, uint32_t oid, std::string* out) {
-  auto elements = sql::ArrayValues(sql::SqlTypeFromOid(oid), canonical);
-  const std::vector<sql::Value> none;
-  const std::vector<sql::Value>& v = elements.ok() ? *elements : none;
-  AppendBigEndian<int32_t>(v.empty() ? 0 : 1, out);
+// length and binary form. False when `canonical` is not an array's text.
+bool AppendBinaryArray(std::string_view canonical, uint32_t oid, std::string* out) {
+  thread_local ArrayElements e;
+  e.clear();
+  e.element = ToColumnType(sql::SqlArrayElement(sql::SqlTypeFromOid(oid)));
+  if (!ParseArrayText(canonical, &e)) return false;
+  const size_t n = e.size();
+  AppendBigEndian<int32_t>(n == 0 ? 0 : 1, out);
   AppendBigEndian<int32_t>(0, out);
   AppendBigEndian<uint32_t>(ElementOid(oid), out);
-  if (v.empty()) return;
-  AppendBigEndian<int32_t>(static_cast<int32_t>(v.size()), out);
+  if (n == 0) return true;
+  AppendBigEndian<int32_t>(static_cast<int32_t>(n), out);
   AppendBigEndian<int32_t>(1, out);
-  for (const sql::Value& e : v) {
-    switch (e.type) {
-      case sql::SqlType::kDouble:
+  for (size_t i = 0; i < n; ++i) {
+    switch (e.element) {
+      case ColumnType::kDouble:
         AppendBigEndian<int32_t>(8, out);
-        AppendBigEndian(std::bit_cast<uint64_t>(e.d), out);
+        AppendBigEndian(std::bit_cast<uint64_t>(e.doubles[i]), out);
         break;
-      case sql::SqlType::kInt:
+      case ColumnType::kInteger:
         AppendBigEndian<int32_t>(8, out);
-        AppendBigEndian(e.i, out);
+        AppendBigEndian(e.ints[i], out);
         break;
-      case sql::SqlType::kBool:
+      case ColumnType::kBoolean:
         AppendBigEndian<int32_t>(1, out);
-        out->push_back(e.b ? 1 : 0);
+        out->push_back(e.bools[i] ? 1 : 0);
         break;
       default:
-        AppendBigEndian<int32_t>(static_cast<int32_t>(e.s.size()), out);
-        out->append(e.s);
+        AppendBigEndian<int32_t>(static_cast<int32_t>(e.strings[i].size()), out);
+        out->append(e.strings[i]);
     }
   }
+  return true;
 }
 
 // A binary array parameter (array_recv) as canonical JSON array text, which
@@ -364,53 +373,52 @@ absl::Status ValidateResult(const sql::SqlResult& result) {
   return absl::OkStatus();
 }
 
-void AppendValue(const ResultColumn& c, size_t row, uint32_t oid, int16_t format,
-                 std::string* out) {
-  if (format != kBinaryFormat || IsTextOid(oid)) {
-    AppendText(c, row, oid, out);
-    return;
-  }
+absl::Status AppendValue(const ResultColumn& c, size_t row, uint32_t oid, int16_t format,
+                         std::string* out) {
+  if (format != kBinaryFormat || IsTextOid(oid)) return AppendText(c, row, oid, out);
   switch (oid) {
     case sql::oid::kBool:
       out->push_back(IntAt(c, row) != 0 ? 1 : 0);
-      return;
+      return absl::OkStatus();
     case sql::oid::kInt2:
       AppendBigEndian(static_cast<int16_t>(IntAt(c, row)), out);
-      return;
+      return absl::OkStatus();
     case sql::oid::kInt4:
     case sql::oid::kOid:
       AppendBigEndian(static_cast<int32_t>(IntAt(c, row)), out);
-      return;
+      return absl::OkStatus();
     case sql::oid::kInt8:
       AppendBigEndian(IntAt(c, row), out);
-      return;
+      return absl::OkStatus();
     case sql::oid::kFloat4:
       AppendBigEndian(std::bit_cast<uint32_t>(static_cast<float>(DoubleAt(c, row))), out);
-      return;
+      return absl::OkStatus();
     case sql::oid::kFloat8:
       AppendBigEndian(std::bit_cast<uint64_t>(DoubleAt(c, row)), out);
-      return;
+      return absl::OkStatus();
     case sql::oid::kTimestamp:
     case sql::oid::kTimestamptz:
       AppendBigEndian(NanosToMicros(IntAt(c, row)) - kPostgresEpochMicros, out);
-      return;
+      return absl::OkStatus();
     case sql::oid::kUuid:
       if (IsStringLike(c.type)) {
+        if (!IsCanonicalUuid(c.strings[row])) return NotCanonical(c, row, oid);
         uint8_t bytes[16];
         UuidToBytes(c.strings[row], bytes);
         out->append(reinterpret_cast<const char*>(bytes), 16);
-        return;
+        return absl::OkStatus();
       }
       break;
     case sql::oid::kJson:  // json_send: the text
       break;
     default:
       if (IsArrayOid(oid) && IsStringLike(c.type)) {
-        AppendBinaryArray(c.strings[row], oid, out);
-        return;
+        if (!AppendBinaryArray(c.strings[row], oid, out)) return NotCanonical(c, row, oid);
+        return absl::OkStatus();
       }
   }
-  AppendText(c, row, oid, out);  // json, or not reached when the caller checked HasBinaryOutput
+  return AppendText(c, row, oid,
+                    out);  // json, or not reached when the caller checked HasBinaryOutput
 }
 
 void AppendFloat8Text(double v, std::string* out) { AppendShortestFloat(v, 15, out); }

@@ -59,10 +59,13 @@ absl::Status ValidateResult(const sql::SqlResult& result);
 inline bool IsNull(const ResultColumn& column, size_t row) { return column.valid[row] == 0; }
 
 // Appends the value at `row` of `column`, sent as type `oid` in `format`.
+// XX001 (data_corrupted) naming the column and row when a stored array or
+// uuid is not its canonical text (it is not sent as an empty or wrong value);
+// `out` may then hold part of the value: drop the row being built.
 // REQUIRES: ValidateResult passed, the value is not NULL, and for the binary
 // format HasBinaryOutput(oid).
-void AppendValue(const ResultColumn& column, size_t row, uint32_t oid, int16_t format,
-                 std::string* out);
+absl::Status AppendValue(const ResultColumn& column, size_t row, uint32_t oid, int16_t format,
+                         std::string* out);
 
 void AppendFloat8Text(double v, std::string* out);
 void AppendFloat4Text(float v, std::string* out);

@@ -112,6 +112,7 @@ inline constexpr std::string_view kStatementTooComplex = "54001";
 inline constexpr std::string_view kTooManyConnections = "53300";
 inline constexpr std::string_view kServiceUnavailable = "57P03";  // cannot_connect_now
 inline constexpr std::string_view kInternalError = "XX000";
+inline constexpr std::string_view kDataCorrupted = "XX001";
 }  // namespace sqlstate
 
 }  // namespace timestore::sql

@@ -245,30 +245,36 @@ absl::StatusOr<std::string> CanonicalArrayOf(SqlType type, const std::vector<Val
 }
 
 std::string PgArrayText(SqlType type, std::string_view canonical) {
+  std::string out;
+  if (!AppendPgArrayText(type, canonical, &out)) return std::string(canonical);
+  return out;
+}
+
+bool AppendPgArrayText(SqlType type, std::string_view canonical, std::string* out) {
   auto elements = ArrayValues(type, canonical);
-  if (!elements.ok()) return std::string(canonical);
-  std::string out = "{";
+  if (!elements.ok()) return false;
+  out->push_back('{');
   for (size_t i = 0; i < elements->size(); ++i) {
-    if (i > 0) out.push_back(',');
+    if (i > 0) out->push_back(',');
     const Value& v = (*elements)[i];
     if (v.type == SqlType::kBool) {
-      out.push_back(v.b ? 't' : 'f');
+      out->push_back(v.b ? 't' : 'f');
       continue;
     }
     std::string text = ValueToText(v);
     if (v.type != SqlType::kText || !NeedsQuotes(text)) {
-      out += text;
+      out->append(text);
       continue;
     }
-    out.push_back('"');
+    out->push_back('"');
     for (char c : text) {
-      if (c == '"' || c == '\\') out.push_back('\\');
-      out.push_back(c);
+      if (c == '"' || c == '\\') out->push_back('\\');
+      out->push_back(c);
     }
-    out.push_back('"');
+    out->push_back('"');
   }
-  out.push_back('}');
-  return out;
+  out->push_back('}');
+  return true;
 }
 
 absl::StatusOr<Value> TextToTyped(std::string_view text, SqlType to) {

@@ -26,6 +26,9 @@ absl::StatusOr<std::string> CanonicalArrayOf(SqlType type, const std::vector<Val
 // {"a b",c}: elements quoted when empty, when they hold a space, comma,
 // brace, quote or backslash, or spell NULL; " and \ escaped with \.
 std::string PgArrayText(SqlType type, std::string_view canonical);
+// The same appended to `out`; false (nothing appended) when `canonical` is
+// not canonical array text of `type` (PgArrayText then gives it unchanged).
+bool AppendPgArrayText(SqlType type, std::string_view canonical, std::string* out);
 
 // `text` cast to `to` (json, uuid or an array type): json parsed and made
 // canonical; a uuid in any case, with or without hyphens or braces; an

@@ -70,7 +70,7 @@ absl::StatusOr<sql::Prepared> FakeSession::Prepare(std::string_view sql,
   auto words = Words(sql);
   if (words.empty()) return PgError("42601", "empty statement");
   static const char* kKnown[] = {"rows",  "echo",   "set",     "begin", "commit", "fail",
-                                 "sleep", "broken", "numeric", "SET",   "shifty"};
+                                 "sleep", "broken", "numeric", "SET",   "shifty", "corrupt"};
   bool known = false;
   for (const char* k : kKnown) known |= words[0] == k;
   if (!known) return PgError("42601", StrCat("syntax error at or near \"", words[0], "\""));
@@ -95,6 +95,7 @@ absl::StatusOr<std::vector<sql::SqlColumn>> FakeSession::Describe(const sql::Pre
     return cols;
   }
   if (words[0] == "numeric") return std::vector<sql::SqlColumn>{{"n", sql::oid::kNumeric}};
+  if (words[0] == "corrupt") return std::vector<sql::SqlColumn>{{"vals", sql::oid::kFloat8Array}};
   if (words[0] == "broken" || words[0] == "shifty")
     return std::vector<sql::SqlColumn>{{"x", sql::oid::kInt8}};
   if (words[0] == "sleep") return std::vector<sql::SqlColumn>{{"slept", sql::oid::kBool}};
@@ -191,6 +192,16 @@ absl::StatusOr<sql::SqlResult> FakeSession::Execute(const sql::Prepared& stmt,
     c.type = ColumnType::kInteger;
     c.ints = {1};
     c.valid = {1};
+    r.table.columns.push_back(std::move(c));
+    r.command_tag = "SELECT 2";
+  } else if (words[0] == "corrupt") {
+    r.returns_rows = true;
+    r.table.rows = 2;
+    ResultColumn c;
+    c.name = "vals";
+    c.type = ColumnType::kDoubleArray;
+    c.strings = {"[1.5]", "[1,"};
+    c.valid = {1, 1};
     r.table.columns.push_back(std::move(c));
     r.command_tag = "SELECT 2";
   } else if (words[0] == "numeric") {

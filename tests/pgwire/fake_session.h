@@ -9,6 +9,7 @@
 //   sleep           blocks until cancelled (57014)
 //   broken          a result whose column holds fewer values than rows
 //   numeric         one numeric column (no binary form)
+//   corrupt         a float8[] column "vals": [1.5], then stored text "[1," that does not parse
 //   shifty          described as one int8 column, runs as "rows 1"
 // A statement containing "syntax" fails Split with 42601.
 #pragma once

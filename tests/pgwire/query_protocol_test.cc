@@ -316,6 +316,23 @@ TEST_F(QueryProtocolTest, BrokenResultIsAnErrorNotACrash) {
   EXPECT_EQ(Types(Exchange(QueryMessage("rows 1"))), "TDCZ");
 }
 
+// A stored array that does not parse ends the result with XX001 naming the
+// column and row, in text and in binary; the rows before it are sent whole.
+TEST_F(QueryProtocolTest, StoredTextThatDoesNotParseIsDataCorrupted) {
+  auto got = Exchange(QueryMessage("corrupt"));
+  EXPECT_EQ(Types(got), "TDEZ");
+  EXPECT_EQ(Rows(got), (std::vector<std::string>{"{1.5}"}));
+  EXPECT_EQ(ErrorField(got), "XX001");
+  EXPECT_EQ(ErrorField(got, 'M'),
+            "row 2 of result column \"vals\" holds stored text that is not a double precision[] "
+            "value: \"[1,\"");
+  got = Exchange(ParseMessage("", "corrupt") + BindMessage("", "", {}, {}, {1}) +
+                 ExecuteMessage("", 0) + SyncMessage());
+  EXPECT_EQ(Types(got), "12DEZ");
+  EXPECT_EQ(ErrorField(got), "XX001");
+  EXPECT_EQ(Types(Exchange(QueryMessage("rows 1"))), "TDCZ");
+}
+
 TEST_F(QueryProtocolTest, RowsMustMatchWhatDescribeAnnounced) {
   auto got = Exchange(ParseMessage("", "shifty") + BindMessage("", "", {}, {}, {}) +
                       DescribeMessage('P', "") + ExecuteMessage("", 0) + SyncMessage());

@@ -9,6 +9,7 @@
 #include <cmath>
 #include <limits>
 
+#include "common/strings.h"
 #include "pgwire/pg_error.h"
 
 namespace timestore::pgwire {
@@ -98,7 +99,8 @@ ResultColumn IntColumn(std::vector<int64_t> v) {
 
 std::string Value(const ResultColumn& c, size_t row, uint32_t oid, int16_t format) {
   std::string out;
-  AppendValue(c, row, oid, format, &out);
+  absl::Status s = AppendValue(c, row, oid, format, &out);
+  EXPECT_TRUE(s.ok()) << s;
   return out;
 }
 
@@ -296,6 +298,38 @@ TEST(TypedValueFormatTest, BinaryArraysAreArraySend) {
   EXPECT_EQ(Value(b, 0, sql::oid::kBoolArray, kBinaryFormat),
             BigEndian(1, 4) + BigEndian(0, 4) + BigEndian(sql::oid::kBool, 4) + BigEndian(1, 4) +
                 BigEndian(1, 4) + BigEndian(1, 4) + std::string(1, '\1'));
+}
+
+// A stored array or uuid that is not canonical text is an error naming the
+// column and row (XX001 data_corrupted), in either format, not an empty
+// array {} or garbage bytes sent as if they were the value.
+TEST(TypedValueFormatTest, StoredTextThatDoesNotParseIsDataCorrupted) {
+  auto d = TypedColumn(ColumnType::kDoubleArray, {"[1]", "[1,", "[1.0]", "{1}"});
+  d.name = "vals";
+  for (size_t row : {1, 2, 3}) {
+    for (int16_t format : {kTextFormat, kBinaryFormat}) {
+      std::string out;
+      absl::Status s = AppendValue(d, row, sql::oid::kFloat8Array, format, &out);
+      ASSERT_FALSE(s.ok()) << row << " " << format;
+      EXPECT_EQ(PayloadSqlState(s), "XX001");
+      EXPECT_EQ(s.message(), StrCat("row ", row + 1,
+                                    " of result column \"vals\" holds stored text that is not "
+                                    "a double precision[] value: \"",
+                                    d.strings[row], "\""));
+    }
+  }
+  auto t = TypedColumn(ColumnType::kStringArray, {R"(["a)", R"([1])"});
+  t.name = "tags";
+  std::string out;
+  EXPECT_EQ(PayloadSqlState(AppendValue(t, 0, sql::oid::kTextArray, kBinaryFormat, &out)), "XX001");
+  EXPECT_EQ(PayloadSqlState(AppendValue(t, 1, sql::oid::kTextArray, kTextFormat, &out)), "XX001");
+  auto u = TypedColumn(ColumnType::kUuid, {"not-a-uuid"});
+  u.name = "id";
+  absl::Status s = AppendValue(u, 0, sql::oid::kUuid, kBinaryFormat, &out);
+  EXPECT_EQ(PayloadSqlState(s), "XX001");
+  EXPECT_NE(s.message().find("result column \"id\""), absl::string_view::npos) << s;
+  // The first, canonical row is still sent.
+  EXPECT_EQ(Value(d, 0, sql::oid::kFloat8Array, kTextFormat), "{1}");
 }
 
 TEST(TypedValueFormatTest, BinaryParamsOfTheNewTypes) {
