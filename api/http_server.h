@@ -75,6 +75,12 @@ struct HttpServerOptions {
   // beyond those, connections are closed as soon as they are accepted.
   int64_t max_connections = 10'000;
   int64_t admin_reserve_connections = 32;
+  // When set, rewrites the error answers the server makes itself once a
+  // request's head is read, before the handler sees it (413 over
+  // max_body_bytes), given the path (no query) and Content-Type: the OTLP
+  // routes answer google.rpc.Status (OtlpEarlyError).
+  std::function<HttpResponse(std::string_view path, std::string_view content_type, HttpResponse)>
+      early_error;
 };
 
 // Thread-safe.

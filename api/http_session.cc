@@ -335,11 +335,17 @@ class Session final : public SessionBase {
 
   void OnReadError(error_code ec) {
     if (ec == http::error::body_limit) {
-      Write(
+      HttpResponse r =
           ErrorResponse(413, "payload_too_large",
                         StrCat("request body exceeds the limit of ", core_->options.max_body_bytes,
-                               " bytes (TIMESTORE_MAX_BODY_BYTES)")),
-          /*counted=*/false, /*force_close=*/true);
+                               " bytes (TIMESTORE_MAX_BODY_BYTES)"));
+      if (core_->options.early_error) {
+        const auto& head = parser_->get();
+        const std::string_view target = ToStd(head.target());
+        r = core_->options.early_error(target.substr(0, target.find('?')),
+                                       ToStd(head[http::field::content_type]), std::move(r));
+      }
+      Write(std::move(r), /*counted=*/false, /*force_close=*/true);
       return;
     }
     if (ec == http::error::header_limit) {

@@ -533,6 +533,44 @@ TEST_F(OtlpTest, DatasetFromHeaderOrQueryAndEmptyExports) {
   EXPECT_EQ(r.status, 404) << r.body;
 }
 
+// A body over TIMESTORE_MAX_BODY_BYTES is refused by the HTTP server before
+// any route reads it; on the OTLP paths that answer is a google.rpc.Status
+// too (RESOURCE_EXHAUSTED), in the request's encoding, and /ingest keeps
+// api.md's error body.
+TEST_F(OtlpTest, BodiesOverTheServerLimitAreAStatus) {
+  client_.reset();
+  server_ = std::make_unique<TestServer>(
+      dir_, std::map<std::string, std::string>{{"TIMESTORE_MAX_BODY_BYTES", "4096"}});
+  ASSERT_TRUE(server_->Start()) << "see " << server_->log_path();
+  const std::string big(5000, ' ');
+  {
+    HttpClient c(server_->port());
+    HttpResult r = c.Post("/v1/logs", big, kJson);
+    ASSERT_EQ(r.status, 413) << r.body;
+    EXPECT_NE(r.body.find(R"("code":8)"), std::string::npos) << r.body;
+    EXPECT_NE(r.body.find("payload_too_large: request body exceeds the limit of 4096 bytes"),
+              std::string::npos)
+        << r.body;
+  }
+  {
+    HttpClient c(server_->port());
+    HttpResult r = c.Post("/v1/traces?dataset=t", big, kProtobuf);
+    ASSERT_EQ(r.status, 413) << r.body;
+    EXPECT_EQ(r.headers["content-type"], "application/x-protobuf");
+    otlp::RpcStatus status;
+    ASSERT_TRUE(status.ParseFromString(r.body));
+    EXPECT_EQ(status.code(), 8);
+    EXPECT_NE(status.message().find("payload_too_large"), std::string::npos) << status.message();
+  }
+  {
+    HttpClient c(server_->port());
+    HttpResult r = c.Post("/datasets/cpu/ingest", big);
+    ASSERT_EQ(r.status, 413) << r.body;
+    EXPECT_NE(r.body.find(R"("error":{"code":"payload_too_large")"), std::string::npos) << r.body;
+  }
+  client_ = std::make_unique<HttpClient>(server_->port());
+}
+
 // Timefusion's otel_logs_and_spans: both signals into one dataset (their
 // columns never clash), and a trace's spans and log lines in one query.
 TEST_F(OtlpTest, LogsAndSpansShareOneDataset) {
