@@ -249,9 +249,11 @@ std::string ReadFileToString(const std::string& path) {
   return ss.str();
 }
 
-std::string Gzip(std::string_view in) {
+std::string Gzip(std::string_view in) { return Deflate(in, 16 + MAX_WBITS); }
+
+std::string Deflate(std::string_view in, int window_bits) {
   z_stream zs{};
-  deflateInit2(&zs, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY);
+  deflateInit2(&zs, Z_DEFAULT_COMPRESSION, Z_DEFLATED, window_bits, 8, Z_DEFAULT_STRATEGY);
   std::string out(deflateBound(&zs, in.size()) + 32, '\0');
   zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in.data()));
   zs.avail_in = static_cast<uInt>(in.size());

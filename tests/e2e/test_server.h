@@ -124,6 +124,9 @@ std::string ReadFileToString(const std::string& path);
 // `s` single-quoted for sh (tokens and paths hold no quotes; this keeps it so).
 std::string ShellQuote(const std::string& s);
 
+// `in` compressed by zlib's deflate with `window_bits` (MAX_WBITS: a zlib
+// stream, for Content-Encoding: deflate; 16 + MAX_WBITS: gzip).
+std::string Deflate(std::string_view in, int window_bits);
 // `in` compressed as a gzip stream (for Content-Encoding: gzip bodies).
 std::string Gzip(std::string_view in);
 

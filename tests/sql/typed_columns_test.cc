@@ -14,6 +14,22 @@ namespace {
 
 using ::testing::ElementsAre;
 
+using Texts = std::vector<std::optional<std::string>>;
+
+// A column `name` of `type` holding the canonical texts `v` (nullopt: null).
+void AddTextColumn(IngestRequest* req, std::string name, ColumnType type, const Texts& v) {
+  ColumnBuilder b(type);
+  for (const auto& x : v) {
+    if (x) {
+      b.AppendString(*x);
+    } else {
+      b.AppendNull();
+    }
+  }
+  req->fields.push_back({std::move(name), type});
+  req->columns.push_back(b.Finish());
+}
+
 class TypedColumnsTest : public testing::SqlTest {
  protected:
   // Dataset "ev": three rows, the last all null but for time and host.
@@ -24,17 +40,8 @@ class TypedColumnsTest : public testing::SqlTest {
     req.time_column = "time";
     req.schema_declared = true;
     req.rows = 3;
-    auto add = [&](std::string name, ColumnType type, std::vector<std::optional<std::string>> v) {
-      ColumnBuilder b(type);
-      for (auto& x : v) {
-        if (x) {
-          b.AppendString(*x);
-        } else {
-          b.AppendNull();
-        }
-      }
-      req.fields.push_back({name, type});
-      req.columns.push_back(b.Finish());
+    auto add = [&](std::string name, ColumnType type, Texts v) {
+      AddTextColumn(&req, std::move(name), type, v);
     };
     ColumnBuilder t(ColumnType::kTimestamp);
     for (int64_t ms : {1000, 2000, 3000}) t.AppendInt(ms * 1'000'000);
@@ -285,17 +292,8 @@ TEST_F(TypedColumnsTest, OrderByArraysIsPostgresOrder) {
   req.time_column = "time";
   req.schema_declared = true;
   req.rows = 8;
-  auto add = [&](std::string name, ColumnType type, std::vector<std::optional<std::string>> v) {
-    ColumnBuilder b(type);
-    for (auto& x : v) {
-      if (x) {
-        b.AppendString(*x);
-      } else {
-        b.AppendNull();
-      }
-    }
-    req.fields.push_back({name, type});
-    req.columns.push_back(b.Finish());
+  auto add = [&](std::string name, ColumnType type, Texts v) {
+    AddTextColumn(&req, std::move(name), type, v);
   };
   ColumnBuilder t(ColumnType::kTimestamp);
   for (int64_t s = 1; s <= 8; ++s) t.AppendInt(s * 1'000'000'000);
