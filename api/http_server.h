@@ -78,7 +78,7 @@ struct HttpServerOptions {
   // When set, rewrites the error answers the server makes itself once a
   // request's head is read, before the handler sees it (413 over
   // max_body_bytes), given the path (no query) and Content-Type: the OTLP
-  // routes answer google.rpc.Status (OtlpEarlyError).
+  // and InfluxDB routes answer in their own shape (ServerErrorAnswer).
   std::function<HttpResponse(std::string_view path, std::string_view content_type, HttpResponse)>
       early_error;
 };

@@ -142,11 +142,6 @@ HttpResponse OtlpErrorAnswer(std::string_view content_type, HttpResponse r) {
   return r;
 }
 
-HttpResponse OtlpEarlyError(std::string_view path, std::string_view content_type, HttpResponse r) {
-  if (!IsOtlpPath(path)) return r;
-  return OtlpErrorAnswer(content_type, std::move(r));
-}
-
 Responder OtlpErrorResponder(std::string_view content_type, Responder respond) {
   return [content_type = std::string(content_type), inner = std::move(respond)](HttpResponse r) {
     inner(OtlpErrorAnswer(content_type, std::move(r)));

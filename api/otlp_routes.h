@@ -30,11 +30,6 @@ int OtlpGrpcCode(int http_status);
 // 400 are returned unchanged.
 HttpResponse OtlpErrorAnswer(std::string_view content_type, HttpResponse r);
 
-// For HttpServerOptions::early_error: the server's own error answers (413
-// before the body is read) through OtlpErrorAnswer on the OTLP paths, as
-// they are; others unchanged.
-HttpResponse OtlpEarlyError(std::string_view path, std::string_view content_type, HttpResponse r);
-
 // `respond` converting its error answers with OtlpErrorAnswer.
 Responder OtlpErrorResponder(std::string_view content_type, Responder respond);
 

@@ -2,6 +2,7 @@
 
 #include <limits>
 
+#include "api/otlp_routes.h"
 #include "api/service.h"
 #include "auth/access.h"
 #include "auth/authenticator.h"
@@ -195,6 +196,15 @@ std::optional<HttpResponse> CheckRequestDataset(const HttpRequest& req, Engine* 
   }
   if (engine == nullptr) return NotReady();
   return std::nullopt;
+}
+
+HttpResponse ServerErrorAnswer(std::string_view path, std::string_view content_type,
+                               HttpResponse r) {
+  if (IsOtlpPath(path)) return OtlpErrorAnswer(content_type, std::move(r));
+  if (path == "/write" || path == "/api/v2/write") {
+    return InfluxError(std::move(r), path == "/api/v2/write");
+  }
+  return r;
 }
 
 absl::Status CheckCells(uint64_t rows, uint64_t columns, uint64_t max_cells, std::string_view what,

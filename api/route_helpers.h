@@ -40,6 +40,13 @@ HttpResponse Unauthorized(std::string_view message);
 // headers and Timestore's code as "timestoreCode". In influx_routes.cc.
 HttpResponse InfluxError(HttpResponse ts, bool v2);
 
+// For HttpServerOptions::early_error: an error answer the HTTP server makes
+// itself (413 before the body is read) in the shape the route at `path`
+// answers errors: a google.rpc.Status on the OTLP paths (in the encoding of
+// `content_type`), InfluxDB's on /write and /api/v2/write, api.md's elsewhere.
+HttpResponse ServerErrorAnswer(std::string_view path, std::string_view content_type,
+                               HttpResponse r);
+
 // Whether the caller of `req` (req.principal; without one, the x-iam-scopes
 // header, as in auth mode none) holds `needed`: 401 for an anonymous caller
 // of token and proxy modes, 403 naming the scope for one without it. An

@@ -13,7 +13,7 @@
 #include <thread>
 
 #include "api/http_server.h"
-#include "api/otlp_routes.h"
+#include "api/route_helpers.h"
 #include "api/service.h"
 #include "api/tenant_quotas.h"
 #include "auth/access.h"
@@ -260,7 +260,7 @@ int Serve(const ServeConfig& c) {
     if (!tls->warning().empty()) spdlog::warn("{}", tls->warning());
   }
   ho.tls = tls;
-  ho.early_error = api::OtlpEarlyError;
+  ho.early_error = api::ServerErrorAnswer;
   api::Service service(so);
 
   // The PostgreSQL protocol: sessions get the engine once recovery is over

@@ -183,6 +183,23 @@ TEST_F(InfluxTest, ErrorsInInfluxShapeStoreNothing) {
   r = c2.Post("/write?db=e", bomb, {{"Content-Encoding", "gzip"}});
   EXPECT_EQ(r.status, 413) << r.body;
   EXPECT_EQ(c2.Get("/health").status, 200);
+  // Over the limit on the wire: the HTTP server refuses it before the route,
+  // still in InfluxDB's shape.
+  const std::string big((1 << 20) + 100, '#');
+  {
+    HttpClient c3(server_->port());
+    r = c3.Post("/api/v2/write?bucket=e", big);
+    EXPECT_EQ(r.status, 413) << r.body;
+    EXPECT_NE(r.body.find(R"("code":"request too large")"), std::string::npos) << r.body;
+  }
+  {
+    HttpClient c3(server_->port());
+    r = c3.Post("/write?db=e", big);
+    EXPECT_EQ(r.status, 413) << r.body;
+    EXPECT_NE(r.body.find(R"({"error":"request body exceeds the limit of 1048576 bytes)"),
+              std::string::npos)
+        << r.body;
+  }
 }
 
 // An Idempotency-Key makes a retried body (two measurements here) store once,
