@@ -1,6 +1,7 @@
 // Internal to psql's catalog queries (psql_catalog.h): the values, the
 // catalog tables psql joins and the rows they hold (psql_catalog_rows.cc),
-// shared with the recogniser and evaluator (psql_catalog.cc).
+// expressions and their evaluation (psql_catalog_eval.cc) and compilation
+// (psql_catalog_compile.cc), shared with the recogniser (psql_catalog.cc).
 #pragma once
 
 #include <cstdint>
@@ -12,6 +13,7 @@
 #include <vector>
 
 #include "re2/re2.h"
+#include "simdjson.h"
 #include "sql/catalog.h"
 #include "sql/plan.h"
 #include "sql/sql_result.h"
@@ -209,5 +211,29 @@ const std::vector<FnDef>& Functions();
 std::optional<bool> Truth(const Node& n, const Row& row, const Snapshot& snap);
 
 Val Eval(const Node& n, const Row& row, const Snapshot& snap);
+
+// ---- Compiling the parse tree (psql_catalog_compile.cc) ----
+
+// Compiles expressions over the fields of one source; nullopt for anything
+// not understood.
+class ExprCompiler {
+ public:
+  ExprCompiler(std::string_view sql, const SourceDef& src);
+  ~ExprCompiler();
+  std::optional<Node> Compile(simdjson::dom::element e);
+  // A boolean condition (WHERE, CASE WHEN).
+  std::optional<Node> Condition(simdjson::dom::element e);
+
+ private:
+  class Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// What the recogniser (psql_catalog.cc) gives the compiler: the constant of
+// an expression psql writes whole (a template: its value here), else
+// nullopt; and the strings of a list of {"String":{"sval":...}} nodes,
+// nullopt if any is not one.
+std::optional<Node> TemplateConst(simdjson::dom::element e);
+std::optional<std::vector<std::string>> Names(const std::vector<simdjson::dom::element>& list);
 
 }  // namespace timestore::sql::psql_internal
