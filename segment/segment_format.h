@@ -22,8 +22,9 @@
 // block's rows: at most the writer's block_rows, fewer where long text ended
 // the block early (kDefaultBlockTextBytes) and in a segment's last block. So
 // the footer alone answers "which blocks do I need", and a reader fetches the
-// trailer, the footer, then only the blocks of the columns a query touches. Every checksum is verified before
-// decompression; damage is DataLoss naming file and offset.
+// trailer, the footer, then only the blocks of the columns a query touches.
+// Every checksum is verified before decompression; damage is DataLoss naming
+// file and offset.
 #pragma once
 
 #include <cstddef>

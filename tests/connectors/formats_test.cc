@@ -89,7 +89,8 @@ TEST(CsvTest, TypedColumnsTakeCanonicalText) {
   out.clear();
   auto bad = AppendCsvRecordJson({"timestamp", "attrs"}, {"5", "{oops"}, &s, &out);
   ASSERT_FALSE(bad.ok());
-  EXPECT_EQ(Message(bad), R"(column "attrs" is json and the value "{oops" is not: invalid JSON object)");
+  EXPECT_EQ(Message(bad),
+            R"(column "attrs" is json and the value "{oops" is not: invalid JSON object)");
   bad = AppendCsvRecordJson({"timestamp", "id"}, {"5", "12345"}, &s, &out);
   EXPECT_EQ(Message(bad),
             R"(column "id" is uuid and the value "12345" is not: expected a uuid (8-4-4-4-12 )"
