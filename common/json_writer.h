@@ -86,6 +86,30 @@ inline void AppendJsonString(std::string* out, std::string_view s) {
   out->push_back('"');
 }
 
+// The bytes AppendJsonString writes for `s`, quotes included, without
+// writing them (to bound a size before allocating it).
+inline size_t JsonStringLength(std::string_view s) {
+  size_t n = 2;
+  for (size_t i = 0; i < s.size(); ++i) {
+    unsigned char c = static_cast<unsigned char>(s[i]);
+    if (c >= 0x20 && c != '"' && c != '\\' && c < 0x80) {
+      ++n;
+      continue;
+    }
+    if (c >= 0x80) {
+      if (const size_t k = Utf8SequenceLength(s, i); k > 0) {
+        n += k;
+        i += k - 1;
+        continue;
+      }
+      n += 6;  // \ufffd
+      continue;
+    }
+    n += (c == '"' || c == '\\' || c == '\n' || c == '\r' || c == '\t') ? 2 : 6;
+  }
+  return n;
+}
+
 inline void AppendJsonInt(std::string* out, int64_t v) {
   char buf[24];
   auto r = std::to_chars(buf, buf + sizeof(buf), v);

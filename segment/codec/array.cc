@@ -3,6 +3,7 @@
 #include <memory>
 #include <span>
 
+#include "common/json_writer.h"
 #include "segment/array_text.h"
 #include "segment/codec/codec.h"
 #include "segment/codec/codec_internal.h"
@@ -59,6 +60,29 @@ absl::Status DecodeElements(CodecId codec, std::string_view in, size_t m, ArrayE
 absl::Status QuoteEntriesAndCheckRowsText(const int64_t* counts, size_t n,
                                           std::vector<std::string>* dict,
                                           std::span<const uint32_t> ids) {
+  // Measured first: escaping may make an entry 6 times longer (a control
+  // byte is \u00XX), so quoting before the checks could take gigabytes.
+  std::vector<uint64_t> quoted(dict->size());
+  uint64_t dict_bytes = 0;
+  for (size_t k = 0; k < dict->size(); ++k) {
+    quoted[k] = JsonStringLength((*dict)[k]);
+    dict_bytes += quoted[k];
+  }
+  if (dict_bytes > kMaxTextBytes) {
+    return Corrupt(kName, "string elements whose text is more than ", kMaxTextBytes, " bytes");
+  }
+  uint64_t total = 0;
+  size_t next = 0;
+  for (size_t i = 0; i < n; ++i) {
+    if (counts[i] < 0) continue;  // a null row's text is empty
+    const size_t c = static_cast<size_t>(counts[i]);
+    total += 2 + (c > 0 ? c - 1 : 0);  // brackets and commas
+    for (size_t j = 0; j < c; ++j) total += quoted[ids[next + j]];
+    next += c;
+    if (total > kMaxTextBytes) {
+      return Corrupt(kName, "rows' text of more than ", kMaxTextBytes, " bytes at row ", i);
+    }
+  }
   ArrayElements one;
   one.element = ColumnType::kString;
   one.strings.resize(1);
@@ -68,18 +92,6 @@ absl::Status QuoteEntriesAndCheckRowsText(const int64_t* counts, size_t n,
     scratch.clear();
     AppendArrayText(one, 0, 1, &scratch);
     entry.assign(scratch, 1, scratch.size() - 2);  // less the brackets
-  }
-  uint64_t total = 0;
-  size_t next = 0;
-  for (size_t i = 0; i < n; ++i) {
-    if (counts[i] < 0) continue;  // a null row's text is empty
-    const size_t c = static_cast<size_t>(counts[i]);
-    total += 2 + (c > 0 ? c - 1 : 0);  // brackets and commas
-    for (size_t j = 0; j < c; ++j) total += (*dict)[ids[next + j]].size();
-    next += c;
-    if (total > kMaxTextBytes) {
-      return Corrupt(kName, "rows' text of more than ", kMaxTextBytes, " bytes at row ", i);
-    }
   }
   return absl::OkStatus();
 }

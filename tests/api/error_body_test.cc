@@ -1,6 +1,8 @@
 // ErrorBody: every error answer is valid JSON, whatever the client sent.
 #include <gtest/gtest.h>
 
+#include <random>
+
 #include "api/http_server.h"
 #include "common/json_writer.h"
 #include "simdjson.h"
@@ -37,6 +39,20 @@ TEST(ErrorBodyTest, WellFormedUtf8AndControlCharactersSurvive) {
 // bytes that are not UTF-8 came back in the InfluxDB-shaped error body (written
 // with JsonWriter, not ErrorBody) as invalid JSON. Every JSON string the
 // server writes now goes through AppendJsonString's check.
+// JsonStringLength is the size AppendJsonString writes, for any bytes.
+TEST(ErrorBodyTest, JsonStringLengthIsWhatAppendJsonStringWrites) {
+  std::mt19937 rng(7);
+  for (int round = 0; round < 2000; ++round) {
+    std::string s(rng() % 40, '\0');
+    for (char& c : s)
+      c = static_cast<char>(round % 2 ? rng()
+                                      : "a\"\\\n\x01\xC3\xA9\xF0\x9F\x98\x80\xED"[rng() % 12]);
+    std::string out;
+    AppendJsonString(&out, s);
+    ASSERT_EQ(JsonStringLength(s), out.size()) << out;
+  }
+}
+
 TEST(ErrorBodyTest, JsonWriterStringsAreAlwaysValidJson) {
   std::string out;
   JsonWriter w(&out);

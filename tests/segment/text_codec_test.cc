@@ -422,6 +422,18 @@ TEST(TextCodec, ArrayRefusesRowsWhoseEscapedTextExceedsTheLimit) {
   EXPECT_EQ(dict[0].size(), 6u * (64 << 10) + 4);
 }
 
+// One entry of 48 MiB of control bytes is 288 MiB once escaped: refused
+// by measuring, before any entry is escaped (which took the 288 MiB first).
+TEST(TextCodec, ArrayRefusesElementsWhoseEscapedTextExceedsTheLimit) {
+  const std::string payload = StringArrayOfOneEntry(std::string(48 << 20, '\x01'), 1);
+  std::vector<std::string> dict;
+  std::vector<uint32_t> ids;
+  absl::Status s = DecodeText(CodecId::kArray, ColumnType::kStringArray, payload, 1, &dict, &ids);
+  EXPECT_EQ(s.code(), absl::StatusCode::kDataLoss) << s;
+  EXPECT_NE(s.message().find("string elements whose text is more than"), std::string_view::npos)
+      << s;
+}
+
 // What the decoder would refuse the encoder refuses, so the writer stores
 // such a block with `dictionary`.
 TEST(TextCodec, ArrayLeavesBlocksOverTheTextLimitToDictionary) {
