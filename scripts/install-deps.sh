@@ -10,7 +10,7 @@ set -euo pipefail
 PACKAGES=(
   build-essential cmake ninja-build ccache pkg-config clang clang-format git
   libabsl-dev libsimdjson-dev libboost-dev libboost-system-dev
-  liburing-dev liblz4-dev libzstd-dev libxxhash-dev
+  liburing-dev liblz4-dev libzstd-dev libxxhash-dev zlib1g-dev
   libflatbuffers-dev flatbuffers-compiler libcurl4-openssl-dev
   libgtest-dev libgmock-dev libbenchmark-dev libcli11-dev libspdlog-dev libfmt-dev
   python3 curl openssl
