@@ -77,8 +77,9 @@ struct HttpServerOptions {
   int64_t admin_reserve_connections = 32;
   // When set, rewrites the error answers the server makes itself once a
   // request's head is read, before the handler sees it (413 over
-  // max_body_bytes), given the path (no query) and Content-Type: the OTLP
-  // and InfluxDB routes answer in their own shape (ServerErrorAnswer).
+  // max_body_bytes, 400 for a malformed body, 503 over the connection limit),
+  // given the path (no query) and Content-Type: the OTLP and InfluxDB routes
+  // answer in their own shape (ServerErrorAnswer).
   std::function<HttpResponse(std::string_view path, std::string_view content_type, HttpResponse)>
       early_error;
 };

@@ -287,10 +287,10 @@ class Session final : public SessionBase {
       const std::string_view target = ToStd(head.target());
       if (!IsReservedPath(target.substr(0, target.find('?')))) {
         core_->connections_refused.fetch_add(1, std::memory_order_relaxed);
-        HttpResponse refusal =
+        HttpResponse refusal = InRouteShape(
             ErrorResponse(503, "too_many_connections",
                           StrCat("the server has its maximum of ", core_->options.max_connections,
-                                 " connections open (TIMESTORE_MAX_CONNECTIONS); retry shortly"));
+                                 " connections open (TIMESTORE_MAX_CONNECTIONS); retry shortly")));
         refusal.headers.emplace_back("Retry-After", "1");
         Write(std::move(refusal), /*counted=*/false, /*force_close=*/true);
         return;
@@ -333,19 +333,27 @@ class Session final : public SessionBase {
     });
   }
 
+  // An error answer the server makes itself, in the shape of the route the
+  // request names (HttpServerOptions::early_error), as far as its head was read.
+  HttpResponse InRouteShape(HttpResponse r, std::string_view target,
+                            std::string_view content_type) const {
+    if (!core_->options.early_error) return r;
+    return core_->options.early_error(target.substr(0, target.find('?')), content_type,
+                                      std::move(r));
+  }
+  HttpResponse InRouteShape(HttpResponse r) const {
+    if (!parser_) return r;
+    const auto& head = parser_->get();
+    return InRouteShape(std::move(r), ToStd(head.target()), ToStd(head[http::field::content_type]));
+  }
+
   void OnReadError(error_code ec) {
     if (ec == http::error::body_limit) {
-      HttpResponse r =
-          ErrorResponse(413, "payload_too_large",
-                        StrCat("request body exceeds the limit of ", core_->options.max_body_bytes,
-                               " bytes (TIMESTORE_MAX_BODY_BYTES)"));
-      if (core_->options.early_error) {
-        const auto& head = parser_->get();
-        const std::string_view target = ToStd(head.target());
-        r = core_->options.early_error(target.substr(0, target.find('?')),
-                                       ToStd(head[http::field::content_type]), std::move(r));
-      }
-      Write(std::move(r), /*counted=*/false, /*force_close=*/true);
+      Write(InRouteShape(ErrorResponse(
+                413, "payload_too_large",
+                StrCat("request body exceeds the limit of ", core_->options.max_body_bytes,
+                       " bytes (TIMESTORE_MAX_BODY_BYTES)"))),
+            /*counted=*/false, /*force_close=*/true);
       return;
     }
     if (ec == http::error::header_limit) {
@@ -355,7 +363,8 @@ class Session final : public SessionBase {
       return;
     }
     if (IsHttpError(ec) && ec != http::error::end_of_stream && ec != http::error::partial_message) {
-      Write(ErrorResponse(400, "bad_request", StrCat("malformed HTTP request: ", ec.message())),
+      Write(InRouteShape(ErrorResponse(400, "bad_request",
+                                       StrCat("malformed HTTP request: ", ec.message()))),
             /*counted=*/false, /*force_close=*/true);
       return;
     }
@@ -368,9 +377,12 @@ class Session final : public SessionBase {
     // A connection from the admin reserve serves one request only.
     keep_alive_ = message.keep_alive() && !reserve_;
 
+    const std::string target(ToStd(message.target()));
+    const std::string content_type(ToStd(message[http::field::content_type]));
     auto converted = ToHttpRequest(std::move(message), remote_);
     if (!converted.ok()) {
-      Write(ErrorResponse(400, "bad_request", ToStd(converted.status().message())),
+      Write(InRouteShape(ErrorResponse(400, "bad_request", ToStd(converted.status().message())),
+                         target, content_type),
             /*counted=*/false, /*force_close=*/false);
       return;
     }

@@ -17,6 +17,8 @@
 #include <thread>
 #include <vector>
 
+#include "common/strings.h"
+
 namespace timestore::api {
 namespace {
 
@@ -284,6 +286,36 @@ TEST(HttpServerTest, BodyOverLimitIs413) {
     EXPECT_EQ(res.result_int(), 200);
   }
   EXPECT_EQ(calls.load(), 1);
+}
+
+// The server's own error answers go through early_error with the path (no
+// query) and Content-Type the head named: the 413, and a malformed body's 400.
+TEST(HttpServerTest, TheServersOwnErrorsGoThroughEarlyError) {
+  HttpServerOptions options = TestOptions();
+  options.max_body_bytes = 1024;
+  options.early_error = [](std::string_view path, std::string_view content_type, HttpResponse r) {
+    r.body = StrCat(r.status, " ", path, " ", content_type);
+    return r;
+  };
+  HttpServer server(options, EchoHandler);
+  ASSERT_TRUE(server.Start().ok());
+  {
+    Client client(server.port());
+    client.WriteRaw(
+        "POST /v1/logs?x=1 HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-protobuf\r\n"
+        "Content-Length: 2000\r\n\r\n" +
+        std::string(2000, 'y'));
+    auto res = client.Read();
+    EXPECT_EQ(res.result_int(), 413);
+    EXPECT_EQ(res.body(), "413 /v1/logs application/x-protobuf");
+  }
+  {
+    Client client(server.port());
+    client.WriteRaw("POST /write HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n");
+    auto res = client.Read();
+    EXPECT_EQ(res.result_int(), 400);
+    EXPECT_EQ(res.body(), "400 /write ");
+  }
 }
 
 TEST(HttpServerTest, ExpectContinueGetsContinueThenFinalResponse) {
