@@ -621,13 +621,17 @@ bool CountLevel(google::protobuf::io::CodedInputStream* in, int level, OtlpCount
 absl::Status CheckOtlpSize(OtlpSignal signal, const OtlpCounts& counts, uint64_t max_cells) {
   const bool logs = signal == OtlpSignal::kLogs;
   const uint64_t columns = logs ? kLogScopeAttributes + 1 : kSpanScopeAttributes + 1;
-  RETURN_IF_ERROR(CheckCells(counts.records, columns, max_cells,
-                             StrCat(counts.records, logs ? " log records" : " spans"),
-                             "send smaller batches"));
-  return CheckCells(counts.containers, columns, max_cells,
-                    StrCat(counts.containers, logs ? " resourceLogs and scopeLogs entries"
-                                                   : " resourceSpans and scopeSpans entries"),
-                    "send smaller batches");
+  RETURN_IF_ERROR(CheckCells(
+      counts.records, columns, max_cells,
+      [&] { return StrCat(counts.records, logs ? " log records" : " spans"); },
+      "send smaller batches"));
+  return CheckCells(
+      counts.containers, columns, max_cells,
+      [&] {
+        return StrCat(counts.containers, logs ? " resourceLogs and scopeLogs entries"
+                                              : " resourceSpans and scopeSpans entries");
+      },
+      "send smaller batches");
 }
 
 std::optional<OtlpCounts> CountOtlpProtobuf(std::string_view body) {

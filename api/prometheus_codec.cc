@@ -310,10 +310,10 @@ absl::StatusOr<IngestRequest> RemoteWriteToIngest(const prometheus::WriteRequest
     rows += static_cast<uint64_t>(ts.samples_size());
   }
   const uint64_t columns = 2 + label_columns.size();
-  RETURN_IF_ERROR(
-      CheckCells(rows, columns, options.max_cells,
-                 StrCat(rows, " samples and ", label_columns.size(), " distinct labels"),
-                 "send fewer series per request (queue_config.max_samples_per_send)"));
+  RETURN_IF_ERROR(CheckCells(
+      rows, columns, options.max_cells,
+      [&] { return StrCat(rows, " samples and ", label_columns.size(), " distinct labels"); },
+      "send fewer series per request (queue_config.max_samples_per_send)"));
 
   IngestRequest out;
   out.slug = options.slug;

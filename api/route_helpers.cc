@@ -207,14 +207,14 @@ HttpResponse ServerErrorAnswer(std::string_view path, std::string_view content_t
   return r;
 }
 
-absl::Status CheckCells(uint64_t rows, uint64_t columns, uint64_t max_cells, std::string_view what,
-                        std::string_view advice) {
+absl::Status CheckCells(uint64_t rows, uint64_t columns, uint64_t max_cells,
+                        absl::FunctionRef<std::string()> what, std::string_view advice) {
   if (rows <= std::numeric_limits<uint32_t>::max() && (rows == 0 || columns <= max_cells / rows)) {
     return absl::OkStatus();
   }
   return MakeError(
       absl::StatusCode::kInvalidArgument, "payload_too_large",
-      StrCat("the request has ", what, ": ", rows, " rows × ", columns,
+      StrCat("the request has ", what(), ": ", rows, " rows × ", columns,
              " columns pass the limit of ", max_cells, " cells per request; ", advice));
 }
 

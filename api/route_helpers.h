@@ -9,6 +9,7 @@
 #include <string_view>
 #include <vector>
 
+#include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "api/http_server.h"
@@ -115,10 +116,11 @@ AuditEvent DatasetEvent(const std::optional<std::string>& actor, const Dataset& 
 
 // 413 payload_too_large when an ingest request of `rows` rows (more than
 // uint32 holds, or) times `columns` columns passes `max_cells`, the bound on
-// the memory of the columns built: "the request has <what>: <rows> rows ×
+// the memory of the columns built: "the request has <what()>: <rows> rows ×
 // <columns> columns pass the limit of <max_cells> cells per request; <advice>".
-absl::Status CheckCells(uint64_t rows, uint64_t columns, uint64_t max_cells, std::string_view what,
-                        std::string_view advice);
+// `what` is called only then.
+absl::Status CheckCells(uint64_t rows, uint64_t columns, uint64_t max_cells,
+                        absl::FunctionRef<std::string()> what, std::string_view advice);
 
 // {"field": <name>}, escaped: `name` may be any key a client sent.
 std::string FieldDetails(std::string_view name);
