@@ -3,36 +3,19 @@
 //   timestore wal-dump   print the records of write-ahead log files
 //   timestore inspect    print the layout, codecs and statistics of segment files
 //   timestore verify     check every file of a storage root, read-only
-#include <signal.h>
-#include <sys/resource.h>
 
-#include <atomic>
 #include <cctype>
 #include <chrono>
-#include <condition_variable>
-#include <csignal>
 #include <cstdio>
 #include <iostream>
-#include <mutex>
-#include <thread>
 
 #include "CLI/CLI.hpp"
-#include "api/http_server.h"
-#include "api/service.h"
-#include "api/tenant_quotas.h"
-#include "auth/access.h"
-#include "common/crash_point.h"
 #include "common/env.h"
 #include "common/strings.h"
 #include "common/time_util.h"
-#include "common/tls_context.h"
-#include "common/uring_env.h"
-#include "compaction/compactor.h"
-#include "connectors/connector_manager.h"
 #include "engine/engine.h"
 #include "engine/manifest.h"
 #include "engine/wal_payload.h"
-#include "pgwire/server.h"
 #include "segment/segment_inspect.h"
 #include "segment/segment_reader.h"
 #include "spdlog/spdlog.h"
