@@ -9,6 +9,7 @@
 
 #include "common/status_macros.h"
 #include "common/strings.h"
+#include "tiering/http_util.h"
 #include "tiering/xml.h"
 
 namespace timestore::tiering {
@@ -25,11 +26,6 @@ bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
 std::string FirstLine(std::string_view s) {
   s = StripWhitespace(s);
   return std::string(s.substr(0, s.find_first_of("\r\n")));
-}
-
-std::string StripQuotes(std::string_view s) {
-  if (s.size() >= 2 && s.front() == '"' && s.back() == '"') s = s.substr(1, s.size() - 2);
-  return std::string(s);
 }
 
 // A fresh 12-hex-digit tag for the block ids of one upload, so that blocks

@@ -134,4 +134,9 @@ absl::StatusOr<int64_t> ParseHttpDate(std::string_view date) {
   return ((days * 24 + hh) * 60 + mm) * 60'000'000'000LL + ss * 1'000'000'000LL;
 }
 
+std::string StripQuotes(std::string_view s) {
+  if (s.size() >= 2 && s.front() == '"' && s.back() == '"') s = s.substr(1, s.size() - 2);
+  return std::string(s);
+}
+
 }  // namespace timestore::tiering

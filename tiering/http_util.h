@@ -1,5 +1,5 @@
 // Encodings and digests the object-store drivers share: hex, base64,
-// SHA-256, HMAC-SHA256 (OpenSSL) and HTTP dates.
+// SHA-256, HMAC-SHA256 (OpenSSL), HTTP dates and ETags.
 #pragma once
 
 #include <chrono>
@@ -26,5 +26,7 @@ absl::StatusOr<std::string> Base64Decode(std::string_view text);
 std::string FormatHttpDate(std::chrono::system_clock::time_point t);
 // Parses that format (Last-Modified, Date) into nanoseconds since the epoch.
 absl::StatusOr<int64_t> ParseHttpDate(std::string_view s);
+// An ETag without its surrounding double quotes (S3 and Azure send them quoted).
+std::string StripQuotes(std::string_view s);
 
 }  // namespace timestore::tiering

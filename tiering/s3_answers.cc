@@ -20,11 +20,6 @@ std::string UrlDecodePlus(std::string_view s) {
 
 }  // namespace
 
-std::string StripQuotes(std::string s) {
-  if (s.size() >= 2 && s.front() == '"' && s.back() == '"') return s.substr(1, s.size() - 2);
-  return s;
-}
-
 absl::StatusOr<uint64_t> ParseObjectSize(std::string_view s) {
   uint64_t v = 0;
   if (!ParseInt(s, &v)) return absl::InvalidArgumentError(StrCat("bad size \"", s, "\""));

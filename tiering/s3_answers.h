@@ -1,5 +1,5 @@
 // What S3 answers, parsed: its XML documents (errors, listings, multipart
-// uploads), ETags and sizes. Used by S3ObjectStore (s3_object_store.h).
+// uploads) and object sizes. Used by S3ObjectStore (s3_object_store.h).
 #pragma once
 
 #include <cstdint>
@@ -8,12 +8,11 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "tiering/http_util.h"
 #include "tiering/object_store.h"
 
 namespace timestore::tiering {
 
-// An ETag without its surrounding double quotes.
-std::string StripQuotes(std::string s);
 // A decimal object size (Content-Length, <Size>).
 absl::StatusOr<uint64_t> ParseObjectSize(std::string_view s);
 
