@@ -135,10 +135,14 @@ std::optional<size_t> ParseArrayText(std::string_view text, ArrayElements* out) 
   const size_t count = out->size() - before;
   // Canonical only when writing the elements back gives the same bytes
   // ("1.0", "1e2", "\u0041" parse but are not canonical).
-  std::string again;
-  again.reserve(text.size());
+  // Per thread (comparisons parse two values each): kept unless it grew
+  // past 1 MiB.
+  thread_local std::string again;
+  again.clear();
   AppendArrayText(*out, before, count, &again);
-  if (again != text) return fail();
+  const bool same = again == text;
+  if (again.capacity() > (1u << 20)) std::string().swap(again);
+  if (!same) return fail();
   return count;
 }
 

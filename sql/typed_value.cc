@@ -308,7 +308,9 @@ absl::StatusOr<Value> TextToTyped(std::string_view text, SqlType to) {
 
 int CompareTyped(const Value& a, const Value& b) {
   if (IsSqlArray(a.type) && a.type == b.type) {
-    // Scratch kept per thread: a sort compares many pairs without allocating.
+    // Scratch kept per thread, so comparing numbers and booleans allocates
+    // nothing (string elements are still copied); ORDER BY parses each row
+    // once instead (ParsedArrayKeys).
     thread_local ArrayElements x, y;
     if (ParseElements(a.type, a.s, &x) && ParseElements(b.type, b.s, &y)) {
       return CompareArrayElements(x, 0, x.size(), y, 0, y.size());
