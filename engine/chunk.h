@@ -34,6 +34,10 @@ struct Chunk {
     return i >= 0 && static_cast<size_t>(i) < columns.size() ? &columns[i] : nullptr;
   }
   const int64_t* timestamps() const { return column(time_index)->ints.data(); }
+  // Whether some row may fall in [start, end): rows and a zone map meeting it.
+  bool MeetsRange(int64_t start, int64_t end) const {
+    return rows > 0 && max_ts >= start && min_ts < end;
+  }
 
   // Fills min_ts, max_ts and memory_bytes from the columns.
   void ComputeStats();

@@ -50,7 +50,7 @@ GroupedAggregate::GroupedAggregate(const QuerySpec& spec, const Schema& schema,
 
 std::unique_ptr<GroupedAggregate::Partial> GroupedAggregate::Aggregate(ChunkPtr chunk) const {
   auto p = std::make_unique<Partial>();
-  if (chunk->rows == 0 || chunk->max_ts < spec_.start || chunk->min_ts >= spec_.end) {
+  if (!chunk->MeetsRange(spec_.start, spec_.end)) {
     p->chunk = std::move(chunk);
     return p;
   }

@@ -60,7 +60,7 @@ absl::StatusOr<QueryResult> Engine::ScanRaw(uint64_t dataset_id, const QuerySpec
   QueryResult out;
   uint64_t hot_rows_scanned = 0;
   for (const ChunkPtr& c : hot) {
-    if (c->rows == 0 || c->max_ts < spec.start || c->min_ts >= spec.end) {
+    if (!c->MeetsRange(spec.start, spec.end)) {
       ++out.stats.hot_chunks_pruned;
     } else {
       ++out.stats.hot_chunks_scanned;

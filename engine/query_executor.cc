@@ -83,7 +83,7 @@ absl::StatusOr<QueryResult> ExecuteRaw(const QuerySpec& spec, const Schema& sche
   std::vector<uint32_t> sel;
   for (uint32_t ci = 0; ci < chunks.size(); ++ci) {
     const Chunk& c = *chunks[ci];
-    if (c.rows == 0 || c.max_ts < spec.start || c.min_ts >= spec.end) {
+    if (!c.MeetsRange(spec.start, spec.end)) {
       ++result.stats.hot_chunks_pruned;
       continue;
     }
@@ -274,8 +274,7 @@ absl::StatusOr<QueryResult> ExecuteQuery(const QuerySpec& spec, const Schema& sc
   if (derive) {
     with_paths.reserve(chunks.size());
     for (const ChunkPtr& c : chunks) {
-      const bool in_range = c->rows > 0 && c->max_ts >= spec.start && c->min_ts < spec.end;
-      with_paths.push_back(in_range ? AddDerivedColumns(c, schema) : c);
+      with_paths.push_back(c->MeetsRange(spec.start, spec.end) ? AddDerivedColumns(c, schema) : c);
     }
   }
   const std::vector<ChunkPtr>& input = derive ? with_paths : chunks;
